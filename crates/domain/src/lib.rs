@@ -1,0 +1,12 @@
+//! Vouch's pure rules and types. Nothing here does I/O or awaits; the store persists what these
+//! functions decide and the server turns their errors into HTTP answers.
+
+pub mod account;
+pub mod email;
+pub mod id;
+pub mod password;
+pub mod permission;
+pub mod setup;
+pub mod validation;
+
+pub use validation::{FieldError, Validation};
