@@ -102,7 +102,9 @@ impl AccountFields {
         let mut v = Validation::new();
         let name = v.check("name", required_text(&self.name, 200));
         let code = if self.code.trim().is_empty() {
-            name.as_deref().map(code_from_name).filter(|c| !c.is_empty())
+            name.as_deref()
+                .map(code_from_name)
+                .filter(|c| !c.is_empty())
         } else {
             v.check("code", parse_code(&self.code))
         };
@@ -110,14 +112,20 @@ impl AccountFields {
             v.add("code", "is required when the name has no letters or digits");
         }
         let email = v.check("email", Email::parse(&self.email).map(Email::into_string));
-        let first = v.check("owner_first_name", required_text(&self.owner_first_name, 100));
+        let first = v.check(
+            "owner_first_name",
+            required_text(&self.owner_first_name, 100),
+        );
         let last = v.check("owner_last_name", required_text(&self.owner_last_name, 100));
         let phone = v.check("owner_phone", parse_phone(&self.owner_phone));
         let notes = v.check("notes", optional_text(&self.notes, 10_000));
         let policy = if self.registration_policy.trim().is_empty() {
             Some(RegistrationPolicy::Open)
         } else {
-            v.check("registration_policy", self.registration_policy.trim().parse())
+            v.check(
+                "registration_policy",
+                self.registration_policy.trim().parse(),
+            )
         };
         let site = v.check("partner_site_url", parse_site_url(&self.partner_site_url));
         if let (Some(RegistrationPolicy::ChannelPartner), Some(None)) = (policy, &site) {
@@ -302,7 +310,10 @@ pub fn clone_fields(
         whitelabeling: overrides.whitelabeling.unwrap_or(true),
         exempt_from_membership_fees: false,
         notes: pick(&overrides.notes, conventional.notes),
-        registration_policy: pick(&overrides.registration_policy, conventional.registration_policy),
+        registration_policy: pick(
+            &overrides.registration_policy,
+            conventional.registration_policy,
+        ),
         partner_site_url: pick(&overrides.partner_site_url, conventional.partner_site_url),
     }
 }
@@ -366,7 +377,10 @@ mod tests {
         let f = clone_fields(&vector(), "purchasingplatform.com", &overrides);
         assert_eq!(f.name, "Vector Referral Super Customer");
         assert_eq!(f.code, "VECTORREFERRALSUPERCUSTOMER");
-        assert_eq!(f.email, "vectorreferralsupercustomer@purchasingplatform.com");
+        assert_eq!(
+            f.email,
+            "vectorreferralsupercustomer@purchasingplatform.com"
+        );
         assert_eq!(f.owner_first_name, "Vector Referral");
         assert_eq!(f.owner_last_name, "Super Customer");
         assert_eq!(f.owner_phone, "555.555.5555");
@@ -401,7 +415,15 @@ mod tests {
         };
         let errors = fields.parse().expect_err("invalid");
         let named: Vec<_> = errors.errors().iter().map(|e| e.field.as_str()).collect();
-        for field in ["name", "code", "email", "owner_first_name", "owner_last_name", "owner_phone", "registration_policy"] {
+        for field in [
+            "name",
+            "code",
+            "email",
+            "owner_first_name",
+            "owner_last_name",
+            "owner_phone",
+            "registration_policy",
+        ] {
             assert!(named.contains(&field), "{field} missing from {named:?}");
         }
     }
@@ -420,12 +442,19 @@ mod tests {
 
     #[test]
     fn nesting_rules() {
-        let parent = ParentCandidate { id: 10, is_super_customer: true, ancestors: vec![7, 3] };
+        let parent = ParentCandidate {
+            id: 10,
+            is_super_customer: true,
+            ancestors: vec![7, 3],
+        };
         assert!(check_nesting(Some(5), &parent).is_ok());
         assert!(check_nesting(None, &parent).is_ok());
         assert!(check_nesting(Some(10), &parent).is_err());
         assert!(check_nesting(Some(3), &parent).is_err());
-        let plain = ParentCandidate { is_super_customer: false, ..parent };
+        let plain = ParentCandidate {
+            is_super_customer: false,
+            ..parent
+        };
         assert!(check_nesting(Some(5), &plain).is_err());
     }
 

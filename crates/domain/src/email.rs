@@ -28,7 +28,9 @@ impl Email {
         let local_ok = !local.is_empty()
             && local.len() <= 64
             && !local.contains('@')
-            && !local.chars().any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>' || c == '"' || c == ',');
+            && !local.chars().any(|c| {
+                c.is_whitespace() || c.is_control() || c == '<' || c == '>' || c == '"' || c == ','
+            });
         if !domain_ok || !local_ok {
             return Err("must be an email address like name@example.com".into());
         }
@@ -56,12 +58,25 @@ mod tests {
 
     #[test]
     fn accepts_and_lowercases() {
-        assert_eq!(Email::parse(" Ann@Example.COM ").map(Email::into_string), Ok("ann@example.com".into()));
+        assert_eq!(
+            Email::parse(" Ann@Example.COM ").map(Email::into_string),
+            Ok("ann@example.com".into())
+        );
     }
 
     #[test]
     fn rejects_bad_shapes() {
-        for bad in ["", "ann", "ann@", "@x.com", "ann@x", "a b@x.com", "ann@x..com", "ann@-x.com.", "a@b@c.com"] {
+        for bad in [
+            "",
+            "ann",
+            "ann@",
+            "@x.com",
+            "ann@x",
+            "a b@x.com",
+            "ann@x..com",
+            "ann@-x.com.",
+            "a@b@c.com",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad} should be refused");
         }
     }

@@ -8,10 +8,8 @@ const ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
 
 /// A new id with the given prefix (without the underscore), e.g. `new_id("usr")`.
 pub fn new_id(prefix: &str) -> String {
-    let millis = u128::try_from(
-        time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000,
-    )
-    .unwrap_or(0);
+    let millis = u128::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000)
+        .unwrap_or(0);
     let mut random = [0u8; 10];
     rand::rng().fill_bytes(&mut random);
     let mut value: u128 = millis << 80;

@@ -18,7 +18,13 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [Role::Viewer, Role::Staff, Role::Manager, Role::Admin, Role::Owner];
+    pub const ALL: [Role; 5] = [
+        Role::Viewer,
+        Role::Staff,
+        Role::Manager,
+        Role::Admin,
+        Role::Owner,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -184,14 +190,27 @@ mod tests {
     fn viewers_only_read() {
         for action in Action::ALL {
             let read_only = matches!(action, Action::AccountsRead | Action::SetupsRead);
-            assert_eq!(role_allows(Role::Viewer, action), read_only, "{}", action.name());
+            assert_eq!(
+                role_allows(Role::Viewer, action),
+                read_only,
+                "{}",
+                action.name()
+            );
         }
     }
 
     #[test]
     fn admins_cannot_touch_owners() {
-        assert!(may_manage_user(Role::Admin, Some(Role::Staff), Role::Manager));
-        assert!(!may_manage_user(Role::Admin, Some(Role::Owner), Role::Admin));
+        assert!(may_manage_user(
+            Role::Admin,
+            Some(Role::Staff),
+            Role::Manager
+        ));
+        assert!(!may_manage_user(
+            Role::Admin,
+            Some(Role::Owner),
+            Role::Admin
+        ));
         assert!(!may_manage_user(Role::Admin, None, Role::Owner));
         assert!(may_manage_user(Role::Owner, None, Role::Owner));
         assert!(!may_manage_user(Role::Manager, None, Role::Viewer));
@@ -208,7 +227,10 @@ mod tests {
                 action.min_role(),
                 action.min_scope()
             );
-            assert!(doc.contains(&row), "docs/PERMISSIONS.md lacks the row: {row}");
+            assert!(
+                doc.contains(&row),
+                "docs/PERMISSIONS.md lacks the row: {row}"
+            );
         }
     }
 }

@@ -78,8 +78,14 @@ mod tests {
 
     #[test]
     fn decisions_are_final() {
-        assert_eq!(decide(SetupStatus::Requested, Decision::Approve), Ok(SetupStatus::Approved));
-        assert_eq!(decide(SetupStatus::Requested, Decision::Reject), Ok(SetupStatus::Rejected));
+        assert_eq!(
+            decide(SetupStatus::Requested, Decision::Approve),
+            Ok(SetupStatus::Approved)
+        );
+        assert_eq!(
+            decide(SetupStatus::Requested, Decision::Reject),
+            Ok(SetupStatus::Rejected)
+        );
         assert!(decide(SetupStatus::Approved, Decision::Reject).is_err());
         assert!(decide(SetupStatus::Rejected, Decision::Approve).is_err());
     }

@@ -81,7 +81,10 @@ pub fn optional_text(value: &str, max_chars: usize) -> Result<Option<String>, St
     if trimmed.chars().count() > max_chars {
         return Err(format!("must be at most {max_chars} characters"));
     }
-    if trimmed.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+    if trimmed
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
         return Err("must not contain control characters".into());
     }
     Ok(Some(trimmed.to_string()))

@@ -1,1 +1,294 @@
+//! Persistence for Vouch: one API over SQLite (the zero-set-up default) and PostgreSQL.
+//!
+//! Queries are written once, in the SQL both engines accept, and run through sqlx's `Any`
+//! driver; where the engines differ (the schema's id column, transaction start) the
+//! [`Backend`] decides. Every function takes a connection, so a caller composes several of them
+//! inside one transaction: a state change and its audit entry commit together or not at all.
 
+pub mod accounts;
+pub mod api_keys;
+pub mod audit;
+pub mod idempotency;
+pub mod login_attempts;
+mod migrate;
+pub mod sessions;
+pub mod setups;
+pub mod testing;
+pub mod users;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyConnection, AnyPool, Executor};
+use std::str::FromStr;
+use std::time::Duration;
+
+pub use sqlx::AnyConnection as Conn;
+pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Result<Self, StoreError> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(StoreError::Config(
+                "database URL must start with sqlite: or postgres://".into(),
+            ))
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0}")]
+    Config(String),
+    /// A unique constraint refused the write; `field` names the column when it is known.
+    #[error("conflict on {field}")]
+    Conflict { field: String },
+    #[error("not found")]
+    NotFound,
+    /// A domain rule refused the change (e.g. a nesting cycle); `field` is the input at fault.
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is malformed: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Turns a unique-constraint violation into [`StoreError::Conflict`] naming the column. Both
+/// schemas name their unique constraints `{table}_{column}_unique`; SQLite reports
+/// `table.column` instead, so both spellings are recognised.
+pub(crate) fn conflict(err: sqlx::Error, table: &str, columns: &[&str]) -> StoreError {
+    if let Some(db) = err.as_database_error()
+        && db.is_unique_violation()
+    {
+        let text = format!("{} {}", db.message(), db.constraint().unwrap_or_default());
+        let field = columns
+            .iter()
+            .find(|c| {
+                text.contains(&format!("{table}.{c}"))
+                    || text.contains(&format!("{table}_{c}_unique"))
+            })
+            .copied()
+            .unwrap_or("id");
+        return StoreError::Conflict {
+            field: field.to_string(),
+        };
+    }
+    StoreError::Database(err)
+}
+
+/// The shared connection pool and the engine behind it.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Connects (creating an SQLite file and its folder if needed). Does not migrate.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::from_url(url)?;
+        let url = match backend {
+            Backend::Sqlite => sqlite_url_with_create(url)?,
+            Backend::Postgres => url.to_string(),
+        };
+        let options = AnyConnectOptions::from_str(&url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets readers run beside the writer; a busy timeout makes a
+                        // second writer wait instead of failing at once.
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA busy_timeout = 10000").await?;
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        Ok(Self { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// A pooled connection for reads that need no transaction.
+    pub async fn conn(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>> {
+        Ok(self.pool.acquire().await?)
+    }
+
+    /// Starts a write transaction. On SQLite it takes the write lock at once (`BEGIN
+    /// IMMEDIATE`), so two writers queue on the busy timeout instead of deadlocking when both
+    /// try to upgrade a read lock.
+    pub async fn begin(&self) -> Result<Tx> {
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
+        Ok(tx)
+    }
+
+    pub async fn migrate(&self) -> Result<()> {
+        migrate::migrator(self.backend).run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Whether the database answers and every embedded migration has been applied.
+    pub async fn ready(&self) -> Result<bool> {
+        let latest = migrate::latest_version(self.backend);
+        let applied: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success = TRUE")
+                .fetch_one(&self.pool)
+                .await
+                .or_else(|e| match &e {
+                    // No migrations table yet: reachable, but not migrated.
+                    sqlx::Error::Database(_) => Ok(None),
+                    _ => Err(e),
+                })?;
+        Ok(applied == Some(latest))
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn sqlite_url_with_create(url: &str) -> Result<String> {
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:")
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        return Err(StoreError::Config(
+            "the SQLite database must be a file (e.g. sqlite://./vouch-data/vouch.db)".into(),
+        ));
+    }
+    if let Some(dir) = std::path::Path::new(path).parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            StoreError::Config(format!("cannot create the folder {}: {e}", dir.display()))
+        })?;
+    }
+    Ok(if url.contains("mode=") {
+        url.to_string()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    })
+}
+
+/// Now, as stored: UTC RFC 3339 with milliseconds, fixed width so text order is time order.
+pub fn now() -> String {
+    format_time(time::OffsetDateTime::now_utc())
+}
+
+pub fn format_time(t: time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.millisecond()
+    )
+}
+
+/// A stored time `seconds` before now, for window queries.
+pub fn seconds_ago(seconds: i64) -> String {
+    format_time(time::OffsetDateTime::now_utc() - time::Duration::seconds(seconds))
+}
+
+pub(crate) fn flag(value: bool) -> i64 {
+    i64::from(value)
+}
+
+/// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
+pub(crate) fn like_contains(needle: &str) -> String {
+    let mut out = String::from("%");
+    for c in needle.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+pub(crate) async fn exec(conn: &mut AnyConnection, sql: &'static str) -> Result<()> {
+    conn.execute(sql).await?;
+    Ok(())
+}
+
+/// Numbered placeholders for a query assembled from optional filters: each value pushed gets
+/// the next `$n`, and `bind_all` binds them in that order.
+#[derive(Default)]
+pub(crate) struct Params {
+    values: Vec<Param>,
+}
+
+enum Param {
+    Text(String),
+    Int(i64),
+}
+
+impl Params {
+    pub(crate) fn text(&mut self, value: String) -> String {
+        self.values.push(Param::Text(value));
+        format!("${}", self.values.len())
+    }
+
+    pub(crate) fn int(&mut self, value: i64) -> String {
+        self.values.push(Param::Int(value));
+        format!("${}", self.values.len())
+    }
+
+    pub(crate) fn bind_all<'q>(
+        self,
+        mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+        for value in self.values {
+            query = match value {
+                Param::Text(t) => query.bind(t),
+                Param::Int(i) => query.bind(i),
+            };
+        }
+        query
+    }
+}

@@ -1,0 +1,137 @@
+//! API keys. The secret is shown once at creation; only its SHA-256 is stored (the secret has
+//! 256 bits of entropy, so a fast hash is enough and keeps the per-request check cheap).
+
+use crate::audit::{self, Origin};
+use crate::{Result, StoreError, conflict, now};
+use serde::Serialize;
+use sqlx::{AnyConnection, Row};
+use vouch_domain::permission::Scope;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ApiKey {
+    pub id: String,
+    pub name: String,
+    pub scope: Scope,
+    /// The last characters of the secret, so people can tell keys apart.
+    pub hint: String,
+    pub created_by: String,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    pub revoked_at: Option<String>,
+}
+
+fn from_row(row: &sqlx::any::AnyRow) -> Result<ApiKey> {
+    let scope: String = row.try_get("scope")?;
+    Ok(ApiKey {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        scope: scope.parse().map_err(StoreError::Corrupt)?,
+        hint: row.try_get("hint")?,
+        created_by: row.try_get("created_by")?,
+        created_at: row.try_get("created_at")?,
+        last_used_at: row.try_get("last_used_at")?,
+        revoked_at: row.try_get("revoked_at")?,
+    })
+}
+
+pub async fn create(
+    conn: &mut AnyConnection,
+    origin: &Origin,
+    name: &str,
+    scope: Scope,
+    secret_hash: &str,
+    hint: &str,
+) -> Result<ApiKey> {
+    let row = sqlx::query(
+        "INSERT INTO api_keys (id, name, scope, secret_hash, hint, created_by, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *",
+    )
+    .bind(vouch_domain::id::new_id("key"))
+    .bind(name)
+    .bind(scope.as_str())
+    .bind(secret_hash)
+    .bind(hint)
+    .bind(origin.actor.label.clone())
+    .bind(now())
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(|e| conflict(e, "api_keys", &["secret_hash"]))?;
+    let key = from_row(&row)?;
+    let after = serde_json::to_value(&key).unwrap_or_default();
+    audit::record(
+        conn,
+        origin,
+        "api_key.created",
+        "api_key",
+        Some(&key.id),
+        None,
+        Some(&after),
+    )
+    .await?;
+    Ok(key)
+}
+
+/// The active key with this secret hash. Marks it used at most once a minute, so that a busy
+/// integration does not turn every read into a write.
+pub async fn authenticate(conn: &mut AnyConnection, secret_hash: &str) -> Result<Option<ApiKey>> {
+    let row = sqlx::query("SELECT * FROM api_keys WHERE secret_hash = $1 AND revoked_at IS NULL")
+        .bind(secret_hash)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some(key) = row.as_ref().map(from_row).transpose()? else {
+        return Ok(None);
+    };
+    let minute_ago = crate::seconds_ago(60);
+    if key
+        .last_used_at
+        .as_deref()
+        .is_none_or(|t| t < minute_ago.as_str())
+    {
+        sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2")
+            .bind(now())
+            .bind(&key.id)
+            .execute(conn)
+            .await?;
+    }
+    Ok(Some(key))
+}
+
+pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<ApiKey>> {
+    let row = sqlx::query("SELECT * FROM api_keys WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+pub async fn list(conn: &mut AnyConnection) -> Result<Vec<ApiKey>> {
+    let rows = sqlx::query("SELECT * FROM api_keys ORDER BY id DESC")
+        .fetch_all(conn)
+        .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// Revokes a key; revoking twice is a no-op that keeps the first time.
+pub async fn revoke(conn: &mut AnyConnection, origin: &Origin, id: &str) -> Result<ApiKey> {
+    let before = get(conn, id).await?.ok_or(StoreError::NotFound)?;
+    if before.revoked_at.is_some() {
+        return Ok(before);
+    }
+    let row = sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 RETURNING *")
+        .bind(now())
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await?;
+    let after = from_row(&row)?;
+    audit::record(
+        conn,
+        origin,
+        "api_key.revoked",
+        "api_key",
+        Some(id),
+        serde_json::to_value(&before).ok().as_ref(),
+        serde_json::to_value(&after).ok().as_ref(),
+    )
+    .await?;
+    Ok(after)
+}

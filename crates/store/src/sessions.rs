@@ -1,0 +1,109 @@
+//! Staff sessions. The cookie carries a random token; only its SHA-256 is stored, so a leaked
+//! database does not leak live sessions.
+
+use crate::{Result, now};
+use sqlx::{AnyConnection, Row};
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub token_hash: String,
+    pub user_id: String,
+    pub csrf_token: String,
+    pub flash: Option<String>,
+    pub created_at: String,
+    pub last_seen_at: String,
+}
+
+fn from_row(row: &sqlx::any::AnyRow) -> Result<Session> {
+    Ok(Session {
+        token_hash: row.try_get("token_hash")?,
+        user_id: row.try_get("user_id")?,
+        csrf_token: row.try_get("csrf_token")?,
+        flash: row.try_get("flash")?,
+        created_at: row.try_get("created_at")?,
+        last_seen_at: row.try_get("last_seen_at")?,
+    })
+}
+
+pub async fn create(
+    conn: &mut AnyConnection,
+    token_hash: &str,
+    user_id: &str,
+    csrf_token: &str,
+) -> Result<()> {
+    let at = now();
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $4)",
+    )
+    .bind(token_hash)
+    .bind(user_id)
+    .bind(csrf_token)
+    .bind(at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The live session for this token hash: not idle since `idle_since` and created after
+/// `created_since`. Expired sessions are deleted on the way. A hit refreshes `last_seen_at`
+/// and takes the pending flash message.
+pub async fn touch(
+    conn: &mut AnyConnection,
+    token_hash: &str,
+    idle_since: &str,
+    created_since: &str,
+    take_flash: bool,
+) -> Result<Option<Session>> {
+    let row = sqlx::query("SELECT * FROM sessions WHERE token_hash = $1")
+        .bind(token_hash)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some(session) = row.as_ref().map(from_row).transpose()? else {
+        return Ok(None);
+    };
+    if session.last_seen_at.as_str() < idle_since || session.created_at.as_str() < created_since {
+        delete(conn, token_hash).await?;
+        return Ok(None);
+    }
+    let sql = if take_flash {
+        "UPDATE sessions SET last_seen_at = $1, flash = NULL WHERE token_hash = $2"
+    } else {
+        "UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2"
+    };
+    sqlx::query(sql)
+        .bind(now())
+        .bind(token_hash)
+        .execute(conn)
+        .await?;
+    let flash = if take_flash {
+        session.flash.clone()
+    } else {
+        None
+    };
+    Ok(Some(Session { flash, ..session }))
+}
+
+pub async fn set_flash(conn: &mut AnyConnection, token_hash: &str, message: &str) -> Result<()> {
+    sqlx::query("UPDATE sessions SET flash = $1 WHERE token_hash = $2")
+        .bind(message)
+        .bind(token_hash)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete(conn: &mut AnyConnection, token_hash: &str) -> Result<()> {
+    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+        .bind(token_hash)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete_for_user(conn: &mut AnyConnection, user_id: &str) -> Result<()> {
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

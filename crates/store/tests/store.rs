@@ -1,0 +1,466 @@
+//! The store's own integration tests, run on SQLite and (when `VOUCH_TEST_POSTGRES_URL` is set)
+//! on PostgreSQL.
+
+use vouch_domain::account::{AccountFields, CloneOverrides};
+use vouch_domain::setup::{Beneficiary, SetupPlan, SetupStatus};
+use vouch_store::accounts::{self, ListQuery, Placement, SortKey};
+use vouch_store::audit::{self, Origin};
+use vouch_store::testing::{backends, fresh_store};
+use vouch_store::{Backend, Store, StoreError, idempotency, setups};
+
+fn fields(name: &str, email: &str) -> AccountFields {
+    AccountFields {
+        name: name.into(),
+        email: email.into(),
+        owner_first_name: "Ann".into(),
+        owner_last_name: "Lee".into(),
+        ..Default::default()
+    }
+}
+
+async fn create(
+    store: &Store,
+    name: &str,
+    email: &str,
+    placement: Placement,
+) -> Result<accounts::Account, StoreError> {
+    let mut tx = store.begin().await?;
+    let draft = fields(name, email)
+        .parse()
+        .map_err(|_| StoreError::NotFound)?;
+    let a = accounts::create(
+        &mut tx,
+        &Origin::system(),
+        "account.created",
+        &draft,
+        &placement,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(a)
+}
+
+async fn each_backend<F, Fut>(test: F)
+where
+    F: Fn(Store) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    for backend in backends() {
+        let store = fresh_store(backend)
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", backend.name()));
+        test(store.clone()).await;
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn schemas_have_the_same_tables_and_columns() {
+    if backends().len() < 2 {
+        eprintln!("VOUCH_TEST_POSTGRES_URL not set: comparing schemas needs both stores");
+        return;
+    }
+    let sqlite = fresh_store(Backend::Sqlite).await.expect("sqlite");
+    let pg = fresh_store(Backend::Postgres).await.expect("postgres");
+    let mut a: Vec<(String, String)> = sqlx::query_as(
+        "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> '_sqlx_migrations'",
+    )
+    .fetch_all(sqlite.pool())
+    .await
+    .expect("sqlite schema");
+    let mut b: Vec<(String, String)> = sqlx::query_as(
+        "SELECT table_name::text, column_name::text FROM information_schema.columns WHERE table_schema = 'public' AND table_name <> '_sqlx_migrations'",
+    )
+    .fetch_all(pg.pool())
+    .await
+    .expect("pg schema");
+    a.sort();
+    b.sort();
+    assert_eq!(a, b);
+}
+
+#[tokio::test]
+async fn migrations_are_idempotent_and_ready() {
+    each_backend(|store| async move {
+        assert!(store.ready().await.expect("ready"));
+        store.migrate().await.expect("second migrate is a no-op");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn unique_email_and_code_are_conflicts_naming_the_field() {
+    each_backend(|store| async move {
+        create(&store, "Acme", "a@acme.example", Placement::default())
+            .await
+            .expect("first");
+        let err = create(&store, "Other", "a@acme.example", Placement::default())
+            .await
+            .expect_err("dup email");
+        assert!(
+            matches!(err, StoreError::Conflict { ref field } if field == "email"),
+            "{err:?}"
+        );
+        let err = create(&store, "Acme", "b@acme.example", Placement::default())
+            .await
+            .expect_err("dup code");
+        assert!(
+            matches!(err, StoreError::Conflict { ref field } if field == "code"),
+            "{err:?}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn nesting_refuses_non_super_self_and_cycles() {
+    each_backend(|store| async move {
+        let top = create(
+            &store,
+            "Top",
+            "top@x.example",
+            Placement {
+                is_super_customer: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("top");
+        let mid = create(
+            &store,
+            "Mid",
+            "mid@x.example",
+            Placement {
+                is_super_customer: true,
+                parent_id: Some(top.id),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("mid");
+        let plain = create(&store, "Plain", "plain@x.example", Placement::default())
+            .await
+            .expect("plain");
+        let origin = Origin::system();
+        let mut tx = store.begin().await.expect("tx");
+        let err = accounts::set_parent(&mut tx, &origin, &top, Some(mid.id))
+            .await
+            .expect_err("cycle");
+        assert!(matches!(err, StoreError::Invalid { .. }));
+        let err = accounts::set_parent(&mut tx, &origin, &top, Some(top.id))
+            .await
+            .expect_err("self");
+        assert!(matches!(err, StoreError::Invalid { .. }));
+        let err = accounts::set_parent(&mut tx, &origin, &top, Some(plain.id))
+            .await
+            .expect_err("not super");
+        assert!(matches!(err, StoreError::Invalid { .. }));
+        let nested = accounts::set_parent(&mut tx, &origin, &plain, Some(mid.id))
+            .await
+            .expect("ok");
+        assert_eq!(nested.parent_id, Some(mid.id));
+        tx.commit().await.expect("commit");
+        let mut conn = store.conn().await.expect("conn");
+        assert_eq!(
+            accounts::children(&mut conn, mid.id)
+                .await
+                .expect("children")
+                .len(),
+            1
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn list_paginates_searches_and_sorts() {
+    each_backend(|store| async move {
+        for i in 0..7 {
+            create(
+                &store,
+                &format!("Company {i}"),
+                &format!("c{i}@x.example"),
+                Placement::default(),
+            )
+            .await
+            .expect("create");
+        }
+        create(
+            &store,
+            "Zeta Super",
+            "zeta@x.example",
+            Placement {
+                is_super_customer: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("super");
+        let mut conn = store.conn().await.expect("conn");
+        let mut seen = Vec::new();
+        let mut after = None;
+        loop {
+            let page = accounts::list(
+                &mut conn,
+                &ListQuery {
+                    limit: 3,
+                    starting_after: after,
+                    sort: SortKey::Name,
+                    descending: true,
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("page");
+            let more = page.len() > 3;
+            seen.extend(page.iter().take(3).map(|a| a.name.clone()));
+            if !more {
+                break;
+            }
+            after = page.get(2).map(|a| a.id);
+        }
+        assert_eq!(seen.len(), 8);
+        assert_eq!(seen[0], "Zeta Super");
+        assert_eq!(seen[7], "Company 0");
+        let hits = accounts::list(
+            &mut conn,
+            &ListQuery {
+                search: Some("COMPANY 3".into()),
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("search");
+        assert_eq!(hits.len(), 1);
+        let hits = accounts::list(
+            &mut conn,
+            &ListQuery {
+                search: Some("100%".into()),
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("escape");
+        assert!(hits.is_empty());
+        let supers = accounts::list(
+            &mut conn,
+            &ListQuery {
+                super_customers_only: true,
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("supers");
+        assert_eq!(supers.len(), 1);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn approving_a_setup_runs_the_whole_procedure_once() {
+    each_backend(|store| async move {
+        let vector = create(
+            &store,
+            "Vector Services - Contractor",
+            "ops@vector.example",
+            Placement::default(),
+        )
+        .await
+        .expect("vector");
+        let plan = SetupPlan {
+            beneficiary: Beneficiary::Existing {
+                account_id: vector.id,
+            },
+            super_customer: CloneOverrides {
+                beneficiary_label: Some("Vector".into()),
+                ..Default::default()
+            },
+        };
+        let origin = Origin::system();
+        let mut tx = store.begin().await.expect("tx");
+        let setup = setups::create(&mut tx, &origin, &plan)
+            .await
+            .expect("request");
+        tx.commit().await.expect("commit");
+        let mut tx = store.begin().await.expect("tx");
+        let done = setups::approve(
+            &mut tx,
+            &origin,
+            &setup,
+            "purchasingplatform.com",
+            Some("ok"),
+        )
+        .await
+        .expect("approve");
+        tx.commit().await.expect("commit");
+        assert_eq!(done.setup.status, SetupStatus::Approved);
+        let sc = &done.super_customer;
+        assert_eq!(sc.name, "Vector Referral Super Customer");
+        assert_eq!(
+            sc.email,
+            "vectorreferralsupercustomer@purchasingplatform.com"
+        );
+        assert!(sc.is_super_customer && sc.registration_approved);
+        assert_eq!(done.beneficiary.parent_id, Some(sc.id));
+        assert!(done.beneficiary.exempt_from_membership_fees);
+        // A second decision on the stale copy is refused and changes nothing.
+        let mut tx = store.begin().await.expect("tx");
+        let err = setups::reject(&mut tx, &origin, &setup, None)
+            .await
+            .expect_err("already decided");
+        assert!(matches!(err, StoreError::Invalid { .. }));
+        drop(tx);
+        let mut conn = store.conn().await.expect("conn");
+        let log = audit::list(
+            &mut conn,
+            &audit::Filter {
+                limit: 50,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("audit");
+        let actions: Vec<_> = log.iter().map(|e| e.action.as_str()).collect();
+        for a in [
+            "referral_setup.requested",
+            "account.cloned",
+            "account.designated_super_customer",
+            "account.registration_opened",
+            "account.nested",
+            "referral_setup.approved",
+        ] {
+            assert!(actions.contains(&a), "{a} not audited: {actions:?}");
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn failed_approval_leaves_nothing_behind() {
+    each_backend(|store| async move {
+        let vector = create(&store, "Vector", "ops@vector.example", Placement::default())
+            .await
+            .expect("vector");
+        // The clone's conventional email is already taken: approval must fail as a whole.
+        create(
+            &store,
+            "Squatter",
+            "vectorreferralsupercustomer@pp.example",
+            Placement::default(),
+        )
+        .await
+        .expect("squatter");
+        let plan = SetupPlan {
+            beneficiary: Beneficiary::Existing {
+                account_id: vector.id,
+            },
+            super_customer: CloneOverrides::default(),
+        };
+        let origin = Origin::system();
+        let mut tx = store.begin().await.expect("tx");
+        let setup = setups::create(&mut tx, &origin, &plan)
+            .await
+            .expect("request");
+        tx.commit().await.expect("commit");
+        let mut tx = store.begin().await.expect("tx");
+        let err = setups::approve(&mut tx, &origin, &setup, "pp.example", None)
+            .await
+            .expect_err("conflict");
+        assert!(
+            matches!(err, StoreError::Conflict { ref field } if field == "super_customer.email"),
+            "{err:?}"
+        );
+        tx.rollback().await.expect("rollback");
+        let mut conn = store.conn().await.expect("conn");
+        let again = setups::get(&mut conn, &setup.id)
+            .await
+            .expect("get")
+            .expect("exists");
+        assert_eq!(again.status, SetupStatus::Requested);
+        let all = accounts::list(
+            &mut conn,
+            &ListQuery {
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("list");
+        assert_eq!(all.len(), 2);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn idempotency_claims() {
+    each_backend(|store| async move {
+        let pool = store.pool();
+        assert_eq!(
+            idempotency::claim(pool, "k1", "abc", "h1")
+                .await
+                .expect("c"),
+            idempotency::Claim::Fresh
+        );
+        assert_eq!(
+            idempotency::claim(pool, "k1", "abc", "h1")
+                .await
+                .expect("c"),
+            idempotency::Claim::InFlight
+        );
+        assert_eq!(
+            idempotency::claim(pool, "k1", "abc", "h2")
+                .await
+                .expect("c"),
+            idempotency::Claim::Mismatch
+        );
+        assert_eq!(
+            idempotency::claim(pool, "k2", "abc", "h2")
+                .await
+                .expect("c"),
+            idempotency::Claim::Fresh
+        );
+        idempotency::complete(pool, "k1", "abc", 201, "{}")
+            .await
+            .expect("complete");
+        assert_eq!(
+            idempotency::claim(pool, "k1", "abc", "h1")
+                .await
+                .expect("c"),
+            idempotency::Claim::Replay {
+                status: 201,
+                body: "{}".into()
+            }
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn demo_style_explicit_ids_keep_the_sequence_ahead() {
+    each_backend(|store| async move {
+        create(
+            &store,
+            "Explicit",
+            "e@x.example",
+            Placement {
+                id: Some(3192),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("explicit");
+        let mut conn = store.conn().await.expect("conn");
+        accounts::sync_id_sequence(&mut conn, store.backend())
+            .await
+            .expect("sync");
+        drop(conn);
+        let next = create(&store, "Next", "n@x.example", Placement::default())
+            .await
+            .expect("next");
+        assert!(next.id > 3192);
+    })
+    .await;
+}
