@@ -1,1 +1,91 @@
+//! Vouch's HTTP surface: the JSON API under `/api/v1`, the staff console under `/admin`, and the
+//! public registration pages. Handlers parse and authorise, the domain crate decides, the store
+//! persists the change with its audit entry in one transaction.
 
+pub mod api;
+pub mod auth;
+pub mod console;
+pub mod error;
+mod health;
+mod idempotency;
+mod register;
+mod request;
+pub mod service;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use vouch_store::Store;
+
+/// Settings the HTTP layer needs; the binary builds them from its configuration.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Public address of this installation, without a trailing slash; links and emails use it.
+    pub base_url: String,
+    /// Domain of the email address the clone convention gives a referral super customer.
+    pub clone_email_domain: String,
+    pub session_idle_minutes: i64,
+    pub session_absolute_hours: i64,
+    /// Failed logins allowed per account and per address within the window.
+    pub login_max_failures: i64,
+    pub login_window_minutes: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            base_url: "http://127.0.0.1:8080".into(),
+            clone_email_domain: "example.com".into(),
+            session_idle_minutes: 30,
+            session_absolute_hours: 12,
+            login_max_failures: 10,
+            login_window_minutes: 15,
+        }
+    }
+}
+
+impl Settings {
+    pub fn secure_cookies(&self) -> bool {
+        self.base_url.starts_with("https://")
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub settings: Arc<Settings>,
+}
+
+impl AppState {
+    pub fn new(store: Store, settings: Settings) -> Self {
+        Self {
+            store,
+            settings: Arc::new(settings),
+        }
+    }
+}
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(health::routes())
+        .merge(register::routes())
+        .merge(console::routes())
+        .nest("/api/v1", api::routes(state.clone()))
+        .layer(DefaultBodyLimit::max(1024 * 1024))
+        .layer(axum::middleware::from_fn(request::request_id_and_log))
+        .with_state(state)
+}
+
+/// Serves until `shutdown` resolves, then stops accepting and lets in-flight requests finish.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

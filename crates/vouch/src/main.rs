@@ -1,1 +1,252 @@
-fn main() {}
+//! The `vouch` binary: one process that serves the API, console and pages, plus the
+//! administrative subcommands.
+
+mod config;
+mod demo;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use config::{Config, Overrides};
+use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
+use vouch_server::{AppState, service};
+use vouch_store::Store;
+use vouch_store::audit::Origin;
+
+#[derive(Parser)]
+#[command(name = "vouch", version, about = "Referral and partner program engine")]
+struct Cli {
+    /// Configuration file (default: ./vouch.toml when present).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Database URL: sqlite://path or postgres://user@host/db (env VOUCH_DATABASE_URL).
+    #[arg(long, global = true, value_name = "URL")]
+    database_url: Option<String>,
+    /// Log format: text or json.
+    #[arg(long, global = true, value_name = "FORMAT")]
+    log_format: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Migrate the database and serve HTTP (with the background workers) until SIGINT/SIGTERM.
+    Serve {
+        /// Listen address (default 127.0.0.1:8080).
+        #[arg(long)]
+        bind: Option<String>,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print the effective configuration, secrets redacted.
+    Config,
+    /// Staff users.
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
+    /// API keys.
+    ApiKeys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Load the demo data set (super customers from the seed) and a demo owner login.
+    Demo,
+}
+
+#[derive(Subcommand)]
+enum UsersCommand {
+    /// Create a staff user. The password is prompted for, or read from stdin.
+    Create {
+        #[arg(long)]
+        email: String,
+        /// owner, admin, manager, staff or viewer.
+        #[arg(long)]
+        role: String,
+        #[arg(long, default_value = "")]
+        name: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Create an API key and print it once.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// read, write or admin.
+        #[arg(long)]
+        scope: String,
+    },
+}
+
+fn init_logging(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if format == "json" {
+        builder.json().flatten_event(true).init();
+    } else {
+        builder.with_ansi(std::io::stderr().is_terminal()).init();
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    if let Err(e) = run().await {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let bind = match &cli.command {
+        Command::Serve { bind } => bind.clone(),
+        _ => None,
+    };
+    let overrides = Overrides {
+        bind,
+        database_url: cli.database_url.clone(),
+        log_format: cli.log_format.clone(),
+    };
+    let config = Config::load(cli.config.as_deref(), &overrides)?;
+    if let Command::Config = cli.command {
+        print!("{}", config.redacted_toml()?);
+        return Ok(());
+    }
+    init_logging(&config.log_format);
+    let store = Store::connect(&config.database_url, config.database_max_connections)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot open the database {}",
+                config::redact_url(&config.database_url)
+            )
+        })?;
+    store.migrate().await.context("migrating the database")?;
+    let state = AppState::new(store.clone(), config.settings());
+    let result = match cli.command {
+        Command::Serve { .. } => serve(&config, state).await,
+        Command::Migrate => {
+            println!("database is migrated ({})", store.backend().name());
+            Ok(())
+        }
+        Command::Config => Ok(()),
+        Command::Users {
+            command:
+                UsersCommand::Create {
+                    email,
+                    role,
+                    name,
+                    password_stdin,
+                },
+        } => {
+            let password = read_password(password_stdin)?;
+            let user = service::create_user(
+                &state,
+                &Origin::system(),
+                None,
+                &email,
+                &name,
+                &role,
+                &password,
+            )
+            .await
+            .map_err(describe)?;
+            println!("created {} user {} ({})", user.role, user.email, user.id);
+            Ok(())
+        }
+        Command::ApiKeys {
+            command: KeysCommand::Create { name, scope },
+        } => {
+            let (key, secret) = service::create_api_key(&state, &Origin::system(), &name, &scope)
+                .await
+                .map_err(describe)?;
+            eprintln!(
+                "created API key {} ({}, scope {}); it is shown once:",
+                key.name, key.id, key.scope
+            );
+            println!("{secret}");
+            Ok(())
+        }
+        Command::Demo => demo::load(&state).await,
+    };
+    store.close().await;
+    result
+}
+
+fn describe(err: vouch_server::error::ApiError) -> anyhow::Error {
+    let fields: Vec<String> = err
+        .errors
+        .iter()
+        .map(|e| format!("{}: {}", e.field, e.message))
+        .collect();
+    if fields.is_empty() {
+        anyhow::anyhow!(err.detail)
+    } else {
+        anyhow::anyhow!(fields.join("; "))
+    }
+}
+
+fn read_password(from_stdin: bool) -> anyhow::Result<String> {
+    let password = if from_stdin || !std::io::stdin().is_terminal() {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_to_string(&mut line)
+            .context("reading the password from stdin")?;
+        line.lines().next().unwrap_or_default().to_string()
+    } else {
+        let first = rpassword::prompt_password("Password: ")?;
+        let again = rpassword::prompt_password("Password again: ")?;
+        if first != again {
+            bail!("the passwords do not match");
+        }
+        first
+    };
+    Ok(password)
+}
+
+async fn serve(config: &Config, state: AppState) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(&config.bind)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.bind))?;
+    tracing::info!(
+        address = %listener.local_addr()?,
+        database = state.store.backend().name(),
+        base_url = %state.settings.base_url,
+        "vouch is serving"
+    );
+    vouch_server::serve(listener, state, shutdown_signal()).await?;
+    tracing::info!("stopped: in-flight requests completed");
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

@@ -1,0 +1,208 @@
+//! `/api/v1/staff-users`, `/api/v1/api-keys` and `/api/v1/audit-events`.
+
+use super::{ApiJson, ApiQuery, Page, check_limit, page};
+use crate::AppState;
+use crate::auth::{Caller, Principal};
+use crate::error::{ApiError, ApiResult};
+use crate::service;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use vouch_domain::permission::Action;
+use vouch_store::api_keys::ApiKey;
+use vouch_store::audit;
+use vouch_store::users::{self, StaffUser};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/staff-users", get(list_users).post(create_user))
+        .route("/staff-users/{id}", get(show_user).patch(update_user))
+        .route("/api-keys", get(list_keys).post(create_key))
+        .route("/api-keys/{id}/revoke", post(revoke_key))
+        .route("/audit-events", get(list_audit))
+}
+
+async fn list_users(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Page<StaffUser>>> {
+    caller.require(&state, Action::UsersRead).await?;
+    let mut conn = state.store.conn().await?;
+    let data = users::list(&mut conn).await?;
+    Ok(Json(Page {
+        data,
+        has_more: false,
+        next_cursor: None,
+    }))
+}
+
+async fn show_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<StaffUser>> {
+    caller.require(&state, Action::UsersRead).await?;
+    let mut conn = state.store.conn().await?;
+    users::get(&mut conn, &id)
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found("staff user"))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UserIn {
+    email: String,
+    #[serde(default)]
+    name: String,
+    role: String,
+    password: String,
+}
+
+async fn create_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<UserIn>,
+) -> ApiResult<(StatusCode, Json<StaffUser>)> {
+    caller.require(&state, Action::UsersManage).await?;
+    // An admin-scoped API key acts with an admin's authority, never an owner's.
+    let by = caller
+        .staff_role()
+        .unwrap_or(vouch_domain::permission::Role::Admin);
+    let user = service::create_user(
+        &state,
+        &caller.origin,
+        Some(by),
+        &body.email,
+        &body.name,
+        &body.role,
+        &body.password,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(user)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UserPatch {
+    role: Option<String>,
+    disabled: Option<bool>,
+}
+
+async fn update_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<UserPatch>,
+) -> ApiResult<Json<StaffUser>> {
+    caller.require(&state, Action::UsersManage).await?;
+    let (by, by_id) = match &caller.principal {
+        Principal::Staff(s) => (s.user.role, s.user.id.clone()),
+        Principal::ApiKey { id, .. } => (vouch_domain::permission::Role::Admin, id.clone()),
+    };
+    let user = service::update_user(
+        &state,
+        &caller.origin,
+        by,
+        &by_id,
+        &id,
+        body.role.as_deref(),
+        body.disabled,
+    )
+    .await?;
+    Ok(Json(user))
+}
+
+async fn list_keys(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Page<ApiKey>>> {
+    caller.require(&state, Action::ApiKeysManage).await?;
+    let mut conn = state.store.conn().await?;
+    let data = vouch_store::api_keys::list(&mut conn).await?;
+    Ok(Json(Page {
+        data,
+        has_more: false,
+        next_cursor: None,
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeyIn {
+    name: String,
+    scope: String,
+}
+
+#[derive(Debug, Serialize)]
+struct NewKeyOut {
+    #[serde(flatten)]
+    key: ApiKey,
+    /// Shown once; only a hash is stored.
+    secret: String,
+}
+
+async fn create_key(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<KeyIn>,
+) -> ApiResult<(StatusCode, Json<NewKeyOut>)> {
+    caller.require(&state, Action::ApiKeysManage).await?;
+    let (key, secret) =
+        service::create_api_key(&state, &caller.origin, &body.name, &body.scope).await?;
+    Ok((StatusCode::CREATED, Json(NewKeyOut { key, secret })))
+}
+
+async fn revoke_key(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ApiKey>> {
+    caller.require(&state, Action::ApiKeysManage).await?;
+    Ok(Json(
+        service::revoke_api_key(&state, &caller.origin, &id).await?,
+    ))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditParams {
+    /// An action, or a prefix such as `account.`.
+    pub action: Option<String>,
+    pub entity: Option<String>,
+    pub entity_id: Option<String>,
+    /// A staff email, API key name, or actor id.
+    pub actor: Option<String>,
+    pub limit: Option<i64>,
+    pub starting_after: Option<String>,
+}
+
+impl AuditParams {
+    pub fn filter(&self, limit: i64) -> audit::Filter {
+        let clean = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
+        audit::Filter {
+            action: clean(&self.action),
+            entity: clean(&self.entity),
+            entity_id: clean(&self.entity_id),
+            actor: clean(&self.actor),
+            starting_after: clean(&self.starting_after),
+            limit,
+        }
+    }
+}
+
+async fn list_audit(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(p): ApiQuery<AuditParams>,
+) -> ApiResult<Json<Page<audit::Entry>>> {
+    caller.require(&state, Action::AuditRead).await?;
+    let limit = check_limit(p.limit)?;
+    let mut conn = state.store.conn().await?;
+    let rows = audit::list(&mut conn, &p.filter(limit)).await?;
+    Ok(Json(page(rows, limit, |e| e.id.clone(), |e| e)))
+}

@@ -1,0 +1,141 @@
+//! The JSON API under `/api/v1`. Conventions (written down in `docs/API-DESIGN.md`): plural
+//! resources, prefixed ids, cursor pagination, problem+json errors with field paths,
+//! `Idempotency-Key` on POST.
+
+pub mod accounts;
+pub mod admin;
+pub mod setups;
+
+use crate::AppState;
+use crate::error::{ApiError, ApiResult};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header;
+use axum::http::request::Parts;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+pub fn routes(state: AppState) -> Router<AppState> {
+    Router::new()
+        .merge(accounts::routes())
+        .merge(setups::routes())
+        .merge(admin::routes())
+        .fallback(|| async { ApiError::not_found("endpoint") })
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            crate::idempotency::middleware,
+        ))
+}
+
+/// A JSON body whose deserialisation errors name the failing field.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> ApiResult<Self> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+        if !is_json {
+            return Err(ApiError::new(
+                axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the body as JSON with Content-Type: application/json",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|_| ApiError::bad_request("the request body could not be read"))?;
+        let de = &mut serde_json::Deserializer::from_slice(&bytes);
+        match serde_path_to_error::deserialize(de) {
+            Ok(value) => Ok(Self(value)),
+            Err(e) => {
+                let inner = e.inner();
+                if inner.is_syntax() || inner.is_eof() {
+                    return Err(ApiError::bad_request(format!(
+                        "the body is not valid JSON: {inner}"
+                    )));
+                }
+                Err(field_error(e.path().to_string(), inner.to_string()))
+            }
+        }
+    }
+}
+
+/// Query parameters whose errors name the failing parameter.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> ApiResult<Self> {
+        let query = parts.uri.query().unwrap_or_default();
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(de)
+            .map(Self)
+            .map_err(|e| field_error(e.path().to_string(), e.inner().to_string()))
+    }
+}
+
+fn field_error(path: String, message: String) -> ApiError {
+    // serde says "unknown field `x`, expected one of …": the field is the unknown one.
+    let unknown = message
+        .strip_prefix("unknown field `")
+        .and_then(|rest| rest.split('`').next())
+        .map(str::to_owned);
+    let field = match (unknown, path.as_str()) {
+        (Some(u), "." | "") => u,
+        (Some(u), p) => format!("{p}.{u}"),
+        (None, ".") => "body".to_string(),
+        (None, p) => p.to_string(),
+    };
+    ApiError::field(&field, message)
+}
+
+/// One page of a list.
+#[derive(Debug, Serialize)]
+pub struct Page<T> {
+    pub data: Vec<T>,
+    pub has_more: bool,
+    pub next_cursor: Option<String>,
+}
+
+pub const DEFAULT_LIMIT: i64 = 20;
+pub const MAX_LIMIT: i64 = 100;
+
+pub fn check_limit(limit: Option<i64>) -> ApiResult<i64> {
+    let limit = limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::field(
+            "limit",
+            format!("must be between 1 and {MAX_LIMIT}"),
+        ));
+    }
+    Ok(limit)
+}
+
+/// Builds a page from `limit + 1` fetched rows.
+pub fn page<T, U>(
+    mut rows: Vec<T>,
+    limit: i64,
+    cursor: impl Fn(&T) -> String,
+    out: impl Fn(T) -> U,
+) -> Page<U> {
+    let limit = usize::try_from(limit).unwrap_or(0);
+    let has_more = rows.len() > limit;
+    rows.truncate(limit);
+    let next_cursor = if has_more {
+        rows.last().map(&cursor)
+    } else {
+        None
+    };
+    Page {
+        data: rows.into_iter().map(out).collect(),
+        has_more,
+        next_cursor,
+    }
+}

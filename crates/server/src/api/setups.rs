@@ -1,0 +1,167 @@
+//! `/api/v1/referral-setups`: staff request a referral program for a beneficiary; the Management
+//! Team approves (which runs the whole procedure) or rejects.
+
+use super::{ApiJson, ApiQuery, Page, check_limit, page};
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::service::{self, AccountView, SetupView};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use vouch_domain::account::{AccountFields, CloneOverrides};
+use vouch_domain::permission::Action;
+use vouch_domain::setup::{Beneficiary, SetupPlan, SetupStatus};
+use vouch_store::setups;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/referral-setups", get(list).post(create))
+        .route("/referral-setups/{id}", get(show))
+        .route("/referral-setups/{id}/approve", post(approve))
+        .route("/referral-setups/{id}/reject", post(reject))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListParams {
+    status: Option<String>,
+    limit: Option<i64>,
+    starting_after: Option<String>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(p): ApiQuery<ListParams>,
+) -> ApiResult<Json<Page<SetupView>>> {
+    caller.require(&state, Action::SetupsRead).await?;
+    let limit = check_limit(p.limit)?;
+    let status = p
+        .status
+        .as_deref()
+        .map(str::parse::<SetupStatus>)
+        .transpose()
+        .map_err(|m| ApiError::field("status", m))?;
+    let mut conn = state.store.conn().await?;
+    let rows = setups::list(&mut conn, status, p.starting_after.as_deref(), limit).await?;
+    drop(conn);
+    let page = page(rows, limit, |s| s.id.clone(), |s| s);
+    let mut data = Vec::with_capacity(page.data.len());
+    for s in page.data {
+        data.push(service::setup_view(&state, s).await?);
+    }
+    Ok(Json(Page {
+        data,
+        has_more: page.has_more,
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// Either an existing beneficiary (`beneficiary_id`) or the details of a new one
+/// (`beneficiary`), plus optional overrides of the super customer's conventional fields.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetupIn {
+    pub beneficiary_id: Option<i64>,
+    pub beneficiary: Option<AccountFields>,
+    #[serde(default)]
+    pub super_customer: CloneOverrides,
+}
+
+impl SetupIn {
+    pub fn into_plan(self) -> ApiResult<SetupPlan> {
+        let beneficiary = match (self.beneficiary_id, self.beneficiary) {
+            (Some(account_id), None) => Beneficiary::Existing { account_id },
+            (None, Some(account)) => Beneficiary::New { account },
+            (Some(_), Some(_)) => {
+                return Err(ApiError::field(
+                    "beneficiary",
+                    "give beneficiary_id or beneficiary, not both",
+                ));
+            }
+            (None, None) => {
+                return Err(ApiError::field(
+                    "beneficiary_id",
+                    "is required (or give the details of a new beneficiary in `beneficiary`)",
+                ));
+            }
+        };
+        Ok(SetupPlan {
+            beneficiary,
+            super_customer: self.super_customer,
+        })
+    }
+}
+
+async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<SetupIn>,
+) -> ApiResult<(StatusCode, Json<SetupView>)> {
+    caller.require(&state, Action::SetupsRequest).await?;
+    let setup = service::request_setup(&state, &caller.origin, body.into_plan()?).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(service::setup_view(&state, setup).await?),
+    ))
+}
+
+async fn show(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<SetupView>> {
+    caller.require(&state, Action::SetupsRead).await?;
+    let setup = service::get_setup(&state, &id).await?;
+    Ok(Json(service::setup_view(&state, setup).await?))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DecisionIn {
+    note: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct ApprovedOut {
+    #[serde(flatten)]
+    setup: SetupView,
+    beneficiary: AccountView,
+    super_customer: AccountView,
+}
+
+fn note(body: &DecisionIn) -> ApiResult<Option<String>> {
+    vouch_domain::validation::optional_text(body.note.as_deref().unwrap_or_default(), 2000)
+        .map_err(|m| ApiError::field("note", m))
+}
+
+async fn approve(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<DecisionIn>,
+) -> ApiResult<Json<ApprovedOut>> {
+    caller.require(&state, Action::SetupsDecide).await?;
+    let note = note(&body)?;
+    let done = service::approve_setup(&state, &caller.origin, &id, note.as_deref()).await?;
+    Ok(Json(ApprovedOut {
+        setup: service::setup_view(&state, done.setup).await?,
+        beneficiary: AccountView::new(&state, done.beneficiary),
+        super_customer: AccountView::new(&state, done.super_customer),
+    }))
+}
+
+async fn reject(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<DecisionIn>,
+) -> ApiResult<Json<SetupView>> {
+    caller.require(&state, Action::SetupsDecide).await?;
+    let note = note(&body)?;
+    let setup = service::reject_setup(&state, &caller.origin, &id, note.as_deref()).await?;
+    Ok(Json(service::setup_view(&state, setup).await?))
+}

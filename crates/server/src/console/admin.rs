@@ -1,0 +1,436 @@
+//! Staff users, API keys, the audit log and password changes in the console.
+
+use super::{Console, FormBody, FormErrors, Layout, error_page, ticked, with_status};
+use crate::AppState;
+use crate::api::admin::AuditParams;
+use crate::error::ApiError;
+use crate::service;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Path, Query};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use vouch_domain::permission::{Action, Role};
+use vouch_store::api_keys::{self, ApiKey};
+use vouch_store::audit;
+use vouch_store::users::{self, StaffUser};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin/users", get(users_page).post(create_user))
+        .route("/admin/users/{id}", post(update_user))
+        .route("/admin/api-keys", get(keys_page).post(create_key))
+        .route("/admin/api-keys/{id}/revoke", post(revoke_key))
+        .route("/admin/audit", get(audit_page))
+        .route("/admin/password", get(password_page).post(change_password))
+}
+
+#[derive(Deserialize, Default, Clone)]
+struct UserForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    password: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/users.html")]
+struct UsersPage {
+    l: Layout,
+    users: Vec<StaffUser>,
+    f: UserForm,
+    errors: FormErrors,
+    roles: Vec<&'static str>,
+    me: String,
+}
+
+async fn render_users(
+    mut console: Console,
+    f: UserForm,
+    errors: FormErrors,
+    status: StatusCode,
+) -> Response {
+    let users = async {
+        let mut conn = console.state.store.conn().await?;
+        users::list(&mut conn).await
+    }
+    .await;
+    match users {
+        Ok(users) => {
+            let me = console.session.user.id.clone();
+            let roles = Role::ALL.iter().rev().map(|r| r.as_str()).collect();
+            with_status(
+                status,
+                UsersPage {
+                    l: console.layout("users"),
+                    users,
+                    f,
+                    errors,
+                    roles,
+                    me,
+                },
+            )
+        }
+        Err(e) => error_page(&e.into()),
+    }
+}
+
+async fn users_page(console: Console) -> Response {
+    if let Err(r) = console.require(Action::UsersRead).await {
+        return r;
+    }
+    let f = UserForm {
+        role: "staff".into(),
+        ..Default::default()
+    };
+    render_users(console, f, FormErrors::default(), StatusCode::OK).await
+}
+
+async fn create_user(console: Console, FormBody(form): FormBody<UserForm>) -> Response {
+    if let Err(r) = console.require(Action::UsersManage).await {
+        return r;
+    }
+    if let Err(r) = console.check_csrf(&form.csrf) {
+        return r;
+    }
+    let by = console.session.user.role;
+    match service::create_user(
+        &console.state,
+        &console.origin,
+        Some(by),
+        &form.email,
+        &form.name,
+        &form.role,
+        &form.password,
+    )
+    .await
+    {
+        Ok(u) => {
+            console
+                .redirect_with("/admin/users", &format!("User {} created.", u.email))
+                .await
+        }
+        Err(err) if err.status.is_client_error() => {
+            let errors = FormErrors::from_api(&err, "", &["email", "name", "role", "password"]);
+            let status = if err.status == StatusCode::CONFLICT {
+                StatusCode::CONFLICT
+            } else {
+                err.status
+            };
+            let f = UserForm {
+                password: String::new(),
+                ..form
+            };
+            render_users(console, f, errors, status).await
+        }
+        Err(err) => error_page(&err),
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct UserUpdateForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    role: String,
+    disabled: Option<String>,
+}
+
+async fn update_user(
+    console: Console,
+    Path(id): Path<String>,
+    FormBody(form): FormBody<UserUpdateForm>,
+) -> Response {
+    if let Err(r) = console.require(Action::UsersManage).await {
+        return r;
+    }
+    if let Err(r) = console.check_csrf(&form.csrf) {
+        return r;
+    }
+    let by = console.session.user.role;
+    let me = console.session.user.id.clone();
+    let role = (!form.role.is_empty()).then_some(form.role.as_str());
+    match service::update_user(
+        &console.state,
+        &console.origin,
+        by,
+        &me,
+        &id,
+        role,
+        Some(ticked(&form.disabled)),
+    )
+    .await
+    {
+        Ok(u) => {
+            console
+                .redirect_with("/admin/users", &format!("{} saved.", u.email))
+                .await
+        }
+        Err(err) if err.status.is_client_error() && err.status != StatusCode::NOT_FOUND => {
+            let message = err
+                .errors
+                .first()
+                .map(|e| e.message.clone())
+                .unwrap_or(err.detail);
+            console
+                .redirect_with("/admin/users", &format!("Not done: {message}"))
+                .await
+        }
+        Err(err) => error_page(&err),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/api_keys.html")]
+struct KeysPage {
+    l: Layout,
+    keys: Vec<ApiKey>,
+    key_name: String,
+    scope: String,
+    errors: FormErrors,
+    new_secret: Option<String>,
+}
+
+async fn render_keys(
+    mut console: Console,
+    name: String,
+    scope: String,
+    errors: FormErrors,
+    new_secret: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let keys = async {
+        let mut conn = console.state.store.conn().await?;
+        api_keys::list(&mut conn).await
+    }
+    .await;
+    match keys {
+        Ok(keys) => with_status(
+            status,
+            KeysPage {
+                l: console.layout("api-keys"),
+                keys,
+                key_name: name,
+                scope,
+                errors,
+                new_secret,
+            },
+        ),
+        Err(e) => error_page(&e.into()),
+    }
+}
+
+async fn keys_page(console: Console) -> Response {
+    if let Err(r) = console.require(Action::ApiKeysManage).await {
+        return r;
+    }
+    render_keys(
+        console,
+        String::new(),
+        "read".into(),
+        FormErrors::default(),
+        None,
+        StatusCode::OK,
+    )
+    .await
+}
+
+#[derive(Deserialize, Default)]
+struct KeyForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    scope: String,
+}
+
+/// Shows the new secret on the response page itself, once; it is never stored in the clear.
+async fn create_key(console: Console, FormBody(form): FormBody<KeyForm>) -> Response {
+    if let Err(r) = console.require(Action::ApiKeysManage).await {
+        return r;
+    }
+    if let Err(r) = console.check_csrf(&form.csrf) {
+        return r;
+    }
+    match service::create_api_key(&console.state, &console.origin, &form.name, &form.scope).await {
+        Ok((_, secret)) => {
+            render_keys(
+                console,
+                String::new(),
+                "read".into(),
+                FormErrors::default(),
+                Some(secret),
+                StatusCode::CREATED,
+            )
+            .await
+        }
+        Err(err) if err.status.is_client_error() => {
+            let errors = FormErrors::from_api(&err, "", &["name", "scope"]);
+            render_keys(console, form.name, form.scope, errors, None, err.status).await
+        }
+        Err(err) => error_page(&err),
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn revoke_key(
+    console: Console,
+    Path(id): Path<String>,
+    FormBody(form): FormBody<CsrfForm>,
+) -> Response {
+    if let Err(r) = console.require(Action::ApiKeysManage).await {
+        return r;
+    }
+    if let Err(r) = console.check_csrf(&form.csrf) {
+        return r;
+    }
+    match service::revoke_api_key(&console.state, &console.origin, &id).await {
+        Ok(k) => {
+            console
+                .redirect_with("/admin/api-keys", &format!("Key “{}” revoked.", k.name))
+                .await
+        }
+        Err(err) => error_page(&err),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/audit.html")]
+struct AuditPage {
+    l: Layout,
+    p: AuditParams,
+    rows: Vec<audit::Entry>,
+    next_url: Option<String>,
+}
+
+async fn audit_page(mut console: Console, Query(p): Query<AuditParams>) -> Response {
+    if let Err(r) = console.require(Action::AuditRead).await {
+        return r;
+    }
+    let limit = 50;
+    let rows = async {
+        let mut conn = console.state.store.conn().await?;
+        audit::list(&mut conn, &p.filter(limit)).await
+    }
+    .await;
+    let mut rows = match rows {
+        Ok(r) => r,
+        Err(e) => return error_page(&e.into()),
+    };
+    let has_more = rows.len() > 50;
+    rows.truncate(50);
+    let next_url = if has_more {
+        rows.last().map(|last| {
+            let mut s = form_urlencoded::Serializer::new(String::new());
+            for (k, v) in [
+                ("action", &p.action),
+                ("entity", &p.entity),
+                ("entity_id", &p.entity_id),
+                ("actor", &p.actor),
+            ] {
+                if let Some(v) = v {
+                    s.append_pair(k, v);
+                }
+            }
+            s.append_pair("starting_after", &last.id);
+            format!("/admin/audit?{}", s.finish())
+        })
+    } else {
+        None
+    };
+    AuditPage {
+        l: console.layout("audit"),
+        p,
+        rows,
+        next_url,
+    }
+    .into_response()
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/password.html")]
+struct PasswordPage {
+    l: Layout,
+    errors: FormErrors,
+}
+
+async fn password_page(mut console: Console) -> Response {
+    PasswordPage {
+        l: console.layout(""),
+        errors: FormErrors::default(),
+    }
+    .into_response()
+}
+
+#[derive(Deserialize, Default)]
+struct PasswordForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+    #[serde(default)]
+    confirm_password: String,
+}
+
+async fn change_password(mut console: Console, FormBody(form): FormBody<PasswordForm>) -> Response {
+    if let Err(r) = console.check_csrf(&form.csrf) {
+        return r;
+    }
+    let result = if form.new_password != form.confirm_password {
+        Err(ApiError::field(
+            "confirm_password",
+            "does not match the new password",
+        ))
+    } else {
+        service::change_password(
+            &console.state,
+            &console.origin,
+            &console.session,
+            &form.current_password,
+            &form.new_password,
+        )
+        .await
+    };
+    match result {
+        Ok(()) => {
+            console
+                .redirect_with(
+                    "/admin/accounts",
+                    "Password changed. Your other sessions were logged out.",
+                )
+                .await
+        }
+        Err(err) if err.status.is_client_error() => {
+            let errors = FormErrors::from_api(
+                &err,
+                "",
+                &["current_password", "new_password", "confirm_password"],
+            );
+            with_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                PasswordPage {
+                    l: console.layout(""),
+                    errors,
+                },
+            )
+        }
+        Err(err) => error_page(&err),
+    }
+}

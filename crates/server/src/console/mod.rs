@@ -1,0 +1,247 @@
+//! The staff console under `/admin`: server-rendered pages (askama, auto-escaped), plain HTML
+//! forms with CSRF tokens, flash messages kept on the session. Every page declares the action it
+//! needs through [`Console::require`], the same permission table the API uses.
+
+mod accounts;
+mod admin;
+mod login;
+mod setups;
+
+use crate::AppState;
+use crate::auth::{StaffSession, audit_refusal, constant_time_eq, load_session, staff_actor};
+use crate::error::ApiError;
+use crate::request::Meta;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use std::collections::HashMap;
+use vouch_domain::FieldError;
+use vouch_domain::permission::{Action, role_allows};
+use vouch_store::audit::Origin;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin", get(|| async { Redirect::to("/admin/accounts") }))
+        .route("/admin/", get(|| async { Redirect::to("/admin/accounts") }))
+        .merge(login::routes())
+        .merge(accounts::routes())
+        .merge(setups::routes())
+        .merge(admin::routes())
+}
+
+/// What the shared layout shows.
+pub struct Layout {
+    pub section: &'static str,
+    pub email: String,
+    pub role: String,
+    pub csrf: String,
+    pub flash: Option<String>,
+    pub can_audit: bool,
+    pub can_admin: bool,
+}
+
+/// A logged-in staff member on a console page.
+pub struct Console {
+    pub state: AppState,
+    pub session: StaffSession,
+    pub origin: Origin,
+}
+
+impl FromRequestParts<AppState> for Console {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let meta = Meta::from_request_parts(parts, state)
+            .await
+            .unwrap_or_else(|e| match e {});
+        // Only pages take the flash; a POST keeps it for the page it redirects to.
+        let take_flash = parts.method == axum::http::Method::GET;
+        match load_session(state, parts, take_flash).await {
+            Ok(Some(session)) => {
+                let origin = Origin {
+                    actor: staff_actor(&session.user),
+                    request_id: meta.request_id,
+                    client_ip: Some(meta.client_ip),
+                };
+                Ok(Self {
+                    state: state.clone(),
+                    session,
+                    origin,
+                })
+            }
+            Ok(None) => {
+                let next = parts
+                    .uri
+                    .path_and_query()
+                    .map(|p| p.as_str())
+                    .unwrap_or("/admin");
+                let target = format!(
+                    "/admin/login?next={}",
+                    form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+                );
+                Err(Redirect::to(&target).into_response())
+            }
+            Err(e) => Err(error_page(&e)),
+        }
+    }
+}
+
+impl Console {
+    pub fn layout(&mut self, section: &'static str) -> Layout {
+        let role = self.session.user.role;
+        Layout {
+            section,
+            email: self.session.user.email.clone(),
+            role: role.to_string(),
+            csrf: self.session.csrf_token.clone(),
+            flash: self.session.flash.take(),
+            can_audit: role_allows(role, Action::AuditRead),
+            can_admin: role_allows(role, Action::UsersManage),
+        }
+    }
+
+    pub fn may(&self, action: Action) -> bool {
+        role_allows(self.session.user.role, action)
+    }
+
+    /// Refuses with a 403 page (audited) unless the user's role allows `action`.
+    pub async fn require(&self, action: Action) -> Result<(), Response> {
+        if self.may(action) {
+            return Ok(());
+        }
+        audit_refusal(&self.state, &self.origin, action).await;
+        Err(error_page(&ApiError::forbidden(format!(
+            "Your role ({}) does not allow this ({}). Ask an administrator if you need it.",
+            self.session.user.role,
+            action.name()
+        ))))
+    }
+
+    /// Every state-changing form carries the session's CSRF token.
+    pub fn check_csrf(&self, sent: &str) -> Result<(), Response> {
+        if constant_time_eq(sent, &self.session.csrf_token) {
+            Ok(())
+        } else {
+            Err(error_page(&ApiError::forbidden(
+                "This form has expired or did not come from this site. Go back, reload the page and try again.",
+            )))
+        }
+    }
+
+    /// Redirects with a message for the next page.
+    pub async fn redirect_with(&self, to: &str, message: &str) -> Response {
+        let result = async {
+            let mut conn = self.state.store.conn().await?;
+            vouch_store::sessions::set_flash(&mut conn, &self.session.token_hash, message).await
+        }
+        .await;
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "could not store a flash message");
+        }
+        Redirect::to(to).into_response()
+    }
+}
+
+/// Field errors keyed by field name, for showing next to each input.
+#[derive(Debug, Default, Clone)]
+pub struct FormErrors {
+    fields: HashMap<String, String>,
+    /// Problems that belong to no single field.
+    pub general: Vec<String>,
+}
+
+impl FormErrors {
+    pub fn has(&self, field: &str) -> bool {
+        self.fields.contains_key(field)
+    }
+
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.fields.get(field).map(String::as_str)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty() && self.general.is_empty()
+    }
+
+    /// Splits an API error into per-field messages; `known` lists the fields the form shows,
+    /// and a prefix such as `super_customer.` is stripped first.
+    pub fn from_api(err: &ApiError, strip_prefix: &str, known: &[&str]) -> Self {
+        let mut out = Self::default();
+        for FieldError { field, message } in &err.errors {
+            let short = field.strip_prefix(strip_prefix).unwrap_or(field);
+            if known.contains(&short) {
+                out.fields
+                    .entry(short.to_string())
+                    .or_insert_with(|| capitalise(message));
+            } else {
+                out.general.push(format!("{field} {message}"));
+            }
+        }
+        if err.errors.is_empty() {
+            out.general.push(err.detail.clone());
+        }
+        out
+    }
+}
+
+fn capitalise(message: &str) -> String {
+    let mut chars = message.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    title: &'a str,
+    message: &'a str,
+}
+
+/// A plain page for an error, with the matching status.
+pub fn error_page(err: &ApiError) -> Response {
+    if err.status.is_server_error() {
+        tracing::error!(code = err.code, "console error");
+    }
+    let page = ErrorPage {
+        title: err.title(),
+        message: &err.detail,
+    };
+    (err.status, page).into_response()
+}
+
+/// Renders a form page again with its errors (422, or 409 for a conflict).
+pub fn with_status(status: StatusCode, page: impl IntoResponse) -> Response {
+    (status, page).into_response()
+}
+
+/// Checkbox value from a form: browsers send the field only when it is ticked.
+pub fn ticked(value: &Option<String>) -> bool {
+    value
+        .as_deref()
+        .is_some_and(|v| !v.is_empty() && v != "off")
+}
+
+/// Parses a form body, ignoring fields the handler does not know (browsers send buttons too).
+pub struct FormBody<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<S> for FormBody<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Response> {
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|_| error_page(&ApiError::bad_request("The form could not be read.")))?;
+        serde_urlencoded::from_bytes(&bytes).map(Self).map_err(|e| {
+            error_page(&ApiError::bad_request(format!(
+                "The form could not be read: {e}"
+            )))
+        })
+    }
+}

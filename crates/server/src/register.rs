@@ -1,0 +1,280 @@
+//! The public self-registration page behind a super customer's link:
+//! `/register?…&super_customer_id=N`. Open and generic super customers get a form whose
+//! submission creates an account nested under them; a channel partner's page sends people to
+//! the partner's own site; unknown or unapproved links say so. Nothing is created on a refusal.
+
+use crate::AppState;
+use crate::console::{FormBody, FormErrors};
+use crate::error::ApiError;
+use crate::request::Meta;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Deserialize;
+use vouch_domain::account::{AccountFields, RegistrationPolicy, code_from_name};
+use vouch_store::accounts::{self, Account, Placement};
+use vouch_store::audit::{Actor, Origin};
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/register", get(page).post(submit))
+}
+
+#[derive(Deserialize, Default)]
+struct LinkParams {
+    #[serde(default)]
+    super_customer_id: String,
+}
+
+#[derive(Deserialize, Default, Clone)]
+struct RegisterForm {
+    #[serde(default)]
+    company: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    first_name: String,
+    #[serde(default)]
+    last_name: String,
+    #[serde(default)]
+    phone: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "register.html")]
+struct RegisterPage {
+    sc: Account,
+    generic: bool,
+    f: RegisterForm,
+    errors: FormErrors,
+    action: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "register_notice.html")]
+struct Notice {
+    title: String,
+    message: String,
+    link: Option<(String, String)>,
+}
+
+fn notice(
+    status: StatusCode,
+    title: &str,
+    message: String,
+    link: Option<(String, String)>,
+) -> Response {
+    (
+        status,
+        Notice {
+            title: title.into(),
+            message,
+            link,
+        },
+    )
+        .into_response()
+}
+
+/// The super customer behind the link, or the page that explains why there is none.
+async fn resolve(state: &AppState, raw_id: &str) -> Result<Account, Response> {
+    let not_active = || {
+        notice(
+            StatusCode::NOT_FOUND,
+            "This registration link is not active",
+            "The link you followed does not lead to an active registration page. Ask the person who sent it for a current link.".into(),
+            None,
+        )
+    };
+    let Ok(id) = raw_id.trim().parse::<i64>() else {
+        return Err(notice(
+            StatusCode::BAD_REQUEST,
+            "This registration link is incomplete",
+            "The link is missing its super customer number. Ask the person who sent it for the full link.".into(),
+            None,
+        ));
+    };
+    let found = async {
+        let mut conn = state.store.conn().await?;
+        accounts::get(&mut conn, id).await
+    }
+    .await;
+    let sc = match found {
+        Ok(Some(sc)) => sc,
+        Ok(None) => return Err(not_active()),
+        Err(e) => return Err(crate::console::error_page(&e.into())),
+    };
+    if !sc.is_super_customer || !sc.registration_approved {
+        return Err(not_active());
+    }
+    if sc.registration_policy == RegistrationPolicy::ChannelPartner {
+        let link = sc
+            .partner_site_url
+            .clone()
+            .map(|u| (u, format!("Register through {}", sc.name)));
+        return Err(notice(
+            StatusCode::FORBIDDEN,
+            &format!("Register through {}", sc.name),
+            format!(
+                "Accounts for {} are set up by {} from their own site, not through self-registration. Please register there, or contact {} for access.",
+                sc.name, sc.name, sc.name
+            ),
+            link,
+        ));
+    }
+    Ok(sc)
+}
+
+fn action_url(id: i64) -> String {
+    format!("/register?super_customer_id={id}")
+}
+
+async fn page(State(state): State<AppState>, Query(p): Query<LinkParams>) -> Response {
+    match resolve(&state, &p.super_customer_id).await {
+        Ok(sc) => RegisterPage {
+            generic: sc.registration_policy == RegistrationPolicy::Generic,
+            action: action_url(sc.id),
+            sc,
+            f: RegisterForm::default(),
+            errors: FormErrors::default(),
+        }
+        .into_response(),
+        Err(r) => r,
+    }
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    meta: Meta,
+    Query(p): Query<LinkParams>,
+    FormBody(f): FormBody<RegisterForm>,
+) -> Response {
+    let sc = match resolve(&state, &p.super_customer_id).await {
+        Ok(sc) => sc,
+        Err(r) => return r,
+    };
+    let origin = Origin {
+        actor: Actor::public(),
+        request_id: meta.request_id,
+        client_ip: Some(meta.client_ip),
+    };
+    let again = |sc: Account, f: RegisterForm, err: &ApiError| {
+        let mut errors_in = ApiError {
+            errors: err.errors.clone(),
+            ..ApiError::new(err.status, err.code, err.detail.clone())
+        };
+        for e in &mut errors_in.errors {
+            e.field = match e.field.as_str() {
+                "name" | "code" => "company".into(),
+                "owner_first_name" => "first_name".into(),
+                "owner_last_name" => "last_name".into(),
+                "owner_phone" => "phone".into(),
+                other => other.into(),
+            };
+        }
+        let errors = FormErrors::from_api(
+            &errors_in,
+            "",
+            &["company", "email", "first_name", "last_name", "phone"],
+        );
+        let status = if err.status == StatusCode::CONFLICT {
+            StatusCode::CONFLICT
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        };
+        (
+            status,
+            RegisterPage {
+                generic: sc.registration_policy == RegistrationPolicy::Generic,
+                action: action_url(sc.id),
+                sc,
+                f,
+                errors,
+            },
+        )
+            .into_response()
+    };
+    let fields = AccountFields {
+        name: f.company.clone(),
+        email: f.email.clone(),
+        owner_first_name: f.first_name.clone(),
+        owner_last_name: f.last_name.clone(),
+        owner_phone: f.phone.clone(),
+        ..Default::default()
+    };
+    let draft = match fields.parse() {
+        Ok(d) => d,
+        Err(v) => return again(sc, f, &ApiError::from(v)),
+    };
+    match register(&state, &origin, &sc, draft).await {
+        Ok(account) => notice(
+            StatusCode::CREATED,
+            "You are registered",
+            format!(
+                "Welcome, {}. Your account {} ({}) is set up under {}.",
+                account.owner_first_name, account.id, account.name, sc.name
+            ),
+            None,
+        ),
+        Err(err)
+            if err.status == StatusCode::CONFLICT
+                && err.errors.first().is_some_and(|e| e.field == "email") =>
+        {
+            let err = ApiError::field(
+                "email",
+                "is already registered; log in instead, or use another address",
+            )
+            .with_code("already_exists");
+            again(
+                sc,
+                f,
+                &ApiError {
+                    status: StatusCode::CONFLICT,
+                    ..err
+                },
+            )
+        }
+        Err(err) if err.status.is_client_error() => again(sc, f, &err),
+        Err(err) => crate::console::error_page(&err),
+    }
+}
+
+/// Creates the nested account; the code follows the name, with a numeric suffix if another
+/// account already has it.
+async fn register(
+    state: &AppState,
+    origin: &Origin,
+    sc: &Account,
+    mut draft: vouch_domain::account::AccountDraft,
+) -> Result<Account, ApiError> {
+    let mut tx = state.store.begin().await?;
+    let base = code_from_name(&draft.name);
+    let base = if base.is_empty() {
+        "ACCOUNT".to_string()
+    } else {
+        base.chars().take(56).collect()
+    };
+    let mut code = base.clone();
+    let mut n = 2;
+    while accounts::code_taken(&mut tx, &code).await? {
+        code = format!("{base}-{n}");
+        n += 1;
+        if n > 1000 {
+            return Err(ApiError::field(
+                "company",
+                "too many accounts share this name; add a distinguishing word",
+            ));
+        }
+    }
+    draft.code = code;
+    let placement = Placement {
+        parent_id: Some(sc.id),
+        ..Default::default()
+    };
+    let account =
+        accounts::create(&mut tx, origin, "account.registered", &draft, &placement).await?;
+    tx.commit().await.map_err(vouch_store::StoreError::from)?;
+    Ok(account)
+}

@@ -1,0 +1,248 @@
+//! Configuration: built-in defaults → optional `vouch.toml` → `VOUCH_*` environment → flags.
+//! Checked once at start-up so that a typo stops the process with a message naming the setting.
+
+use anyhow::{Context, bail};
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::Path;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address the HTTP server listens on.
+    pub bind: String,
+    /// `sqlite://path` (default, created on first start) or `postgres://user@host/db`.
+    pub database_url: String,
+    /// Public address of this installation; links and emails are built from it.
+    pub base_url: String,
+    /// Domain of the email the clone convention gives a referral super customer.
+    pub clone_email_domain: String,
+    /// `text` (human-readable) or `json`.
+    pub log_format: String,
+    pub database_max_connections: u32,
+    pub session: SessionConfig,
+    pub login: LoginConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionConfig {
+    pub idle_minutes: i64,
+    pub absolute_hours: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginConfig {
+    pub max_failures: i64,
+    pub window_minutes: i64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:8080".into(),
+            database_url: "sqlite://./vouch-data/vouch.db".into(),
+            base_url: "http://127.0.0.1:8080".into(),
+            clone_email_domain: "example.com".into(),
+            log_format: "text".into(),
+            database_max_connections: 10,
+            session: SessionConfig {
+                idle_minutes: 30,
+                absolute_hours: 12,
+            },
+            login: LoginConfig {
+                max_failures: 10,
+                window_minutes: 15,
+            },
+        }
+    }
+}
+
+/// Values given on the command line; `None` leaves the layers below in charge.
+#[derive(Debug, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bind: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_format: Option<String>,
+}
+
+impl Config {
+    /// Loads the layers. A missing default `vouch.toml` is fine; a missing file that was
+    /// asked for by name is an error.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> anyhow::Result<Self> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(path) => {
+                if !path.exists() {
+                    bail!("the configuration file {} does not exist", path.display());
+                }
+                figment = figment.merge(Toml::file_exact(path));
+            }
+            None if Path::new("vouch.toml").exists() => {
+                figment = figment.merge(Toml::file_exact("vouch.toml"))
+            }
+            None => {}
+        }
+        let config: Config = figment
+            .merge(
+                Env::prefixed("VOUCH_")
+                    .split("__")
+                    .ignore(&["test_postgres_url"]),
+            )
+            .merge(Serialized::defaults(overrides))
+            .extract()
+            .context("invalid configuration")?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn validate(&self) -> anyhow::Result<()> {
+        self.bind.parse::<SocketAddr>().with_context(|| {
+            format!(
+                "bind: `{}` is not an address such as 127.0.0.1:8080",
+                self.bind
+            )
+        })?;
+        vouch_store::Backend::from_url(&self.database_url)
+            .map_err(|e| anyhow::anyhow!("database_url: {e}"))?;
+        let rest = self
+            .base_url
+            .strip_prefix("https://")
+            .or_else(|| self.base_url.strip_prefix("http://"))
+            .with_context(|| {
+                format!(
+                    "base_url: `{}` must start with http:// or https://",
+                    self.base_url
+                )
+            })?;
+        if rest.trim_end_matches('/').is_empty() || rest.contains(['?', '#', ' ']) {
+            bail!(
+                "base_url: `{}` must be an address such as https://refer.example.com",
+                self.base_url
+            );
+        }
+        vouch_domain::email::Email::parse(&format!("x@{}", self.clone_email_domain)).map_err(
+            |_| {
+                anyhow::anyhow!(
+                    "clone_email_domain: `{}` is not a domain",
+                    self.clone_email_domain
+                )
+            },
+        )?;
+        if !matches!(self.log_format.as_str(), "text" | "json") {
+            bail!(
+                "log_format: must be text or json, not `{}`",
+                self.log_format
+            );
+        }
+        if self.session.idle_minutes < 1 || self.session.absolute_hours < 1 {
+            bail!("session: idle_minutes and absolute_hours must be at least 1");
+        }
+        if self.login.max_failures < 1 || self.login.window_minutes < 1 {
+            bail!("login: max_failures and window_minutes must be at least 1");
+        }
+        if self.database_max_connections < 1 {
+            bail!("database_max_connections: must be at least 1");
+        }
+        Ok(())
+    }
+
+    pub fn settings(&self) -> vouch_server::Settings {
+        vouch_server::Settings {
+            base_url: self.base_url.trim_end_matches('/').to_string(),
+            clone_email_domain: self.clone_email_domain.clone(),
+            session_idle_minutes: self.session.idle_minutes,
+            session_absolute_hours: self.session.absolute_hours,
+            login_max_failures: self.login.max_failures,
+            login_window_minutes: self.login.window_minutes,
+        }
+    }
+
+    /// The configuration as TOML with secrets (the database password) replaced.
+    pub fn redacted_toml(&self) -> anyhow::Result<String> {
+        let mut shown = self.clone();
+        shown.database_url = redact_url(&self.database_url);
+        Ok(toml_string(&shown)?)
+    }
+}
+
+fn toml_string(config: &Config) -> anyhow::Result<String> {
+    let value = serde_json::to_value(config)?;
+    let mut out = String::new();
+    let mut tables = String::new();
+    if let serde_json::Value::Object(map) = value {
+        for (k, v) in map {
+            match v {
+                serde_json::Value::Object(inner) => {
+                    tables.push_str(&format!("\n[{k}]\n"));
+                    for (ik, iv) in inner {
+                        tables.push_str(&format!("{ik} = {iv}\n"));
+                    }
+                }
+                other => out.push_str(&format!("{k} = {other}\n")),
+            }
+        }
+    }
+    Ok(out + &tables)
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let Some((userinfo, host)) = rest.split_once('@') else {
+        return url.to_string();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_redaction_hides_passwords() {
+        assert!(Config::default().validate().is_ok());
+        assert_eq!(redact_url("postgres://u:pw@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+    }
+
+    #[test]
+    fn bad_values_name_the_setting() {
+        let mut c = Config {
+            bind: "nope".into(),
+            ..Config::default()
+        };
+        assert!(c.validate().unwrap_err().to_string().starts_with("bind"));
+        c = Config {
+            base_url: "ftp://x".into(),
+            ..Config::default()
+        };
+        assert!(
+            c.validate()
+                .unwrap_err()
+                .to_string()
+                .starts_with("base_url")
+        );
+        c = Config {
+            database_url: "mysql://x".into(),
+            ..Config::default()
+        };
+        assert!(
+            c.validate()
+                .unwrap_err()
+                .to_string()
+                .starts_with("database_url")
+        );
+    }
+}
