@@ -22,6 +22,42 @@ pub fn routes() -> Router<AppState> {
         .route("/api-keys", get(list_keys).post(create_key))
         .route("/api-keys/{id}/revoke", post(revoke_key))
         .route("/audit-events", get(list_audit))
+        .route("/me", get(me))
+}
+
+#[derive(Debug, Serialize)]
+struct MeOut {
+    kind: &'static str,
+    id: String,
+    label: String,
+    /// Staff role, for a session.
+    role: Option<String>,
+    /// Key scope, for an API key.
+    scope: Option<String>,
+    /// For a session: send it as `x-csrf-token` on cookie-authenticated writes.
+    csrf_token: Option<String>,
+}
+
+/// Who the credentials belong to; any authenticated caller may ask.
+async fn me(caller: Caller) -> Json<MeOut> {
+    Json(match caller.principal {
+        Principal::Staff(s) => MeOut {
+            kind: "staff",
+            id: s.user.id.clone(),
+            label: s.user.email.clone(),
+            role: Some(s.user.role.to_string()),
+            scope: None,
+            csrf_token: Some(s.csrf_token.clone()),
+        },
+        Principal::ApiKey { id, name, scope } => MeOut {
+            kind: "api_key",
+            id,
+            label: name,
+            role: None,
+            scope: Some(scope.to_string()),
+            csrf_token: None,
+        },
+    })
 }
 
 async fn list_users(

@@ -89,6 +89,7 @@ fn field_error(path: String, message: String) -> ApiError {
         .map(str::to_owned);
     let field = match (unknown, path.as_str()) {
         (Some(u), "." | "") => u,
+        (Some(u), p) if p == u || p.ends_with(&format!(".{u}")) => p.to_string(),
         (Some(u), p) => format!("{p}.{u}"),
         (None, ".") => "body".to_string(),
         (None, p) => p.to_string(),

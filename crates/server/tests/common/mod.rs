@@ -1,0 +1,262 @@
+//! The test harness: the real application on port 0 against a fresh database, on SQLite and
+//! (when `VOUCH_TEST_POSTGRES_URL` is set) on PostgreSQL.
+
+#![allow(dead_code)]
+
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+use std::net::SocketAddr;
+use vouch_domain::permission::{Role, Scope};
+use vouch_server::{AppState, Settings, service};
+use vouch_store::audit::Origin;
+use vouch_store::testing::{backends, fresh_store};
+use vouch_store::{Backend, Store};
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub base: String,
+    pub state: AppState,
+    pub backend: Backend,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> Self {
+        let store: Store = fresh_store(backend)
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", backend.name()));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let base = format!("http://{addr}");
+        let mut settings = Settings {
+            base_url: base.clone(),
+            clone_email_domain: "purchasingplatform.com".into(),
+            ..Settings::default()
+        };
+        tweak(&mut settings);
+        let state = AppState::new(store, settings);
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(vouch_server::serve(listener, state.clone(), async move {
+            let _ = rx.await;
+        }));
+        Self {
+            addr,
+            base,
+            state,
+            backend,
+            shutdown: Some(tx),
+            server: Some(server),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Stops the server gracefully and waits for in-flight requests.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+        self.state.store.close().await;
+    }
+
+    pub async fn create_user(&self, email: &str, role: Role) {
+        service::create_user(
+            &self.state,
+            &Origin::system(),
+            None,
+            email,
+            "",
+            role.as_str(),
+            PASSWORD,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("create user: {}", e.detail));
+    }
+
+    pub async fn api_key(&self, scope: Scope) -> String {
+        let (_, secret) = service::create_api_key(
+            &self.state,
+            &Origin::system(),
+            &format!("test {scope}"),
+            scope.as_str(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("create key: {}", e.detail));
+        secret
+    }
+
+    /// A client with an API key of this scope.
+    pub async fn key_client(&self, scope: Scope) -> Api {
+        let secret = self.api_key(scope).await;
+        Api {
+            base: self.base.clone(),
+            client: Client::new(),
+            bearer: Some(secret),
+            csrf: None,
+        }
+    }
+
+    /// A client logged in (cookie session) as a new user with this role.
+    pub async fn staff(&self, role: Role) -> Api {
+        let email = format!(
+            "{}-{}@vouch.test",
+            role.as_str(),
+            vouch_domain::id::new_id("u").to_lowercase()
+        );
+        self.create_user(&email, role).await;
+        self.login(&email).await
+    }
+
+    pub async fn login(&self, email: &str) -> Api {
+        let client = Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        let res = client
+            .post(self.url("/admin/login"))
+            .form(&[("email", email), ("password", PASSWORD)])
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "login as {email}");
+        let me: Value = client
+            .get(self.url("/api/v1/me"))
+            .send()
+            .await
+            .expect("me")
+            .json()
+            .await
+            .expect("json");
+        let csrf = me["csrf_token"].as_str().map(str::to_owned);
+        Api {
+            base: self.base.clone(),
+            client,
+            bearer: None,
+            csrf,
+        }
+    }
+
+    pub fn anonymous(&self) -> Api {
+        let client = Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        Api {
+            base: self.base.clone(),
+            client,
+            bearer: None,
+            csrf: None,
+        }
+    }
+}
+
+/// Runs `test` on every configured store, each on a fresh app.
+pub async fn each_backend<F, Fut>(test: F)
+where
+    F: Fn(TestApp) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    for backend in backends() {
+        eprintln!("--- on {}", backend.name());
+        let app = TestApp::spawn(backend).await;
+        test(app).await;
+    }
+}
+
+/// An HTTP client bound to one credential.
+#[derive(Clone)]
+pub struct Api {
+    pub base: String,
+    pub client: Client,
+    pub bearer: Option<String>,
+    pub csrf: Option<String>,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Reply {
+    /// The field paths of a problem's `errors`.
+    pub fn fields(&self) -> Vec<String> {
+        self.body["errors"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|e| e["field"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+impl Api {
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let mut req = self
+            .client
+            .request(method.clone(), format!("{}{path}", self.base));
+        if let Some(b) = &self.bearer {
+            req = req.bearer_auth(b);
+        }
+        if let Some(c) = &self.csrf
+            && method != reqwest::Method::GET
+        {
+            req = req.header("x-csrf-token", c);
+        }
+        req
+    }
+
+    pub async fn send(&self, req: reqwest::RequestBuilder) -> Reply {
+        let res = req.send().await.expect("request");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let text = res.text().await.expect("body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Reply {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.send(self.request(reqwest::Method::GET, path)).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Reply {
+        self.send(self.request(reqwest::Method::POST, path).json(&body))
+            .await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> Reply {
+        self.send(self.request(reqwest::Method::PATCH, path).json(&body))
+            .await
+    }
+
+    /// Creates an account and returns its id.
+    pub async fn account(&self, name: &str, email: &str) -> i64 {
+        let r = self.post("/api/v1/accounts", json!({ "name": name, "email": email, "owner_first_name": "Ann", "owner_last_name": "Lee" })).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        r.body["id"].as_i64().expect("id")
+    }
+}
