@@ -433,3 +433,51 @@ pub async fn login(
         }
     }
 }
+
+/// An action as a type, so a handler states in its signature what it needs and the check runs
+/// before the body is even parsed.
+pub trait Permission {
+    const ACTION: Action;
+}
+
+/// Marker types for [`Can`], one per [`Action`].
+pub mod perm {
+    use super::{Action, Permission};
+
+    macro_rules! permissions {
+        ($($name:ident),* $(,)?) => {
+            $(
+                pub struct $name;
+                impl Permission for $name {
+                    const ACTION: Action = Action::$name;
+                }
+            )*
+        };
+    }
+
+    permissions!(
+        AccountsRead,
+        AccountsWrite,
+        SetupsRead,
+        SetupsRequest,
+        SetupsDecide,
+        AuditRead,
+        UsersRead,
+        UsersManage,
+        ApiKeysManage
+    );
+}
+
+/// A caller that passed the permission check for `P` (401 without credentials, 403 without
+/// the role or scope).
+pub struct Can<P>(pub Caller, pub std::marker::PhantomData<P>);
+
+impl<P: Permission> FromRequestParts<AppState> for Can<P> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        caller.require(state, P::ACTION).await?;
+        Ok(Self(caller, std::marker::PhantomData))
+    }
+}

@@ -2,7 +2,7 @@
 
 use super::{ApiJson, ApiQuery, Page, check_limit, page};
 use crate::AppState;
-use crate::auth::Caller;
+use crate::auth::{Can, perm};
 use crate::error::{ApiError, ApiResult};
 use crate::service::{self, AccountView};
 use axum::extract::{Path, State};
@@ -11,7 +11,6 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use vouch_domain::account::{AccountFields, CloneOverrides};
-use vouch_domain::permission::Action;
 use vouch_store::accounts::{self, ListQuery, SortKey};
 
 pub fn routes() -> Router<AppState> {
@@ -66,10 +65,9 @@ fn id_param(raw: &str) -> ApiResult<i64> {
 
 async fn list(
     State(state): State<AppState>,
-    caller: Caller,
+    _: Can<perm::AccountsRead>,
     ApiQuery(p): ApiQuery<ListParams>,
 ) -> ApiResult<Json<Page<AccountView>>> {
-    caller.require(&state, Action::AccountsRead).await?;
     let limit = check_limit(p.limit)?;
     let (sort, descending) = parse_sort(p.sort.as_deref())?;
     let query = ListQuery {
@@ -142,10 +140,9 @@ impl AccountIn {
 
 async fn create(
     State(state): State<AppState>,
-    caller: Caller,
+    Can(caller, _): Can<perm::AccountsWrite>,
     ApiJson(body): ApiJson<AccountIn>,
 ) -> ApiResult<(StatusCode, Json<AccountView>)> {
-    caller.require(&state, Action::AccountsWrite).await?;
     let (parent_id, is_super) = (body.parent_id, body.is_super_customer.unwrap_or(false));
     let mut fields = AccountFields::default();
     body.apply(&mut fields);
@@ -156,21 +153,19 @@ async fn create(
 
 async fn show(
     State(state): State<AppState>,
-    caller: Caller,
+    _: Can<perm::AccountsRead>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<AccountView>> {
-    caller.require(&state, Action::AccountsRead).await?;
     let account = service::get_account(&state, id_param(&id)?).await?;
     Ok(Json(AccountView::new(&state, account)))
 }
 
 async fn update(
     State(state): State<AppState>,
-    caller: Caller,
+    Can(caller, _): Can<perm::AccountsWrite>,
     Path(id): Path<String>,
     ApiJson(patch): ApiJson<AccountIn>,
 ) -> ApiResult<Json<AccountView>> {
-    caller.require(&state, Action::AccountsWrite).await?;
     let id = id_param(&id)?;
     if patch.parent_id.is_some() {
         return Err(ApiError::field(
@@ -200,11 +195,10 @@ struct PageParams {
 
 async fn sub_customers(
     State(state): State<AppState>,
-    caller: Caller,
+    _: Can<perm::AccountsRead>,
     Path(id): Path<String>,
     ApiQuery(p): ApiQuery<PageParams>,
 ) -> ApiResult<Json<Page<AccountView>>> {
-    caller.require(&state, Action::AccountsRead).await?;
     let id = id_param(&id)?;
     service::get_account(&state, id).await?;
     let limit = check_limit(p.limit)?;
@@ -229,11 +223,10 @@ async fn sub_customers(
 
 async fn clone(
     State(state): State<AppState>,
-    caller: Caller,
+    Can(caller, _): Can<perm::AccountsWrite>,
     Path(id): Path<String>,
     ApiJson(overrides): ApiJson<CloneOverrides>,
 ) -> ApiResult<(StatusCode, Json<AccountView>)> {
-    caller.require(&state, Action::AccountsWrite).await?;
     let account =
         service::clone_account(&state, &caller.origin, id_param(&id)?, &overrides).await?;
     Ok((StatusCode::CREATED, Json(AccountView::new(&state, account))))
@@ -242,11 +235,10 @@ async fn clone(
 /// The clone's fields by the naming convention, without saving anything.
 async fn clone_preview(
     State(state): State<AppState>,
-    caller: Caller,
+    _: Can<perm::AccountsRead>,
     Path(id): Path<String>,
     ApiJson(overrides): ApiJson<CloneOverrides>,
 ) -> ApiResult<Json<AccountFields>> {
-    caller.require(&state, Action::AccountsRead).await?;
     let beneficiary = service::get_account(&state, id_param(&id)?).await?;
     Ok(Json(service::clone_preview(
         &state,
@@ -263,11 +255,10 @@ struct DesignateIn {
 
 async fn designate(
     State(state): State<AppState>,
-    caller: Caller,
+    Can(caller, _): Can<perm::AccountsWrite>,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<DesignateIn>,
 ) -> ApiResult<Json<AccountView>> {
-    caller.require(&state, Action::AccountsWrite).await?;
     let account = service::designate(
         &state,
         &caller.origin,
@@ -287,11 +278,10 @@ struct NestIn {
 
 async fn nest(
     State(state): State<AppState>,
-    caller: Caller,
+    Can(caller, _): Can<perm::AccountsWrite>,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<NestIn>,
 ) -> ApiResult<Json<AccountView>> {
-    caller.require(&state, Action::AccountsWrite).await?;
     let account =
         service::set_parent(&state, &caller.origin, id_param(&id)?, body.parent_id).await?;
     Ok(Json(AccountView::new(&state, account)))
@@ -306,11 +296,10 @@ struct RegistrationIn {
 /// Opens or closes a super customer's registration link: a Management Team decision.
 async fn registration(
     State(state): State<AppState>,
-    caller: Caller,
+    Can(caller, _): Can<perm::SetupsDecide>,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<RegistrationIn>,
 ) -> ApiResult<Json<AccountView>> {
-    caller.require(&state, Action::SetupsDecide).await?;
     let account =
         service::set_registration(&state, &caller.origin, id_param(&id)?, body.approved).await?;
     Ok(Json(AccountView::new(&state, account)))

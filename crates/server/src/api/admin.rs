@@ -2,7 +2,7 @@
 
 use super::{ApiJson, ApiQuery, Page, check_limit, page};
 use crate::AppState;
-use crate::auth::{Caller, Principal};
+use crate::auth::{Caller, Can, Principal, perm};
 use crate::error::{ApiError, ApiResult};
 use crate::service;
 use axum::extract::{Path, State};
@@ -10,7 +10,6 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use vouch_domain::permission::Action;
 use vouch_store::api_keys::ApiKey;
 use vouch_store::audit;
 use vouch_store::users::{self, StaffUser};
@@ -62,9 +61,8 @@ async fn me(caller: Caller) -> Json<MeOut> {
 
 async fn list_users(
     State(state): State<AppState>,
-    caller: Caller,
+    _: Can<perm::UsersRead>,
 ) -> ApiResult<Json<Page<StaffUser>>> {
-    caller.require(&state, Action::UsersRead).await?;
     let mut conn = state.store.conn().await?;
     let data = users::list(&mut conn).await?;
     Ok(Json(Page {
@@ -76,10 +74,9 @@ async fn list_users(
 
 async fn show_user(
     State(state): State<AppState>,
-    caller: Caller,
+    _: Can<perm::UsersRead>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<StaffUser>> {
-    caller.require(&state, Action::UsersRead).await?;
     let mut conn = state.store.conn().await?;
     users::get(&mut conn, &id)
         .await?
@@ -99,10 +96,9 @@ struct UserIn {
 
 async fn create_user(
     State(state): State<AppState>,
-    caller: Caller,
+    Can(caller, _): Can<perm::UsersManage>,
     ApiJson(body): ApiJson<UserIn>,
 ) -> ApiResult<(StatusCode, Json<StaffUser>)> {
-    caller.require(&state, Action::UsersManage).await?;
     // An admin-scoped API key acts with an admin's authority, never an owner's.
     let by = caller
         .staff_role()
@@ -129,11 +125,10 @@ struct UserPatch {
 
 async fn update_user(
     State(state): State<AppState>,
-    caller: Caller,
+    Can(caller, _): Can<perm::UsersManage>,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<UserPatch>,
 ) -> ApiResult<Json<StaffUser>> {
-    caller.require(&state, Action::UsersManage).await?;
     let (by, by_id) = match &caller.principal {
         Principal::Staff(s) => (s.user.role, s.user.id.clone()),
         Principal::ApiKey { id, .. } => (vouch_domain::permission::Role::Admin, id.clone()),
@@ -151,8 +146,10 @@ async fn update_user(
     Ok(Json(user))
 }
 
-async fn list_keys(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Page<ApiKey>>> {
-    caller.require(&state, Action::ApiKeysManage).await?;
+async fn list_keys(
+    State(state): State<AppState>,
+    _: Can<perm::ApiKeysManage>,
+) -> ApiResult<Json<Page<ApiKey>>> {
     let mut conn = state.store.conn().await?;
     let data = vouch_store::api_keys::list(&mut conn).await?;
     Ok(Json(Page {
@@ -179,10 +176,9 @@ struct NewKeyOut {
 
 async fn create_key(
     State(state): State<AppState>,
-    caller: Caller,
+    Can(caller, _): Can<perm::ApiKeysManage>,
     ApiJson(body): ApiJson<KeyIn>,
 ) -> ApiResult<(StatusCode, Json<NewKeyOut>)> {
-    caller.require(&state, Action::ApiKeysManage).await?;
     let (key, secret) =
         service::create_api_key(&state, &caller.origin, &body.name, &body.scope).await?;
     Ok((StatusCode::CREATED, Json(NewKeyOut { key, secret })))
@@ -190,10 +186,9 @@ async fn create_key(
 
 async fn revoke_key(
     State(state): State<AppState>,
-    caller: Caller,
+    Can(caller, _): Can<perm::ApiKeysManage>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<ApiKey>> {
-    caller.require(&state, Action::ApiKeysManage).await?;
     Ok(Json(
         service::revoke_api_key(&state, &caller.origin, &id).await?,
     ))
@@ -233,10 +228,9 @@ impl AuditParams {
 
 async fn list_audit(
     State(state): State<AppState>,
-    caller: Caller,
+    _: Can<perm::AuditRead>,
     ApiQuery(p): ApiQuery<AuditParams>,
 ) -> ApiResult<Json<Page<audit::Entry>>> {
-    caller.require(&state, Action::AuditRead).await?;
     let limit = check_limit(p.limit)?;
     let mut conn = state.store.conn().await?;
     let rows = audit::list(&mut conn, &p.filter(limit)).await?;

@@ -3,7 +3,7 @@
 
 use super::{ApiJson, ApiQuery, Page, check_limit, page};
 use crate::AppState;
-use crate::auth::Caller;
+use crate::auth::{Can, perm};
 use crate::error::{ApiError, ApiResult};
 use crate::service::{self, AccountView, SetupView};
 use axum::extract::{Path, State};
@@ -12,7 +12,6 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use vouch_domain::account::{AccountFields, CloneOverrides};
-use vouch_domain::permission::Action;
 use vouch_domain::setup::{Beneficiary, SetupPlan, SetupStatus};
 use vouch_store::setups;
 
@@ -34,10 +33,9 @@ struct ListParams {
 
 async fn list(
     State(state): State<AppState>,
-    caller: Caller,
+    _: Can<perm::SetupsRead>,
     ApiQuery(p): ApiQuery<ListParams>,
 ) -> ApiResult<Json<Page<SetupView>>> {
-    caller.require(&state, Action::SetupsRead).await?;
     let limit = check_limit(p.limit)?;
     let status = p
         .status
@@ -98,10 +96,9 @@ impl SetupIn {
 
 async fn create(
     State(state): State<AppState>,
-    caller: Caller,
+    Can(caller, _): Can<perm::SetupsRequest>,
     ApiJson(body): ApiJson<SetupIn>,
 ) -> ApiResult<(StatusCode, Json<SetupView>)> {
-    caller.require(&state, Action::SetupsRequest).await?;
     let setup = service::request_setup(&state, &caller.origin, body.into_plan()?).await?;
     Ok((
         StatusCode::CREATED,
@@ -111,10 +108,9 @@ async fn create(
 
 async fn show(
     State(state): State<AppState>,
-    caller: Caller,
+    _: Can<perm::SetupsRead>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<SetupView>> {
-    caller.require(&state, Action::SetupsRead).await?;
     let setup = service::get_setup(&state, &id).await?;
     Ok(Json(service::setup_view(&state, setup).await?))
 }
@@ -140,11 +136,10 @@ fn note(body: &DecisionIn) -> ApiResult<Option<String>> {
 
 async fn approve(
     State(state): State<AppState>,
-    caller: Caller,
+    Can(caller, _): Can<perm::SetupsDecide>,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<DecisionIn>,
 ) -> ApiResult<Json<ApprovedOut>> {
-    caller.require(&state, Action::SetupsDecide).await?;
     let note = note(&body)?;
     let done = service::approve_setup(&state, &caller.origin, &id, note.as_deref()).await?;
     Ok(Json(ApprovedOut {
@@ -156,11 +151,10 @@ async fn approve(
 
 async fn reject(
     State(state): State<AppState>,
-    caller: Caller,
+    Can(caller, _): Can<perm::SetupsDecide>,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<DecisionIn>,
 ) -> ApiResult<Json<SetupView>> {
-    caller.require(&state, Action::SetupsDecide).await?;
     let note = note(&body)?;
     let setup = service::reject_setup(&state, &caller.origin, &id, note.as_deref()).await?;
     Ok(Json(service::setup_view(&state, setup).await?))

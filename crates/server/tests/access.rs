@@ -1,0 +1,314 @@
+//! Access control: every API route and console action, tried with no credentials and with
+//! every role and key scope, against the permission table.
+
+mod common;
+
+use common::{Api, TestApp, each_backend};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use vouch_domain::permission::{Action, Role, Scope, role_allows, scope_allows};
+
+/// Every API route with the action it needs. `{a}` is an account, `{s}` a setup, `{u}` a user,
+/// `{k}` an API key.
+const API_ROUTES: &[(&str, &str, Action)] = &[
+    ("GET", "/api/v1/accounts", Action::AccountsRead),
+    ("POST", "/api/v1/accounts", Action::AccountsWrite),
+    ("GET", "/api/v1/accounts/{a}", Action::AccountsRead),
+    ("PATCH", "/api/v1/accounts/{a}", Action::AccountsWrite),
+    (
+        "GET",
+        "/api/v1/accounts/{a}/sub-customers",
+        Action::AccountsRead,
+    ),
+    ("POST", "/api/v1/accounts/{a}/clone", Action::AccountsWrite),
+    (
+        "POST",
+        "/api/v1/accounts/{a}/clone-preview",
+        Action::AccountsRead,
+    ),
+    (
+        "POST",
+        "/api/v1/accounts/{a}/designate",
+        Action::AccountsWrite,
+    ),
+    ("POST", "/api/v1/accounts/{a}/nest", Action::AccountsWrite),
+    (
+        "POST",
+        "/api/v1/accounts/{a}/registration",
+        Action::SetupsDecide,
+    ),
+    ("GET", "/api/v1/referral-setups", Action::SetupsRead),
+    ("POST", "/api/v1/referral-setups", Action::SetupsRequest),
+    ("GET", "/api/v1/referral-setups/{s}", Action::SetupsRead),
+    (
+        "POST",
+        "/api/v1/referral-setups/{s}/approve",
+        Action::SetupsDecide,
+    ),
+    (
+        "POST",
+        "/api/v1/referral-setups/{s}/reject",
+        Action::SetupsDecide,
+    ),
+    ("GET", "/api/v1/staff-users", Action::UsersRead),
+    ("POST", "/api/v1/staff-users", Action::UsersManage),
+    ("GET", "/api/v1/staff-users/{u}", Action::UsersRead),
+    ("PATCH", "/api/v1/staff-users/{u}", Action::UsersManage),
+    ("GET", "/api/v1/api-keys", Action::ApiKeysManage),
+    ("POST", "/api/v1/api-keys", Action::ApiKeysManage),
+    ("POST", "/api/v1/api-keys/{k}/revoke", Action::ApiKeysManage),
+    ("GET", "/api/v1/audit-events", Action::AuditRead),
+];
+
+/// Every console page and form with the action it needs.
+const CONSOLE_ROUTES: &[(&str, &str, Action)] = &[
+    ("GET", "/admin/accounts", Action::AccountsRead),
+    ("GET", "/admin/accounts/new", Action::AccountsWrite),
+    ("POST", "/admin/accounts/new", Action::AccountsWrite),
+    ("GET", "/admin/accounts/{a}", Action::AccountsRead),
+    ("GET", "/admin/accounts/{a}/edit", Action::AccountsWrite),
+    ("POST", "/admin/accounts/{a}/edit", Action::AccountsWrite),
+    ("GET", "/admin/accounts/{a}/clone", Action::AccountsWrite),
+    ("POST", "/admin/accounts/{a}/clone", Action::AccountsWrite),
+    (
+        "POST",
+        "/admin/accounts/{a}/designate",
+        Action::AccountsWrite,
+    ),
+    ("POST", "/admin/accounts/{a}/nest", Action::AccountsWrite),
+    (
+        "POST",
+        "/admin/accounts/{a}/registration",
+        Action::SetupsDecide,
+    ),
+    ("GET", "/admin/setups", Action::SetupsRead),
+    ("GET", "/admin/setups/new", Action::SetupsRequest),
+    ("POST", "/admin/setups/new", Action::SetupsRequest),
+    ("GET", "/admin/setups/{s}", Action::SetupsRead),
+    ("POST", "/admin/setups/{s}/decide", Action::SetupsDecide),
+    ("GET", "/admin/users", Action::UsersRead),
+    ("POST", "/admin/users", Action::UsersManage),
+    ("POST", "/admin/users/{u}", Action::UsersManage),
+    ("GET", "/admin/api-keys", Action::ApiKeysManage),
+    ("POST", "/admin/api-keys", Action::ApiKeysManage),
+    ("POST", "/admin/api-keys/{k}/revoke", Action::ApiKeysManage),
+    ("GET", "/admin/audit", Action::AuditRead),
+];
+
+struct Ids {
+    a: String,
+    s: String,
+    u: String,
+    k: String,
+}
+
+impl Ids {
+    fn fill(&self, path: &str) -> String {
+        path.replace("{a}", &self.a)
+            .replace("{s}", &self.s)
+            .replace("{u}", &self.u)
+            .replace("{k}", &self.k)
+    }
+}
+
+async fn fixtures(app: &TestApp) -> Ids {
+    let owner = app.key_client(Scope::Admin).await;
+    let a = owner.account("Target", "target@x.example").await;
+    let s = owner
+        .post("/api/v1/referral-setups", json!({ "beneficiary_id": a }))
+        .await;
+    let u = owner.post("/api/v1/staff-users", json!({ "email": "target-user@x.example", "role": "viewer", "password": common::PASSWORD })).await;
+    let k = owner
+        .post(
+            "/api/v1/api-keys",
+            json!({ "name": "target", "scope": "read" }),
+        )
+        .await;
+    Ids {
+        a: a.to_string(),
+        s: s.body["id"].as_str().expect("setup").to_string(),
+        u: u.body["id"].as_str().expect("user").to_string(),
+        k: k.body["id"].as_str().expect("key").to_string(),
+    }
+}
+
+async fn call(api: &Api, method: &str, path: &str) -> StatusCode {
+    let method = Method::from_bytes(method.as_bytes()).expect("method");
+    let req = api.request(method.clone(), path);
+    let req = if method == Method::GET {
+        req
+    } else {
+        req.json(&json!({}))
+    };
+    api.send(req).await.status
+}
+
+#[tokio::test]
+async fn api_routes_refuse_missing_and_insufficient_credentials() {
+    each_backend(|app| async move {
+        let ids = fixtures(&app).await;
+        let anon = app.anonymous();
+        for (method, path, _) in API_ROUTES {
+            let path = ids.fill(path);
+            assert_eq!(
+                call(&anon, method, &path).await,
+                StatusCode::UNAUTHORIZED,
+                "{method} {path} without credentials"
+            );
+        }
+        let mut bogus = app.anonymous();
+        bogus.bearer = Some("vouch_sk_not_a_key".into());
+        assert_eq!(
+            call(&bogus, "GET", "/api/v1/accounts").await,
+            StatusCode::UNAUTHORIZED
+        );
+
+        for role in Role::ALL {
+            let api = app.staff(role).await;
+            for (method, path, action) in API_ROUTES {
+                let path = ids.fill(path);
+                let status = call(&api, method, &path).await;
+                if role_allows(role, *action) {
+                    assert!(
+                        status != StatusCode::FORBIDDEN && status != StatusCode::UNAUTHORIZED,
+                        "{role} {method} {path}: {status}"
+                    );
+                } else {
+                    assert_eq!(status, StatusCode::FORBIDDEN, "{role} {method} {path}");
+                }
+            }
+        }
+        for scope in Scope::ALL {
+            let api = app.key_client(scope).await;
+            for (method, path, action) in API_ROUTES {
+                let path = ids.fill(path);
+                let status = call(&api, method, &path).await;
+                if scope_allows(scope, *action) {
+                    assert!(
+                        status != StatusCode::FORBIDDEN && status != StatusCode::UNAUTHORIZED,
+                        "{scope} {method} {path}: {status}"
+                    );
+                } else {
+                    assert_eq!(status, StatusCode::FORBIDDEN, "{scope} {method} {path}");
+                }
+            }
+        }
+        // Refusals are audited.
+        let admin = app.key_client(Scope::Admin).await;
+        let denied = admin
+            .get("/api/v1/audit-events?action=access.denied&limit=100")
+            .await;
+        assert!(
+            denied.body["data"]
+                .as_array()
+                .is_some_and(|d| !d.is_empty())
+        );
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn console_routes_refuse_missing_and_insufficient_roles() {
+    each_backend(|app| async move {
+        let ids = fixtures(&app).await;
+        let anon = app.anonymous();
+        for (method, path, _) in CONSOLE_ROUTES {
+            let path = ids.fill(path);
+            let req = anon
+                .request(Method::from_bytes(method.as_bytes()).expect("m"), &path)
+                .form(&[("csrf", "x")]);
+            let r = anon.send(req).await;
+            assert_eq!(
+                r.status,
+                StatusCode::SEE_OTHER,
+                "{method} {path} without a session"
+            );
+            assert!(
+                r.headers["location"]
+                    .to_str()
+                    .expect("loc")
+                    .starts_with("/admin/login")
+            );
+        }
+        for role in Role::ALL {
+            let api = app.staff(role).await;
+            let csrf = api.csrf.clone().expect("csrf");
+            for (method, path, action) in CONSOLE_ROUTES {
+                let path = ids.fill(path);
+                let req = api
+                    .request(Method::from_bytes(method.as_bytes()).expect("m"), &path)
+                    .form(&[("csrf", csrf.as_str())]);
+                let r = api.send(req).await;
+                if role_allows(role, *action) {
+                    assert!(
+                        r.status != StatusCode::FORBIDDEN,
+                        "{role} {method} {path}: {}",
+                        r.status
+                    );
+                    let to_login = r.headers.get("location").is_some_and(|l| {
+                        l.to_str().unwrap_or_default().starts_with("/admin/login")
+                    });
+                    assert!(!to_login, "{role} {method} {path} was sent to log in");
+                } else {
+                    assert_eq!(r.status, StatusCode::FORBIDDEN, "{role} {method} {path}");
+                }
+            }
+        }
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn cookie_writes_need_the_csrf_token() {
+    each_backend(|app| async move {
+        let mut staff = app.staff(Role::Owner).await;
+        staff.csrf = None;
+        let r = staff.post("/api/v1/accounts", json!({})).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        assert_eq!(r.body["code"], "csrf_failed");
+        staff.csrf = Some("wrong".into());
+        assert_eq!(
+            staff.post("/api/v1/accounts", json!({})).await.status,
+            StatusCode::FORBIDDEN
+        );
+        // Console forms without the token change nothing.
+        let r = staff
+            .send(staff.request(Method::POST, "/admin/accounts/new").form(&[
+                ("name", "Sneaky"),
+                ("email", "s@x.example"),
+                ("owner_first_name", "S"),
+                ("owner_last_name", "N"),
+            ]))
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let admin = app.key_client(Scope::Admin).await;
+        assert_eq!(
+            admin.get("/api/v1/accounts").await.body["data"]
+                .as_array()
+                .map(Vec::len),
+            Some(0)
+        );
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn owners_are_managed_only_by_owners() {
+    each_backend(|app| async move {
+        let admin = app.staff(Role::Admin).await;
+        let r = admin.post("/api/v1/staff-users", json!({ "email": "new-owner@x.example", "role": "owner", "password": common::PASSWORD })).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let owner = app.staff(Role::Owner).await;
+        let r = owner.post("/api/v1/staff-users", json!({ "email": "new-owner@x.example", "role": "owner", "password": common::PASSWORD })).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        let id = r.body["id"].as_str().expect("id");
+        assert_eq!(admin.patch(&format!("/api/v1/staff-users/{id}"), json!({ "disabled": true })).await.status, StatusCode::FORBIDDEN);
+        let weak = owner.post("/api/v1/staff-users", json!({ "email": "weak@x.example", "role": "staff", "password": "password123" })).await;
+        assert_eq!(weak.fields(), vec!["password".to_string()]);
+        app.stop().await;
+    })
+    .await;
+}
