@@ -1,0 +1,256 @@
+//! Console forms and the public registration page, over plain HTTP.
+
+mod common;
+
+use common::{Api, TestApp, each_backend};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use vouch_domain::permission::{Role, Scope};
+
+async fn form(api: &Api, path: &str, fields: &[(&str, &str)]) -> common::Reply {
+    let csrf = api.csrf.clone().unwrap_or_default();
+    let mut all: Vec<(&str, &str)> = vec![("csrf", csrf.as_str())];
+    all.extend_from_slice(fields);
+    api.send(api.request(Method::POST, path).form(&all)).await
+}
+
+#[tokio::test]
+async fn account_form_shows_errors_next_to_fields_and_saves_nothing() {
+    each_backend(|app| async move {
+        let staff = app.staff(Role::Staff).await;
+        let bad = form(
+            &staff,
+            "/admin/accounts/new",
+            &[
+                ("name", "Acme"),
+                ("email", "not-an-email"),
+                ("owner_first_name", ""),
+            ],
+        )
+        .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            bad.text.contains("id=\"e-email\""),
+            "email error shown next to the field"
+        );
+        assert!(bad.text.contains("id=\"e-owner_first_name\""));
+        assert!(
+            bad.text.contains("value=\"Acme\""),
+            "entered values are kept"
+        );
+        let admin = app.key_client(Scope::Admin).await;
+        assert_eq!(
+            admin.get("/api/v1/accounts").await.body["data"]
+                .as_array()
+                .map(Vec::len),
+            Some(0)
+        );
+
+        let ok = form(
+            &staff,
+            "/admin/accounts/new",
+            &[
+                ("name", "Acme <b>Roofing</b>"),
+                ("email", "ops@acme.example"),
+                ("owner_first_name", "Ann"),
+                ("owner_last_name", "Lee"),
+                ("vendor_matrix", "on"),
+            ],
+        )
+        .await;
+        assert_eq!(ok.status, StatusCode::SEE_OTHER);
+        let location = ok.headers["location"].to_str().expect("loc").to_string();
+        let page = staff.get(&location).await;
+        assert!(page.text.contains("created."), "flash message shown once");
+        assert!(
+            page.text.contains("Acme &#60;b&#62;Roofing&#60;/b&#62;")
+                || page.text.contains("Acme &lt;b&gt;Roofing&lt;/b&gt;"),
+            "names are escaped"
+        );
+        assert!(
+            !staff.get(&location).await.text.contains("created."),
+            "flash shown only once"
+        );
+
+        let dup = form(
+            &staff,
+            "/admin/accounts/new",
+            &[
+                ("name", "Other"),
+                ("email", "ops@acme.example"),
+                ("owner_first_name", "A"),
+                ("owner_last_name", "B"),
+            ],
+        )
+        .await;
+        assert_eq!(dup.status, StatusCode::CONFLICT);
+        assert!(dup.text.contains("id=\"e-email\""));
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn clone_form_is_prefilled_by_the_convention() {
+    each_backend(|app| async move {
+        let staff = app.staff(Role::Staff).await;
+        let id = staff
+            .account("Vector Services - Contractor", "ops@vector.example")
+            .await;
+        let page = staff
+            .get(&format!("/admin/accounts/{id}/clone?label=Vector"))
+            .await;
+        assert_eq!(page.status, StatusCode::OK);
+        for expected in [
+            "Vector Referral Super Customer",
+            "VECTORREFERRALSUPERCUSTOMER",
+            "vectorreferralsupercustomer@purchasingplatform.com",
+            "Vector Referral",
+            "Super Customer",
+            "555.555.5555",
+        ] {
+            assert!(
+                page.text.contains(&format!("value=\"{expected}\"")),
+                "{expected} not pre-filled"
+            );
+        }
+        app.stop().await;
+    })
+    .await;
+}
+
+async fn approved_super_customer(app: &TestApp, policy: serde_json::Value) -> i64 {
+    let staff = app.staff(Role::Staff).await;
+    let manager = app.staff(Role::Manager).await;
+    let v = staff
+        .account("Vector Services - Contractor", "ops@vector.example")
+        .await;
+    let mut overrides = json!({ "beneficiary_label": "Vector" });
+    if let (Some(o), Some(p)) = (overrides.as_object_mut(), policy.as_object()) {
+        o.extend(p.clone());
+    }
+    let s = staff
+        .post(
+            "/api/v1/referral-setups",
+            json!({ "beneficiary_id": v, "super_customer": overrides }),
+        )
+        .await;
+    assert_eq!(s.status, StatusCode::CREATED, "{}", s.text);
+    let id = s.body["id"].as_str().expect("id");
+    let done = manager
+        .post(&format!("/api/v1/referral-setups/{id}/approve"), json!({}))
+        .await;
+    done.body["super_customer"]["id"].as_i64().expect("sc")
+}
+
+#[tokio::test]
+async fn registration_link_creates_nested_accounts() {
+    each_backend(|app| async move {
+        let sc = approved_super_customer(&app, json!({})).await;
+        let visitor = app.anonymous();
+        let link = format!("/register?utm_source=login_page&utm_medium=register_button&utm_campaign=pp_login_page&utm_id=self_registration&utm_term=register&super_customer_id={sc}");
+        let page = visitor.get(&link).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.text.contains("Register with Vector Referral Super Customer"));
+
+        let post = |fields: Vec<(&'static str, &'static str)>| {
+            let visitor = visitor.clone();
+            async move { visitor.send(visitor.request(Method::POST, &format!("/register?super_customer_id={sc}")).form(&fields)).await }
+        };
+        let bad = post(vec![("company", ""), ("email", "x")]).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        for f in ["company", "email", "first_name", "last_name"] {
+            assert!(bad.text.contains(&format!("id=\"e-{f}\"")), "{f} error not shown");
+        }
+        let ok = post(vec![("company", "Northside Property Care"), ("email", "maya@northside.example"), ("first_name", "Maya"), ("last_name", "Ortiz")]).await;
+        assert_eq!(ok.status, StatusCode::CREATED, "{}", ok.text);
+        assert!(ok.text.contains("You are registered"));
+        let dup = post(vec![("company", "Northside Again"), ("email", "maya@northside.example"), ("first_name", "Maya"), ("last_name", "Ortiz")]).await;
+        assert_eq!(dup.status, StatusCode::CONFLICT);
+        assert!(dup.text.contains("id=\"e-email\"") && dup.text.contains("already registered"));
+        // Same company name again: the code gets a suffix instead of failing.
+        let twin = post(vec![("company", "Northside Property Care"), ("email", "sam@northside.example"), ("first_name", "Sam"), ("last_name", "Reed")]).await;
+        assert_eq!(twin.status, StatusCode::CREATED, "{}", twin.text);
+
+        let admin = app.key_client(Scope::Admin).await;
+        let subs = admin.get(&format!("/api/v1/accounts/{sc}/sub-customers")).await;
+        let names: Vec<&str> = subs.body["data"].as_array().expect("data").iter().filter_map(|a| a["name"].as_str()).collect();
+        assert_eq!(names, vec!["Northside Property Care", "Northside Property Care", "Vector Services - Contractor"]);
+        let codes: Vec<&str> = subs.body["data"].as_array().expect("data").iter().filter_map(|a| a["code"].as_str()).collect();
+        assert!(codes.contains(&"NORTHSIDEPROPERTYCARE-2"));
+        let audit = admin.get("/api/v1/audit-events?action=account.registered").await;
+        assert_eq!(audit.body["data"][0]["actor_kind"], "public");
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn registration_refusals_create_nothing() {
+    each_backend(|app| async move {
+        let admin = app.key_client(Scope::Admin).await;
+        let visitor = app.anonymous();
+        assert_eq!(visitor.get("/register").await.status, StatusCode::BAD_REQUEST);
+        assert_eq!(visitor.get("/register?super_customer_id=abc").await.status, StatusCode::BAD_REQUEST);
+        assert_eq!(visitor.get("/register?super_customer_id=424242").await.status, StatusCode::NOT_FOUND);
+        // A super customer whose link the Management Team has not approved.
+        let sc = admin.post("/api/v1/accounts", json!({ "name": "Pending Hub", "email": "hub@x.example", "owner_first_name": "H", "owner_last_name": "Q", "is_super_customer": true })).await;
+        let sc = sc.body["id"].as_i64().expect("id");
+        let page = visitor.get(&format!("/register?super_customer_id={sc}")).await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND);
+        assert!(page.text.contains("not active"));
+        let post = visitor
+            .send(visitor.request(Method::POST, &format!("/register?super_customer_id={sc}")).form(&[("company", "Sneaky"), ("email", "s@x.example"), ("first_name", "S"), ("last_name", "N")]))
+            .await;
+        assert_eq!(post.status, StatusCode::NOT_FOUND);
+        // Approving the link opens it; only managers may.
+        let staff = app.staff(Role::Staff).await;
+        assert_eq!(staff.post(&format!("/api/v1/accounts/{sc}/registration"), json!({ "approved": true })).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(admin.post(&format!("/api/v1/accounts/{sc}/registration"), json!({ "approved": true })).await.status, StatusCode::OK);
+        assert_eq!(visitor.get(&format!("/register?super_customer_id={sc}")).await.status, StatusCode::OK);
+        // A plain account's id is no registration link either.
+        let plain = admin.account("Plain", "plain@x.example").await;
+        assert_eq!(visitor.get(&format!("/register?super_customer_id={plain}")).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(admin.get(&format!("/api/v1/accounts/{sc}/sub-customers")).await.body["data"].as_array().map(Vec::len), Some(0));
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn channel_partner_links_send_people_to_the_partner() {
+    each_backend(|app| async move {
+        let sc = approved_super_customer(&app, json!({ "registration_policy": "channel_partner", "partner_site_url": "https://buildium.example/register", "name": "Buildium" })).await;
+        let visitor = app.anonymous();
+        let page = visitor.get(&format!("/register?super_customer_id={sc}")).await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN);
+        assert!(page.text.contains("Register through Buildium"));
+        assert!(page.text.contains("href=\"https://buildium.example/register\""));
+        assert!(!page.text.contains("<form"));
+        let post = visitor
+            .send(visitor.request(Method::POST, &format!("/register?super_customer_id={sc}")).form(&[("company", "Sneaky"), ("email", "s@x.example"), ("first_name", "S"), ("last_name", "N")]))
+            .await;
+        assert_eq!(post.status, StatusCode::FORBIDDEN);
+        let admin = app.key_client(Scope::Admin).await;
+        assert_eq!(admin.get(&format!("/api/v1/accounts/{sc}/sub-customers")).await.body["data"].as_array().map(Vec::len), Some(1), "only the beneficiary");
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn generic_environments_register_without_referral_wording() {
+    each_backend(|app| async move {
+        let admin = app.key_client(Scope::Admin).await;
+        let sc = admin
+            .post("/api/v1/accounts", json!({ "name": "Self Registration", "email": "self@x.example", "owner_first_name": "S", "owner_last_name": "R", "is_super_customer": true, "registration_policy": "generic" }))
+            .await;
+        let sc = sc.body["id"].as_i64().expect("id");
+        admin.post(&format!("/api/v1/accounts/{sc}/registration"), json!({ "approved": true })).await;
+        let page = app.anonymous().get(&format!("/register?super_customer_id={sc}")).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.text.contains("Register for access"));
+        app.stop().await;
+    })
+    .await;
+}
