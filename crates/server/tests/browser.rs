@@ -1,0 +1,254 @@
+//! The console and the registration page in headless Chromium, driven through chromedriver:
+//! log in, create an account, run a referral-program setup through approval, register through
+//! the link and find the new sub-customer on the super customer's page. Screenshots land in
+//! `target/screenshots/` (kept as CI artifacts).
+//!
+//! Needs `chromium` and `chromium-driver` (`.ci/run` installs them). Set
+//! `VOUCH_SKIP_BROWSER_TESTS=1` to skip on a machine without them.
+
+mod common;
+
+use common::{PASSWORD, TestApp};
+use fantoccini::{Client, ClientBuilder, Locator};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+use vouch_domain::permission::Role;
+use vouch_store::testing::backends;
+
+struct Driver {
+    process: Child,
+    port: u16,
+    _profile: PathBuf,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+async fn start_browser() -> Option<(Driver, Client)> {
+    if std::env::var("VOUCH_SKIP_BROWSER_TESTS").is_ok_and(|v| v == "1") {
+        eprintln!("VOUCH_SKIP_BROWSER_TESTS=1: skipping the browser test");
+        return None;
+    }
+    let driver_bin = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
+    let port = free_port();
+    let process = Command::new(&driver_bin)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {driver_bin} ({e}); install chromium and chromium-driver or set VOUCH_SKIP_BROWSER_TESTS=1"));
+    let profile =
+        std::env::temp_dir().join(format!("vouch-chrome-{}", vouch_domain::id::new_id("p")));
+    let driver = Driver {
+        process,
+        port,
+        _profile: profile.clone(),
+    };
+    let chrome = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let caps = serde_json::json!({
+        "goog:chromeOptions": {
+            "binary": chrome,
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+                format!("--user-data-dir={}", profile.display()), "--window-size=1280,900"
+            ]
+        }
+    });
+    let caps = match caps {
+        serde_json::Value::Object(map) => map,
+        _ => unreachable!("literal object"),
+    };
+    let url = format!("http://127.0.0.1:{}", driver.port);
+    let mut last = None;
+    for _ in 0..50 {
+        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps.clone())
+            .connect(&url)
+            .await
+        {
+            Ok(client) => return Some((driver, client)),
+            Err(e) => {
+                last = Some(e);
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+    panic!("chromedriver did not accept a session: {last:?}");
+}
+
+fn shots_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+    std::fs::create_dir_all(&dir).expect("screenshot dir");
+    dir
+}
+
+async fn shot(c: &Client, name: &str) {
+    let png = c.screenshot().await.expect("screenshot");
+    std::fs::write(shots_dir().join(format!("{name}.png")), png).expect("write screenshot");
+}
+
+async fn fill(c: &Client, name: &str, value: &str) {
+    let field = c
+        .find(Locator::Css(&format!("[name='{name}']")))
+        .await
+        .unwrap_or_else(|e| panic!("field {name}: {e}"));
+    field.clear().await.expect("clear");
+    field.send_keys(value).await.expect("type");
+}
+
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .expect("click");
+}
+
+async fn text(c: &Client, css: &str) -> String {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .text()
+        .await
+        .expect("text")
+}
+
+async fn login(c: &Client, app: &TestApp, email: &str) {
+    c.goto(&app.url("/admin/login")).await.expect("login page");
+    fill(c, "email", email).await;
+    fill(c, "password", PASSWORD).await;
+    click(c, "button[type=submit]").await;
+}
+
+async fn logout(c: &Client) {
+    click(c, "form[action='/admin/logout'] button").await;
+}
+
+#[tokio::test]
+async fn referral_program_from_setup_to_registration() {
+    let Some((_driver, c)) = start_browser().await else {
+        return;
+    };
+    for backend in backends() {
+        let tag = backend.name();
+        let app = TestApp::spawn(backend).await;
+        app.create_user("staff@vouch.test", Role::Staff).await;
+        app.create_user("manager@vouch.test", Role::Manager).await;
+
+        // A wrong password is refused with a message.
+        c.goto(&app.url("/admin/login")).await.expect("login");
+        fill(&c, "email", "staff@vouch.test").await;
+        fill(&c, "password", "not the password").await;
+        click(&c, "button[type=submit]").await;
+        assert!(text(&c, "#login-error").await.contains("do not match"));
+        shot(&c, &format!("{tag}-01-login-refused")).await;
+
+        // Staff logs in and creates the beneficiary; a bad email is shown next to its field.
+        login(&c, &app, "staff@vouch.test").await;
+        c.goto(&app.url("/admin/accounts/new")).await.expect("new");
+        fill(&c, "name", "Vector Services - Contractor").await;
+        fill(&c, "email", "not-an-email").await;
+        fill(&c, "owner_first_name", "Ann").await;
+        fill(&c, "owner_last_name", "Lee").await;
+        click(&c, "form[action='/admin/accounts/new'] button[type=submit]").await;
+        assert!(text(&c, "#e-email").await.contains("email address"));
+        shot(&c, &format!("{tag}-02-account-form-error")).await;
+        fill(&c, "email", "ops@vector.example").await;
+        click(&c, "form[action='/admin/accounts/new'] button[type=submit]").await;
+        assert!(
+            text(&c, "h1")
+                .await
+                .contains("Vector Services - Contractor")
+        );
+        shot(&c, &format!("{tag}-03-account-created")).await;
+
+        // Staff requests the referral program setup from the account page.
+        click(&c, "a[href^='/admin/setups/new']").await;
+        fill(&c, "label", "Vector").await;
+        click(&c, "form[action='/admin/setups/new'] button[type=submit]").await;
+        assert_eq!(text(&c, "#setup-status").await, "requested");
+        assert!(
+            c.source()
+                .await
+                .expect("src")
+                .contains("Awaiting approval by a manager")
+        );
+        shot(&c, &format!("{tag}-04-setup-requested")).await;
+        let setup_url = c.current_url().await.expect("url").to_string();
+        logout(&c).await;
+
+        // The manager approves; the registration link appears.
+        login(&c, &app, "manager@vouch.test").await;
+        c.goto(&setup_url).await.expect("setup");
+        click(&c, "button[value=approve]").await;
+        assert_eq!(text(&c, "#setup-status").await, "approved");
+        let link = text(&c, "#registration-link").await;
+        assert!(
+            link.contains("utm_source=login_page") && link.contains("super_customer_id="),
+            "{link}"
+        );
+        shot(&c, &format!("{tag}-05-setup-approved")).await;
+        let super_customer_page = c
+            .find(Locator::Css("#super-customer-link"))
+            .await
+            .expect("sc")
+            .attr("href")
+            .await
+            .expect("href")
+            .expect("href");
+        logout(&c).await;
+
+        // A visitor registers through the link; a missing name is shown next to its field.
+        c.goto(&link).await.expect("register");
+        shot(&c, &format!("{tag}-06-register-form")).await;
+        fill(&c, "email", "maya@northside.example").await;
+        fill(&c, "first_name", "Maya").await;
+        fill(&c, "last_name", "Ortiz").await;
+        click(&c, "button[type=submit]").await;
+        assert!(text(&c, "#e-company").await.contains("required"));
+        fill(&c, "company", "Northside Property Care").await;
+        click(&c, "button[type=submit]").await;
+        assert_eq!(text(&c, "#notice-title").await, "You are registered");
+        shot(&c, &format!("{tag}-07-registered")).await;
+
+        // The new sub-customer is on the super customer's page.
+        login(&c, &app, "manager@vouch.test").await;
+        c.goto(&app.url(&super_customer_page))
+            .await
+            .expect("sc page");
+        let subs = text(&c, "#sub-customers").await;
+        assert!(
+            subs.contains("Northside Property Care")
+                && subs.contains("Vector Services - Contractor"),
+            "{subs}"
+        );
+        shot(&c, &format!("{tag}-08-sub-customers")).await;
+
+        // Readable at phone width.
+        c.set_window_size(390, 844).await.expect("resize");
+        c.goto(&app.url("/admin/accounts")).await.expect("list");
+        shot(&c, &format!("{tag}-09-accounts-phone")).await;
+        c.goto(&app.url(&super_customer_page))
+            .await
+            .expect("sc page");
+        shot(&c, &format!("{tag}-10-super-customer-phone")).await;
+        c.set_window_size(1280, 900).await.expect("resize");
+        logout(&c).await;
+        app.stop().await;
+    }
+    c.close().await.expect("close");
+}
