@@ -9,7 +9,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// How people may register accounts under a super customer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RegistrationPolicy {
     /// The super customer's link registers nested sub-accounts.
@@ -59,7 +59,7 @@ impl FromStr for RegistrationPolicy {
 }
 
 /// The editable fields of an account as they arrive from a form or an API call, before checks.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct AccountFields {
     pub name: String,
@@ -245,7 +245,7 @@ fn parse_site_url(raw: &str) -> Result<Option<String>, String> {
 
 /// Overrides for the fields the clone convention fills in; anything left `None` keeps the
 /// convention.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct CloneOverrides {
     /// The short name of the beneficiary used in the convention, e.g. `Vector` for

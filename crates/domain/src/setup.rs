@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SetupStatus {
     Requested,
@@ -58,7 +58,7 @@ pub fn decide(current: SetupStatus, decision: Decision) -> Result<SetupStatus, S
 }
 
 /// Who the program is for: an existing account, or a new one created on approval.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Beneficiary {
     Existing { account_id: i64 },
@@ -66,7 +66,7 @@ pub enum Beneficiary {
 }
 
 /// What a setup will do once approved, kept as requested so that the approver sees exactly it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SetupPlan {
     pub beneficiary: Beneficiary,
     pub super_customer: CloneOverrides,

@@ -29,6 +29,22 @@ struct Problem<'a> {
     errors: &'a [FieldError],
 }
 
+/// The shape of every error answer, for the OpenAPI document.
+#[derive(utoipa::ToSchema)]
+#[schema(as = Problem)]
+pub struct ProblemDoc {
+    /// A link to this problem's entry in the API reference.
+    #[schema(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    /// Stable machine-readable code, e.g. `validation_failed`, `forbidden`, `already_exists`.
+    pub code: String,
+    pub detail: String,
+    /// For validation problems: every failing field.
+    pub errors: Option<Vec<FieldError>>,
+}
+
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
         Self {

@@ -8,6 +8,7 @@ pub mod console;
 pub mod error;
 mod health;
 mod idempotency;
+mod openapi;
 mod register;
 mod request;
 pub mod service;
@@ -68,11 +69,13 @@ impl AppState {
 
 /// The whole application.
 pub fn router(state: AppState) -> Router {
+    let (api_routes, spec) = api::routes(state.clone());
     Router::new()
         .merge(health::routes())
         .merge(register::routes())
         .merge(console::routes())
-        .nest("/api/v1", api::routes(state.clone()))
+        .merge(api_routes)
+        .merge(openapi::routes(spec))
         .layer(DefaultBodyLimit::max(1024 * 1024))
         .layer(axum::middleware::from_fn(request::request_id_and_log))
         .with_state(state)

@@ -25,7 +25,7 @@ async fn commit(tx: Tx) -> ApiResult<()> {
 }
 
 /// An account as the API and console show it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AccountView {
     #[serde(flatten)]
     pub account: Account,
@@ -167,7 +167,7 @@ pub async fn set_registration(
 }
 
 /// A setup as the API and console show it: the request plus what approval will create.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SetupView {
     #[serde(flatten)]
     pub setup: Setup,

@@ -8,7 +8,7 @@ use vouch_domain::account::{
     AccountDraft, AccountFields, ParentCandidate, RegistrationPolicy, check_nesting,
 };
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Account {
     pub id: i64,
     pub name: String,

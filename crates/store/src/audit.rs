@@ -105,7 +105,8 @@ pub async fn record(
     Ok(())
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = AuditEvent)]
 pub struct Entry {
     pub id: String,
     pub at: String,

@@ -9,7 +9,7 @@ use sqlx::{AnyConnection, Row};
 use vouch_domain::account::{AccountDraft, clone_fields};
 use vouch_domain::setup::{Beneficiary, Decision, SetupPlan, SetupStatus, decide};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Setup {
     pub id: String,
     pub status: SetupStatus,

@@ -6,7 +6,7 @@ use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 use vouch_domain::permission::Role;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StaffUser {
     pub id: String,
     pub email: String,

@@ -5,27 +5,29 @@ use crate::AppState;
 use crate::auth::{Can, perm};
 use crate::error::{ApiError, ApiResult};
 use crate::service::{self, AccountView};
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use vouch_domain::account::{AccountFields, CloneOverrides};
 use vouch_store::accounts::{self, ListQuery, SortKey};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/accounts", get(list).post(create))
-        .route("/accounts/{id}", get(show).patch(update))
-        .route("/accounts/{id}/sub-customers", get(sub_customers))
-        .route("/accounts/{id}/clone", post(clone))
-        .route("/accounts/{id}/clone-preview", post(clone_preview))
-        .route("/accounts/{id}/designate", post(designate))
-        .route("/accounts/{id}/nest", post(nest))
-        .route("/accounts/{id}/registration", post(registration))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(show, update))
+        .routes(routes!(sub_customers))
+        .routes(routes!(clone))
+        .routes(routes!(clone_preview))
+        .routes(routes!(designate))
+        .routes(routes!(nest))
+        .routes(routes!(registration))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
     /// Customer id, or part of the name, code or email.
@@ -63,6 +65,15 @@ fn id_param(raw: &str) -> ApiResult<i64> {
     raw.parse().map_err(|_| ApiError::not_found("account"))
 }
 
+#[utoipa::path(
+    operation_id = "list_accounts",
+    get,
+    path = "/api/v1/accounts",
+    tag = "accounts",
+    params(ListParams),
+    responses((status = 200, description = "OK", body = Page<AccountView>), (status = "4XX", description = "A problem (RFC 9457): see its `code`, `detail` and `errors`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    security(("bearer" = []), ("session" = []))
+)]
 async fn list(
     State(state): State<AppState>,
     _: Can<perm::AccountsRead>,
@@ -91,7 +102,7 @@ async fn list(
 
 /// Every editable field is optional: creation starts from empty fields, a patch from the
 /// account's current ones.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccountIn {
     pub name: Option<String>,
@@ -138,6 +149,15 @@ impl AccountIn {
     }
 }
 
+#[utoipa::path(
+    operation_id = "create_account",
+    post,
+    path = "/api/v1/accounts",
+    tag = "accounts",
+    request_body = AccountIn,
+    responses((status = 201, description = "Created", body = AccountView), (status = "4XX", description = "A problem (RFC 9457): see its `code`, `detail` and `errors`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    security(("bearer" = []), ("session" = []))
+)]
 async fn create(
     State(state): State<AppState>,
     Can(caller, _): Can<perm::AccountsWrite>,
@@ -151,6 +171,15 @@ async fn create(
     Ok((StatusCode::CREATED, Json(AccountView::new(&state, account))))
 }
 
+#[utoipa::path(
+    operation_id = "get_account",
+    get,
+    path = "/api/v1/accounts/{id}",
+    tag = "accounts",
+    params(("id" = i64, Path, description = "Customer id")),
+    responses((status = 200, description = "OK", body = AccountView), (status = "4XX", description = "A problem (RFC 9457): see its `code`, `detail` and `errors`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    security(("bearer" = []), ("session" = []))
+)]
 async fn show(
     State(state): State<AppState>,
     _: Can<perm::AccountsRead>,
@@ -160,6 +189,16 @@ async fn show(
     Ok(Json(AccountView::new(&state, account)))
 }
 
+#[utoipa::path(
+    operation_id = "update_account",
+    patch,
+    path = "/api/v1/accounts/{id}",
+    tag = "accounts",
+    params(("id" = i64, Path, description = "Customer id")),
+    request_body = AccountIn,
+    responses((status = 200, description = "OK", body = AccountView), (status = "4XX", description = "A problem (RFC 9457): see its `code`, `detail` and `errors`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    security(("bearer" = []), ("session" = []))
+)]
 async fn update(
     State(state): State<AppState>,
     Can(caller, _): Can<perm::AccountsWrite>,
@@ -185,7 +224,8 @@ async fn update(
     Ok(Json(AccountView::new(&state, account)))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct PageParams {
     limit: Option<i64>,
@@ -193,6 +233,15 @@ struct PageParams {
     sort: Option<String>,
 }
 
+#[utoipa::path(
+    operation_id = "list_sub_customers",
+    get,
+    path = "/api/v1/accounts/{id}/sub-customers",
+    tag = "accounts",
+    params(("id" = i64, Path, description = "Customer id"), PageParams),
+    responses((status = 200, description = "OK", body = Page<AccountView>), (status = "4XX", description = "A problem (RFC 9457): see its `code`, `detail` and `errors`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    security(("bearer" = []), ("session" = []))
+)]
 async fn sub_customers(
     State(state): State<AppState>,
     _: Can<perm::AccountsRead>,
@@ -221,6 +270,16 @@ async fn sub_customers(
     )))
 }
 
+#[utoipa::path(
+    operation_id = "clone_account",
+    post,
+    path = "/api/v1/accounts/{id}/clone",
+    tag = "accounts",
+    params(("id" = i64, Path, description = "Customer id of the beneficiary")),
+    request_body = CloneOverrides,
+    responses((status = 201, description = "Created", body = AccountView), (status = "4XX", description = "A problem (RFC 9457): see its `code`, `detail` and `errors`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    security(("bearer" = []), ("session" = []))
+)]
 async fn clone(
     State(state): State<AppState>,
     Can(caller, _): Can<perm::AccountsWrite>,
@@ -233,6 +292,16 @@ async fn clone(
 }
 
 /// The clone's fields by the naming convention, without saving anything.
+#[utoipa::path(
+    operation_id = "preview_clone",
+    post,
+    path = "/api/v1/accounts/{id}/clone-preview",
+    tag = "accounts",
+    params(("id" = i64, Path, description = "Customer id of the beneficiary")),
+    request_body = CloneOverrides,
+    responses((status = 200, description = "OK", body = AccountFields), (status = "4XX", description = "A problem (RFC 9457): see its `code`, `detail` and `errors`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    security(("bearer" = []), ("session" = []))
+)]
 async fn clone_preview(
     State(state): State<AppState>,
     _: Can<perm::AccountsRead>,
@@ -247,12 +316,22 @@ async fn clone_preview(
     )))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct DesignateIn {
     is_super_customer: bool,
 }
 
+#[utoipa::path(
+    operation_id = "designate_super_customer",
+    post,
+    path = "/api/v1/accounts/{id}/designate",
+    tag = "accounts",
+    params(("id" = i64, Path, description = "Customer id")),
+    request_body = DesignateIn,
+    responses((status = 200, description = "OK", body = AccountView), (status = "4XX", description = "A problem (RFC 9457): see its `code`, `detail` and `errors`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    security(("bearer" = []), ("session" = []))
+)]
 async fn designate(
     State(state): State<AppState>,
     Can(caller, _): Can<perm::AccountsWrite>,
@@ -269,13 +348,23 @@ async fn designate(
     Ok(Json(AccountView::new(&state, account)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NestIn {
     /// The super customer to nest under; `null` removes the account from its super customer.
     parent_id: Option<i64>,
 }
 
+#[utoipa::path(
+    operation_id = "nest_account",
+    post,
+    path = "/api/v1/accounts/{id}/nest",
+    tag = "accounts",
+    params(("id" = i64, Path, description = "Customer id")),
+    request_body = NestIn,
+    responses((status = 200, description = "OK", body = AccountView), (status = "4XX", description = "A problem (RFC 9457): see its `code`, `detail` and `errors`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    security(("bearer" = []), ("session" = []))
+)]
 async fn nest(
     State(state): State<AppState>,
     Can(caller, _): Can<perm::AccountsWrite>,
@@ -287,13 +376,23 @@ async fn nest(
     Ok(Json(AccountView::new(&state, account)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RegistrationIn {
     approved: bool,
 }
 
 /// Opens or closes a super customer's registration link: a Management Team decision.
+#[utoipa::path(
+    operation_id = "set_registration",
+    post,
+    path = "/api/v1/accounts/{id}/registration",
+    tag = "accounts",
+    params(("id" = i64, Path, description = "Customer id of the super customer")),
+    request_body = RegistrationIn,
+    responses((status = 200, description = "OK", body = AccountView), (status = "4XX", description = "A problem (RFC 9457): see its `code`, `detail` and `errors`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    security(("bearer" = []), ("session" = []))
+)]
 async fn registration(
     State(state): State<AppState>,
     Can(caller, _): Can<perm::SetupsDecide>,

@@ -5,26 +5,27 @@ use crate::AppState;
 use crate::auth::{Caller, Can, Principal, perm};
 use crate::error::{ApiError, ApiResult};
 use crate::service;
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use vouch_store::api_keys::ApiKey;
 use vouch_store::audit;
 use vouch_store::users::{self, StaffUser};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/staff-users", get(list_users).post(create_user))
-        .route("/staff-users/{id}", get(show_user).patch(update_user))
-        .route("/api-keys", get(list_keys).post(create_key))
-        .route("/api-keys/{id}/revoke", post(revoke_key))
-        .route("/audit-events", get(list_audit))
-        .route("/me", get(me))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_users, create_user))
+        .routes(routes!(show_user, update_user))
+        .routes(routes!(list_keys, create_key))
+        .routes(routes!(revoke_key))
+        .routes(routes!(list_audit))
+        .routes(routes!(me))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct MeOut {
     kind: &'static str,
     id: String,
@@ -38,6 +39,14 @@ struct MeOut {
 }
 
 /// Who the credentials belong to; any authenticated caller may ask.
+#[utoipa::path(
+    operation_id = "get_me",
+    get,
+    path = "/api/v1/me",
+    tag = "administration",
+    responses((status = 200, description = "OK", body = MeOut), (status = "4XX", description = "A problem (RFC 9457): see its `code`, `detail` and `errors`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    security(("bearer" = []), ("session" = []))
+)]
 async fn me(caller: Caller) -> Json<MeOut> {
     Json(match caller.principal {
         Principal::Staff(s) => MeOut {
@@ -59,6 +68,14 @@ async fn me(caller: Caller) -> Json<MeOut> {
     })
 }
 
+#[utoipa::path(
+    operation_id = "list_staff_users",
+    get,
+    path = "/api/v1/staff-users",
+    tag = "administration",
+    responses((status = 200, description = "OK", body = Page<StaffUser>), (status = "4XX", description = "A problem (RFC 9457): see its `code`, `detail` and `errors`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    security(("bearer" = []), ("session" = []))
+)]
 async fn list_users(
     State(state): State<AppState>,
     _: Can<perm::UsersRead>,
@@ -72,6 +89,15 @@ async fn list_users(
     }))
 }
 
+#[utoipa::path(
+    operation_id = "get_staff_user",
+    get,
+    path = "/api/v1/staff-users/{id}",
+    tag = "administration",
+    params(("id" = String, Path, description = "User id (usr_…)")),
+    responses((status = 200, description = "OK", body = StaffUser), (status = "4XX", description = "A problem (RFC 9457): see its `code`, `detail` and `errors`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    security(("bearer" = []), ("session" = []))
+)]
 async fn show_user(
     State(state): State<AppState>,
     _: Can<perm::UsersRead>,
@@ -84,7 +110,7 @@ async fn show_user(
         .ok_or_else(|| ApiError::not_found("staff user"))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct UserIn {
     email: String,
@@ -94,6 +120,15 @@ struct UserIn {
     password: String,
 }
 
+#[utoipa::path(
+    operation_id = "create_staff_user",
+    post,
+    path = "/api/v1/staff-users",
+    tag = "administration",
+    request_body = UserIn,
+    responses((status = 201, description = "Created", body = StaffUser), (status = "4XX", description = "A problem (RFC 9457): see its `code`, `detail` and `errors`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    security(("bearer" = []), ("session" = []))
+)]
 async fn create_user(
     State(state): State<AppState>,
     Can(caller, _): Can<perm::UsersManage>,
@@ -116,13 +151,23 @@ async fn create_user(
     Ok((StatusCode::CREATED, Json(user)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct UserPatch {
     role: Option<String>,
     disabled: Option<bool>,
 }
 
+#[utoipa::path(
+    operation_id = "update_staff_user",
+    patch,
+    path = "/api/v1/staff-users/{id}",
+    tag = "administration",
+    params(("id" = String, Path, description = "User id (usr_…)")),
+    request_body = UserPatch,
+    responses((status = 200, description = "OK", body = StaffUser), (status = "4XX", description = "A problem (RFC 9457): see its `code`, `detail` and `errors`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    security(("bearer" = []), ("session" = []))
+)]
 async fn update_user(
     State(state): State<AppState>,
     Can(caller, _): Can<perm::UsersManage>,
@@ -146,6 +191,14 @@ async fn update_user(
     Ok(Json(user))
 }
 
+#[utoipa::path(
+    operation_id = "list_api_keys",
+    get,
+    path = "/api/v1/api-keys",
+    tag = "administration",
+    responses((status = 200, description = "OK", body = Page<ApiKey>), (status = "4XX", description = "A problem (RFC 9457): see its `code`, `detail` and `errors`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    security(("bearer" = []), ("session" = []))
+)]
 async fn list_keys(
     State(state): State<AppState>,
     _: Can<perm::ApiKeysManage>,
@@ -159,14 +212,14 @@ async fn list_keys(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct KeyIn {
     name: String,
     scope: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct NewKeyOut {
     #[serde(flatten)]
     key: ApiKey,
@@ -174,6 +227,15 @@ struct NewKeyOut {
     secret: String,
 }
 
+#[utoipa::path(
+    operation_id = "create_api_key",
+    post,
+    path = "/api/v1/api-keys",
+    tag = "administration",
+    request_body = KeyIn,
+    responses((status = 201, description = "Created", body = NewKeyOut), (status = "4XX", description = "A problem (RFC 9457): see its `code`, `detail` and `errors`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    security(("bearer" = []), ("session" = []))
+)]
 async fn create_key(
     State(state): State<AppState>,
     Can(caller, _): Can<perm::ApiKeysManage>,
@@ -184,6 +246,15 @@ async fn create_key(
     Ok((StatusCode::CREATED, Json(NewKeyOut { key, secret })))
 }
 
+#[utoipa::path(
+    operation_id = "revoke_api_key",
+    post,
+    path = "/api/v1/api-keys/{id}/revoke",
+    tag = "administration",
+    params(("id" = String, Path, description = "Key id (key_…)")),
+    responses((status = 200, description = "OK", body = ApiKey), (status = "4XX", description = "A problem (RFC 9457): see its `code`, `detail` and `errors`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    security(("bearer" = []), ("session" = []))
+)]
 async fn revoke_key(
     State(state): State<AppState>,
     Can(caller, _): Can<perm::ApiKeysManage>,
@@ -194,7 +265,8 @@ async fn revoke_key(
     ))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditParams {
     /// An action, or a prefix such as `account.`.
@@ -226,6 +298,15 @@ impl AuditParams {
     }
 }
 
+#[utoipa::path(
+    operation_id = "list_audit_events",
+    get,
+    path = "/api/v1/audit-events",
+    tag = "administration",
+    params(AuditParams),
+    responses((status = 200, description = "OK", body = Page<audit::Entry>), (status = "4XX", description = "A problem (RFC 9457): see its `code`, `detail` and `errors`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    security(("bearer" = []), ("session" = []))
+)]
 async fn list_audit(
     State(state): State<AppState>,
     _: Can<perm::AuditRead>,

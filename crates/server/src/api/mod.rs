@@ -15,17 +15,72 @@ use axum::http::header;
 use axum::http::request::Parts;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
 
-pub fn routes(state: AppState) -> Router<AppState> {
-    Router::new()
+/// The API's routes and the OpenAPI document generated from their annotations, so the two
+/// cannot drift apart.
+pub fn routes(state: AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (router, api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(accounts::routes())
         .merge(setups::routes())
         .merge(admin::routes())
-        .fallback(|| async { ApiError::not_found("endpoint") })
+        .split_for_parts();
+    let router = router
+        .route(
+            "/api/v1/{*rest}",
+            axum::routing::any(|| async { ApiError::not_found("endpoint") }),
+        )
         .layer(axum::middleware::from_fn_with_state(
             state,
             crate::idempotency::middleware,
-        ))
+        ));
+    (router, api)
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "Vouch API",
+        description = "Referral and partner programs. Conventions: plural resources under /api/v1, prefixed time-sortable ids, cursor pagination (`limit` ≤ 100, `starting_after`), RFC 9457 problem+json errors with field paths, `Idempotency-Key` on every POST. See docs/API-DESIGN.md.",
+        license(name = "Apache-2.0")
+    ),
+    modifiers(&SecuritySchemes),
+    tags(
+        (name = "accounts", description = "Customer accounts, super customers and their hierarchy"),
+        (name = "referral-setups", description = "Referral programs for a beneficiary: requested by staff, approved by the Management Team"),
+        (name = "administration", description = "Staff users, API keys and the audit log")
+    )
+)]
+struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl utoipa::Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{
+            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
+        };
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "An API key (`vouch_sk_…`) with scope read, write or admin",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                "vouch_session",
+                "A staff console session; writes also need the `x-csrf-token` header (from GET /api/v1/me)",
+            ))),
+        );
+    }
 }
 
 /// A JSON body whose deserialisation errors name the failing field.
@@ -98,7 +153,7 @@ fn field_error(path: String, message: String) -> ApiError {
 }
 
 /// One page of a list.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Page<T> {
     pub data: Vec<T>,
     pub has_more: bool,

@@ -6,24 +6,26 @@ use crate::AppState;
 use crate::auth::{Can, perm};
 use crate::error::{ApiError, ApiResult};
 use crate::service::{self, AccountView, SetupView};
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use vouch_domain::account::{AccountFields, CloneOverrides};
 use vouch_domain::setup::{Beneficiary, SetupPlan, SetupStatus};
 use vouch_store::setups;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/referral-setups", get(list).post(create))
-        .route("/referral-setups/{id}", get(show))
-        .route("/referral-setups/{id}/approve", post(approve))
-        .route("/referral-setups/{id}/reject", post(reject))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(show))
+        .routes(routes!(approve))
+        .routes(routes!(reject))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ListParams {
     status: Option<String>,
@@ -31,6 +33,15 @@ struct ListParams {
     starting_after: Option<String>,
 }
 
+#[utoipa::path(
+    operation_id = "list_referral_setups",
+    get,
+    path = "/api/v1/referral-setups",
+    tag = "referral-setups",
+    params(ListParams),
+    responses((status = 200, description = "OK", body = Page<SetupView>), (status = "4XX", description = "A problem (RFC 9457): see its `code`, `detail` and `errors`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    security(("bearer" = []), ("session" = []))
+)]
 async fn list(
     State(state): State<AppState>,
     _: Can<perm::SetupsRead>,
@@ -60,7 +71,7 @@ async fn list(
 
 /// Either an existing beneficiary (`beneficiary_id`) or the details of a new one
 /// (`beneficiary`), plus optional overrides of the super customer's conventional fields.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetupIn {
     pub beneficiary_id: Option<i64>,
@@ -94,6 +105,15 @@ impl SetupIn {
     }
 }
 
+#[utoipa::path(
+    operation_id = "request_referral_setup",
+    post,
+    path = "/api/v1/referral-setups",
+    tag = "referral-setups",
+    request_body = SetupIn,
+    responses((status = 201, description = "Created", body = SetupView), (status = "4XX", description = "A problem (RFC 9457): see its `code`, `detail` and `errors`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    security(("bearer" = []), ("session" = []))
+)]
 async fn create(
     State(state): State<AppState>,
     Can(caller, _): Can<perm::SetupsRequest>,
@@ -106,6 +126,15 @@ async fn create(
     ))
 }
 
+#[utoipa::path(
+    operation_id = "get_referral_setup",
+    get,
+    path = "/api/v1/referral-setups/{id}",
+    tag = "referral-setups",
+    params(("id" = String, Path, description = "Setup id (rps_…)")),
+    responses((status = 200, description = "OK", body = SetupView), (status = "4XX", description = "A problem (RFC 9457): see its `code`, `detail` and `errors`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    security(("bearer" = []), ("session" = []))
+)]
 async fn show(
     State(state): State<AppState>,
     _: Can<perm::SetupsRead>,
@@ -115,13 +144,13 @@ async fn show(
     Ok(Json(service::setup_view(&state, setup).await?))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct DecisionIn {
     note: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct ApprovedOut {
     #[serde(flatten)]
     setup: SetupView,
@@ -134,6 +163,16 @@ fn note(body: &DecisionIn) -> ApiResult<Option<String>> {
         .map_err(|m| ApiError::field("note", m))
 }
 
+#[utoipa::path(
+    operation_id = "approve_referral_setup",
+    post,
+    path = "/api/v1/referral-setups/{id}/approve",
+    tag = "referral-setups",
+    params(("id" = String, Path, description = "Setup id (rps_…)")),
+    request_body = DecisionIn,
+    responses((status = 200, description = "OK", body = ApprovedOut), (status = "4XX", description = "A problem (RFC 9457): see its `code`, `detail` and `errors`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    security(("bearer" = []), ("session" = []))
+)]
 async fn approve(
     State(state): State<AppState>,
     Can(caller, _): Can<perm::SetupsDecide>,
@@ -149,6 +188,16 @@ async fn approve(
     }))
 }
 
+#[utoipa::path(
+    operation_id = "reject_referral_setup",
+    post,
+    path = "/api/v1/referral-setups/{id}/reject",
+    tag = "referral-setups",
+    params(("id" = String, Path, description = "Setup id (rps_…)")),
+    request_body = DecisionIn,
+    responses((status = 200, description = "OK", body = SetupView), (status = "4XX", description = "A problem (RFC 9457): see its `code`, `detail` and `errors`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    security(("bearer" = []), ("session" = []))
+)]
 async fn reject(
     State(state): State<AppState>,
     Can(caller, _): Can<perm::SetupsDecide>,

@@ -1,0 +1,243 @@
+//! The OpenAPI 3.1 document at `/api/v1/openapi.json` and a readable API reference at
+//! `/api/docs`, both generated at start-up from the handlers' annotations and served by the
+//! binary itself (no CDN, no script).
+
+use crate::AppState;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use std::sync::Arc;
+use utoipa::openapi::OpenApi;
+
+/// Every problem `code` the API returns, for the reference's error section.
+pub const ERROR_CODES: &[(&str, u16, &str)] = &[
+    (
+        "bad_request",
+        400,
+        "The request is malformed: JSON that does not parse, an unreadable body, a bad Idempotency-Key header.",
+    ),
+    (
+        "unauthenticated",
+        401,
+        "No credentials: send `Authorization: Bearer vouch_sk_…` or a console session cookie.",
+    ),
+    ("invalid_api_key", 401, "The API key is unknown or revoked."),
+    (
+        "forbidden",
+        403,
+        "Your role or key scope does not allow this action (see docs/PERMISSIONS.md).",
+    ),
+    (
+        "csrf_failed",
+        403,
+        "A cookie-authenticated write without the session's `x-csrf-token` header.",
+    ),
+    ("not_found", 404, "No such resource or endpoint."),
+    (
+        "already_exists",
+        409,
+        "A unique field (email, code) is taken; `errors` names it.",
+    ),
+    (
+        "already_decided",
+        409,
+        "The setup was approved or rejected already; decisions are final.",
+    ),
+    (
+        "idempotency_key_in_use",
+        409,
+        "A request with this Idempotency-Key is still running; retry shortly.",
+    ),
+    ("payload_too_large", 413, "The body is larger than 1 MiB."),
+    (
+        "unsupported_media_type",
+        415,
+        "Send JSON with `Content-Type: application/json`.",
+    ),
+    (
+        "validation_failed",
+        422,
+        "One or more fields are invalid; `errors` lists each with its path.",
+    ),
+    (
+        "idempotency_key_reused",
+        422,
+        "This Idempotency-Key was used with a different request body.",
+    ),
+    (
+        "too_many_requests",
+        429,
+        "Too many attempts; wait for `Retry-After` seconds.",
+    ),
+    (
+        "internal_error",
+        500,
+        "Something failed on our side; quote the `x-request-id`.",
+    ),
+];
+
+pub fn routes(spec: OpenApi) -> Router<AppState> {
+    let json: Arc<str> = spec.to_pretty_json().unwrap_or_else(|_| "{}".into()).into();
+    let page = Arc::new(reference(&spec));
+    Router::new()
+        .route(
+            "/api/v1/openapi.json",
+            get(move || {
+                let json = json.clone();
+                async move {
+                    (
+                        [(header::CONTENT_TYPE, "application/json")],
+                        json.to_string(),
+                    )
+                }
+            }),
+        )
+        .route(
+            "/api/docs",
+            get(move || {
+                let page = page.clone();
+                async move {
+                    page.render()
+                        .map(axum::response::Html)
+                        .map_err(|_| crate::error::ApiError::internal())
+                        .into_response()
+                }
+            }),
+        )
+}
+
+struct Operation {
+    method: String,
+    path: String,
+    anchor: String,
+    summary: String,
+    description: String,
+    tag: String,
+    params: Vec<(String, String, String)>,
+    request: Option<String>,
+    responses: Vec<(String, String)>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "api_docs.html")]
+struct Reference {
+    title: String,
+    description: String,
+    operations: Vec<Operation>,
+    schemas: Vec<(String, String)>,
+    errors: Vec<(&'static str, u16, &'static str)>,
+}
+
+/// Flattens the document into what the reference page shows.
+fn reference(spec: &OpenApi) -> Reference {
+    let value = serde_json::to_value(spec).unwrap_or_default();
+    let mut operations = Vec::new();
+    if let Some(paths) = value["paths"].as_object() {
+        for (path, item) in paths {
+            let Some(item) = item.as_object() else {
+                continue;
+            };
+            for (method, op) in item {
+                let params = op["parameters"]
+                    .as_array()
+                    .map(|ps| {
+                        ps.iter()
+                            .map(|p| {
+                                (
+                                    format!(
+                                        "{} ({})",
+                                        p["name"].as_str().unwrap_or_default(),
+                                        p["in"].as_str().unwrap_or_default()
+                                    ),
+                                    schema_name(&p["schema"]),
+                                    p["description"].as_str().unwrap_or_default().to_string(),
+                                )
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let request = op["requestBody"]["content"]["application/json"]["schema"]
+                    .as_object()
+                    .map(|_| {
+                        schema_name(&op["requestBody"]["content"]["application/json"]["schema"])
+                    });
+                let responses = op["responses"]
+                    .as_object()
+                    .map(|rs| {
+                        rs.iter()
+                            .map(|(status, r)| {
+                                let schema = r["content"]
+                                    .as_object()
+                                    .and_then(|c| c.values().next())
+                                    .map(|c| schema_name(&c["schema"]));
+                                (
+                                    status.clone(),
+                                    schema.unwrap_or_else(|| {
+                                        r["description"].as_str().unwrap_or_default().to_string()
+                                    }),
+                                )
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let description = op["description"].as_str().unwrap_or_default().to_string();
+                operations.push(Operation {
+                    anchor: format!("{}-{}", method, path.replace(['/', '{', '}'], "-")),
+                    method: method.to_uppercase(),
+                    path: path.clone(),
+                    summary: op["summary"].as_str().unwrap_or_default().to_string(),
+                    description,
+                    tag: op["tags"][0].as_str().unwrap_or_default().to_string(),
+                    params,
+                    request,
+                    responses,
+                });
+            }
+        }
+    }
+    let schemas = value["components"]["schemas"]
+        .as_object()
+        .map(|s| {
+            s.iter()
+                .map(|(name, schema)| {
+                    (
+                        name.clone(),
+                        serde_json::to_string_pretty(schema).unwrap_or_default(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Reference {
+        title: value["info"]["title"].as_str().unwrap_or("API").to_string(),
+        description: value["info"]["description"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+        operations,
+        schemas,
+        errors: ERROR_CODES.to_vec(),
+    }
+}
+
+fn schema_name(schema: &serde_json::Value) -> String {
+    if let Some(r) = schema["$ref"].as_str() {
+        return r.rsplit('/').next().unwrap_or(r).to_string();
+    }
+    match schema["type"].as_str() {
+        Some("array") => format!("array of {}", schema_name(&schema["items"])),
+        Some(t) => t.to_string(),
+        None => schema["type"]
+            .as_array()
+            .map(|ts| {
+                ts.iter()
+                    .filter_map(|t| t.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            })
+            .unwrap_or_else(|| "object".into()),
+    }
+}

@@ -1,0 +1,73 @@
+//! The OpenAPI document is generated from the code; this snapshot makes every change to it a
+//! reviewed change. After an intended change run
+//! `VOUCH_UPDATE_OPENAPI=1 cargo test -p vouch-server --test openapi` and commit
+//! `docs/openapi.json`.
+
+mod common;
+
+use common::TestApp;
+use reqwest::StatusCode;
+use vouch_store::Backend;
+
+#[tokio::test]
+async fn spec_matches_the_reviewed_snapshot() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let anon = app.anonymous();
+    let spec = anon.get("/api/v1/openapi.json").await;
+    assert_eq!(spec.status, StatusCode::OK);
+    assert_eq!(spec.body["openapi"], "3.1.0");
+    let snapshot = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/openapi.json");
+    let current = format!(
+        "{}\n",
+        serde_json::to_string_pretty(&spec.body).expect("json")
+    );
+    if std::env::var("VOUCH_UPDATE_OPENAPI").is_ok_and(|v| v == "1") {
+        std::fs::write(&snapshot, &current).expect("write snapshot");
+    }
+    let reviewed = std::fs::read_to_string(&snapshot).unwrap_or_default();
+    assert!(
+        reviewed == current,
+        "the OpenAPI document changed; review it and run `VOUCH_UPDATE_OPENAPI=1 cargo test -p vouch-server --test openapi`, then commit docs/openapi.json"
+    );
+
+    // Every documented operation exists: none answers 404 for a missing route or 405.
+    let admin = app.key_client(vouch_domain::permission::Scope::Admin).await;
+    let paths = spec.body["paths"].as_object().expect("paths");
+    let mut operations = 0;
+    for (path, item) in paths {
+        let concrete = path.replace("{id}", "1");
+        for method in item.as_object().expect("item").keys() {
+            operations += 1;
+            let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
+            let req = admin.request(m.clone(), &concrete);
+            let req = if m == reqwest::Method::GET {
+                req
+            } else {
+                req.json(&serde_json::json!({}))
+            };
+            let r = admin.send(req).await;
+            assert_ne!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+            assert!(
+                r.status != StatusCode::NOT_FOUND || r.body["detail"] != "no such endpoint",
+                "{method} {path} is not routed"
+            );
+            assert!(
+                item[method]["operationId"].is_string()
+                    && item[method]["responses"]["4XX"].is_object()
+            );
+        }
+    }
+    assert!(operations >= 23, "{operations}");
+
+    let docs = anon.get("/api/docs").await;
+    assert_eq!(docs.status, StatusCode::OK);
+    assert!(
+        docs.text.contains("GET /api/v1/accounts")
+            && docs.text.contains("id=\"error-validation_failed\"")
+    );
+    assert!(
+        !docs.text.contains("http://") && !docs.text.contains("https://"),
+        "the reference loads nothing from elsewhere"
+    );
+    app.stop().await;
+}
