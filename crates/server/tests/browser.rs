@@ -100,31 +100,56 @@ async fn shot(c: &Client, name: &str) {
     std::fs::write(shots_dir().join(format!("{name}.png")), png).expect("write screenshot");
 }
 
-async fn fill(c: &Client, name: &str, value: &str) {
-    let field = c
-        .find(Locator::Css(&format!("[name='{name}']")))
+/// Finds an element, waiting up to 10 s for the page that holds it to load.
+async fn find(c: &Client, css: &str) -> fantoccini::elements::Element {
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(css))
         .await
-        .unwrap_or_else(|e| panic!("field {name}: {e}"));
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+}
+
+async fn fill(c: &Client, name: &str, value: &str) {
+    let field = find(c, &format!("[name='{name}']")).await;
     field.clear().await.expect("clear");
     field.send_keys(value).await.expect("type");
 }
 
 async fn click(c: &Client, css: &str) {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .click()
-        .await
-        .expect("click");
+    find(c, css).await.click().await.expect("click");
+}
+
+/// Waits until the browser has left `path` (a form post has been answered).
+async fn left(c: &Client, path: &str) {
+    for _ in 0..100 {
+        if c.current_url().await.is_ok_and(|u| u.path() != path) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("still on {path}");
+}
+
+/// Waits (up to 10 s) until the element exists and its text contains `needle`: a click that
+/// submits a form returns before the next page has loaded.
+async fn wait_text(c: &Client, css: &str, needle: &str) -> String {
+    let mut last = String::new();
+    for _ in 0..100 {
+        if let Ok(el) = c.find(Locator::Css(css)).await
+            && let Ok(t) = el.text().await
+        {
+            if t.contains(needle) {
+                return t;
+            }
+            last = t;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{css} never contained {needle:?}; last text: {last:?}");
 }
 
 async fn text(c: &Client, css: &str) -> String {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .text()
-        .await
-        .expect("text")
+    find(c, css).await.text().await.expect("text")
 }
 
 async fn login(c: &Client, app: &TestApp, email: &str) {
@@ -132,10 +157,12 @@ async fn login(c: &Client, app: &TestApp, email: &str) {
     fill(c, "email", email).await;
     fill(c, "password", PASSWORD).await;
     click(c, "button[type=submit]").await;
+    left(c, "/admin/login").await;
 }
 
 async fn logout(c: &Client) {
     click(c, "form[action='/admin/logout'] button").await;
+    wait_text(c, "h1", "Log in").await;
 }
 
 #[tokio::test]
@@ -154,7 +181,7 @@ async fn referral_program_from_setup_to_registration() {
         fill(&c, "email", "staff@vouch.test").await;
         fill(&c, "password", "not the password").await;
         click(&c, "button[type=submit]").await;
-        assert!(text(&c, "#login-error").await.contains("do not match"));
+        wait_text(&c, "#login-error", "do not match").await;
         shot(&c, &format!("{tag}-01-login-refused")).await;
 
         // Staff logs in and creates the beneficiary; a bad email is shown next to its field.
@@ -165,7 +192,7 @@ async fn referral_program_from_setup_to_registration() {
         fill(&c, "owner_first_name", "Ann").await;
         fill(&c, "owner_last_name", "Lee").await;
         click(&c, "form[action='/admin/accounts/new'] button[type=submit]").await;
-        assert!(text(&c, "#e-email").await.contains("email address"));
+        wait_text(&c, "#e-email", "email address").await;
         shot(&c, &format!("{tag}-02-account-form-error")).await;
         fill(&c, "email", "ops@vector.example").await;
         click(&c, "form[action='/admin/accounts/new'] button[type=submit]").await;
@@ -180,7 +207,7 @@ async fn referral_program_from_setup_to_registration() {
         click(&c, "a[href^='/admin/setups/new']").await;
         fill(&c, "label", "Vector").await;
         click(&c, "form[action='/admin/setups/new'] button[type=submit]").await;
-        assert_eq!(text(&c, "#setup-status").await, "requested");
+        wait_text(&c, "#setup-status", "requested").await;
         assert!(
             c.source()
                 .await
@@ -195,7 +222,7 @@ async fn referral_program_from_setup_to_registration() {
         login(&c, &app, "manager@vouch.test").await;
         c.goto(&setup_url).await.expect("setup");
         click(&c, "button[value=approve]").await;
-        assert_eq!(text(&c, "#setup-status").await, "approved");
+        wait_text(&c, "#setup-status", "approved").await;
         let link = text(&c, "#registration-link").await;
         assert!(
             link.contains("utm_source=login_page") && link.contains("super_customer_id="),
@@ -219,10 +246,10 @@ async fn referral_program_from_setup_to_registration() {
         fill(&c, "first_name", "Maya").await;
         fill(&c, "last_name", "Ortiz").await;
         click(&c, "button[type=submit]").await;
-        assert!(text(&c, "#e-company").await.contains("required"));
+        wait_text(&c, "#e-company", "required").await;
         fill(&c, "company", "Northside Property Care").await;
         click(&c, "button[type=submit]").await;
-        assert_eq!(text(&c, "#notice-title").await, "You are registered");
+        wait_text(&c, "#notice-title", "You are registered").await;
         shot(&c, &format!("{tag}-07-registered")).await;
 
         // The new sub-customer is on the super customer's page.
@@ -230,7 +257,7 @@ async fn referral_program_from_setup_to_registration() {
         c.goto(&app.url(&super_customer_page))
             .await
             .expect("sc page");
-        let subs = text(&c, "#sub-customers").await;
+        let subs = wait_text(&c, "#sub-customers", "Northside Property Care").await;
         assert!(
             subs.contains("Northside Property Care")
                 && subs.contains("Vector Services - Contractor"),
