@@ -62,7 +62,7 @@ pub fn decide(current: SetupStatus, decision: Decision) -> Result<SetupStatus, S
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Beneficiary {
     Existing { account_id: i64 },
-    New { account: AccountFields },
+    New { account: Box<AccountFields> },
 }
 
 /// What a setup will do once approved, kept as requested so that the approver sees exactly it.

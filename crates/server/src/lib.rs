@@ -8,6 +8,7 @@ pub mod console;
 pub mod error;
 mod health;
 mod idempotency;
+pub mod maintenance;
 mod openapi;
 mod register;
 mod request;

@@ -184,7 +184,7 @@ pub async fn setup_view(state: &AppState, setup: Setup) -> ApiResult<SetupView> 
             let mut conn = state.store.conn().await?;
             accounts::get(&mut conn, id).await?.map(|a| a.fields())
         }
-        Beneficiary::New { account } => Some(account.clone()),
+        Beneficiary::New { account } => Some(account.as_ref().clone()),
     };
     let super_customer_preview = beneficiary.map(|b| {
         clone_fields(
@@ -231,7 +231,7 @@ pub async fn request_setup(state: &AppState, origin: &Origin, plan: SetupPlan) -
                     &mut errors,
                 )
                 .await?;
-                Some(account.clone())
+                Some(account.as_ref().clone())
             }
             Err(v) => {
                 errors.extend(v.errors().iter().map(|e| FieldError {

@@ -320,3 +320,26 @@ async fn api_keys_are_shown_once_and_revocable() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn housekeeping_removes_expired_sessions() {
+    for backend in backends() {
+        let app = TestApp::spawn_with(backend, |s| s.session_idle_minutes = 0).await;
+        app.create_user("ann@x.example", Role::Staff).await;
+        assert_eq!(
+            try_login(&app, "ann@x.example", PASSWORD).await.status(),
+            StatusCode::SEE_OTHER
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        let removed = vouch_server::maintenance::sweep(&app.state)
+            .await
+            .expect("sweep");
+        assert!(removed >= 1, "{removed}");
+        let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions")
+            .fetch_one(app.state.store.pool())
+            .await
+            .expect("count");
+        assert_eq!(left, 0);
+        app.stop().await;
+    }
+}

@@ -53,3 +53,12 @@ pub async fn recent_failures(
     .await?;
     Ok((by_email, by_ip, oldest))
 }
+
+/// Deletes attempts older than `before`; they no longer count toward any window.
+pub async fn purge(conn: &mut AnyConnection, before: &str) -> Result<u64> {
+    Ok(sqlx::query("DELETE FROM login_attempts WHERE at < $1")
+        .bind(before)
+        .execute(conn)
+        .await?
+        .rows_affected())
+}

@@ -107,3 +107,15 @@ pub async fn delete_for_user(conn: &mut AnyConnection, user_id: &str) -> Result<
         .await?;
     Ok(())
 }
+
+/// Deletes sessions idle since `idle_since` or created before `created_since`.
+pub async fn purge(conn: &mut AnyConnection, idle_since: &str, created_since: &str) -> Result<u64> {
+    Ok(
+        sqlx::query("DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2")
+            .bind(idle_since)
+            .bind(created_since)
+            .execute(conn)
+            .await?
+            .rows_affected(),
+    )
+}

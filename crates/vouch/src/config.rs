@@ -168,7 +168,7 @@ impl Config {
     pub fn redacted_toml(&self) -> anyhow::Result<String> {
         let mut shown = self.clone();
         shown.database_url = redact_url(&self.database_url);
-        Ok(toml_string(&shown)?)
+        toml_string(&shown)
     }
 }
 
@@ -223,14 +223,19 @@ mod tests {
             bind: "nope".into(),
             ..Config::default()
         };
-        assert!(c.validate().unwrap_err().to_string().starts_with("bind"));
+        assert!(
+            c.validate()
+                .expect_err("invalid")
+                .to_string()
+                .starts_with("bind")
+        );
         c = Config {
             base_url: "ftp://x".into(),
             ..Config::default()
         };
         assert!(
             c.validate()
-                .unwrap_err()
+                .expect_err("invalid")
                 .to_string()
                 .starts_with("base_url")
         );
@@ -240,7 +245,7 @@ mod tests {
         };
         assert!(
             c.validate()
-                .unwrap_err()
+                .expect_err("invalid")
                 .to_string()
                 .starts_with("database_url")
         );

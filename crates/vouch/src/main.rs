@@ -223,7 +223,30 @@ async fn serve(config: &Config, state: AppState) -> anyhow::Result<()> {
         base_url = %state.settings.base_url,
         "vouch is serving"
     );
-    vouch_server::serve(listener, state, shutdown_signal()).await?;
+    // One signal stops both the server and the housekeeping loop.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let housekeeping = tokio::spawn(vouch_server::maintenance::run(state.clone(), {
+        let mut rx = stop_rx.clone();
+        async move {
+            let _ = rx.wait_for(|stopped| *stopped).await;
+        }
+    }));
+    let mut server = tokio::spawn(vouch_server::serve(listener, state, {
+        let mut rx = stop_rx;
+        async move {
+            let _ = rx.wait_for(|stopped| *stopped).await;
+        }
+    }));
+    let served = tokio::select! {
+        result = &mut server => result,
+        () = shutdown_signal() => {
+            let _ = stop_tx.send(true);
+            (&mut server).await
+        }
+    };
+    let _ = stop_tx.send(true);
+    served.context("the server task failed")??;
+    let _ = housekeeping.await;
     tracing::info!("stopped: in-flight requests completed");
     Ok(())
 }

@@ -84,7 +84,9 @@ impl SetupIn {
     pub fn into_plan(self) -> ApiResult<SetupPlan> {
         let beneficiary = match (self.beneficiary_id, self.beneficiary) {
             (Some(account_id), None) => Beneficiary::Existing { account_id },
-            (None, Some(account)) => Beneficiary::New { account },
+            (None, Some(account)) => Beneficiary::New {
+                account: Box::new(account),
+            },
             (Some(_), Some(_)) => {
                 return Err(ApiError::field(
                     "beneficiary",
