@@ -265,6 +265,27 @@ pub struct CloneOverrides {
     pub partner_site_url: Option<String>,
 }
 
+impl CloneOverrides {
+    /// Overrides every field: what a person saw and edited in a pre-filled form is what is saved.
+    pub fn all_of(beneficiary_label: &str, f: &AccountFields) -> Self {
+        Self {
+            beneficiary_label: Some(beneficiary_label.to_string()),
+            name: Some(f.name.clone()),
+            code: Some(f.code.clone()),
+            email: Some(f.email.clone()),
+            owner_first_name: Some(f.owner_first_name.clone()),
+            owner_last_name: Some(f.owner_last_name.clone()),
+            owner_phone: Some(f.owner_phone.clone()),
+            vendor_matrix: Some(f.vendor_matrix),
+            corporate_catalog: Some(f.corporate_catalog),
+            whitelabeling: Some(f.whitelabeling),
+            notes: Some(f.notes.clone()),
+            registration_policy: Some(f.registration_policy.clone()),
+            partner_site_url: Some(f.partner_site_url.clone()),
+        }
+    }
+}
+
 pub const SUPER_CUSTOMER_PHONE: &str = "555.555.5555";
 
 /// The fields of the referral super customer cloned from `beneficiary`, following the seed's

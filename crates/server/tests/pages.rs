@@ -114,6 +114,56 @@ async fn clone_form_is_prefilled_by_the_convention() {
                 "{expected} not pre-filled"
             );
         }
+        // Saving keeps every field as edited on the form.
+        let saved = form(
+            &staff,
+            &format!("/admin/accounts/{id}/clone"),
+            &[
+                ("beneficiary_label", "Vector"),
+                ("name", "Vector Referral Super Customer"),
+                ("code", "VECTORREFERRALSUPERCUSTOMER"),
+                (
+                    "email",
+                    "vectorreferralsupercustomer@purchasingplatform.com",
+                ),
+                ("owner_first_name", "Vector Referral"),
+                ("owner_last_name", "Super Customer"),
+                ("owner_phone", "555.000.1234"),
+                ("vendor_matrix", "on"),
+                ("corporate_catalog", "on"),
+            ],
+        )
+        .await;
+        assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text);
+        let clone_id: i64 = saved.headers["location"]
+            .to_str()
+            .expect("loc")
+            .rsplit('/')
+            .next()
+            .and_then(|s| s.parse().ok())
+            .expect("id");
+        let clone = staff.get(&format!("/api/v1/accounts/{clone_id}")).await;
+        assert_eq!(clone.body["owner_phone"], "555.000.1234");
+        assert_eq!(
+            clone.body["whitelabeling"], false,
+            "an unticked box is saved unticked"
+        );
+        let again = form(
+            &staff,
+            &format!("/admin/accounts/{id}/clone"),
+            &[
+                ("beneficiary_label", "Vector"),
+                ("name", "Vector Referral Super Customer"),
+                (
+                    "email",
+                    "vectorreferralsupercustomer@purchasingplatform.com",
+                ),
+                ("owner_first_name", "V"),
+                ("owner_last_name", "S"),
+            ],
+        )
+        .await;
+        assert_eq!(again.status, StatusCode::CONFLICT);
         app.stop().await;
     })
     .await;

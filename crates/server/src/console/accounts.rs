@@ -541,21 +541,7 @@ async fn clone(
     };
     // Every field of the form overrides the convention: what the user saw is what is saved.
     let f = form.fields();
-    let overrides = CloneOverrides {
-        beneficiary_label: Some(form.beneficiary_label.clone()),
-        name: Some(f.name.clone()),
-        code: Some(f.code.clone()),
-        email: Some(f.email.clone()),
-        owner_first_name: Some(f.owner_first_name.clone()),
-        owner_last_name: Some(f.owner_last_name.clone()),
-        owner_phone: Some(f.owner_phone.clone()),
-        vendor_matrix: Some(f.vendor_matrix),
-        corporate_catalog: Some(f.corporate_catalog),
-        whitelabeling: Some(f.whitelabeling),
-        notes: Some(f.notes.clone()),
-        registration_policy: Some(f.registration_policy.clone()),
-        partner_site_url: Some(f.partner_site_url.clone()),
-    };
+    let overrides = CloneOverrides::all_of(&form.beneficiary_label, &f);
     match service::clone_account(&console.state, &console.origin, a.id, &overrides).await {
         Ok(clone) => {
             console
@@ -614,20 +600,9 @@ async fn account_action(
         Err(r) => return r,
     };
     let back = format!("/admin/accounts/{id}");
-    match run(&console, id, form.value.trim()).await {
-        Ok(message) => console.redirect_with(&back, &message).await,
-        Err(err) if err.status.is_client_error() && err.status != StatusCode::NOT_FOUND => {
-            let message = err
-                .errors
-                .first()
-                .map(|e| e.message.clone())
-                .unwrap_or(err.detail);
-            console
-                .redirect_with(&back, &format!("Not done: {message}"))
-                .await
-        }
-        Err(err) => error_page(&err),
-    }
+    console
+        .finish(&back, run(&console, id, form.value.trim()).await)
+        .await
 }
 
 async fn designate(

@@ -159,7 +159,7 @@ async fn update_user(
     let by = console.session.user.role;
     let me = console.session.user.id.clone();
     let role = (!form.role.is_empty()).then_some(form.role.as_str());
-    match service::update_user(
+    let outcome = service::update_user(
         &console.state,
         &console.origin,
         by,
@@ -169,24 +169,8 @@ async fn update_user(
         Some(ticked(&form.disabled)),
     )
     .await
-    {
-        Ok(u) => {
-            console
-                .redirect_with("/admin/users", &format!("{} saved.", u.email))
-                .await
-        }
-        Err(err) if err.status.is_client_error() && err.status != StatusCode::NOT_FOUND => {
-            let message = err
-                .errors
-                .first()
-                .map(|e| e.message.clone())
-                .unwrap_or(err.detail);
-            console
-                .redirect_with("/admin/users", &format!("Not done: {message}"))
-                .await
-        }
-        Err(err) => error_page(&err),
-    }
+    .map(|u| format!("{} saved.", u.email));
+    console.finish("/admin/users", outcome).await
 }
 
 #[derive(Template, WebTemplate)]

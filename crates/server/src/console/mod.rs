@@ -151,6 +151,27 @@ impl Console {
     }
 }
 
+impl Console {
+    /// Ends a one-button action: back to `back` with the outcome as the flash message. Bad
+    /// input and refused rules become a "Not done: …" message; a missing resource or a server
+    /// fault gets its error page.
+    pub async fn finish(&self, back: &str, outcome: Result<String, ApiError>) -> Response {
+        match outcome {
+            Ok(message) => self.redirect_with(back, &message).await,
+            Err(err) if err.status.is_client_error() && err.status != StatusCode::NOT_FOUND => {
+                let message = err
+                    .errors
+                    .first()
+                    .map(|e| e.message.clone())
+                    .unwrap_or(err.detail);
+                self.redirect_with(back, &format!("Not done: {message}"))
+                    .await
+            }
+            Err(err) => error_page(&err),
+        }
+    }
+}
+
 /// Field errors keyed by field name, for showing next to each input.
 #[derive(Debug, Default, Clone)]
 pub struct FormErrors {

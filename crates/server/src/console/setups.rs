@@ -348,7 +348,7 @@ async fn decide(
         Ok(n) => n,
         Err(m) => {
             return console
-                .redirect_with(&back, &format!("Not done: note {m}"))
+                .finish(&back, Err(ApiError::field("note", format!("the note {m}"))))
                 .await;
         }
     };
@@ -366,18 +366,5 @@ async fn decide(
             .map(|_| "Rejected.".to_string()),
         _ => Err(ApiError::field("decision", "must be approve or reject")),
     };
-    match outcome {
-        Ok(message) => console.redirect_with(&back, &message).await,
-        Err(err) if err.status.is_client_error() && err.status != StatusCode::NOT_FOUND => {
-            let message = err
-                .errors
-                .first()
-                .map(|e| format!("{} {}", e.field, e.message))
-                .unwrap_or(err.detail);
-            console
-                .redirect_with(&back, &format!("Not done: {message}"))
-                .await
-        }
-        Err(err) => error_page(&err),
-    }
+    console.finish(&back, outcome).await
 }
