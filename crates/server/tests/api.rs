@@ -341,6 +341,13 @@ async fn setup_needs_management_approval_and_runs_the_procedure() {
         assert!(entry["actor_label"].as_str().expect("label").starts_with("manager-"));
         assert!(entry["request_id"].as_str().expect("rid").starts_with("req_"));
         assert_eq!(entry["client_ip"], "127.0.0.1");
+        // Action prefixes match literally: `_` and `%` are not wildcards.
+        let by_prefix = manager.get("/api/v1/audit-events?action=referral_setup.").await;
+        assert_eq!(by_prefix.body["data"].as_array().map(Vec::len), Some(2), "{}", by_prefix.text);
+        let wildcard = manager.get("/api/v1/audit-events?action=%25setup").await;
+        assert_eq!(wildcard.body["data"].as_array().map(Vec::len), Some(0));
+        let none = manager.get("/api/v1/audit-events?action=referralXsetup").await;
+        assert_eq!(none.body["data"].as_array().map(Vec::len), Some(0));
         app.stop().await;
     })
     .await;

@@ -275,6 +275,24 @@ async fn referral_program_from_setup_to_registration() {
         shot(&c, &format!("{tag}-10-super-customer-phone")).await;
         c.set_window_size(1280, 900).await.expect("resize");
         logout(&c).await;
+
+        // The owner's pages: staff users, API keys (a new key is shown once), the audit log.
+        app.create_user("owner@vouch.test", Role::Owner).await;
+        login(&c, &app, "owner@vouch.test").await;
+        c.goto(&app.url("/admin/users")).await.expect("users");
+        shot(&c, &format!("{tag}-11-users")).await;
+        c.goto(&app.url("/admin/api-keys")).await.expect("keys");
+        fill(&c, "name", "CRM sync").await;
+        click(&c, "form[action='/admin/api-keys'] button[type=submit]").await;
+        let secret = wait_text(&c, "#new-api-key", "vouch_sk_").await;
+        assert_eq!(secret.trim().len(), "vouch_sk_".len() + 64);
+        shot(&c, &format!("{tag}-12-api-key-created")).await;
+        c.goto(&app.url("/admin/audit?action=referral_setup."))
+            .await
+            .expect("audit");
+        wait_text(&c, "table", "referral_setup.approved").await;
+        shot(&c, &format!("{tag}-13-audit")).await;
+        logout(&c).await;
         app.stop().await;
     }
     c.close().await.expect("close");

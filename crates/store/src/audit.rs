@@ -1,7 +1,7 @@
 //! The append-only audit log. Entries are written with the change they describe, on the same
 //! connection inside the same transaction; nothing here updates or deletes an entry.
 
-use crate::{Params, Result, now};
+use crate::{Params, Result, like_prefix, now};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 
@@ -139,10 +139,8 @@ pub async fn list(conn: &mut AnyConnection, filter: &Filter) -> Result<Vec<Entry
     let mut sql = String::from("SELECT * FROM audit_log WHERE 1 = 1");
     if let Some(a) = &filter.action {
         // A prefix such as `account.` matches every account action.
-        sql.push_str(&format!(
-            " AND action LIKE {}",
-            p.text(format!("{}%", a.replace(['%', '_'], "")))
-        ));
+        let pattern = p.text(like_prefix(a));
+        sql.push_str(&format!(" AND action LIKE {pattern} ESCAPE '\\'"));
     }
     if let Some(e) = &filter.entity {
         sql.push_str(&format!(" AND entity = {}", p.text(e.clone())));

@@ -238,17 +238,26 @@ pub(crate) fn flag(value: bool) -> i64 {
     i64::from(value)
 }
 
-/// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
-pub(crate) fn like_contains(needle: &str) -> String {
-    let mut out = String::from("%");
-    for c in needle.to_lowercase().chars() {
+/// `needle` with `%`, `_` and `\` escaped for a `LIKE … ESCAPE '\'` pattern.
+fn like_escape(needle: &str) -> String {
+    let mut out = String::new();
+    for c in needle.chars() {
         if matches!(c, '%' | '_' | '\\') {
             out.push('\\');
         }
         out.push(c);
     }
-    out.push('%');
     out
+}
+
+/// A case-insensitive substring pattern (compare against `LOWER(column)`).
+pub(crate) fn like_contains(needle: &str) -> String {
+    format!("%{}%", like_escape(&needle.to_lowercase()))
+}
+
+/// A prefix pattern.
+pub(crate) fn like_prefix(prefix: &str) -> String {
+    format!("{}%", like_escape(prefix))
 }
 
 pub(crate) async fn exec(conn: &mut AnyConnection, sql: &'static str) -> Result<()> {
