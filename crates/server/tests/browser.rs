@@ -148,8 +148,9 @@ async fn wait_text(c: &Client, css: &str, needle: &str) -> String {
     panic!("{css} never contained {needle:?}; last text: {last:?}");
 }
 
+/// The element's text, retrying while the page is still being replaced (a stale element).
 async fn text(c: &Client, css: &str) -> String {
-    find(c, css).await.text().await.expect("text")
+    wait_text(c, css, "").await
 }
 
 async fn login(c: &Client, app: &TestApp, email: &str) {
@@ -196,11 +197,7 @@ async fn referral_program_from_setup_to_registration() {
         shot(&c, &format!("{tag}-02-account-form-error")).await;
         fill(&c, "email", "ops@vector.example").await;
         click(&c, "form[action='/admin/accounts/new'] button[type=submit]").await;
-        assert!(
-            text(&c, "h1")
-                .await
-                .contains("Vector Services - Contractor")
-        );
+        wait_text(&c, "h1", "Vector Services - Contractor").await;
         shot(&c, &format!("{tag}-03-account-created")).await;
 
         // Staff requests the referral program setup from the account page.
