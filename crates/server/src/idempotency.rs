@@ -3,9 +3,10 @@
 //! the first is running is a 409. Failed requests store nothing, so they may be retried.
 
 use crate::AppState;
-use crate::auth::{cookie_value, session_cookie_name, sha256_hex};
+use crate::auth::{Caller, Principal};
 use crate::error::ApiError;
 use axum::body::{Body, to_bytes};
+use axum::extract::FromRequestParts;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
@@ -36,19 +37,15 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
             .into_response();
         }
     };
-    // Keys belong to the credential that sent them; an unauthenticated request has no scope
-    // and is left to fail authentication.
-    let (parts, body) = req.into_parts();
-    let caller = if let Some(auth) = parts
-        .headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    {
-        format!("key:{}", sha256_hex(auth))
-    } else if let Some(cookie) = cookie_value(&parts, session_cookie_name(&state.settings)) {
-        format!("session:{}", sha256_hex(cookie))
-    } else {
-        return next.run(Request::from_parts(parts, body)).await;
+    // Keys belong to the credential that sent them, checked before anything is claimed or
+    // replayed: a revoked key gets its 401, not a stored answer.
+    let (mut parts, body) = req.into_parts();
+    let caller = match Caller::from_request_parts(&mut parts, &state).await {
+        Ok(c) => match &c.principal {
+            Principal::ApiKey { id, .. } => format!("key:{id}"),
+            Principal::Staff(s) => format!("user:{}", s.user.id),
+        },
+        Err(e) => return e.into_response(),
     };
     let Ok(bytes) = to_bytes(body, MAX_BODY).await else {
         return ApiError::new(

@@ -417,11 +417,30 @@ async fn idempotency_keys_replay_refuse_and_scope() {
         let theirs = send(&other_key, json!({ "name": "Theirs", "email": "theirs@x.example", "owner_first_name": "T", "owner_last_name": "S" }), "k-1").await;
         assert_eq!(theirs.status, StatusCode::CREATED);
         // A duplicate that arrives while the first is still running is told to retry.
-        vouch_store::idempotency::claim(app.state.store.pool(), &format!("key:{}", vouch_server::auth::sha256_hex(&format!("Bearer {}", api.bearer.clone().unwrap_or_default()))), "k-3", "h")
+        let me = api.get("/api/v1/me").await;
+        vouch_store::idempotency::claim(app.state.store.pool(), &format!("key:{}", me.body["id"].as_str().expect("id")), "k-3", "h")
             .await
             .expect("claim");
         let busy = send(&api, body.clone(), "k-3").await;
-        assert!(busy.status == StatusCode::CONFLICT || busy.status == StatusCode::UNPROCESSABLE_ENTITY, "{}", busy.status);
+        assert_eq!(busy.status, StatusCode::UNPROCESSABLE_ENTITY, "another body under a running key");
+        let path_hash = {
+            use sha2::Digest;
+            let mut h = sha2::Sha256::new();
+            h.update(b"/api/v1/accounts");
+            h.update([0]);
+            h.update(serde_json::to_vec(&body).expect("json"));
+            hex::encode(h.finalize())
+        };
+        vouch_store::idempotency::claim(app.state.store.pool(), &format!("key:{}", me.body["id"].as_str().expect("id")), "k-4", &path_hash)
+            .await
+            .expect("claim");
+        let in_flight = send(&api, body.clone(), "k-4").await;
+        assert_eq!(in_flight.status, StatusCode::CONFLICT);
+        assert_eq!(in_flight.body["code"], "idempotency_key_in_use");
+        // A revoked key gets its 401, not a stored answer.
+        let admin = app.key_client(Scope::Admin).await;
+        admin.post(&format!("/api/v1/api-keys/{}/revoke", me.body["id"].as_str().expect("id")), json!({})).await;
+        assert_eq!(send(&api, body.clone(), "k-1").await.status, StatusCode::UNAUTHORIZED);
         app.stop().await;
     })
     .await;
