@@ -72,6 +72,18 @@ async fn account_form_shows_errors_next_to_fields_and_saves_nothing() {
             "flash shown only once"
         );
 
+        // A mangled pagination link shows a page, not an error.
+        assert_eq!(
+            staff
+                .get("/admin/accounts?starting_after=abc&sort=name")
+                .await
+                .status,
+            StatusCode::OK
+        );
+        assert_eq!(
+            staff.get("/admin/setups/new?beneficiary_id=x").await.status,
+            StatusCode::OK
+        );
         let dup = form(
             &staff,
             "/admin/accounts/new",

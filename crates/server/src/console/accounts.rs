@@ -39,7 +39,9 @@ struct ListParams {
     super_customers: Option<String>,
     #[serde(default)]
     sort: String,
-    starting_after: Option<i64>,
+    /// Kept as text: a mangled link shows the first page rather than an error.
+    #[serde(default)]
+    starting_after: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -73,7 +75,7 @@ async fn list(mut console: Console, Query(p): Query<ListParams>) -> Response {
         super_customers_only: super_only,
         sort: key,
         descending,
-        starting_after: p.starting_after,
+        starting_after: p.starting_after.trim().parse().ok(),
         limit: PAGE_SIZE,
         ..Default::default()
     };

@@ -194,7 +194,8 @@ const SETUP_FIELDS: &[&str] = &[
 
 #[derive(Deserialize, Default)]
 struct NewParams {
-    beneficiary_id: Option<i64>,
+    #[serde(default)]
+    beneficiary_id: String,
 }
 
 async fn new_page(mut console: Console, Query(p): Query<NewParams>) -> Response {
@@ -203,7 +204,7 @@ async fn new_page(mut console: Console, Query(p): Query<NewParams>) -> Response 
     }
     let f = SetupForm {
         mode: "existing".into(),
-        beneficiary_id: p.beneficiary_id.map(|i| i.to_string()).unwrap_or_default(),
+        beneficiary_id: p.beneficiary_id.trim().to_string(),
         ..Default::default()
     };
     NewPage {
