@@ -26,6 +26,7 @@ if [ -n "${VOUCH_BENCH_POSTGRES_URL:-}" ]; then
     stores+=("${VOUCH_BENCH_POSTGRES_URL%/*}/vouch_bench")
 fi
 
+PORT_BASE=18089
 echo "| store | endpoint | requests/s | p50 | p99 |"
 echo "|---|---|---:|---:|---:|"
 for db in "${stores[@]}"; do
@@ -33,8 +34,9 @@ for db in "${stores[@]}"; do
     export VOUCH_DATABASE_URL=$db
     (cd "$WORK" && "$BIN" demo >/dev/null)
     KEY=$(cd "$WORK" && "$BIN" api-keys create --name bench --scope read 2>/dev/null)
-    PORT=18089
-    (cd "$WORK" && RUST_LOG=warn "$BIN" serve --bind 127.0.0.1:$PORT >/dev/null 2>&1) &
+    PORT=$((PORT_BASE++))
+    RUST_LOG=warn "$BIN" serve --bind 127.0.0.1:$PORT >/dev/null 2>&1 &
+    SERVER=$!
     for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.2; done
     run() {
         local name=$1 url=$2; shift 2
@@ -51,6 +53,6 @@ for db in "${stores[@]}"; do
     run "GET /api/v1/accounts?limit=20" "http://127.0.0.1:$PORT/api/v1/accounts?limit=20" -H "Authorization: Bearer $KEY"
     run "GET /api/v1/accounts?q=referral&limit=20" "http://127.0.0.1:$PORT/api/v1/accounts?q=referral&limit=20" -H "Authorization: Bearer $KEY"
     run "GET /register?super_customer_id=3192" "http://127.0.0.1:$PORT/register?super_customer_id=3192"
-    kill %1 2>/dev/null || true
-    wait 2>/dev/null || true
+    kill "$SERVER"
+    wait "$SERVER" || true
 done

@@ -61,6 +61,15 @@ impl Default for Config {
     }
 }
 
+/// `VOUCH_*` variables that belong to the test suite and benchmarks, not to the server; every
+/// other `VOUCH_*` variable must be a setting, so a typo stops the start instead of being ignored.
+const TOOL_VARIABLES: &[&str] = &[
+    "test_postgres_url",
+    "bench_postgres_url",
+    "skip_browser_tests",
+    "update_openapi",
+];
+
 /// Values given on the command line; `None` leaves the layers below in charge.
 #[derive(Debug, Default, Serialize)]
 pub struct Overrides {
@@ -90,11 +99,7 @@ impl Config {
             None => {}
         }
         let config: Config = figment
-            .merge(
-                Env::prefixed("VOUCH_")
-                    .split("__")
-                    .ignore(&["test_postgres_url"]),
-            )
+            .merge(Env::prefixed("VOUCH_").split("__").ignore(TOOL_VARIABLES))
             .merge(Serialized::defaults(overrides))
             .extract()
             .context("invalid configuration")?;
