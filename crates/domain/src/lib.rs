@@ -8,5 +8,6 @@ pub mod password;
 pub mod permission;
 pub mod setup;
 pub mod validation;
+pub mod webhook;
 
 pub use validation::{FieldError, Validation};

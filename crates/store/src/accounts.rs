@@ -1,6 +1,7 @@
 //! Customer accounts and the super-customer hierarchy.
 
 use crate::audit::{self, Origin};
+use crate::events;
 use crate::{Params, Result, StoreError, conflict, flag, like_contains, now};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
@@ -179,6 +180,12 @@ pub async fn create(
         Some(&account.to_json()),
     )
     .await?;
+    let event = if action == "account.registered" {
+        "account.registered"
+    } else {
+        "account.created"
+    };
+    events::emit(conn, event, &account.to_json()).await?;
     Ok(account)
 }
 
@@ -247,6 +254,7 @@ async fn finish_change(
         Some(&after.to_json()),
     )
     .await?;
+    events::emit(conn, "account.updated", &after.to_json()).await?;
     Ok(after)
 }
 

@@ -8,13 +8,16 @@
 pub mod accounts;
 pub mod api_keys;
 pub mod audit;
+pub mod events;
 pub mod idempotency;
+pub mod jobs;
 pub mod login_attempts;
 mod migrate;
 pub mod sessions;
 pub mod setups;
 pub mod testing;
 pub mod users;
+pub mod webhooks;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Executor};

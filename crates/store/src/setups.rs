@@ -3,6 +3,7 @@
 
 use crate::accounts::{self, Account, Placement};
 use crate::audit::{self, Origin};
+use crate::events;
 use crate::{Params, Result, StoreError, now};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
@@ -77,6 +78,7 @@ pub async fn create(conn: &mut AnyConnection, origin: &Origin, plan: &SetupPlan)
         Some(&setup.to_json()),
     )
     .await?;
+    events::emit(conn, "referral_setup.requested", &setup.to_json()).await?;
     Ok(setup)
 }
 
@@ -247,6 +249,7 @@ pub async fn approve(
         Some(&after.to_json()),
     )
     .await?;
+    events::emit(conn, "referral_setup.approved", &after.to_json()).await?;
     Ok(Approved {
         setup: after,
         beneficiary,
@@ -272,6 +275,7 @@ pub async fn reject(
         Some(&after.to_json()),
     )
     .await?;
+    events::emit(conn, "referral_setup.rejected", &after.to_json()).await?;
     Ok(after)
 }
 

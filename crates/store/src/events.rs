@@ -1,0 +1,69 @@
+//! Domain events: written on the caller's connection, inside the transaction of the change that
+//! caused them, together with one webhook message (and its delivery job) for every enabled
+//! endpoint whose filter matches. Either all of it commits or none.
+
+use crate::{Result, StoreError, now, webhooks};
+use serde::Serialize;
+use sqlx::{AnyConnection, Row};
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Event {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub created_at: String,
+    /// The full object as it was after the change.
+    pub data: serde_json::Value,
+}
+
+fn from_row(row: &sqlx::any::AnyRow) -> Result<Event> {
+    let data: String = row.try_get("data")?;
+    Ok(Event {
+        id: row.try_get("id")?,
+        event_type: row.try_get("type")?,
+        created_at: row.try_get("created_at")?,
+        data: serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+    })
+}
+
+/// Records an event and fans it out to the matching webhook endpoints.
+pub async fn emit(
+    conn: &mut AnyConnection,
+    event_type: &str,
+    data: &serde_json::Value,
+) -> Result<Event> {
+    let row = sqlx::query(
+        "INSERT INTO events (id, type, created_at, data) VALUES ($1, $2, $3, $4) RETURNING *",
+    )
+    .bind(vouch_domain::id::new_id("evt"))
+    .bind(event_type)
+    .bind(now())
+    .bind(data.to_string())
+    .fetch_one(&mut *conn)
+    .await?;
+    let event = from_row(&row)?;
+    for endpoint in webhooks::enabled(conn).await? {
+        if vouch_domain::webhook::filter_matches(&endpoint.event_types, event_type) {
+            webhooks::enqueue_message(conn, &endpoint, &event.id).await?;
+        }
+    }
+    Ok(event)
+}
+
+pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Event>> {
+    let row = sqlx::query("SELECT * FROM events WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// Events of any type since `since` (inclusive), oldest first.
+pub async fn since(conn: &mut AnyConnection, since: &str, limit: i64) -> Result<Vec<Event>> {
+    let rows = sqlx::query("SELECT * FROM events WHERE created_at >= $1 ORDER BY id LIMIT $2")
+        .bind(since)
+        .bind(limit)
+        .fetch_all(conn)
+        .await?;
+    rows.iter().map(from_row).collect()
+}

@@ -1,0 +1,311 @@
+//! The durable job queue. Jobs are inserted in the same transaction as the change that causes
+//! them; workers claim due jobs with a lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL, the
+//! single-writer `BEGIN IMMEDIATE` on SQLite), so two workers never run one job at the same time.
+//! A worker that dies leaves its lease to expire, after which the job is claimed again: delivery
+//! is at least once. Every attempt is a row in `job_attempts`.
+
+use crate::{Backend, Result, Store, StoreError, format_time, now};
+use serde::Serialize;
+use sqlx::{AnyConnection, Row};
+use time::OffsetDateTime;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Job {
+    pub id: String,
+    pub kind: String,
+    pub subject: Option<String>,
+    pub payload: serde_json::Value,
+    /// `queued`, `running`, `succeeded`, `dead` or `cancelled`.
+    pub status: String,
+    pub attempts: i64,
+    pub max_attempts: i64,
+    pub run_at: String,
+    pub locked_by: Option<String>,
+    pub locked_until: Option<String>,
+    pub last_error: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+fn from_row(row: &sqlx::any::AnyRow) -> Result<Job> {
+    let payload: String = row.try_get("payload")?;
+    Ok(Job {
+        id: row.try_get("id")?,
+        kind: row.try_get("kind")?,
+        subject: row.try_get("subject")?,
+        payload: serde_json::from_str(&payload).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        status: row.try_get("status")?,
+        attempts: row.try_get("attempts")?,
+        max_attempts: row.try_get("max_attempts")?,
+        run_at: row.try_get("run_at")?,
+        locked_by: row.try_get("locked_by")?,
+        locked_until: row.try_get("locked_until")?,
+        last_error: row.try_get("last_error")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+/// Adds a job, due now, on the caller's connection (normally inside the transaction of the
+/// change that causes it).
+pub async fn enqueue(
+    conn: &mut AnyConnection,
+    kind: &str,
+    subject: Option<&str>,
+    payload: &serde_json::Value,
+    max_attempts: i64,
+) -> Result<Job> {
+    let at = now();
+    let row = sqlx::query(
+        "INSERT INTO jobs (id, kind, subject, payload, status, attempts, max_attempts, run_at, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, 'queued', 0, $5, $6, $6, $6) RETURNING *",
+    )
+    .bind(vouch_domain::id::new_id("job"))
+    .bind(kind)
+    .bind(subject)
+    .bind(payload.to_string())
+    .bind(max_attempts)
+    .bind(at)
+    .fetch_one(conn)
+    .await?;
+    from_row(&row)
+}
+
+pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Job>> {
+    let row = sqlx::query("SELECT * FROM jobs WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// Claims up to `limit` due jobs for `worker` with a lease of `lease_seconds`: queued jobs whose
+/// time has come, and running jobs whose lease expired (their worker died). Each claim counts
+/// as an attempt.
+pub async fn claim(
+    store: &Store,
+    worker: &str,
+    limit: i64,
+    lease_seconds: i64,
+) -> Result<Vec<Job>> {
+    let now_t = OffsetDateTime::now_utc();
+    let at = format_time(now_t);
+    let until = format_time(now_t + time::Duration::seconds(lease_seconds));
+    let sql = match store.backend() {
+        Backend::Postgres => {
+            "UPDATE jobs SET status = 'running', locked_by = $1, locked_until = $2, attempts = attempts + 1, updated_at = $3
+             WHERE id IN (
+                SELECT id FROM jobs
+                WHERE (status = 'queued' AND run_at <= $3) OR (status = 'running' AND locked_until < $3)
+                ORDER BY run_at LIMIT $4 FOR UPDATE SKIP LOCKED)
+             RETURNING *"
+        }
+        // SQLite has one writer at a time and `begin` takes the write lock first, so the select
+        // and the update cannot interleave with another worker's.
+        Backend::Sqlite => {
+            "UPDATE jobs SET status = 'running', locked_by = $1, locked_until = $2, attempts = attempts + 1, updated_at = $3
+             WHERE id IN (
+                SELECT id FROM jobs
+                WHERE (status = 'queued' AND run_at <= $3) OR (status = 'running' AND locked_until < $3)
+                ORDER BY run_at LIMIT $4)
+             RETURNING *"
+        }
+    };
+    let mut tx = store.begin().await?;
+    let rows = sqlx::query(sql)
+        .bind(worker)
+        .bind(until)
+        .bind(at)
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// One attempt as the worker saw it.
+#[derive(Debug, Clone, Default)]
+pub struct AttemptRecord {
+    pub started_at: String,
+    pub duration_ms: i64,
+    pub succeeded: bool,
+    pub response_status: Option<i64>,
+    pub response_body: Option<String>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Attempt {
+    pub id: String,
+    pub job_id: String,
+    pub attempt: i64,
+    pub worker: String,
+    pub started_at: String,
+    pub duration_ms: i64,
+    pub succeeded: bool,
+    pub response_status: Option<i64>,
+    /// The first 4 KiB of the response body.
+    pub response_body: Option<String>,
+    pub error: Option<String>,
+}
+
+fn attempt_from_row(row: &sqlx::any::AnyRow) -> Result<Attempt> {
+    Ok(Attempt {
+        id: row.try_get("id")?,
+        job_id: row.try_get("job_id")?,
+        attempt: row.try_get("attempt")?,
+        worker: row.try_get("worker")?,
+        started_at: row.try_get("started_at")?,
+        duration_ms: row.try_get("duration_ms")?,
+        succeeded: row.try_get::<i64, _>("succeeded")? != 0,
+        response_status: row.try_get("response_status")?,
+        response_body: row.try_get("response_body")?,
+        error: row.try_get("error")?,
+    })
+}
+
+/// What happens to a job after an attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Next {
+    Succeeded,
+    /// Try again at this time.
+    RetryAt(String),
+    /// No more attempts.
+    Dead,
+}
+
+/// Records the attempt and moves the job on, in one transaction. Returns false (and changes
+/// nothing) when this worker no longer holds the job: its lease expired and another worker took
+/// it over, whose outcome wins.
+pub async fn finish(
+    store: &Store,
+    job: &Job,
+    worker: &str,
+    record: &AttemptRecord,
+    next: &Next,
+) -> Result<bool> {
+    let mut tx = store.begin().await?;
+    let (status, run_at) = match next {
+        Next::Succeeded => ("succeeded", job.run_at.clone()),
+        Next::RetryAt(t) => ("queued", t.clone()),
+        Next::Dead => ("dead", job.run_at.clone()),
+    };
+    let changed = sqlx::query(
+        "UPDATE jobs SET status = $1, run_at = $2, locked_by = NULL, locked_until = NULL, last_error = $3, updated_at = $4
+         WHERE id = $5 AND locked_by = $6 AND status = 'running'",
+    )
+    .bind(status)
+    .bind(run_at)
+    .bind(record.error.clone())
+    .bind(now())
+    .bind(&job.id)
+    .bind(worker)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    // The attempt happened either way, so it is recorded either way.
+    sqlx::query(
+        "INSERT INTO job_attempts (id, job_id, attempt, worker, started_at, duration_ms, succeeded, response_status, response_body, error)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(vouch_domain::id::new_id("att"))
+    .bind(&job.id)
+    .bind(job.attempts)
+    .bind(worker)
+    .bind(record.started_at.clone())
+    .bind(record.duration_ms)
+    .bind(i64::from(record.succeeded))
+    .bind(record.response_status)
+    .bind(record.response_body.clone())
+    .bind(record.error.clone())
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(changed == 1)
+}
+
+/// Gives back the jobs this worker holds without running them (graceful shutdown): they are due
+/// again at once and the unused claim does not count as an attempt.
+pub async fn release(store: &Store, worker: &str) -> Result<u64> {
+    Ok(sqlx::query(
+        "UPDATE jobs SET status = 'queued', locked_by = NULL, locked_until = NULL, attempts = attempts - 1, updated_at = $1
+         WHERE locked_by = $2 AND status = 'running'",
+    )
+    .bind(now())
+    .bind(worker)
+    .execute(store.pool())
+    .await?
+    .rows_affected())
+}
+
+/// Puts a dead (or cancelled) job back in the queue for one more attempt, now.
+pub async fn retry_now(conn: &mut AnyConnection, id: &str) -> Result<Option<Job>> {
+    let row = sqlx::query(
+        "UPDATE jobs SET status = 'queued', run_at = $1, max_attempts = attempts + 1, updated_at = $1
+         WHERE id = $2 AND status IN ('dead', 'cancelled') RETURNING *",
+    )
+    .bind(now())
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// Jobs in a status, newest first; `limit + 1` rows.
+pub async fn list(
+    conn: &mut AnyConnection,
+    status: &str,
+    starting_after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Job>> {
+    let rows = match starting_after {
+        Some(after) => {
+            sqlx::query(
+                "SELECT * FROM jobs WHERE status = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
+            )
+            .bind(status)
+            .bind(after)
+            .bind(limit + 1)
+            .fetch_all(conn)
+            .await?
+        }
+        None => {
+            sqlx::query("SELECT * FROM jobs WHERE status = $1 ORDER BY id DESC LIMIT $2")
+                .bind(status)
+                .bind(limit + 1)
+                .fetch_all(conn)
+                .await?
+        }
+    };
+    rows.iter().map(from_row).collect()
+}
+
+/// Every attempt of the jobs about `subject`, oldest first.
+pub async fn attempts_for_subject(conn: &mut AnyConnection, subject: &str) -> Result<Vec<Attempt>> {
+    let rows = sqlx::query(
+        "SELECT a.* FROM job_attempts a JOIN jobs j ON j.id = a.job_id WHERE j.subject = $1 ORDER BY a.started_at, a.id",
+    )
+    .bind(subject)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(attempt_from_row).collect()
+}
+
+pub async fn attempts_for_job(conn: &mut AnyConnection, job_id: &str) -> Result<Vec<Attempt>> {
+    let rows = sqlx::query("SELECT * FROM job_attempts WHERE job_id = $1 ORDER BY attempt, id")
+        .bind(job_id)
+        .fetch_all(conn)
+        .await?;
+    rows.iter().map(attempt_from_row).collect()
+}
+
+/// Counts by status, for the console and readiness views.
+pub async fn counts(conn: &mut AnyConnection) -> Result<Vec<(String, i64)>> {
+    let rows =
+        sqlx::query("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status ORDER BY status")
+            .fetch_all(conn)
+            .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("status")?, r.try_get("n")?)))
+        .collect()
+}
