@@ -1,0 +1,247 @@
+//! One webhook delivery attempt: load the message, its endpoint and event; sign and POST the
+//! envelope; decide what the answer means for the job and the endpoint.
+
+use crate::outbound::{OutboundPolicy, check_url};
+use crate::signing::signature_header;
+use std::time::{Duration, Instant};
+use time::OffsetDateTime;
+use vouch_domain::webhook::{Outcome, outcome, retry_delay};
+use vouch_store::jobs::{AttemptRecord, Job, Next};
+use vouch_store::{Store, events, format_time, webhooks};
+
+/// How much of a response body is kept with the attempt.
+pub const BODY_LIMIT: usize = 4096;
+
+#[derive(Debug, Clone)]
+pub struct DeliverySettings {
+    pub retry_schedule: Vec<u64>,
+    pub timeout: Duration,
+    /// An endpoint failing without a single success for this long is disabled.
+    pub disable_after: Duration,
+    pub outbound: OutboundPolicy,
+}
+
+/// The envelope every endpoint receives.
+pub fn envelope(event: &events::Event) -> serde_json::Value {
+    serde_json::json!({
+        "id": event.id,
+        "type": event.event_type,
+        "created_at": event.created_at,
+        "data": event.data,
+    })
+}
+
+struct Answer {
+    status: Option<u16>,
+    body: Option<String>,
+    retry_after: Option<Duration>,
+    error: Option<String>,
+}
+
+/// Runs one attempt of a webhook job and says what comes next.
+pub async fn attempt(
+    store: &Store,
+    client: &reqwest::Client,
+    settings: &DeliverySettings,
+    job: &Job,
+) -> (AttemptRecord, Next) {
+    let started = OffsetDateTime::now_utc();
+    let clock = Instant::now();
+    let (answer, endpoint_id) = match send(store, client, settings, job).await {
+        Ok(r) => r,
+        Err(e) => (
+            Answer {
+                status: None,
+                body: None,
+                retry_after: None,
+                error: Some(e),
+            },
+            None,
+        ),
+    };
+    let duration_ms = i64::try_from(clock.elapsed().as_millis()).unwrap_or(i64::MAX);
+    let result = answer.status.map(outcome).unwrap_or(Outcome::Failed);
+    let record = AttemptRecord {
+        started_at: format_time(started),
+        duration_ms,
+        succeeded: result == Outcome::Delivered,
+        response_status: answer.status.map(i64::from),
+        response_body: answer.body,
+        error: answer.error.or_else(|| match result {
+            Outcome::Delivered => None,
+            Outcome::Gone => Some("410 Gone: the endpoint was disabled".into()),
+            Outcome::Failed => answer.status.map(|s| format!("answered {s}")),
+        }),
+    };
+    let next = match result {
+        Outcome::Delivered => Next::Succeeded,
+        Outcome::Gone => Next::Dead,
+        Outcome::Failed => {
+            let next_attempt = u32::try_from(job.attempts + 1).unwrap_or(u32::MAX);
+            match (job.attempts < job.max_attempts)
+                .then(|| {
+                    retry_delay(
+                        &settings.retry_schedule,
+                        next_attempt,
+                        rand::random::<f64>(),
+                    )
+                })
+                .flatten()
+            {
+                Some(delay) => {
+                    let delay = answer.retry_after.map_or(delay, |ra| ra.max(delay));
+                    Next::RetryAt(format_time(OffsetDateTime::now_utc() + delay))
+                }
+                None => Next::Dead,
+            }
+        }
+    };
+    if let Some(endpoint_id) = endpoint_id
+        && let Err(e) = update_endpoint(store, &endpoint_id, result, settings).await
+    {
+        tracing::warn!(error = %e, endpoint = %endpoint_id, "could not update the endpoint's health");
+    }
+    (record, next)
+}
+
+async fn update_endpoint(
+    store: &Store,
+    endpoint_id: &str,
+    result: Outcome,
+    settings: &DeliverySettings,
+) -> vouch_store::Result<()> {
+    let mut tx = store.begin().await?;
+    match result {
+        Outcome::Delivered => webhooks::mark_success(&mut tx, endpoint_id).await?,
+        Outcome::Gone => {
+            webhooks::disable(&mut tx, endpoint_id, "the endpoint answered 410 Gone").await?
+        }
+        Outcome::Failed => {
+            let since = webhooks::mark_failure(&mut tx, endpoint_id).await?;
+            let limit = format_time(OffsetDateTime::now_utc() - settings.disable_after);
+            if since.is_some_and(|s| s < limit) {
+                let days = settings.disable_after.as_secs() / 86_400;
+                webhooks::disable(
+                    &mut tx,
+                    endpoint_id,
+                    &format!("every delivery failed for {days} days"),
+                )
+                .await?;
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn send(
+    store: &Store,
+    client: &reqwest::Client,
+    settings: &DeliverySettings,
+    job: &Job,
+) -> Result<(Answer, Option<String>), String> {
+    let message_id = job.payload["message_id"]
+        .as_str()
+        .ok_or("the job names no message")?;
+    let mut conn = store.conn().await.map_err(|e| e.to_string())?;
+    let message = webhooks::message(&mut conn, message_id)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("the message no longer exists")?;
+    let endpoint = webhooks::get(&mut conn, &message.endpoint_id)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("the endpoint was deleted")?;
+    let event = events::get(&mut conn, &message.event_id)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("the event no longer exists")?;
+    drop(conn);
+    if !endpoint.enabled {
+        return Ok((
+            Answer {
+                status: None,
+                body: None,
+                retry_after: None,
+                error: Some("the endpoint is disabled".into()),
+            },
+            None,
+        ));
+    }
+    let url = check_url(&endpoint.url, &settings.outbound).map_err(|e| format!("the URL {e}"))?;
+    let body = serde_json::to_vec(&envelope(&event)).map_err(|e| e.to_string())?;
+    let now = OffsetDateTime::now_utc();
+    let timestamp = now.unix_timestamp();
+    let signature = signature_header(
+        &endpoint.signing_secrets(&format_time(now)),
+        &message.id,
+        timestamp,
+        &body,
+    )
+    .map_err(|e| e.to_string())?;
+    let result = client
+        .post(url)
+        .header("content-type", "application/json")
+        .header("webhook-id", &message.id)
+        .header("webhook-timestamp", timestamp.to_string())
+        .header("webhook-signature", signature)
+        .body(body)
+        .send()
+        .await;
+    let mut response = match result {
+        Ok(r) => r,
+        Err(e) => {
+            let what = if e.is_timeout() {
+                format!("no answer within {} s", settings.timeout.as_secs())
+            } else {
+                error_chain(&e)
+            };
+            return Ok((
+                Answer {
+                    status: None,
+                    body: None,
+                    retry_after: None,
+                    error: Some(what),
+                },
+                Some(endpoint.id),
+            ));
+        }
+    };
+    let status = response.status().as_u16();
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(|s| Duration::from_secs(s.min(86_400)));
+    let mut kept: Vec<u8> = Vec::new();
+    while kept.len() < BODY_LIMIT {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                kept.extend_from_slice(&chunk[..chunk.len().min(BODY_LIMIT - kept.len())])
+            }
+            _ => break,
+        }
+    }
+    let body = (!kept.is_empty()).then(|| String::from_utf8_lossy(&kept).into_owned());
+    Ok((
+        Answer {
+            status: Some(status),
+            body,
+            retry_after,
+            error: None,
+        },
+        Some(endpoint.id),
+    ))
+}
+
+/// The innermost causes, which say what actually went wrong (refused address, connection reset).
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut source = e.source();
+    while let Some(s) = source {
+        parts.push(s.to_string());
+        source = s.source();
+    }
+    parts.join(": ")
+}

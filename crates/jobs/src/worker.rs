@@ -1,0 +1,180 @@
+//! The worker loop: claim due jobs up to the concurrency limit, run each, record the attempt,
+//! repeat. On shutdown it stops claiming, lets running deliveries finish within a grace period,
+//! and gives back whatever it still holds.
+
+use crate::outbound;
+use crate::webhook::{self, DeliverySettings};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::task::JoinSet;
+use vouch_store::Store;
+use vouch_store::jobs::{self, AttemptRecord, Job, Next};
+
+#[derive(Debug, Clone)]
+pub struct WorkerSettings {
+    /// Jobs run at the same time by one worker.
+    pub concurrency: usize,
+    /// How often an idle worker looks for due jobs.
+    pub poll_interval: Duration,
+    /// How long a claim lasts; a worker that dies loses its jobs to others after this.
+    pub lease_seconds: i64,
+    pub delivery: DeliverySettings,
+}
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        Self {
+            concurrency: 32,
+            poll_interval: Duration::from_millis(500),
+            lease_seconds: 60,
+            delivery: DeliverySettings {
+                retry_schedule: vouch_domain::webhook::DEFAULT_RETRY_SCHEDULE.to_vec(),
+                timeout: Duration::from_secs(15),
+                disable_after: Duration::from_secs(5 * 86_400),
+                outbound: outbound::OutboundPolicy::default(),
+            },
+        }
+    }
+}
+
+pub struct Worker {
+    pub id: String,
+    store: Store,
+    settings: Arc<WorkerSettings>,
+    client: reqwest::Client,
+}
+
+impl Worker {
+    pub fn new(store: Store, settings: WorkerSettings) -> Result<Self, reqwest::Error> {
+        let client = outbound::client(&settings.delivery.outbound, settings.delivery.timeout)?;
+        let id = format!(
+            "wrk_{}_{}",
+            std::process::id(),
+            &vouch_domain::id::new_id("w")[2..]
+        );
+        Ok(Self {
+            id,
+            store,
+            settings: Arc::new(settings),
+            client,
+        })
+    }
+
+    /// Runs one job to its recorded outcome.
+    async fn run_job(
+        store: Store,
+        client: reqwest::Client,
+        settings: Arc<WorkerSettings>,
+        worker: String,
+        job: Job,
+    ) {
+        let (record, next) = match job.kind.as_str() {
+            "webhook" => webhook::attempt(&store, &client, &settings.delivery, &job).await,
+            other => (
+                AttemptRecord {
+                    error: Some(format!("no worker knows jobs of kind {other}")),
+                    ..AttemptRecord::default()
+                },
+                Next::Dead,
+            ),
+        };
+        match jobs::finish(&store, &job, &worker, &record, &next).await {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!(job = %job.id, "lease lost before the attempt was recorded; another worker has the job")
+            }
+            Err(e) => {
+                tracing::error!(job = %job.id, error = %e, "could not record an attempt; the job will run again after its lease")
+            }
+        }
+        if next == Next::Dead {
+            tracing::warn!(job = %job.id, attempts = job.attempts, error = record.error.as_deref().unwrap_or(""), "job is dead");
+        }
+    }
+
+    fn spawn(&self, set: &mut JoinSet<()>, job: Job) {
+        set.spawn(Self::run_job(
+            self.store.clone(),
+            self.client.clone(),
+            self.settings.clone(),
+            self.id.clone(),
+            job,
+        ));
+    }
+
+    /// Claims and runs due jobs until none is due; returns how many ran. For tests and tools.
+    pub async fn drain(&self) -> vouch_store::Result<usize> {
+        let mut total = 0;
+        loop {
+            let claimed = jobs::claim(
+                &self.store,
+                &self.id,
+                i64::try_from(self.settings.concurrency).unwrap_or(1),
+                self.settings.lease_seconds,
+            )
+            .await?;
+            if claimed.is_empty() {
+                return Ok(total);
+            }
+            total += claimed.len();
+            let mut set = JoinSet::new();
+            for job in claimed {
+                self.spawn(&mut set, job);
+            }
+            while set.join_next().await.is_some() {}
+        }
+    }
+
+    /// Works until `stop` resolves, then winds down gracefully.
+    pub async fn run(self, stop: impl std::future::Future<Output = ()>) {
+        tokio::pin!(stop);
+        let mut set = JoinSet::new();
+        tracing::info!(worker = %self.id, concurrency = self.settings.concurrency, "worker started");
+        loop {
+            let free = self.settings.concurrency.saturating_sub(set.len());
+            let mut claimed_any = false;
+            if free > 0 {
+                match jobs::claim(
+                    &self.store,
+                    &self.id,
+                    i64::try_from(free).unwrap_or(1),
+                    self.settings.lease_seconds,
+                )
+                .await
+                {
+                    Ok(claimed) => {
+                        claimed_any = !claimed.is_empty();
+                        for job in claimed {
+                            self.spawn(&mut set, job);
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "claiming jobs failed; retrying"),
+                }
+            }
+            if claimed_any && set.len() < self.settings.concurrency {
+                continue;
+            }
+            tokio::select! {
+                () = &mut stop => break,
+                Some(_) = set.join_next(), if !set.is_empty() => {}
+                () = tokio::time::sleep(self.settings.poll_interval) => {}
+            }
+        }
+        let grace = self.settings.delivery.timeout + Duration::from_secs(5);
+        tracing::info!(worker = %self.id, running = set.len(), "worker stopping: finishing running jobs");
+        if tokio::time::timeout(grace, async { while set.join_next().await.is_some() {} })
+            .await
+            .is_err()
+        {
+            set.abort_all();
+        }
+        match jobs::release(&self.store, &self.id).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(worker = %self.id, released = n, "gave back unfinished jobs"),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not give back jobs; they return when their lease ends")
+            }
+        }
+        tracing::info!(worker = %self.id, "worker stopped");
+    }
+}
