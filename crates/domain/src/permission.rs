@@ -128,10 +128,12 @@ pub enum Action {
     UsersRead,
     UsersManage,
     ApiKeysManage,
+    /// Webhook endpoints, their messages and secrets, and the job queue's dead jobs.
+    WebhooksManage,
 }
 
 impl Action {
-    pub const ALL: [Action; 9] = [
+    pub const ALL: [Action; 10] = [
         Action::AccountsRead,
         Action::AccountsWrite,
         Action::SetupsRead,
@@ -141,6 +143,7 @@ impl Action {
         Action::UsersRead,
         Action::UsersManage,
         Action::ApiKeysManage,
+        Action::WebhooksManage,
     ];
 
     pub fn name(self) -> &'static str {
@@ -154,6 +157,7 @@ impl Action {
             Action::UsersRead => "users.read",
             Action::UsersManage => "users.manage",
             Action::ApiKeysManage => "api_keys.manage",
+            Action::WebhooksManage => "webhooks.manage",
         }
     }
 
@@ -163,7 +167,10 @@ impl Action {
             Action::AccountsRead | Action::SetupsRead => Role::Viewer,
             Action::AccountsWrite | Action::SetupsRequest => Role::Staff,
             Action::SetupsDecide | Action::AuditRead => Role::Manager,
-            Action::UsersRead | Action::UsersManage | Action::ApiKeysManage => Role::Admin,
+            Action::UsersRead
+            | Action::UsersManage
+            | Action::ApiKeysManage
+            | Action::WebhooksManage => Role::Admin,
         }
     }
 
@@ -176,7 +183,8 @@ impl Action {
             | Action::AuditRead
             | Action::UsersRead
             | Action::UsersManage
-            | Action::ApiKeysManage => Scope::Admin,
+            | Action::ApiKeysManage
+            | Action::WebhooksManage => Scope::Admin,
         }
     }
 }

@@ -464,7 +464,8 @@ pub mod perm {
         AuditRead,
         UsersRead,
         UsersManage,
-        ApiKeysManage
+        ApiKeysManage,
+        WebhooksManage
     );
 }
 

@@ -32,6 +32,8 @@ pub struct Settings {
     /// Failed logins allowed per account and per address within the window.
     pub login_max_failures: i64,
     pub login_window_minutes: i64,
+    /// Which non-public networks outbound URLs (webhook endpoints) may point to.
+    pub outbound: vouch_jobs::OutboundPolicy,
 }
 
 impl Default for Settings {
@@ -43,6 +45,7 @@ impl Default for Settings {
             session_absolute_hours: 12,
             login_max_failures: 10,
             login_window_minutes: 15,
+            outbound: vouch_jobs::OutboundPolicy::default(),
         }
     }
 }

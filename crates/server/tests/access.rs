@@ -58,6 +58,60 @@ const API_ROUTES: &[(&str, &str, Action)] = &[
     ("POST", "/api/v1/api-keys", Action::ApiKeysManage),
     ("POST", "/api/v1/api-keys/{k}/revoke", Action::ApiKeysManage),
     ("GET", "/api/v1/audit-events", Action::AuditRead),
+    ("GET", "/api/v1/webhook-endpoints", Action::WebhooksManage),
+    ("POST", "/api/v1/webhook-endpoints", Action::WebhooksManage),
+    (
+        "GET",
+        "/api/v1/webhook-endpoints/{w}",
+        Action::WebhooksManage,
+    ),
+    (
+        "PATCH",
+        "/api/v1/webhook-endpoints/{w}",
+        Action::WebhooksManage,
+    ),
+    (
+        "GET",
+        "/api/v1/webhook-endpoints/{w}/secret",
+        Action::WebhooksManage,
+    ),
+    (
+        "POST",
+        "/api/v1/webhook-endpoints/{w}/rotate-secret",
+        Action::WebhooksManage,
+    ),
+    (
+        "POST",
+        "/api/v1/webhook-endpoints/{w}/test",
+        Action::WebhooksManage,
+    ),
+    (
+        "POST",
+        "/api/v1/webhook-endpoints/{w}/replay",
+        Action::WebhooksManage,
+    ),
+    (
+        "GET",
+        "/api/v1/webhook-endpoints/{w}/messages",
+        Action::WebhooksManage,
+    ),
+    (
+        "GET",
+        "/api/v1/webhook-endpoints/{w}/messages/{m}/attempts",
+        Action::WebhooksManage,
+    ),
+    (
+        "POST",
+        "/api/v1/webhook-endpoints/{w}/messages/{m}/resend",
+        Action::WebhooksManage,
+    ),
+    (
+        "DELETE",
+        "/api/v1/webhook-endpoints/{w}",
+        Action::WebhooksManage,
+    ),
+    ("GET", "/api/v1/jobs", Action::WebhooksManage),
+    ("POST", "/api/v1/jobs/{j}/retry", Action::WebhooksManage),
 ];
 
 /// Every console page and form with the action it needs.
@@ -100,6 +154,9 @@ struct Ids {
     s: String,
     u: String,
     k: String,
+    w: String,
+    m: String,
+    j: String,
 }
 
 impl Ids {
@@ -108,6 +165,9 @@ impl Ids {
             .replace("{s}", &self.s)
             .replace("{u}", &self.u)
             .replace("{k}", &self.k)
+            .replace("{w}", &self.w)
+            .replace("{m}", &self.m)
+            .replace("{j}", &self.j)
     }
 }
 
@@ -124,7 +184,20 @@ async fn fixtures(app: &TestApp) -> Ids {
             json!({ "name": "target", "scope": "read" }),
         )
         .await;
+    let w = owner
+        .post(
+            "/api/v1/webhook-endpoints",
+            json!({ "url": "http://127.0.0.1:9/hook" }),
+        )
+        .await;
+    let w = w.body["id"].as_str().expect("endpoint").to_string();
+    let m = owner
+        .post(&format!("/api/v1/webhook-endpoints/{w}/test"), json!({}))
+        .await;
     Ids {
+        m: m.body["id"].as_str().expect("message").to_string(),
+        j: m.body["job_id"].as_str().expect("job").to_string(),
+        w,
         a: a.to_string(),
         s: s.body["id"].as_str().expect("setup").to_string(),
         u: u.body["id"].as_str().expect("user").to_string(),

@@ -26,8 +26,8 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Event> {
     })
 }
 
-/// Records an event and fans it out to the matching webhook endpoints.
-pub async fn emit(
+/// Records an event without delivering it anywhere (e.g. a test event aimed at one endpoint).
+pub async fn record_only(
     conn: &mut AnyConnection,
     event_type: &str,
     data: &serde_json::Value,
@@ -41,7 +41,16 @@ pub async fn emit(
     .bind(data.to_string())
     .fetch_one(&mut *conn)
     .await?;
-    let event = from_row(&row)?;
+    from_row(&row)
+}
+
+/// Records an event and fans it out to the matching webhook endpoints.
+pub async fn emit(
+    conn: &mut AnyConnection,
+    event_type: &str,
+    data: &serde_json::Value,
+) -> Result<Event> {
+    let event = record_only(conn, event_type, data).await?;
     for endpoint in webhooks::enabled(conn).await? {
         if vouch_domain::webhook::filter_matches(&endpoint.event_types, event_type) {
             webhooks::enqueue_message(conn, &endpoint, &event.id).await?;

@@ -24,6 +24,37 @@ pub struct Config {
     pub database_max_connections: u32,
     pub session: SessionConfig,
     pub login: LoginConfig,
+    pub outbound: OutboundConfig,
+    pub worker: WorkerConfig,
+    pub webhooks: WebhooksConfig,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutboundConfig {
+    /// Non-public networks that webhook URLs may still reach (e.g. `["10.0.0.0/8"]`). Also
+    /// `VOUCH_OUTBOUND_ALLOW_CIDRS=127.0.0.0/8,::1/128`.
+    pub allow_cidrs: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkerConfig {
+    /// Jobs one process runs at the same time.
+    pub concurrency: usize,
+    pub poll_interval_ms: u64,
+    /// How long a claimed job stays with its worker; after a crash, others take it over then.
+    pub lease_seconds: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhooksConfig {
+    /// Delays before each retry; the first attempt is immediate.
+    pub retry_schedule_seconds: Vec<u64>,
+    pub timeout_seconds: u64,
+    /// An endpoint failing without a success for this long is disabled.
+    pub disable_after_hours: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -57,13 +88,26 @@ impl Default for Config {
                 max_failures: 10,
                 window_minutes: 15,
             },
+            outbound: OutboundConfig::default(),
+            worker: WorkerConfig {
+                concurrency: 32,
+                poll_interval_ms: 500,
+                lease_seconds: 60,
+            },
+            webhooks: WebhooksConfig {
+                retry_schedule_seconds: vouch_domain::webhook::DEFAULT_RETRY_SCHEDULE.to_vec(),
+                timeout_seconds: 15,
+                disable_after_hours: 120,
+            },
         }
     }
 }
 
-/// `VOUCH_*` variables that belong to the test suite and benchmarks, not to the server; every
-/// other `VOUCH_*` variable must be a setting, so a typo stops the start instead of being ignored.
+/// `VOUCH_*` variables that are not read by figment: the test suite's and benchmarks', and
+/// `VOUCH_OUTBOUND_ALLOW_CIDRS` (a comma-separated list, read below). Every other `VOUCH_*`
+/// variable must be a setting, so a typo stops the start instead of being ignored.
 const TOOL_VARIABLES: &[&str] = &[
+    "outbound_allow_cidrs",
     "test_postgres_url",
     "bench_postgres_url",
     "skip_browser_tests",
@@ -98,11 +142,19 @@ impl Config {
             }
             None => {}
         }
-        let config: Config = figment
+        let mut config: Config = figment
             .merge(Env::prefixed("VOUCH_").split("__").ignore(TOOL_VARIABLES))
             .merge(Serialized::defaults(overrides))
             .extract()
             .context("invalid configuration")?;
+        if let Ok(cidrs) = std::env::var("VOUCH_OUTBOUND_ALLOW_CIDRS") {
+            config.outbound.allow_cidrs = cidrs
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect();
+        }
         config.validate()?;
         Ok(config)
     }
@@ -152,6 +204,32 @@ impl Config {
         if self.login.max_failures < 1 || self.login.window_minutes < 1 {
             bail!("login: max_failures and window_minutes must be at least 1");
         }
+        vouch_jobs::OutboundPolicy::parse(&self.outbound.allow_cidrs.join(","))
+            .map_err(|e| anyhow::anyhow!("outbound.allow_cidrs: {e}"))?;
+        if !(1..=1000).contains(&self.worker.concurrency) {
+            bail!("worker.concurrency: must be between 1 and 1000");
+        }
+        if self.worker.poll_interval_ms < 10 {
+            bail!("worker.poll_interval_ms: must be at least 10");
+        }
+        if self.webhooks.timeout_seconds < 1 || self.webhooks.timeout_seconds > 300 {
+            bail!("webhooks.timeout_seconds: must be between 1 and 300");
+        }
+        if self.worker.lease_seconds
+            < i64::try_from(self.webhooks.timeout_seconds).unwrap_or(i64::MAX) + 1
+        {
+            bail!(
+                "worker.lease_seconds: must be longer than webhooks.timeout_seconds, or a slow delivery would run twice"
+            );
+        }
+        if self.webhooks.retry_schedule_seconds.is_empty()
+            || self.webhooks.retry_schedule_seconds.len() > 50
+        {
+            bail!("webhooks.retry_schedule_seconds: give between 1 and 50 delays");
+        }
+        if self.webhooks.disable_after_hours < 1 {
+            bail!("webhooks.disable_after_hours: must be at least 1");
+        }
         if self.database_max_connections < 1 {
             bail!("database_max_connections: must be at least 1");
         }
@@ -166,6 +244,27 @@ impl Config {
             session_absolute_hours: self.session.absolute_hours,
             login_max_failures: self.login.max_failures,
             login_window_minutes: self.login.window_minutes,
+            outbound: self.outbound_policy(),
+        }
+    }
+
+    fn outbound_policy(&self) -> vouch_jobs::OutboundPolicy {
+        vouch_jobs::OutboundPolicy::parse(&self.outbound.allow_cidrs.join(",")).unwrap_or_default()
+    }
+
+    pub fn worker_settings(&self) -> vouch_jobs::WorkerSettings {
+        vouch_jobs::WorkerSettings {
+            concurrency: self.worker.concurrency,
+            poll_interval: std::time::Duration::from_millis(self.worker.poll_interval_ms),
+            lease_seconds: self.worker.lease_seconds,
+            delivery: vouch_jobs::webhook::DeliverySettings {
+                retry_schedule: self.webhooks.retry_schedule_seconds.clone(),
+                timeout: std::time::Duration::from_secs(self.webhooks.timeout_seconds),
+                disable_after: std::time::Duration::from_secs(
+                    self.webhooks.disable_after_hours * 3600,
+                ),
+                outbound: self.outbound_policy(),
+            },
         }
     }
 

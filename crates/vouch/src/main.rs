@@ -51,6 +51,8 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Run only the background workers (webhook delivery), for split deployments.
+    Worker,
     /// Load the demo data set (super customers from the seed) and a demo owner login.
     Demo,
 }
@@ -106,6 +108,7 @@ async fn main() {
 }
 
 async fn run() -> anyhow::Result<()> {
+    vouch_jobs::install_crypto_provider();
     let cli = Cli::parse();
     let bind = match &cli.command {
         Command::Serve { bind } => bind.clone(),
@@ -134,6 +137,7 @@ async fn run() -> anyhow::Result<()> {
     let state = AppState::new(store.clone(), config.settings());
     let result = match cli.command {
         Command::Serve { .. } => serve(&config, state).await,
+        Command::Worker => work(&config, state).await,
         Command::Migrate => {
             println!("database is migrated ({})", store.backend().name());
             Ok(())
@@ -213,6 +217,16 @@ fn read_password(from_stdin: bool) -> anyhow::Result<String> {
     Ok(password)
 }
 
+/// A stop signal that many tasks can wait on.
+fn stop_signal(
+    rx: &tokio::sync::watch::Receiver<bool>,
+) -> impl std::future::Future<Output = ()> + Send + 'static {
+    let mut rx = rx.clone();
+    async move {
+        let _ = rx.wait_for(|stopped| *stopped).await;
+    }
+}
+
 async fn serve(config: &Config, state: AppState) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&config.bind)
         .await
@@ -223,20 +237,17 @@ async fn serve(config: &Config, state: AppState) -> anyhow::Result<()> {
         base_url = %state.settings.base_url,
         "vouch is serving"
     );
-    // One signal stops both the server and the housekeeping loop.
+    // One signal stops the server, the workers and the housekeeping loop; each finishes what
+    // it has started first.
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let housekeeping = tokio::spawn(vouch_server::maintenance::run(state.clone(), {
-        let mut rx = stop_rx.clone();
-        async move {
-            let _ = rx.wait_for(|stopped| *stopped).await;
-        }
-    }));
-    let mut server = tokio::spawn(vouch_server::serve(listener, state, {
-        let mut rx = stop_rx;
-        async move {
-            let _ = rx.wait_for(|stopped| *stopped).await;
-        }
-    }));
+    let worker = vouch_jobs::Worker::new(state.store.clone(), config.worker_settings())
+        .context("starting the worker")?;
+    let worker = tokio::spawn(worker.run(stop_signal(&stop_rx)));
+    let housekeeping = tokio::spawn(vouch_server::maintenance::run(
+        state.clone(),
+        stop_signal(&stop_rx),
+    ));
+    let mut server = tokio::spawn(vouch_server::serve(listener, state, stop_signal(&stop_rx)));
     let served = tokio::select! {
         result = &mut server => result,
         () = shutdown_signal() => {
@@ -247,7 +258,15 @@ async fn serve(config: &Config, state: AppState) -> anyhow::Result<()> {
     let _ = stop_tx.send(true);
     served.context("the server task failed")??;
     let _ = housekeeping.await;
+    let _ = worker.await;
     tracing::info!("stopped: in-flight requests completed");
+    Ok(())
+}
+
+async fn work(config: &Config, state: AppState) -> anyhow::Result<()> {
+    let worker = vouch_jobs::Worker::new(state.store.clone(), config.worker_settings())
+        .context("starting the worker")?;
+    worker.run(shutdown_signal()).await;
     Ok(())
 }
 

@@ -113,6 +113,7 @@ fn free_port() -> u16 {
 
 #[tokio::test]
 async fn users_keys_demo_serve_and_graceful_stop() {
+    vouch_jobs::install_crypto_provider();
     for backend in backends() {
         let dir = workdir();
         let db = fresh_database_url(backend).await.expect("db");

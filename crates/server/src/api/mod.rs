@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod setups;
+pub mod webhooks;
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
@@ -25,6 +26,7 @@ pub fn routes(state: AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(accounts::routes())
         .merge(setups::routes())
         .merge(admin::routes())
+        .merge(webhooks::routes())
         .split_for_parts();
     let router = router
         .route(
@@ -49,7 +51,8 @@ pub fn routes(state: AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
     tags(
         (name = "accounts", description = "Customer accounts, super customers and their hierarchy"),
         (name = "referral-setups", description = "Referral programs for a beneficiary: requested by staff, approved by the Management Team"),
-        (name = "administration", description = "Staff users, API keys and the audit log")
+        (name = "administration", description = "Staff users, API keys and the audit log"),
+        (name = "webhooks", description = "Webhook endpoints (Standard Webhooks v1), their messages and attempts, and the job queue")
     )
 )]
 struct ApiDoc;

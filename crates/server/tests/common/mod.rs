@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod receiver;
+
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use std::net::SocketAddr;
@@ -29,6 +31,7 @@ impl TestApp {
     }
 
     pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> Self {
+        vouch_jobs::install_crypto_provider();
         let store: Store = fresh_store(backend)
             .await
             .unwrap_or_else(|e| panic!("{}: {e}", backend.name()));
@@ -37,9 +40,12 @@ impl TestApp {
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let base = format!("http://{addr}");
+        // Tests deliver webhooks to receivers on this machine, as VOUCH_OUTBOUND_ALLOW_CIDRS would.
+        let outbound = vouch_jobs::OutboundPolicy::parse("127.0.0.0/8,::1/128").expect("cidrs");
         let mut settings = Settings {
             base_url: base.clone(),
             clone_email_domain: "purchasingplatform.com".into(),
+            outbound,
             ..Settings::default()
         };
         tweak(&mut settings);
@@ -149,6 +155,24 @@ impl TestApp {
             bearer: None,
             csrf,
         }
+    }
+
+    /// A worker on this app's database: immediate retries (so a drain runs every attempt), a
+    /// short timeout, loopback allowed.
+    pub fn worker(&self) -> vouch_jobs::Worker {
+        self.worker_with(|_| {})
+    }
+
+    pub fn worker_with(
+        &self,
+        tweak: impl FnOnce(&mut vouch_jobs::WorkerSettings),
+    ) -> vouch_jobs::Worker {
+        let mut settings = vouch_jobs::WorkerSettings::default();
+        settings.delivery.retry_schedule = vec![0; 9];
+        settings.delivery.timeout = std::time::Duration::from_secs(2);
+        settings.delivery.outbound = self.state.settings.outbound.clone();
+        tweak(&mut settings);
+        vouch_jobs::Worker::new(self.state.store.clone(), settings).expect("worker")
     }
 
     pub fn anonymous(&self) -> Api {

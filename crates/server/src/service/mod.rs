@@ -19,6 +19,8 @@ use vouch_store::setups::{self, Setup};
 use vouch_store::users::{self, StaffUser};
 use vouch_store::{StoreError, Tx};
 
+pub mod webhooks;
+
 async fn commit(tx: Tx) -> ApiResult<()> {
     tx.commit().await.map_err(StoreError::from)?;
     Ok(())

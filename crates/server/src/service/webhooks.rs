@@ -1,0 +1,221 @@
+//! Webhook endpoints, messages and dead jobs: shared by the API and the console.
+
+use super::commit;
+use crate::AppState;
+use crate::error::{ApiError, ApiResult};
+use serde::Deserialize;
+use vouch_domain::Validation;
+use vouch_domain::validation::optional_text;
+use vouch_domain::webhook::parse_filter_entry;
+use vouch_store::audit::Origin;
+use vouch_store::jobs::{self, Attempt, Job};
+use vouch_store::webhooks::{self, Endpoint, EndpointDraft, Message};
+use vouch_store::{StoreError, events, format_time};
+
+/// An endpoint's fields as they arrive; absent fields keep their current value.
+#[derive(Debug, Default, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointIn {
+    pub url: Option<String>,
+    pub description: Option<String>,
+    /// Event types (`account.created`), prefixes (`account.*`) or `*`; empty means all.
+    pub event_types: Option<Vec<String>>,
+    pub enabled: Option<bool>,
+}
+
+impl EndpointIn {
+    /// Applies the input on top of `base` (an existing endpoint, or defaults) and checks it.
+    pub fn draft(self, state: &AppState, base: Option<&Endpoint>) -> ApiResult<EndpointDraft> {
+        let mut v = Validation::new();
+        let url = self
+            .url
+            .or_else(|| base.map(|b| b.url.clone()))
+            .unwrap_or_default();
+        let url = if url.trim().is_empty() {
+            v.add("url", "is required");
+            None
+        } else {
+            v.check(
+                "url",
+                vouch_jobs::outbound::check_url(url.trim(), &state.settings.outbound)
+                    .map(|u| u.to_string()),
+            )
+        };
+        let description = self
+            .description
+            .or_else(|| base.and_then(|b| b.description.clone()))
+            .unwrap_or_default();
+        let description = v.check("description", optional_text(&description, 500));
+        let types = self
+            .event_types
+            .or_else(|| base.map(|b| b.event_types.clone()))
+            .unwrap_or_default();
+        if types.len() > 50 {
+            v.add("event_types", "may list at most 50 entries");
+        }
+        let mut event_types = Vec::new();
+        for (i, t) in types.iter().enumerate() {
+            if let Some(t) = v.check(&format!("event_types[{i}]"), parse_filter_entry(t))
+                && !event_types.contains(&t)
+            {
+                event_types.push(t);
+            }
+        }
+        let enabled = self.enabled.or(base.map(|b| b.enabled)).unwrap_or(true);
+        v.into_result().map_err(ApiError::invalid)?;
+        match (url, description) {
+            (Some(url), Some(description)) => Ok(EndpointDraft {
+                url,
+                description,
+                event_types,
+                enabled,
+            }),
+            _ => Err(ApiError::internal()),
+        }
+    }
+}
+
+pub async fn get_endpoint(state: &AppState, id: &str) -> ApiResult<Endpoint> {
+    let mut conn = state.store.conn().await?;
+    webhooks::get(&mut conn, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("webhook endpoint"))
+}
+
+pub async fn create_endpoint(
+    state: &AppState,
+    origin: &Origin,
+    input: EndpointIn,
+) -> ApiResult<Endpoint> {
+    let draft = input.draft(state, None)?;
+    let mut tx = state.store.begin().await?;
+    let endpoint =
+        webhooks::create(&mut tx, origin, &draft, &vouch_jobs::signing::new_secret()).await?;
+    commit(tx).await?;
+    Ok(endpoint)
+}
+
+pub async fn update_endpoint(
+    state: &AppState,
+    origin: &Origin,
+    id: &str,
+    input: EndpointIn,
+) -> ApiResult<Endpoint> {
+    let before = get_endpoint(state, id).await?;
+    let draft = input.draft(state, Some(&before))?;
+    let mut tx = state.store.begin().await?;
+    let after = webhooks::update(&mut tx, origin, &before, &draft).await?;
+    commit(tx).await?;
+    Ok(after)
+}
+
+pub async fn delete_endpoint(state: &AppState, origin: &Origin, id: &str) -> ApiResult<()> {
+    let before = get_endpoint(state, id).await?;
+    let mut tx = state.store.begin().await?;
+    webhooks::delete(&mut tx, origin, &before).await?;
+    commit(tx).await
+}
+
+/// How long a rotated-out secret keeps signing.
+pub const ROTATION_GRACE_HOURS: i64 = 24;
+
+pub async fn rotate_secret(state: &AppState, origin: &Origin, id: &str) -> ApiResult<Endpoint> {
+    let before = get_endpoint(state, id).await?;
+    let until =
+        format_time(time::OffsetDateTime::now_utc() + time::Duration::hours(ROTATION_GRACE_HOURS));
+    let mut tx = state.store.begin().await?;
+    let after = webhooks::rotate_secret(
+        &mut tx,
+        origin,
+        &before,
+        &vouch_jobs::signing::new_secret(),
+        &until,
+    )
+    .await?;
+    commit(tx).await?;
+    Ok(after)
+}
+
+pub async fn message(state: &AppState, endpoint_id: &str, message_id: &str) -> ApiResult<Message> {
+    let mut conn = state.store.conn().await?;
+    webhooks::message(&mut conn, message_id)
+        .await?
+        .filter(|m| m.endpoint_id == endpoint_id)
+        .ok_or_else(|| ApiError::not_found("webhook message"))
+}
+
+pub async fn attempts(state: &AppState, message_id: &str) -> ApiResult<Vec<Attempt>> {
+    let mut conn = state.store.conn().await?;
+    Ok(jobs::attempts_for_subject(&mut conn, message_id).await?)
+}
+
+pub async fn resend(
+    state: &AppState,
+    origin: &Origin,
+    endpoint_id: &str,
+    message_id: &str,
+) -> ApiResult<Message> {
+    let m = message(state, endpoint_id, message_id).await?;
+    let mut tx = state.store.begin().await?;
+    let after = webhooks::resend(&mut tx, origin, &m)
+        .await
+        .map_err(|e| match e {
+            StoreError::Invalid { message, .. } => {
+                ApiError::conflict("delivery_in_progress", message)
+            }
+            other => other.into(),
+        })?;
+    commit(tx).await?;
+    Ok(after)
+}
+
+/// Queues every message of the endpoint since `since` (RFC 3339) again.
+pub async fn replay(
+    state: &AppState,
+    origin: &Origin,
+    endpoint_id: &str,
+    since: &str,
+) -> ApiResult<i64> {
+    get_endpoint(state, endpoint_id).await?;
+    let since =
+        time::OffsetDateTime::parse(since.trim(), &time::format_description::well_known::Rfc3339)
+            .map_err(|_| ApiError::field("since", "must be a time such as 2026-11-23T12:00:00Z"))?;
+    let mut tx = state.store.begin().await?;
+    let n = webhooks::replay_since(&mut tx, origin, endpoint_id, &format_time(since)).await?;
+    commit(tx).await?;
+    Ok(n)
+}
+
+/// Sends a `webhook.test` event to this endpoint only.
+pub async fn send_test(state: &AppState, origin: &Origin, endpoint_id: &str) -> ApiResult<Message> {
+    let endpoint = get_endpoint(state, endpoint_id).await?;
+    let mut tx = state.store.begin().await?;
+    let data = serde_json::json!({ "endpoint_id": endpoint.id, "message": "This is a test event from Vouch." });
+    let event = events::record_only(&mut tx, "webhook.test", &data).await?;
+    let message_id = webhooks::enqueue_message(&mut tx, &endpoint, &event.id).await?;
+    vouch_store::audit::record(
+        &mut tx,
+        origin,
+        "webhook_endpoint.test_sent",
+        "webhook_endpoint",
+        Some(&endpoint.id),
+        None,
+        None,
+    )
+    .await?;
+    let message = webhooks::message(&mut tx, &message_id)
+        .await?
+        .ok_or_else(ApiError::internal)?;
+    commit(tx).await?;
+    Ok(message)
+}
+
+pub async fn retry_job(state: &AppState, origin: &Origin, id: &str) -> ApiResult<Job> {
+    let mut tx = state.store.begin().await?;
+    let job = jobs::retry_now(&mut tx, id).await?.ok_or_else(|| {
+        ApiError::conflict("not_dead", "only a dead or cancelled job can be retried")
+    })?;
+    vouch_store::audit::record(&mut tx, origin, "job.retried", "job", Some(id), None, None).await?;
+    commit(tx).await?;
+    Ok(job)
+}
