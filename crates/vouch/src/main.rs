@@ -36,6 +36,9 @@ enum Command {
         /// Listen address (default 127.0.0.1:8080).
         #[arg(long)]
         bind: Option<String>,
+        /// Serve HTTP only; deliveries are left to separate `vouch worker` processes.
+        #[arg(long)]
+        no_worker: bool,
     },
     /// Apply pending database migrations and exit.
     Migrate,
@@ -111,7 +114,7 @@ async fn run() -> anyhow::Result<()> {
     vouch_jobs::install_crypto_provider();
     let cli = Cli::parse();
     let bind = match &cli.command {
-        Command::Serve { bind } => bind.clone(),
+        Command::Serve { bind, .. } => bind.clone(),
         _ => None,
     };
     let overrides = Overrides {
@@ -136,7 +139,7 @@ async fn run() -> anyhow::Result<()> {
     store.migrate().await.context("migrating the database")?;
     let state = AppState::new(store.clone(), config.settings());
     let result = match cli.command {
-        Command::Serve { .. } => serve(&config, state).await,
+        Command::Serve { no_worker, .. } => serve(&config, state, !no_worker).await,
         Command::Worker => work(&config, state).await,
         Command::Migrate => {
             println!("database is migrated ({})", store.backend().name());
@@ -227,7 +230,7 @@ fn stop_signal(
     }
 }
 
-async fn serve(config: &Config, state: AppState) -> anyhow::Result<()> {
+async fn serve(config: &Config, state: AppState, with_worker: bool) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&config.bind)
         .await
         .with_context(|| format!("cannot listen on {}", config.bind))?;
@@ -240,9 +243,13 @@ async fn serve(config: &Config, state: AppState) -> anyhow::Result<()> {
     // One signal stops the server, the workers and the housekeeping loop; each finishes what
     // it has started first.
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let worker = vouch_jobs::Worker::new(state.store.clone(), config.worker_settings())
-        .context("starting the worker")?;
-    let worker = tokio::spawn(worker.run(stop_signal(&stop_rx)));
+    let worker = if with_worker {
+        let worker = vouch_jobs::Worker::new(state.store.clone(), config.worker_settings())
+            .context("starting the worker")?;
+        Some(tokio::spawn(worker.run(stop_signal(&stop_rx))))
+    } else {
+        None
+    };
     let housekeeping = tokio::spawn(vouch_server::maintenance::run(
         state.clone(),
         stop_signal(&stop_rx),
@@ -258,7 +265,9 @@ async fn serve(config: &Config, state: AppState) -> anyhow::Result<()> {
     let _ = stop_tx.send(true);
     served.context("the server task failed")??;
     let _ = housekeeping.await;
-    let _ = worker.await;
+    if let Some(worker) = worker {
+        let _ = worker.await;
+    }
     tracing::info!("stopped: in-flight requests completed");
     Ok(())
 }

@@ -273,3 +273,157 @@ async fn users_keys_demo_serve_and_graceful_stop() {
         );
     }
 }
+
+/// Counts webhook deliveries by `webhook-id`, slowly, so a worker can be killed mid-stream.
+async fn start_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use axum::http::HeaderMap;
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let state = seen.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: HeaderMap| {
+            let state = state.clone();
+            async move {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                if let (Some(id), Ok(mut seen)) = (
+                    headers.get("webhook-id").and_then(|v| v.to_str().ok()),
+                    state.lock(),
+                ) {
+                    seen.push(id.to_string());
+                }
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (url, seen)
+}
+
+fn unique(seen: &std::sync::Arc<std::sync::Mutex<Vec<String>>>) -> usize {
+    let mut ids = seen.lock().map(|s| s.clone()).unwrap_or_default();
+    ids.sort();
+    ids.dedup();
+    ids.len()
+}
+
+fn spawn_vouch(dir: &std::path::Path, db: &str, args: &[&str]) -> std::process::Child {
+    Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .env("VOUCH_DATABASE_URL", db)
+        .env("VOUCH_OUTBOUND_ALLOW_CIDRS", "127.0.0.0/8,::1/128")
+        .env("VOUCH_WEBHOOKS__TIMEOUT_SECONDS", "1")
+        .env("VOUCH_WORKER__LEASE_SECONDS", "2")
+        .env("VOUCH_WORKER__CONCURRENCY", "4")
+        .env("VOUCH_WORKER__POLL_INTERVAL_MS", "50")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn vouch")
+}
+
+/// A worker killed with SIGKILL in the middle of deliveries loses nothing: after a restart
+/// (and the dead worker's leases expiring) every event is delivered at least once.
+#[tokio::test]
+async fn a_killed_worker_loses_no_delivery() {
+    vouch_jobs::install_crypto_provider();
+    for backend in backends() {
+        let dir = workdir();
+        let db = fresh_database_url(backend).await.expect("db");
+        let key = run(
+            &dir,
+            &db,
+            &["api-keys", "create", "--name", "crash", "--scope", "admin"],
+            None,
+        );
+        let secret = text(&key.stdout).trim().to_string();
+        let (hook, seen) = start_receiver().await;
+        let port = free_port();
+        let mut server = spawn_vouch(
+            &dir,
+            &db,
+            &[
+                "serve",
+                "--no-worker",
+                "--bind",
+                &format!("127.0.0.1:{port}"),
+            ],
+        );
+        let base = format!("http://127.0.0.1:{port}");
+        let client = reqwest::Client::new();
+        for _ in 0..100 {
+            if client
+                .get(format!("{base}/readyz"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let r = client
+            .post(format!("{base}/api/v1/webhook-endpoints"))
+            .bearer_auth(&secret)
+            .json(&serde_json::json!({ "url": hook }))
+            .send()
+            .await
+            .expect("endpoint");
+        assert_eq!(r.status(), reqwest::StatusCode::CREATED);
+        let n = 40;
+        for i in 0..n {
+            let r = client
+                .post(format!("{base}/api/v1/accounts"))
+                .bearer_auth(&secret)
+                .json(&serde_json::json!({ "name": format!("Crash {i}"), "email": format!("c{i}@crash.example"), "owner_first_name": "C", "owner_last_name": "R" }))
+                .send()
+                .await
+                .expect("account");
+            assert_eq!(r.status(), reqwest::StatusCode::CREATED);
+        }
+        assert_eq!(unique(&seen), 0, "no worker runs yet");
+
+        let mut worker = spawn_vouch(&dir, &db, &["worker"]);
+        for _ in 0..200 {
+            if unique(&seen) >= 5 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        worker.kill().expect("SIGKILL");
+        let _ = worker.wait();
+        let at_kill = unique(&seen);
+        assert!(
+            at_kill >= 5 && at_kill < n,
+            "killed mid-stream: {at_kill} of {n} delivered"
+        );
+
+        let mut worker = spawn_vouch(&dir, &db, &["worker"]);
+        for _ in 0..300 {
+            if unique(&seen) == n {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(
+            unique(&seen),
+            n,
+            "every event delivered at least once after the restart"
+        );
+        let _ = Command::new("kill")
+            .args(["-TERM", &worker.id().to_string()])
+            .status();
+        let _ = worker.wait();
+        let _ = Command::new("kill")
+            .args(["-TERM", &server.id().to_string()])
+            .status();
+        let _ = server.wait();
+    }
+}
