@@ -147,6 +147,23 @@ const CONSOLE_ROUTES: &[(&str, &str, Action)] = &[
     ("POST", "/admin/api-keys", Action::ApiKeysManage),
     ("POST", "/admin/api-keys/{k}/revoke", Action::ApiKeysManage),
     ("GET", "/admin/audit", Action::AuditRead),
+    ("GET", "/admin/webhooks", Action::WebhooksManage),
+    ("POST", "/admin/webhooks", Action::WebhooksManage),
+    ("GET", "/admin/webhooks/{w}", Action::WebhooksManage),
+    ("POST", "/admin/webhooks/{w}", Action::WebhooksManage),
+    ("POST", "/admin/webhooks/{w}/action", Action::WebhooksManage),
+    (
+        "GET",
+        "/admin/webhooks/{w}/messages/{m}",
+        Action::WebhooksManage,
+    ),
+    (
+        "POST",
+        "/admin/webhooks/{w}/messages/{m}/resend",
+        Action::WebhooksManage,
+    ),
+    ("GET", "/admin/jobs", Action::WebhooksManage),
+    ("POST", "/admin/jobs/{j}/retry", Action::WebhooksManage),
 ];
 
 struct Ids {

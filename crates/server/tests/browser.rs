@@ -294,3 +294,37 @@ async fn referral_program_from_setup_to_registration() {
     }
     c.close().await.expect("close");
 }
+
+#[tokio::test]
+async fn webhook_endpoint_from_the_console() {
+    let Some((_driver, c)) = start_browser().await else {
+        return;
+    };
+    let app = TestApp::spawn(backends()[0]).await;
+    let rx = common::receiver::Receiver::start(common::receiver::Mode::FailTimes(1)).await;
+    app.create_user("admin@vouch.test", Role::Admin).await;
+    login(&c, &app, "admin@vouch.test").await;
+    c.goto(&app.url("/admin/webhooks")).await.expect("webhooks");
+    fill(&c, "url", "ftp://nowhere").await;
+    click(&c, "form[action='/admin/webhooks'] button[type=submit]").await;
+    wait_text(&c, "#e-url", "https://").await;
+    shot(&c, "webhooks-01-url-error").await;
+    fill(&c, "url", &rx.url).await;
+    fill(&c, "event_types", "account.*").await;
+    click(&c, "form[action='/admin/webhooks'] button[type=submit]").await;
+    wait_text(&c, "#endpoint-status", "enabled").await;
+    click(&c, "#send-test").await;
+    wait_text(&c, "#messages", "webhook.test").await;
+    // Deliver: the first attempt fails, the immediate retry succeeds.
+    app.worker().drain().await.expect("drain");
+    c.refresh().await.expect("reload");
+    wait_text(&c, "#messages", "succeeded").await;
+    shot(&c, "webhooks-02-endpoint").await;
+    click(&c, "#messages a.mono").await;
+    let attempts = wait_text(&c, "#attempts", "200").await;
+    assert!(attempts.contains("500") && attempts.contains("failure 1"), "{attempts}");
+    shot(&c, "webhooks-03-attempts").await;
+    logout(&c).await;
+    app.stop().await;
+    c.close().await.expect("close");
+}

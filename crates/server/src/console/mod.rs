@@ -10,6 +10,7 @@ mod accounts;
 mod admin;
 mod login;
 mod setups;
+mod webhooks;
 
 use crate::AppState;
 use crate::auth::{StaffSession, audit_refusal, constant_time_eq, load_session, staff_actor};
@@ -36,6 +37,7 @@ pub fn routes() -> Router<AppState> {
         .merge(accounts::routes())
         .merge(setups::routes())
         .merge(admin::routes())
+        .merge(webhooks::routes())
 }
 
 /// What the shared layout shows.
@@ -47,6 +49,7 @@ pub struct Layout {
     pub flash: Option<String>,
     pub can_audit: bool,
     pub can_admin: bool,
+    pub can_webhooks: bool,
 }
 
 /// A logged-in staff member on a console page.
@@ -106,6 +109,7 @@ impl Console {
             flash: self.session.flash.take(),
             can_audit: role_allows(role, Action::AuditRead),
             can_admin: role_allows(role, Action::UsersManage),
+            can_webhooks: role_allows(role, Action::WebhooksManage),
         }
     }
 
