@@ -96,7 +96,11 @@ pub async fn attempt(
             }
         }
     };
-    if let Some(endpoint_id) = endpoint_id
+    // A success only needs writing down when it ends a failure streak.
+    let needs_update = endpoint_id
+        .as_ref()
+        .is_some_and(|(_, failing)| *failing || result != Outcome::Delivered);
+    if let Some((endpoint_id, _)) = endpoint_id.filter(|_| needs_update)
         && let Err(e) = update_endpoint(store, &endpoint_id, result, settings).await
     {
         tracing::warn!(error = %e, endpoint = %endpoint_id, "could not update the endpoint's health");
@@ -134,29 +138,23 @@ async fn update_endpoint(
     Ok(())
 }
 
+/// Sends the delivery. Besides the answer, names the endpoint and whether it was failing.
 async fn send(
     store: &Store,
     client: &reqwest::Client,
     settings: &DeliverySettings,
     job: &Job,
-) -> Result<(Answer, Option<String>), String> {
+) -> Result<(Answer, Option<(String, bool)>), String> {
     let message_id = job.payload["message_id"]
         .as_str()
         .ok_or("the job names no message")?;
     let mut conn = store.conn().await.map_err(|e| e.to_string())?;
-    let message = webhooks::message(&mut conn, message_id)
+    let target = webhooks::delivery_target(&mut conn, message_id)
         .await
         .map_err(|e| e.to_string())?
-        .ok_or("the message no longer exists")?;
-    let endpoint = webhooks::get(&mut conn, &message.endpoint_id)
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or("the endpoint was deleted")?;
-    let event = events::get(&mut conn, &message.event_id)
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or("the event no longer exists")?;
+        .ok_or("the message no longer exists (its endpoint was deleted)")?;
     drop(conn);
+    let (endpoint, event) = (target.endpoint, target.event);
     if !endpoint.enabled {
         return Ok((
             Answer {
@@ -174,7 +172,7 @@ async fn send(
     let timestamp = now.unix_timestamp();
     let signature = signature_header(
         &endpoint.signing_secrets(&format_time(now)),
-        &message.id,
+        &target.message_id,
         timestamp,
         &body,
     )
@@ -182,7 +180,7 @@ async fn send(
     let result = client
         .post(url)
         .header("content-type", "application/json")
-        .header("webhook-id", &message.id)
+        .header("webhook-id", &target.message_id)
         .header("webhook-timestamp", timestamp.to_string())
         .header("webhook-signature", signature)
         .body(body)
@@ -203,7 +201,7 @@ async fn send(
                     retry_after: None,
                     error: Some(what),
                 },
-                Some(endpoint.id),
+                Some((endpoint.id, endpoint.failing_since.is_some())),
             ));
         }
     };
@@ -231,7 +229,7 @@ async fn send(
             retry_after,
             error: None,
         },
-        Some(endpoint.id),
+        Some((endpoint.id, endpoint.failing_since.is_some())),
     ))
 }
 

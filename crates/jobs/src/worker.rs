@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinSet;
 use vouch_store::Store;
-use vouch_store::jobs::{self, AttemptRecord, Job, Next};
+use vouch_store::jobs::{self, AttemptRecord, Finished, Job, Next};
 
 #[derive(Debug, Clone)]
 pub struct WorkerSettings {
@@ -60,14 +60,13 @@ impl Worker {
         })
     }
 
-    /// Runs one job to its recorded outcome.
+    /// Runs one attempt of a job; recording it is the caller's (batched) business.
     async fn run_job(
         store: Store,
         client: reqwest::Client,
         settings: Arc<WorkerSettings>,
-        worker: String,
         job: Job,
-    ) {
+    ) -> Finished {
         let (record, next) = match job.kind.as_str() {
             "webhook" => webhook::attempt(&store, &client, &settings.delivery, &job).await,
             other => (
@@ -78,28 +77,46 @@ impl Worker {
                 Next::Dead,
             ),
         };
-        match jobs::finish(&store, &job, &worker, &record, &next).await {
-            Ok(true) => {}
-            Ok(false) => {
-                tracing::warn!(job = %job.id, "lease lost before the attempt was recorded; another worker has the job")
-            }
-            Err(e) => {
-                tracing::error!(job = %job.id, error = %e, "could not record an attempt; the job will run again after its lease")
-            }
-        }
-        if next == Next::Dead {
-            tracing::warn!(job = %job.id, attempts = job.attempts, error = record.error.as_deref().unwrap_or(""), "job is dead");
-        }
+        Finished { job, record, next }
     }
 
-    fn spawn(&self, set: &mut JoinSet<()>, job: Job) {
+    fn spawn(&self, set: &mut JoinSet<Finished>, job: Job) {
         set.spawn(Self::run_job(
             self.store.clone(),
             self.client.clone(),
             self.settings.clone(),
-            self.id.clone(),
             job,
         ));
+    }
+
+    /// Records finished attempts in one transaction. A batch that cannot be recorded is logged;
+    /// its jobs run again when their leases end (at least once, never lost).
+    async fn record(&self, done: &mut Vec<Finished>) {
+        if done.is_empty() {
+            return;
+        }
+        match jobs::finish_many(&self.store, &self.id, done).await {
+            Ok(held) => {
+                for (f, held) in done.iter().zip(held) {
+                    if !held {
+                        tracing::warn!(job = %f.job.id, "lease lost before the attempt was recorded; another worker has the job");
+                    } else if f.next == Next::Dead {
+                        tracing::warn!(job = %f.job.id, attempts = f.job.attempts, error = f.record.error.as_deref().unwrap_or(""), "job is dead");
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, jobs = done.len(), "could not record attempts; the jobs run again after their lease")
+            }
+        }
+        done.clear();
+    }
+
+    /// Collects every task that has already finished, without waiting.
+    fn collect_ready(set: &mut JoinSet<Finished>, done: &mut Vec<Finished>) {
+        while let Some(Ok(f)) = set.try_join_next() {
+            done.push(f);
+        }
     }
 
     /// Claims and runs due jobs until none is due; returns how many ran. For tests and tools.
@@ -121,7 +138,13 @@ impl Worker {
             for job in claimed {
                 self.spawn(&mut set, job);
             }
-            while set.join_next().await.is_some() {}
+            let mut done = Vec::new();
+            while let Some(f) = set.join_next().await {
+                if let Ok(f) = f {
+                    done.push(f);
+                }
+            }
+            self.record(&mut done).await;
         }
     }
 
@@ -129,8 +152,12 @@ impl Worker {
     pub async fn run(self, stop: impl std::future::Future<Output = ()>) {
         tokio::pin!(stop);
         let mut set = JoinSet::new();
+        let mut done = Vec::new();
         tracing::info!(worker = %self.id, concurrency = self.settings.concurrency, "worker started");
         loop {
+            // Finished attempts are recorded together: one commit for all that ended meanwhile.
+            Self::collect_ready(&mut set, &mut done);
+            self.record(&mut done).await;
             let free = self.settings.concurrency.saturating_sub(set.len());
             let mut claimed_any = false;
             if free > 0 {
@@ -156,18 +183,27 @@ impl Worker {
             }
             tokio::select! {
                 () = &mut stop => break,
-                Some(_) = set.join_next(), if !set.is_empty() => {}
+                Some(f) = set.join_next(), if !set.is_empty() => {
+                    if let Ok(f) = f {
+                        done.push(f);
+                    }
+                }
                 () = tokio::time::sleep(self.settings.poll_interval) => {}
             }
         }
         let grace = self.settings.delivery.timeout + Duration::from_secs(5);
         tracing::info!(worker = %self.id, running = set.len(), "worker stopping: finishing running jobs");
-        if tokio::time::timeout(grace, async { while set.join_next().await.is_some() {} })
-            .await
-            .is_err()
-        {
+        let finishing = async {
+            while let Some(f) = set.join_next().await {
+                if let Ok(f) = f {
+                    done.push(f);
+                }
+            }
+        };
+        if tokio::time::timeout(grace, finishing).await.is_err() {
             set.abort_all();
         }
+        self.record(&mut done).await;
         match jobs::release(&self.store, &self.id).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(worker = %self.id, released = n, "gave back unfinished jobs"),

@@ -26,6 +26,11 @@ impl Drop for Driver {
     fn drop(&mut self) {
         let _ = self.process.kill();
         let _ = self.process.wait();
+        // A failed test skips `close()`; Chromium would outlive chromedriver and keep a core busy.
+        let _ = Command::new("pkill")
+            .arg("-f")
+            .arg(self._profile.as_os_str())
+            .status();
     }
 }
 
@@ -322,7 +327,10 @@ async fn webhook_endpoint_from_the_console() {
     shot(&c, "webhooks-02-endpoint").await;
     click(&c, "#messages a.mono").await;
     let attempts = wait_text(&c, "#attempts", "200").await;
-    assert!(attempts.contains("500") && attempts.contains("failure 1"), "{attempts}");
+    assert!(
+        attempts.contains("500") && attempts.contains("failure 1"),
+        "{attempts}"
+    );
     shot(&c, "webhooks-03-attempts").await;
     logout(&c).await;
     app.stop().await;

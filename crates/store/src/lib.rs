@@ -278,6 +278,8 @@ pub(crate) struct Params {
 enum Param {
     Text(String),
     Int(i64),
+    OptText(Option<String>),
+    OptInt(Option<i64>),
 }
 
 impl Params {
@@ -291,6 +293,16 @@ impl Params {
         format!("${}", self.values.len())
     }
 
+    pub(crate) fn opt_text(&mut self, value: Option<String>) -> String {
+        self.values.push(Param::OptText(value));
+        format!("${}", self.values.len())
+    }
+
+    pub(crate) fn opt_int(&mut self, value: Option<i64>) -> String {
+        self.values.push(Param::OptInt(value));
+        format!("${}", self.values.len())
+    }
+
     pub(crate) fn bind_all<'q>(
         self,
         mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
@@ -299,6 +311,8 @@ impl Params {
             query = match value {
                 Param::Text(t) => query.bind(t),
                 Param::Int(i) => query.bind(i),
+                Param::OptText(t) => query.bind(t),
+                Param::OptInt(i) => query.bind(i),
             };
         }
         query

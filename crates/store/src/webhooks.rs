@@ -479,3 +479,39 @@ pub async fn replay_since(
     .await?;
     Ok(n)
 }
+
+/// Everything one delivery needs, read in one query.
+#[derive(Debug, Clone)]
+pub struct DeliveryTarget {
+    pub message_id: String,
+    pub endpoint: Endpoint,
+    pub event: crate::events::Event,
+}
+
+pub async fn delivery_target(
+    conn: &mut AnyConnection,
+    message_id: &str,
+) -> Result<Option<DeliveryTarget>> {
+    let row = sqlx::query(
+        "SELECT m.id AS message_id, w.*, e.id AS event_id, e.type AS event_type, e.created_at AS event_created_at, e.data AS event_data
+         FROM webhook_messages m JOIN webhook_endpoints w ON w.id = m.endpoint_id JOIN events e ON e.id = m.event_id
+         WHERE m.id = $1",
+    )
+    .bind(message_id)
+    .fetch_optional(conn)
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let data: String = row.try_get("event_data")?;
+    Ok(Some(DeliveryTarget {
+        message_id: row.try_get("message_id")?,
+        endpoint: from_row(&row)?,
+        event: crate::events::Event {
+            id: row.try_get("event_id")?,
+            event_type: row.try_get("event_type")?,
+            created_at: row.try_get("event_created_at")?,
+            data: serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        },
+    }))
+}

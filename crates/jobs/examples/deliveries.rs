@@ -1,0 +1,164 @@
+//! Webhook delivery throughput, for `bench/webhooks.sh`.
+//!
+//!   cargo run --release -p vouch-jobs --example deliveries -- sqlite 5000
+//!   cargo run --release -p vouch-jobs --example deliveries -- postgres://postgres@127.0.0.1:5432/postgres 5000
+//!
+//! Two measurements on a fresh database:
+//! 1. the queue alone: N jobs claimed and finished (no HTTP), jobs/s and µs per job;
+//! 2. signed deliveries to a local receiver (in this process, answering 200 at once) through
+//!    the real worker, deliveries/s; every delivery is checked to have arrived.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+use vouch_store::jobs::{self, AttemptRecord, Finished, Next};
+use vouch_store::{Backend, Store, webhooks};
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().collect();
+    let target = args.get(1).map(String::as_str).unwrap_or("sqlite");
+    let n: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(5000);
+    vouch_jobs::install_crypto_provider();
+    let (store, label) = fresh(target).await?;
+
+    // 1. The queue alone.
+    enqueue(&store, n, "noop").await?;
+    let worker = "bench";
+    let started = Instant::now();
+    let mut done = 0;
+    while done < n {
+        let claimed = jobs::claim(&store, worker, 64, 60).await?;
+        if claimed.is_empty() {
+            break;
+        }
+        // Recorded the way the worker records: one transaction per batch.
+        let finished: Vec<Finished> = claimed
+            .into_iter()
+            .map(|job| Finished {
+                job,
+                record: AttemptRecord {
+                    succeeded: true,
+                    response_status: Some(200),
+                    ..AttemptRecord::default()
+                },
+                next: Next::Succeeded,
+            })
+            .collect();
+        done += jobs::finish_many(&store, worker, &finished).await?.len();
+    }
+    let queue = started.elapsed();
+    println!(
+        "{label}: queue only: {done} jobs in {:.2} s = {:.0} jobs/s ({:.0} µs per claim+finish)",
+        queue.as_secs_f64(),
+        done as f64 / queue.as_secs_f64(),
+        queue.as_micros() as f64 / done as f64
+    );
+
+    // 2. Signed deliveries through the worker to a local receiver.
+    let received = Arc::new(AtomicUsize::new(0));
+    let counter = received.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move || {
+            let counter = counter.clone();
+            async move {
+                counter.fetch_add(1, Ordering::Relaxed);
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}/hook", listener.local_addr()?);
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let mut tx = store.begin().await?;
+    let draft = webhooks::EndpointDraft {
+        url,
+        description: None,
+        event_types: vec![],
+        enabled: true,
+    };
+    webhooks::create(
+        &mut tx,
+        &vouch_store::audit::Origin::system(),
+        &draft,
+        &vouch_jobs::signing::new_secret(),
+    )
+    .await?;
+    tx.commit().await?;
+    let events_started = Instant::now();
+    for chunk in 0..n.div_ceil(500) {
+        let mut tx = store.begin().await?;
+        for i in 0..500.min(n - chunk * 500) {
+            vouch_store::events::emit(
+                &mut tx,
+                "bench.event",
+                &serde_json::json!({ "n": chunk * 500 + i }),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+    }
+    let emitting = events_started.elapsed();
+    let mut settings = vouch_jobs::WorkerSettings {
+        concurrency: 64,
+        ..Default::default()
+    };
+    settings.delivery.outbound = vouch_jobs::OutboundPolicy::parse("127.0.0.0/8")?;
+    let worker = vouch_jobs::Worker::new(store.clone(), settings)?;
+    let started = Instant::now();
+    let ran = worker.drain().await?;
+    let took = started.elapsed();
+    let arrived = received.load(Ordering::Relaxed);
+    println!(
+        "{label}: events: {n} emitted (with fan-out) in {:.2} s = {:.0} events/s",
+        emitting.as_secs_f64(),
+        n as f64 / emitting.as_secs_f64()
+    );
+    println!(
+        "{label}: deliveries: {ran} signed POSTs in {:.2} s = {:.0} deliveries/s; {arrived} arrived",
+        took.as_secs_f64(),
+        ran as f64 / took.as_secs_f64()
+    );
+    if arrived != n {
+        return Err(format!("{arrived} of {n} deliveries arrived").into());
+    }
+    store.close().await;
+    Ok(())
+}
+
+async fn enqueue(store: &Store, n: usize, kind: &str) -> vouch_store::Result<()> {
+    for chunk in 0..n.div_ceil(500) {
+        let mut tx = store.begin().await?;
+        for _ in 0..500.min(n - chunk * 500) {
+            jobs::enqueue(&mut tx, kind, None, &serde_json::json!({}), 1).await?;
+        }
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
+async fn fresh(target: &str) -> Result<(Store, &'static str), Box<dyn std::error::Error>> {
+    if target == "sqlite" {
+        let dir = std::env::temp_dir().join(format!("vouch-bench-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let store =
+            Store::connect(&format!("sqlite://{}", dir.join("bench.db").display()), 10).await?;
+        store.migrate().await?;
+        return Ok((store, "sqlite"));
+    }
+    use sqlx::{Connection, Executor};
+    sqlx::any::install_default_drivers();
+    let mut admin = sqlx::AnyConnection::connect(target).await?;
+    admin
+        .execute("DROP DATABASE IF EXISTS vouch_bench_jobs WITH (FORCE)")
+        .await?;
+    admin.execute("CREATE DATABASE vouch_bench_jobs").await?;
+    let base = target.rsplit_once('/').map(|(b, _)| b).unwrap_or(target);
+    let store = Store::connect(&format!("{base}/vouch_bench_jobs"), 20).await?;
+    store.migrate().await?;
+    debug_assert_eq!(store.backend(), Backend::Postgres);
+    Ok((store, "postgres"))
+}
