@@ -479,3 +479,113 @@ async fn concurrent_workers_never_run_one_job_twice() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn long_answers_are_kept_to_4_kib() {
+    each_backend(|app| async move {
+        let rx = Receiver::start(Mode::Big(10_000)).await;
+        let admin = app.key_client(Scope::Admin).await;
+        let (id, _) = endpoint(&admin, &rx.url, json!([])).await;
+        admin.account("Acme", "ops@acme.example").await;
+        app.worker_with(|s| s.delivery.retry_schedule = vec![])
+            .drain()
+            .await
+            .expect("drain");
+        let m = admin
+            .get(&format!("/api/v1/webhook-endpoints/{id}/messages"))
+            .await;
+        let a = admin
+            .get(&format!(
+                "/api/v1/webhook-endpoints/{id}/messages/{}/attempts",
+                m.body["data"][0]["id"].as_str().expect("id")
+            ))
+            .await;
+        assert_eq!(
+            a.body["data"][0]["response_body"].as_str().map(str::len),
+            Some(4096)
+        );
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn endpoints_failing_for_five_days_are_disabled() {
+    each_backend(|app| async move {
+        let rx = Receiver::start(Mode::Always(503)).await;
+        let admin = app.key_client(Scope::Admin).await;
+        let (id, _) = endpoint(&admin, &rx.url, json!([])).await;
+        admin.account("Acme", "ops@acme.example").await;
+        app.worker_with(|s| s.delivery.retry_schedule = vec![])
+            .drain()
+            .await
+            .expect("drain");
+        let ep = admin.get(&format!("/api/v1/webhook-endpoints/{id}")).await;
+        assert!(
+            ep.body["failing_since"].is_string(),
+            "a failure starts the streak"
+        );
+        assert_eq!(ep.body["enabled"], true, "one failure is not five days");
+        // The streak began six days ago.
+        let six_days_ago = vouch_store::seconds_ago(6 * 86_400);
+        sqlx::query("UPDATE webhook_endpoints SET failing_since = $1 WHERE id = $2")
+            .bind(six_days_ago)
+            .bind(&id)
+            .execute(app.state.store.pool())
+            .await
+            .expect("age the streak");
+        admin.account("Beta", "ops@beta.example").await;
+        app.worker_with(|s| s.delivery.retry_schedule = vec![])
+            .drain()
+            .await
+            .expect("drain");
+        let ep = admin.get(&format!("/api/v1/webhook-endpoints/{id}")).await;
+        assert_eq!(ep.body["enabled"], false);
+        assert!(
+            ep.body["disabled_reason"]
+                .as_str()
+                .expect("reason")
+                .contains("5 days"),
+            "{}",
+            ep.text
+        );
+        let audit = admin
+            .get("/api/v1/audit-events?action=webhook_endpoint.disabled")
+            .await;
+        assert_eq!(audit.body["data"][0]["actor_kind"], "system");
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_stopping_worker_finishes_what_it_started() {
+    each_backend(|app| async move {
+        let rx = Receiver::start(Mode::Slow(Duration::from_millis(800))).await;
+        let admin = app.key_client(Scope::Admin).await;
+        let (id, _) = endpoint(&admin, &rx.url, json!([])).await;
+        admin.account("Acme", "ops@acme.example").await;
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let worker = app.worker_with(|s| s.poll_interval = Duration::from_millis(20));
+        let running = tokio::spawn(worker.run(async move {
+            let _ = stop_rx.await;
+        }));
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let _ = stop_tx.send(());
+        running.await.expect("worker");
+        assert_eq!(
+            rx.delivered().len(),
+            1,
+            "the delivery under way was finished"
+        );
+        let m = admin
+            .get(&format!("/api/v1/webhook-endpoints/{id}/messages"))
+            .await;
+        assert_eq!(
+            m.body["data"][0]["status"], "succeeded",
+            "and recorded before the worker stopped"
+        );
+        app.stop().await;
+    })
+    .await;
+}

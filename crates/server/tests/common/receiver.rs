@@ -28,6 +28,8 @@ pub enum Mode {
     RetryAfter(u64),
     /// Wait this long before answering 200.
     Slow(Duration),
+    /// Answer 500 with a body of this many bytes.
+    Big(usize),
 }
 
 #[derive(Debug, Clone)]
@@ -160,6 +162,7 @@ async fn handle(
             "busy",
         )
             .into_response(),
+        Mode::Big(n) => (StatusCode::INTERNAL_SERVER_ERROR, "x".repeat(n)).into_response(),
         Mode::Slow(d) => {
             tokio::time::sleep(d).await;
             (StatusCode::OK, "slow but fine").into_response()
