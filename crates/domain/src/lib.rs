@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod email;
+pub mod email_template;
 pub mod id;
 pub mod password;
 pub mod permission;

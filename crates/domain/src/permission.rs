@@ -130,10 +130,12 @@ pub enum Action {
     ApiKeysManage,
     /// Webhook endpoints, their messages and secrets, and the job queue's dead jobs.
     WebhooksManage,
+    /// Email templates and the outbox of sent and stored messages.
+    EmailsManage,
 }
 
 impl Action {
-    pub const ALL: [Action; 10] = [
+    pub const ALL: [Action; 11] = [
         Action::AccountsRead,
         Action::AccountsWrite,
         Action::SetupsRead,
@@ -144,6 +146,7 @@ impl Action {
         Action::UsersManage,
         Action::ApiKeysManage,
         Action::WebhooksManage,
+        Action::EmailsManage,
     ];
 
     pub fn name(self) -> &'static str {
@@ -158,6 +161,7 @@ impl Action {
             Action::UsersManage => "users.manage",
             Action::ApiKeysManage => "api_keys.manage",
             Action::WebhooksManage => "webhooks.manage",
+            Action::EmailsManage => "emails.manage",
         }
     }
 
@@ -170,7 +174,8 @@ impl Action {
             Action::UsersRead
             | Action::UsersManage
             | Action::ApiKeysManage
-            | Action::WebhooksManage => Role::Admin,
+            | Action::WebhooksManage
+            | Action::EmailsManage => Role::Admin,
         }
     }
 
@@ -184,7 +189,8 @@ impl Action {
             | Action::UsersRead
             | Action::UsersManage
             | Action::ApiKeysManage
-            | Action::WebhooksManage => Scope::Admin,
+            | Action::WebhooksManage
+            | Action::EmailsManage => Scope::Admin,
         }
     }
 }

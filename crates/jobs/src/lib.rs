@@ -1,7 +1,8 @@
 //! Vouch's workers. They claim jobs from the durable queue in the database (see
-//! `vouch_store::jobs`), run them, and record every attempt. Today the one kind of job is a
-//! webhook delivery, signed as Standard Webhooks v1 describes.
+//! `vouch_store::jobs`), run them, and record every attempt: webhook deliveries (signed as
+//! Standard Webhooks v1 describes) and email (SMTP or the outbox sink).
 
+pub mod email;
 pub mod outbound;
 pub mod signing;
 pub mod webhook;

@@ -19,6 +19,8 @@ pub struct DeliverySettings {
     /// An endpoint failing without a single success for this long is disabled.
     pub disable_after: Duration,
     pub outbound: OutboundPolicy,
+    /// The installation's public address, for links in notices (e.g. a disabled endpoint).
+    pub base_url: String,
 }
 
 /// The envelope every endpoint receives.
@@ -118,7 +120,13 @@ async fn update_endpoint(
     match result {
         Outcome::Delivered => webhooks::mark_success(&mut tx, endpoint_id).await?,
         Outcome::Gone => {
-            webhooks::disable(&mut tx, endpoint_id, "the endpoint answered 410 Gone").await?
+            webhooks::disable(
+                &mut tx,
+                endpoint_id,
+                "the endpoint answered 410 Gone",
+                &settings.base_url,
+            )
+            .await?
         }
         Outcome::Failed => {
             let since = webhooks::mark_failure(&mut tx, endpoint_id).await?;
@@ -129,6 +137,7 @@ async fn update_endpoint(
                     &mut tx,
                     endpoint_id,
                     &format!("every delivery failed for {days} days"),
+                    &settings.base_url,
                 )
                 .await?;
             }

@@ -2,6 +2,7 @@
 //! repeat. On shutdown it stops claiming, lets running deliveries finish within a grace period,
 //! and gives back whatever it still holds.
 
+use crate::email::{self, EmailSettings, Mailer};
 use crate::outbound;
 use crate::webhook::{self, DeliverySettings};
 use std::sync::Arc;
@@ -19,6 +20,7 @@ pub struct WorkerSettings {
     /// How long a claim lasts; a worker that dies loses its jobs to others after this.
     pub lease_seconds: i64,
     pub delivery: DeliverySettings,
+    pub email: EmailSettings,
 }
 
 impl Default for WorkerSettings {
@@ -27,11 +29,13 @@ impl Default for WorkerSettings {
             concurrency: 32,
             poll_interval: Duration::from_millis(500),
             lease_seconds: 60,
+            email: EmailSettings::default(),
             delivery: DeliverySettings {
                 retry_schedule: vouch_domain::webhook::DEFAULT_RETRY_SCHEDULE.to_vec(),
                 timeout: Duration::from_secs(15),
                 disable_after: Duration::from_secs(5 * 86_400),
                 outbound: outbound::OutboundPolicy::default(),
+                base_url: "http://127.0.0.1:8080".into(),
             },
         }
     }
@@ -42,11 +46,23 @@ pub struct Worker {
     store: Store,
     settings: Arc<WorkerSettings>,
     client: reqwest::Client,
+    mailer: Arc<Mailer>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    #[error("the HTTP client: {0}")]
+    Http(#[from] reqwest::Error),
+    #[error("email: {0}")]
+    Email(String),
 }
 
 impl Worker {
-    pub fn new(store: Store, settings: WorkerSettings) -> Result<Self, reqwest::Error> {
+    pub fn new(store: Store, settings: WorkerSettings) -> Result<Self, WorkerError> {
         let client = outbound::client(&settings.delivery.outbound, settings.delivery.timeout)?;
+        let mailer = Arc::new(
+            Mailer::new(&settings.email, settings.delivery.timeout).map_err(WorkerError::Email)?,
+        );
         let id = format!(
             "wrk_{}_{}",
             std::process::id(),
@@ -57,6 +73,7 @@ impl Worker {
             store,
             settings: Arc::new(settings),
             client,
+            mailer,
         })
     }
 
@@ -64,11 +81,13 @@ impl Worker {
     async fn run_job(
         store: Store,
         client: reqwest::Client,
+        mailer: Arc<Mailer>,
         settings: Arc<WorkerSettings>,
         job: Job,
     ) -> Finished {
         let (record, next) = match job.kind.as_str() {
             "webhook" => webhook::attempt(&store, &client, &settings.delivery, &job).await,
+            "email" => email::attempt(&store, &mailer, &settings.delivery, &job).await,
             other => (
                 AttemptRecord {
                     error: Some(format!("no worker knows jobs of kind {other}")),
@@ -84,6 +103,7 @@ impl Worker {
         set.spawn(Self::run_job(
             self.store.clone(),
             self.client.clone(),
+            self.mailer.clone(),
             self.settings.clone(),
             job,
         ));

@@ -465,7 +465,8 @@ pub mod perm {
         UsersRead,
         UsersManage,
         ApiKeysManage,
-        WebhooksManage
+        WebhooksManage,
+        EmailsManage
     );
 }
 

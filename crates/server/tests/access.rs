@@ -164,6 +164,19 @@ const CONSOLE_ROUTES: &[(&str, &str, Action)] = &[
     ),
     ("GET", "/admin/jobs", Action::WebhooksManage),
     ("POST", "/admin/jobs/{j}/retry", Action::WebhooksManage),
+    ("GET", "/admin/emails", Action::EmailsManage),
+    ("GET", "/admin/emails/eml_missing", Action::EmailsManage),
+    ("GET", "/admin/email-templates", Action::EmailsManage),
+    (
+        "GET",
+        "/admin/email-templates/webhook_endpoint_disabled",
+        Action::EmailsManage,
+    ),
+    (
+        "POST",
+        "/admin/email-templates/webhook_endpoint_disabled",
+        Action::EmailsManage,
+    ),
 ];
 
 struct Ids {

@@ -17,6 +17,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "events_jobs_webhooks",
         include_str!("../migrations/sqlite/0002_events_jobs_webhooks.sql"),
     ),
+    (
+        3,
+        "email",
+        include_str!("../migrations/sqlite/0003_email.sql"),
+    ),
 ];
 
 const POSTGRES: &[(i64, &str, &str)] = &[
@@ -29,6 +34,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         2,
         "events_jobs_webhooks",
         include_str!("../migrations/postgres/0002_events_jobs_webhooks.sql"),
+    ),
+    (
+        3,
+        "email",
+        include_str!("../migrations/postgres/0003_email.sql"),
     ),
 ];
 

@@ -259,8 +259,15 @@ pub async fn mark_failure(conn: &mut AnyConnection, id: &str) -> Result<Option<S
     )
 }
 
-/// Turns an endpoint off (410 Gone, or failing for too long); audited as the system.
-pub async fn disable(conn: &mut AnyConnection, id: &str, reason: &str) -> Result<()> {
+/// Turns an endpoint off (410 Gone, or failing for too long), audited as the system, and emails
+/// the owners and admins — all in the caller's transaction. `console_base` is the installation's
+/// base URL, for the link in the email.
+pub async fn disable(
+    conn: &mut AnyConnection,
+    id: &str,
+    reason: &str,
+    console_base: &str,
+) -> Result<()> {
     let changed = sqlx::query("UPDATE webhook_endpoints SET enabled = 0, disabled_reason = $1, updated_at = $2 WHERE id = $3 AND enabled = 1")
         .bind(reason)
         .bind(now())
@@ -268,16 +275,32 @@ pub async fn disable(conn: &mut AnyConnection, id: &str, reason: &str) -> Result
         .execute(&mut *conn)
         .await?
         .rows_affected();
-    if changed == 1 {
-        let after = serde_json::json!({ "enabled": false, "disabled_reason": reason });
-        audit::record(
+    if changed != 1 {
+        return Ok(());
+    }
+    let after = serde_json::json!({ "enabled": false, "disabled_reason": reason });
+    audit::record(
+        conn,
+        &Origin::system(),
+        "webhook_endpoint.disabled",
+        "webhook_endpoint",
+        Some(id),
+        None,
+        Some(&after),
+    )
+    .await?;
+    let endpoint = get(conn, id).await?.ok_or(StoreError::NotFound)?;
+    let ctx = serde_json::json!({
+        "endpoint": { "id": endpoint.id, "url": endpoint.url, "description": endpoint.description },
+        "reason": reason,
+        "console_url": format!("{}/admin/webhooks/{}", console_base.trim_end_matches('/'), endpoint.id),
+    });
+    for to in crate::emails::staff_recipients(conn, &["owner", "admin"]).await? {
+        crate::emails::queue(
             conn,
-            &Origin::system(),
-            "webhook_endpoint.disabled",
-            "webhook_endpoint",
-            Some(id),
-            None,
-            Some(&after),
+            vouch_domain::email_template::Kind::WebhookEndpointDisabled,
+            &to,
+            &ctx,
         )
         .await?;
     }

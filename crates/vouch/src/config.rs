@@ -27,6 +27,28 @@ pub struct Config {
     pub outbound: OutboundConfig,
     pub worker: WorkerConfig,
     pub webhooks: WebhooksConfig,
+    pub email: EmailConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailConfig {
+    /// `outbox` (keep every message in the database, shown in the console) or `smtp`.
+    pub transport: String,
+    /// The sender, e.g. `Vouch <referrals@example.com>`.
+    pub from: String,
+    pub smtp: SmtpConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    /// `starttls`, `tls` or `none`.
+    pub security: String,
+    pub username: String,
+    pub password: String,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -93,6 +115,17 @@ impl Default for Config {
                 concurrency: 32,
                 poll_interval_ms: 500,
                 lease_seconds: 60,
+            },
+            email: EmailConfig {
+                transport: "outbox".into(),
+                from: "Vouch <vouch@localhost>".into(),
+                smtp: SmtpConfig {
+                    host: String::new(),
+                    port: 587,
+                    security: "starttls".into(),
+                    username: String::new(),
+                    password: String::new(),
+                },
             },
             webhooks: WebhooksConfig {
                 retry_schedule_seconds: vouch_domain::webhook::DEFAULT_RETRY_SCHEDULE.to_vec(),
@@ -230,6 +263,26 @@ impl Config {
         if self.webhooks.disable_after_hours < 1 {
             bail!("webhooks.disable_after_hours: must be at least 1");
         }
+        match self.email.transport.as_str() {
+            "outbox" => {}
+            "smtp" if self.email.smtp.host.trim().is_empty() => {
+                bail!("email.smtp.host: required when email.transport is smtp")
+            }
+            "smtp" => {}
+            other => bail!("email.transport: must be outbox or smtp, not `{other}`"),
+        }
+        if !matches!(
+            self.email.smtp.security.as_str(),
+            "starttls" | "tls" | "none"
+        ) {
+            bail!("email.smtp.security: must be starttls, tls or none");
+        }
+        if vouch_jobs::email::parse_mailbox(&self.email.from).is_err() {
+            bail!(
+                "email.from: `{}` is not an address such as Vouch <referrals@example.com>",
+                self.email.from
+            );
+        }
         if self.database_max_connections < 1 {
             bail!("database_max_connections: must be at least 1");
         }
@@ -264,6 +317,24 @@ impl Config {
                     self.webhooks.disable_after_hours * 3600,
                 ),
                 outbound: self.outbound_policy(),
+                base_url: self.base_url.trim_end_matches('/').to_string(),
+            },
+            email: vouch_jobs::email::EmailSettings {
+                transport: match self.email.transport.as_str() {
+                    "smtp" => vouch_jobs::email::Transport::Smtp(vouch_jobs::email::SmtpSettings {
+                        host: self.email.smtp.host.clone(),
+                        port: self.email.smtp.port,
+                        security: match self.email.smtp.security.as_str() {
+                            "tls" => vouch_jobs::email::SmtpSecurity::Tls,
+                            "none" => vouch_jobs::email::SmtpSecurity::None,
+                            _ => vouch_jobs::email::SmtpSecurity::StartTls,
+                        },
+                        username: Some(self.email.smtp.username.clone()).filter(|u| !u.is_empty()),
+                        password: Some(self.email.smtp.password.clone()).filter(|p| !p.is_empty()),
+                    }),
+                    _ => vouch_jobs::email::Transport::Outbox,
+                },
+                from: self.email.from.clone(),
             },
         }
     }
@@ -272,6 +343,9 @@ impl Config {
     pub fn redacted_toml(&self) -> anyhow::Result<String> {
         let mut shown = self.clone();
         shown.database_url = redact_url(&self.database_url);
+        if !shown.email.smtp.password.is_empty() {
+            shown.email.smtp.password = "***".into();
+        }
         toml_string(&shown)
     }
 }

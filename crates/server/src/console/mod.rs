@@ -8,6 +8,7 @@
 
 mod accounts;
 mod admin;
+mod emails;
 mod login;
 mod setups;
 mod webhooks;
@@ -38,6 +39,7 @@ pub fn routes() -> Router<AppState> {
         .merge(setups::routes())
         .merge(admin::routes())
         .merge(webhooks::routes())
+        .merge(emails::routes())
 }
 
 /// What the shared layout shows.
@@ -50,6 +52,7 @@ pub struct Layout {
     pub can_audit: bool,
     pub can_admin: bool,
     pub can_webhooks: bool,
+    pub can_emails: bool,
 }
 
 /// A logged-in staff member on a console page.
@@ -110,6 +113,7 @@ impl Console {
             can_audit: role_allows(role, Action::AuditRead),
             can_admin: role_allows(role, Action::UsersManage),
             can_webhooks: role_allows(role, Action::WebhooksManage),
+            can_emails: role_allows(role, Action::EmailsManage),
         }
     }
 

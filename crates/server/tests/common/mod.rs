@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod receiver;
+pub mod smtp;
 
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
@@ -125,6 +126,10 @@ impl TestApp {
         );
         self.create_user(&email, role).await;
         self.login(&email).await
+    }
+
+    pub async fn login_as_new_admin(&self) -> Api {
+        self.staff(Role::Admin).await
     }
 
     pub async fn login(&self, email: &str) -> Api {

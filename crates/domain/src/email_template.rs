@@ -1,0 +1,213 @@
+//! Email templates: the kinds of message Vouch sends, their shipped defaults, and rendering.
+//! HTML parts are auto-escaped; subject and text are not (they are not HTML). An unknown
+//! variable is an error, reported with its line, so a typo is caught when a template is saved
+//! rather than sent.
+
+use minijinja::{AutoEscape, Environment, UndefinedBehavior};
+use serde::{Deserialize, Serialize};
+
+/// The messages Vouch sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// To owners and admins: a webhook endpoint was disabled.
+    WebhookEndpointDisabled,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 1] = [Kind::WebhookEndpointDisabled];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::WebhookEndpointDisabled => "webhook_endpoint_disabled",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::WebhookEndpointDisabled => "Webhook endpoint disabled (to owners and admins)",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// Marketing email carries an unsubscribe link and is never sent to suppressed addresses;
+    /// operational email to staff is not marketing.
+    pub fn marketing(self) -> bool {
+        match self {
+            Kind::WebhookEndpointDisabled => false,
+        }
+    }
+
+    pub fn default_template(self) -> Template {
+        match self {
+            Kind::WebhookEndpointDisabled => Template {
+                subject: "Webhook endpoint disabled: {{ endpoint.url }}".into(),
+                text: "Hello,\n\nVouch stopped sending webhooks to {{ endpoint.url }} because {{ reason }}.\n\nFix the receiver, re-enable the endpoint and replay what it missed:\n{{ console_url }}\n\n— Vouch\n".into(),
+                html: "<p>Hello,</p>\n<p>Vouch stopped sending webhooks to <code>{{ endpoint.url }}</code> because {{ reason }}.</p>\n<p>Fix the receiver, re-enable the endpoint and replay what it missed: <a href=\"{{ console_url }}\">open the endpoint</a>.</p>\n<p>— Vouch</p>\n".into(),
+            },
+        }
+    }
+
+    /// Variables the templates of this kind may use, with example values for previews.
+    pub fn sample_context(self) -> serde_json::Value {
+        match self {
+            Kind::WebhookEndpointDisabled => serde_json::json!({
+                "endpoint": { "id": "whe_01example", "url": "https://hooks.example.com/vouch", "description": "CRM sync" },
+                "reason": "every delivery failed for 5 days",
+                "console_url": "https://refer.example.com/admin/webhooks/whe_01example",
+            }),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Template {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// A template that cannot render: which part, where, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TemplateError {
+    /// `subject`, `text` or `html`.
+    pub part: &'static str,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl std::fmt::Display for TemplateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "line {line}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_auto_escape_callback(|name| {
+        if name == "html" {
+            AutoEscape::Html
+        } else {
+            AutoEscape::None
+        }
+    });
+    env
+}
+
+fn render_part(
+    env: &Environment<'_>,
+    part: &'static str,
+    source: &str,
+    ctx: &serde_json::Value,
+) -> Result<String, TemplateError> {
+    let err = |e: minijinja::Error| TemplateError {
+        part,
+        line: e.line(),
+        message: e.detail().unwrap_or(&e.kind().to_string()).to_string(),
+    };
+    let template = env.template_from_named_str(part, source).map_err(err)?;
+    template.render(minijinja::value::Serde(ctx)).map_err(err)
+}
+
+/// Renders every part with `ctx`.
+pub fn render(t: &Template, ctx: &serde_json::Value) -> Result<Rendered, TemplateError> {
+    let env = environment();
+    let subject = render_part(&env, "subject", &t.subject, ctx)?;
+    if subject.contains(['\r', '\n']) {
+        return Err(TemplateError {
+            part: "subject",
+            line: None,
+            message: "the subject must be one line".into(),
+        });
+    }
+    Ok(Rendered {
+        subject: subject.trim().to_string(),
+        text: render_part(&env, "text", &t.text, ctx)?,
+        html: render_part(&env, "html", &t.html, ctx)?,
+    })
+}
+
+/// Checks a template the operator wants to save against the kind's variables.
+pub fn check(kind: Kind, t: &Template) -> Result<Rendered, TemplateError> {
+    if t.subject.trim().is_empty() {
+        return Err(TemplateError {
+            part: "subject",
+            line: None,
+            message: "is required".into(),
+        });
+    }
+    if t.text.trim().is_empty() {
+        return Err(TemplateError {
+            part: "text",
+            line: None,
+            message: "is required".into(),
+        });
+    }
+    for (part, body, max) in [
+        ("subject", &t.subject, 500),
+        ("text", &t.text, 100_000),
+        ("html", &t.html, 200_000),
+    ] {
+        if body.len() > max {
+            return Err(TemplateError {
+                part,
+                line: None,
+                message: format!("must be at most {max} bytes"),
+            });
+        }
+    }
+    render(t, &kind.sample_context())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_render_with_their_sample_context() {
+        for kind in Kind::ALL {
+            let r = check(kind, &kind.default_template()).expect("default renders");
+            assert!(!r.subject.is_empty() && !r.text.is_empty() && !r.html.is_empty());
+        }
+    }
+
+    #[test]
+    fn html_is_escaped_and_text_is_not() {
+        let t = Template {
+            subject: "Hi {{ name }}".into(),
+            text: "Hi {{ name }}".into(),
+            html: "<p>Hi {{ name }}</p>".into(),
+        };
+        let r = render(&t, &serde_json::json!({ "name": "<b>Ann</b> & co" })).expect("render");
+        assert_eq!(r.text, "Hi <b>Ann</b> & co");
+        assert_eq!(r.html, "<p>Hi &lt;b&gt;Ann&lt;&#x2f;b&gt; &amp; co</p>");
+    }
+
+    #[test]
+    fn errors_name_part_and_line() {
+        let kind = Kind::WebhookEndpointDisabled;
+        let mut t = kind.default_template();
+        t.html = "<p>ok</p>\n<p>{{ endpont.url }}</p>".into();
+        let e = check(kind, &t).expect_err("unknown variable");
+        assert_eq!((e.part, e.line), ("html", Some(2)));
+        t.html = "<p>{% if %}</p>".into();
+        assert_eq!(check(kind, &t).expect_err("syntax").part, "html");
+        let mut t = kind.default_template();
+        t.subject = "a\n{{ reason }}".into();
+        assert_eq!(check(kind, &t).expect_err("two lines").part, "subject");
+    }
+}
