@@ -112,6 +112,24 @@ const API_ROUTES: &[(&str, &str, Action)] = &[
     ),
     ("GET", "/api/v1/jobs", Action::WebhooksManage),
     ("POST", "/api/v1/jobs/{j}/retry", Action::WebhooksManage),
+    ("GET", "/api/v1/emails", Action::EmailsManage),
+    ("GET", "/api/v1/emails/eml_missing", Action::EmailsManage),
+    ("GET", "/api/v1/email-templates", Action::EmailsManage),
+    (
+        "GET",
+        "/api/v1/email-templates/webhook_endpoint_disabled",
+        Action::EmailsManage,
+    ),
+    (
+        "PUT",
+        "/api/v1/email-templates/webhook_endpoint_disabled",
+        Action::EmailsManage,
+    ),
+    (
+        "DELETE",
+        "/api/v1/email-templates/webhook_endpoint_disabled",
+        Action::EmailsManage,
+    ),
 ];
 
 /// Every console page and form with the action it needs.

@@ -168,3 +168,36 @@ async fn template_errors_show_their_line_and_overrides_apply() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn templates_and_the_outbox_through_the_api() {
+    each_backend(|app| async move {
+        let admin = app.key_client(Scope::Admin).await;
+        let list = admin.get("/api/v1/email-templates").await;
+        assert_eq!(list.body["data"][0]["kind"], "webhook_endpoint_disabled");
+        assert_eq!(list.body["data"][0]["customised"], false);
+        let path = "/api/v1/email-templates/webhook_endpoint_disabled";
+        let bad = admin.send(admin.request(Method::PUT, path).json(&json!({ "subject": "x", "text": "{{ oops }}", "html": "" }))).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(bad.fields(), vec!["text".to_string()]);
+        assert!(bad.text.contains("line 1"), "{}", bad.text);
+        assert_eq!(admin.get(path).await.body["customised"], false, "nothing saved");
+        let good = admin.send(admin.request(Method::PUT, path).json(&json!({ "subject": "Off: {{ endpoint.url }}", "text": "{{ reason }}", "html": "<b>{{ reason }}</b>" }))).await;
+        assert_eq!(good.status, StatusCode::OK, "{}", good.text);
+        assert_eq!(good.body["customised"], true);
+        app.create_user("owner@x.example", Role::Owner).await;
+        disable_an_endpoint(&app, &app.worker()).await;
+        let emails = admin.get("/api/v1/emails").await;
+        let first = &emails.body["data"][0];
+        assert!(first["subject"].as_str().expect("subject").starts_with("Off: http://127.0.0.1"));
+        assert_eq!(first["html_body"], "<b>the endpoint answered 410 Gone</b>");
+        assert_eq!(first["status"], "stored");
+        let one = admin.get(&format!("/api/v1/emails/{}", first["id"].as_str().expect("id"))).await;
+        assert_eq!(one.body["to_address"], "owner@x.example");
+        let reset = admin.send(admin.request(Method::DELETE, path)).await;
+        assert_eq!(reset.body["customised"], false);
+        assert_eq!(admin.get("/api/v1/email-templates/nope").await.status, StatusCode::NOT_FOUND);
+        app.stop().await;
+    })
+    .await;
+}

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod emails;
 pub mod setups;
 pub mod webhooks;
 
@@ -27,6 +28,7 @@ pub fn routes(state: AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(setups::routes())
         .merge(admin::routes())
         .merge(webhooks::routes())
+        .merge(emails::routes())
         .split_for_parts();
     let router = router
         .route(
@@ -52,7 +54,8 @@ pub fn routes(state: AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         (name = "accounts", description = "Customer accounts, super customers and their hierarchy"),
         (name = "referral-setups", description = "Referral programs for a beneficiary: requested by staff, approved by the Management Team"),
         (name = "administration", description = "Staff users, API keys and the audit log"),
-        (name = "webhooks", description = "Webhook endpoints (Standard Webhooks v1), their messages and attempts, and the job queue")
+        (name = "webhooks", description = "Webhook endpoints (Standard Webhooks v1), their messages and attempts, and the job queue"),
+        (name = "email", description = "The outbox of rendered emails and the templates")
     )
 )]
 struct ApiDoc;
