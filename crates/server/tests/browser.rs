@@ -336,3 +336,58 @@ async fn webhook_endpoint_from_the_console() {
     app.stop().await;
     c.close().await.expect("close");
 }
+
+#[tokio::test]
+async fn email_templates_and_outbox_from_the_console() {
+    let Some((_driver, c)) = start_browser().await else {
+        return;
+    };
+    let app = TestApp::spawn(backends()[0]).await;
+    app.create_user("owner@vouch.test", Role::Owner).await;
+    login(&c, &app, "owner@vouch.test").await;
+    c.goto(&app.url("/admin/email-templates/webhook_endpoint_disabled"))
+        .await
+        .expect("template");
+    wait_text(&c, "#preview", "https://hooks.example.com/vouch").await;
+    fill(
+        &c,
+        "html",
+        "<p>Stopped: {{ endpoint.url }}</p>\n<p>{{ reson }}</p>",
+    )
+    .await;
+    click(&c, "button[value=save]").await;
+    wait_text(&c, "#template-error", "line 2").await;
+    shot(&c, "emails-01-template-error").await;
+    fill(
+        &c,
+        "html",
+        "<p>Stopped: {{ endpoint.url }}</p>\n<p>{{ reason }}</p>",
+    )
+    .await;
+    click(&c, "button[value=preview]").await;
+    wait_text(&c, "#preview", "every delivery failed").await;
+    click(&c, "button[value=save]").await;
+    wait_text(&c, "h1", "customised").await;
+    shot(&c, "emails-02-template-saved").await;
+
+    // An endpoint answering 410 is disabled and the owner is told.
+    let rx = common::receiver::Receiver::start(common::receiver::Mode::Gone).await;
+    let admin = app.key_client(vouch_domain::permission::Scope::Admin).await;
+    admin
+        .post(
+            "/api/v1/webhook-endpoints",
+            serde_json::json!({ "url": rx.url }),
+        )
+        .await;
+    admin.account("Acme", "ops@acme.example").await;
+    app.worker().drain().await.expect("drain");
+    c.goto(&app.url("/admin/emails")).await.expect("outbox");
+    wait_text(&c, "#emails", "owner@vouch.test").await;
+    shot(&c, "emails-03-outbox").await;
+    click(&c, "#emails a").await;
+    wait_text(&c, "#email-subject", "Webhook endpoint disabled").await;
+    shot(&c, "emails-04-message").await;
+    logout(&c).await;
+    app.stop().await;
+    c.close().await.expect("close");
+}

@@ -247,6 +247,13 @@ async fn save(
         text: form.text,
         html: form.html,
     };
+    // Whether an override is saved now (an edit that is only previewed or refused is not).
+    let customised = async {
+        let mut conn = console.state.store.conn().await?;
+        emails::template_override(&mut conn, kind).await
+    }
+    .await
+    .is_ok_and(|o| o.is_some());
     match email_template::check(kind, &t) {
         Err(e) => {
             let error = Some((e.part.to_string(), e.to_string()));
@@ -254,7 +261,7 @@ async fn save(
                 &mut console,
                 kind,
                 t,
-                true,
+                customised,
                 None,
                 error,
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -264,7 +271,7 @@ async fn save(
             &mut console,
             kind,
             t,
-            true,
+            customised,
             Some(rendered),
             None,
             StatusCode::OK,

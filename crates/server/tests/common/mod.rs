@@ -176,6 +176,7 @@ impl TestApp {
         settings.delivery.retry_schedule = vec![0; 9];
         settings.delivery.timeout = std::time::Duration::from_secs(2);
         settings.delivery.outbound = self.state.settings.outbound.clone();
+        settings.delivery.base_url = self.base.clone();
         tweak(&mut settings);
         vouch_jobs::Worker::new(self.state.store.clone(), settings).expect("worker")
     }
