@@ -351,23 +351,7 @@ impl Config {
 }
 
 fn toml_string(config: &Config) -> anyhow::Result<String> {
-    let value = serde_json::to_value(config)?;
-    let mut out = String::new();
-    let mut tables = String::new();
-    if let serde_json::Value::Object(map) = value {
-        for (k, v) in map {
-            match v {
-                serde_json::Value::Object(inner) => {
-                    tables.push_str(&format!("\n[{k}]\n"));
-                    for (ik, iv) in inner {
-                        tables.push_str(&format!("{ik} = {iv}\n"));
-                    }
-                }
-                other => out.push_str(&format!("{k} = {other}\n")),
-            }
-        }
-    }
-    Ok(out + &tables)
+    Ok(toml::to_string_pretty(config)?)
 }
 
 /// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.

@@ -68,6 +68,33 @@ fn config_is_layered_validated_and_redacted() {
         shown.contains("postgres://vouch:***@db.internal/vouch") && !shown.contains("hunter2"),
         "{shown}"
     );
+    // The SMTP password is a secret too; email settings come from the file's nested tables.
+    std::fs::write(
+        dir.join("vouch.toml"),
+        "[email]\ntransport = \"smtp\"\n[email.smtp]\nhost = \"mail.example.com\"\npassword = \"sw0rdfish\"\n",
+    )
+    .expect("toml");
+    let out = run(&dir, "sqlite://./x.db", &["config"], None);
+    let shown = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        shown.contains("mail.example.com")
+            && !shown.contains("sw0rdfish")
+            && shown.contains("\"***\""),
+        "{shown}"
+    );
+    // What `vouch config` prints is a valid vouch.toml.
+    std::fs::write(dir.join("vouch.toml"), &shown).expect("toml");
+    let again = run(&dir, "sqlite://./x.db", &["config"], None);
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    assert_eq!(text(&again.stdout), shown);
+    std::fs::write(dir.join("vouch.toml"), "[email]\ntransport = \"smtp\"\n").expect("toml");
+    let out = run(&dir, "sqlite://./x.db", &["config"], None);
+    assert!(
+        !out.status.success() && text(&out.stderr).contains("email.smtp.host"),
+        "{}",
+        text(&out.stderr)
+    );
     std::fs::write(
         dir.join("vouch.toml"),
         "base_url = \"https://refer.example.com\"\n[session]\nidle_minutes = 20\n",
