@@ -1,13 +1,13 @@
 //! `/api/v1/emails` and `/api/v1/email-templates`: the outbox and the templates, as in the
 //! console.
 
-use super::{ApiJson, ApiQuery, Page, check_limit, page};
+use super::{ApiJson, ApiQuery, CursorParams, Page, check_limit, page};
 use crate::AppState;
 use crate::auth::{Can, perm};
 use crate::error::{ApiError, ApiResult};
 use axum::Json;
 use axum::extract::{Path, State};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use vouch_domain::email_template::{self, Kind, Template};
@@ -21,16 +21,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_template, put_template, reset_template))
 }
 
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-struct PageParams {
-    limit: Option<i64>,
-    starting_after: Option<String>,
-}
-
 #[utoipa::path(
-    get, path = "/api/v1/emails", operation_id = "list_emails", tag = "email", params(PageParams),
+    get, path = "/api/v1/emails", operation_id = "list_emails", tag = "email", params(CursorParams),
     responses((status = 200, description = "OK", body = Page<EmailMessage>), (status = "4XX", description = "A problem (RFC 9457)", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
     security(("bearer" = []), ("session" = []))
 )]
@@ -38,7 +30,7 @@ struct PageParams {
 async fn list(
     State(state): State<AppState>,
     _: Can<perm::EmailsManage>,
-    ApiQuery(p): ApiQuery<PageParams>,
+    ApiQuery(p): ApiQuery<CursorParams>,
 ) -> ApiResult<Json<Page<EmailMessage>>> {
     let limit = check_limit(p.limit)?;
     let mut conn = state.store.conn().await?;

@@ -158,6 +158,17 @@ fn field_error(path: String, message: String) -> ApiError {
     ApiError::field(&field, message)
 }
 
+/// `limit` and `starting_after` for lists whose items have text ids.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct CursorParams {
+    /// 1–100, default 20.
+    pub limit: Option<i64>,
+    /// The id of the last item of the previous page.
+    pub starting_after: Option<String>,
+}
+
 /// One page of a list.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Page<T> {

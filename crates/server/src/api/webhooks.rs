@@ -1,7 +1,7 @@
 //! `/api/v1/webhook-endpoints` and `/api/v1/jobs`: where events go, what was delivered, and
 //! the dead jobs of the queue.
 
-use super::{ApiJson, ApiQuery, Page, check_limit, page};
+use super::{ApiJson, ApiQuery, CursorParams, Page, check_limit, page};
 use crate::AppState;
 use crate::auth::{Can, perm};
 use crate::error::ApiResult;
@@ -208,17 +208,9 @@ async fn replay(
     Ok(Json(ReplayOut { queued }))
 }
 
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-struct PageParams {
-    limit: Option<i64>,
-    starting_after: Option<String>,
-}
-
 #[utoipa::path(
     get, path = "/api/v1/webhook-endpoints/{id}/messages", operation_id = "list_webhook_messages", tag = "webhooks",
-    params(("id" = String, Path, description = "Endpoint id (whe_…)"), PageParams),
+    params(("id" = String, Path, description = "Endpoint id (whe_…)"), CursorParams),
     responses((status = 200, description = "OK", body = Page<Message>), (status = "4XX", description = "A problem (RFC 9457)", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
     security(("bearer" = []), ("session" = []))
 )]
@@ -227,7 +219,7 @@ async fn messages(
     State(state): State<AppState>,
     _: Can<perm::WebhooksManage>,
     Path(id): Path<String>,
-    ApiQuery(p): ApiQuery<PageParams>,
+    ApiQuery(p): ApiQuery<CursorParams>,
 ) -> ApiResult<Json<Page<Message>>> {
     svc::get_endpoint(&state, &id).await?;
     let limit = check_limit(p.limit)?;
