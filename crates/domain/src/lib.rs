@@ -7,6 +7,7 @@ pub mod email_template;
 pub mod id;
 pub mod password;
 pub mod permission;
+pub mod program;
 pub mod setup;
 pub mod validation;
 pub mod webhook;

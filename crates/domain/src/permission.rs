@@ -132,10 +132,15 @@ pub enum Action {
     WebhooksManage,
     /// Email templates and the outbox of sent and stored messages.
     EmailsManage,
+    ProgramsRead,
+    /// Create programs, change their settings, pause and end them.
+    ProgramsWrite,
+    /// Put a program live: a Management Team decision.
+    ProgramsPublish,
 }
 
 impl Action {
-    pub const ALL: [Action; 11] = [
+    pub const ALL: [Action; 14] = [
         Action::AccountsRead,
         Action::AccountsWrite,
         Action::SetupsRead,
@@ -147,6 +152,9 @@ impl Action {
         Action::ApiKeysManage,
         Action::WebhooksManage,
         Action::EmailsManage,
+        Action::ProgramsRead,
+        Action::ProgramsWrite,
+        Action::ProgramsPublish,
     ];
 
     pub fn name(self) -> &'static str {
@@ -162,15 +170,18 @@ impl Action {
             Action::ApiKeysManage => "api_keys.manage",
             Action::WebhooksManage => "webhooks.manage",
             Action::EmailsManage => "emails.manage",
+            Action::ProgramsRead => "programs.read",
+            Action::ProgramsWrite => "programs.write",
+            Action::ProgramsPublish => "programs.publish",
         }
     }
 
     /// The least trusted staff role allowed to perform the action.
     pub fn min_role(self) -> Role {
         match self {
-            Action::AccountsRead | Action::SetupsRead => Role::Viewer,
-            Action::AccountsWrite | Action::SetupsRequest => Role::Staff,
-            Action::SetupsDecide | Action::AuditRead => Role::Manager,
+            Action::AccountsRead | Action::SetupsRead | Action::ProgramsRead => Role::Viewer,
+            Action::AccountsWrite | Action::SetupsRequest | Action::ProgramsWrite => Role::Staff,
+            Action::SetupsDecide | Action::AuditRead | Action::ProgramsPublish => Role::Manager,
             Action::UsersRead
             | Action::UsersManage
             | Action::ApiKeysManage
@@ -182,9 +193,10 @@ impl Action {
     /// The least API key scope allowed to perform the action.
     pub fn min_scope(self) -> Scope {
         match self {
-            Action::AccountsRead | Action::SetupsRead => Scope::Read,
-            Action::AccountsWrite | Action::SetupsRequest => Scope::Write,
+            Action::AccountsRead | Action::SetupsRead | Action::ProgramsRead => Scope::Read,
+            Action::AccountsWrite | Action::SetupsRequest | Action::ProgramsWrite => Scope::Write,
             Action::SetupsDecide
+            | Action::ProgramsPublish
             | Action::AuditRead
             | Action::UsersRead
             | Action::UsersManage
@@ -227,7 +239,10 @@ mod tests {
     #[test]
     fn viewers_only_read() {
         for action in Action::ALL {
-            let read_only = matches!(action, Action::AccountsRead | Action::SetupsRead);
+            let read_only = matches!(
+                action,
+                Action::AccountsRead | Action::SetupsRead | Action::ProgramsRead
+            );
             assert_eq!(
                 role_allows(Role::Viewer, action),
                 read_only,

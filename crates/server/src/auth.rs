@@ -466,7 +466,10 @@ pub mod perm {
         UsersManage,
         ApiKeysManage,
         WebhooksManage,
-        EmailsManage
+        EmailsManage,
+        ProgramsRead,
+        ProgramsWrite,
+        ProgramsPublish
     );
 }
 

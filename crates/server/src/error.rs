@@ -149,6 +149,7 @@ impl From<StoreError> for ApiError {
                 ..Self::conflict("already_exists", format!("{field} is already taken"))
             },
             StoreError::Invalid { field, message } => Self::field(&field, message),
+            StoreError::Forbidden(detail) => Self::forbidden(detail),
             other => {
                 tracing::error!(error = %other, "store failure");
                 Self::internal()

@@ -112,6 +112,11 @@ const API_ROUTES: &[(&str, &str, Action)] = &[
     ),
     ("GET", "/api/v1/jobs", Action::WebhooksManage),
     ("POST", "/api/v1/jobs/{j}/retry", Action::WebhooksManage),
+    ("GET", "/api/v1/programs", Action::ProgramsRead),
+    ("POST", "/api/v1/programs", Action::ProgramsWrite),
+    ("GET", "/api/v1/programs/{p}", Action::ProgramsRead),
+    ("PATCH", "/api/v1/programs/{p}", Action::ProgramsWrite),
+    ("POST", "/api/v1/programs/{p}/status", Action::ProgramsWrite),
     ("GET", "/api/v1/emails", Action::EmailsManage),
     ("GET", "/api/v1/emails/eml_missing", Action::EmailsManage),
     ("GET", "/api/v1/email-templates", Action::EmailsManage),
@@ -205,6 +210,7 @@ struct Ids {
     w: String,
     m: String,
     j: String,
+    p: String,
 }
 
 impl Ids {
@@ -216,6 +222,7 @@ impl Ids {
             .replace("{w}", &self.w)
             .replace("{m}", &self.m)
             .replace("{j}", &self.j)
+            .replace("{p}", &self.p)
     }
 }
 
@@ -242,7 +249,14 @@ async fn fixtures(app: &TestApp) -> Ids {
     let m = owner
         .post(&format!("/api/v1/webhook-endpoints/{w}/test"), json!({}))
         .await;
+    let p = owner
+        .post(
+            "/api/v1/programs",
+            json!({ "name": "Target program", "landing_url": "https://example.com" }),
+        )
+        .await;
     Ids {
+        p: p.body["id"].as_str().expect("program").to_string(),
         m: m.body["id"].as_str().expect("message").to_string(),
         j: m.body["job_id"].as_str().expect("job").to_string(),
         w,

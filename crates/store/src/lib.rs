@@ -14,6 +14,7 @@ pub mod idempotency;
 pub mod jobs;
 pub mod login_attempts;
 mod migrate;
+pub mod programs;
 pub mod sessions;
 pub mod setups;
 pub mod testing;
@@ -64,6 +65,9 @@ pub enum StoreError {
     Conflict { field: String },
     #[error("not found")]
     NotFound,
+    /// The caller may not make this change (a rule that depends on who asks).
+    #[error("{0}")]
+    Forbidden(String),
     /// A domain rule refused the change (e.g. a nesting cycle); `field` is the input at fault.
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },

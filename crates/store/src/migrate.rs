@@ -22,6 +22,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "email",
         include_str!("../migrations/sqlite/0003_email.sql"),
     ),
+    (
+        4,
+        "programs",
+        include_str!("../migrations/sqlite/0004_programs.sql"),
+    ),
 ];
 
 const POSTGRES: &[(i64, &str, &str)] = &[
@@ -39,6 +44,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         3,
         "email",
         include_str!("../migrations/postgres/0003_email.sql"),
+    ),
+    (
+        4,
+        "programs",
+        include_str!("../migrations/postgres/0004_programs.sql"),
     ),
 ];
 

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod emails;
+pub mod programs;
 pub mod setups;
 pub mod webhooks;
 
@@ -29,6 +30,7 @@ pub fn routes(state: AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(admin::routes())
         .merge(webhooks::routes())
         .merge(emails::routes())
+        .merge(programs::routes())
         .split_for_parts();
     let router = router
         .route(
@@ -55,7 +57,8 @@ pub fn routes(state: AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         (name = "referral-setups", description = "Referral programs for a beneficiary: requested by staff, approved by the Management Team"),
         (name = "administration", description = "Staff users, API keys and the audit log"),
         (name = "webhooks", description = "Webhook endpoints (Standard Webhooks v1), their messages and attempts, and the job queue"),
-        (name = "email", description = "The outbox of rendered emails and the templates")
+        (name = "email", description = "The outbox of rendered emails and the templates"),
+        (name = "programs", description = "Referral programs: settings and lifecycle")
     )
 )]
 struct ApiDoc;

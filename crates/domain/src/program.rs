@@ -1,0 +1,344 @@
+//! Referral programs: their settings, and the lifecycle `draft → live ⇄ paused → ended`.
+//! Going live is a Management Team decision; ending is final.
+
+use crate::email::Email;
+use crate::validation::{Validation, optional_text, required_text};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ProgramStatus {
+    Draft,
+    Live,
+    Paused,
+    Ended,
+}
+
+impl ProgramStatus {
+    pub const ALL: [ProgramStatus; 4] = [Self::Draft, Self::Live, Self::Paused, Self::Ended];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Live => "live",
+            Self::Paused => "paused",
+            Self::Ended => "ended",
+        }
+    }
+}
+
+impl fmt::Display for ProgramStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ProgramStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .ok_or_else(|| "must be one of draft, live, paused, ended".to_string())
+    }
+}
+
+/// Checks a status change. Returns whether it needs a manager (going live does).
+pub fn transition(from: ProgramStatus, to: ProgramStatus) -> Result<bool, String> {
+    use ProgramStatus::*;
+    match (from, to) {
+        (Draft, Live) | (Paused, Live) => Ok(true),
+        (Live, Paused) | (Live, Ended) | (Paused, Ended) | (Draft, Ended) => Ok(false),
+        (a, b) if a == b => Err(format!("the program is already {a}")),
+        (Ended, _) => Err("an ended program cannot change; create a new one".into()),
+        (a, b) => Err(format!("a {a} program cannot become {b}")),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AttributionModel {
+    FirstClick,
+    LastClick,
+}
+
+impl AttributionModel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::FirstClick => "first_click",
+            Self::LastClick => "last_click",
+        }
+    }
+}
+
+impl FromStr for AttributionModel {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "first_click" => Ok(Self::FirstClick),
+            "last_click" => Ok(Self::LastClick),
+            _ => Err("must be first_click or last_click".into()),
+        }
+    }
+}
+
+/// Program settings as they arrive, before checks.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct ProgramFields {
+    pub name: String,
+    pub slug: String,
+    pub landing_url: String,
+    pub fallback_url: String,
+    pub attribution_window_days: i64,
+    pub attribution_model: String,
+    /// `signup`, `email_verified`, or the name of a custom event such as `purchase`.
+    pub qualifying_event: String,
+    pub reward_hold_days: i64,
+    pub currency: String,
+    pub sender_name: String,
+    pub reply_to: String,
+    /// Registrations of this program's participants nest under this super customer.
+    pub super_customer_id: Option<i64>,
+}
+
+/// Checked settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProgramDraft {
+    pub name: String,
+    pub slug: String,
+    pub landing_url: String,
+    pub fallback_url: Option<String>,
+    pub attribution_window_days: i64,
+    pub attribution_model: AttributionModel,
+    pub qualifying_event: String,
+    pub reward_hold_days: i64,
+    pub currency: String,
+    pub sender_name: Option<String>,
+    pub reply_to: Option<String>,
+    pub super_customer_id: Option<i64>,
+}
+
+impl ProgramFields {
+    /// Sensible defaults for a new program.
+    pub fn new_defaults() -> Self {
+        Self {
+            attribution_window_days: 30,
+            attribution_model: "last_click".into(),
+            qualifying_event: "signup".into(),
+            reward_hold_days: 0,
+            currency: "USD".into(),
+            ..Self::default()
+        }
+    }
+
+    pub fn parse(&self) -> Result<ProgramDraft, Validation> {
+        let mut v = Validation::new();
+        let name = v.check("name", required_text(&self.name, 200));
+        let slug = v.check(
+            "slug",
+            parse_slug(if self.slug.trim().is_empty() {
+                slug_from(&self.name)
+            } else {
+                self.slug.trim().to_string()
+            }),
+        );
+        let landing_url = v
+            .check("landing_url", web_url(&self.landing_url, true))
+            .flatten();
+        let fallback_url = v.check("fallback_url", web_url(&self.fallback_url, false));
+        let window = v.check(
+            "attribution_window_days",
+            range(self.attribution_window_days, 1, 365),
+        );
+        let model = v.check(
+            "attribution_model",
+            self.attribution_model.trim().parse::<AttributionModel>(),
+        );
+        let event = v.check("qualifying_event", parse_event(&self.qualifying_event));
+        let hold = v.check("reward_hold_days", range(self.reward_hold_days, 0, 365));
+        let currency = v.check("currency", parse_currency(&self.currency));
+        let sender = v.check("sender_name", optional_text(&self.sender_name, 100));
+        let reply_to = v.check(
+            "reply_to",
+            if self.reply_to.trim().is_empty() {
+                Ok(None)
+            } else {
+                Email::parse(&self.reply_to).map(|e| Some(e.into_string()))
+            },
+        );
+        match (
+            name,
+            slug,
+            landing_url,
+            fallback_url,
+            window,
+            model,
+            event,
+            hold,
+            currency,
+            sender,
+            reply_to,
+        ) {
+            (
+                Some(name),
+                Some(slug),
+                Some(landing_url),
+                Some(fallback_url),
+                Some(w),
+                Some(m),
+                Some(e),
+                Some(h),
+                Some(c),
+                Some(s),
+                Some(r),
+            ) if v.is_empty() => Ok(ProgramDraft {
+                name,
+                slug,
+                landing_url,
+                fallback_url,
+                attribution_window_days: w,
+                attribution_model: m,
+                qualifying_event: e,
+                reward_hold_days: h,
+                currency: c,
+                sender_name: s,
+                reply_to: r,
+                super_customer_id: self.super_customer_id,
+            }),
+            _ => Err(v),
+        }
+    }
+}
+
+fn range(n: i64, min: i64, max: i64) -> Result<i64, String> {
+    if (min..=max).contains(&n) {
+        Ok(n)
+    } else {
+        Err(format!("must be between {min} and {max}"))
+    }
+}
+
+/// A slug from a name: lower case, words joined by `-`.
+pub fn slug_from(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.trim().to_lowercase().chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    out.trim_end_matches('-').chars().take(60).collect()
+}
+
+fn parse_slug(slug: String) -> Result<String, String> {
+    let ok = !slug.is_empty()
+        && slug.len() <= 60
+        && slug
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !slug.starts_with('-')
+        && !slug.ends_with('-');
+    if ok {
+        Ok(slug)
+    } else {
+        Err("must be 1–60 lower-case letters, digits and dashes, e.g. spring-referrals".into())
+    }
+}
+
+fn web_url(raw: &str, required: bool) -> Result<Option<String>, String> {
+    let url = raw.trim();
+    if url.is_empty() {
+        return if required {
+            Err("is required".into())
+        } else {
+            Ok(None)
+        };
+    }
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or("must start with https:// or http://")?;
+    if url.len() > 2048
+        || rest
+            .split(['/', '?', '#'])
+            .next()
+            .unwrap_or_default()
+            .is_empty()
+        || url.chars().any(char::is_whitespace)
+    {
+        return Err("must be a web address such as https://example.com/welcome".into());
+    }
+    Ok(Some(url.to_string()))
+}
+
+fn parse_event(raw: &str) -> Result<String, String> {
+    let e = raw.trim();
+    let ok = !e.is_empty()
+        && e.len() <= 60
+        && e.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.');
+    if ok {
+        Ok(e.to_string())
+    } else {
+        Err("must be signup, email_verified or a custom event name such as purchase".into())
+    }
+}
+
+fn parse_currency(raw: &str) -> Result<String, String> {
+    let c = raw.trim();
+    if c.len() == 3 && c.chars().all(|ch| ch.is_ascii_uppercase()) {
+        Ok(c.to_string())
+    } else {
+        Err("must be an ISO 4217 code such as USD or EUR".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lifecycle() {
+        use ProgramStatus::*;
+        assert_eq!(transition(Draft, Live), Ok(true));
+        assert_eq!(transition(Live, Paused), Ok(false));
+        assert_eq!(transition(Paused, Live), Ok(true));
+        assert_eq!(transition(Live, Ended), Ok(false));
+        assert!(transition(Ended, Live).is_err());
+        assert!(transition(Live, Draft).is_err());
+        assert!(transition(Live, Live).is_err());
+    }
+
+    #[test]
+    fn settings() {
+        let mut f = ProgramFields {
+            name: "Spring Referrals!".into(),
+            landing_url: "https://example.com/join".into(),
+            ..ProgramFields::new_defaults()
+        };
+        let d = f.parse().expect("valid");
+        assert_eq!(d.slug, "spring-referrals");
+        assert_eq!(d.attribution_model, AttributionModel::LastClick);
+        f.currency = "usd".into();
+        f.attribution_window_days = 0;
+        f.landing_url = "example.com".into();
+        f.qualifying_event = "Purchase Made".into();
+        f.reply_to = "nope".into();
+        let e = f.parse().expect_err("invalid");
+        let fields: Vec<_> = e.errors().iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            vec![
+                "landing_url",
+                "attribution_window_days",
+                "qualifying_event",
+                "currency",
+                "reply_to"
+            ]
+        );
+    }
+}

@@ -1,0 +1,179 @@
+//! Referral programs through the API, on both stores.
+
+mod common;
+
+use common::each_backend;
+use common::receiver::{Mode, Receiver};
+use reqwest::StatusCode;
+use serde_json::json;
+use vouch_domain::permission::{Role, Scope};
+
+#[tokio::test]
+async fn programs_are_created_validated_and_listed() {
+    each_backend(|app| async move {
+        let staff = app.staff(Role::Staff).await;
+        let created = staff.post("/api/v1/programs", json!({ "name": "Spring Referrals", "landing_url": "https://example.com/join" })).await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+        assert!(created.body["id"].as_str().expect("id").starts_with("prg_"));
+        assert_eq!(created.body["slug"], "spring-referrals");
+        assert_eq!(created.body["status"], "draft");
+        assert_eq!(created.body["attribution_window_days"], 30);
+        assert_eq!(created.body["attribution_model"], "last_click");
+        assert_eq!(created.body["qualifying_event"], "signup");
+        assert_eq!(created.body["currency"], "USD");
+        let dup = staff.post("/api/v1/programs", json!({ "name": "Spring Referrals", "landing_url": "https://example.com/x" })).await;
+        assert_eq!(dup.status, StatusCode::CONFLICT);
+        assert_eq!(dup.fields(), vec!["slug".to_string()]);
+        let bad = staff
+            .post("/api/v1/programs", json!({ "name": "", "landing_url": "example.com", "attribution_model": "random", "currency": "dollars", "reward_hold_days": -1 }))
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        for f in ["name", "landing_url", "attribution_model", "reward_hold_days", "currency"] {
+            assert!(bad.fields().contains(&f.to_string()), "{f}: {}", bad.text);
+        }
+        let plain = staff.account("Plain", "plain@x.example").await;
+        let tied = staff.post("/api/v1/programs", json!({ "name": "Tied", "landing_url": "https://example.com", "super_customer_id": plain })).await;
+        assert_eq!(tied.fields(), vec!["super_customer_id".to_string()]);
+        let id = created.body["id"].as_str().expect("id");
+        let patched = staff.patch(&format!("/api/v1/programs/{id}"), json!({ "attribution_model": "first_click", "reward_hold_days": 14 })).await;
+        assert_eq!(patched.body["attribution_model"], "first_click");
+        assert_eq!(patched.body["name"], "Spring Referrals");
+        let list = app.anonymous().get("/api/v1/programs").await;
+        assert_eq!(list.status, StatusCode::UNAUTHORIZED);
+        let viewer = app.staff(Role::Viewer).await;
+        let list = viewer.get("/api/v1/programs?status=draft").await;
+        assert_eq!(list.body["data"].as_array().map(Vec::len), Some(1));
+        assert_eq!(viewer.get("/api/v1/programs?status=open").await.fields(), vec!["status".to_string()]);
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn only_managers_put_programs_live_and_ended_is_final() {
+    each_backend(|app| async move {
+        let rx = Receiver::start(Mode::Ok).await;
+        let admin_key = app.key_client(Scope::Admin).await;
+        admin_key
+            .post(
+                "/api/v1/webhook-endpoints",
+                json!({ "url": rx.url, "event_types": ["program.*"] }),
+            )
+            .await;
+        let staff = app.staff(Role::Staff).await;
+        let manager = app.staff(Role::Manager).await;
+        let id = staff
+            .post(
+                "/api/v1/programs",
+                json!({ "name": "Launch", "landing_url": "https://example.com" }),
+            )
+            .await
+            .body["id"]
+            .as_str()
+            .expect("id")
+            .to_string();
+        let status = |s: &str| json!({ "status": s });
+        let path = format!("/api/v1/programs/{id}/status");
+        let refused = staff.post(&path, status("live")).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+        let write_key = app.key_client(Scope::Write).await;
+        assert_eq!(
+            write_key.post(&path, status("live")).await.status,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            staff.get(&format!("/api/v1/programs/{id}")).await.body["status"],
+            "draft"
+        );
+        assert_eq!(
+            manager.post(&path, status("live")).await.body["status"],
+            "live"
+        );
+        assert_eq!(
+            staff.post(&path, status("paused")).await.body["status"],
+            "paused"
+        );
+        assert_eq!(
+            staff.post(&path, status("live")).await.status,
+            StatusCode::FORBIDDEN,
+            "back to live is going live again"
+        );
+        assert_eq!(
+            admin_key.post(&path, status("live")).await.body["status"],
+            "live"
+        );
+        let back = staff.post(&path, status("draft")).await;
+        assert_eq!(back.status, StatusCode::CONFLICT);
+        assert_eq!(back.body["code"], "invalid_transition");
+        assert_eq!(
+            staff.post(&path, status("ended")).await.body["status"],
+            "ended"
+        );
+        assert_eq!(
+            manager.post(&path, status("live")).await.status,
+            StatusCode::CONFLICT
+        );
+        assert_eq!(
+            staff
+                .patch(
+                    &format!("/api/v1/programs/{id}"),
+                    json!({ "name": "Again" })
+                )
+                .await
+                .status,
+            StatusCode::CONFLICT
+        );
+        assert_eq!(
+            staff.post(&path, status("sideways")).await.fields(),
+            vec!["status".to_string()]
+        );
+
+        let audit = admin_key
+            .get(&format!(
+                "/api/v1/audit-events?entity=program&entity_id={id}"
+            ))
+            .await;
+        let actions: Vec<&str> = audit.body["data"]
+            .as_array()
+            .expect("data")
+            .iter()
+            .filter_map(|e| e["action"].as_str())
+            .collect();
+        assert_eq!(
+            actions,
+            vec![
+                "program.ended",
+                "program.went_live",
+                "program.paused",
+                "program.went_live",
+                "program.created"
+            ]
+        );
+        let refusals = admin_key
+            .get("/api/v1/audit-events?action=access.denied&entity_id=programs.publish")
+            .await;
+        assert!(
+            refusals.body["data"]
+                .as_array()
+                .is_some_and(|d| d.len() >= 2),
+            "{}",
+            refusals.text
+        );
+        app.worker().drain().await.expect("drain");
+        let types: Vec<String> = rx
+            .delivered()
+            .iter()
+            .map(|r| r.json()["type"].as_str().unwrap_or_default().to_string())
+            .collect();
+        assert_eq!(
+            types
+                .iter()
+                .filter(|t| *t == "program.status_changed")
+                .count(),
+            4
+        );
+        assert!(types.contains(&"program.created".to_string()));
+        app.stop().await;
+    })
+    .await;
+}
