@@ -316,3 +316,50 @@ async fn generic_environments_register_without_referral_wording() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn program_forms_show_errors_and_only_managers_see_go_live() {
+    each_backend(|app| async move {
+        let staff = app.staff(Role::Staff).await;
+        let fields = |window: &'static str| {
+            vec![
+                ("name", "Spring"),
+                ("landing_url", "https://example.com/join"),
+                ("attribution_window_days", window),
+                ("attribution_model", "last_click"),
+                ("qualifying_event", "signup"),
+                ("reward_hold_days", "0"),
+                ("currency", "USD"),
+            ]
+        };
+        let bad = form(&staff, "/admin/programs/new", &fields("thirty")).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(bad.text.contains("id=\"e-attribution_window_days\""));
+        let out_of_range = form(&staff, "/admin/programs/new", &fields("999")).await;
+        assert!(out_of_range.text.contains("between 1 and 365"));
+        let ok = form(&staff, "/admin/programs/new", &fields("30")).await;
+        assert_eq!(ok.status, StatusCode::SEE_OTHER);
+        let location = ok.headers["location"].to_str().expect("loc").to_string();
+        let page = staff.get(&location).await;
+        assert!(
+            page.text
+                .contains("Putting the program live is for a manager")
+                && !page.text.contains("id=\"go-live\"")
+        );
+        let sneaky = form(&staff, &format!("{location}/status"), &[("status", "live")]).await;
+        assert_eq!(sneaky.status, StatusCode::FORBIDDEN);
+        let manager = app.staff(Role::Manager).await;
+        assert!(manager.get(&location).await.text.contains("id=\"go-live\""));
+        let live = form(
+            &manager,
+            &format!("{location}/status"),
+            &[("status", "live")],
+        )
+        .await;
+        assert_eq!(live.status, StatusCode::SEE_OTHER);
+        let page = manager.get(&location).await;
+        assert!(page.text.contains("The program is now live.") && page.text.contains(">live<"));
+        app.stop().await;
+    })
+    .await;
+}

@@ -10,6 +10,7 @@ mod accounts;
 mod admin;
 mod emails;
 mod login;
+mod programs;
 mod setups;
 mod webhooks;
 
@@ -40,6 +41,7 @@ pub fn routes() -> Router<AppState> {
         .merge(admin::routes())
         .merge(webhooks::routes())
         .merge(emails::routes())
+        .merge(programs::routes())
 }
 
 /// What the shared layout shows.
