@@ -5,6 +5,7 @@ pub mod account;
 pub mod email;
 pub mod email_template;
 pub mod id;
+pub mod participant;
 pub mod password;
 pub mod permission;
 pub mod program;

@@ -117,6 +117,26 @@ const API_ROUTES: &[(&str, &str, Action)] = &[
     ("GET", "/api/v1/programs/{p}", Action::ProgramsRead),
     ("PATCH", "/api/v1/programs/{p}", Action::ProgramsWrite),
     ("POST", "/api/v1/programs/{p}/status", Action::ProgramsWrite),
+    (
+        "GET",
+        "/api/v1/programs/{p}/participants",
+        Action::ProgramsRead,
+    ),
+    (
+        "POST",
+        "/api/v1/programs/{p}/participants",
+        Action::ProgramsWrite,
+    ),
+    (
+        "GET",
+        "/api/v1/participants/par_missing",
+        Action::ProgramsRead,
+    ),
+    (
+        "PUT",
+        "/api/v1/participants/par_missing/code",
+        Action::ProgramsWrite,
+    ),
     ("GET", "/api/v1/emails", Action::EmailsManage),
     ("GET", "/api/v1/emails/eml_missing", Action::EmailsManage),
     ("GET", "/api/v1/email-templates", Action::EmailsManage),

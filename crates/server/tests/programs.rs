@@ -177,3 +177,125 @@ async fn only_managers_put_programs_live_and_ended_is_final() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn participants_get_unique_codes_and_links() {
+    each_backend(|app| async move {
+        let staff = app.staff(Role::Staff).await;
+        let id = staff
+            .post(
+                "/api/v1/programs",
+                json!({ "name": "Friends", "landing_url": "https://example.com" }),
+            )
+            .await
+            .body["id"]
+            .as_str()
+            .expect("id")
+            .to_string();
+        let path = format!("/api/v1/programs/{id}/participants");
+        let ann = staff
+            .post(
+                &path,
+                json!({ "email": "Ann.Lee@Example.com", "first_name": "Annabelle" }),
+            )
+            .await;
+        assert_eq!(ann.status, StatusCode::CREATED, "{}", ann.text);
+        let code = ann.body["code"].as_str().expect("code").to_string();
+        assert!(code.starts_with("ANNABE") && code.len() == 10, "{code}");
+        assert_eq!(ann.body["email"], "ann.lee@example.com");
+        assert_eq!(ann.body["referral_link"], format!("{}/r/{code}", app.base));
+        let dup = staff
+            .post(&path, json!({ "email": "ann.lee@example.com" }))
+            .await;
+        assert_eq!(dup.status, StatusCode::CONFLICT);
+        assert_eq!(dup.fields(), vec!["email".to_string()]);
+        let bad = staff
+            .post(&path, json!({ "email": "nope", "nickname": "x" }))
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        // Many enrolments: every code distinct.
+        let mut codes = vec![code.clone()];
+        for i in 0..30 {
+            let r = staff
+                .post(
+                    &path,
+                    json!({ "email": format!("p{i}@x.example"), "first_name": "Sam" }),
+                )
+                .await;
+            codes.push(r.body["code"].as_str().expect("code").to_string());
+        }
+        let n = codes.len();
+        codes.sort();
+        codes.dedup();
+        assert_eq!(codes.len(), n);
+        let found = staff.get(&format!("{path}?q={code}")).await;
+        assert_eq!(found.body["data"].as_array().map(Vec::len), Some(1));
+
+        let pid = ann.body["id"].as_str().expect("id");
+        let vanity = staff
+            .send(
+                staff
+                    .request(
+                        reqwest::Method::PUT,
+                        &format!("/api/v1/participants/{pid}/code"),
+                    )
+                    .json(&json!({ "code": "annie" })),
+            )
+            .await;
+        assert_eq!(vanity.body["code"], "ANNIE");
+        let other = staff.post(&path, json!({ "email": "bob@x.example" })).await;
+        let bob = other.body["id"].as_str().expect("id");
+        let taken = staff
+            .send(
+                staff
+                    .request(
+                        reqwest::Method::PUT,
+                        &format!("/api/v1/participants/{bob}/code"),
+                    )
+                    .json(&json!({ "code": "ANNIE" })),
+            )
+            .await;
+        assert_eq!(taken.status, StatusCode::CONFLICT);
+        let invalid = staff
+            .send(
+                staff
+                    .request(
+                        reqwest::Method::PUT,
+                        &format!("/api/v1/participants/{bob}/code"),
+                    )
+                    .json(&json!({ "code": "a b" })),
+            )
+            .await;
+        assert_eq!(invalid.fields(), vec!["code".to_string()]);
+
+        let manager = app.staff(Role::Manager).await;
+        manager
+            .post(
+                &format!("/api/v1/programs/{id}/status"),
+                json!({ "status": "ended" }),
+            )
+            .await;
+        let late = staff
+            .post(&path, json!({ "email": "late@x.example" }))
+            .await;
+        assert_eq!(late.status, StatusCode::CONFLICT);
+        assert_eq!(late.body["code"], "program_ended");
+        let viewer = app.staff(Role::Viewer).await;
+        assert_eq!(
+            viewer
+                .post(&path, json!({ "email": "v@x.example" }))
+                .await
+                .status,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            viewer
+                .get(&format!("/api/v1/participants/{pid}"))
+                .await
+                .body["code"],
+            "ANNIE"
+        );
+        app.stop().await;
+    })
+    .await;
+}

@@ -14,6 +14,7 @@ pub mod idempotency;
 pub mod jobs;
 pub mod login_attempts;
 mod migrate;
+pub mod participants;
 pub mod programs;
 pub mod sessions;
 pub mod setups;

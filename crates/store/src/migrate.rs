@@ -27,6 +27,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "programs",
         include_str!("../migrations/sqlite/0004_programs.sql"),
     ),
+    (
+        5,
+        "participants",
+        include_str!("../migrations/sqlite/0005_participants.sql"),
+    ),
 ];
 
 const POSTGRES: &[(i64, &str, &str)] = &[
@@ -49,6 +54,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         4,
         "programs",
         include_str!("../migrations/postgres/0004_programs.sql"),
+    ),
+    (
+        5,
+        "participants",
+        include_str!("../migrations/postgres/0005_participants.sql"),
     ),
 ];
 

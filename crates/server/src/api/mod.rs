@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod emails;
+pub mod participants;
 pub mod programs;
 pub mod setups;
 pub mod webhooks;
@@ -31,6 +32,7 @@ pub fn routes(state: AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(webhooks::routes())
         .merge(emails::routes())
         .merge(programs::routes())
+        .merge(participants::routes())
         .split_for_parts();
     let router = router
         .route(

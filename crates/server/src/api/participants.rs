@@ -1,0 +1,174 @@
+//! `/api/v1/programs/{id}/participants` and `/api/v1/participants/{id}`: enrolment and referral
+//! codes.
+
+use super::{ApiJson, ApiQuery, Page, check_limit, page};
+use crate::AppState;
+use crate::auth::{Can, perm};
+use crate::error::{ApiError, ApiResult};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use vouch_domain::participant::{ParticipantFields, parse_vanity_code};
+use vouch_domain::program::ProgramStatus;
+use vouch_store::participants::{self, Participant};
+use vouch_store::{StoreError, programs};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(show))
+        .routes(routes!(set_code))
+}
+
+/// A participant with the link to share.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ParticipantView {
+    #[serde(flatten)]
+    pub participant: Participant,
+    /// `{base_url}/r/{code}`
+    pub referral_link: String,
+}
+
+impl ParticipantView {
+    pub fn new(state: &AppState, participant: Participant) -> Self {
+        let referral_link = format!("{}/r/{}", state.settings.base_url, participant.code);
+        Self {
+            participant,
+            referral_link,
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+struct ListParams {
+    /// Part of the email or the code.
+    q: Option<String>,
+    limit: Option<i64>,
+    starting_after: Option<String>,
+}
+
+async fn program(state: &AppState, id: &str) -> ApiResult<programs::Program> {
+    let mut conn = state.store.conn().await?;
+    programs::get(&mut conn, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("program"))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/programs/{id}/participants", operation_id = "list_participants", tag = "programs",
+    params(("id" = String, Path, description = "Program id (prg_…)"), ListParams),
+    responses((status = 200, description = "OK", body = Page<ParticipantView>), (status = "4XX", description = "A problem (RFC 9457)", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    security(("bearer" = []), ("session" = []))
+)]
+/// A program's participants, newest first.
+async fn list(
+    State(state): State<AppState>,
+    _: Can<perm::ProgramsRead>,
+    Path(id): Path<String>,
+    ApiQuery(p): ApiQuery<ListParams>,
+) -> ApiResult<Json<Page<ParticipantView>>> {
+    program(&state, &id).await?;
+    let limit = check_limit(p.limit)?;
+    let mut conn = state.store.conn().await?;
+    let rows = participants::list(
+        &mut conn,
+        &id,
+        p.q.as_deref(),
+        p.starting_after.as_deref(),
+        limit,
+    )
+    .await?;
+    Ok(Json(page(
+        rows,
+        limit,
+        |p| p.id.clone(),
+        |p| ParticipantView::new(&state, p),
+    )))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/programs/{id}/participants", operation_id = "enrol_participant", tag = "programs",
+    params(("id" = String, Path, description = "Program id (prg_…)")), request_body = ParticipantFields,
+    responses((status = 201, description = "Enrolled, with a referral code and link", body = ParticipantView), (status = "4XX", description = "A problem (RFC 9457); 409 when the email is already enrolled or the program has ended", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    security(("bearer" = []), ("session" = []))
+)]
+/// Enrol a participant.
+async fn create(
+    State(state): State<AppState>,
+    Can(caller, _): Can<perm::ProgramsWrite>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ParticipantFields>,
+) -> ApiResult<(StatusCode, Json<ParticipantView>)> {
+    let program = program(&state, &id).await?;
+    let draft = body.parse()?;
+    if program.status == ProgramStatus::Ended {
+        return Err(ApiError::conflict(
+            "program_ended",
+            "the program has ended; nobody can join it",
+        ));
+    }
+    let mut tx = state.store.begin().await?;
+    let p = participants::create(&mut tx, &caller.origin, &program.id, &draft, None).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok((StatusCode::CREATED, Json(ParticipantView::new(&state, p))))
+}
+
+async fn participant(state: &AppState, id: &str) -> ApiResult<Participant> {
+    let mut conn = state.store.conn().await?;
+    participants::get(&mut conn, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("participant"))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/participants/{id}", operation_id = "get_participant", tag = "programs",
+    params(("id" = String, Path, description = "Participant id (par_…)")),
+    responses((status = 200, description = "OK", body = ParticipantView), (status = "4XX", description = "A problem (RFC 9457)", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    security(("bearer" = []), ("session" = []))
+)]
+/// Get a participant.
+async fn show(
+    State(state): State<AppState>,
+    _: Can<perm::ProgramsRead>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ParticipantView>> {
+    Ok(Json(ParticipantView::new(
+        &state,
+        participant(&state, &id).await?,
+    )))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct CodeIn {
+    /// 3–10 letters or digits; stored upper case; unique across the installation.
+    code: String,
+}
+
+#[utoipa::path(
+    put, path = "/api/v1/participants/{id}/code", operation_id = "set_participant_code", tag = "programs",
+    params(("id" = String, Path, description = "Participant id (par_…)")), request_body = CodeIn,
+    responses((status = 200, description = "OK; the old link stops working", body = ParticipantView), (status = "4XX", description = "A problem (RFC 9457); 409 when the code is taken", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    security(("bearer" = []), ("session" = []))
+)]
+/// Give a participant a vanity code.
+async fn set_code(
+    State(state): State<AppState>,
+    Can(caller, _): Can<perm::ProgramsWrite>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<CodeIn>,
+) -> ApiResult<Json<ParticipantView>> {
+    let code = parse_vanity_code(&body.code).map_err(|m| ApiError::field("code", m))?;
+    let mut tx = state.store.begin().await?;
+    let before = participants::get(&mut tx, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("participant"))?;
+    let after = participants::set_code(&mut tx, &caller.origin, &before, &code).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(Json(ParticipantView::new(&state, after)))
+}

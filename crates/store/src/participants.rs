@@ -1,0 +1,188 @@
+//! Participants: people enrolled in a program, with their referral code.
+
+use crate::audit::{self, Origin};
+use crate::{Params, Result, StoreError, conflict, events, like_contains, now};
+use serde::Serialize;
+use sqlx::{AnyConnection, Row};
+use vouch_domain::participant::{ParticipantDraft, generate_code};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Participant {
+    pub id: String,
+    pub program_id: String,
+    pub email: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    /// The referral code; the link is `{base_url}/r/{code}`.
+    pub code: String,
+    /// The participant who referred this one, if any.
+    pub referred_by: Option<String>,
+    pub status: String,
+    pub signed_up_at: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl Participant {
+    fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
+}
+
+fn from_row(row: &sqlx::any::AnyRow) -> Result<Participant> {
+    Ok(Participant {
+        id: row.try_get("id")?,
+        program_id: row.try_get("program_id")?,
+        email: row.try_get("email")?,
+        first_name: row.try_get("first_name")?,
+        last_name: row.try_get("last_name")?,
+        code: row.try_get("code")?,
+        referred_by: row.try_get("referred_by")?,
+        status: row.try_get("status")?,
+        signed_up_at: row.try_get("signed_up_at")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+/// Enrols a participant with a fresh code. A code that happens to be taken is drawn again
+/// (31⁴ suffixes per prefix make a clash rare); the email must be new in the program.
+pub async fn create(
+    conn: &mut AnyConnection,
+    origin: &Origin,
+    program_id: &str,
+    d: &ParticipantDraft,
+    signed_up_at: Option<&str>,
+) -> Result<Participant> {
+    let at = now();
+    let mut last_error = None;
+    for _ in 0..8 {
+        let code = generate_code(d.first_name.as_deref().unwrap_or_default(), &d.email);
+        if code_taken(conn, &code).await? {
+            continue;
+        }
+        let inserted = sqlx::query(
+            "INSERT INTO participants (id, program_id, email, first_name, last_name, code, status, signed_up_at, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $8) RETURNING *",
+        )
+        .bind(vouch_domain::id::new_id("par"))
+        .bind(program_id)
+        .bind(d.email.clone())
+        .bind(d.first_name.clone())
+        .bind(d.last_name.clone())
+        .bind(&code)
+        .bind(signed_up_at.unwrap_or(&at).to_string())
+        .bind(&at)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(|e| conflict(e, "participants", &["email", "code"]));
+        match inserted {
+            Ok(row) => {
+                let p = from_row(&row)?;
+                audit::record(
+                    conn,
+                    origin,
+                    "participant.created",
+                    "participant",
+                    Some(&p.id),
+                    None,
+                    Some(&p.to_json()),
+                )
+                .await?;
+                events::emit(conn, "participant.created", &p.to_json()).await?;
+                return Ok(p);
+            }
+            Err(StoreError::Conflict { field }) if field == "code" => {
+                last_error = Some(StoreError::Conflict { field })
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last_error.unwrap_or(StoreError::Conflict {
+        field: "code".into(),
+    }))
+}
+
+pub async fn code_taken(conn: &mut AnyConnection, code: &str) -> Result<bool> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM participants WHERE code = $1")
+        .bind(code)
+        .fetch_one(conn)
+        .await?;
+    Ok(n > 0)
+}
+
+pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Participant>> {
+    let row = sqlx::query("SELECT * FROM participants WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+pub async fn by_code(conn: &mut AnyConnection, code: &str) -> Result<Option<Participant>> {
+    let row = sqlx::query("SELECT * FROM participants WHERE code = $1")
+        .bind(code.to_ascii_uppercase())
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// A program's participants, newest first, optionally searched by email or code; `limit + 1`.
+pub async fn list(
+    conn: &mut AnyConnection,
+    program_id: &str,
+    search: Option<&str>,
+    starting_after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Participant>> {
+    let mut p = Params::default();
+    let mut sql = format!(
+        "SELECT * FROM participants WHERE program_id = {}",
+        p.text(program_id.into())
+    );
+    if let Some(q) = search.map(str::trim).filter(|q| !q.is_empty()) {
+        let like = p.text(like_contains(q));
+        sql.push_str(&format!(
+            " AND (LOWER(email) LIKE {like} ESCAPE '\\' OR LOWER(code) LIKE {like} ESCAPE '\\')"
+        ));
+    }
+    if let Some(c) = starting_after {
+        sql.push_str(&format!(" AND id < {}", p.text(c.into())));
+    }
+    sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", limit + 1));
+    let rows = p
+        .bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)))
+        .fetch_all(conn)
+        .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// Replaces the code with a vanity code (checked by the caller); unique across the installation.
+pub async fn set_code(
+    conn: &mut AnyConnection,
+    origin: &Origin,
+    before: &Participant,
+    code: &str,
+) -> Result<Participant> {
+    let row =
+        sqlx::query("UPDATE participants SET code = $1, updated_at = $2 WHERE id = $3 RETURNING *")
+            .bind(code)
+            .bind(now())
+            .bind(&before.id)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(|e| conflict(e, "participants", &["code"]))?;
+    let after = from_row(&row)?;
+    audit::record(
+        conn,
+        origin,
+        "participant.code_changed",
+        "participant",
+        Some(&after.id),
+        Some(&before.to_json()),
+        Some(&after.to_json()),
+    )
+    .await?;
+    events::emit(conn, "participant.updated", &after.to_json()).await?;
+    Ok(after)
+}
