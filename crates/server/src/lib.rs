@@ -4,12 +4,14 @@
 
 pub mod api;
 pub mod auth;
+pub mod clicks;
 pub mod console;
 pub mod error;
 mod health;
 mod idempotency;
 pub mod maintenance;
 mod openapi;
+mod redirect;
 mod register;
 mod request;
 pub mod service;
@@ -60,13 +62,17 @@ impl Settings {
 pub struct AppState {
     pub store: Store,
     pub settings: Arc<Settings>,
+    pub clicks: clicks::ClickBuffer,
 }
 
 impl AppState {
+    /// Also starts the click writer; call [`clicks::ClickBuffer::flush_and_stop`] on shutdown.
     pub fn new(store: Store, settings: Settings) -> Self {
+        let clicks = clicks::ClickBuffer::start(store.clone());
         Self {
             store,
             settings: Arc::new(settings),
+            clicks,
         }
     }
 }
@@ -77,6 +83,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::routes())
         .merge(register::routes())
+        .merge(redirect::routes())
         .merge(console::routes())
         .merge(api_routes)
         .merge(openapi::routes(spec))

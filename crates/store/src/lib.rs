@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod api_keys;
 pub mod audit;
+pub mod clicks;
 pub mod emails;
 pub mod events;
 pub mod idempotency;

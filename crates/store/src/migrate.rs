@@ -32,6 +32,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "participants",
         include_str!("../migrations/sqlite/0005_participants.sql"),
     ),
+    (
+        6,
+        "clicks",
+        include_str!("../migrations/sqlite/0006_clicks.sql"),
+    ),
 ];
 
 const POSTGRES: &[(i64, &str, &str)] = &[
@@ -59,6 +64,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         5,
         "participants",
         include_str!("../migrations/postgres/0005_participants.sql"),
+    ),
+    (
+        6,
+        "clicks",
+        include_str!("../migrations/postgres/0006_clicks.sql"),
     ),
 ];
 

@@ -254,6 +254,7 @@ async fn serve(config: &Config, state: AppState, with_worker: bool) -> anyhow::R
         state.clone(),
         stop_signal(&stop_rx),
     ));
+    let clicks = state.clicks.clone();
     let mut server = tokio::spawn(vouch_server::serve(listener, state, stop_signal(&stop_rx)));
     let served = tokio::select! {
         result = &mut server => result,
@@ -264,6 +265,8 @@ async fn serve(config: &Config, state: AppState, with_worker: bool) -> anyhow::R
     };
     let _ = stop_tx.send(true);
     served.context("the server task failed")??;
+    // No request is running any more: write every click still in the buffer.
+    clicks.flush_and_stop().await;
     let _ = housekeeping.await;
     if let Some(worker) = worker {
         let _ = worker.await;

@@ -69,14 +69,21 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
-    /// Stops the server gracefully and waits for in-flight requests.
-    pub async fn stop(mut self) {
+    /// Stops the server gracefully (in-flight requests finish), then writes out the click
+    /// buffer; the database stays open for inspection.
+    pub async fn stop_serving(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
         if let Some(server) = self.server.take() {
             let _ = server.await;
         }
+        self.state.clicks.flush_and_stop().await;
+    }
+
+    /// Stops everything and closes the database.
+    pub async fn stop(mut self) {
+        self.stop_serving().await;
         self.state.store.close().await;
     }
 

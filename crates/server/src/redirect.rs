@@ -1,0 +1,207 @@
+//! `GET /r/{code}`: the referral link. A 302 to the program's landing URL with `ref={code}`
+//! added, a first-party attribution cookie for the program's window, and a click recorded
+//! through the buffer. Unknown codes and programs that are not live go to the fallback URL.
+//! It never answers 500: on any failure the visitor still lands somewhere.
+
+use crate::AppState;
+use crate::request::Meta;
+use axum::Router;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use sha2::{Digest, Sha256};
+use vouch_domain::program::ProgramStatus;
+use vouch_store::clicks::NewClick;
+use vouch_store::{participants, programs};
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/r/{code}", get(redirect))
+}
+
+/// Query parameters kept with the click.
+const TRACKED: &[&str] = &[
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+    "gclid",
+    "fbclid",
+    "msclkid",
+    "ttclid",
+    "li_fat_id",
+];
+
+const BOTS: &[&str] = &[
+    "bot",
+    "crawl",
+    "spider",
+    "slurp",
+    "facebookexternalhit",
+    "embedly",
+    "preview",
+    "whatsapp",
+    "pinterest",
+    "validator",
+];
+
+/// Crawlers and link previews are not clicks.
+pub fn is_bot(user_agent: &str) -> bool {
+    let ua = user_agent.to_ascii_lowercase();
+    ua.trim().is_empty() || BOTS.iter().any(|b| ua.contains(b))
+}
+
+pub fn device_class(user_agent: &str) -> &'static str {
+    let ua = user_agent.to_ascii_lowercase();
+    if ua.contains("ipad") || ua.contains("tablet") {
+        "tablet"
+    } else if ua.contains("mobi") || ua.contains("iphone") || ua.contains("android") {
+        "mobile"
+    } else {
+        "desktop"
+    }
+}
+
+fn found(location: &str) -> Response {
+    let mut response = StatusCode::FOUND.into_response();
+    if let Ok(v) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+async fn redirect(
+    State(state): State<AppState>,
+    method: Method,
+    Path(code): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    meta: Meta,
+) -> Response {
+    let fallback = state.settings.base_url.clone();
+    let code = code.trim().to_ascii_uppercase();
+    if code.is_empty() || code.len() > 32 || !code.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return found(&fallback);
+    }
+    let found_rows = async {
+        let mut conn = state.store.conn().await?;
+        let Some(p) = participants::by_code(&mut conn, &code).await? else {
+            return Ok(None);
+        };
+        let program = programs::get(&mut conn, &p.program_id).await?;
+        Ok::<_, vouch_store::StoreError>(program.map(|program| (p, program)))
+    }
+    .await;
+    let (participant, program) = match found_rows {
+        Ok(Some(x)) => x,
+        Ok(None) => return found(&fallback),
+        Err(e) => {
+            tracing::error!(error = %e, "referral link lookup failed; sending the visitor to the fallback");
+            return found(&fallback);
+        }
+    };
+    if program.status != ProgramStatus::Live {
+        return found(program.fallback_url.as_deref().unwrap_or(&fallback));
+    }
+    // The landing URL with the visitor's own parameters and `ref` added.
+    let mut target = match url::Url::parse(&program.landing_url) {
+        Ok(u) => u,
+        Err(_) => return found(program.fallback_url.as_deref().unwrap_or(&fallback)),
+    };
+    let incoming: Vec<(String, String)> =
+        form_urlencoded::parse(query.as_deref().unwrap_or_default().as_bytes())
+            .into_owned()
+            .collect();
+    {
+        let mut pairs = target.query_pairs_mut();
+        for (k, v) in incoming.iter().filter(|(k, _)| k != "ref") {
+            pairs.append_pair(k, v);
+        }
+        pairs.append_pair("ref", &code);
+    }
+    let mut response = found(target.as_str());
+    let secure = if state.settings.secure_cookies() {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "vouch_ref={code}; Path=/; Max-Age={}; HttpOnly; SameSite=Lax{secure}",
+        program.attribution_window_days * 86_400
+    );
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, v);
+    }
+
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if method != Method::GET || is_bot(user_agent) {
+        return response;
+    }
+    let mut hasher = Sha256::new();
+    hasher.update(meta.client_ip.as_bytes());
+    hasher.update(b"\n");
+    hasher.update(user_agent.as_bytes());
+    hasher.update(b"\n");
+    hasher.update(state.clicks.secret.as_slice());
+    let visitor = hex::encode(hasher.finalize());
+    if !state.clicks.first_in_window(&code, &visitor) {
+        return response;
+    }
+    let utm: serde_json::Map<String, serde_json::Value> = incoming
+        .iter()
+        .filter(|(k, _)| TRACKED.contains(&k.as_str()))
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                serde_json::Value::String(v.chars().take(200).collect()),
+            )
+        })
+        .collect();
+    let click = NewClick {
+        id: vouch_domain::id::new_id("clk"),
+        at: vouch_store::now(),
+        program_id: program.id,
+        participant_id: participant.id,
+        code,
+        visitor_hash: visitor,
+        referrer: headers
+            .get(header::REFERER)
+            .and_then(|v| v.to_str().ok())
+            .map(|r| r.chars().take(500).collect()),
+        utm: (!utm.is_empty()).then(|| serde_json::Value::Object(utm).to_string()),
+        device_class: device_class(user_agent).into(),
+    };
+    state.clicks.record(click).await;
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bots_and_devices() {
+        assert!(is_bot("Mozilla/5.0 (compatible; Googlebot/2.1)"));
+        assert!(is_bot("facebookexternalhit/1.1"));
+        assert!(is_bot(""));
+        assert!(!is_bot(
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/120 Safari/537.36"
+        ));
+        assert_eq!(
+            device_class("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148"),
+            "mobile"
+        );
+        assert_eq!(
+            device_class("Mozilla/5.0 (iPad; CPU OS 17_0 like Mac OS X)"),
+            "tablet"
+        );
+        assert_eq!(device_class("Mozilla/5.0 (X11; Linux x86_64)"), "desktop");
+    }
+}
