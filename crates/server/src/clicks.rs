@@ -3,6 +3,7 @@
 //! rather than drop a click; on shutdown the writer drains the queue before the process exits.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
@@ -25,6 +26,9 @@ pub struct ClickBuffer {
     stop: Stopper,
     /// Random per process: visitors are counted, never stored.
     pub secret: Arc<[u8; 32]>,
+    /// Clicks queued and clicks written since start, for the shutdown log line.
+    counted: Arc<AtomicU64>,
+    written: Arc<AtomicU64>,
 }
 
 impl ClickBuffer {
@@ -32,7 +36,8 @@ impl ClickBuffer {
     pub fn start(store: Store) -> Self {
         let (tx, rx) = mpsc::channel(CAPACITY);
         let (stop_tx, stop_rx) = oneshot::channel();
-        let handle = tokio::spawn(writer(store, rx, stop_rx));
+        let written = Arc::new(AtomicU64::new(0));
+        let handle = tokio::spawn(writer(store, rx, stop_rx, written.clone()));
         let mut secret = [0u8; 32];
         rand::RngCore::fill_bytes(&mut rand::rng(), &mut secret);
         Self {
@@ -40,6 +45,8 @@ impl ClickBuffer {
             seen: Arc::new(Mutex::new(HashMap::new())),
             stop: Arc::new(tokio::sync::Mutex::new(Some((stop_tx, handle)))),
             secret: Arc::new(secret),
+            counted: Arc::new(AtomicU64::new(0)),
+            written,
         }
     }
 
@@ -63,6 +70,7 @@ impl ClickBuffer {
 
     /// Queues a click; waits while the queue is full.
     pub async fn record(&self, click: NewClick) {
+        self.counted.fetch_add(1, Ordering::Relaxed);
         if self.tx.send(click).await.is_err() {
             tracing::error!("the click writer has stopped; a click was not recorded");
         }
@@ -74,11 +82,21 @@ impl ClickBuffer {
         if let Some((stop, handle)) = self.stop.lock().await.take() {
             let _ = stop.send(());
             let _ = handle.await;
+            let (counted, written) = (
+                self.counted.load(Ordering::Relaxed),
+                self.written.load(Ordering::Relaxed),
+            );
+            tracing::info!(counted, written, "click buffer written out");
         }
     }
 }
 
-async fn writer(store: Store, mut rx: mpsc::Receiver<NewClick>, mut stop: oneshot::Receiver<()>) {
+async fn writer(
+    store: Store,
+    mut rx: mpsc::Receiver<NewClick>,
+    mut stop: oneshot::Receiver<()>,
+    written: Arc<AtomicU64>,
+) {
     let mut batch = Vec::with_capacity(BATCH);
     loop {
         tokio::select! {
@@ -91,7 +109,7 @@ async fn writer(store: Store, mut rx: mpsc::Receiver<NewClick>, mut stop: onesho
                 while let Ok(click) = rx.try_recv() {
                     batch.push(click);
                 }
-                write(&store, &mut batch).await;
+                write(&store, &mut batch, &written).await;
                 return;
             }
         }
@@ -101,17 +119,20 @@ async fn writer(store: Store, mut rx: mpsc::Receiver<NewClick>, mut stop: onesho
                 Err(_) => break,
             }
         }
-        write(&store, &mut batch).await;
+        write(&store, &mut batch, &written).await;
     }
-    write(&store, &mut batch).await;
+    write(&store, &mut batch, &written).await;
 }
 
 /// Writes a batch, retrying with backoff: clicks wait in memory rather than being dropped.
-async fn write(store: &Store, batch: &mut Vec<NewClick>) {
+async fn write(store: &Store, batch: &mut Vec<NewClick>, written: &AtomicU64) {
     let mut delay = Duration::from_millis(50);
     while !batch.is_empty() {
         match clicks::insert_batch(store, batch).await {
-            Ok(()) => batch.clear(),
+            Ok(()) => {
+                written.fetch_add(batch.len() as u64, Ordering::Relaxed);
+                batch.clear();
+            }
             Err(e) => {
                 tracing::warn!(error = %e, clicks = batch.len(), "writing clicks failed; retrying");
                 tokio::time::sleep(delay).await;

@@ -9,6 +9,7 @@ pub mod console;
 pub mod error;
 mod health;
 mod idempotency;
+pub mod links;
 pub mod maintenance;
 mod openapi;
 mod redirect;
@@ -63,6 +64,7 @@ pub struct AppState {
     pub store: Store,
     pub settings: Arc<Settings>,
     pub clicks: clicks::ClickBuffer,
+    pub links: Arc<links::LinkCache>,
 }
 
 impl AppState {
@@ -73,6 +75,7 @@ impl AppState {
             store,
             settings: Arc::new(settings),
             clicks,
+            links: Arc::default(),
         }
     }
 }

@@ -13,7 +13,6 @@ use axum::routing::get;
 use sha2::{Digest, Sha256};
 use vouch_domain::program::ProgramStatus;
 use vouch_store::clicks::NewClick;
-use vouch_store::{participants, programs};
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/r/{code}", get(redirect))
@@ -87,43 +86,34 @@ async fn redirect(
     if code.is_empty() || code.len() > 32 || !code.chars().all(|c| c.is_ascii_alphanumeric()) {
         return found(&fallback);
     }
-    let found_rows = async {
-        let mut conn = state.store.conn().await?;
-        let Some(p) = participants::by_code(&mut conn, &code).await? else {
-            return Ok(None);
-        };
-        let program = programs::get(&mut conn, &p.program_id).await?;
-        Ok::<_, vouch_store::StoreError>(program.map(|program| (p, program)))
-    }
-    .await;
-    let (participant, program) = match found_rows {
-        Ok(Some(x)) => x,
+    let target = match state.links.get(&state.store, &code).await {
+        Ok(Some(t)) => t,
         Ok(None) => return found(&fallback),
         Err(e) => {
             tracing::error!(error = %e, "referral link lookup failed; sending the visitor to the fallback");
             return found(&fallback);
         }
     };
-    if program.status != ProgramStatus::Live {
-        return found(program.fallback_url.as_deref().unwrap_or(&fallback));
+    if target.status != ProgramStatus::Live {
+        return found(target.fallback_url.as_deref().unwrap_or(&fallback));
     }
     // The landing URL with the visitor's own parameters and `ref` added.
-    let mut target = match url::Url::parse(&program.landing_url) {
+    let mut landing = match url::Url::parse(&target.landing_url) {
         Ok(u) => u,
-        Err(_) => return found(program.fallback_url.as_deref().unwrap_or(&fallback)),
+        Err(_) => return found(target.fallback_url.as_deref().unwrap_or(&fallback)),
     };
     let incoming: Vec<(String, String)> =
         form_urlencoded::parse(query.as_deref().unwrap_or_default().as_bytes())
             .into_owned()
             .collect();
     {
-        let mut pairs = target.query_pairs_mut();
+        let mut pairs = landing.query_pairs_mut();
         for (k, v) in incoming.iter().filter(|(k, _)| k != "ref") {
             pairs.append_pair(k, v);
         }
         pairs.append_pair("ref", &code);
     }
-    let mut response = found(target.as_str());
+    let mut response = found(landing.as_str());
     let secure = if state.settings.secure_cookies() {
         "; Secure"
     } else {
@@ -131,7 +121,7 @@ async fn redirect(
     };
     let cookie = format!(
         "vouch_ref={code}; Path=/; Max-Age={}; HttpOnly; SameSite=Lax{secure}",
-        program.attribution_window_days * 86_400
+        target.window_days * 86_400
     );
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         response.headers_mut().insert(header::SET_COOKIE, v);
@@ -167,8 +157,8 @@ async fn redirect(
     let click = NewClick {
         id: vouch_domain::id::new_id("clk"),
         at: vouch_store::now(),
-        program_id: program.id,
-        participant_id: participant.id,
+        program_id: target.program_id.clone(),
+        participant_id: target.participant_id.clone(),
         code,
         visitor_hash: visitor,
         referrer: headers

@@ -134,3 +134,51 @@ async fn every_counted_click_is_stored_across_a_graceful_shutdown() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn changes_reach_links_at_once() {
+    each_backend(|app| async move {
+        let (program, participant, code) = live_program(&app).await;
+        let c = client();
+        let go = |path: String| {
+            let c = c.clone();
+            let url = app.url(&path);
+            async move {
+                c.get(url).send().await.expect("get").headers()["location"]
+                    .to_str()
+                    .expect("loc")
+                    .to_string()
+            }
+        };
+        assert!(
+            go(format!("/r/{code}"))
+                .await
+                .contains(&format!("ref={code}"))
+        );
+        // A vanity code replaces the old one at once, though both were just looked up.
+        assert_eq!(go("/r/ANNIE".into()).await, app.base);
+        let admin = app.key_client(Scope::Admin).await;
+        admin
+            .send(
+                admin
+                    .request(
+                        reqwest::Method::PUT,
+                        &format!("/api/v1/participants/{participant}/code"),
+                    )
+                    .json(&json!({ "code": "annie" })),
+            )
+            .await;
+        assert!(go("/r/ANNIE".into()).await.contains("ref=ANNIE"));
+        assert_eq!(go(format!("/r/{code}")).await, app.base);
+        // Ending the program sends its links to the fallback at once.
+        admin
+            .post(
+                &format!("/api/v1/programs/{program}/status"),
+                json!({ "status": "ended" }),
+            )
+            .await;
+        assert_eq!(go("/r/ANNIE".into()).await, "https://shop.example.com/");
+        app.stop().await;
+    })
+    .await;
+}

@@ -115,6 +115,8 @@ async fn create(
     let mut tx = state.store.begin().await?;
     let p = participants::create(&mut tx, &caller.origin, &program.id, &draft, None).await?;
     tx.commit().await.map_err(StoreError::from)?;
+    // A visit before enrolment may have cached this code as unknown.
+    state.links.forget(&p.code);
     Ok((StatusCode::CREATED, Json(ParticipantView::new(&state, p))))
 }
 
@@ -170,5 +172,7 @@ async fn set_code(
         .ok_or_else(|| ApiError::not_found("participant"))?;
     let after = participants::set_code(&mut tx, &caller.origin, &before, &code).await?;
     tx.commit().await.map_err(StoreError::from)?;
+    state.links.forget(&before.code);
+    state.links.forget(&after.code);
     Ok(Json(ParticipantView::new(&state, after)))
 }

@@ -41,6 +41,8 @@ pub async fn update(
         .await
         .map_err(conflict_on_status)?;
     commit(tx).await?;
+    // Referral links of this program may lead somewhere else now.
+    state.links.clear();
     Ok(after)
 }
 
@@ -59,6 +61,8 @@ pub async fn set_status(
         .await
         .map_err(conflict_on_status)?;
     commit(tx).await?;
+    // Referral links of this program may lead somewhere else now.
+    state.links.clear();
     Ok(after)
 }
 

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# GET /r/{code} under wrk (2 threads × 32 connections), release build, 10 000 participants, on
+# SQLite and (when VOUCH_BENCH_POSTGRES_URL is set) PostgreSQL; the baseline is nginx answering
+# `return 302` on the same machine in the same run. After each run the server is stopped
+# gracefully and its log says how many clicks were counted and how many were written.
+#
+#   bench/redirect.sh [seconds, default 10]
+#
+# Needs wrk, nginx and python3 (Debian: apt-get install wrk nginx). Targets 127.0.0.1 only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECS=${1:-10}
+for tool in wrk nginx python3; do command -v $tool >/dev/null || { echo "install $tool"; exit 1; }; done
+cargo build --release -q -p vouch
+BIN=$PWD/target/release/vouch
+WORK=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null; rm -rf "$WORK"' EXIT
+
+# Baseline: nginx returning the same kind of redirect.
+cat > "$WORK/nginx.conf" <<NGINX
+worker_processes 2;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx-error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  server {
+    listen 127.0.0.1:18098;
+    location ~ ^/r/(.*)\$ { return 302 https://shop.example.com/welcome?ref=\$1; }
+  }
+}
+NGINX
+nginx -c "$WORK/nginx.conf"
+
+enrol() { # base url, key, program id
+python3 - "$1" "$2" "$3" "$WORK/codes.txt" <<'PY'
+import json, sys, urllib.request
+from concurrent.futures import ThreadPoolExecutor
+base, key, program, out = sys.argv[1:5]
+def enrol(i):
+    req = urllib.request.Request(f"{base}/api/v1/programs/{program}/participants", method="POST",
+        data=json.dumps({"email": f"p{i}@bench.example", "first_name": f"P{i}"}).encode(),
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(req) as r:
+        return json.load(r)["code"]
+with ThreadPoolExecutor(16) as pool:
+    codes = list(pool.map(enrol, range(10000)))
+open(out, "w").write("\n".join(codes) + "\n")
+PY
+}
+
+stores=("sqlite://$WORK/bench.db")
+if [ -n "${VOUCH_BENCH_POSTGRES_URL:-}" ]; then
+    psql "$VOUCH_BENCH_POSTGRES_URL" -q -c "DROP DATABASE IF EXISTS vouch_bench_r WITH (FORCE)" -c "CREATE DATABASE vouch_bench_r" 2>/dev/null
+    stores+=("${VOUCH_BENCH_POSTGRES_URL%/*}/vouch_bench_r")
+fi
+echo "| server | requests/s | p50 | p99 | clicks counted / written |"
+echo "|---|---:|---:|---:|---|"
+row() { # label, wrk output, clicks
+    local rps p50 p99
+    rps=$(awk '/Requests\/sec/ {print $2}' <<<"$2"); p50=$(awk '$1=="50%" {print $2}' <<<"$2"); p99=$(awk '$1=="99%" {print $2}' <<<"$2")
+    echo "| $1 | $rps | $p50 | $p99 | $3 |"
+}
+PORT=18090
+for db in "${stores[@]}"; do
+    store=${db%%:*}
+    export VOUCH_DATABASE_URL=$db
+    KEY=$("$BIN" api-keys create --name bench --scope admin 2>/dev/null)
+    RUST_LOG=info "$BIN" serve --bind 127.0.0.1:$PORT --log-format json > "$WORK/serve-$store.log" 2>&1 &
+    SERVER=$!
+    for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.2; done
+    PROGRAM=$(curl -sf -X POST "http://127.0.0.1:$PORT/api/v1/programs" -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' \
+        -d '{"name":"Bench","landing_url":"https://shop.example.com/welcome"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+    curl -sf -X POST "http://127.0.0.1:$PORT/api/v1/programs/$PROGRAM/status" -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' -d '{"status":"live"}' >/dev/null
+    enrol "http://127.0.0.1:$PORT" "$KEY" "$PROGRAM"
+    if [ "$store" = sqlite ]; then
+        out=$(CODES="$WORK/codes.txt" wrk -t2 -c32 -d"${SECS}s" --latency -s bench/redirect.lua http://127.0.0.1:18098)
+        row "nginx \`return 302\` (baseline)" "$out" "—"
+    fi
+    out=$(CODES="$WORK/codes.txt" wrk -t2 -c32 -d"${SECS}s" --latency -s bench/redirect.lua "http://127.0.0.1:$PORT")
+    kill -TERM "$SERVER"; wait "$SERVER" || true
+    clicks=$(grep '"click buffer written out"' "$WORK/serve-$store.log" | python3 -c 'import json,sys; d=json.loads(sys.stdin.readline()); print(d["counted"], "/", d["written"])')
+    row "vouch ($store)" "$out" "$clicks"
+    PORT=$((PORT + 1))
+done
