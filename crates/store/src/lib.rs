@@ -325,3 +325,26 @@ impl Params {
         query
     }
 }
+
+/// Rows of `table` newest first (ids are time-sortable), optionally in one `status`, after the
+/// cursor `starting_after`; `limit + 1` of them so the caller can tell whether more follow.
+pub(crate) async fn newest_first(
+    conn: &mut AnyConnection,
+    table: &'static str,
+    status: Option<&str>,
+    starting_after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<sqlx::any::AnyRow>> {
+    let mut p = Params::default();
+    let mut sql = format!("SELECT * FROM {table} WHERE 1 = 1");
+    if let Some(s) = status {
+        sql.push_str(&format!(" AND status = {}", p.text(s.to_string())));
+    }
+    if let Some(c) = starting_after {
+        sql.push_str(&format!(" AND id < {}", p.text(c.to_string())));
+    }
+    sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", limit + 1));
+    Ok(p.bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)))
+        .fetch_all(conn)
+        .await?)
+}

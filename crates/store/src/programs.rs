@@ -1,7 +1,7 @@
 //! Referral programs. Every change is audited and emits its event in the same transaction.
 
 use crate::audit::{self, Origin};
-use crate::{Params, Result, StoreError, conflict, events, now};
+use crate::{Result, StoreError, conflict, events, now};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 use vouch_domain::program::{
@@ -148,19 +148,14 @@ pub async fn list(
     starting_after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Program>> {
-    let mut p = Params::default();
-    let mut sql = String::from("SELECT * FROM programs WHERE 1 = 1");
-    if let Some(s) = status {
-        sql.push_str(&format!(" AND status = {}", p.text(s.as_str().into())));
-    }
-    if let Some(c) = starting_after {
-        sql.push_str(&format!(" AND id < {}", p.text(c.into())));
-    }
-    sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", limit + 1));
-    let rows = p
-        .bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)))
-        .fetch_all(conn)
-        .await?;
+    let rows = crate::newest_first(
+        conn,
+        "programs",
+        status.map(|s| s.as_str()),
+        starting_after,
+        limit,
+    )
+    .await?;
     rows.iter().map(from_row).collect()
 }
 

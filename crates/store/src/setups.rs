@@ -4,7 +4,7 @@
 use crate::accounts::{self, Account, Placement};
 use crate::audit::{self, Origin};
 use crate::events;
-use crate::{Params, Result, StoreError, now};
+use crate::{Result, StoreError, now};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 use vouch_domain::account::{AccountDraft, clone_fields};
@@ -97,19 +97,14 @@ pub async fn list(
     starting_after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Setup>> {
-    let mut p = Params::default();
-    let mut sql = String::from("SELECT * FROM referral_setups WHERE 1 = 1");
-    if let Some(s) = status {
-        sql.push_str(&format!(" AND status = {}", p.text(s.as_str().into())));
-    }
-    if let Some(c) = starting_after {
-        sql.push_str(&format!(" AND id < {}", p.text(c.into())));
-    }
-    sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", limit + 1));
-    let rows = p
-        .bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)))
-        .fetch_all(conn)
-        .await?;
+    let rows = crate::newest_first(
+        conn,
+        "referral_setups",
+        status.map(|s| s.as_str()),
+        starting_after,
+        limit,
+    )
+    .await?;
     rows.iter().map(from_row).collect()
 }
 
