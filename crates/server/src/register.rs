@@ -179,11 +179,7 @@ async fn submit(
             "",
             &["company", "email", "first_name", "last_name", "phone"],
         );
-        let status = if err.status == StatusCode::CONFLICT {
-            StatusCode::CONFLICT
-        } else {
-            StatusCode::UNPROCESSABLE_ENTITY
-        };
+        let status = crate::console::form_status(err);
         (
             status,
             RegisterPage {

@@ -1,6 +1,6 @@
 //! Accounts and super customers in the console.
 
-use super::{Console, FormBody, FormErrors, Layout, error_page, ticked, with_status};
+use super::{Console, FormBody, FormErrors, Layout, error_page, form_status, ticked, with_status};
 use crate::AppState;
 use crate::api::accounts::parse_sort;
 use crate::error::ApiError;
@@ -9,7 +9,6 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::{Path, Query};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -249,14 +248,6 @@ async fn new_page(mut console: Console) -> Response {
     .into_response()
 }
 
-fn status_for(err: &ApiError) -> StatusCode {
-    if err.status == StatusCode::CONFLICT {
-        StatusCode::CONFLICT
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    }
-}
-
 async fn create(mut console: Console, FormBody(form): FormBody<AccountForm>) -> Response {
     if let Err(r) = console.require(Action::AccountsWrite).await {
         return r;
@@ -311,7 +302,7 @@ async fn create(mut console: Console, FormBody(form): FormBody<AccountForm>) -> 
                 cancel: "/admin/accounts".into(),
             };
             with_status(
-                status_for(&err),
+                form_status(&err),
                 FormPage {
                     l: console.layout("accounts"),
                     v,
@@ -452,7 +443,7 @@ async fn edit(
                 FormErrors::from_api(&err, "", ACCOUNT_FIELDS),
             );
             with_status(
-                status_for(&err),
+                form_status(&err),
                 FormPage {
                     l: console.layout("accounts"),
                     v,
@@ -564,7 +555,7 @@ async fn clone(
                 FormErrors::from_api(&err, "", ACCOUNT_FIELDS),
             );
             with_status(
-                status_for(&err),
+                form_status(&err),
                 FormPage {
                     l: console.layout("accounts"),
                     v,

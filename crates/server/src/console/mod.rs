@@ -251,6 +251,16 @@ pub fn error_page(err: &ApiError) -> Response {
     (err.status, page).into_response()
 }
 
+/// The status of a form shown again with its errors: 409 for a conflict (a taken email), 422
+/// for anything else wrong with the input.
+pub fn form_status(err: &ApiError) -> StatusCode {
+    if err.status == StatusCode::CONFLICT {
+        StatusCode::CONFLICT
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    }
+}
+
 /// Renders a form page again with its errors (422, or 409 for a conflict).
 pub fn with_status(status: StatusCode, page: impl IntoResponse) -> Response {
     (status, page).into_response()

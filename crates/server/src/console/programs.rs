@@ -1,6 +1,6 @@
 //! Referral programs in the console.
 
-use super::{Console, FormBody, FormErrors, Layout, error_page, with_status};
+use super::{Console, FormBody, FormErrors, Layout, error_page, form_status, with_status};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::service::programs as svc;
@@ -189,14 +189,6 @@ async fn new_page(mut console: Console) -> Response {
     .into_response()
 }
 
-fn status_of(err: &ApiError) -> StatusCode {
-    if err.status == StatusCode::CONFLICT {
-        StatusCode::CONFLICT
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    }
-}
-
 async fn create(mut console: Console, FormBody(form): FormBody<ProgramForm>) -> Response {
     if let Err(r) = console.require(Action::ProgramsWrite).await {
         return r;
@@ -228,7 +220,7 @@ async fn create(mut console: Console, FormBody(form): FormBody<ProgramForm>) -> 
                 can_write: true,
                 can_publish: false,
             };
-            with_status(status_of(&err), page)
+            with_status(form_status(&err), page)
         }
         Err(err) => error_page(&err),
     }
@@ -292,7 +284,7 @@ async fn update(
                 program: Some(before),
                 l: console.layout("programs"),
             };
-            with_status(status_of(&err), page)
+            with_status(form_status(&err), page)
         }
         Err(err) => error_page(&err),
     }

@@ -1,6 +1,6 @@
 //! Referral-program setups in the console: staff request, the Management Team decides.
 
-use super::{Console, FormBody, FormErrors, Layout, error_page, with_status};
+use super::{Console, FormBody, FormErrors, Layout, error_page, form_status, with_status};
 use crate::AppState;
 use crate::api::setups::SetupIn;
 use crate::error::ApiError;
@@ -9,7 +9,6 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::{Path, Query};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -264,11 +263,7 @@ async fn create(mut console: Console, FormBody(form): FormBody<SetupForm>) -> Re
                 e.field = form_field(&e.field);
             }
             let errors = FormErrors::from_api(&err, "", SETUP_FIELDS);
-            let status = if err.status == StatusCode::CONFLICT {
-                StatusCode::CONFLICT
-            } else {
-                StatusCode::UNPROCESSABLE_ENTITY
-            };
+            let status = form_status(&err);
             with_status(
                 status,
                 NewPage {
