@@ -249,6 +249,10 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+        // Already authenticated for this request (by the idempotency middleware).
+        if let Some(caller) = parts.extensions.get::<Caller>() {
+            return Ok(caller.clone());
+        }
         let meta = Meta::from_request_parts(parts, state)
             .await
             .unwrap_or_else(|e| match e {});
@@ -309,13 +313,6 @@ impl FromRequestParts<AppState> for Caller {
             principal: Principal::Staff(Box::new(session)),
             origin,
         })
-    }
-}
-
-impl ApiError {
-    pub fn with_code(mut self, code: &'static str) -> Self {
-        self.code = code;
-        self
     }
 }
 

@@ -126,6 +126,12 @@ impl ApiError {
         }
     }
 
+    /// The same problem under a more specific code.
+    pub fn with_code(mut self, code: &'static str) -> Self {
+        self.code = code;
+        self
+    }
+
     pub fn title(&self) -> &'static str {
         self.status.canonical_reason().unwrap_or("Error")
     }

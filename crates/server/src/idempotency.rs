@@ -41,10 +41,15 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
     // replayed: a revoked key gets its 401, not a stored answer.
     let (mut parts, body) = req.into_parts();
     let caller = match Caller::from_request_parts(&mut parts, &state).await {
-        Ok(c) => match &c.principal {
-            Principal::ApiKey { id, .. } => format!("key:{id}"),
-            Principal::Staff(s) => format!("user:{}", s.user.id),
-        },
+        Ok(c) => {
+            let scope = match &c.principal {
+                Principal::ApiKey { id, .. } => format!("key:{id}"),
+                Principal::Staff(s) => format!("user:{}", s.user.id),
+            };
+            // The handler's own extractor finds the caller here instead of looking it up again.
+            parts.extensions.insert(c);
+            scope
+        }
         Err(e) => return e.into_response(),
     };
     let Ok(bytes) = to_bytes(body, MAX_BODY).await else {
