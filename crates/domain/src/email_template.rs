@@ -12,20 +12,32 @@ use serde::{Deserialize, Serialize};
 pub enum Kind {
     /// To owners and admins: a webhook endpoint was disabled.
     WebhookEndpointDisabled,
+    /// To a participant who joined a program: their link and how the program works.
+    ParticipantWelcome,
+    /// To a referrer whose friend's referral was won.
+    ReferralWon,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 1] = [Kind::WebhookEndpointDisabled];
+    pub const ALL: [Kind; 3] = [
+        Kind::WebhookEndpointDisabled,
+        Kind::ParticipantWelcome,
+        Kind::ReferralWon,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::WebhookEndpointDisabled => "webhook_endpoint_disabled",
+            Kind::ParticipantWelcome => "participant_welcome",
+            Kind::ReferralWon => "referral_won",
         }
     }
 
     pub fn label(self) -> &'static str {
         match self {
             Kind::WebhookEndpointDisabled => "Webhook endpoint disabled (to owners and admins)",
+            Kind::ParticipantWelcome => "Welcome (to a participant who joined)",
+            Kind::ReferralWon => "Referral won (to the referrer)",
         }
     }
 
@@ -38,7 +50,14 @@ impl Kind {
     pub fn marketing(self) -> bool {
         match self {
             Kind::WebhookEndpointDisabled => false,
+            Kind::ParticipantWelcome | Kind::ReferralWon => true,
         }
+    }
+
+    /// Participant-facing kinds can be overridden per program; staff notices only for the
+    /// whole installation.
+    pub fn per_program(self) -> bool {
+        self.marketing()
     }
 
     pub fn default_template(self) -> Template {
@@ -47,6 +66,16 @@ impl Kind {
                 subject: "Webhook endpoint disabled: {{ endpoint.url }}".into(),
                 text: "Hello,\n\nVouch stopped sending webhooks to {{ endpoint.url }} because {{ reason }}.\n\nFix the receiver, re-enable the endpoint and replay what it missed:\n{{ console_url }}\n\n— Vouch\n".into(),
                 html: "<p>Hello,</p>\n<p>Vouch stopped sending webhooks to <code>{{ endpoint.url }}</code> because {{ reason }}.</p>\n<p>Fix the receiver, re-enable the endpoint and replay what it missed: <a href=\"{{ console_url }}\">open the endpoint</a>.</p>\n<p>— Vouch</p>\n".into(),
+            },
+            Kind::ParticipantWelcome => Template {
+                subject: "You're in: your {{ program.name }} referral link".into(),
+                text: "Hi {{ participant.first_name or \"there\" }},\n\nThanks for joining {{ program.name }}. Share your personal link and every friend who joins through it counts for you:\n\n{{ referral_link }}\n\nYour referral code is {{ participant.code }}.\n".into(),
+                html: "<p>Hi {{ participant.first_name or \"there\" }},</p>\n<p>Thanks for joining {{ program.name }}. Share your personal link and every friend who joins through it counts for you:</p>\n<p><a href=\"{{ referral_link }}\">{{ referral_link }}</a></p>\n<p>Your referral code is <strong>{{ participant.code }}</strong>.</p>\n".into(),
+            },
+            Kind::ReferralWon => Template {
+                subject: "{{ friend.first_name or \"A friend\" }} joined {{ program.name }} through you".into(),
+                text: "Hi {{ participant.first_name or \"there\" }},\n\n{{ friend.first_name or \"A friend\" }} joined {{ program.name }} through your link. That makes {{ won_count }} successful referral{% if won_count != 1 %}s{% endif %}.\n\nKeep sharing: {{ referral_link }}\n".into(),
+                html: "<p>Hi {{ participant.first_name or \"there\" }},</p>\n<p>{{ friend.first_name or \"A friend\" }} joined {{ program.name }} through your link. That makes <strong>{{ won_count }}</strong> successful referral{% if won_count != 1 %}s{% endif %}.</p>\n<p>Keep sharing: <a href=\"{{ referral_link }}\">{{ referral_link }}</a></p>\n".into(),
             },
         }
     }
@@ -58,6 +87,20 @@ impl Kind {
                 "endpoint": { "id": "whe_01example", "url": "https://hooks.example.com/vouch", "description": "CRM sync" },
                 "reason": "every delivery failed for 5 days",
                 "console_url": "https://refer.example.com/admin/webhooks/whe_01example",
+            }),
+            Kind::ParticipantWelcome => serde_json::json!({
+                "participant": { "id": "par_01example", "email": "ann@example.com", "first_name": "Ann", "last_name": "Lee", "code": "ANN7KQ3M" },
+                "program": { "id": "prg_01example", "name": "Friends of Acme", "slug": "friends" },
+                "referral_link": "https://refer.example.com/r/ANN7KQ3M",
+                "unsubscribe_url": "https://refer.example.com/unsubscribe?token=example",
+            }),
+            Kind::ReferralWon => serde_json::json!({
+                "participant": { "id": "par_01example", "email": "ann@example.com", "first_name": "Ann", "last_name": "Lee", "code": "ANN7KQ3M" },
+                "friend": { "first_name": "Bo" },
+                "program": { "id": "prg_01example", "name": "Friends of Acme", "slug": "friends" },
+                "won_count": 3,
+                "referral_link": "https://refer.example.com/r/ANN7KQ3M",
+                "unsubscribe_url": "https://refer.example.com/unsubscribe?token=example",
             }),
         }
     }
@@ -141,6 +184,22 @@ pub fn render(t: &Template, ctx: &serde_json::Value) -> Result<Rendered, Templat
     })
 }
 
+/// Adds the unsubscribe link to a marketing message unless the template already shows it,
+/// so an operator's override can never drop it.
+pub fn with_unsubscribe(mut r: Rendered, url: &str) -> Rendered {
+    if !r.text.contains(url) {
+        r.text = format!("{}\n\n--\nUnsubscribe: {url}\n", r.text.trim_end());
+    }
+    let escaped = url.replace('&', "&amp;").replace('"', "&quot;");
+    if !r.html.contains(&escaped) {
+        r.html = format!(
+            "{}\n<p style=\"font-size:12px;color:#666\"><a href=\"{escaped}\">Unsubscribe</a> from these emails.</p>\n",
+            r.html.trim_end()
+        );
+    }
+    r
+}
+
 /// Checks a template the operator wants to save against the kind's variables.
 pub fn check(kind: Kind, t: &Template) -> Result<Rendered, TemplateError> {
     if t.subject.trim().is_empty() {
@@ -183,6 +242,21 @@ mod tests {
             let r = check(kind, &kind.default_template()).expect("default renders");
             assert!(!r.subject.is_empty() && !r.text.is_empty() && !r.html.is_empty());
         }
+    }
+
+    #[test]
+    fn unsubscribe_link_is_added_once() {
+        let kind = Kind::ParticipantWelcome;
+        let ctx = kind.sample_context();
+        let url = "https://x.test/unsubscribe?token=a&b";
+        let r = with_unsubscribe(render(&kind.default_template(), &ctx).expect("render"), url);
+        assert!(r.text.ends_with(&format!("Unsubscribe: {url}\n")));
+        assert!(
+            r.html
+                .contains("href=\"https://x.test/unsubscribe?token=a&amp;b\"")
+        );
+        let again = with_unsubscribe(r.clone(), url);
+        assert_eq!(again, r);
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod participant;
 pub mod password;
 pub mod permission;
 pub mod program;
+pub mod referral;
 pub mod setup;
 pub mod validation;
 pub mod webhook;

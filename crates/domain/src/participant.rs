@@ -47,6 +47,8 @@ pub struct ParticipantFields {
     pub email: String,
     pub first_name: String,
     pub last_name: String,
+    /// The referral code of whoever referred this person, if the caller knows it.
+    pub referred_by: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +56,20 @@ pub struct ParticipantDraft {
     pub email: String,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
+    /// A referral code, upper case.
+    pub referred_by: Option<String>,
+}
+
+/// Checks the shape of a referral code someone typed or passed along.
+pub fn parse_code(raw: &str) -> Result<Option<String>, String> {
+    let code = raw.trim().to_ascii_uppercase();
+    if code.is_empty() {
+        Ok(None)
+    } else if code.len() <= 32 && code.chars().all(|c| c.is_ascii_alphanumeric()) {
+        Ok(Some(code))
+    } else {
+        Err("is not a referral code (letters and digits only)".into())
+    }
 }
 
 impl ParticipantFields {
@@ -62,12 +78,14 @@ impl ParticipantFields {
         let email = v.check("email", Email::parse(&self.email).map(Email::into_string));
         let first = v.check("first_name", optional_text(&self.first_name, 100));
         let last = v.check("last_name", optional_text(&self.last_name, 100));
-        match (email, first, last) {
-            (Some(email), Some(first_name), Some(last_name)) if v.is_empty() => {
+        let referred_by = v.check("referred_by", parse_code(&self.referred_by));
+        match (email, first, last, referred_by) {
+            (Some(email), Some(first_name), Some(last_name), Some(referred_by)) if v.is_empty() => {
                 Ok(ParticipantDraft {
                     email,
                     first_name,
                     last_name,
+                    referred_by,
                 })
             }
             _ => Err(v),

@@ -2,6 +2,7 @@
 //! console shows it) or SMTP through lettre (STARTTLS, TLS or plain, optional login).
 
 use crate::webhook::DeliverySettings;
+use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
@@ -175,11 +176,24 @@ async fn send(store: &Store, mailer: &Mailer, job: &Job) -> Result<String, Strin
                 .to_address
                 .parse()
                 .map_err(|e| format!("the recipient {}: {e}", email.to_address))?;
-            let message = lettre::Message::builder()
+            let mut builder = lettre::Message::builder()
                 .from(from.clone())
                 .to(to)
                 .subject(email.subject.clone())
-                .message_id(Some(format!("<{}@vouch>", email.id)))
+                .message_id(Some(format!("<{}@vouch>", email.id)));
+            // One-click unsubscribe (RFC 8058): mail clients show a button that POSTs here.
+            if let Some(url) = &email.unsubscribe_url {
+                builder = builder
+                    .raw_header(HeaderValue::new(
+                        HeaderName::new_from_ascii_str("List-Unsubscribe"),
+                        format!("<{url}>"),
+                    ))
+                    .raw_header(HeaderValue::new(
+                        HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                        "List-Unsubscribe=One-Click".into(),
+                    ));
+            }
+            let message = builder
                 .multipart(MultiPart::alternative_plain_html(
                     email.text_body.clone(),
                     email.html_body.clone(),

@@ -101,9 +101,9 @@ pub fn clear_session_cookie(settings: &Settings) -> String {
     )
 }
 
-pub fn cookie_value<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
-    parts
-        .headers
+/// The value of the request cookie `name`, if present.
+pub fn cookie_value<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -136,7 +136,7 @@ pub async fn load_session(
     parts: &Parts,
     take_flash: bool,
 ) -> ApiResult<Option<StaffSession>> {
-    let Some(token) = cookie_value(parts, session_cookie_name(&state.settings)) else {
+    let Some(token) = cookie_value(&parts.headers, session_cookie_name(&state.settings)) else {
         return Ok(None);
     };
     let token_hash = sha256_hex(token);

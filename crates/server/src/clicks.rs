@@ -24,8 +24,6 @@ pub struct ClickBuffer {
     tx: mpsc::Sender<NewClick>,
     seen: Arc<Mutex<HashMap<(String, String), Instant>>>,
     stop: Stopper,
-    /// Random per process: visitors are counted, never stored.
-    pub secret: Arc<[u8; 32]>,
     /// Clicks queued and clicks written since start, for the shutdown log line.
     counted: Arc<AtomicU64>,
     written: Arc<AtomicU64>,
@@ -38,13 +36,10 @@ impl ClickBuffer {
         let (stop_tx, stop_rx) = oneshot::channel();
         let written = Arc::new(AtomicU64::new(0));
         let handle = tokio::spawn(writer(store, rx, stop_rx, written.clone()));
-        let mut secret = [0u8; 32];
-        rand::RngCore::fill_bytes(&mut rand::rng(), &mut secret);
         Self {
             tx,
             seen: Arc::new(Mutex::new(HashMap::new())),
             stop: Arc::new(tokio::sync::Mutex::new(Some((stop_tx, handle)))),
-            secret: Arc::new(secret),
             counted: Arc::new(AtomicU64::new(0)),
             written,
         }

@@ -9,6 +9,7 @@ pub mod console;
 pub mod error;
 mod health;
 mod idempotency;
+mod join;
 pub mod links;
 pub mod maintenance;
 mod openapi;
@@ -16,6 +17,7 @@ mod redirect;
 mod register;
 mod request;
 pub mod service;
+pub mod unsubscribe;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -59,24 +61,42 @@ impl Settings {
     }
 }
 
+/// Keys shared by every process of the installation (kept in the database).
+pub struct Secrets {
+    /// Mixed into the visitor hash of clicks: visitors are counted, never stored.
+    pub visitor: Vec<u8>,
+    /// Signs unsubscribe links.
+    pub unsubscribe: Vec<u8>,
+}
+
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
     pub settings: Arc<Settings>,
     pub clicks: clicks::ClickBuffer,
     pub links: Arc<links::LinkCache>,
+    pub secrets: Arc<Secrets>,
 }
 
 impl AppState {
-    /// Also starts the click writer; call [`clicks::ClickBuffer::flush_and_stop`] on shutdown.
-    pub fn new(store: Store, settings: Settings) -> Self {
+    /// Loads (or creates) the installation's secrets and starts the click writer; call
+    /// [`clicks::ClickBuffer::flush_and_stop`] on shutdown.
+    pub async fn new(store: Store, settings: Settings) -> Result<Self, vouch_store::StoreError> {
+        let secrets = {
+            let mut conn = store.conn().await?;
+            Secrets {
+                visitor: vouch_store::secrets::get_or_create(&mut conn, "visitor_hash").await?,
+                unsubscribe: vouch_store::secrets::get_or_create(&mut conn, "unsubscribe").await?,
+            }
+        };
         let clicks = clicks::ClickBuffer::start(store.clone());
-        Self {
+        Ok(Self {
             store,
             settings: Arc::new(settings),
             clicks,
             links: Arc::default(),
-        }
+            secrets: Arc::new(secrets),
+        })
     }
 }
 
@@ -87,6 +107,8 @@ pub fn router(state: AppState) -> Router {
         .merge(health::routes())
         .merge(register::routes())
         .merge(redirect::routes())
+        .merge(unsubscribe::routes())
+        .merge(join::routes())
         .merge(console::routes())
         .merge(api_routes)
         .merge(openapi::routes(spec))

@@ -4,6 +4,7 @@
 //! It never answers 500: on any failure the visitor still lands somewhere.
 
 use crate::AppState;
+use crate::auth::cookie_value;
 use crate::request::Meta;
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
@@ -12,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use sha2::{Digest, Sha256};
 use vouch_domain::program::ProgramStatus;
+use vouch_domain::referral::RefCookie;
 use vouch_store::clicks::NewClick;
 
 pub fn routes() -> Router<AppState> {
@@ -119,8 +121,13 @@ async fn redirect(
     } else {
         ""
     };
+    // First and last click of this program, so the join page can apply either model.
+    let name = RefCookie::name(&target.program_id);
+    let previous = cookie_value(&headers, &name).and_then(RefCookie::parse);
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let value = RefCookie::after_click(previous, &code, now).value();
     let cookie = format!(
-        "vouch_ref={code}; Path=/; Max-Age={}; HttpOnly; SameSite=Lax{secure}",
+        "{name}={value}; Path=/; Max-Age={}; HttpOnly; SameSite=Lax{secure}",
         target.window_days * 86_400
     );
     if let Ok(v) = HeaderValue::from_str(&cookie) {
@@ -139,7 +146,7 @@ async fn redirect(
     hasher.update(b"\n");
     hasher.update(user_agent.as_bytes());
     hasher.update(b"\n");
-    hasher.update(state.clicks.secret.as_slice());
+    hasher.update(state.secrets.visitor.as_slice());
     let visitor = hex::encode(hasher.finalize());
     if !state.clicks.first_in_window(&code, &visitor) {
         return response;

@@ -53,12 +53,23 @@ struct RegisterPage {
     action: String,
 }
 
+/// A public page that only says something: a title, a message, maybe a link.
 #[derive(Template, WebTemplate)]
 #[template(path = "register_notice.html")]
-struct Notice {
+pub struct Notice {
     title: String,
     message: String,
     link: Option<(String, String)>,
+}
+
+impl Notice {
+    pub fn new(title: &str, message: &str) -> Self {
+        Self {
+            title: title.into(),
+            message: message.into(),
+            link: None,
+        }
+    }
 }
 
 fn notice(

@@ -66,7 +66,7 @@ async fn links_redirect_set_the_cookie_and_count_once_per_visitor() {
         let location = r.headers()["location"].to_str().expect("loc").to_string();
         assert_eq!(location, format!("https://shop.example.com/welcome?lang=en&utm_source=newsletter&gclid=abc&ref={code}"));
         let cookie = r.headers()["set-cookie"].to_str().expect("cookie").to_string();
-        assert!(cookie.starts_with(&format!("vouch_ref={code};")) && cookie.contains(&format!("Max-Age={}", 45 * 86_400)), "{cookie}");
+        assert!(cookie.starts_with(&format!("vouch_ref_{program}={code}.")) && cookie.contains(&format!(".{code}.")) && cookie.contains(&format!("Max-Age={}", 45 * 86_400)), "{cookie}");
         // The same visitor again within the hour, a HEAD request and a crawler are not clicks.
         c.get(app.url(&format!("/r/{code}"))).header("user-agent", BROWSER).send().await.expect("again");
         c.head(app.url(&format!("/r/{code}"))).header("user-agent", "Other browser").send().await.expect("head");

@@ -27,6 +27,10 @@ pub struct EmailMessage {
     pub job_id: Option<String>,
     pub created_at: String,
     pub sent_at: Option<String>,
+    /// The program whose templates rendered it, for participant email.
+    pub program_id: Option<String>,
+    /// Sent as `List-Unsubscribe` (one-click, RFC 8058) on marketing email.
+    pub unsubscribe_url: Option<String>,
 }
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<EmailMessage> {
@@ -43,77 +47,160 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<EmailMessage> {
         job_id: row.try_get("job_id")?,
         created_at: row.try_get("created_at")?,
         sent_at: row.try_get("sent_at")?,
+        program_id: row.try_get("program_id")?,
+        unsubscribe_url: row.try_get("unsubscribe_url")?,
     })
 }
 
-/// The operator's override of a kind's template, if any.
-pub async fn template_override(conn: &mut AnyConnection, kind: Kind) -> Result<Option<Template>> {
-    let row =
-        sqlx::query("SELECT subject, text_body, html_body FROM email_templates WHERE kind = $1")
+/// Where a template override applies: the whole installation, or one program (participant
+/// kinds only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope<'a> {
+    Installation,
+    Program(&'a str),
+}
+
+impl Scope<'_> {
+    fn entity_id(&self, kind: Kind) -> String {
+        match self {
+            Scope::Installation => kind.as_str().to_string(),
+            Scope::Program(p) => format!("{p}/{}", kind.as_str()),
+        }
+    }
+}
+
+fn template_from_row(r: &sqlx::any::AnyRow) -> Result<Template> {
+    Ok(Template {
+        subject: r.try_get("subject")?,
+        text: r.try_get("text_body")?,
+        html: r.try_get("html_body")?,
+    })
+}
+
+/// The override saved at exactly this scope, if any.
+pub async fn template_override(
+    conn: &mut AnyConnection,
+    scope: Scope<'_>,
+    kind: Kind,
+) -> Result<Option<Template>> {
+    let row = match scope {
+        Scope::Installation => {
+            sqlx::query(
+                "SELECT subject, text_body, html_body FROM email_templates WHERE kind = $1",
+            )
             .bind(kind.as_str())
             .fetch_optional(conn)
-            .await?;
-    row.map(|r| {
-        Ok(Template {
-            subject: r.try_get("subject")?,
-            text: r.try_get("text_body")?,
-            html: r.try_get("html_body")?,
-        })
-    })
-    .transpose()
+            .await?
+        }
+        Scope::Program(program_id) => {
+            sqlx::query("SELECT subject, text_body, html_body FROM program_email_templates WHERE program_id = $1 AND kind = $2")
+                .bind(program_id)
+                .bind(kind.as_str())
+                .fetch_optional(conn)
+                .await?
+        }
+    };
+    row.as_ref().map(template_from_row).transpose()
 }
 
-/// The template in force: the override, or the shipped default.
-pub async fn template(conn: &mut AnyConnection, kind: Kind) -> Result<Template> {
-    Ok(template_override(conn, kind)
-        .await?
-        .unwrap_or_else(|| kind.default_template()))
+/// Where the template in force comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TemplateSource {
+    Default,
+    Installation,
+    Program,
+}
+
+/// The template in force: the program's override, the installation's, or the shipped default.
+pub async fn template(
+    conn: &mut AnyConnection,
+    scope: Scope<'_>,
+    kind: Kind,
+) -> Result<(Template, TemplateSource)> {
+    if let Scope::Program(_) = scope
+        && let Some(t) = template_override(conn, scope, kind).await?
+    {
+        return Ok((t, TemplateSource::Program));
+    }
+    Ok(
+        match template_override(conn, Scope::Installation, kind).await? {
+            Some(t) => (t, TemplateSource::Installation),
+            None => (kind.default_template(), TemplateSource::Default),
+        },
+    )
 }
 
 /// Saves an override (checked by the caller).
 pub async fn save_template(
     conn: &mut AnyConnection,
     origin: &Origin,
+    scope: Scope<'_>,
     kind: Kind,
     t: &Template,
 ) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO email_templates (kind, subject, text_body, html_body, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (kind) DO UPDATE SET subject = $2, text_body = $3, html_body = $4, updated_by = $5, updated_at = $6",
-    )
-    .bind(kind.as_str())
-    .bind(&t.subject)
-    .bind(&t.text)
-    .bind(&t.html)
-    .bind(origin.actor.label.clone())
-    .bind(now())
-    .execute(&mut *conn)
-    .await?;
+    let sql = match scope {
+        Scope::Installation => {
+            "INSERT INTO email_templates (kind, subject, text_body, html_body, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (kind) DO UPDATE SET subject = $2, text_body = $3, html_body = $4, updated_by = $5, updated_at = $6"
+        }
+        Scope::Program(_) => {
+            "INSERT INTO program_email_templates (kind, subject, text_body, html_body, updated_by, updated_at, program_id) VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (program_id, kind) DO UPDATE SET subject = $2, text_body = $3, html_body = $4, updated_by = $5, updated_at = $6"
+        }
+    };
+    let mut query = sqlx::query(sql)
+        .bind(kind.as_str())
+        .bind(&t.subject)
+        .bind(&t.text)
+        .bind(&t.html)
+        .bind(origin.actor.label.clone())
+        .bind(now());
+    if let Scope::Program(program_id) = scope {
+        query = query.bind(program_id);
+    }
+    query.execute(&mut *conn).await?;
     let after = serde_json::to_value(t).unwrap_or_default();
     audit::record(
         conn,
         origin,
         "email_template.saved",
         "email_template",
-        Some(kind.as_str()),
+        Some(&scope.entity_id(kind)),
         None,
         Some(&after),
     )
     .await
 }
 
-/// Drops an override; the shipped default applies again.
-pub async fn reset_template(conn: &mut AnyConnection, origin: &Origin, kind: Kind) -> Result<()> {
-    sqlx::query("DELETE FROM email_templates WHERE kind = $1")
-        .bind(kind.as_str())
-        .execute(&mut *conn)
-        .await?;
+/// Drops the override at this scope; the next one down applies again.
+pub async fn reset_template(
+    conn: &mut AnyConnection,
+    origin: &Origin,
+    scope: Scope<'_>,
+    kind: Kind,
+) -> Result<()> {
+    match scope {
+        Scope::Installation => {
+            sqlx::query("DELETE FROM email_templates WHERE kind = $1")
+                .bind(kind.as_str())
+                .execute(&mut *conn)
+                .await?
+        }
+        Scope::Program(program_id) => {
+            sqlx::query("DELETE FROM program_email_templates WHERE program_id = $1 AND kind = $2")
+                .bind(program_id)
+                .bind(kind.as_str())
+                .execute(&mut *conn)
+                .await?
+        }
+    };
     audit::record(
         conn,
         origin,
         "email_template.reset",
         "email_template",
-        Some(kind.as_str()),
+        Some(&scope.entity_id(kind)),
         None,
         None,
     )
@@ -128,26 +215,40 @@ pub async fn is_suppressed(conn: &mut AnyConnection, email: &str) -> Result<bool
     Ok(n > 0)
 }
 
-pub async fn suppress(conn: &mut AnyConnection, email: &str, reason: &str) -> Result<()> {
-    sqlx::query("INSERT INTO email_suppressions (email, reason, created_at) VALUES ($1, $2, $3) ON CONFLICT (email) DO NOTHING")
+/// Adds an address to the suppression list; whether it was new there.
+pub async fn suppress(conn: &mut AnyConnection, email: &str, reason: &str) -> Result<bool> {
+    let done = sqlx::query("INSERT INTO email_suppressions (email, reason, created_at) VALUES ($1, $2, $3) ON CONFLICT (email) DO NOTHING")
         .bind(email.to_lowercase())
         .bind(reason)
         .bind(now())
         .execute(conn)
         .await?;
-    Ok(())
+    Ok(done.rows_affected() > 0)
+}
+
+/// What a message is about beyond its kind: the program whose templates apply, and the link
+/// that unsubscribes the recipient (required for marketing kinds).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct QueueOptions<'a> {
+    pub program_id: Option<&'a str>,
+    pub unsubscribe_url: Option<&'a str>,
 }
 
 /// Renders `kind` for `to` with `ctx` and queues it, on the caller's connection. Marketing
-/// mail to a suppressed address is recorded as `suppressed` and never sent.
+/// mail to a suppressed address is recorded as `suppressed` and never sent; it always carries
+/// the unsubscribe link, even when an override leaves it out.
 pub async fn queue(
     conn: &mut AnyConnection,
     kind: Kind,
     to: &str,
     ctx: &serde_json::Value,
+    options: QueueOptions<'_>,
 ) -> Result<EmailMessage> {
-    let template = template(conn, kind).await?;
-    let rendered = match email_template::render(&template, ctx) {
+    let scope = options
+        .program_id
+        .map_or(Scope::Installation, Scope::Program);
+    let (template, _) = template(conn, scope, kind).await?;
+    let mut rendered = match email_template::render(&template, ctx) {
         Ok(r) => r,
         Err(e) => {
             tracing::error!(kind = kind.as_str(), error = %e, "email template override failed; sending the default");
@@ -156,6 +257,15 @@ pub async fn queue(
             })?
         }
     };
+    if kind.marketing() {
+        let url = options.unsubscribe_url.ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "{} email without an unsubscribe link",
+                kind.as_str()
+            ))
+        })?;
+        rendered = email_template::with_unsubscribe(rendered, url);
+    }
     let suppressed = kind.marketing() && is_suppressed(conn, to).await?;
     let id = vouch_domain::id::new_id("eml");
     let job_id = if suppressed {
@@ -174,8 +284,8 @@ pub async fn queue(
         )
     };
     let row = sqlx::query(
-        "INSERT INTO email_messages (id, kind, to_address, subject, text_body, html_body, marketing, status, job_id, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *",
+        "INSERT INTO email_messages (id, kind, to_address, subject, text_body, html_body, marketing, status, job_id, created_at, program_id, unsubscribe_url)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING *",
     )
     .bind(&id)
     .bind(kind.as_str())
@@ -187,6 +297,8 @@ pub async fn queue(
     .bind(if suppressed { "suppressed" } else { "queued" })
     .bind(job_id)
     .bind(now())
+    .bind(options.program_id.map(str::to_string))
+    .bind(options.unsubscribe_url.map(str::to_string))
     .fetch_one(conn)
     .await?;
     from_row(&row)

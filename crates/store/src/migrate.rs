@@ -37,6 +37,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "clicks",
         include_str!("../migrations/sqlite/0006_clicks.sql"),
     ),
+    (
+        7,
+        "referrals",
+        include_str!("../migrations/sqlite/0007_referrals.sql"),
+    ),
 ];
 
 const POSTGRES: &[(i64, &str, &str)] = &[
@@ -69,6 +74,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         6,
         "clicks",
         include_str!("../migrations/postgres/0006_clicks.sql"),
+    ),
+    (
+        7,
+        "referrals",
+        include_str!("../migrations/postgres/0007_referrals.sql"),
     ),
 ];
 

@@ -52,6 +52,7 @@ pub async fn create(
     origin: &Origin,
     program_id: &str,
     d: &ParticipantDraft,
+    referred_by: Option<&str>,
     signed_up_at: Option<&str>,
 ) -> Result<Participant> {
     let at = now();
@@ -62,8 +63,8 @@ pub async fn create(
             continue;
         }
         let inserted = sqlx::query(
-            "INSERT INTO participants (id, program_id, email, first_name, last_name, code, status, signed_up_at, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $8) RETURNING *",
+            "INSERT INTO participants (id, program_id, email, first_name, last_name, code, status, signed_up_at, created_at, updated_at, referred_by)
+             VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $8, $9) RETURNING *",
         )
         .bind(vouch_domain::id::new_id("par"))
         .bind(program_id)
@@ -73,6 +74,7 @@ pub async fn create(
         .bind(&code)
         .bind(signed_up_at.unwrap_or(&at).to_string())
         .bind(&at)
+        .bind(referred_by.map(str::to_string))
         .fetch_one(&mut *conn)
         .await
         .map_err(|e| conflict(e, "participants", &["email", "code"]));
@@ -185,4 +187,18 @@ pub async fn set_code(
     .await?;
     events::emit(conn, "participant.updated", &after.to_json()).await?;
     Ok(after)
+}
+
+/// The participant of this program with this email (compared without case).
+pub async fn by_email(
+    conn: &mut AnyConnection,
+    program_id: &str,
+    email: &str,
+) -> Result<Option<Participant>> {
+    let row = sqlx::query("SELECT * FROM participants WHERE program_id = $1 AND email = $2")
+        .bind(program_id)
+        .bind(email.trim().to_lowercase())
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(from_row).transpose()
 }

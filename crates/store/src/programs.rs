@@ -260,3 +260,11 @@ pub async fn set_status(
     events::emit(conn, "program.status_changed", &after.to_json()).await?;
     Ok(after)
 }
+
+pub async fn by_slug(conn: &mut AnyConnection, slug: &str) -> Result<Option<Program>> {
+    let row = sqlx::query("SELECT * FROM programs WHERE slug = $1")
+        .bind(slug.trim().to_ascii_lowercase())
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}

@@ -301,6 +301,7 @@ pub async fn disable(
             vouch_domain::email_template::Kind::WebhookEndpointDisabled,
             &to,
             &ctx,
+            crate::emails::QueueOptions::default(),
         )
         .await?;
     }

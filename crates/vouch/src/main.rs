@@ -137,7 +137,9 @@ async fn run() -> anyhow::Result<()> {
             )
         })?;
     store.migrate().await.context("migrating the database")?;
-    let state = AppState::new(store.clone(), config.settings());
+    let state = AppState::new(store.clone(), config.settings())
+        .await
+        .context("loading the installation's secrets")?;
     let result = match cli.command {
         Command::Serve { no_worker, .. } => serve(&config, state, !no_worker).await,
         Command::Worker => work(&config, state).await,

@@ -7,6 +7,7 @@ pub mod admin;
 pub mod emails;
 pub mod participants;
 pub mod programs;
+pub mod referrals;
 pub mod setups;
 pub mod webhooks;
 
@@ -33,6 +34,7 @@ pub fn routes(state: AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(emails::routes())
         .merge(programs::routes())
         .merge(participants::routes())
+        .merge(referrals::routes())
         .split_for_parts();
     let router = router
         .route(
@@ -60,7 +62,8 @@ pub fn routes(state: AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         (name = "administration", description = "Staff users, API keys and the audit log"),
         (name = "webhooks", description = "Webhook endpoints (Standard Webhooks v1), their messages and attempts, and the job queue"),
         (name = "email", description = "The outbox of rendered emails and the templates"),
-        (name = "programs", description = "Referral programs: settings and lifecycle")
+        (name = "programs", description = "Referral programs: settings and lifecycle"),
+        (name = "referrals", description = "Referrals, and the events from your systems that qualify them")
     )
 )]
 struct ApiDoc;

@@ -12,7 +12,6 @@ use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use vouch_domain::participant::{ParticipantFields, parse_vanity_code};
-use vouch_domain::program::ProgramStatus;
 use vouch_store::participants::{self, Participant};
 use vouch_store::{StoreError, programs};
 
@@ -94,10 +93,12 @@ async fn list(
 #[utoipa::path(
     post, path = "/api/v1/programs/{id}/participants", operation_id = "enrol_participant", tag = "programs",
     params(("id" = String, Path, description = "Program id (prg_…)")), request_body = ParticipantFields,
-    responses((status = 201, description = "Enrolled, with a referral code and link", body = ParticipantView), (status = "4XX", description = "A problem (RFC 9457); 409 when the email is already enrolled or the program has ended", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    responses((status = 201, description = "Enrolled, with a referral code and link; `referred_by` is the referrer's participant id when a referral was recorded", body = ParticipantView), (status = "4XX", description = "A problem (RFC 9457); 409 when the email is already enrolled or the program has ended; 422 `referred_by` when the code names nobody in this program", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
     security(("bearer" = []), ("session" = []))
 )]
-/// Enrol a participant.
+/// Enrol a participant. With `referred_by` (a referral code of this program) the referral is
+/// recorded: `won` at once when the program qualifies at `signup`, otherwise `new` until the
+/// qualifying event arrives. The welcome email goes out with the participant's link.
 async fn create(
     State(state): State<AppState>,
     Can(caller, _): Can<perm::ProgramsWrite>,
@@ -106,17 +107,14 @@ async fn create(
 ) -> ApiResult<(StatusCode, Json<ParticipantView>)> {
     let program = program(&state, &id).await?;
     let draft = body.parse()?;
-    if program.status == ProgramStatus::Ended {
-        return Err(ApiError::conflict(
-            "program_ended",
-            "the program has ended; nobody can join it",
-        ));
-    }
-    let mut tx = state.store.begin().await?;
-    let p = participants::create(&mut tx, &caller.origin, &program.id, &draft, None).await?;
-    tx.commit().await.map_err(StoreError::from)?;
-    // A visit before enrolment may have cached this code as unknown.
-    state.links.forget(&p.code);
+    let (p, _) = crate::service::participants::enrol(
+        &state,
+        &caller.origin,
+        &program,
+        &draft,
+        &Default::default(),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(ParticipantView::new(&state, p))))
 }
 

@@ -22,6 +22,14 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/emails/{id}", get(show))
         .route("/admin/email-templates", get(templates))
         .route("/admin/email-templates/{kind}", get(edit).post(save))
+        .route(
+            "/admin/programs/{id}/email-templates",
+            get(program_templates),
+        )
+        .route(
+            "/admin/programs/{id}/email-templates/{kind}",
+            get(program_edit).post(program_save),
+        )
 }
 
 #[derive(Deserialize, Default)]
@@ -95,104 +103,217 @@ async fn show(mut console: Console, Path(id): Path<String>) -> Response {
     }
 }
 
+/// Which templates a page edits: the installation's, or one program's participant kinds.
+struct Where {
+    program: Option<vouch_store::programs::Program>,
+}
+
+impl Where {
+    async fn load(console: &Console, program_id: Option<String>) -> Result<Self, Response> {
+        let Some(id) = program_id else {
+            return Ok(Self { program: None });
+        };
+        match crate::service::programs::get(&console.state, &id).await {
+            Ok(p) => Ok(Self { program: Some(p) }),
+            Err(e) => Err(error_page(&e)),
+        }
+    }
+
+    fn scope(&self) -> emails::Scope<'_> {
+        match &self.program {
+            Some(p) => emails::Scope::Program(&p.id),
+            None => emails::Scope::Installation,
+        }
+    }
+
+    fn base(&self) -> String {
+        match &self.program {
+            Some(p) => format!("/admin/programs/{}/email-templates", p.id),
+            None => "/admin/email-templates".into(),
+        }
+    }
+
+    fn title(&self) -> String {
+        match &self.program {
+            Some(p) => format!("Email templates of {}", p.name),
+            None => "Email templates".into(),
+        }
+    }
+
+    fn kind(&self, raw: &str) -> Result<Kind, Response> {
+        Kind::parse(raw)
+            .filter(|k| self.program.is_none() || k.per_program())
+            .ok_or_else(|| error_page(&ApiError::not_found("email template")))
+    }
+
+    fn kinds(&self) -> Vec<Kind> {
+        Kind::ALL
+            .into_iter()
+            .filter(|k| self.program.is_none() || k.per_program())
+            .collect()
+    }
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "emails/templates.html")]
 struct TemplatesPage {
     l: Layout,
-    kinds: Vec<(String, String, bool)>,
+    title: String,
+    base: String,
+    program_id: Option<String>,
+    /// kind, label, where the template in force comes from
+    kinds: Vec<(String, String, String)>,
 }
 
-async fn templates(mut console: Console) -> Response {
+async fn templates(console: Console) -> Response {
+    templates_in(console, None).await
+}
+
+async fn program_templates(console: Console, Path(id): Path<String>) -> Response {
+    templates_in(console, Some(id)).await
+}
+
+async fn templates_in(mut console: Console, program_id: Option<String>) -> Response {
     if let Err(r) = console.require(Action::EmailsManage).await {
         return r;
     }
+    let place = match Where::load(&console, program_id).await {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
     let mut kinds = Vec::new();
-    for kind in Kind::ALL {
-        let customised = async {
+    for kind in place.kinds() {
+        let source = async {
             let mut conn = console.state.store.conn().await?;
-            emails::template_override(&mut conn, kind).await
+            emails::template(&mut conn, place.scope(), kind).await
         }
         .await;
-        match customised {
-            Ok(o) => kinds.push((
+        match source {
+            Ok((_, source)) => kinds.push((
                 kind.as_str().to_string(),
                 kind.label().to_string(),
-                o.is_some(),
+                source_label(place.scope(), source).to_string(),
             )),
             Err(e) => return error_page(&e.into()),
         }
     }
     TemplatesPage {
-        l: console.layout("emails"),
+        l: console.layout(if place.program.is_some() {
+            "programs"
+        } else {
+            "emails"
+        }),
+        title: place.title(),
+        base: place.base(),
+        program_id: place.program.as_ref().map(|p| p.id.clone()),
         kinds,
     }
     .into_response()
+}
+
+/// The badge that says where the template in force comes from, as seen from this scope.
+fn source_label(scope: emails::Scope<'_>, source: emails::TemplateSource) -> &'static str {
+    match (scope, source) {
+        (_, emails::TemplateSource::Default) => "default",
+        (emails::Scope::Installation, _) => "customised",
+        (emails::Scope::Program(_), emails::TemplateSource::Installation) => "installation's",
+        (emails::Scope::Program(_), emails::TemplateSource::Program) => "this program's",
+    }
 }
 
 #[derive(Template, WebTemplate)]
 #[template(path = "emails/edit.html")]
 struct EditPage {
     l: Layout,
+    base: String,
+    title: String,
     kind: String,
     label: String,
     t: MailTemplate,
+    /// This scope has its own version (the reset button applies).
     customised: bool,
+    /// Where the template in force comes from.
+    source: String,
     preview: Option<Rendered>,
     /// The failing part (`subject`, `text`, `html`) and the message with its line.
     error: Option<(String, String)>,
     variables: String,
 }
 
-fn kind_param(raw: &str) -> Result<Kind, Response> {
-    Kind::parse(raw).ok_or_else(|| error_page(&ApiError::not_found("email template")))
+async fn edit(console: Console, Path(kind): Path<String>) -> Response {
+    edit_in(console, None, kind).await
 }
 
-async fn edit(mut console: Console, Path(kind): Path<String>) -> Response {
+async fn program_edit(console: Console, Path((id, kind)): Path<(String, String)>) -> Response {
+    edit_in(console, Some(id), kind).await
+}
+
+async fn edit_in(mut console: Console, program_id: Option<String>, kind: String) -> Response {
     if let Err(r) = console.require(Action::EmailsManage).await {
         return r;
     }
-    let kind = match kind_param(&kind) {
+    let place = match Where::load(&console, program_id).await {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
+    let kind = match place.kind(&kind) {
         Ok(k) => k,
         Err(r) => return r,
     };
     let loaded = async {
         let mut conn = console.state.store.conn().await?;
-        emails::template_override(&mut conn, kind).await
+        emails::template(&mut conn, place.scope(), kind).await
     }
     .await;
-    let (t, customised) = match loaded {
-        Ok(Some(t)) => (t, true),
-        Ok(None) => (kind.default_template(), false),
+    let (t, source) = match loaded {
+        Ok(found) => found,
         Err(e) => return error_page(&e.into()),
     };
     let preview = email_template::check(kind, &t).ok();
     edit_page(
         &mut console,
+        &place,
         kind,
         t,
-        customised,
+        source,
         preview,
         None,
         StatusCode::OK,
     )
 }
 
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one page, shown from three places"
+)]
 fn edit_page(
     console: &mut Console,
+    place: &Where,
     kind: Kind,
     t: MailTemplate,
-    customised: bool,
+    source: emails::TemplateSource,
     preview: Option<Rendered>,
     error: Option<(String, String)>,
     status: StatusCode,
 ) -> Response {
     let variables = serde_json::to_string_pretty(&kind.sample_context()).unwrap_or_default();
+    let customised = match place.scope() {
+        emails::Scope::Installation => source == emails::TemplateSource::Installation,
+        emails::Scope::Program(_) => source == emails::TemplateSource::Program,
+    };
     let page = EditPage {
-        l: console.layout("emails"),
+        l: console.layout(if place.program.is_some() {
+            "programs"
+        } else {
+            "emails"
+        }),
+        base: place.base(),
+        title: place.title(),
         kind: kind.as_str().into(),
         label: kind.label().into(),
         t,
         customised,
+        source: source_label(place.scope(), source).into(),
         preview,
         error,
         variables,
@@ -216,8 +337,25 @@ struct TemplateForm {
 }
 
 async fn save(
-    mut console: Console,
+    console: Console,
     Path(kind): Path<String>,
+    form: FormBody<TemplateForm>,
+) -> Response {
+    save_in(console, None, kind, form).await
+}
+
+async fn program_save(
+    console: Console,
+    Path((id, kind)): Path<(String, String)>,
+    form: FormBody<TemplateForm>,
+) -> Response {
+    save_in(console, Some(id), kind, form).await
+}
+
+async fn save_in(
+    mut console: Console,
+    program_id: Option<String>,
+    kind: String,
     FormBody(form): FormBody<TemplateForm>,
 ) -> Response {
     if let Err(r) = console.require(Action::EmailsManage).await {
@@ -226,19 +364,23 @@ async fn save(
     if let Err(r) = console.check_csrf(&form.csrf) {
         return r;
     }
-    let kind = match kind_param(&kind) {
+    let place = match Where::load(&console, program_id).await {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
+    let kind = match place.kind(&kind) {
         Ok(k) => k,
         Err(r) => return r,
     };
-    let back = format!("/admin/email-templates/{}", kind.as_str());
+    let back = format!("{}/{}", place.base(), kind.as_str());
     if form.action == "reset" {
         let outcome = async {
             let mut tx = console.state.store.begin().await?;
-            emails::reset_template(&mut tx, &console.origin, kind).await?;
+            emails::reset_template(&mut tx, &console.origin, place.scope(), kind).await?;
             tx.commit().await.map_err(vouch_store::StoreError::from)
         }
         .await
-        .map(|()| "Template reset to the shipped default.".to_string())
+        .map(|()| "Own version removed; the template below applies again.".to_string())
         .map_err(ApiError::from);
         return console.finish(&back, outcome).await;
     }
@@ -247,21 +389,22 @@ async fn save(
         text: form.text,
         html: form.html,
     };
-    // Whether an override is saved now (an edit that is only previewed or refused is not).
-    let customised = async {
+    // Where the template in force comes from now (an edit only previewed or refused is not saved).
+    let source = async {
         let mut conn = console.state.store.conn().await?;
-        emails::template_override(&mut conn, kind).await
+        emails::template(&mut conn, place.scope(), kind).await
     }
     .await
-    .is_ok_and(|o| o.is_some());
+    .map_or(emails::TemplateSource::Default, |(_, s)| s);
     match email_template::check(kind, &t) {
         Err(e) => {
             let error = Some((e.part.to_string(), e.to_string()));
             edit_page(
                 &mut console,
+                &place,
                 kind,
                 t,
-                customised,
+                source,
                 None,
                 error,
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -269,9 +412,10 @@ async fn save(
         }
         Ok(rendered) if form.action == "preview" => edit_page(
             &mut console,
+            &place,
             kind,
             t,
-            customised,
+            source,
             Some(rendered),
             None,
             StatusCode::OK,
@@ -279,7 +423,7 @@ async fn save(
         Ok(_) => {
             let outcome = async {
                 let mut tx = console.state.store.begin().await?;
-                emails::save_template(&mut tx, &console.origin, kind, &t).await?;
+                emails::save_template(&mut tx, &console.origin, place.scope(), kind, &t).await?;
                 tx.commit().await.map_err(vouch_store::StoreError::from)
             }
             .await

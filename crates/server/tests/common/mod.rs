@@ -50,7 +50,7 @@ impl TestApp {
             ..Settings::default()
         };
         tweak(&mut settings);
-        let state = AppState::new(store, settings);
+        let state = AppState::new(store, settings).await.expect("state");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(vouch_server::serve(listener, state.clone(), async move {
             let _ = rx.await;

@@ -1,0 +1,176 @@
+//! `/api/v1/programs/{id}/events`, `/api/v1/programs/{id}/referrals` and
+//! `/api/v1/referrals/{id}`: qualification events from the operator's systems, and the
+//! referrals they move.
+
+use super::{ApiJson, ApiQuery, Page, check_limit, page};
+use crate::AppState;
+use crate::auth::{Can, perm};
+use crate::error::{ApiError, ApiResult};
+use crate::service::participants::{self as service, EventIn};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use vouch_domain::referral::Stage;
+use vouch_store::program_events::ProgramEvent;
+use vouch_store::referrals::{self, Filter, Referral, StageChange};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(record_event))
+        .routes(routes!(list))
+        .routes(routes!(show))
+        .routes(routes!(set_stage))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/programs/{id}/events", operation_id = "record_program_event", tag = "referrals",
+    params(("id" = String, Path, description = "Program id (prg_…)")), request_body = EventIn,
+    responses(
+        (status = 201, description = "Recorded; `outcome` says what it did (`referral_won`, `already_won`, `not_referred`, `not_qualifying`, `referral_closed`)", body = ProgramEvent),
+        (status = 200, description = "This event_id was reported before: the first answer, nothing changed", body = ProgramEvent),
+        (status = "4XX", description = "A problem (RFC 9457); 422 names an unknown participant; 409 `event_id_reused` when the id was used for another event", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    security(("bearer" = []), ("session" = []))
+)]
+/// Report an event about a participant. The program's qualifying event (`email_verified`,
+/// `purchase`, …) wins the referral that brought the participant and tells the referrer.
+/// Idempotent per `event_id`.
+async fn record_event(
+    State(state): State<AppState>,
+    Can(caller, _): Can<perm::ProgramsWrite>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<EventIn>,
+) -> ApiResult<(StatusCode, Json<ProgramEvent>)> {
+    let program = crate::service::programs::get(&state, &id).await?;
+    let (event, new) = service::record_event(&state, &caller.origin, &program, &body).await?;
+    let status = if new {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(event)))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+struct ListParams {
+    /// `new`, `in_progress`, `won`, `lost` or `junk`.
+    stage: Option<String>,
+    /// Only the referrals this participant made (`par_…`).
+    referrer_id: Option<String>,
+    limit: Option<i64>,
+    starting_after: Option<String>,
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/programs/{id}/referrals", operation_id = "list_referrals", tag = "referrals",
+    params(("id" = String, Path, description = "Program id (prg_…)"), ListParams),
+    responses((status = 200, description = "OK", body = Page<Referral>), (status = "4XX", description = "A problem (RFC 9457)", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    security(("bearer" = []), ("session" = []))
+)]
+/// A program's referrals, newest first.
+async fn list(
+    State(state): State<AppState>,
+    _: Can<perm::ProgramsRead>,
+    Path(id): Path<String>,
+    ApiQuery(p): ApiQuery<ListParams>,
+) -> ApiResult<Json<Page<Referral>>> {
+    let program = crate::service::programs::get(&state, &id).await?;
+    let limit = check_limit(p.limit)?;
+    let stage = p
+        .stage
+        .as_deref()
+        .map(str::parse::<Stage>)
+        .transpose()
+        .map_err(|m| ApiError::field("stage", m))?;
+    let filter = Filter {
+        stage,
+        referrer_id: p.referrer_id,
+    };
+    let mut conn = state.store.conn().await?;
+    let rows = referrals::list(
+        &mut conn,
+        &program.id,
+        &filter,
+        p.starting_after.as_deref(),
+        limit,
+    )
+    .await?;
+    Ok(Json(page(rows, limit, |r| r.id.clone(), |r| r)))
+}
+
+/// A referral with every stage it went through.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct ReferralDetail {
+    #[serde(flatten)]
+    referral: Referral,
+    history: Vec<StageChange>,
+}
+
+async fn detail(state: &AppState, referral: Referral) -> ApiResult<ReferralDetail> {
+    let mut conn = state.store.conn().await?;
+    let history = referrals::history(&mut conn, &referral.id).await?;
+    Ok(ReferralDetail { referral, history })
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/referrals/{id}", operation_id = "get_referral", tag = "referrals",
+    params(("id" = String, Path, description = "Referral id (ref_…)")),
+    responses((status = 200, description = "OK", body = ReferralDetail), (status = "4XX", description = "A problem (RFC 9457)", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    security(("bearer" = []), ("session" = []))
+)]
+/// A referral and its stage history.
+async fn show(
+    State(state): State<AppState>,
+    _: Can<perm::ProgramsRead>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ReferralDetail>> {
+    let found = {
+        let mut conn = state.store.conn().await?;
+        referrals::get(&mut conn, &id).await?
+    };
+    let referral = found.ok_or_else(|| ApiError::not_found("referral"))?;
+    Ok(Json(detail(&state, referral).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct StageIn {
+    /// `in_progress`, `won`, `lost` (revokes a won referral) or `junk`.
+    stage: String,
+    /// Why, for the history (e.g. "refunded").
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/referrals/{id}/stage", operation_id = "set_referral_stage", tag = "referrals",
+    params(("id" = String, Path, description = "Referral id (ref_…)")), request_body = StageIn,
+    responses((status = 200, description = "Moved; the history has the change", body = ReferralDetail), (status = "4XX", description = "A problem (RFC 9457); 409 `invalid_transition` when the stage cannot follow the current one", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    security(("bearer" = []), ("session" = []))
+)]
+/// Move a referral: `won → lost` revokes it (a refund), `new → junk` closes a bad one.
+async fn set_stage(
+    State(state): State<AppState>,
+    Can(caller, _): Can<perm::ProgramsWrite>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<StageIn>,
+) -> ApiResult<Json<ReferralDetail>> {
+    let stage: Stage = body
+        .stage
+        .parse()
+        .map_err(|m: String| ApiError::field("stage", m))?;
+    let reason = body
+        .reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty());
+    if reason.is_some_and(|r| r.chars().count() > 500) {
+        return Err(ApiError::field("reason", "must be at most 500 characters"));
+    }
+    let after = service::set_referral_stage(&state, &caller.origin, &id, stage, reason).await?;
+    Ok(Json(detail(&state, after).await?))
+}

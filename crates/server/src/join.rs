@@ -1,0 +1,221 @@
+//! The hosted signup page of a program: `/p/{slug}/join`. A visitor who arrived through a
+//! referral link carries the program's attribution cookie; a visitor who arrived on the
+//! operator's landing page carries `?ref=CODE`, which the form keeps in a hidden field. The
+//! program's model picks between them (see `vouch_domain::referral`).
+
+use crate::AppState;
+use crate::auth::cookie_value;
+use crate::console::{FormBody, FormErrors};
+use crate::error::ApiError;
+use crate::request::Meta;
+use crate::service::participants::{self as enrolment, SignupContext};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Deserialize;
+use vouch_domain::participant::{ParticipantFields, parse_code};
+use vouch_domain::program::ProgramStatus;
+use vouch_domain::referral::{RefCookie, Source, Touch};
+use vouch_store::audit::{Actor, ActorKind, Origin};
+use vouch_store::participants::Participant;
+use vouch_store::programs::{self, Program};
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/p/{slug}/join", get(page).post(submit))
+}
+
+#[derive(Deserialize, Default, Clone)]
+struct JoinForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    first_name: String,
+    #[serde(default)]
+    last_name: String,
+    /// The referral code from `?ref=` on the landing page, carried along.
+    #[serde(default, rename = "ref")]
+    referral_code: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "join.html")]
+struct JoinPage {
+    program: Program,
+    f: JoinForm,
+    errors: FormErrors,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "joined.html")]
+struct JoinedPage {
+    program: Program,
+    participant: Participant,
+    link: String,
+    referred: bool,
+}
+
+fn notice(status: StatusCode, title: &str, message: &str) -> Response {
+    (status, crate::register::Notice::new(title, message)).into_response()
+}
+
+/// The program behind the slug, if it takes signups; otherwise the page that says why.
+async fn open_program(state: &AppState, slug: &str) -> Result<Program, Response> {
+    let found = async {
+        let mut conn = state.store.conn().await?;
+        programs::by_slug(&mut conn, slug).await
+    }
+    .await;
+    let program = match found {
+        Ok(Some(p)) => p,
+        Ok(None) => {
+            return Err(notice(
+                StatusCode::NOT_FOUND,
+                "This program does not exist",
+                "Check the address, or ask whoever sent you the link for a current one.",
+            ));
+        }
+        Err(e) => return Err(crate::console::error_page(&e.into())),
+    };
+    match program.status {
+        ProgramStatus::Live => Ok(program),
+        ProgramStatus::Draft => Err(notice(
+            StatusCode::NOT_FOUND,
+            "This program does not exist",
+            "Check the address, or ask whoever sent you the link for a current one.",
+        )),
+        ProgramStatus::Paused => Err(notice(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &format!("{} is paused", program.name),
+            "The program is not taking signups right now. Please try again later.",
+        )),
+        ProgramStatus::Ended => Err(notice(
+            StatusCode::GONE,
+            &format!("{} has ended", program.name),
+            "The program is closed and no longer takes signups.",
+        )),
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct RefParam {
+    #[serde(default, rename = "ref")]
+    referral_code: String,
+}
+
+async fn page(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    Query(q): Query<RefParam>,
+) -> Response {
+    match open_program(&state, &slug).await {
+        Ok(program) => JoinPage {
+            program,
+            f: JoinForm {
+                referral_code: parse_code(&q.referral_code)
+                    .ok()
+                    .flatten()
+                    .unwrap_or_default(),
+                ..JoinForm::default()
+            },
+            errors: FormErrors::default(),
+        }
+        .into_response(),
+        Err(r) => r,
+    }
+}
+
+/// What the request says about who referred it: the hidden field, then the cookie's clicks.
+fn touches(program: &Program, headers: &HeaderMap, form: &JoinForm) -> Vec<Touch> {
+    let mut out = Vec::new();
+    if let Ok(Some(code)) = parse_code(&form.referral_code) {
+        out.push(Touch {
+            code,
+            source: Source::Form,
+            at: None,
+        });
+    }
+    if let Some(c) = cookie_value(headers, &RefCookie::name(&program.id)).and_then(RefCookie::parse)
+    {
+        out.extend(c.touches());
+    }
+    out
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    meta: Meta,
+    headers: HeaderMap,
+    FormBody(f): FormBody<JoinForm>,
+) -> Response {
+    let program = match open_program(&state, &slug).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let again = |program: Program, f: JoinForm, err: &ApiError| {
+        let errors = FormErrors::from_api(err, "", &["email", "first_name", "last_name"]);
+        (
+            crate::console::form_status(err),
+            JoinPage { program, f, errors },
+        )
+            .into_response()
+    };
+    // The hidden field is checked through the touches, never as `referred_by`: a stale code
+    // must not stop a signup.
+    let fields = ParticipantFields {
+        email: f.email.clone(),
+        first_name: f.first_name.clone(),
+        last_name: f.last_name.clone(),
+        referred_by: String::new(),
+    };
+    let draft = match fields.parse() {
+        Ok(d) => d,
+        Err(v) => return again(program, f, &ApiError::from(v)),
+    };
+    let origin = Origin {
+        actor: Actor {
+            kind: ActorKind::Public,
+            id: None,
+            label: "signup page".into(),
+        },
+        request_id: meta.request_id,
+        client_ip: Some(meta.client_ip),
+    };
+    let context = SignupContext {
+        touches: touches(&program, &headers, &f),
+        signed_up_at: None,
+    };
+    match enrolment::enrol(&state, &origin, &program, &draft, &context).await {
+        Ok((participant, referral)) => (
+            StatusCode::CREATED,
+            JoinedPage {
+                link: enrolment::referral_link(&state, &participant.code),
+                referred: referral.is_some(),
+                program,
+                participant,
+            },
+        )
+            .into_response(),
+        Err(err)
+            if err.status == StatusCode::CONFLICT
+                && err.errors.first().is_some_and(|e| e.field == "email") =>
+        {
+            let err = ApiError::field("email", "is already signed up for this program")
+                .with_code("already_exists");
+            again(
+                program,
+                f,
+                &ApiError {
+                    status: StatusCode::CONFLICT,
+                    ..err
+                },
+            )
+        }
+        Err(err) if err.status.is_client_error() => again(program, f, &err),
+        Err(err) => crate::console::error_page(&err),
+    }
+}

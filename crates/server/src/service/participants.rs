@@ -1,0 +1,344 @@
+//! Enrolment, attribution and qualification: shared by the API, the hosted join page and
+//! (later) imports. Each operation is one transaction: the participant, the referral that
+//! brought them, their events and the emails they cause commit together or not at all.
+
+use super::commit;
+use crate::AppState;
+use crate::error::{ApiError, ApiResult};
+use serde::Deserialize;
+use vouch_domain::email_template::Kind;
+use vouch_domain::participant::ParticipantDraft;
+use vouch_domain::program::ProgramStatus;
+use vouch_domain::referral::{Source, Stage, Touch, attribute};
+use vouch_store::audit::Origin;
+use vouch_store::emails::{self, QueueOptions};
+use vouch_store::participants::{self, Participant};
+use vouch_store::program_events::{self, ProgramEvent};
+use vouch_store::programs::Program;
+use vouch_store::referrals::{self, Referral};
+use vouch_store::{StoreError, Tx};
+
+/// The link a participant shares.
+pub fn referral_link(state: &AppState, code: &str) -> String {
+    format!("{}/r/{code}", state.settings.base_url)
+}
+
+fn participant_json(state: &AppState, p: &Participant) -> serde_json::Value {
+    serde_json::json!({
+        "id": p.id, "email": p.email, "first_name": p.first_name, "last_name": p.last_name,
+        "code": p.code, "referral_link": referral_link(state, &p.code),
+    })
+}
+
+fn program_json(program: &Program) -> serde_json::Value {
+    serde_json::json!({ "id": program.id, "name": program.name, "slug": program.slug })
+}
+
+/// Queues a participant-facing email with the program's templates and an unsubscribe link.
+async fn mail_participant(
+    state: &AppState,
+    tx: &mut Tx,
+    kind: Kind,
+    program: &Program,
+    to: &Participant,
+    extra: serde_json::Value,
+) -> ApiResult<()> {
+    let unsubscribe = crate::unsubscribe::url(state, &to.email);
+    let mut ctx = serde_json::json!({
+        "participant": participant_json(state, to),
+        "program": program_json(program),
+        "referral_link": referral_link(state, &to.code),
+        "unsubscribe_url": unsubscribe,
+    });
+    if let (Some(ctx), serde_json::Value::Object(extra)) = (ctx.as_object_mut(), extra) {
+        ctx.extend(extra);
+    }
+    emails::queue(
+        tx,
+        kind,
+        &to.email,
+        &ctx,
+        QueueOptions {
+            program_id: Some(&program.id),
+            unsubscribe_url: Some(&unsubscribe),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Tells the referrer that a referral was won.
+async fn announce_win(
+    state: &AppState,
+    tx: &mut Tx,
+    program: &Program,
+    referral: &Referral,
+    friend: &Participant,
+) -> ApiResult<()> {
+    let Some(referrer) = participants::get(tx, &referral.referrer_id).await? else {
+        return Ok(());
+    };
+    let won = referrals::count_by_referrer(tx, &referrer.id, Stage::Won).await?;
+    mail_participant(
+        state,
+        tx,
+        Kind::ReferralWon,
+        program,
+        &referrer,
+        serde_json::json!({ "friend": { "first_name": friend.first_name }, "won_count": won }),
+    )
+    .await
+}
+
+/// Evidence of who referred a signup, besides an explicit `referred_by` code.
+#[derive(Debug, Clone, Default)]
+pub struct SignupContext {
+    /// Touches from the form's hidden field and the attribution cookie.
+    pub touches: Vec<Touch>,
+    /// The original signup time (imports keep it).
+    pub signed_up_at: Option<String>,
+}
+
+/// Enrols a participant and records the referral the program's attribution model credits.
+/// An explicit `referred_by` must name a participant of this program (422 otherwise); codes
+/// from cookies and hidden fields that lead nowhere are ignored, so a stale link never blocks
+/// a signup.
+pub async fn enrol(
+    state: &AppState,
+    origin: &Origin,
+    program: &Program,
+    draft: &ParticipantDraft,
+    context: &SignupContext,
+) -> ApiResult<(Participant, Option<Referral>)> {
+    if program.status == ProgramStatus::Ended {
+        return Err(ApiError::conflict(
+            "program_ended",
+            "the program has ended; nobody can join it",
+        ));
+    }
+    let mut tx = state.store.begin().await?;
+    let mut touches = Vec::new();
+    if let Some(code) = &draft.referred_by {
+        match participants::by_code(&mut tx, code).await? {
+            Some(p) if p.program_id == program.id => touches.push(Touch {
+                code: p.code,
+                source: Source::Code,
+                at: None,
+            }),
+            _ => {
+                return Err(ApiError::field(
+                    "referred_by",
+                    "no participant of this program has this referral code",
+                ));
+            }
+        }
+    }
+    touches.extend(context.touches.iter().cloned());
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    // Candidates in the order the model prefers them; the first that resolves wins.
+    let mut referrer = None;
+    let mut remaining = touches;
+    while let Some(chosen) = attribute(
+        program.attribution_model,
+        program.attribution_window_days,
+        now,
+        &remaining,
+    ) {
+        if let Some(p) = participants::by_code(&mut tx, &chosen.code).await?
+            && p.program_id == program.id
+            && p.email != draft.email
+        {
+            referrer = Some((p, chosen.source));
+            break;
+        }
+        remaining.retain(|t| t != &chosen);
+    }
+    let participant = participants::create(
+        &mut tx,
+        origin,
+        &program.id,
+        draft,
+        referrer.as_ref().map(|(p, _)| p.id.as_str()),
+        context.signed_up_at.as_deref(),
+    )
+    .await?;
+    let referral = match &referrer {
+        Some((by, source)) => {
+            let won_at_signup = program.qualifying_event == "signup";
+            let r = referrals::create(
+                &mut tx,
+                origin,
+                &program.id,
+                &by.id,
+                &participant.id,
+                *source,
+                won_at_signup,
+            )
+            .await?;
+            if won_at_signup {
+                announce_win(state, &mut tx, program, &r, &participant).await?;
+            }
+            Some(r)
+        }
+        None => None,
+    };
+    mail_participant(
+        state,
+        &mut tx,
+        Kind::ParticipantWelcome,
+        program,
+        &participant,
+        serde_json::json!({}),
+    )
+    .await?;
+    commit(tx).await?;
+    // A visit before enrolment may have cached this code as unknown.
+    state.links.forget(&participant.code);
+    Ok((participant, referral))
+}
+
+/// An event the operator's systems report about a participant.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct EventIn {
+    /// The sender's own id of the event; reporting the same id again changes nothing.
+    pub event_id: String,
+    /// e.g. `purchase` or `email_verified`; the program's qualifying event wins referrals.
+    pub name: String,
+    /// The participant, by id (`par_…`) …
+    pub participant_id: String,
+    /// … or by email.
+    pub email: String,
+}
+
+fn check_event(e: &EventIn) -> ApiResult<()> {
+    let mut v = vouch_domain::Validation::new();
+    let id = e.event_id.trim();
+    if id.is_empty() || id.len() > 200 {
+        v.add("event_id", "is required (at most 200 characters)");
+    }
+    let name = e.name.trim();
+    if name.is_empty()
+        || name.len() > 64
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+    {
+        v.add(
+            "name",
+            "is required: letters, digits, `_`, `.` or `-`, at most 64",
+        );
+    }
+    if e.participant_id.trim().is_empty() && e.email.trim().is_empty() {
+        v.add("participant_id", "name the participant by id or by email");
+    }
+    v.into_result().map_err(ApiError::invalid)
+}
+
+/// Records an event; the program's qualifying event wins the participant's referral. Returns
+/// the event and whether it was new (a repeat of the same id returns the first answer).
+pub async fn record_event(
+    state: &AppState,
+    origin: &Origin,
+    program: &Program,
+    input: &EventIn,
+) -> ApiResult<(ProgramEvent, bool)> {
+    check_event(input)?;
+    let event_id = input.event_id.trim();
+    let name = input.name.trim();
+    let mut tx = state.store.begin().await?;
+    let participant = if !input.participant_id.trim().is_empty() {
+        participants::get(&mut tx, input.participant_id.trim())
+            .await?
+            .filter(|p| p.program_id == program.id)
+            .ok_or_else(|| {
+                ApiError::field(
+                    "participant_id",
+                    "no participant of this program has this id",
+                )
+            })?
+    } else {
+        participants::by_email(&mut tx, &program.id, &input.email)
+            .await?
+            .ok_or_else(|| {
+                ApiError::field("email", "no participant of this program has this email")
+            })?
+    };
+    if let Some(seen) = program_events::get(&mut tx, &program.id, event_id).await? {
+        if seen.name != name || seen.participant_id != participant.id {
+            return Err(ApiError::conflict(
+                "event_id_reused",
+                "this event_id was already reported for another event or participant",
+            ));
+        }
+        return Ok((seen, false));
+    }
+    let referral = referrals::of_referred(&mut tx, &participant.id).await?;
+    let (outcome, referral_id) = match referral {
+        _ if name != program.qualifying_event => ("not_qualifying", None),
+        None => ("not_referred", None),
+        Some(r) => match r.stage {
+            Stage::Won => ("already_won", Some(r.id)),
+            Stage::Lost | Stage::Junk => ("referral_closed", Some(r.id)),
+            Stage::New | Stage::InProgress => {
+                let reason = format!("{name} event {event_id}");
+                let won =
+                    referrals::set_stage(&mut tx, origin, &r, Stage::Won, Some(&reason)).await?;
+                announce_win(state, &mut tx, program, &won, &participant).await?;
+                ("referral_won", Some(won.id))
+            }
+        },
+    };
+    let event = program_events::insert(
+        &mut tx,
+        &program.id,
+        event_id,
+        name,
+        &participant.id,
+        outcome,
+        referral_id.as_deref(),
+    )
+    .await
+    .map_err(|e| match e {
+        StoreError::Conflict { .. } => ApiError::conflict(
+            "event_in_flight",
+            "the same event_id is being reported at this moment; retry",
+        ),
+        other => other.into(),
+    })?;
+    commit(tx).await?;
+    Ok((event, true))
+}
+
+/// A staff decision on a referral: revoke a won one (a refund), or close an open one as lost
+/// or junk. Stage rules come from the domain; a decision already taken is a 409.
+pub async fn set_referral_stage(
+    state: &AppState,
+    origin: &Origin,
+    id: &str,
+    to: Stage,
+    reason: Option<&str>,
+) -> ApiResult<Referral> {
+    let mut tx = state.store.begin().await?;
+    let before = referrals::get(&mut tx, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("referral"))?;
+    let after = referrals::set_stage(&mut tx, origin, &before, to, reason)
+        .await
+        .map_err(|e| match e {
+            StoreError::Invalid { field, message } if field == "stage" => {
+                ApiError::conflict("invalid_transition", message)
+            }
+            other => other.into(),
+        })?;
+    if to == Stage::Won
+        && let (Some(program), Some(friend)) = (
+            vouch_store::programs::get(&mut tx, &after.program_id).await?,
+            participants::get(&mut tx, &after.referred_id).await?,
+        )
+    {
+        announce_win(state, &mut tx, &program, &after, &friend).await?;
+    }
+    commit(tx).await?;
+    Ok(after)
+}

@@ -1,0 +1,189 @@
+//! Unsubscribe links for participant email: `/unsubscribe?token=…`, where the token is the
+//! address with an HMAC of it under the installation's secret, so no table of tokens is
+//! needed and a link cannot be forged for another address. The address travels in the query
+//! string, which the request log never writes.
+//!
+//! `GET` shows a confirmation button (a GET never changes state: mail scanners follow links);
+//! `POST` unsubscribes — from that button, or from a mail client's one-click
+//! `List-Unsubscribe-Post` request (RFC 8058), which carries no cookies and no CSRF token.
+
+use crate::AppState;
+use crate::request::Meta;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, KeyInit, Mac};
+use serde::Deserialize;
+use sha2::Sha256;
+use vouch_store::audit::{self, Actor, ActorKind, Origin};
+use vouch_store::{StoreError, emails, events};
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/unsubscribe", get(page).post(confirm))
+}
+
+fn mac(secret: &[u8], email: &str) -> Option<Vec<u8>> {
+    let mut m = Hmac::<Sha256>::new_from_slice(secret).ok()?;
+    m.update(b"unsubscribe\n");
+    m.update(email.trim().to_lowercase().as_bytes());
+    Some(m.finalize().into_bytes()[..18].to_vec())
+}
+
+/// The token for an address.
+pub fn token(secret: &[u8], email: &str) -> String {
+    let tag = mac(secret, email).unwrap_or_default();
+    format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(email.trim().to_lowercase()),
+        URL_SAFE_NO_PAD.encode(tag)
+    )
+}
+
+/// The address a token was made for, if it is genuine.
+pub fn verify(secret: &[u8], token: &str) -> Option<String> {
+    let (email, tag) = token.trim().split_once('.')?;
+    let email = String::from_utf8(URL_SAFE_NO_PAD.decode(email).ok()?).ok()?;
+    let tag = URL_SAFE_NO_PAD.decode(tag).ok()?;
+    let mut m = Hmac::<Sha256>::new_from_slice(secret).ok()?;
+    m.update(b"unsubscribe\n");
+    m.update(email.as_bytes());
+    m.verify_truncated_left(&tag).ok()?;
+    (tag.len() == 18).then_some(email)
+}
+
+/// The link that unsubscribes `email`.
+pub fn url(state: &AppState, email: &str) -> String {
+    format!(
+        "{}/unsubscribe?token={}",
+        state.settings.base_url,
+        token(&state.secrets.unsubscribe, email)
+    )
+}
+
+#[derive(Deserialize, Default)]
+struct TokenParam {
+    #[serde(default)]
+    token: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "unsubscribe.html")]
+struct Page {
+    /// The address, partly hidden: whoever holds the link sees whose it is, but a screenshot
+    /// does not spread it whole.
+    masked: String,
+    token: String,
+    done: bool,
+}
+
+fn mask(email: &str) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            let first: String = local.chars().take(1).collect();
+            format!("{first}•••@{domain}")
+        }
+        None => "•••".into(),
+    }
+}
+
+fn invalid() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        crate::register::Notice::new(
+            "This unsubscribe link is not valid",
+            "The link may have been cut short by your mail program. Open the whole link from the email, or reply to it and ask to be removed.",
+        ),
+    )
+        .into_response()
+}
+
+async fn page(State(state): State<AppState>, Query(p): Query<TokenParam>) -> Response {
+    let Some(email) = verify(&state.secrets.unsubscribe, &p.token) else {
+        return invalid();
+    };
+    let done = async {
+        let mut conn = state.store.conn().await?;
+        emails::is_suppressed(&mut conn, &email).await
+    }
+    .await
+    .unwrap_or(false);
+    Page {
+        masked: mask(&email),
+        token: p.token,
+        done,
+    }
+    .into_response()
+}
+
+async fn confirm(
+    State(state): State<AppState>,
+    meta: Meta,
+    Query(p): Query<TokenParam>,
+) -> Response {
+    let Some(email) = verify(&state.secrets.unsubscribe, &p.token) else {
+        return invalid();
+    };
+    let origin = Origin {
+        actor: Actor {
+            kind: ActorKind::Participant,
+            id: None,
+            label: "recipient (unsubscribe link)".into(),
+        },
+        request_id: meta.request_id,
+        client_ip: Some(meta.client_ip),
+    };
+    let saved = async {
+        let mut tx = state.store.begin().await?;
+        if emails::suppress(&mut tx, &email, "unsubscribed").await? {
+            let data = serde_json::json!({ "email": email, "reason": "unsubscribed" });
+            audit::record(
+                &mut tx,
+                &origin,
+                "email.unsubscribed",
+                "email_suppression",
+                None,
+                None,
+                Some(&data),
+            )
+            .await?;
+            events::emit(&mut tx, "email.unsubscribed", &data).await?;
+        }
+        tx.commit().await.map_err(StoreError::from)
+    }
+    .await;
+    match saved {
+        Ok(()) => Page {
+            masked: mask(&email),
+            token: p.token,
+            done: true,
+        }
+        .into_response(),
+        Err(e) => crate::console::error_page(&e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_verify_only_for_their_address_and_secret() {
+        let t = token(b"secret", "Ann@Example.com");
+        assert_eq!(verify(b"secret", &t).as_deref(), Some("ann@example.com"));
+        assert_eq!(verify(b"other", &t), None);
+        let forged = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode("bo@example.com"),
+            t.split_once('.').map(|(_, tag)| tag).unwrap_or_default()
+        );
+        assert_eq!(verify(b"secret", &forged), None);
+        assert_eq!(verify(b"secret", "garbage"), None);
+        assert_eq!(verify(b"secret", &t[..t.len() - 2]), None);
+    }
+}

@@ -1,0 +1,638 @@
+//! Referrals end to end on both stores: attribution (API code, hidden field, cookie; first and
+//! last click), qualification events, revocation, participant emails with their unsubscribe
+//! links, and per-program templates.
+
+mod common;
+
+use common::smtp::SmtpListener;
+use common::{Api, TestApp, each_backend};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use vouch_domain::permission::{Role, Scope};
+use vouch_jobs::email::{EmailSettings, SmtpSecurity, SmtpSettings, Transport};
+
+/// A live program with these settings; returns its id and slug.
+async fn live_program(app: &TestApp, settings: Value) -> (String, String) {
+    let manager = app.staff(Role::Manager).await;
+    let mut body = json!({ "name": format!("Friends {}", vouch_domain::id::new_id("x")), "landing_url": "https://shop.example.com/join" });
+    if let (Some(b), Value::Object(extra)) = (body.as_object_mut(), settings) {
+        b.extend(extra);
+    }
+    let p = manager.post("/api/v1/programs", body).await;
+    assert_eq!(p.status, StatusCode::CREATED, "{}", p.text);
+    let id = p.body["id"].as_str().expect("id").to_string();
+    let live = manager
+        .post(
+            &format!("/api/v1/programs/{id}/status"),
+            json!({ "status": "live" }),
+        )
+        .await;
+    assert_eq!(live.status, StatusCode::OK, "{}", live.text);
+    (id, p.body["slug"].as_str().expect("slug").to_string())
+}
+
+async fn enrol(api: &Api, program: &str, body: Value) -> Value {
+    let r = api
+        .post(&format!("/api/v1/programs/{program}/participants"), body)
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    r.body
+}
+
+async fn referrals(api: &Api, program: &str, query: &str) -> Vec<Value> {
+    let r = api
+        .get(&format!("/api/v1/programs/{program}/referrals{query}"))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    r.body["data"].as_array().cloned().unwrap_or_default()
+}
+
+async fn emails_to(api: &Api, to: &str) -> Vec<Value> {
+    let r = api.get("/api/v1/emails?limit=100").await;
+    r.body["data"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|m| m["to_address"] == to)
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn event_types(app: &TestApp) -> Vec<String> {
+    let mut conn = app.state.store.conn().await.expect("conn");
+    vouch_store::events::since(&mut conn, "2000-01-01T00:00:00.000Z", 1000)
+        .await
+        .expect("events")
+        .into_iter()
+        .map(|e| e.event_type)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_referred_signup_is_won_at_signup_and_both_people_are_emailed() {
+    each_backend(|app| async move {
+        let (program, _) = live_program(&app, json!({})).await;
+        let key = app.key_client(Scope::Write).await;
+        let ann = enrol(&key, &program, json!({ "email": "ann@example.com", "first_name": "Ann" })).await;
+        let code = ann["code"].as_str().expect("code");
+
+        // A code that names nobody in the program is refused by field, and nothing is saved.
+        let bad = key.post(&format!("/api/v1/programs/{program}/participants"), json!({ "email": "bo@example.com", "referred_by": "NOPE1234" })).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(bad.fields(), vec!["referred_by".to_string()]);
+        let bad = key.post(&format!("/api/v1/programs/{program}/participants"), json!({ "email": "bo@example.com", "referred_by": "no spaces" })).await;
+        assert_eq!(bad.fields(), vec!["referred_by".to_string()]);
+
+        let bo = enrol(&key, &program, json!({ "email": "bo@example.com", "first_name": "Bo", "referred_by": code.to_lowercase() })).await;
+        assert_eq!(bo["referred_by"], ann["id"]);
+        let list = referrals(&key, &program, "").await;
+        assert_eq!(list.len(), 1);
+        assert_eq!(list[0]["referrer_id"], ann["id"]);
+        assert_eq!(list[0]["referred_id"], bo["id"]);
+        assert_eq!(list[0]["source"], "code");
+        assert_eq!(list[0]["stage"], "won", "the program qualifies at signup");
+        assert!(list[0]["won_at"].is_string());
+        let types = event_types(&app).await;
+        for t in ["participant.created", "referral.created", "referral.won"] {
+            assert!(types.contains(&t.to_string()), "{t} in {types:?}");
+        }
+
+        let admin = app.key_client(Scope::Admin).await;
+        let to_bo = emails_to(&admin, "bo@example.com").await;
+        assert_eq!(to_bo.len(), 1);
+        assert_eq!(to_bo[0]["kind"], "participant_welcome");
+        assert!(to_bo[0]["text_body"].as_str().expect("text").contains(&format!("/r/{}", bo["code"].as_str().expect("code"))));
+        let to_ann: Vec<String> = emails_to(&admin, "ann@example.com").await.iter().map(|m| m["kind"].as_str().unwrap_or_default().to_string()).collect();
+        assert!(to_ann.contains(&"referral_won".to_string()), "{to_ann:?}");
+        let won_mail = emails_to(&admin, "ann@example.com").await.into_iter().find(|m| m["kind"] == "referral_won").expect("won mail");
+        assert!(won_mail["subject"].as_str().expect("subject").starts_with("Bo joined"));
+        assert!(won_mail["text_body"].as_str().expect("text").contains("1 successful referral."));
+        for m in [&to_bo[0], &won_mail] {
+            let url = m["unsubscribe_url"].as_str().expect("unsubscribe url");
+            assert!(url.starts_with(&format!("{}/unsubscribe?token=", app.base)));
+            assert!(m["text_body"].as_str().expect("text").contains(url));
+            assert_eq!(m["marketing"], true);
+        }
+
+        // Each person is referred once; a second enrolment of Bo is a conflict.
+        let again = key.post(&format!("/api/v1/programs/{program}/participants"), json!({ "email": "bo@example.com", "referred_by": code })).await;
+        assert_eq!(again.status, StatusCode::CONFLICT);
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_custom_qualifying_event_wins_the_referral_once() {
+    each_backend(|app| async move {
+        let (program, _) = live_program(&app, json!({ "qualifying_event": "purchase" })).await;
+        let key = app.key_client(Scope::Write).await;
+        let ann = enrol(&key, &program, json!({ "email": "ann@example.com" })).await;
+        let bo = enrol(
+            &key,
+            &program,
+            json!({ "email": "bo@example.com", "referred_by": ann["code"] }),
+        )
+        .await;
+        let r = &referrals(&key, &program, "").await[0];
+        assert_eq!(r["stage"], "new");
+        let events = format!("/api/v1/programs/{program}/events");
+
+        // Bad input names its fields; an unknown participant is named too.
+        let bad = key.post(&events, json!({})).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(bad.fields(), vec!["event_id", "name", "participant_id"]);
+        let bad = key
+            .post(
+                &events,
+                json!({ "event_id": "e0", "name": "purchase", "email": "nobody@example.com" }),
+            )
+            .await;
+        assert_eq!(bad.fields(), vec!["email".to_string()]);
+        let bad = key
+            .post(
+                &events,
+                json!({ "event_id": "e0", "name": "purchase", "participant_id": "par_other" }),
+            )
+            .await;
+        assert_eq!(bad.fields(), vec!["participant_id".to_string()]);
+
+        let other = key
+            .post(
+                &events,
+                json!({ "event_id": "e1", "name": "page_view", "email": "BO@example.com" }),
+            )
+            .await;
+        assert_eq!(other.status, StatusCode::CREATED, "{}", other.text);
+        assert_eq!(other.body["outcome"], "not_qualifying");
+        let not_referred = key
+            .post(
+                &events,
+                json!({ "event_id": "e2", "name": "purchase", "participant_id": ann["id"] }),
+            )
+            .await;
+        assert_eq!(not_referred.body["outcome"], "not_referred");
+
+        let won = key
+            .post(
+                &events,
+                json!({ "event_id": "order-77", "name": "purchase", "participant_id": bo["id"] }),
+            )
+            .await;
+        assert_eq!(won.status, StatusCode::CREATED, "{}", won.text);
+        assert_eq!(won.body["outcome"], "referral_won");
+        assert_eq!(won.body["referral_id"], r["id"]);
+        // The same report again: the first answer, nothing new.
+        let replay = key
+            .post(
+                &events,
+                json!({ "event_id": "order-77", "name": "purchase", "participant_id": bo["id"] }),
+            )
+            .await;
+        assert_eq!(replay.status, StatusCode::OK);
+        assert_eq!(replay.body, won.body);
+        let reused = key
+            .post(
+                &events,
+                json!({ "event_id": "order-77", "name": "purchase", "participant_id": ann["id"] }),
+            )
+            .await;
+        assert_eq!(reused.status, StatusCode::CONFLICT);
+        assert_eq!(reused.body["code"], "event_id_reused");
+        let second = key
+            .post(
+                &events,
+                json!({ "event_id": "order-78", "name": "purchase", "participant_id": bo["id"] }),
+            )
+            .await;
+        assert_eq!(second.body["outcome"], "already_won");
+        let admin = app.key_client(Scope::Admin).await;
+        let won_mails = emails_to(&admin, "ann@example.com")
+            .await
+            .into_iter()
+            .filter(|m| m["kind"] == "referral_won")
+            .count();
+        assert_eq!(won_mails, 1, "the referrer hears of the win once");
+
+        let detail = key
+            .get(&format!(
+                "/api/v1/referrals/{}",
+                r["id"].as_str().expect("id")
+            ))
+            .await;
+        assert_eq!(detail.body["stage"], "won");
+        let history = detail.body["history"].as_array().expect("history");
+        assert_eq!(history.len(), 2);
+        assert_eq!(history[1]["from_stage"], "new");
+        assert_eq!(history[1]["to_stage"], "won");
+        assert_eq!(history[1]["reason"], "purchase event order-77");
+
+        // A refund revokes it; a revoked referral cannot be won again.
+        let stage = format!("/api/v1/referrals/{}/stage", r["id"].as_str().expect("id"));
+        let bad = key.post(&stage, json!({ "stage": "gone" })).await;
+        assert_eq!(bad.fields(), vec!["stage".to_string()]);
+        let revoked = key
+            .post(&stage, json!({ "stage": "lost", "reason": "refunded" }))
+            .await;
+        assert_eq!(revoked.status, StatusCode::OK, "{}", revoked.text);
+        assert_eq!(revoked.body["stage"], "lost");
+        assert!(
+            event_types(&app)
+                .await
+                .contains(&"referral.revoked".to_string())
+        );
+        let again = key.post(&stage, json!({ "stage": "won" })).await;
+        assert_eq!(again.status, StatusCode::CONFLICT);
+        assert_eq!(again.body["code"], "invalid_transition");
+        let closed = key
+            .post(
+                &events,
+                json!({ "event_id": "order-79", "name": "purchase", "participant_id": bo["id"] }),
+            )
+            .await;
+        assert_eq!(closed.body["outcome"], "referral_closed");
+        assert_eq!(referrals(&key, &program, "?stage=lost").await.len(), 1);
+        assert_eq!(referrals(&key, &program, "?stage=won").await.len(), 0);
+        assert_eq!(
+            key.get(&format!("/api/v1/programs/{program}/referrals?stage=maybe"))
+                .await
+                .fields(),
+            vec!["stage".to_string()]
+        );
+
+        // Reading is not writing: a read key and a viewer cannot report events.
+        let read = app.key_client(Scope::Read).await;
+        assert_eq!(
+            read.post(
+                &events,
+                json!({ "event_id": "x", "name": "purchase", "participant_id": bo["id"] })
+            )
+            .await
+            .status,
+            StatusCode::FORBIDDEN
+        );
+        let viewer = app.staff(Role::Viewer).await;
+        assert_eq!(
+            viewer.post(&stage, json!({ "stage": "junk" })).await.status,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            viewer
+                .get(&format!("/api/v1/programs/{program}/referrals"))
+                .await
+                .status,
+            StatusCode::OK
+        );
+        app.stop().await;
+    })
+    .await;
+}
+
+/// A browser-like client that keeps cookies and does not follow redirects.
+fn visitor() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent("Mozilla/5.0 (X11; Linux x86_64) Chrome/120")
+        .build()
+        .expect("client")
+}
+
+async fn join(
+    app: &TestApp,
+    c: &reqwest::Client,
+    slug: &str,
+    email: &str,
+    hidden_ref: &str,
+) -> (StatusCode, String) {
+    let r = c
+        .post(app.url(&format!("/p/{slug}/join")))
+        .form(&[
+            ("email", email),
+            ("first_name", "Cy"),
+            ("last_name", ""),
+            ("ref", hidden_ref),
+        ])
+        .send()
+        .await
+        .expect("join");
+    let status = r.status();
+    (status, r.text().await.expect("body"))
+}
+
+#[tokio::test]
+async fn the_join_page_credits_the_link_the_model_picks() {
+    each_backend(|app| async move {
+        let key = app.key_client(Scope::Write).await;
+        for (model, expected) in [("last_click", "second"), ("first_click", "first")] {
+            let (program, slug) = live_program(&app, json!({ "attribution_model": model })).await;
+            let first = enrol(
+                &key,
+                &program,
+                json!({ "email": format!("first-{model}@example.com") }),
+            )
+            .await;
+            let second = enrol(
+                &key,
+                &program,
+                json!({ "email": format!("second-{model}@example.com") }),
+            )
+            .await;
+            let c = visitor();
+            for who in [&first, &second] {
+                let r = c
+                    .get(app.url(&format!("/r/{}", who["code"].as_str().expect("code"))))
+                    .send()
+                    .await
+                    .expect("click");
+                assert_eq!(r.status(), StatusCode::FOUND);
+            }
+            let page = c
+                .get(app.url(&format!("/p/{slug}/join")))
+                .send()
+                .await
+                .expect("page");
+            assert_eq!(page.status(), StatusCode::OK);
+            let (status, body) =
+                join(&app, &c, &slug, &format!("cy-{model}@example.com"), "").await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+            assert!(
+                body.contains("/r/CY"),
+                "the new participant's own link is shown"
+            );
+            let list = referrals(&key, &program, "").await;
+            let credited = if expected == "first" { &first } else { &second };
+            assert_eq!(list.len(), 1, "{model}");
+            assert_eq!(list[0]["referrer_id"], credited["id"], "{model}");
+            assert_eq!(list[0]["source"], "link");
+        }
+
+        // The hidden field from the landing page's ?ref= works without a cookie; a stale or
+        // unknown code never blocks the signup.
+        let (program, slug) = live_program(&app, json!({})).await;
+        let dee = enrol(&key, &program, json!({ "email": "dee@example.com" })).await;
+        let page = visitor()
+            .get(app.url(&format!(
+                "/p/{slug}/join?ref={}",
+                dee["code"].as_str().expect("code")
+            )))
+            .send()
+            .await
+            .expect("page");
+        assert!(page.text().await.expect("body").contains(&format!(
+            "name=\"ref\" value=\"{}\"",
+            dee["code"].as_str().expect("code")
+        )));
+        let (status, _) = join(
+            &app,
+            &visitor(),
+            &slug,
+            "eve@example.com",
+            dee["code"].as_str().expect("code"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED);
+        let (status, _) = join(&app, &visitor(), &slug, "fay@example.com", "UNKNOWN99").await;
+        assert_eq!(status, StatusCode::CREATED);
+        let list = referrals(&key, &program, "").await;
+        assert_eq!(list.len(), 1);
+        assert_eq!(list[0]["referrer_id"], dee["id"]);
+        assert_eq!(list[0]["source"], "form");
+
+        // Errors come back next to their fields; a second signup with one email is refused.
+        let (status, body) = join(&app, &visitor(), &slug, "not-an-email", "").await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(body.contains("id=\"e-email\""), "{body}");
+        let (status, body) = join(&app, &visitor(), &slug, "EVE@example.com", "").await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert!(body.contains("already signed up"), "{body}");
+
+        // Programs that do not take signups say why.
+        let draft = app
+            .staff(Role::Staff)
+            .await
+            .post(
+                "/api/v1/programs",
+                json!({ "name": "Not yet", "landing_url": "https://x.example" }),
+            )
+            .await;
+        let r = visitor()
+            .get(app.url(&format!(
+                "/p/{}/join",
+                draft.body["slug"].as_str().expect("slug")
+            )))
+            .send()
+            .await
+            .expect("draft");
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        assert_eq!(
+            visitor()
+                .get(app.url("/p/no-such-program/join"))
+                .send()
+                .await
+                .expect("none")
+                .status(),
+            StatusCode::NOT_FOUND
+        );
+        app.staff(Role::Manager)
+            .await
+            .post(
+                &format!("/api/v1/programs/{program}/status"),
+                json!({ "status": "paused" }),
+            )
+            .await;
+        let r = visitor()
+            .get(app.url(&format!("/p/{slug}/join")))
+            .send()
+            .await
+            .expect("paused");
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let (status, _) = join(&app, &visitor(), &slug, "gus@example.com", "").await;
+        assert_eq!(
+            status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "nothing is saved while paused"
+        );
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn unsubscribe_links_stop_marketing_email_and_only_on_post() {
+    each_backend(|app| async move {
+        let (program, _) = live_program(&app, json!({})).await;
+        let key = app.key_client(Scope::Write).await;
+        let admin = app.key_client(Scope::Admin).await;
+        let ann = enrol(&key, &program, json!({ "email": "ann@example.com" })).await;
+        let url = emails_to(&admin, "ann@example.com").await[0]["unsubscribe_url"]
+            .as_str()
+            .expect("url")
+            .to_string();
+
+        // Following the link (as a mail scanner would) changes nothing.
+        let c = visitor();
+        let page = c.get(&url).send().await.expect("page");
+        assert_eq!(page.status(), StatusCode::OK);
+        let body = page.text().await.expect("body");
+        assert!(
+            body.contains("a•••@example.com") && !body.contains("ann@example.com"),
+            "{body}"
+        );
+        let mut conn = app.state.store.conn().await.expect("conn");
+        assert!(
+            !vouch_store::emails::is_suppressed(&mut conn, "ann@example.com")
+                .await
+                .expect("check")
+        );
+        // A forged or cut token is a 404 page.
+        let forged = url.replace("token=", "token=x");
+        assert_eq!(
+            c.get(&forged).send().await.expect("forged").status(),
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            c.post(&url[..url.len() - 3])
+                .send()
+                .await
+                .expect("cut")
+                .status(),
+            StatusCode::NOT_FOUND
+        );
+
+        // The one-click POST of RFC 8058, with no cookies and no CSRF token.
+        let r = reqwest::Client::new()
+            .post(&url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("List-Unsubscribe=One-Click")
+            .send()
+            .await
+            .expect("one-click");
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(
+            r.text()
+                .await
+                .expect("body")
+                .contains("You are unsubscribed")
+        );
+        assert!(
+            vouch_store::emails::is_suppressed(&mut conn, "ann@example.com")
+                .await
+                .expect("check")
+        );
+        drop(conn);
+        assert!(
+            event_types(&app)
+                .await
+                .contains(&"email.unsubscribed".to_string())
+        );
+        // Twice is harmless.
+        assert_eq!(
+            c.post(&url).send().await.expect("again").status(),
+            StatusCode::OK
+        );
+
+        // Ann's next marketing email is recorded as suppressed and never queued.
+        enrol(
+            &key,
+            &program,
+            json!({ "email": "bo@example.com", "referred_by": ann["code"] }),
+        )
+        .await;
+        let won = emails_to(&admin, "ann@example.com")
+            .await
+            .into_iter()
+            .find(|m| m["kind"] == "referral_won")
+            .expect("won mail");
+        assert_eq!(won["status"], "suppressed");
+        assert!(won["job_id"].is_null());
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn programs_have_their_own_templates_and_smtp_sends_list_unsubscribe() {
+    each_backend(|app| async move {
+        let (program, _) = live_program(&app, json!({})).await;
+        let (other, _) = live_program(&app, json!({})).await;
+        let admin = app.key_client(Scope::Admin).await;
+        let path = format!("/api/v1/programs/{program}/email-templates/participant_welcome");
+        let t = admin.get(&path).await;
+        assert_eq!(t.body["source"], "default");
+        assert_eq!(t.body["customised"], false);
+        // A template that cannot render names the part and line; nothing is saved.
+        let bad = admin.send(admin.request(reqwest::Method::PUT, &path).json(&json!({ "subject": "Hi", "text": "ok", "html": "<p>\n{{ nope }}</p>" }))).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(bad.fields(), vec!["html".to_string()]);
+        // The installation's override applies everywhere; the program's own wins in it.
+        let put = |path: String, subject: &'static str| {
+            let admin = admin.clone();
+            async move {
+                let r = admin.send(admin.request(reqwest::Method::PUT, &path).json(&json!({ "subject": subject, "text": "Share {{ referral_link }}", "html": "<p>{{ referral_link }}</p>" }))).await;
+                assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+                r
+            }
+        };
+        put("/api/v1/email-templates/participant_welcome".into(), "Installation welcome").await;
+        let saved = put(path.clone(), "Welcome to {{ program.name }}").await;
+        assert_eq!(saved.body["source"], "program");
+        // Staff notices have no per-program version.
+        assert_eq!(admin.get(&format!("/api/v1/programs/{program}/email-templates/webhook_endpoint_disabled")).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(admin.get(&format!("/api/v1/programs/{program}/email-templates")).await.body["data"].as_array().map(Vec::len), Some(2));
+
+        let key = app.key_client(Scope::Write).await;
+        enrol(&key, &program, json!({ "email": "ann@example.com" })).await;
+        enrol(&key, &other, json!({ "email": "ann@example.com" })).await;
+        let mails = emails_to(&admin, "ann@example.com").await;
+        let subjects: Vec<&str> = mails.iter().map(|m| m["subject"].as_str().unwrap_or_default()).collect();
+        assert!(subjects.iter().any(|s| s.starts_with("Welcome to Friends")), "{subjects:?}");
+        assert!(subjects.contains(&"Installation welcome"), "{subjects:?}");
+        // The override left the unsubscribe link out; it is added anyway.
+        for m in &mails {
+            let url = m["unsubscribe_url"].as_str().expect("url");
+            assert!(m["text_body"].as_str().expect("text").contains(url));
+            assert!(m["html_body"].as_str().expect("html").contains("Unsubscribe</a>"));
+        }
+        // Removing the program's version brings the installation's back.
+        let reset = admin.send(admin.request(reqwest::Method::DELETE, &path)).await;
+        assert_eq!(reset.body["source"], "installation");
+
+        // Through SMTP the message carries the one-click unsubscribe headers.
+        let smtp = SmtpListener::start().await;
+        let worker = app.worker_with(|s| {
+            s.email = EmailSettings {
+                transport: Transport::Smtp(SmtpSettings { host: "127.0.0.1".into(), port: smtp.port, security: SmtpSecurity::None, username: None, password: None }),
+                from: "Vouch <vouch@test.local>".into(),
+            };
+        });
+        worker.drain().await.expect("drain");
+        let sent = smtp.mails();
+        assert_eq!(sent.len(), 2);
+        for m in &sent {
+            let unfolded = m.data.replace("\r\n ", " ");
+            assert!(unfolded.contains("List-Unsubscribe: <http://127.0.0.1:"), "{}", m.data);
+            assert!(unfolded.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"));
+        }
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_visitor_secret_survives_a_restart() {
+    each_backend(|app| async move {
+        let first = app.state.secrets.visitor.clone();
+        let again =
+            vouch_server::AppState::new(app.state.store.clone(), vouch_server::Settings::default())
+                .await
+                .expect("state");
+        assert_eq!(first, again.secrets.visitor);
+        assert_ne!(app.state.secrets.visitor, app.state.secrets.unsubscribe);
+        again.clicks.flush_and_stop().await;
+        app.stop().await;
+    })
+    .await;
+}

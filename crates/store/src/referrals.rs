@@ -1,0 +1,280 @@
+//! Referrals: who brought whom into a program, how, and how far it got. Every stage change is
+//! kept (`referral_stage_changes`), audited and emitted as an event in the caller's
+//! transaction.
+
+use crate::audit::{self, Origin};
+use crate::{Params, Result, StoreError, conflict, events, now};
+use serde::Serialize;
+use sqlx::{AnyConnection, Row};
+use vouch_domain::referral::{Source, Stage, transition};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Referral {
+    pub id: String,
+    pub program_id: String,
+    /// The participant whose link or code brought the referred one.
+    pub referrer_id: String,
+    pub referred_id: String,
+    /// `code` (API `referred_by`), `form` (hidden field), `link` (attribution cookie), `import`.
+    pub source: String,
+    pub stage: Stage,
+    pub won_at: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl Referral {
+    fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
+}
+
+fn from_row(row: &sqlx::any::AnyRow) -> Result<Referral> {
+    let stage: String = row.try_get("stage")?;
+    Ok(Referral {
+        id: row.try_get("id")?,
+        program_id: row.try_get("program_id")?,
+        referrer_id: row.try_get("referrer_id")?,
+        referred_id: row.try_get("referred_id")?,
+        source: row.try_get("source")?,
+        stage: stage.parse().map_err(StoreError::Corrupt)?,
+        won_at: row.try_get("won_at")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct StageChange {
+    pub from_stage: Option<Stage>,
+    pub to_stage: Stage,
+    pub reason: Option<String>,
+    /// Staff email, API key name, `system` or `public`.
+    pub actor: String,
+    pub at: String,
+}
+
+async fn record_change(
+    conn: &mut AnyConnection,
+    origin: &Origin,
+    referral_id: &str,
+    from: Option<Stage>,
+    to: Stage,
+    reason: Option<&str>,
+    at: &str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO referral_stage_changes (id, referral_id, from_stage, to_stage, reason, actor, at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(vouch_domain::id::new_id("rsc"))
+    .bind(referral_id)
+    .bind(from.map(|s| s.as_str().to_string()))
+    .bind(to.as_str())
+    .bind(reason.map(str::to_string))
+    .bind(origin.actor.label.clone())
+    .bind(at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The event a stage change emits.
+fn event_for(from: Stage, to: Stage) -> &'static str {
+    match (from, to) {
+        (_, Stage::Won) => "referral.won",
+        (Stage::Won, Stage::Lost) => "referral.revoked",
+        _ => "referral.stage_changed",
+    }
+}
+
+/// Records that `referrer_id` brought `referred_id`; `won` at once when the program qualifies
+/// referrals at signup. A participant is referred at most once (409 `referred_id`).
+pub async fn create(
+    conn: &mut AnyConnection,
+    origin: &Origin,
+    program_id: &str,
+    referrer_id: &str,
+    referred_id: &str,
+    source: Source,
+    won: bool,
+) -> Result<Referral> {
+    let at = now();
+    let stage = if won { Stage::Won } else { Stage::New };
+    let row = sqlx::query(
+        "INSERT INTO referrals (id, program_id, referrer_id, referred_id, source, stage, won_at, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING *",
+    )
+    .bind(vouch_domain::id::new_id("ref"))
+    .bind(program_id)
+    .bind(referrer_id)
+    .bind(referred_id)
+    .bind(source.as_str())
+    .bind(stage.as_str())
+    .bind(won.then(|| at.clone()))
+    .bind(&at)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(|e| conflict(e, "referrals", &["referred_id"]))?;
+    let r = from_row(&row)?;
+    record_change(conn, origin, &r.id, None, stage, None, &at).await?;
+    audit::record(
+        conn,
+        origin,
+        "referral.created",
+        "referral",
+        Some(&r.id),
+        None,
+        Some(&r.to_json()),
+    )
+    .await?;
+    events::emit(conn, "referral.created", &r.to_json()).await?;
+    if won {
+        events::emit(conn, "referral.won", &r.to_json()).await?;
+    }
+    Ok(r)
+}
+
+/// Moves a referral to another stage. The update is guarded on the stage the caller read, so
+/// two concurrent decisions cannot both apply: the second gets a 409-style `Invalid`.
+pub async fn set_stage(
+    conn: &mut AnyConnection,
+    origin: &Origin,
+    before: &Referral,
+    to: Stage,
+    reason: Option<&str>,
+) -> Result<Referral> {
+    transition(before.stage, to).map_err(|message| StoreError::Invalid {
+        field: "stage".into(),
+        message,
+    })?;
+    let at = now();
+    let won_at = if to == Stage::Won {
+        Some(at.clone())
+    } else {
+        before.won_at.clone()
+    };
+    let row = sqlx::query(
+        "UPDATE referrals SET stage = $1, won_at = $2, updated_at = $3 WHERE id = $4 AND stage = $5 RETURNING *",
+    )
+    .bind(to.as_str())
+    .bind(won_at)
+    .bind(&at)
+    .bind(&before.id)
+    .bind(before.stage.as_str())
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| StoreError::Invalid {
+        field: "stage".into(),
+        message: "the referral changed meanwhile; reload it".into(),
+    })?;
+    let after = from_row(&row)?;
+    record_change(conn, origin, &after.id, Some(before.stage), to, reason, &at).await?;
+    audit::record(
+        conn,
+        origin,
+        "referral.stage_changed",
+        "referral",
+        Some(&after.id),
+        Some(&before.to_json()),
+        Some(&after.to_json()),
+    )
+    .await?;
+    events::emit(conn, event_for(before.stage, to), &after.to_json()).await?;
+    Ok(after)
+}
+
+pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Referral>> {
+    let row = sqlx::query("SELECT * FROM referrals WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// The referral that brought this participant, if any.
+pub async fn of_referred(
+    conn: &mut AnyConnection,
+    participant_id: &str,
+) -> Result<Option<Referral>> {
+    let row = sqlx::query("SELECT * FROM referrals WHERE referred_id = $1")
+        .bind(participant_id)
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// Referrals this participant made that are in `stage`.
+pub async fn count_by_referrer(
+    conn: &mut AnyConnection,
+    referrer_id: &str,
+    stage: Stage,
+) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM referrals WHERE referrer_id = $1 AND stage = $2")
+            .bind(referrer_id)
+            .bind(stage.as_str())
+            .fetch_one(conn)
+            .await?,
+    )
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub stage: Option<Stage>,
+    pub referrer_id: Option<String>,
+}
+
+/// A program's referrals, newest first; `limit + 1`.
+pub async fn list(
+    conn: &mut AnyConnection,
+    program_id: &str,
+    filter: &Filter,
+    starting_after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Referral>> {
+    let mut p = Params::default();
+    let mut sql = format!(
+        "SELECT * FROM referrals WHERE program_id = {}",
+        p.text(program_id.into())
+    );
+    if let Some(stage) = filter.stage {
+        sql.push_str(&format!(" AND stage = {}", p.text(stage.as_str().into())));
+    }
+    if let Some(r) = &filter.referrer_id {
+        sql.push_str(&format!(" AND referrer_id = {}", p.text(r.clone())));
+    }
+    if let Some(c) = starting_after {
+        sql.push_str(&format!(" AND id < {}", p.text(c.into())));
+    }
+    sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", limit + 1));
+    let rows = p
+        .bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)))
+        .fetch_all(conn)
+        .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// Every stage change of a referral, oldest first.
+pub async fn history(conn: &mut AnyConnection, referral_id: &str) -> Result<Vec<StageChange>> {
+    let rows =
+        sqlx::query("SELECT * FROM referral_stage_changes WHERE referral_id = $1 ORDER BY id")
+            .bind(referral_id)
+            .fetch_all(conn)
+            .await?;
+    rows.iter()
+        .map(|row| {
+            let from: Option<String> = row.try_get("from_stage")?;
+            let to: String = row.try_get("to_stage")?;
+            Ok(StageChange {
+                from_stage: from
+                    .map(|s| s.parse())
+                    .transpose()
+                    .map_err(StoreError::Corrupt)?,
+                to_stage: to.parse().map_err(StoreError::Corrupt)?,
+                reason: row.try_get("reason")?,
+                actor: row.try_get("actor")?,
+                at: row.try_get("at")?,
+            })
+        })
+        .collect()
+}
