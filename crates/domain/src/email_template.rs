@@ -16,13 +16,19 @@ pub enum Kind {
     ParticipantWelcome,
     /// To a referrer whose friend's referral was won.
     ReferralWon,
+    /// To a participant who earned a reward (after any hold period).
+    RewardEarned,
+    /// To a participant whose reward was delivered (with the coupon code, if any).
+    RewardDelivered,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 3] = [
+    pub const ALL: [Kind; 5] = [
         Kind::WebhookEndpointDisabled,
         Kind::ParticipantWelcome,
         Kind::ReferralWon,
+        Kind::RewardEarned,
+        Kind::RewardDelivered,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -30,6 +36,8 @@ impl Kind {
             Kind::WebhookEndpointDisabled => "webhook_endpoint_disabled",
             Kind::ParticipantWelcome => "participant_welcome",
             Kind::ReferralWon => "referral_won",
+            Kind::RewardEarned => "reward_earned",
+            Kind::RewardDelivered => "reward_delivered",
         }
     }
 
@@ -38,6 +46,8 @@ impl Kind {
             Kind::WebhookEndpointDisabled => "Webhook endpoint disabled (to owners and admins)",
             Kind::ParticipantWelcome => "Welcome (to a participant who joined)",
             Kind::ReferralWon => "Referral won (to the referrer)",
+            Kind::RewardEarned => "Reward earned (to the participant)",
+            Kind::RewardDelivered => "Reward delivered (to the participant)",
         }
     }
 
@@ -50,7 +60,10 @@ impl Kind {
     pub fn marketing(self) -> bool {
         match self {
             Kind::WebhookEndpointDisabled => false,
-            Kind::ParticipantWelcome | Kind::ReferralWon => true,
+            Kind::ParticipantWelcome
+            | Kind::ReferralWon
+            | Kind::RewardEarned
+            | Kind::RewardDelivered => true,
         }
     }
 
@@ -77,6 +90,16 @@ impl Kind {
                 text: "Hi {{ participant.first_name or \"there\" }},\n\n{{ friend.first_name or \"A friend\" }} joined {{ program.name }} through your link. That makes {{ won_count }} successful referral{% if won_count != 1 %}s{% endif %}.\n\nKeep sharing: {{ referral_link }}\n".into(),
                 html: "<p>Hi {{ participant.first_name or \"there\" }},</p>\n<p>{{ friend.first_name or \"A friend\" }} joined {{ program.name }} through your link. That makes <strong>{{ won_count }}</strong> successful referral{% if won_count != 1 %}s{% endif %}.</p>\n<p>Keep sharing: <a href=\"{{ referral_link }}\">{{ referral_link }}</a></p>\n".into(),
             },
+            Kind::RewardEarned => Template {
+                subject: "You earned a reward from {{ program.name }}".into(),
+                text: "Hi {{ participant.first_name or \"there\" }},\n\nYou earned {{ reward.title }}{% if reward.hold_days %} after the program's {{ reward.hold_days }}-day hold{% endif %}. Thank you for spreading the word!\n\nKeep sharing: {{ referral_link }}\n".into(),
+                html: "<p>Hi {{ participant.first_name or \"there\" }},</p>\n<p>You earned <strong>{{ reward.title }}</strong>{% if reward.hold_days %} after the program's {{ reward.hold_days }}-day hold{% endif %}. Thank you for spreading the word!</p>\n<p>Keep sharing: <a href=\"{{ referral_link }}\">{{ referral_link }}</a></p>\n".into(),
+            },
+            Kind::RewardDelivered => Template {
+                subject: "Your {{ program.name }} reward is here".into(),
+                text: "Hi {{ participant.first_name or \"there\" }},\n\nYour reward, {{ reward.title }}, has been delivered.{% if reward.coupon_code %}\n\nYour code: {{ reward.coupon_code }}{% endif %}\n".into(),
+                html: "<p>Hi {{ participant.first_name or \"there\" }},</p>\n<p>Your reward, <strong>{{ reward.title }}</strong>, has been delivered.</p>\n{% if reward.coupon_code %}<p>Your code: <strong>{{ reward.coupon_code }}</strong></p>\n{% endif %}".into(),
+            },
         }
     }
 
@@ -99,6 +122,13 @@ impl Kind {
                 "friend": { "first_name": "Bo" },
                 "program": { "id": "prg_01example", "name": "Friends of Acme", "slug": "friends" },
                 "won_count": 3,
+                "referral_link": "https://refer.example.com/r/ANN7KQ3M",
+                "unsubscribe_url": "https://refer.example.com/unsubscribe?token=example",
+            }),
+            Kind::RewardEarned | Kind::RewardDelivered => serde_json::json!({
+                "participant": { "id": "par_01example", "email": "ann@example.com", "first_name": "Ann", "last_name": "Lee", "code": "ANN7KQ3M" },
+                "program": { "id": "prg_01example", "name": "Friends of Acme", "slug": "friends" },
+                "reward": { "id": "rwd_01example", "title": "USD 25.00 (3 friends joined)", "kind": "cash", "amount": "USD 25.00", "description": "3 friends joined", "coupon_code": "SPRING-4KQ9", "hold_days": 14 },
                 "referral_link": "https://refer.example.com/r/ANN7KQ3M",
                 "unsubscribe_url": "https://refer.example.com/unsubscribe?token=example",
             }),

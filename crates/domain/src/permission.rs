@@ -137,10 +137,13 @@ pub enum Action {
     ProgramsWrite,
     /// Put a program live: a Management Team decision.
     ProgramsPublish,
+    /// Reward rules and coupon pools; deliver and revoke rewards; decide clawbacks. Money moves
+    /// here, so it is the Management Team's.
+    RewardsManage,
 }
 
 impl Action {
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 15] = [
         Action::AccountsRead,
         Action::AccountsWrite,
         Action::SetupsRead,
@@ -155,6 +158,7 @@ impl Action {
         Action::ProgramsRead,
         Action::ProgramsWrite,
         Action::ProgramsPublish,
+        Action::RewardsManage,
     ];
 
     pub fn name(self) -> &'static str {
@@ -173,6 +177,7 @@ impl Action {
             Action::ProgramsRead => "programs.read",
             Action::ProgramsWrite => "programs.write",
             Action::ProgramsPublish => "programs.publish",
+            Action::RewardsManage => "rewards.manage",
         }
     }
 
@@ -181,7 +186,10 @@ impl Action {
         match self {
             Action::AccountsRead | Action::SetupsRead | Action::ProgramsRead => Role::Viewer,
             Action::AccountsWrite | Action::SetupsRequest | Action::ProgramsWrite => Role::Staff,
-            Action::SetupsDecide | Action::AuditRead | Action::ProgramsPublish => Role::Manager,
+            Action::SetupsDecide
+            | Action::AuditRead
+            | Action::ProgramsPublish
+            | Action::RewardsManage => Role::Manager,
             Action::UsersRead
             | Action::UsersManage
             | Action::ApiKeysManage
@@ -197,6 +205,7 @@ impl Action {
             Action::AccountsWrite | Action::SetupsRequest | Action::ProgramsWrite => Scope::Write,
             Action::SetupsDecide
             | Action::ProgramsPublish
+            | Action::RewardsManage
             | Action::AuditRead
             | Action::UsersRead
             | Action::UsersManage

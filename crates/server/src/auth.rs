@@ -466,7 +466,8 @@ pub mod perm {
         EmailsManage,
         ProgramsRead,
         ProgramsWrite,
-        ProgramsPublish
+        ProgramsPublish,
+        RewardsManage
     );
 }
 

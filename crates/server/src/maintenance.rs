@@ -1,6 +1,6 @@
 //! Housekeeping that runs beside the HTTP server: expired sessions, idempotency keys past
-//! retention and login attempts outside every throttling window are deleted, once at start and
-//! then every 10 minutes, until shutdown.
+//! retention and login attempts outside every throttling window are deleted, and rewards whose
+//! hold period ended become earned — once at start and then every 10 minutes, until shutdown.
 
 use crate::AppState;
 use std::time::Duration;
@@ -33,6 +33,13 @@ pub async fn run(state: AppState, stop: impl std::future::Future<Output = ()>) {
             Ok(0) => {}
             Ok(n) => tracing::info!(rows = n, "housekeeping removed expired rows"),
             Err(e) => tracing::warn!(error = %e, "housekeeping failed; will retry"),
+        }
+        match crate::service::rewards::release_holds(&state).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(rewards = n, "reward holds ended"),
+            Err(e) => {
+                tracing::warn!(error = %e.detail, "releasing reward holds failed; will retry")
+            }
         }
         tokio::select! {
             () = &mut stop => return,

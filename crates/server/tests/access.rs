@@ -169,6 +169,53 @@ const API_ROUTES: &[(&str, &str, Action)] = &[
         "/api/v1/programs/{p}/email-templates/participant_welcome",
         Action::EmailsManage,
     ),
+    (
+        "GET",
+        "/api/v1/programs/{p}/reward-rules",
+        Action::ProgramsRead,
+    ),
+    (
+        "POST",
+        "/api/v1/programs/{p}/reward-rules",
+        Action::RewardsManage,
+    ),
+    (
+        "GET",
+        "/api/v1/reward-rules/rwr_missing",
+        Action::ProgramsRead,
+    ),
+    (
+        "PATCH",
+        "/api/v1/reward-rules/rwr_missing",
+        Action::RewardsManage,
+    ),
+    (
+        "POST",
+        "/api/v1/reward-rules/rwr_missing/coupons",
+        Action::RewardsManage,
+    ),
+    ("GET", "/api/v1/programs/{p}/rewards", Action::ProgramsRead),
+    ("GET", "/api/v1/rewards/rwd_missing", Action::ProgramsRead),
+    (
+        "POST",
+        "/api/v1/rewards/rwd_missing/deliver",
+        Action::RewardsManage,
+    ),
+    (
+        "POST",
+        "/api/v1/rewards/rwd_missing/revoke",
+        Action::RewardsManage,
+    ),
+    (
+        "GET",
+        "/api/v1/programs/{p}/clawbacks",
+        Action::ProgramsRead,
+    ),
+    (
+        "POST",
+        "/api/v1/clawbacks/clw_missing/decide",
+        Action::RewardsManage,
+    ),
     ("GET", "/api/v1/emails", Action::EmailsManage),
     ("GET", "/api/v1/emails/eml_missing", Action::EmailsManage),
     ("GET", "/api/v1/email-templates", Action::EmailsManage),

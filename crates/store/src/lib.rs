@@ -19,6 +19,7 @@ pub mod participants;
 pub mod program_events;
 pub mod programs;
 pub mod referrals;
+pub mod rewards;
 pub mod secrets;
 pub mod sessions;
 pub mod setups;

@@ -42,6 +42,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "referrals",
         include_str!("../migrations/sqlite/0007_referrals.sql"),
     ),
+    (
+        8,
+        "rewards",
+        include_str!("../migrations/sqlite/0008_rewards.sql"),
+    ),
 ];
 
 const POSTGRES: &[(i64, &str, &str)] = &[
@@ -79,6 +84,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         7,
         "referrals",
         include_str!("../migrations/postgres/0007_referrals.sql"),
+    ),
+    (
+        8,
+        "rewards",
+        include_str!("../migrations/postgres/0008_rewards.sql"),
     ),
 ];
 

@@ -8,6 +8,7 @@ pub mod emails;
 pub mod participants;
 pub mod programs;
 pub mod referrals;
+pub mod rewards;
 pub mod setups;
 pub mod webhooks;
 
@@ -35,6 +36,7 @@ pub fn routes(state: AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(programs::routes())
         .merge(participants::routes())
         .merge(referrals::routes())
+        .merge(rewards::routes())
         .split_for_parts();
     let router = router
         .route(
@@ -63,7 +65,8 @@ pub fn routes(state: AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         (name = "webhooks", description = "Webhook endpoints (Standard Webhooks v1), their messages and attempts, and the job queue"),
         (name = "email", description = "The outbox of rendered emails and the templates"),
         (name = "programs", description = "Referral programs: settings and lifecycle"),
-        (name = "referrals", description = "Referrals, and the events from your systems that qualify them")
+        (name = "referrals", description = "Referrals, and the events from your systems that qualify them"),
+        (name = "rewards", description = "Reward rules, the rewards they earn, coupon pools and clawbacks")
     )
 )]
 struct ApiDoc;

@@ -21,6 +21,7 @@ use vouch_store::{StoreError, Tx};
 
 pub mod participants;
 pub mod programs;
+pub mod rewards;
 pub mod webhooks;
 
 async fn commit(tx: Tx) -> ApiResult<()> {

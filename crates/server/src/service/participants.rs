@@ -35,7 +35,7 @@ fn program_json(program: &Program) -> serde_json::Value {
 }
 
 /// Queues a participant-facing email with the program's templates and an unsubscribe link.
-async fn mail_participant(
+pub(crate) async fn mail_participant(
     state: &AppState,
     tx: &mut Tx,
     kind: Kind,
@@ -177,6 +177,7 @@ pub async fn enrol(
             .await?;
             if won_at_signup {
                 announce_win(state, &mut tx, program, &r, &participant).await?;
+                super::rewards::after_win(state, &mut tx, origin, program, &r).await?;
             }
             Some(r)
         }
@@ -285,6 +286,7 @@ pub async fn record_event(
                 let won =
                     referrals::set_stage(&mut tx, origin, &r, Stage::Won, Some(&reason)).await?;
                 announce_win(state, &mut tx, program, &won, &participant).await?;
+                super::rewards::after_win(state, &mut tx, origin, program, &won).await?;
                 ("referral_won", Some(won.id))
             }
         },
@@ -331,13 +333,18 @@ pub async fn set_referral_stage(
             }
             other => other.into(),
         })?;
+    let program = vouch_store::programs::get(&mut tx, &after.program_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("program"))?;
     if to == Stage::Won
-        && let (Some(program), Some(friend)) = (
-            vouch_store::programs::get(&mut tx, &after.program_id).await?,
-            participants::get(&mut tx, &after.referred_id).await?,
-        )
+        && let Some(friend) = participants::get(&mut tx, &after.referred_id).await?
     {
         announce_win(state, &mut tx, &program, &after, &friend).await?;
+        super::rewards::after_win(state, &mut tx, origin, &program, &after).await?;
+    }
+    if before.stage == Stage::Won {
+        let why = reason.unwrap_or("the referral was revoked");
+        super::rewards::after_revoke(&mut tx, origin, &program, &after, why).await?;
     }
     commit(tx).await?;
     Ok(after)

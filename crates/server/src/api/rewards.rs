@@ -1,0 +1,387 @@
+//! Reward rules, rewards and clawbacks: `/api/v1/programs/{id}/reward-rules`,
+//! `/api/v1/reward-rules/{id}`, `/api/v1/programs/{id}/rewards`, `/api/v1/rewards/{id}`,
+//! `/api/v1/programs/{id}/clawbacks`, `/api/v1/clawbacks/{id}`.
+
+use super::{ApiJson, ApiQuery, Page, check_limit, page};
+use crate::AppState;
+use crate::auth::{Can, perm};
+use crate::error::{ApiError, ApiResult};
+use crate::service::rewards as service;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use vouch_domain::reward::{RewardKind, RewardStatus, RuleFields};
+use vouch_store::StoreError;
+use vouch_store::rewards::{self, Clawback, Filter, Reward, RewardRule};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_rules, create_rule))
+        .routes(routes!(get_rule, update_rule))
+        .routes(routes!(add_coupons))
+        .routes(routes!(list_rewards))
+        .routes(routes!(get_reward))
+        .routes(routes!(deliver))
+        .routes(routes!(revoke))
+        .routes(routes!(list_clawbacks))
+        .routes(routes!(decide_clawback))
+}
+
+/// A rule with the codes left in its coupon pool.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct RuleView {
+    #[serde(flatten)]
+    rule: RewardRule,
+    /// Codes not handed out yet (coupon rules; 0 otherwise).
+    coupons_left: i64,
+}
+
+async fn rule_view(state: &AppState, rule: RewardRule) -> ApiResult<RuleView> {
+    let mut conn = state.store.conn().await?;
+    let coupons_left = rewards::coupons_left(&mut conn, &rule.id).await?;
+    Ok(RuleView { rule, coupons_left })
+}
+
+async fn rule(state: &AppState, id: &str) -> ApiResult<RewardRule> {
+    let mut conn = state.store.conn().await?;
+    rewards::get_rule(&mut conn, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("reward rule"))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/programs/{id}/reward-rules", operation_id = "list_reward_rules", tag = "rewards",
+    params(("id" = String, Path, description = "Program id (prg_…)")),
+    responses((status = 200, description = "OK", body = Page<RuleView>), (status = "4XX", description = "A problem (RFC 9457)", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    security(("bearer" = []), ("session" = []))
+)]
+/// A program's reward rules, oldest first.
+async fn list_rules(
+    State(state): State<AppState>,
+    _: Can<perm::ProgramsRead>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Page<RuleView>>> {
+    let program = crate::service::programs::get(&state, &id).await?;
+    let rules = {
+        let mut conn = state.store.conn().await?;
+        rewards::rules(&mut conn, &program.id, false).await?
+    };
+    let mut data = Vec::new();
+    for r in rules {
+        data.push(rule_view(&state, r).await?);
+    }
+    Ok(Json(Page {
+        data,
+        has_more: false,
+        next_cursor: None,
+    }))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/programs/{id}/reward-rules", operation_id = "create_reward_rule", tag = "rewards",
+    params(("id" = String, Path, description = "Program id (prg_…)")), request_body = RuleFields,
+    responses((status = 201, description = "Created and active: referrals won from now on count toward it", body = RuleView), (status = "4XX", description = "A problem (RFC 9457)", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    security(("bearer" = []), ("session" = []))
+)]
+/// Add a reward rule. Amounts are minor units of the program's currency.
+async fn create_rule(
+    State(state): State<AppState>,
+    Can(caller, _): Can<perm::RewardsManage>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<RuleFields>,
+) -> ApiResult<(StatusCode, Json<RuleView>)> {
+    let program = crate::service::programs::get(&state, &id).await?;
+    let draft = body.parse()?;
+    let mut tx = state.store.begin().await?;
+    let rule = rewards::create_rule(&mut tx, &caller.origin, &program.id, &draft).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok((StatusCode::CREATED, Json(rule_view(&state, rule).await?)))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/reward-rules/{id}", operation_id = "get_reward_rule", tag = "rewards",
+    params(("id" = String, Path, description = "Rule id (rwr_…)")),
+    responses((status = 200, description = "OK", body = RuleView), (status = "4XX", description = "A problem (RFC 9457)", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    security(("bearer" = []), ("session" = []))
+)]
+/// A reward rule.
+async fn get_rule(
+    State(state): State<AppState>,
+    _: Can<perm::ProgramsRead>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<RuleView>> {
+    let r = rule(&state, &id).await?;
+    Ok(Json(rule_view(&state, r).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct RulePatch {
+    /// An inactive rule earns nothing new; what it earned stays.
+    active: bool,
+}
+
+#[utoipa::path(
+    patch, path = "/api/v1/reward-rules/{id}", operation_id = "update_reward_rule", tag = "rewards",
+    params(("id" = String, Path, description = "Rule id (rwr_…)")), request_body = RulePatch,
+    responses((status = 200, description = "OK", body = RuleView), (status = "4XX", description = "A problem (RFC 9457)", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    security(("bearer" = []), ("session" = []))
+)]
+/// Turn a rule on or off. Its terms cannot change once rewards may rest on them: add a new
+/// rule instead.
+async fn update_rule(
+    State(state): State<AppState>,
+    Can(caller, _): Can<perm::RewardsManage>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<RulePatch>,
+) -> ApiResult<Json<RuleView>> {
+    let before = rule(&state, &id).await?;
+    let mut tx = state.store.begin().await?;
+    let after = rewards::set_rule_active(&mut tx, &caller.origin, &before, body.active).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(Json(rule_view(&state, after).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct CouponsIn {
+    /// 1–10 000 codes; each 1–64 printable characters without spaces. Codes already in the pool
+    /// are skipped.
+    codes: Vec<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct CouponsOut {
+    added: i64,
+    skipped: i64,
+    coupons_left: i64,
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/reward-rules/{id}/coupons", operation_id = "add_coupon_codes", tag = "rewards",
+    params(("id" = String, Path, description = "Rule id (rwr_…)")), request_body = CouponsIn,
+    responses((status = 200, description = "Added", body = CouponsOut), (status = "4XX", description = "A problem (RFC 9457); 422 names the first bad code as `codes[i]`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    security(("bearer" = []), ("session" = []))
+)]
+/// Upload coupon codes to a coupon rule's pool; delivering a coupon reward hands out the next.
+async fn add_coupons(
+    State(state): State<AppState>,
+    Can(caller, _): Can<perm::RewardsManage>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<CouponsIn>,
+) -> ApiResult<Json<CouponsOut>> {
+    let rule = rule(&state, &id).await?;
+    if rule.kind != RewardKind::Coupon {
+        return Err(ApiError::conflict(
+            "not_a_coupon_rule",
+            "only coupon rules have a pool of codes",
+        ));
+    }
+    if body.codes.is_empty() || body.codes.len() > 10_000 {
+        return Err(ApiError::field("codes", "send between 1 and 10000 codes"));
+    }
+    let mut codes: Vec<String> = Vec::with_capacity(body.codes.len());
+    for (i, raw) in body.codes.iter().enumerate() {
+        let code = raw.trim();
+        if code.is_empty() || code.len() > 64 || !code.chars().all(|c| c.is_ascii_graphic()) {
+            return Err(ApiError::field(
+                &format!("codes[{i}]"),
+                "must be 1–64 printable characters without spaces",
+            ));
+        }
+        if !codes.iter().any(|c| c == code) {
+            codes.push(code.to_string());
+        }
+    }
+    let mut tx = state.store.begin().await?;
+    let added = rewards::add_coupons(&mut tx, &caller.origin, &rule, &codes).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    let mut conn = state.store.conn().await?;
+    Ok(Json(CouponsOut {
+        added,
+        skipped: i64::try_from(body.codes.len()).unwrap_or(i64::MAX) - added,
+        coupons_left: rewards::coupons_left(&mut conn, &rule.id).await?,
+    }))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+struct ListParams {
+    /// `pending`, `earned`, `delivered` or `revoked`.
+    status: Option<String>,
+    /// Only this participant's rewards (`par_…`).
+    participant_id: Option<String>,
+    limit: Option<i64>,
+    starting_after: Option<String>,
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/programs/{id}/rewards", operation_id = "list_rewards", tag = "rewards",
+    params(("id" = String, Path, description = "Program id (prg_…)"), ListParams),
+    responses((status = 200, description = "OK", body = Page<Reward>), (status = "4XX", description = "A problem (RFC 9457)", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    security(("bearer" = []), ("session" = []))
+)]
+/// A program's rewards, newest first; `status=earned` is the queue of rewards to deliver.
+async fn list_rewards(
+    State(state): State<AppState>,
+    _: Can<perm::ProgramsRead>,
+    Path(id): Path<String>,
+    ApiQuery(p): ApiQuery<ListParams>,
+) -> ApiResult<Json<Page<Reward>>> {
+    let program = crate::service::programs::get(&state, &id).await?;
+    let limit = check_limit(p.limit)?;
+    let status = p
+        .status
+        .as_deref()
+        .map(str::parse::<RewardStatus>)
+        .transpose()
+        .map_err(|m| ApiError::field("status", m))?;
+    let filter = Filter {
+        status,
+        participant_id: p.participant_id,
+    };
+    let mut conn = state.store.conn().await?;
+    let rows = rewards::list(
+        &mut conn,
+        &program.id,
+        &filter,
+        p.starting_after.as_deref(),
+        limit,
+    )
+    .await?;
+    Ok(Json(page(rows, limit, |r| r.id.clone(), |r| r)))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/rewards/{id}", operation_id = "get_reward", tag = "rewards",
+    params(("id" = String, Path, description = "Reward id (rwd_…)")),
+    responses((status = 200, description = "OK", body = Reward), (status = "4XX", description = "A problem (RFC 9457)", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    security(("bearer" = []), ("session" = []))
+)]
+/// A reward.
+async fn get_reward(
+    State(state): State<AppState>,
+    _: Can<perm::ProgramsRead>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Reward>> {
+    let mut conn = state.store.conn().await?;
+    rewards::get(&mut conn, &id)
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found("reward"))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/rewards/{id}/deliver", operation_id = "deliver_reward", tag = "rewards",
+    params(("id" = String, Path, description = "Reward id (rwd_…)")),
+    responses((status = 200, description = "Delivered; a coupon reward carries its code", body = Reward), (status = "4XX", description = "A problem (RFC 9457); 409 `invalid_transition` unless earned, `coupon_pool_empty` when no code is left", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    security(("bearer" = []), ("session" = []))
+)]
+/// Mark an earned reward delivered (and hand out a coupon code). Two deliveries of one reward
+/// at once: one succeeds, the other gets 409.
+async fn deliver(
+    State(state): State<AppState>,
+    Can(caller, _): Can<perm::RewardsManage>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Reward>> {
+    Ok(Json(service::deliver(&state, &caller.origin, &id).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct RevokeIn {
+    /// Why, for the participant's history and the audit log.
+    reason: String,
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/rewards/{id}/revoke", operation_id = "revoke_reward", tag = "rewards",
+    params(("id" = String, Path, description = "Reward id (rwd_…)")), request_body = RevokeIn,
+    responses((status = 200, description = "Revoked", body = Reward), (status = "4XX", description = "A problem (RFC 9457); 409 when delivered or already revoked", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    security(("bearer" = []), ("session" = []))
+)]
+/// Revoke a pending or earned reward.
+async fn revoke(
+    State(state): State<AppState>,
+    Can(caller, _): Can<perm::RewardsManage>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<RevokeIn>,
+) -> ApiResult<Json<Reward>> {
+    let reason = body.reason.trim();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        return Err(ApiError::field(
+            "reason",
+            "is required (at most 500 characters)",
+        ));
+    }
+    Ok(Json(
+        service::revoke(&state, &caller.origin, &id, reason).await?,
+    ))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+struct ClawbackParams {
+    /// `open` (default), `recovered` or `waived`.
+    status: Option<String>,
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/programs/{id}/clawbacks", operation_id = "list_clawbacks", tag = "rewards",
+    params(("id" = String, Path, description = "Program id (prg_…)"), ClawbackParams),
+    responses((status = 200, description = "OK", body = Page<Clawback>), (status = "4XX", description = "A problem (RFC 9457)", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    security(("bearer" = []), ("session" = []))
+)]
+/// Delivered rewards whose referral was revoked, waiting for a decision (newest first).
+async fn list_clawbacks(
+    State(state): State<AppState>,
+    _: Can<perm::ProgramsRead>,
+    Path(id): Path<String>,
+    ApiQuery(p): ApiQuery<ClawbackParams>,
+) -> ApiResult<Json<Page<Clawback>>> {
+    let status = p.status.unwrap_or_else(|| "open".into());
+    if !matches!(status.as_str(), "open" | "recovered" | "waived") {
+        return Err(ApiError::field(
+            "status",
+            "must be open, recovered or waived",
+        ));
+    }
+    let program = crate::service::programs::get(&state, &id).await?;
+    let mut conn = state.store.conn().await?;
+    let data = rewards::clawbacks(&mut conn, &program.id, &status).await?;
+    Ok(Json(Page {
+        data,
+        has_more: false,
+        next_cursor: None,
+    }))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct DecisionIn {
+    /// `recovered` (the money came back) or `waived` (it stays with the participant).
+    decision: String,
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/clawbacks/{id}/decide", operation_id = "decide_clawback", tag = "rewards",
+    params(("id" = String, Path, description = "Clawback id (clw_…)")), request_body = DecisionIn,
+    responses((status = 200, description = "Decided", body = Clawback), (status = "4XX", description = "A problem (RFC 9457); 409 `already_decided`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    security(("bearer" = []), ("session" = []))
+)]
+/// Decide a clawback.
+async fn decide_clawback(
+    State(state): State<AppState>,
+    Can(caller, _): Can<perm::RewardsManage>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<DecisionIn>,
+) -> ApiResult<Json<Clawback>> {
+    Ok(Json(
+        service::decide_clawback(&state, &caller.origin, &id, body.decision.trim()).await?,
+    ))
+}

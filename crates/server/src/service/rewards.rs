@@ -1,0 +1,337 @@
+//! Rewards: what a won or revoked referral does to its referrer's (and friend's) rewards,
+//! holds that end, delivery (with coupon codes from a pool), revocation and clawbacks.
+//!
+//! Rewards are recomputed from the count of won referrals rather than added up incrementally,
+//! so the same computation run twice, or after a revocation, lands on the same set of steps;
+//! the unique step key in the store makes a repeated creation a no-op.
+
+use super::commit;
+use super::participants::mail_participant;
+use crate::AppState;
+use crate::error::{ApiError, ApiResult};
+use vouch_domain::email_template::Kind;
+use vouch_domain::referral::Stage;
+use vouch_domain::reward::{Delivery, Recipient, RewardKind, RewardStatus, Sides, steps_reached};
+use vouch_store::audit::Origin;
+use vouch_store::participants;
+use vouch_store::programs::{self, Program};
+use vouch_store::referrals::{self, Referral};
+use vouch_store::rewards::{self, Change, Clawback, NewReward, Reward, RewardRule};
+use vouch_store::{StoreError, Tx, format_time};
+
+/// How a reward reads in an email or on a page: `USD 25.00 (3 friends joined)`.
+pub fn title(reward: &Reward) -> String {
+    let amount = reward
+        .amount
+        .map(|a| vouch_domain::money::format(a, &reward.currency));
+    match (amount, &reward.description) {
+        (Some(a), Some(d)) => format!("{a} ({d})"),
+        (Some(a), None) => match reward.kind {
+            RewardKind::Credit => format!("{a} account credit"),
+            _ => a,
+        },
+        (None, Some(d)) => d.clone(),
+        (None, None) => "a reward".into(),
+    }
+}
+
+async fn tell(
+    state: &AppState,
+    tx: &mut Tx,
+    kind: Kind,
+    program: &Program,
+    reward: &Reward,
+) -> ApiResult<()> {
+    let Some(to) = participants::get(tx, &reward.participant_id).await? else {
+        return Ok(());
+    };
+    let reward_json = serde_json::json!({
+        "id": reward.id, "title": title(reward), "kind": reward.kind,
+        "amount": reward.amount.map(|a| vouch_domain::money::format(a, &reward.currency)),
+        "description": reward.description, "coupon_code": reward.coupon_code,
+        "hold_days": if reward.hold_until.is_some() { program.reward_hold_days } else { 0 },
+    });
+    mail_participant(
+        state,
+        tx,
+        kind,
+        program,
+        &to,
+        serde_json::json!({ "reward": reward_json }),
+    )
+    .await
+}
+
+/// Delivers an earned reward in the caller's transaction: a coupon gets the next code of its
+/// rule's pool (409 when the pool is empty).
+async fn deliver_in(
+    state: &AppState,
+    tx: &mut Tx,
+    origin: &Origin,
+    program: &Program,
+    reward: &Reward,
+) -> ApiResult<Reward> {
+    let code = if reward.kind == RewardKind::Coupon {
+        let code =
+            rewards::take_coupon(tx, state.store.backend(), &reward.rule_id, &reward.id).await?;
+        Some(code.ok_or_else(|| {
+            ApiError::conflict(
+                "coupon_pool_empty",
+                "the rule's coupon pool is empty; add codes, then deliver",
+            )
+        })?)
+    } else {
+        None
+    };
+    let after = rewards::set_status(
+        tx,
+        origin,
+        reward,
+        RewardStatus::Delivered,
+        Change {
+            coupon_code: code.as_deref(),
+            ..Change::default()
+        },
+    )
+    .await
+    .map_err(conflict_on_status)?;
+    tell(state, tx, Kind::RewardDelivered, program, &after).await?;
+    Ok(after)
+}
+
+/// What happens once a reward is earned: the participant is told, and an automatic rule
+/// delivers it at once (a coupon rule with an empty pool leaves it earned, for staff).
+async fn on_earned(
+    state: &AppState,
+    tx: &mut Tx,
+    origin: &Origin,
+    program: &Program,
+    rule: &RewardRule,
+    reward: &Reward,
+) -> ApiResult<()> {
+    tell(state, tx, Kind::RewardEarned, program, reward).await?;
+    if rule.delivery == Delivery::Automatic {
+        match deliver_in(state, tx, origin, program, reward).await {
+            Ok(_) => {}
+            Err(e) if e.code == "coupon_pool_empty" => {
+                tracing::warn!(rule = %rule.id, "coupon pool empty; the reward waits for staff");
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Creates the rewards a won referral earns: every step its referrer now reached under each
+/// active rule, and, for double-sided rules, the friend's reward when this win reached a step.
+pub async fn after_win(
+    state: &AppState,
+    tx: &mut Tx,
+    origin: &Origin,
+    program: &Program,
+    referral: &Referral,
+) -> ApiResult<()> {
+    let won = referrals::count_by_referrer(tx, &referral.referrer_id, Stage::Won).await?;
+    let hold_until = (program.reward_hold_days > 0).then(|| {
+        format_time(
+            time::OffsetDateTime::now_utc() + time::Duration::days(program.reward_hold_days),
+        )
+    });
+    for rule in rewards::rules(tx, &program.id, true).await? {
+        let steps = steps_reached(rule.trigger, rule.threshold, rule.max_per_participant, won);
+        for step in &steps {
+            let new = NewReward {
+                rule: &rule,
+                participant_id: &referral.referrer_id,
+                recipient: Recipient::Referrer,
+                step: *step,
+                referral_id: Some(&referral.id),
+                currency: &program.currency,
+                hold_until: hold_until.clone(),
+            };
+            if let Some(r) = rewards::create(tx, origin, &new).await?
+                && r.status == RewardStatus::Earned
+            {
+                on_earned(state, tx, origin, program, &rule, &r).await?;
+            }
+        }
+        if rule.sides == Sides::Double && steps.contains(&won) {
+            let new = NewReward {
+                rule: &rule,
+                participant_id: &referral.referred_id,
+                recipient: Recipient::Friend,
+                step: 1,
+                referral_id: Some(&referral.id),
+                currency: &program.currency,
+                hold_until: hold_until.clone(),
+            };
+            if let Some(r) = rewards::create(tx, origin, &new).await?
+                && r.status == RewardStatus::Earned
+            {
+                on_earned(state, tx, origin, program, &rule, &r).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Takes back what a revoked referral no longer earns: steps its referrer fell below and the
+/// friend's rewards of this referral. Pending and earned rewards are revoked; a delivered one
+/// stays delivered and a clawback opens for review.
+pub async fn after_revoke(
+    tx: &mut Tx,
+    origin: &Origin,
+    program: &Program,
+    referral: &Referral,
+    reason: &str,
+) -> ApiResult<()> {
+    let won = referrals::count_by_referrer(tx, &referral.referrer_id, Stage::Won).await?;
+    let mut lost = rewards::friend_rewards_of_referral(tx, &referral.id).await?;
+    for rule in rewards::rules(tx, &program.id, false).await? {
+        let steps = steps_reached(rule.trigger, rule.threshold, rule.max_per_participant, won);
+        lost.extend(
+            rewards::of_rule_and_referrer(tx, &rule.id, &referral.referrer_id)
+                .await?
+                .into_iter()
+                .filter(|r| !steps.contains(&r.step)),
+        );
+    }
+    for reward in lost {
+        match reward.status {
+            RewardStatus::Pending | RewardStatus::Earned => {
+                rewards::set_status(
+                    tx,
+                    origin,
+                    &reward,
+                    RewardStatus::Revoked,
+                    Change {
+                        reason: Some(reason),
+                        ..Change::default()
+                    },
+                )
+                .await?;
+            }
+            RewardStatus::Delivered => {
+                rewards::open_clawback(tx, origin, &reward, reason).await?;
+            }
+            RewardStatus::Revoked => {}
+        }
+    }
+    Ok(())
+}
+
+/// Ends the holds that are over: pending rewards become earned (and are told and, for
+/// automatic rules, delivered). Returns how many were released. Run by housekeeping.
+pub async fn release_holds(state: &AppState) -> ApiResult<usize> {
+    let origin = Origin::system();
+    let due = {
+        let mut conn = state.store.conn().await?;
+        rewards::hold_ended(&mut conn, &vouch_store::now(), 200).await?
+    };
+    let mut released = 0;
+    for reward in due {
+        let mut tx = state.store.begin().await?;
+        let (Some(program), Some(rule)) = (
+            programs::get(&mut tx, &reward.program_id).await?,
+            rewards::get_rule(&mut tx, &reward.rule_id).await?,
+        ) else {
+            continue;
+        };
+        match rewards::set_status(
+            &mut tx,
+            &origin,
+            &reward,
+            RewardStatus::Earned,
+            Change::default(),
+        )
+        .await
+        {
+            Ok(earned) => {
+                on_earned(state, &mut tx, &origin, &program, &rule, &earned).await?;
+                commit(tx).await?;
+                released += 1;
+            }
+            // Another process released or revoked it first.
+            Err(StoreError::Invalid { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(released)
+}
+
+fn conflict_on_status(e: StoreError) -> ApiError {
+    match e {
+        StoreError::Invalid { field, message } if field == "status" => {
+            ApiError::conflict("invalid_transition", message)
+        }
+        other => other.into(),
+    }
+}
+
+async fn reward_and_program(tx: &mut Tx, id: &str) -> ApiResult<(Reward, Program)> {
+    let reward = rewards::get(tx, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("reward"))?;
+    let program = programs::get(tx, &reward.program_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("program"))?;
+    Ok((reward, program))
+}
+
+/// Staff delivery of an earned reward.
+pub async fn deliver(state: &AppState, origin: &Origin, id: &str) -> ApiResult<Reward> {
+    let mut tx = state.store.begin().await?;
+    let (reward, program) = reward_and_program(&mut tx, id).await?;
+    let after = deliver_in(state, &mut tx, origin, &program, &reward).await?;
+    commit(tx).await?;
+    Ok(after)
+}
+
+/// Staff revocation of a pending or earned reward.
+pub async fn revoke(
+    state: &AppState,
+    origin: &Origin,
+    id: &str,
+    reason: &str,
+) -> ApiResult<Reward> {
+    let mut tx = state.store.begin().await?;
+    let (reward, _) = reward_and_program(&mut tx, id).await?;
+    let after = rewards::set_status(
+        &mut tx,
+        origin,
+        &reward,
+        RewardStatus::Revoked,
+        Change {
+            reason: Some(reason),
+            ..Change::default()
+        },
+    )
+    .await
+    .map_err(conflict_on_status)?;
+    commit(tx).await?;
+    Ok(after)
+}
+
+/// `recovered` (the money came back) or `waived` (it stays with the participant).
+pub async fn decide_clawback(
+    state: &AppState,
+    origin: &Origin,
+    id: &str,
+    decision: &str,
+) -> ApiResult<Clawback> {
+    if !matches!(decision, "recovered" | "waived") {
+        return Err(ApiError::field("decision", "must be recovered or waived"));
+    }
+    let mut tx = state.store.begin().await?;
+    let before = rewards::get_clawback(&mut tx, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("clawback"))?;
+    let after = rewards::decide_clawback(&mut tx, origin, &before, decision)
+        .await
+        .map_err(|e| match e {
+            StoreError::Invalid { message, .. } => ApiError::conflict("already_decided", message),
+            other => other.into(),
+        })?;
+    commit(tx).await?;
+    Ok(after)
+}

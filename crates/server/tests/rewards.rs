@@ -1,0 +1,342 @@
+//! Rewards end to end on both stores: milestone arithmetic, double-sided rules, holds,
+//! revocation and clawbacks, coupon pools, delivery by managers only and never twice.
+
+mod common;
+
+use common::{Api, TestApp, each_backend};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use vouch_domain::permission::{Role, Scope};
+
+async fn program(app: &TestApp, hold_days: i64) -> String {
+    let manager = app.staff(Role::Manager).await;
+    let p = manager
+        .post("/api/v1/programs", json!({ "name": format!("Rewards {}", vouch_domain::id::new_id("x")), "landing_url": "https://shop.example.com", "reward_hold_days": hold_days, "qualifying_event": "purchase" }))
+        .await;
+    let id = p.body["id"].as_str().expect("id").to_string();
+    manager
+        .post(
+            &format!("/api/v1/programs/{id}/status"),
+            json!({ "status": "live" }),
+        )
+        .await;
+    id
+}
+
+async fn rule(api: &Api, program: &str, body: Value) -> Value {
+    let r = api
+        .post(&format!("/api/v1/programs/{program}/reward-rules"), body)
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    r.body
+}
+
+async fn enrol(api: &Api, program: &str, email: &str, referred_by: Option<&Value>) -> Value {
+    let mut body = json!({ "email": email, "first_name": email.split('@').next() });
+    if let Some(code) = referred_by {
+        body["referred_by"] = code.clone();
+    }
+    let r = api
+        .post(&format!("/api/v1/programs/{program}/participants"), body)
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    r.body
+}
+
+/// Refers `n` friends of `referrer` and wins each through a purchase event; returns the friends.
+async fn win_friends(api: &Api, program: &str, referrer: &Value, n: usize) -> Vec<Value> {
+    let mut friends = Vec::new();
+    for _ in 0..n {
+        let email = format!(
+            "f-{}@example.com",
+            vouch_domain::id::new_id("f").to_lowercase()
+        );
+        let friend = enrol(api, program, &email, Some(&referrer["code"])).await;
+        let e = api
+            .post(&format!("/api/v1/programs/{program}/events"), json!({ "event_id": format!("buy-{}", friend["id"].as_str().expect("id")), "name": "purchase", "participant_id": friend["id"] }))
+            .await;
+        assert_eq!(e.body["outcome"], "referral_won", "{}", e.text);
+        friends.push(friend);
+    }
+    friends
+}
+
+async fn rewards_of(api: &Api, program: &str, query: &str) -> Vec<Value> {
+    let r = api
+        .get(&format!("/api/v1/programs/{program}/rewards{query}"))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let mut v = r.body["data"].as_array().cloned().unwrap_or_default();
+    v.reverse();
+    v
+}
+
+async fn referral_of(api: &Api, program: &str, friend: &Value) -> String {
+    let r = api
+        .get(&format!("/api/v1/programs/{program}/referrals?limit=100"))
+        .await;
+    r.body["data"]
+        .as_array()
+        .and_then(|a| a.iter().find(|x| x["referred_id"] == friend["id"]))
+        .and_then(|x| x["id"].as_str())
+        .expect("referral")
+        .to_string()
+}
+
+#[tokio::test]
+async fn milestones_pay_each_step_once_and_managers_deliver() {
+    each_backend(|app| async move {
+        let program = program(&app, 0).await;
+        let manager = app.staff(Role::Manager).await;
+        let staff = app.staff(Role::Staff).await;
+        let bad = staff.post(&format!("/api/v1/programs/{program}/reward-rules"), json!({ "name": "x", "threshold": 1, "amount": 5 })).await;
+        assert_eq!(bad.status, StatusCode::FORBIDDEN, "rules move money: managers only");
+        let bad = manager.post(&format!("/api/v1/programs/{program}/reward-rules"), json!({ "threshold": 0, "kind": "cash" })).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(bad.fields(), vec!["name", "threshold", "amount"]);
+        let every2 = rule(&manager, &program, json!({ "name": "Every 2 friends", "trigger": "every", "threshold": 2, "amount": 1000, "max_per_participant": 2 })).await;
+        assert_eq!(every2["active"], true);
+
+        let key = app.key_client(Scope::Write).await;
+        let ann = enrol(&key, &program, "ann@example.com", None).await;
+        win_friends(&key, &program, &ann, 1).await;
+        assert!(rewards_of(&key, &program, "").await.is_empty(), "one win is not two");
+        win_friends(&key, &program, &ann, 5).await;
+        let all = rewards_of(&key, &program, "").await;
+        let steps: Vec<i64> = all.iter().map(|r| r["step"].as_i64().expect("step")).collect();
+        assert_eq!(steps, vec![2, 4], "every 2, at most 2 per participant");
+        for r in &all {
+            assert_eq!(r["participant_id"], ann["id"]);
+            assert_eq!(r["status"], "earned");
+            assert_eq!(r["amount"], 1000);
+            assert_eq!(r["currency"], "USD");
+            assert_eq!(r["recipient"], "referrer");
+        }
+        let admin = app.key_client(Scope::Admin).await;
+        let mails = admin.get("/api/v1/emails?limit=100").await;
+        let earned: Vec<&Value> = mails.body["data"].as_array().expect("mails").iter().filter(|m| m["kind"] == "reward_earned").collect();
+        assert_eq!(earned.len(), 2);
+        assert!(earned[0]["text_body"].as_str().expect("text").contains("USD 10.00"));
+
+        // Delivery: staff may not, a manager may, once.
+        let id = all[0]["id"].as_str().expect("id");
+        let path = format!("/api/v1/rewards/{id}/deliver");
+        assert_eq!(staff.post(&path, json!({})).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(app.key_client(Scope::Write).await.post(&path, json!({})).await.status, StatusCode::FORBIDDEN);
+        let done = manager.post(&path, json!({})).await;
+        assert_eq!(done.status, StatusCode::OK, "{}", done.text);
+        assert_eq!(done.body["status"], "delivered");
+        assert!(done.body["delivered_at"].is_string());
+        let again = manager.post(&path, json!({})).await;
+        assert_eq!(again.status, StatusCode::CONFLICT);
+        assert_eq!(again.body["code"], "invalid_transition");
+        assert_eq!(rewards_of(&key, &program, "?status=earned").await.len(), 1, "the queue");
+        assert_eq!(key.get(&format!("/api/v1/programs/{program}/rewards?status=paid")).await.fields(), vec!["status".to_string()]);
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn two_deliveries_at_once_pay_once() {
+    each_backend(|app| async move {
+        let program = program(&app, 0).await;
+        let manager = app.staff(Role::Manager).await;
+        rule(
+            &manager,
+            &program,
+            json!({ "name": "Each friend", "trigger": "every", "threshold": 1, "amount": 500 }),
+        )
+        .await;
+        let key = app.key_client(Scope::Write).await;
+        let ann = enrol(&key, &program, "ann@example.com", None).await;
+        win_friends(&key, &program, &ann, 1).await;
+        let id = rewards_of(&key, &program, "").await[0]["id"]
+            .as_str()
+            .expect("id")
+            .to_string();
+        let admin = app.key_client(Scope::Admin).await;
+        let path = format!("/api/v1/rewards/{id}/deliver");
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..6 {
+            let (admin, path) = (admin.clone(), path.clone());
+            set.spawn(async move { admin.post(&path, json!({})).await.status });
+        }
+        let mut statuses = Vec::new();
+        while let Some(s) = set.join_next().await {
+            statuses.push(s.expect("join"));
+        }
+        assert_eq!(
+            statuses.iter().filter(|s| **s == StatusCode::OK).count(),
+            1,
+            "{statuses:?}"
+        );
+        assert!(
+            statuses
+                .iter()
+                .all(|s| *s == StatusCode::OK || *s == StatusCode::CONFLICT),
+            "{statuses:?}"
+        );
+        let mut conn = app.state.store.conn().await.expect("conn");
+        let filter = vouch_store::audit::Filter {
+            action: Some("reward.delivered".into()),
+            limit: 100,
+            ..Default::default()
+        };
+        let delivered = vouch_store::audit::list(&mut conn, &filter)
+            .await
+            .expect("audit");
+        assert_eq!(
+            delivered
+                .iter()
+                .filter(|e| e.action == "reward.delivered")
+                .count(),
+            1
+        );
+        drop(conn);
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn double_sided_rules_reward_the_friend_and_holds_delay_earning() {
+    each_backend(|app| async move {
+        let program = program(&app, 14).await;
+        let manager = app.staff(Role::Manager).await;
+        rule(&manager, &program, json!({ "name": "Give 10, get 10", "trigger": "every", "threshold": 1, "sides": "double", "kind": "credit", "amount": 1000, "friend_amount": 1000 })).await;
+        let key = app.key_client(Scope::Write).await;
+        let ann = enrol(&key, &program, "ann@example.com", None).await;
+        let friends = win_friends(&key, &program, &ann, 1).await;
+        let all = rewards_of(&key, &program, "").await;
+        assert_eq!(all.len(), 2);
+        let friend_reward = all.iter().find(|r| r["recipient"] == "friend").expect("friend reward");
+        assert_eq!(friend_reward["participant_id"], friends[0]["id"]);
+        for r in &all {
+            assert_eq!(r["status"], "pending", "held 14 days");
+            assert!(r["hold_until"].as_str().expect("hold") > vouch_store::now().as_str());
+        }
+        // A pending reward cannot be delivered yet.
+        let early = manager.post(&format!("/api/v1/rewards/{}/deliver", all[0]["id"].as_str().expect("id")), json!({})).await;
+        assert_eq!(early.status, StatusCode::CONFLICT);
+        assert_eq!(vouch_server::service::rewards::release_holds(&app.state).await.expect("release"), 0);
+        // Fifteen days later.
+        let mut conn = app.state.store.conn().await.expect("conn");
+        sqlx::query("UPDATE rewards SET hold_until = $1").bind(vouch_store::seconds_ago(60)).execute(&mut *conn).await.expect("age");
+        drop(conn);
+        assert_eq!(vouch_server::service::rewards::release_holds(&app.state).await.expect("release"), 2);
+        assert_eq!(rewards_of(&key, &program, "?status=earned").await.len(), 2);
+        let admin = app.key_client(Scope::Admin).await;
+        let mails = admin.get("/api/v1/emails?limit=100").await;
+        let earned: Vec<&Value> = mails.body["data"].as_array().expect("mails").iter().filter(|m| m["kind"] == "reward_earned").collect();
+        assert_eq!(earned.len(), 2);
+        assert!(earned.iter().any(|m| m["text_body"].as_str().unwrap_or_default().contains("USD 10.00 account credit after the program's 14-day hold")), "{earned:?}");
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn revoking_a_referral_revokes_unearned_rewards_and_claws_back_delivered_ones() {
+    each_backend(|app| async move {
+        let program = program(&app, 0).await;
+        let manager = app.staff(Role::Manager).await;
+        rule(&manager, &program, json!({ "name": "Each friend", "trigger": "every", "threshold": 1, "amount": 500 })).await;
+        rule(&manager, &program, json!({ "name": "Three friends", "trigger": "milestone", "threshold": 3, "kind": "custom", "description": "A year without membership fees" })).await;
+        let key = app.key_client(Scope::Write).await;
+        let ann = enrol(&key, &program, "ann@example.com", None).await;
+        let friends = win_friends(&key, &program, &ann, 3).await;
+        let all = rewards_of(&key, &program, "").await;
+        assert_eq!(all.len(), 4);
+        let milestone = all.iter().find(|r| r["kind"] == "custom").expect("milestone reward").clone();
+        assert_eq!(milestone["description"], "A year without membership fees");
+        let each: Vec<&Value> = all.iter().filter(|r| r["kind"] == "cash").collect();
+        // The third "each friend" reward is delivered before the refund.
+        let third = each.iter().find(|r| r["step"] == 3).expect("step 3");
+        assert_eq!(manager.post(&format!("/api/v1/rewards/{}/deliver", third["id"].as_str().expect("id")), json!({})).await.status, StatusCode::OK);
+
+        // The first friend is refunded: Ann is down to two won referrals.
+        let referral = referral_of(&key, &program, &friends[0]).await;
+        let r = key.post(&format!("/api/v1/referrals/{referral}/stage"), json!({ "stage": "lost", "reason": "refunded" })).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        let after = rewards_of(&key, &program, "").await;
+        let status_of = |id: &Value| after.iter().find(|r| r["id"] == *id).expect("reward")["status"].as_str().expect("status").to_string();
+        assert_eq!(status_of(&milestone["id"]), "revoked", "the milestone at 3 is no longer reached");
+        assert_eq!(status_of(&third["id"]), "delivered", "a delivered reward is not silently taken back");
+        let revoked = after.iter().find(|r| r["id"] == milestone["id"]).expect("milestone");
+        assert_eq!(revoked["revoke_reason"], "refunded");
+        let clawbacks = key.get(&format!("/api/v1/programs/{program}/clawbacks")).await;
+        let open = clawbacks.body["data"].as_array().expect("data");
+        assert_eq!(open.len(), 1);
+        assert_eq!(open[0]["reward_id"], third["id"]);
+        assert_eq!(open[0]["reason"], "refunded");
+        let clawback = open[0]["id"].as_str().expect("id");
+        let decide = format!("/api/v1/clawbacks/{clawback}/decide");
+        assert_eq!(app.staff(Role::Staff).await.post(&decide, json!({ "decision": "waived" })).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(manager.post(&decide, json!({ "decision": "maybe" })).await.fields(), vec!["decision".to_string()]);
+        let decided = manager.post(&decide, json!({ "decision": "recovered" })).await;
+        assert_eq!(decided.status, StatusCode::OK, "{}", decided.text);
+        assert!(decided.body["decided_by"].as_str().expect("by").starts_with("manager-"));
+        assert_eq!(manager.post(&decide, json!({ "decision": "waived" })).await.status, StatusCode::CONFLICT);
+
+        // A fourth friend brings Ann back to three: the milestone is earned again? No: its step
+        // was revoked, and steps are paid once; the revoked record stays as history.
+        win_friends(&key, &program, &ann, 1).await;
+        let again = rewards_of(&key, &program, "").await;
+        assert_eq!(again.iter().filter(|r| r["kind"] == "custom").count(), 1);
+
+        // Manual revocation of an earned reward needs a reason.
+        let earned = again.iter().find(|r| r["status"] == "earned").expect("an earned reward");
+        let path = format!("/api/v1/rewards/{}/revoke", earned["id"].as_str().expect("id"));
+        assert_eq!(manager.post(&path, json!({ "reason": " " })).await.fields(), vec!["reason".to_string()]);
+        assert_eq!(manager.post(&path, json!({ "reason": "duplicate account" })).await.body["status"], "revoked");
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn coupon_rules_hand_out_codes_from_their_pool() {
+    each_backend(|app| async move {
+        let program = program(&app, 0).await;
+        let manager = app.staff(Role::Manager).await;
+        let coupons = rule(&manager, &program, json!({ "name": "Coupon per friend", "trigger": "every", "threshold": 1, "kind": "coupon", "description": "20% off your next order", "delivery": "automatic" })).await;
+        let cash = rule(&manager, &program, json!({ "name": "Cash", "threshold": 50, "amount": 100 })).await;
+        let path = format!("/api/v1/reward-rules/{}/coupons", coupons["id"].as_str().expect("id"));
+        assert_eq!(manager.post(&format!("/api/v1/reward-rules/{}/coupons", cash["id"].as_str().expect("id")), json!({ "codes": ["A"] })).await.status, StatusCode::CONFLICT);
+        assert_eq!(manager.post(&path, json!({ "codes": ["OK-1", "has space"] })).await.fields(), vec!["codes[1]".to_string()]);
+        let added = manager.post(&path, json!({ "codes": ["SPRING-1", "SPRING-1"] })).await;
+        assert_eq!(added.body["added"], 1);
+        assert_eq!(added.body["coupons_left"], 1);
+
+        let key = app.key_client(Scope::Write).await;
+        let ann = enrol(&key, &program, "ann@example.com", None).await;
+        win_friends(&key, &program, &ann, 2).await;
+        let all = rewards_of(&key, &program, "").await;
+        assert_eq!(all[0]["status"], "delivered", "automatic delivery");
+        assert_eq!(all[0]["coupon_code"], "SPRING-1");
+        assert_eq!(all[1]["status"], "earned", "the pool ran dry: it waits for staff");
+        let deliver = format!("/api/v1/rewards/{}/deliver", all[1]["id"].as_str().expect("id"));
+        let empty = manager.post(&deliver, json!({})).await;
+        assert_eq!(empty.status, StatusCode::CONFLICT);
+        assert_eq!(empty.body["code"], "coupon_pool_empty");
+        manager.post(&path, json!({ "codes": ["SPRING-1", "SPRING-2"] })).await;
+        let done = manager.post(&deliver, json!({})).await;
+        assert_eq!(done.body["coupon_code"], "SPRING-2");
+        let admin = app.key_client(Scope::Admin).await;
+        let mails = admin.get("/api/v1/emails?limit=100").await;
+        let delivered: Vec<&Value> = mails.body["data"].as_array().expect("mails").iter().filter(|m| m["kind"] == "reward_delivered").collect();
+        assert_eq!(delivered.len(), 2);
+        assert!(delivered.iter().any(|m| m["text_body"].as_str().unwrap_or_default().contains("Your code: SPRING-2")));
+        let rule_now = key.get(&format!("/api/v1/reward-rules/{}", coupons["id"].as_str().expect("id"))).await;
+        assert_eq!(rule_now.body["coupons_left"], 0);
+
+        // An inactive rule earns nothing new.
+        let off = manager.patch(&format!("/api/v1/reward-rules/{}", coupons["id"].as_str().expect("id")), json!({ "active": false })).await;
+        assert_eq!(off.body["active"], false);
+        win_friends(&key, &program, &ann, 1).await;
+        assert_eq!(rewards_of(&key, &program, "").await.len(), 2);
+        app.stop().await;
+    })
+    .await;
+}

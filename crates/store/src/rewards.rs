@@ -1,0 +1,626 @@
+//! Reward rules, rewards, coupon pools and clawbacks. Every change is audited and emitted in
+//! the caller's transaction; status changes are guarded on the status the caller read, so two
+//! concurrent decisions (two staff delivering the same reward) cannot both apply.
+
+use crate::audit::{self, Origin};
+use crate::{Backend, Params, Result, StoreError, events, flag, now};
+use serde::Serialize;
+use sqlx::{AnyConnection, Row};
+use vouch_domain::reward::{
+    Delivery, Recipient, RewardKind, RewardStatus, RuleDraft, Sides, Trigger, transition,
+};
+
+fn parse<T: std::str::FromStr<Err = String>>(row: &sqlx::any::AnyRow, col: &str) -> Result<T> {
+    let raw: String = row.try_get(col)?;
+    raw.parse().map_err(StoreError::Corrupt)
+}
+
+fn json<T: Serialize>(v: &T) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or_default()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct RewardRule {
+    pub id: String,
+    pub program_id: String,
+    pub name: String,
+    pub trigger: Trigger,
+    pub threshold: i64,
+    pub sides: Sides,
+    pub kind: RewardKind,
+    /// Minor units of the program's currency.
+    pub amount: Option<i64>,
+    pub description: Option<String>,
+    pub friend_amount: Option<i64>,
+    pub friend_description: Option<String>,
+    pub max_per_participant: Option<i64>,
+    pub delivery: Delivery,
+    pub active: bool,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+fn rule_from_row(row: &sqlx::any::AnyRow) -> Result<RewardRule> {
+    Ok(RewardRule {
+        id: row.try_get("id")?,
+        program_id: row.try_get("program_id")?,
+        name: row.try_get("name")?,
+        trigger: parse(row, "trigger_kind")?,
+        threshold: row.try_get("threshold")?,
+        sides: parse(row, "sides")?,
+        kind: parse(row, "kind")?,
+        amount: row.try_get("amount")?,
+        description: row.try_get("description")?,
+        friend_amount: row.try_get("friend_amount")?,
+        friend_description: row.try_get("friend_description")?,
+        max_per_participant: row.try_get("max_per_participant")?,
+        delivery: parse(row, "delivery")?,
+        active: row.try_get::<i64, _>("active")? != 0,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+pub async fn create_rule(
+    conn: &mut AnyConnection,
+    origin: &Origin,
+    program_id: &str,
+    d: &RuleDraft,
+) -> Result<RewardRule> {
+    let at = now();
+    let row = sqlx::query(
+        "INSERT INTO reward_rules (id, program_id, name, trigger_kind, threshold, sides, kind, amount, description, friend_amount, friend_description, max_per_participant, delivery, active, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1, $14, $14) RETURNING *",
+    )
+    .bind(vouch_domain::id::new_id("rwr"))
+    .bind(program_id)
+    .bind(&d.name)
+    .bind(d.trigger.as_str())
+    .bind(d.threshold)
+    .bind(d.sides.as_str())
+    .bind(d.kind.as_str())
+    .bind(d.amount)
+    .bind(d.description.clone())
+    .bind(d.friend_amount)
+    .bind(d.friend_description.clone())
+    .bind(d.max_per_participant)
+    .bind(d.delivery.as_str())
+    .bind(&at)
+    .fetch_one(&mut *conn)
+    .await?;
+    let rule = rule_from_row(&row)?;
+    audit::record(
+        conn,
+        origin,
+        "reward_rule.created",
+        "reward_rule",
+        Some(&rule.id),
+        None,
+        Some(&json(&rule)),
+    )
+    .await?;
+    events::emit(conn, "reward_rule.created", &json(&rule)).await?;
+    Ok(rule)
+}
+
+/// Turns a rule on or off; an inactive rule earns nothing new, and what it earned stays.
+pub async fn set_rule_active(
+    conn: &mut AnyConnection,
+    origin: &Origin,
+    before: &RewardRule,
+    active: bool,
+) -> Result<RewardRule> {
+    let row = sqlx::query(
+        "UPDATE reward_rules SET active = $1, updated_at = $2 WHERE id = $3 RETURNING *",
+    )
+    .bind(flag(active))
+    .bind(now())
+    .bind(&before.id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let after = rule_from_row(&row)?;
+    audit::record(
+        conn,
+        origin,
+        "reward_rule.updated",
+        "reward_rule",
+        Some(&after.id),
+        Some(&json(before)),
+        Some(&json(&after)),
+    )
+    .await?;
+    events::emit(conn, "reward_rule.updated", &json(&after)).await?;
+    Ok(after)
+}
+
+pub async fn get_rule(conn: &mut AnyConnection, id: &str) -> Result<Option<RewardRule>> {
+    let row = sqlx::query("SELECT * FROM reward_rules WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(rule_from_row).transpose()
+}
+
+/// A program's rules, oldest first (there are few).
+pub async fn rules(
+    conn: &mut AnyConnection,
+    program_id: &str,
+    only_active: bool,
+) -> Result<Vec<RewardRule>> {
+    let sql = if only_active {
+        "SELECT * FROM reward_rules WHERE program_id = $1 AND active = 1 ORDER BY id"
+    } else {
+        "SELECT * FROM reward_rules WHERE program_id = $1 ORDER BY id"
+    };
+    let rows = sqlx::query(sql).bind(program_id).fetch_all(conn).await?;
+    rows.iter().map(rule_from_row).collect()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Reward {
+    pub id: String,
+    pub program_id: String,
+    pub rule_id: String,
+    /// Who receives it.
+    pub participant_id: String,
+    pub recipient: Recipient,
+    /// The count of won referrals at which it was earned (1 for a friend's reward).
+    pub step: i64,
+    /// The won referral that reached the step.
+    pub referral_id: Option<String>,
+    pub kind: RewardKind,
+    /// Minor units of `currency`.
+    pub amount: Option<i64>,
+    pub currency: String,
+    pub description: Option<String>,
+    /// The code handed out from the rule's pool (coupon rewards, once delivered).
+    pub coupon_code: Option<String>,
+    pub status: RewardStatus,
+    /// End of the program's hold period, while `pending`.
+    pub hold_until: Option<String>,
+    pub earned_at: Option<String>,
+    pub delivered_at: Option<String>,
+    pub revoked_at: Option<String>,
+    pub revoke_reason: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+fn reward_from_row(row: &sqlx::any::AnyRow) -> Result<Reward> {
+    Ok(Reward {
+        id: row.try_get("id")?,
+        program_id: row.try_get("program_id")?,
+        rule_id: row.try_get("rule_id")?,
+        participant_id: row.try_get("participant_id")?,
+        recipient: parse(row, "recipient")?,
+        step: row.try_get("step")?,
+        referral_id: row.try_get("referral_id")?,
+        kind: parse(row, "kind")?,
+        amount: row.try_get("amount")?,
+        currency: row.try_get("currency")?,
+        description: row.try_get("description")?,
+        coupon_code: row.try_get("coupon_code")?,
+        status: parse(row, "status")?,
+        hold_until: row.try_get("hold_until")?,
+        earned_at: row.try_get("earned_at")?,
+        delivered_at: row.try_get("delivered_at")?,
+        revoked_at: row.try_get("revoked_at")?,
+        revoke_reason: row.try_get("revoke_reason")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+/// A reward about to be created.
+#[derive(Debug, Clone)]
+pub struct NewReward<'a> {
+    pub rule: &'a RewardRule,
+    pub participant_id: &'a str,
+    pub recipient: Recipient,
+    pub step: i64,
+    pub referral_id: Option<&'a str>,
+    pub currency: &'a str,
+    /// `None` when the program holds no rewards: earned at once.
+    pub hold_until: Option<String>,
+}
+
+/// Creates the reward for a step unless it exists (the unique step key makes a repeated or
+/// concurrent computation harmless). Returns the new reward, or `None` if it was there.
+pub async fn create(
+    conn: &mut AnyConnection,
+    origin: &Origin,
+    n: &NewReward<'_>,
+) -> Result<Option<Reward>> {
+    let at = now();
+    let (amount, description) = match n.recipient {
+        Recipient::Referrer => (n.rule.amount, n.rule.description.clone()),
+        Recipient::Friend => (n.rule.friend_amount, n.rule.friend_description.clone()),
+    };
+    let status = if n.hold_until.is_some() {
+        RewardStatus::Pending
+    } else {
+        RewardStatus::Earned
+    };
+    let row = sqlx::query(
+        "INSERT INTO rewards (id, program_id, rule_id, participant_id, recipient, step, referral_id, kind, amount, currency, description, status, hold_until, earned_at, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)
+         ON CONFLICT (rule_id, participant_id, recipient, step) DO NOTHING RETURNING *",
+    )
+    .bind(vouch_domain::id::new_id("rwd"))
+    .bind(&n.rule.program_id)
+    .bind(&n.rule.id)
+    .bind(n.participant_id)
+    .bind(n.recipient.as_str())
+    .bind(n.step)
+    .bind(n.referral_id.map(str::to_string))
+    .bind(n.rule.kind.as_str())
+    .bind(amount)
+    .bind(n.currency)
+    .bind(description)
+    .bind(status.as_str())
+    .bind(n.hold_until.clone())
+    .bind((status == RewardStatus::Earned).then(|| at.clone()))
+    .bind(&at)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let reward = reward_from_row(&row)?;
+    audit::record(
+        conn,
+        origin,
+        "reward.created",
+        "reward",
+        Some(&reward.id),
+        None,
+        Some(&json(&reward)),
+    )
+    .await?;
+    events::emit(conn, "reward.created", &json(&reward)).await?;
+    if reward.status == RewardStatus::Earned {
+        events::emit(conn, "reward.earned", &json(&reward)).await?;
+    }
+    Ok(Some(reward))
+}
+
+/// What a status change also records.
+#[derive(Debug, Clone, Default)]
+pub struct Change<'a> {
+    pub reason: Option<&'a str>,
+    pub coupon_code: Option<&'a str>,
+}
+
+/// Moves a reward to `to`, guarded on the status the caller read.
+pub async fn set_status(
+    conn: &mut AnyConnection,
+    origin: &Origin,
+    before: &Reward,
+    to: RewardStatus,
+    change: Change<'_>,
+) -> Result<Reward> {
+    transition(before.status, to).map_err(|message| StoreError::Invalid {
+        field: "status".into(),
+        message,
+    })?;
+    let at = now();
+    let stamp = match to {
+        RewardStatus::Earned => "earned_at = $2,",
+        RewardStatus::Delivered => "delivered_at = $2,",
+        RewardStatus::Revoked => "revoked_at = $2,",
+        RewardStatus::Pending => "",
+    };
+    let sql = format!(
+        "UPDATE rewards SET status = $1, {stamp} updated_at = $2, revoke_reason = COALESCE($3, revoke_reason), coupon_code = COALESCE($4, coupon_code)
+         WHERE id = $5 AND status = $6 RETURNING *"
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(to.as_str())
+        .bind(&at)
+        .bind(change.reason.map(str::to_string))
+        .bind(change.coupon_code.map(str::to_string))
+        .bind(&before.id)
+        .bind(before.status.as_str())
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| StoreError::Invalid {
+            field: "status".into(),
+            message: "the reward changed meanwhile; reload it".into(),
+        })?;
+    let after = reward_from_row(&row)?;
+    let action = format!("reward.{}", to.as_str());
+    audit::record(
+        conn,
+        origin,
+        &action,
+        "reward",
+        Some(&after.id),
+        Some(&json(before)),
+        Some(&json(&after)),
+    )
+    .await?;
+    events::emit(conn, &action, &json(&after)).await?;
+    Ok(after)
+}
+
+pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Reward>> {
+    let row = sqlx::query("SELECT * FROM rewards WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(reward_from_row).transpose()
+}
+
+/// The rewards of one rule held by one participant as referrer, by step.
+pub async fn of_rule_and_referrer(
+    conn: &mut AnyConnection,
+    rule_id: &str,
+    participant_id: &str,
+) -> Result<Vec<Reward>> {
+    let rows = sqlx::query(
+        "SELECT * FROM rewards WHERE rule_id = $1 AND participant_id = $2 AND recipient = 'referrer' ORDER BY step",
+    )
+    .bind(rule_id)
+    .bind(participant_id)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(reward_from_row).collect()
+}
+
+/// Friends' rewards that a referral earned.
+pub async fn friend_rewards_of_referral(
+    conn: &mut AnyConnection,
+    referral_id: &str,
+) -> Result<Vec<Reward>> {
+    let rows = sqlx::query(
+        "SELECT * FROM rewards WHERE referral_id = $1 AND recipient = 'friend' ORDER BY id",
+    )
+    .bind(referral_id)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(reward_from_row).collect()
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub status: Option<RewardStatus>,
+    pub participant_id: Option<String>,
+}
+
+/// A program's rewards, newest first; `limit + 1`.
+pub async fn list(
+    conn: &mut AnyConnection,
+    program_id: &str,
+    filter: &Filter,
+    starting_after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Reward>> {
+    let mut p = Params::default();
+    let mut sql = format!(
+        "SELECT * FROM rewards WHERE program_id = {}",
+        p.text(program_id.into())
+    );
+    if let Some(s) = filter.status {
+        sql.push_str(&format!(" AND status = {}", p.text(s.as_str().into())));
+    }
+    if let Some(id) = &filter.participant_id {
+        sql.push_str(&format!(" AND participant_id = {}", p.text(id.clone())));
+    }
+    if let Some(c) = starting_after {
+        sql.push_str(&format!(" AND id < {}", p.text(c.into())));
+    }
+    sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", limit + 1));
+    let rows = p
+        .bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)))
+        .fetch_all(conn)
+        .await?;
+    rows.iter().map(reward_from_row).collect()
+}
+
+/// Pending rewards whose hold ended by `at`, oldest first.
+pub async fn hold_ended(conn: &mut AnyConnection, at: &str, limit: i64) -> Result<Vec<Reward>> {
+    let rows = sqlx::query(
+        "SELECT * FROM rewards WHERE status = 'pending' AND hold_until <= $1 ORDER BY hold_until LIMIT $2",
+    )
+    .bind(at)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(reward_from_row).collect()
+}
+
+/// Adds codes to a coupon rule's pool; codes already in it are skipped. Returns how many were
+/// added.
+pub async fn add_coupons(
+    conn: &mut AnyConnection,
+    origin: &Origin,
+    rule: &RewardRule,
+    codes: &[String],
+) -> Result<i64> {
+    let mut added = 0;
+    let at = now();
+    for code in codes {
+        let done = sqlx::query(
+            "INSERT INTO coupon_codes (id, rule_id, code, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (rule_id, code) DO NOTHING",
+        )
+        .bind(vouch_domain::id::new_id("cpn"))
+        .bind(&rule.id)
+        .bind(code)
+        .bind(&at)
+        .execute(&mut *conn)
+        .await?;
+        added += i64::try_from(done.rows_affected()).unwrap_or(0);
+    }
+    let data = serde_json::json!({ "rule_id": rule.id, "added": added });
+    audit::record(
+        conn,
+        origin,
+        "coupon_codes.added",
+        "reward_rule",
+        Some(&rule.id),
+        None,
+        Some(&data),
+    )
+    .await?;
+    Ok(added)
+}
+
+/// Codes of the pool not handed out yet.
+pub async fn coupons_left(conn: &mut AnyConnection, rule_id: &str) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM coupon_codes WHERE rule_id = $1 AND reward_id IS NULL",
+    )
+    .bind(rule_id)
+    .fetch_one(conn)
+    .await?)
+}
+
+/// Hands the next free code of the pool to a reward. Two deliveries at once never get the same
+/// code: PostgreSQL skips a row another transaction holds; SQLite has one writer at a time.
+pub async fn take_coupon(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    rule_id: &str,
+    reward_id: &str,
+) -> Result<Option<String>> {
+    let lock = match backend {
+        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        Backend::Sqlite => "",
+    };
+    let sql = format!(
+        "SELECT id, code FROM coupon_codes WHERE rule_id = $1 AND reward_id IS NULL ORDER BY id LIMIT 1{lock}"
+    );
+    let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(rule_id)
+        .fetch_optional(&mut *conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let id: String = row.try_get("id")?;
+    let code: String = row.try_get("code")?;
+    sqlx::query("UPDATE coupon_codes SET reward_id = $1 WHERE id = $2 AND reward_id IS NULL")
+        .bind(reward_id)
+        .bind(&id)
+        .execute(conn)
+        .await?;
+    Ok(Some(code))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Clawback {
+    pub id: String,
+    pub reward_id: String,
+    pub program_id: String,
+    pub reason: String,
+    /// `open`, `recovered` or `waived`.
+    pub status: String,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<String>,
+    pub created_at: String,
+}
+
+fn clawback_from_row(row: &sqlx::any::AnyRow) -> Result<Clawback> {
+    Ok(Clawback {
+        id: row.try_get("id")?,
+        reward_id: row.try_get("reward_id")?,
+        program_id: row.try_get("program_id")?,
+        reason: row.try_get("reason")?,
+        status: row.try_get("status")?,
+        decided_by: row.try_get("decided_by")?,
+        decided_at: row.try_get("decided_at")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+/// Opens a clawback for a delivered reward whose basis went away (once per reward).
+pub async fn open_clawback(
+    conn: &mut AnyConnection,
+    origin: &Origin,
+    reward: &Reward,
+    reason: &str,
+) -> Result<Option<Clawback>> {
+    let row = sqlx::query(
+        "INSERT INTO clawbacks (id, reward_id, program_id, reason, status, created_at) VALUES ($1, $2, $3, $4, 'open', $5)
+         ON CONFLICT (reward_id) DO NOTHING RETURNING *",
+    )
+    .bind(vouch_domain::id::new_id("clw"))
+    .bind(&reward.id)
+    .bind(&reward.program_id)
+    .bind(reason)
+    .bind(now())
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let c = clawback_from_row(&row)?;
+    audit::record(
+        conn,
+        origin,
+        "clawback.opened",
+        "clawback",
+        Some(&c.id),
+        None,
+        Some(&json(&c)),
+    )
+    .await?;
+    events::emit(conn, "clawback.opened", &json(&c)).await?;
+    Ok(Some(c))
+}
+
+pub async fn get_clawback(conn: &mut AnyConnection, id: &str) -> Result<Option<Clawback>> {
+    let row = sqlx::query("SELECT * FROM clawbacks WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(clawback_from_row).transpose()
+}
+
+/// A program's clawbacks in one status, newest first.
+pub async fn clawbacks(
+    conn: &mut AnyConnection,
+    program_id: &str,
+    status: &str,
+) -> Result<Vec<Clawback>> {
+    let rows = sqlx::query(
+        "SELECT * FROM clawbacks WHERE program_id = $1 AND status = $2 ORDER BY id DESC LIMIT 500",
+    )
+    .bind(program_id)
+    .bind(status)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(clawback_from_row).collect()
+}
+
+/// Records the decision on an open clawback: `recovered` or `waived`.
+pub async fn decide_clawback(
+    conn: &mut AnyConnection,
+    origin: &Origin,
+    before: &Clawback,
+    decision: &str,
+) -> Result<Clawback> {
+    let row = sqlx::query(
+        "UPDATE clawbacks SET status = $1, decided_by = $2, decided_at = $3 WHERE id = $4 AND status = 'open' RETURNING *",
+    )
+    .bind(decision)
+    .bind(origin.actor.label.clone())
+    .bind(now())
+    .bind(&before.id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| StoreError::Invalid {
+        field: "status".into(),
+        message: "the clawback is already decided".into(),
+    })?;
+    let after = clawback_from_row(&row)?;
+    let action = format!("clawback.{decision}");
+    audit::record(
+        conn,
+        origin,
+        &action,
+        "clawback",
+        Some(&after.id),
+        Some(&json(before)),
+        Some(&json(&after)),
+    )
+    .await?;
+    events::emit(conn, &action, &json(&after)).await?;
+    Ok(after)
+}
