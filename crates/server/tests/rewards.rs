@@ -279,11 +279,14 @@ async fn revoking_a_referral_revokes_unearned_rewards_and_claws_back_delivered_o
         assert!(decided.body["decided_by"].as_str().expect("by").starts_with("manager-"));
         assert_eq!(manager.post(&decide, json!({ "decision": "waived" })).await.status, StatusCode::CONFLICT);
 
-        // A fourth friend brings Ann back to three: the milestone is earned again? No: its step
-        // was revoked, and steps are paid once; the revoked record stays as history.
+        // A fourth friend brings Ann back to three: the milestone is earned again (the revoked
+        // one stays as history); "each friend" step 3 stays paid once, by the delivered reward.
         win_friends(&key, &program, &ann, 1).await;
         let again = rewards_of(&key, &program, "").await;
-        assert_eq!(again.iter().filter(|r| r["kind"] == "custom").count(), 1);
+        let custom: Vec<&str> = again.iter().filter(|r| r["kind"] == "custom").map(|r| r["status"].as_str().unwrap_or_default()).collect();
+        assert_eq!(custom, vec!["revoked", "earned"]);
+        let step3: Vec<&Value> = again.iter().filter(|r| r["kind"] == "cash" && r["step"] == 3).collect();
+        assert_eq!(step3.len(), 1);
 
         // Manual revocation of an earned reward needs a reason.
         let earned = again.iter().find(|r| r["status"] == "earned").expect("an earned reward");

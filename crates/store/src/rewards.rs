@@ -224,8 +224,9 @@ pub struct NewReward<'a> {
     pub hold_until: Option<String>,
 }
 
-/// Creates the reward for a step unless it exists (the unique step key makes a repeated or
-/// concurrent computation harmless). Returns the new reward, or `None` if it was there.
+/// Creates the reward for a step unless a live one exists (the unique step key, which ignores
+/// revoked rewards, makes a repeated or concurrent computation harmless). Returns the new
+/// reward, or `None` if it was there.
 pub async fn create(
     conn: &mut AnyConnection,
     origin: &Origin,
@@ -244,7 +245,7 @@ pub async fn create(
     let row = sqlx::query(
         "INSERT INTO rewards (id, program_id, rule_id, participant_id, recipient, step, referral_id, kind, amount, currency, description, status, hold_until, earned_at, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)
-         ON CONFLICT (rule_id, participant_id, recipient, step) DO NOTHING RETURNING *",
+         ON CONFLICT (rule_id, participant_id, recipient, step) WHERE status <> 'revoked' DO NOTHING RETURNING *",
     )
     .bind(vouch_domain::id::new_id("rwd"))
     .bind(&n.rule.program_id)
@@ -356,7 +357,7 @@ pub async fn of_rule_and_referrer(
     participant_id: &str,
 ) -> Result<Vec<Reward>> {
     let rows = sqlx::query(
-        "SELECT * FROM rewards WHERE rule_id = $1 AND participant_id = $2 AND recipient = 'referrer' ORDER BY step",
+        "SELECT * FROM rewards WHERE rule_id = $1 AND participant_id = $2 AND recipient = 'referrer' AND status <> 'revoked' ORDER BY step",
     )
     .bind(rule_id)
     .bind(participant_id)

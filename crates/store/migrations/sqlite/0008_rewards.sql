@@ -21,7 +21,8 @@ CREATE TABLE reward_rules (
 );
 CREATE INDEX reward_rules_program ON reward_rules (program_id, id);
 
--- One reward per rule, recipient and step: a step can never pay twice.
+-- One live reward per rule, recipient and step: a step can never pay twice, and a revoked
+-- step can be earned again.
 CREATE TABLE rewards (
     id TEXT PRIMARY KEY,
     program_id TEXT NOT NULL REFERENCES programs (id),
@@ -42,9 +43,10 @@ CREATE TABLE rewards (
     revoked_at TEXT,
     revoke_reason TEXT,
     created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
-    CONSTRAINT rewards_step_unique UNIQUE (rule_id, participant_id, recipient, step)
+    updated_at TEXT NOT NULL
 );
+CREATE UNIQUE INDEX rewards_step_unique ON rewards (rule_id, participant_id, recipient, step)
+    WHERE status <> 'revoked';
 CREATE INDEX rewards_participant ON rewards (participant_id, id);
 CREATE INDEX rewards_program_status ON rewards (program_id, status, id);
 CREATE INDEX rewards_hold ON rewards (status, hold_until);
