@@ -4,6 +4,7 @@
 pub mod account;
 pub mod email;
 pub mod email_template;
+pub mod fraud;
 pub mod id;
 pub mod money;
 pub mod participant;

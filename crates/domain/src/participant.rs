@@ -49,6 +49,8 @@ pub struct ParticipantFields {
     pub last_name: String,
     /// The referral code of whoever referred this person, if the caller knows it.
     pub referred_by: String,
+    /// The signup's network address, for fraud checks; only a keyed hash of it is kept.
+    pub ip_address: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +60,7 @@ pub struct ParticipantDraft {
     pub last_name: Option<String>,
     /// A referral code, upper case.
     pub referred_by: Option<String>,
+    pub ip_address: Option<std::net::IpAddr>,
 }
 
 /// Checks the shape of a referral code someone typed or passed along.
@@ -79,15 +82,31 @@ impl ParticipantFields {
         let first = v.check("first_name", optional_text(&self.first_name, 100));
         let last = v.check("last_name", optional_text(&self.last_name, 100));
         let referred_by = v.check("referred_by", parse_code(&self.referred_by));
-        match (email, first, last, referred_by) {
-            (Some(email), Some(first_name), Some(last_name), Some(referred_by)) if v.is_empty() => {
-                Ok(ParticipantDraft {
-                    email,
-                    first_name,
-                    last_name,
-                    referred_by,
-                })
-            }
+        let ip = self.ip_address.trim();
+        let ip_address = v.check(
+            "ip_address",
+            if ip.is_empty() {
+                Ok(None)
+            } else {
+                ip.parse()
+                    .map(Some)
+                    .map_err(|_| "must be an IPv4 or IPv6 address".to_string())
+            },
+        );
+        match (email, first, last, referred_by, ip_address) {
+            (
+                Some(email),
+                Some(first_name),
+                Some(last_name),
+                Some(referred_by),
+                Some(ip_address),
+            ) if v.is_empty() => Ok(ParticipantDraft {
+                email,
+                first_name,
+                last_name,
+                referred_by,
+                ip_address,
+            }),
             _ => Err(v),
         }
     }

@@ -58,14 +58,15 @@ impl FromStr for Stage {
     }
 }
 
-/// Checks a stage change. `won → lost` is a revocation (a refund, say); `lost` and `junk` are
-/// final, so a decision once taken is not silently undone.
+/// Checks a stage change. `won → lost` is a revocation (a refund, say) and `won → junk` a win
+/// found to be fraud; `lost` and `junk` are final, so a decision once taken is not silently
+/// undone.
 pub fn transition(from: Stage, to: Stage) -> Result<(), String> {
     use Stage::*;
     match (from, to) {
-        (New, InProgress | Won | Lost | Junk) | (InProgress, Won | Lost | Junk) | (Won, Lost) => {
-            Ok(())
-        }
+        (New, InProgress | Won | Lost | Junk)
+        | (InProgress, Won | Lost | Junk)
+        | (Won, Lost | Junk) => Ok(()),
         (a, b) if a == b => Err(format!("the referral is already {a}")),
         (Lost | Junk, _) => Err(format!("a {from} referral cannot change")),
         (a, b) => Err(format!("a {a} referral cannot become {b}")),

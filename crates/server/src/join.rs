@@ -106,12 +106,49 @@ struct RefParam {
     referral_code: String,
 }
 
+/// A random id for this browser, so a referrer signing up friends from their own browser is
+/// noticed. Only a keyed hash of it is stored.
+const DEVICE_COOKIE: &str = "vouch_device";
+
+/// This browser's device id: the cookie's, or a new one (then `true`: it must be set).
+fn device_id(headers: &HeaderMap) -> (String, bool) {
+    match cookie_value(headers, DEVICE_COOKIE)
+        .filter(|d| d.len() == 32 && d.chars().all(|c| c.is_ascii_hexdigit()))
+    {
+        Some(id) => (id.to_string(), false),
+        None => {
+            let mut id = [0u8; 16];
+            rand::RngCore::fill_bytes(&mut rand::rng(), &mut id);
+            (hex::encode(id), true)
+        }
+    }
+}
+
+fn with_device_cookie((id, new): (String, bool), mut response: Response) -> Response {
+    if new {
+        let cookie =
+            format!("{DEVICE_COOKIE}={id}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax");
+        if let Ok(v) = axum::http::HeaderValue::from_str(&cookie) {
+            response
+                .headers_mut()
+                .append(axum::http::header::SET_COOKIE, v);
+        }
+    }
+    response
+}
+
 async fn page(
     State(state): State<AppState>,
     Path(slug): Path<String>,
     Query(q): Query<RefParam>,
+    headers: HeaderMap,
 ) -> Response {
-    match open_program(&state, &slug).await {
+    let response = join_page(&state, &slug, q).await;
+    with_device_cookie(device_id(&headers), response)
+}
+
+async fn join_page(state: &AppState, slug: &str, q: RefParam) -> Response {
+    match open_program(state, slug).await {
         Ok(program) => JoinPage {
             program,
             f: JoinForm {
@@ -152,6 +189,19 @@ async fn submit(
     headers: HeaderMap,
     FormBody(f): FormBody<JoinForm>,
 ) -> Response {
+    let device = device_id(&headers);
+    let response = join(state, slug, meta, &headers, &device.0, f).await;
+    with_device_cookie(device, response)
+}
+
+async fn join(
+    state: AppState,
+    slug: String,
+    meta: Meta,
+    headers: &HeaderMap,
+    device: &str,
+    f: JoinForm,
+) -> Response {
     let program = match open_program(&state, &slug).await {
         Ok(p) => p,
         Err(r) => return r,
@@ -171,6 +221,7 @@ async fn submit(
         first_name: f.first_name.clone(),
         last_name: f.last_name.clone(),
         referred_by: String::new(),
+        ip_address: String::new(),
     };
     let draft = match fields.parse() {
         Ok(d) => d,
@@ -183,11 +234,13 @@ async fn submit(
             label: "signup page".into(),
         },
         request_id: meta.request_id,
-        client_ip: Some(meta.client_ip),
+        client_ip: Some(meta.client_ip.clone()),
     };
     let context = SignupContext {
-        touches: touches(&program, &headers, &f),
+        touches: touches(&program, headers, &f),
         signed_up_at: None,
+        ip: Some(meta.client_ip.clone()),
+        device: Some(device.to_string()),
     };
     match enrolment::enrol(&state, &origin, &program, &draft, &context).await {
         Ok((participant, referral)) => (

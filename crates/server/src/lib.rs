@@ -39,6 +39,8 @@ pub struct Settings {
     pub login_window_minutes: i64,
     /// Which non-public networks outbound URLs (webhook endpoints) may point to.
     pub outbound: vouch_jobs::OutboundPolicy,
+    /// Referred signups from one network address per hour before they are flagged (0: off).
+    pub fraud_velocity_per_hour: i64,
 }
 
 impl Default for Settings {
@@ -51,6 +53,7 @@ impl Default for Settings {
             login_max_failures: 10,
             login_window_minutes: 15,
             outbound: vouch_jobs::OutboundPolicy::default(),
+            fraud_velocity_per_hour: 5,
         }
     }
 }

@@ -150,6 +150,11 @@ const API_ROUTES: &[(&str, &str, Action)] = &[
         Action::ProgramsWrite,
     ),
     (
+        "POST",
+        "/api/v1/referrals/ref_missing/review",
+        Action::ProgramsWrite,
+    ),
+    (
         "GET",
         "/api/v1/programs/{p}/email-templates",
         Action::EmailsManage,

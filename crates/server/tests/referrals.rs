@@ -581,7 +581,7 @@ async fn programs_have_their_own_templates_and_smtp_sends_list_unsubscribe() {
         assert_eq!(saved.body["source"], "program");
         // Staff notices have no per-program version.
         assert_eq!(admin.get(&format!("/api/v1/programs/{program}/email-templates/webhook_endpoint_disabled")).await.status, StatusCode::NOT_FOUND);
-        assert_eq!(admin.get(&format!("/api/v1/programs/{program}/email-templates")).await.body["data"].as_array().map(Vec::len), Some(2));
+        assert_eq!(admin.get(&format!("/api/v1/programs/{program}/email-templates")).await.body["data"].as_array().map(Vec::len), Some(4));
 
         let key = app.key_client(Scope::Write).await;
         enrol(&key, &program, json!({ "email": "ann@example.com" })).await;
@@ -632,6 +632,95 @@ async fn the_visitor_secret_survives_a_restart() {
         assert_eq!(first, again.secrets.visitor);
         assert_ne!(app.state.secrets.visitor, app.state.secrets.unsubscribe);
         again.clicks.flush_and_stop().await;
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn flagged_referrals_wait_for_review_and_count_once_cleared() {
+    each_backend(|app| async move {
+        let (program, slug) = live_program(&app, json!({})).await;
+        let manager = app.staff(Role::Manager).await;
+        let r = manager.post(&format!("/api/v1/programs/{program}/reward-rules"), json!({ "name": "Each friend", "trigger": "every", "threshold": 1, "amount": 500 })).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        let key = app.key_client(Scope::Write).await;
+        let admin = app.key_client(Scope::Admin).await;
+        let ann = enrol(&key, &program, json!({ "email": "ann.lee@gmail.com", "first_name": "Ann", "ip_address": "203.0.113.5" })).await;
+        let bad = key.post(&format!("/api/v1/programs/{program}/participants"), json!({ "email": "x@example.com", "ip_address": "not-an-ip" })).await;
+        assert_eq!(bad.fields(), vec!["ip_address".to_string()]);
+
+        // Same network address as the referrer: self-referral.
+        let bo = enrol(&key, &program, json!({ "email": "bo@example.com", "referred_by": ann["code"], "ip_address": "203.0.113.5" })).await;
+        // A throwaway address, and Ann's own mailbox under another spelling.
+        enrol(&key, &program, json!({ "email": "cy@yopmail.com", "referred_by": ann["code"], "ip_address": "198.51.100.1" })).await;
+        enrol(&key, &program, json!({ "email": "a.n.n.lee+2@googlemail.com", "referred_by": ann["code"], "ip_address": "198.51.100.2" })).await;
+        let queue = referrals(&key, &program, "?review=pending").await;
+        assert_eq!(queue.len(), 3);
+        let flags_of = |email_id: &Value| -> Vec<String> {
+            queue.iter().find(|r| r["referred_id"] == *email_id).map(|r| r["flags"].as_array().expect("flags").iter().map(|f| f["flag"].as_str().unwrap_or_default().to_string()).collect()).unwrap_or_default()
+        };
+        assert_eq!(flags_of(&bo["id"]), vec!["self_referral"]);
+        let all_flags: Vec<String> = queue.iter().flat_map(|r| r["flags"].as_array().cloned().unwrap_or_default()).map(|f| f["flag"].as_str().unwrap_or_default().to_string()).collect();
+        for f in ["self_referral", "disposable_email", "existing_participant"] {
+            assert!(all_flags.contains(&f.to_string()), "{f} in {all_flags:?}");
+        }
+        // Won at signup, but counting toward nothing yet: no reward, no news for Ann.
+        assert!(queue.iter().all(|r| r["stage"] == "won"));
+        assert!(key.get(&format!("/api/v1/programs/{program}/rewards")).await.body["data"].as_array().expect("data").is_empty());
+        assert!(emails_to(&admin, "ann.lee@gmail.com").await.iter().all(|m| m["kind"] != "referral_won"));
+
+        // The review: bad input by field, the wrong role refused, then decisions.
+        let bo_ref = queue.iter().find(|r| r["referred_id"] == bo["id"]).expect("bo")["id"].as_str().expect("id").to_string();
+        let path = format!("/api/v1/referrals/{bo_ref}/review");
+        let bad = key.post(&path, json!({ "decision": "maybe", "reason": "" })).await;
+        assert_eq!(bad.fields(), vec!["decision".to_string()]);
+        let bad = key.post(&path, json!({ "decision": "clear", "reason": " " })).await;
+        assert_eq!(bad.fields(), vec!["reason".to_string()]);
+        assert_eq!(app.staff(Role::Viewer).await.post(&path, json!({ "decision": "clear", "reason": "x" })).await.status, StatusCode::FORBIDDEN);
+        let staff = app.staff(Role::Staff).await;
+        let cleared = staff.post(&path, json!({ "decision": "clear", "reason": "Bo is Ann's flatmate; checked by phone" })).await;
+        assert_eq!(cleared.status, StatusCode::OK, "{}", cleared.text);
+        assert_eq!(cleared.body["review"], "cleared");
+        assert!(cleared.body["reviewed_by"].as_str().expect("by").starts_with("staff-"));
+        assert_eq!(staff.post(&path, json!({ "decision": "junk", "reason": "changed my mind" })).await.status, StatusCode::CONFLICT);
+        let rewards = key.get(&format!("/api/v1/programs/{program}/rewards")).await;
+        assert_eq!(rewards.body["data"].as_array().map(Vec::len), Some(1), "cleared: it counts now: {}", rewards.text);
+        assert!(emails_to(&admin, "ann.lee@gmail.com").await.iter().any(|m| m["kind"] == "referral_won"));
+        for r in referrals(&key, &program, "?review=pending").await {
+            let junk = staff.post(&format!("/api/v1/referrals/{}/review", r["id"].as_str().expect("id")), json!({ "decision": "junk", "reason": "throwaway or own address" })).await;
+            assert_eq!(junk.status, StatusCode::OK);
+            assert_eq!(junk.body["stage"], "junk");
+            assert_eq!(junk.body["review"], "junk");
+        }
+        assert_eq!(key.get(&format!("/api/v1/programs/{program}/rewards")).await.body["data"].as_array().map(Vec::len), Some(1));
+        let mut conn = app.state.store.conn().await.expect("conn");
+        let filter = vouch_store::audit::Filter { action: Some("referral.review_".into()), limit: 10, ..Default::default() };
+        let decisions = vouch_store::audit::list(&mut conn, &filter).await.expect("audit");
+        assert_eq!(decisions.len(), 3, "each decision is audited");
+        drop(conn);
+
+        // Velocity: the sixth referred signup from one address within the hour is flagged.
+        let dee = enrol(&key, &program, json!({ "email": "dee@example.com" })).await;
+        for i in 0..6 {
+            enrol(&key, &program, json!({ "email": format!("v{i}@example.com"), "referred_by": dee["code"], "ip_address": "192.0.2.77" })).await;
+        }
+        let flagged = referrals(&key, &program, &format!("?review=pending&referrer_id={}", dee["id"].as_str().expect("id"))).await;
+        assert_eq!(flagged.len(), 1);
+        assert_eq!(flagged[0]["flags"][0]["flag"], "velocity");
+
+        // The join page notices a referrer signing a friend up from the referrer's own browser.
+        let c = visitor();
+        let (status, body) = join(&app, &c, &slug, "eve@example.com", "").await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let eve_code = body.split("id=\"referral-code\">").nth(1).and_then(|s| s.split('<').next()).expect("code").to_string();
+        c.get(app.url(&format!("/r/{eve_code}"))).send().await.expect("own link");
+        let (status, _) = join(&app, &c, &slug, "eves-friend@example.com", "").await;
+        assert_eq!(status, StatusCode::CREATED);
+        let own = referrals(&key, &program, "?review=pending").await;
+        assert_eq!(own.len(), 2);
+        let browser = own.iter().find(|r| r["source"] == "link").expect("eve's");
+        assert!(browser["flags"][0]["detail"].as_str().expect("detail").contains("the same browser"), "{browser}");
         app.stop().await;
     })
     .await;

@@ -47,6 +47,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "rewards",
         include_str!("../migrations/sqlite/0008_rewards.sql"),
     ),
+    (
+        9,
+        "fraud",
+        include_str!("../migrations/sqlite/0009_fraud.sql"),
+    ),
 ];
 
 const POSTGRES: &[(i64, &str, &str)] = &[
@@ -89,6 +94,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         8,
         "rewards",
         include_str!("../migrations/postgres/0008_rewards.sql"),
+    ),
+    (
+        9,
+        "fraud",
+        include_str!("../migrations/postgres/0009_fraud.sql"),
     ),
 ];
 

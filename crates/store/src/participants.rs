@@ -45,6 +45,17 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Participant> {
     })
 }
 
+/// What a signup looked like, beyond the participant's own fields.
+#[derive(Debug, Clone, Default)]
+pub struct SignupFacts {
+    /// The original signup time (imports keep it); now when absent.
+    pub signed_up_at: Option<String>,
+    /// SHA-256 of the signup's network address with the installation's secret.
+    pub ip_hash: Option<String>,
+    /// SHA-256 of the signup browser's device cookie with the installation's secret.
+    pub device_hash: Option<String>,
+}
+
 /// Enrols a participant with a fresh code. A code that happens to be taken is drawn again
 /// (31⁴ suffixes per prefix make a clash rare); the email must be new in the program.
 pub async fn create(
@@ -53,7 +64,7 @@ pub async fn create(
     program_id: &str,
     d: &ParticipantDraft,
     referred_by: Option<&str>,
-    signed_up_at: Option<&str>,
+    facts: &SignupFacts,
 ) -> Result<Participant> {
     let at = now();
     let mut last_error = None;
@@ -63,8 +74,8 @@ pub async fn create(
             continue;
         }
         let inserted = sqlx::query(
-            "INSERT INTO participants (id, program_id, email, first_name, last_name, code, status, signed_up_at, created_at, updated_at, referred_by)
-             VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $8, $9) RETURNING *",
+            "INSERT INTO participants (id, program_id, email, first_name, last_name, code, status, signed_up_at, created_at, updated_at, referred_by, email_key, ip_hash, device_hash)
+             VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $8, $9, $10, $11, $12) RETURNING *",
         )
         .bind(vouch_domain::id::new_id("par"))
         .bind(program_id)
@@ -72,9 +83,12 @@ pub async fn create(
         .bind(d.first_name.clone())
         .bind(d.last_name.clone())
         .bind(&code)
-        .bind(signed_up_at.unwrap_or(&at).to_string())
+        .bind(facts.signed_up_at.clone().unwrap_or_else(|| at.clone()))
         .bind(&at)
         .bind(referred_by.map(str::to_string))
+        .bind(vouch_domain::fraud::normalise_email(&d.email))
+        .bind(facts.ip_hash.clone())
+        .bind(facts.device_hash.clone())
         .fetch_one(&mut *conn)
         .await
         .map_err(|e| conflict(e, "participants", &["email", "code"]));
@@ -201,4 +215,54 @@ pub async fn by_email(
         .fetch_optional(conn)
         .await?;
     row.as_ref().map(from_row).transpose()
+}
+
+/// The signup facts of a participant, for fraud checks: (ip hash, device hash).
+pub async fn fingerprints(
+    conn: &mut AnyConnection,
+    id: &str,
+) -> Result<(Option<String>, Option<String>)> {
+    let row = sqlx::query("SELECT ip_hash, device_hash FROM participants WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    match row {
+        Some(r) => Ok((r.try_get("ip_hash")?, r.try_get("device_hash")?)),
+        None => Ok((None, None)),
+    }
+}
+
+/// Signups of a program from one IP hash since `since`.
+pub async fn signups_from_ip(
+    conn: &mut AnyConnection,
+    program_id: &str,
+    ip_hash: &str,
+    since: &str,
+) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM participants WHERE program_id = $1 AND ip_hash = $2 AND created_at >= $3",
+    )
+    .bind(program_id)
+    .bind(ip_hash)
+    .bind(since)
+    .fetch_one(conn)
+    .await?)
+}
+
+/// Whether a participant of the program other than `except_id` has this normalised email.
+pub async fn email_key_taken(
+    conn: &mut AnyConnection,
+    program_id: &str,
+    email_key: &str,
+    except_id: &str,
+) -> Result<bool> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM participants WHERE program_id = $1 AND email_key = $2 AND id <> $3",
+    )
+    .bind(program_id)
+    .bind(email_key)
+    .bind(except_id)
+    .fetch_one(conn)
+    .await?;
+    Ok(n > 0)
 }

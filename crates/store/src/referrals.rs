@@ -6,6 +6,7 @@ use crate::audit::{self, Origin};
 use crate::{Params, Result, StoreError, conflict, events, now};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
+use vouch_domain::fraud::Flag;
 use vouch_domain::referral::{Source, Stage, transition};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -19,6 +20,14 @@ pub struct Referral {
     pub source: String,
     pub stage: Stage,
     pub won_at: Option<String>,
+    /// What the fraud checks saw; a flagged referral waits for review.
+    pub flags: Vec<Flag>,
+    /// `none` (not flagged), `pending` (in the review queue: does not count toward rewards),
+    /// `cleared` or `junk`.
+    pub review: String,
+    pub review_reason: Option<String>,
+    pub reviewed_by: Option<String>,
+    pub reviewed_at: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -31,7 +40,13 @@ impl Referral {
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<Referral> {
     let stage: String = row.try_get("stage")?;
+    let flags: String = row.try_get("flags")?;
     Ok(Referral {
+        flags: serde_json::from_str(&flags).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        review: row.try_get("review")?,
+        review_reason: row.try_get("review_reason")?,
+        reviewed_by: row.try_get("reviewed_by")?,
+        reviewed_at: row.try_get("reviewed_at")?,
         id: row.try_get("id")?,
         program_id: row.try_get("program_id")?,
         referrer_id: row.try_get("referrer_id")?,
@@ -82,36 +97,48 @@ async fn record_change(
 fn event_for(from: Stage, to: Stage) -> &'static str {
     match (from, to) {
         (_, Stage::Won) => "referral.won",
-        (Stage::Won, Stage::Lost) => "referral.revoked",
+        (Stage::Won, Stage::Lost | Stage::Junk) => "referral.revoked",
         _ => "referral.stage_changed",
     }
 }
 
 /// Records that `referrer_id` brought `referred_id`; `won` at once when the program qualifies
 /// referrals at signup. A participant is referred at most once (409 `referred_id`).
+/// A referral about to be recorded.
+#[derive(Debug, Clone)]
+pub struct NewReferral<'a> {
+    pub program_id: &'a str,
+    pub referrer_id: &'a str,
+    pub referred_id: &'a str,
+    pub source: Source,
+    /// Won at once (the program qualifies referrals at signup).
+    pub won: bool,
+    /// Fraud flags; any flag puts the referral in the review queue.
+    pub flags: &'a [Flag],
+}
+
 pub async fn create(
     conn: &mut AnyConnection,
     origin: &Origin,
-    program_id: &str,
-    referrer_id: &str,
-    referred_id: &str,
-    source: Source,
-    won: bool,
+    n: &NewReferral<'_>,
 ) -> Result<Referral> {
     let at = now();
+    let (won, flags) = (n.won, n.flags);
     let stage = if won { Stage::Won } else { Stage::New };
     let row = sqlx::query(
-        "INSERT INTO referrals (id, program_id, referrer_id, referred_id, source, stage, won_at, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING *",
+        "INSERT INTO referrals (id, program_id, referrer_id, referred_id, source, stage, won_at, created_at, updated_at, flags, review)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10) RETURNING *",
     )
     .bind(vouch_domain::id::new_id("ref"))
-    .bind(program_id)
-    .bind(referrer_id)
-    .bind(referred_id)
-    .bind(source.as_str())
+    .bind(n.program_id)
+    .bind(n.referrer_id)
+    .bind(n.referred_id)
+    .bind(n.source.as_str())
     .bind(stage.as_str())
     .bind(won.then(|| at.clone()))
     .bind(&at)
+    .bind(serde_json::to_string(flags).unwrap_or_else(|_| "[]".into()))
+    .bind(if flags.is_empty() { "none" } else { "pending" })
     .fetch_one(&mut *conn)
     .await
     .map_err(|e| conflict(e, "referrals", &["referred_id"]))?;
@@ -128,6 +155,9 @@ pub async fn create(
     )
     .await?;
     events::emit(conn, "referral.created", &r.to_json()).await?;
+    if !flags.is_empty() {
+        events::emit(conn, "referral.flagged", &r.to_json()).await?;
+    }
     if won {
         events::emit(conn, "referral.won", &r.to_json()).await?;
     }
@@ -183,6 +213,46 @@ pub async fn set_stage(
     Ok(after)
 }
 
+/// Records a staff decision on a flagged referral: `cleared` (it counts from now on) or `junk`
+/// (the caller also moves its stage). Guarded: only a pending review can be decided.
+pub async fn decide_review(
+    conn: &mut AnyConnection,
+    origin: &Origin,
+    before: &Referral,
+    decision: &str,
+    reason: &str,
+) -> Result<Referral> {
+    let at = now();
+    let row = sqlx::query(
+        "UPDATE referrals SET review = $1, review_reason = $2, reviewed_by = $3, reviewed_at = $4, updated_at = $4 WHERE id = $5 AND review = 'pending' RETURNING *",
+    )
+    .bind(decision)
+    .bind(reason)
+    .bind(origin.actor.label.clone())
+    .bind(&at)
+    .bind(&before.id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| StoreError::Invalid {
+        field: "review".into(),
+        message: "the referral is not waiting for review".into(),
+    })?;
+    let after = from_row(&row)?;
+    let action = format!("referral.review_{decision}");
+    audit::record(
+        conn,
+        origin,
+        &action,
+        "referral",
+        Some(&after.id),
+        Some(&before.to_json()),
+        Some(&after.to_json()),
+    )
+    .await?;
+    events::emit(conn, "referral.reviewed", &after.to_json()).await?;
+    Ok(after)
+}
+
 pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Referral>> {
     let row = sqlx::query("SELECT * FROM referrals WHERE id = $1")
         .bind(id)
@@ -203,25 +273,28 @@ pub async fn of_referred(
     row.as_ref().map(from_row).transpose()
 }
 
-/// Referrals this participant made that are in `stage`.
+/// Referrals this participant made that are in `stage`, leaving out those waiting for review
+/// (a flagged referral counts toward nothing until staff clear it).
 pub async fn count_by_referrer(
     conn: &mut AnyConnection,
     referrer_id: &str,
     stage: Stage,
 ) -> Result<i64> {
-    Ok(
-        sqlx::query_scalar("SELECT COUNT(*) FROM referrals WHERE referrer_id = $1 AND stage = $2")
-            .bind(referrer_id)
-            .bind(stage.as_str())
-            .fetch_one(conn)
-            .await?,
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM referrals WHERE referrer_id = $1 AND stage = $2 AND review <> 'pending'",
     )
+    .bind(referrer_id)
+    .bind(stage.as_str())
+    .fetch_one(conn)
+    .await?)
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
     pub stage: Option<Stage>,
     pub referrer_id: Option<String>,
+    /// `pending` is the review queue.
+    pub review: Option<String>,
 }
 
 /// A program's referrals, newest first; `limit + 1`.
@@ -242,6 +315,9 @@ pub async fn list(
     }
     if let Some(r) = &filter.referrer_id {
         sql.push_str(&format!(" AND referrer_id = {}", p.text(r.clone())));
+    }
+    if let Some(r) = &filter.review {
+        sql.push_str(&format!(" AND review = {}", p.text(r.clone())));
     }
     if let Some(c) = starting_after {
         sql.push_str(&format!(" AND id < {}", p.text(c.into())));

@@ -28,6 +28,14 @@ pub struct Config {
     pub worker: WorkerConfig,
     pub webhooks: WebhooksConfig,
     pub email: EmailConfig,
+    pub fraud: FraudConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FraudConfig {
+    /// Referred signups from one network address per hour before they are flagged (0: off).
+    pub velocity_per_hour: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -109,6 +117,9 @@ impl Default for Config {
             login: LoginConfig {
                 max_failures: 10,
                 window_minutes: 15,
+            },
+            fraud: FraudConfig {
+                velocity_per_hour: 5,
             },
             outbound: OutboundConfig::default(),
             worker: WorkerConfig {
@@ -237,6 +248,9 @@ impl Config {
         if self.login.max_failures < 1 || self.login.window_minutes < 1 {
             bail!("login: max_failures and window_minutes must be at least 1");
         }
+        if !(0..=100_000).contains(&self.fraud.velocity_per_hour) {
+            bail!("fraud.velocity_per_hour: must be between 0 (off) and 100000");
+        }
         vouch_jobs::OutboundPolicy::parse(&self.outbound.allow_cidrs.join(","))
             .map_err(|e| anyhow::anyhow!("outbound.allow_cidrs: {e}"))?;
         if !(1..=1000).contains(&self.worker.concurrency) {
@@ -298,6 +312,7 @@ impl Config {
             login_max_failures: self.login.max_failures,
             login_window_minutes: self.login.window_minutes,
             outbound: self.outbound_policy(),
+            fraud_velocity_per_hour: self.fraud.velocity_per_hour,
         }
     }
 

@@ -23,6 +23,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list))
         .routes(routes!(show))
         .routes(routes!(set_stage))
+        .routes(routes!(review))
 }
 
 #[utoipa::path(
@@ -61,6 +62,8 @@ struct ListParams {
     stage: Option<String>,
     /// Only the referrals this participant made (`par_…`).
     referrer_id: Option<String>,
+    /// `pending` is the review queue of flagged referrals; also `none`, `cleared`, `junk`.
+    review: Option<String>,
     limit: Option<i64>,
     starting_after: Option<String>,
 }
@@ -86,9 +89,18 @@ async fn list(
         .map(str::parse::<Stage>)
         .transpose()
         .map_err(|m| ApiError::field("stage", m))?;
+    if let Some(r) = &p.review
+        && !matches!(r.as_str(), "none" | "pending" | "cleared" | "junk")
+    {
+        return Err(ApiError::field(
+            "review",
+            "must be none, pending, cleared or junk",
+        ));
+    }
     let filter = Filter {
         stage,
         referrer_id: p.referrer_id,
+        review: p.review,
     };
     let mut conn = state.store.conn().await?;
     let rows = referrals::list(
@@ -172,5 +184,38 @@ async fn set_stage(
         return Err(ApiError::field("reason", "must be at most 500 characters"));
     }
     let after = service::set_referral_stage(&state, &caller.origin, &id, stage, reason).await?;
+    Ok(Json(detail(&state, after).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct ReviewIn {
+    /// `clear` (it counts from now on) or `junk` (it is closed).
+    decision: String,
+    /// Why, for the audit log.
+    reason: String,
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/referrals/{id}/review", operation_id = "review_referral", tag = "referrals",
+    params(("id" = String, Path, description = "Referral id (ref_…)")), request_body = ReviewIn,
+    responses((status = 200, description = "Decided; a cleared won referral earns its rewards now", body = ReferralDetail), (status = "4XX", description = "A problem (RFC 9457); 409 `not_in_review` when it is not waiting for review", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    security(("bearer" = []), ("session" = []))
+)]
+/// Decide a flagged referral from the review queue.
+async fn review(
+    State(state): State<AppState>,
+    Can(caller, _): Can<perm::ProgramsWrite>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ReviewIn>,
+) -> ApiResult<Json<ReferralDetail>> {
+    let after = service::review_referral(
+        &state,
+        &caller.origin,
+        &id,
+        body.decision.trim(),
+        body.reason.trim(),
+    )
+    .await?;
     Ok(Json(detail(&state, after).await?))
 }

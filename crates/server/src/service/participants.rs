@@ -7,15 +7,16 @@ use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use serde::Deserialize;
 use vouch_domain::email_template::Kind;
+use vouch_domain::fraud::{self, Context, Flag, Person, normalise_email};
 use vouch_domain::participant::ParticipantDraft;
 use vouch_domain::program::ProgramStatus;
 use vouch_domain::referral::{Source, Stage, Touch, attribute};
 use vouch_store::audit::Origin;
 use vouch_store::emails::{self, QueueOptions};
-use vouch_store::participants::{self, Participant};
+use vouch_store::participants::{self, Participant, SignupFacts};
 use vouch_store::program_events::{self, ProgramEvent};
 use vouch_store::programs::Program;
-use vouch_store::referrals::{self, Referral};
+use vouch_store::referrals::{self, NewReferral, Referral};
 use vouch_store::{StoreError, Tx};
 
 /// The link a participant shares.
@@ -90,13 +91,69 @@ async fn announce_win(
     .await
 }
 
-/// Evidence of who referred a signup, besides an explicit `referred_by` code.
+/// Evidence of who referred a signup, besides an explicit `referred_by` code, and what the
+/// signup looked like for the fraud checks.
 #[derive(Debug, Clone, Default)]
 pub struct SignupContext {
     /// Touches from the form's hidden field and the attribution cookie.
     pub touches: Vec<Touch>,
     /// The original signup time (imports keep it).
     pub signed_up_at: Option<String>,
+    /// The signup's network address (the join page's client, or `ip_address` in the API).
+    pub ip: Option<String>,
+    /// The browser's device cookie (the join page sets one).
+    pub device: Option<String>,
+}
+
+/// A keyed hash, so that equal values can be compared without keeping them.
+fn fingerprint(state: &AppState, purpose: &str, value: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(purpose.as_bytes());
+    h.update(b"\n");
+    h.update(value.as_bytes());
+    h.update(b"\n");
+    h.update(&state.secrets.visitor);
+    hex::encode(h.finalize())
+}
+
+/// Runs the fraud checks on a referred signup.
+async fn fraud_flags(
+    state: &AppState,
+    tx: &mut Tx,
+    program: &Program,
+    referrer: &Participant,
+    friend: &Participant,
+    facts: &SignupFacts,
+) -> ApiResult<Vec<Flag>> {
+    let (referrer_ip, referrer_device) = participants::fingerprints(tx, &referrer.id).await?;
+    let signups_from_ip_last_hour = match &facts.ip_hash {
+        Some(ip) => {
+            participants::signups_from_ip(tx, &program.id, ip, &vouch_store::seconds_ago(3600))
+                .await?
+        }
+        None => 0,
+    };
+    let email_key_taken =
+        participants::email_key_taken(tx, &program.id, &normalise_email(&friend.email), &friend.id)
+            .await?;
+    Ok(fraud::check(
+        &Person {
+            email: &referrer.email,
+            ip_hash: referrer_ip.as_deref(),
+            device_hash: referrer_device.as_deref(),
+        },
+        &Person {
+            email: &friend.email,
+            ip_hash: facts.ip_hash.as_deref(),
+            device_hash: facts.device_hash.as_deref(),
+        },
+        &Context {
+            signups_from_ip_last_hour,
+            velocity_limit_per_hour: state.settings.fraud_velocity_per_hour,
+            email_key_taken,
+        },
+    ))
 }
 
 /// Enrols a participant and records the referral the program's attribution model credits.
@@ -146,36 +203,47 @@ pub async fn enrol(
     ) {
         if let Some(p) = participants::by_code(&mut tx, &chosen.code).await?
             && p.program_id == program.id
-            && p.email != draft.email
         {
             referrer = Some((p, chosen.source));
             break;
         }
         remaining.retain(|t| t != &chosen);
     }
+    let ip = context
+        .ip
+        .clone()
+        .or_else(|| draft.ip_address.map(|ip| ip.to_string()));
+    let facts = SignupFacts {
+        signed_up_at: context.signed_up_at.clone(),
+        ip_hash: ip.map(|ip| fingerprint(state, "ip", &ip)),
+        device_hash: context
+            .device
+            .as_deref()
+            .map(|d| fingerprint(state, "device", d)),
+    };
     let participant = participants::create(
         &mut tx,
         origin,
         &program.id,
         draft,
         referrer.as_ref().map(|(p, _)| p.id.as_str()),
-        context.signed_up_at.as_deref(),
+        &facts,
     )
     .await?;
     let referral = match &referrer {
         Some((by, source)) => {
             let won_at_signup = program.qualifying_event == "signup";
-            let r = referrals::create(
-                &mut tx,
-                origin,
-                &program.id,
-                &by.id,
-                &participant.id,
-                *source,
-                won_at_signup,
-            )
-            .await?;
-            if won_at_signup {
+            let flags = fraud_flags(state, &mut tx, program, by, &participant, &facts).await?;
+            let new = NewReferral {
+                program_id: &program.id,
+                referrer_id: &by.id,
+                referred_id: &participant.id,
+                source: *source,
+                won: won_at_signup,
+                flags: &flags,
+            };
+            let r = referrals::create(&mut tx, origin, &new).await?;
+            if won_at_signup && flags.is_empty() {
                 announce_win(state, &mut tx, program, &r, &participant).await?;
                 super::rewards::after_win(state, &mut tx, origin, program, &r).await?;
             }
@@ -337,6 +405,7 @@ pub async fn set_referral_stage(
         .await?
         .ok_or_else(|| ApiError::not_found("program"))?;
     if to == Stage::Won
+        && after.review != "pending"
         && let Some(friend) = participants::get(&mut tx, &after.referred_id).await?
     {
         announce_win(state, &mut tx, &program, &after, &friend).await?;
@@ -345,6 +414,55 @@ pub async fn set_referral_stage(
     if before.stage == Stage::Won {
         let why = reason.unwrap_or("the referral was revoked");
         super::rewards::after_revoke(&mut tx, origin, &program, &after, why).await?;
+    }
+    commit(tx).await?;
+    Ok(after)
+}
+
+/// A staff decision on a flagged referral: `clear` lets it count (a won referral now earns its
+/// rewards and the referrer hears of it); `junk` closes it. Audited with the reason.
+pub async fn review_referral(
+    state: &AppState,
+    origin: &Origin,
+    id: &str,
+    decision: &str,
+    reason: &str,
+) -> ApiResult<Referral> {
+    let stored = match decision {
+        "clear" => "cleared",
+        "junk" => "junk",
+        _ => return Err(ApiError::field("decision", "must be clear or junk")),
+    };
+    if reason.is_empty() || reason.chars().count() > 500 {
+        return Err(ApiError::field(
+            "reason",
+            "is required (at most 500 characters)",
+        ));
+    }
+    let mut tx = state.store.begin().await?;
+    let before = referrals::get(&mut tx, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("referral"))?;
+    let program = vouch_store::programs::get(&mut tx, &before.program_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("program"))?;
+    let decided = referrals::decide_review(&mut tx, origin, &before, stored, reason)
+        .await
+        .map_err(|e| match e {
+            StoreError::Invalid { message, .. } => ApiError::conflict("not_in_review", message),
+            other => other.into(),
+        })?;
+    let after = if stored == "junk" && !matches!(decided.stage, Stage::Lost | Stage::Junk) {
+        referrals::set_stage(&mut tx, origin, &decided, Stage::Junk, Some(reason)).await?
+    } else {
+        decided
+    };
+    if stored == "cleared"
+        && after.stage == Stage::Won
+        && let Some(friend) = participants::get(&mut tx, &after.referred_id).await?
+    {
+        announce_win(state, &mut tx, &program, &after, &friend).await?;
+        super::rewards::after_win(state, &mut tx, origin, &program, &after).await?;
     }
     commit(tx).await?;
     Ok(after)
