@@ -20,15 +20,18 @@ pub enum Kind {
     RewardEarned,
     /// To a participant whose reward was delivered (with the coupon code, if any).
     RewardDelivered,
+    /// To a participant who asked for a link to their referral page (single use, 30 minutes).
+    ParticipantLogin,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 5] = [
+    pub const ALL: [Kind; 6] = [
         Kind::WebhookEndpointDisabled,
         Kind::ParticipantWelcome,
         Kind::ReferralWon,
         Kind::RewardEarned,
         Kind::RewardDelivered,
+        Kind::ParticipantLogin,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -38,6 +41,7 @@ impl Kind {
             Kind::ReferralWon => "referral_won",
             Kind::RewardEarned => "reward_earned",
             Kind::RewardDelivered => "reward_delivered",
+            Kind::ParticipantLogin => "participant_login",
         }
     }
 
@@ -48,6 +52,7 @@ impl Kind {
             Kind::ReferralWon => "Referral won (to the referrer)",
             Kind::RewardEarned => "Reward earned (to the participant)",
             Kind::RewardDelivered => "Reward delivered (to the participant)",
+            Kind::ParticipantLogin => "Link to the referral page (to a participant who asked)",
         }
     }
 
@@ -59,7 +64,7 @@ impl Kind {
     /// operational email to staff is not marketing.
     pub fn marketing(self) -> bool {
         match self {
-            Kind::WebhookEndpointDisabled => false,
+            Kind::WebhookEndpointDisabled | Kind::ParticipantLogin => false,
             Kind::ParticipantWelcome
             | Kind::ReferralWon
             | Kind::RewardEarned
@@ -70,7 +75,7 @@ impl Kind {
     /// Participant-facing kinds can be overridden per program; staff notices only for the
     /// whole installation.
     pub fn per_program(self) -> bool {
-        self.marketing()
+        self != Kind::WebhookEndpointDisabled
     }
 
     pub fn default_template(self) -> Template {
@@ -94,6 +99,11 @@ impl Kind {
                 subject: "You earned a reward from {{ program.name }}".into(),
                 text: "Hi {{ participant.first_name or \"there\" }},\n\nYou earned {{ reward.title }}{% if reward.hold_days %} after the program's {{ reward.hold_days }}-day hold{% endif %}. Thank you for spreading the word!\n\nKeep sharing: {{ referral_link }}\n".into(),
                 html: "<p>Hi {{ participant.first_name or \"there\" }},</p>\n<p>You earned <strong>{{ reward.title }}</strong>{% if reward.hold_days %} after the program's {{ reward.hold_days }}-day hold{% endif %}. Thank you for spreading the word!</p>\n<p>Keep sharing: <a href=\"{{ referral_link }}\">{{ referral_link }}</a></p>\n".into(),
+            },
+            Kind::ParticipantLogin => Template {
+                subject: "Your {{ program.name }} referral page".into(),
+                text: "Hi {{ participant.first_name or \"there\" }},\n\nOpen your referral page (the link works once, for 30 minutes):\n\n{{ login_url }}\n\nIf you did not ask for it, ignore this email.\n".into(),
+                html: "<p>Hi {{ participant.first_name or \"there\" }},</p>\n<p><a href=\"{{ login_url }}\">Open your referral page</a> (the link works once, for 30 minutes).</p>\n<p>If you did not ask for it, ignore this email.</p>\n".into(),
             },
             Kind::RewardDelivered => Template {
                 subject: "Your {{ program.name }} reward is here".into(),
@@ -124,6 +134,12 @@ impl Kind {
                 "won_count": 3,
                 "referral_link": "https://refer.example.com/r/ANN7KQ3M",
                 "unsubscribe_url": "https://refer.example.com/unsubscribe?token=example",
+            }),
+            Kind::ParticipantLogin => serde_json::json!({
+                "participant": { "id": "par_01example", "email": "ann@example.com", "first_name": "Ann", "last_name": "Lee", "code": "ANN7KQ3M" },
+                "program": { "id": "prg_01example", "name": "Friends of Acme", "slug": "friends" },
+                "login_url": "https://refer.example.com/p/friends/me/login?token=example",
+                "referral_link": "https://refer.example.com/r/ANN7KQ3M",
             }),
             Kind::RewardEarned | Kind::RewardDelivered => serde_json::json!({
                 "participant": { "id": "par_01example", "email": "ann@example.com", "first_name": "Ann", "last_name": "Lee", "code": "ANN7KQ3M" },

@@ -12,11 +12,13 @@ mod idempotency;
 mod join;
 pub mod links;
 pub mod maintenance;
+pub mod me;
 mod openapi;
 mod redirect;
 mod register;
 mod request;
 pub mod service;
+mod signed;
 pub mod unsubscribe;
 
 use axum::Router;
@@ -70,6 +72,8 @@ pub struct Secrets {
     pub visitor: Vec<u8>,
     /// Signs unsubscribe links.
     pub unsubscribe: Vec<u8>,
+    /// Signs embed tokens of the participant page.
+    pub embed: Vec<u8>,
 }
 
 #[derive(Clone)]
@@ -90,6 +94,7 @@ impl AppState {
             Secrets {
                 visitor: vouch_store::secrets::get_or_create(&mut conn, "visitor_hash").await?,
                 unsubscribe: vouch_store::secrets::get_or_create(&mut conn, "unsubscribe").await?,
+                embed: vouch_store::secrets::get_or_create(&mut conn, "embed").await?,
             }
         };
         let clicks = clicks::ClickBuffer::start(store.clone());
@@ -112,6 +117,7 @@ pub fn router(state: AppState) -> Router {
         .merge(redirect::routes())
         .merge(unsubscribe::routes())
         .merge(join::routes())
+        .merge(me::routes())
         .merge(console::routes())
         .merge(api_routes)
         .merge(openapi::routes(spec))

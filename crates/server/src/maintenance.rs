@@ -22,7 +22,8 @@ pub async fn sweep(state: &AppState) -> vouch_store::Result<u64> {
     // Keep a day of attempts for investigations, never less than the throttling window.
     let keep = (s.login_window_minutes * 60).max(86_400);
     let attempts = login_attempts::purge(&mut conn, &vouch_store::seconds_ago(keep)).await?;
-    Ok(expired + keys + attempts)
+    let participant_access = vouch_store::participant_access::purge(&mut conn).await?;
+    Ok(expired + keys + attempts + participant_access)
 }
 
 /// Runs [`sweep`] until `stop` resolves.

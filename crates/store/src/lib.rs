@@ -15,6 +15,7 @@ pub mod idempotency;
 pub mod jobs;
 pub mod login_attempts;
 mod migrate;
+pub mod participant_access;
 pub mod participants;
 pub mod program_events;
 pub mod programs;

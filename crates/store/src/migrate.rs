@@ -52,6 +52,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "fraud",
         include_str!("../migrations/sqlite/0009_fraud.sql"),
     ),
+    (
+        10,
+        "participant_access",
+        include_str!("../migrations/sqlite/0010_participant_access.sql"),
+    ),
 ];
 
 const POSTGRES: &[(i64, &str, &str)] = &[
@@ -99,6 +104,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         9,
         "fraud",
         include_str!("../migrations/postgres/0009_fraud.sql"),
+    ),
+    (
+        10,
+        "participant_access",
+        include_str!("../migrations/postgres/0010_participant_access.sql"),
     ),
 ];
 

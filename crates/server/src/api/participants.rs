@@ -20,6 +20,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list, create))
         .routes(routes!(show))
         .routes(routes!(set_code))
+        .routes(routes!(embed_token))
 }
 
 /// A participant with the link to share.
@@ -173,4 +174,58 @@ async fn set_code(
     state.links.forget(&before.code);
     state.links.forget(&after.code);
     Ok(Json(ParticipantView::new(&state, after)))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+struct EmbedIn {
+    /// How long the token works, in seconds: 60 to 3600 (the default).
+    ttl_seconds: Option<i64>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct EmbedOut {
+    token: String,
+    /// The participant's referral page with the token: put it in an iframe on your site.
+    url: String,
+    expires_at: String,
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/participants/{id}/embed-tokens", operation_id = "create_embed_token", tag = "programs",
+    params(("id" = String, Path, description = "Participant id (par_…)")), request_body = EmbedIn,
+    responses((status = 201, description = "A signed token for the embedded referral page", body = EmbedOut), (status = "4XX", description = "A problem (RFC 9457)", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    security(("bearer" = []), ("session" = []))
+)]
+/// Mint a token that shows this participant's referral page inside your own site (an iframe
+/// of `url`). Call it from your server when the participant's page loads; it works for at most
+/// an hour and needs no cookie.
+async fn embed_token(
+    State(state): State<AppState>,
+    _: Can<perm::ProgramsWrite>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<EmbedIn>,
+) -> ApiResult<(StatusCode, Json<EmbedOut>)> {
+    let ttl = body.ttl_seconds.unwrap_or(crate::me::EMBED_MAX_SECONDS);
+    if !(60..=crate::me::EMBED_MAX_SECONDS).contains(&ttl) {
+        return Err(ApiError::field(
+            "ttl_seconds",
+            "must be between 60 and 3600 seconds",
+        ));
+    }
+    let p = participant(&state, &id).await?;
+    let program = crate::service::programs::get(&state, &p.program_id).await?;
+    let expires = time::OffsetDateTime::now_utc() + time::Duration::seconds(ttl);
+    let token = crate::me::embed_token(&state, &p.id, expires.unix_timestamp());
+    Ok((
+        StatusCode::CREATED,
+        Json(EmbedOut {
+            url: format!(
+                "{}/p/{}/me?embed_token={token}",
+                state.settings.base_url, program.slug
+            ),
+            token,
+            expires_at: vouch_store::format_time(expires),
+        }),
+    ))
 }

@@ -160,7 +160,7 @@ struct TemplatesPage {
     l: Layout,
     title: String,
     base: String,
-    program_id: Option<String>,
+    program: Option<vouch_store::programs::Program>,
     /// kind, label, where the template in force comes from
     kinds: Vec<(String, String, String)>,
 }
@@ -205,7 +205,7 @@ async fn templates_in(mut console: Console, program_id: Option<String>) -> Respo
         }),
         title: place.title(),
         base: place.base(),
-        program_id: place.program.as_ref().map(|p| p.id.clone()),
+        program: place.program.clone(),
         kinds,
     }
     .into_response()

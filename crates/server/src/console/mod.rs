@@ -10,6 +10,7 @@ mod accounts;
 mod admin;
 mod emails;
 mod login;
+mod program_work;
 mod programs;
 mod setups;
 mod webhooks;
@@ -42,6 +43,7 @@ pub fn routes() -> Router<AppState> {
         .merge(webhooks::routes())
         .merge(emails::routes())
         .merge(programs::routes())
+        .merge(program_work::routes())
 }
 
 /// What the shared layout shows.

@@ -44,13 +44,17 @@ pub(crate) async fn mail_participant(
     to: &Participant,
     extra: serde_json::Value,
 ) -> ApiResult<()> {
-    let unsubscribe = crate::unsubscribe::url(state, &to.email);
+    let unsubscribe = kind
+        .marketing()
+        .then(|| crate::unsubscribe::url(state, &to.email));
     let mut ctx = serde_json::json!({
         "participant": participant_json(state, to),
         "program": program_json(program),
         "referral_link": referral_link(state, &to.code),
-        "unsubscribe_url": unsubscribe,
     });
+    if let (Some(ctx), Some(url)) = (ctx.as_object_mut(), &unsubscribe) {
+        ctx.insert("unsubscribe_url".into(), url.clone().into());
+    }
     if let (Some(ctx), serde_json::Value::Object(extra)) = (ctx.as_object_mut(), extra) {
         ctx.extend(extra);
     }
@@ -61,7 +65,7 @@ pub(crate) async fn mail_participant(
         &ctx,
         QueueOptions {
             program_id: Some(&program.id),
-            unsubscribe_url: Some(&unsubscribe),
+            unsubscribe_url: unsubscribe.as_deref(),
         },
     )
     .await?;

@@ -1,0 +1,389 @@
+//! The participant's referral page, `/p/{slug}/me`: their link with copy and share buttons,
+//! counts of clicks, referrals and wins, their rewards, and progress to the next milestone.
+//!
+//! Two ways in. A participant asks for a link by email (`POST /p/{slug}/me/link`); the emailed
+//! single-use link (30 minutes) leads to a page with a button — a GET never uses the token, so
+//! mail scanners that follow links do not burn it — and the button opens a 30-day session. Or
+//! the operator's own site embeds the page in an iframe with a signed token its server mints
+//! through the API (`POST /api/v1/participants/{id}/embed-tokens`, at most an hour).
+
+use crate::AppState;
+use crate::auth::cookie_value;
+use crate::console::FormBody;
+use crate::service::participants::{mail_participant, referral_link};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use serde::Deserialize;
+use vouch_domain::email_template::Kind;
+use vouch_domain::referral::Stage;
+use vouch_domain::reward::{RewardStatus, Trigger};
+use vouch_store::participant_access as access;
+use vouch_store::participants::{self, Participant};
+use vouch_store::programs::{self, Program};
+use vouch_store::{StoreError, format_time, referrals, rewards};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/p/{slug}/me", get(page))
+        .route("/p/{slug}/me/link", axum::routing::post(send_link))
+        .route("/p/{slug}/me/login", get(login_page).post(login))
+}
+
+const SESSION_COOKIE: &str = "vouch_participant";
+const SESSION_DAYS: i64 = 30;
+const LOGIN_MINUTES: i64 = 30;
+pub const EMBED_PURPOSE: &str = "embed";
+/// The longest an embed token lives.
+pub const EMBED_MAX_SECONDS: i64 = 3600;
+
+/// An embed token for a participant, valid for `ttl` seconds: `participant_id.expiry`, signed.
+pub fn embed_token(state: &AppState, participant_id: &str, expires_unix: i64) -> String {
+    crate::signed::sign(
+        &state.secrets.embed,
+        EMBED_PURPOSE,
+        &format!("{participant_id}.{expires_unix}"),
+    )
+}
+
+fn verify_embed(state: &AppState, token: &str) -> Option<String> {
+    let payload = crate::signed::verify(&state.secrets.embed, EMBED_PURPOSE, token)?;
+    let (id, expires) = payload.rsplit_once('.')?;
+    let expires: i64 = expires.parse().ok()?;
+    (expires > time::OffsetDateTime::now_utc().unix_timestamp()).then(|| id.to_string())
+}
+
+fn notice(status: StatusCode, title: &str, message: &str) -> Response {
+    (status, crate::register::Notice::new(title, message)).into_response()
+}
+
+async fn program_by_slug(state: &AppState, slug: &str) -> Result<Program, Response> {
+    let found = async {
+        let mut conn = state.store.conn().await?;
+        programs::by_slug(&mut conn, slug).await
+    }
+    .await;
+    match found {
+        Ok(Some(p)) if p.status != vouch_domain::program::ProgramStatus::Draft => Ok(p),
+        Ok(_) => Err(notice(
+            StatusCode::NOT_FOUND,
+            "This program does not exist",
+            "Check the address, or ask whoever sent you the link for a current one.",
+        )),
+        Err(e) => Err(crate::console::error_page(&e.into())),
+    }
+}
+
+/// One reward as the participant sees it.
+pub struct RewardLine {
+    pub title: String,
+    pub status: RewardStatus,
+    pub coupon_code: Option<String>,
+    pub when: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "me.html")]
+struct MePage {
+    program: Program,
+    participant: Participant,
+    link: String,
+    clicks: i64,
+    referred: i64,
+    won: i64,
+    rewards: Vec<RewardLine>,
+    /// Won referrals needed for the next reward, and how many of them are done (in percent).
+    next: Option<(i64, i64)>,
+    embedded: bool,
+    share_text: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "me_login.html")]
+struct LoginPage {
+    program: Program,
+    /// `ask` (form), `sent`, `continue` (button for a usable token) or `expired`.
+    step: &'static str,
+    token: String,
+}
+
+#[derive(Deserialize, Default)]
+struct PageParams {
+    #[serde(default)]
+    embed_token: String,
+}
+
+async fn page(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    Query(q): Query<PageParams>,
+    headers: HeaderMap,
+) -> Response {
+    let program = match program_by_slug(&state, &slug).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let embedded = !q.embed_token.is_empty();
+    let who = if embedded {
+        verify_embed(&state, &q.embed_token)
+    } else {
+        match cookie_value(&headers, SESSION_COOKIE) {
+            Some(token) => {
+                let found = async {
+                    let mut conn = state.store.conn().await?;
+                    access::session_participant(&mut conn, token).await
+                }
+                .await;
+                match found {
+                    Ok(p) => p,
+                    Err(e) => return crate::console::error_page(&e.into()),
+                }
+            }
+            None => None,
+        }
+    };
+    let Some(participant_id) = who else {
+        if embedded {
+            return notice(
+                StatusCode::UNAUTHORIZED,
+                "This page has expired",
+                "Reload the page that shows it to get a fresh one.",
+            );
+        }
+        return LoginPage {
+            program,
+            step: "ask",
+            token: String::new(),
+        }
+        .into_response();
+    };
+    match render(&state, program, &participant_id, embedded).await {
+        Ok(Some(page)) => page.into_response(),
+        // A session or token of another program's participant opens nothing here.
+        Ok(None) => notice(
+            StatusCode::NOT_FOUND,
+            "Not found",
+            "This page belongs to another program.",
+        ),
+        Err(e) => crate::console::error_page(&e.into()),
+    }
+}
+
+async fn render(
+    state: &AppState,
+    program: Program,
+    participant_id: &str,
+    embedded: bool,
+) -> Result<Option<MePage>, StoreError> {
+    let mut conn = state.store.conn().await?;
+    let Some(participant) = participants::get(&mut conn, participant_id)
+        .await?
+        .filter(|p| p.program_id == program.id)
+    else {
+        return Ok(None);
+    };
+    let clicks = access::clicks_of(&mut conn, &participant.id).await?;
+    let referred = access::referrals_of(&mut conn, &participant.id).await?;
+    let won = referrals::count_by_referrer(&mut conn, &participant.id, Stage::Won).await?;
+    let filter = rewards::Filter {
+        status: None,
+        participant_id: Some(participant.id.clone()),
+    };
+    let lines = rewards::list(&mut conn, &program.id, &filter, None, 100)
+        .await?
+        .into_iter()
+        .map(|w| RewardLine {
+            title: crate::service::rewards::title(&w),
+            status: w.status,
+            when: match w.status {
+                RewardStatus::Pending => w
+                    .hold_until
+                    .as_deref()
+                    .map(|h| format!("available from {}", &h[..10.min(h.len())]))
+                    .unwrap_or_default(),
+                RewardStatus::Delivered => w.delivered_at.clone().unwrap_or_default(),
+                _ => w.earned_at.clone().unwrap_or_default(),
+            },
+            coupon_code: w.coupon_code,
+        })
+        .collect();
+    let next = rewards::rules(&mut conn, &program.id, true)
+        .await?
+        .iter()
+        .filter_map(|r| {
+            let target = match r.trigger {
+                Trigger::Milestone => r.threshold,
+                Trigger::Every => (won / r.threshold + 1) * r.threshold,
+            };
+            let capped = r.trigger == Trigger::Every
+                && r.max_per_participant
+                    .is_some_and(|m| won / r.threshold >= m);
+            (target > won && !capped).then_some(target)
+        })
+        .min()
+        .map(|target| (target, won * 100 / target.max(1)));
+    let link = referral_link(state, &participant.code);
+    Ok(Some(MePage {
+        share_text: format!("Join me on {}: {link}", program.name),
+        program,
+        participant,
+        link,
+        clicks,
+        referred,
+        won,
+        rewards: lines,
+        next,
+        embedded,
+    }))
+}
+
+#[derive(Deserialize, Default)]
+struct LinkForm {
+    #[serde(default)]
+    email: String,
+}
+
+/// Sends a login link when the address belongs to a participant; the answer is the same
+/// either way, so the form does not tell who is in the program.
+async fn send_link(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    FormBody(f): FormBody<LinkForm>,
+) -> Response {
+    let program = match program_by_slug(&state, &slug).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let sent = async {
+        let email = f.email.trim().to_lowercase();
+        if email.is_empty() || email.len() > 254 {
+            return Ok::<_, crate::error::ApiError>(());
+        }
+        let mut tx = state.store.begin().await?;
+        let Some(p) = participants::by_email(&mut tx, &program.id, &email).await? else {
+            return Ok(());
+        };
+        let token = access::new_token();
+        let expires =
+            format_time(time::OffsetDateTime::now_utc() + time::Duration::minutes(LOGIN_MINUTES));
+        access::create_login_token(&mut tx, &p.id, &token, &expires).await?;
+        let login_url = format!(
+            "{}/p/{}/me/login?token={token}",
+            state.settings.base_url, program.slug
+        );
+        mail_participant(
+            &state,
+            &mut tx,
+            Kind::ParticipantLogin,
+            &program,
+            &p,
+            serde_json::json!({ "login_url": login_url }),
+        )
+        .await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(())
+    }
+    .await;
+    if let Err(e) = sent {
+        return crate::console::error_page(&e);
+    }
+    LoginPage {
+        program,
+        step: "sent",
+        token: String::new(),
+    }
+    .into_response()
+}
+
+#[derive(Deserialize, Default)]
+struct TokenParam {
+    #[serde(default)]
+    token: String,
+}
+
+async fn login_page(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    Query(q): Query<TokenParam>,
+) -> Response {
+    let program = match program_by_slug(&state, &slug).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let usable = async {
+        let mut conn = state.store.conn().await?;
+        access::login_token_usable(&mut conn, &q.token).await
+    }
+    .await
+    .unwrap_or(false);
+    let (status, step) = if usable {
+        (StatusCode::OK, "continue")
+    } else {
+        (StatusCode::GONE, "expired")
+    };
+    (
+        status,
+        LoginPage {
+            program,
+            step,
+            token: q.token,
+        },
+    )
+        .into_response()
+}
+
+async fn login(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    Query(q): Query<TokenParam>,
+) -> Response {
+    let program = match program_by_slug(&state, &slug).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let session = access::new_token();
+    let opened = async {
+        let mut tx = state.store.begin().await?;
+        let Some(participant_id) = access::use_login_token(&mut tx, &q.token).await? else {
+            return Ok(None);
+        };
+        let expires =
+            format_time(time::OffsetDateTime::now_utc() + time::Duration::days(SESSION_DAYS));
+        access::create_session(&mut tx, &participant_id, &session, &expires).await?;
+        tx.commit().await?;
+        Ok::<_, StoreError>(Some(participant_id))
+    }
+    .await;
+    match opened {
+        Ok(Some(_)) => {
+            let secure = if state.settings.secure_cookies() {
+                "; Secure"
+            } else {
+                ""
+            };
+            let cookie = format!(
+                "{SESSION_COOKIE}={session}; Path=/p/; Max-Age={}; HttpOnly; SameSite=Lax{secure}",
+                SESSION_DAYS * 86_400
+            );
+            let mut response = Redirect::to(&format!("/p/{}/me", program.slug)).into_response();
+            if let Ok(v) = HeaderValue::from_str(&cookie) {
+                response.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            response
+        }
+        Ok(None) => (
+            StatusCode::GONE,
+            LoginPage {
+                program,
+                step: "expired",
+                token: String::new(),
+            },
+        )
+            .into_response(),
+        Err(e) => crate::console::error_page(&e.into()),
+    }
+}
