@@ -391,3 +391,156 @@ async fn email_templates_and_outbox_from_the_console() {
     app.stop().await;
     c.close().await.expect("close");
 }
+
+/// The newest outbox email of `kind` to `to`, through the API.
+async fn newest_email(app: &TestApp, kind: &str, to: &str) -> serde_json::Value {
+    let admin = app.key_client(vouch_domain::permission::Scope::Admin).await;
+    let r = admin.get("/api/v1/emails?limit=100").await;
+    r.body["data"]
+        .as_array()
+        .and_then(|a| {
+            a.iter()
+                .find(|m| m["kind"] == kind && m["to_address"] == to)
+        })
+        .cloned()
+        .unwrap_or_else(|| panic!("no {kind} email to {to}"))
+}
+
+#[tokio::test]
+async fn participant_referrals_from_link_to_delivered_reward() {
+    let Some((_driver, c)) = start_browser().await else {
+        return;
+    };
+    for backend in backends() {
+        let tag = format!("referrals-{}", backend.name());
+        let app = TestApp::spawn(backend).await;
+        // A live program whose landing page is Vouch's own signup page, and a reward per friend.
+        let manager_api = app.staff(Role::Manager).await;
+        let p = manager_api
+            .post("/api/v1/programs", serde_json::json!({ "name": "Friends of Acme", "slug": "friends", "landing_url": app.url("/p/friends/join") }))
+            .await;
+        let program = p.body["id"].as_str().expect("program").to_string();
+        manager_api
+            .post(
+                &format!("/api/v1/programs/{program}/status"),
+                serde_json::json!({ "status": "live" }),
+            )
+            .await;
+        manager_api
+            .post(&format!("/api/v1/programs/{program}/reward-rules"), serde_json::json!({ "name": "USD 10 per friend", "trigger": "every", "threshold": 1, "amount": 1000 }))
+            .await;
+        let ann = manager_api
+            .post(
+                &format!("/api/v1/programs/{program}/participants"),
+                serde_json::json!({ "email": "ann@example.com", "first_name": "Ann" }),
+            )
+            .await;
+        let code = ann.body["code"].as_str().expect("code").to_string();
+
+        // A friend follows Ann's link, lands on the signup page with the code, and joins with a
+        // throwaway address: the referral is flagged.
+        c.goto(&app.url(&format!("/r/{code}"))).await.expect("link");
+        wait_text(&c, "h1", "Join Friends of Acme").await;
+        let hidden = find(&c, "input[name=ref]")
+            .await
+            .attr("value")
+            .await
+            .expect("attr");
+        assert_eq!(hidden.as_deref(), Some(code.as_str()));
+        fill(&c, "email", "bo@").await;
+        click(&c, "#join").await;
+        wait_text(&c, "#e-email", "email").await;
+        shot(&c, &format!("{tag}-01-join-error")).await;
+        fill(&c, "email", "bo@mailinator.com").await;
+        fill(&c, "first_name", "Bo").await;
+        click(&c, "#join").await;
+        wait_text(&c, "#joined", "You're in, Bo").await;
+        assert!(text(&c, "#referred-note").await.contains("friend's link"));
+        shot(&c, &format!("{tag}-02-joined")).await;
+
+        // Bo opens the referral page from the emailed magic link.
+        c.goto(&app.url("/p/friends/me")).await.expect("me");
+        fill(&c, "email", "bo@mailinator.com").await;
+        click(&c, "#send-link").await;
+        wait_text(&c, "#link-sent", "Check your inbox").await;
+        let mail = newest_email(&app, "participant_login", "bo@mailinator.com").await;
+        let login_url = mail["text_body"]
+            .as_str()
+            .and_then(|t| {
+                t.split_whitespace()
+                    .find(|w| w.contains("/me/login?token="))
+            })
+            .expect("login url")
+            .to_string();
+        c.goto(&login_url).await.expect("login link");
+        click(&c, "#open-page").await;
+        wait_text(&c, "h1", "Share your link, Bo").await;
+        let link = find(&c, "#referral-link")
+            .await
+            .prop("value")
+            .await
+            .expect("prop")
+            .unwrap_or_default();
+        assert!(link.contains("/r/BO"), "{link}");
+        shot(&c, &format!("{tag}-03-referral-page")).await;
+
+        // A manager clears the flagged referral from the review queue and delivers the reward.
+        app.create_user("admin@vouch.test", Role::Admin).await;
+        login(&c, &app, "admin@vouch.test").await;
+        c.goto(&app.url(&format!(
+            "/admin/programs/{program}/referrals?review=pending"
+        )))
+        .await
+        .expect("queue");
+        wait_text(&c, "#referrals", "throwaway").await;
+        shot(&c, &format!("{tag}-04-review-queue")).await;
+        click(&c, "#referrals a[href^='/admin/referrals/']").await;
+        wait_text(&c, "#flags", "mailinator.com").await;
+        fill(
+            &c,
+            "reason",
+            "Bo called us; a real customer using a throwaway address",
+        )
+        .await;
+        shot(&c, &format!("{tag}-05-referral-review")).await;
+        click(&c, "#clear").await;
+        wait_text(&c, "#review-status", "cleared").await;
+        c.goto(&app.url(&format!("/admin/programs/{program}/rewards?status=earned")))
+            .await
+            .expect("rewards");
+        wait_text(&c, "#rewards", "USD 10.00").await;
+        shot(&c, &format!("{tag}-06-rewards-queue")).await;
+        click(&c, "#rewards button.deliver").await;
+        wait_text(&c, ".flash", "Reward delivered").await;
+        c.goto(&app.url(&format!("/admin/programs/{program}/rewards")))
+            .await
+            .expect("rewards");
+        wait_text(&c, "#rewards", "delivered").await;
+        shot(&c, &format!("{tag}-07-reward-delivered")).await;
+
+        // The emails are in the outbox.
+        c.goto(&app.url("/admin/emails")).await.expect("outbox");
+        let outbox = wait_text(&c, "table", "Your Friends of Acme reward is here").await;
+        for subject in [
+            "You're in: your Friends of Acme referral link",
+            "Bo joined Friends of Acme through you",
+            "You earned a reward from Friends of Acme",
+            "Your Friends of Acme referral page",
+        ] {
+            assert!(outbox.contains(subject), "{subject} in {outbox}");
+        }
+        shot(&c, &format!("{tag}-08-outbox")).await;
+
+        // The same pages at phone width.
+        c.set_window_size(390, 844).await.expect("phone");
+        c.goto(&app.url(&format!("/admin/programs/{program}/rewards")))
+            .await
+            .expect("rewards");
+        wait_text(&c, "#rewards", "delivered").await;
+        shot(&c, &format!("{tag}-09-rewards-phone")).await;
+        c.set_window_size(1280, 900).await.expect("desktop");
+        logout(&c).await;
+        app.stop().await;
+    }
+    c.close().await.expect("close");
+}
