@@ -6,6 +6,7 @@ pub mod email;
 pub mod email_template;
 pub mod fraud;
 pub mod id;
+pub mod import;
 pub mod money;
 pub mod participant;
 pub mod password;

@@ -241,6 +241,7 @@ async fn join(
         signed_up_at: None,
         ip: Some(meta.client_ip.clone()),
         device: Some(device.to_string()),
+        import: None,
     };
     match enrolment::enrol(&state, &origin, &program, &draft, &context).await {
         Ok((participant, referral)) => (

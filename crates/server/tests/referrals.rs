@@ -725,3 +725,48 @@ async fn flagged_referrals_wait_for_review_and_count_once_cleared() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn imports_and_exports_through_the_api() {
+    each_backend(|app| async move {
+        let (program, _) = live_program(&app, json!({})).await;
+        let key = app.key_client(Scope::Write).await;
+        let path = format!("/api/v1/programs/{program}/imports");
+        let no_email = key.post(&path, json!({ "csv": "name\nAnn\n" })).await;
+        assert_eq!(no_email.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(no_email.fields(), vec!["file".to_string()]);
+        let bad_map = key.post(&path, json!({ "csv": "x\n", "mapping": ["x"] })).await;
+        assert_eq!(bad_map.fields(), vec!["mapping".to_string()]);
+        let csv = "email,first_name,referred_by,code\nann@example.com,Ann,,ANN100\nbo@example.com,Bo,ANN100,\ncy@example.com,Cy,NOPE99,\n";
+        let dry = key.post(&path, json!({ "csv": csv, "dry_run": true })).await;
+        assert_eq!(dry.status, StatusCode::OK, "{}", dry.text);
+        assert_eq!((dry.body["enrolled"].as_u64(), dry.body["referrals"].as_u64()), (Some(2), Some(1)));
+        assert_eq!(dry.body["errors"][0]["line"], 4);
+        assert_eq!(dry.body["errors"][0]["field"], "referred_by");
+        let done = key.post(&path, json!({ "csv": csv })).await;
+        assert_eq!(done.body["enrolled"], 2);
+        let again = key.post(&path, json!({ "csv": csv })).await;
+        assert_eq!((again.body["enrolled"].as_u64(), again.body["already_enrolled"].as_u64()), (Some(0), Some(2)));
+        // Imports send nothing.
+        let admin = app.key_client(Scope::Admin).await;
+        assert!(emails_to(&admin, "ann@example.com").await.is_empty());
+        assert!(emails_to(&admin, "bo@example.com").await.is_empty());
+
+        let export = app.key_client(Scope::Read).await.get(&format!("/api/v1/programs/{program}/exports/participants")).await;
+        assert_eq!(export.status, StatusCode::OK);
+        assert!(export.headers["content-type"].to_str().expect("type").starts_with("text/csv"));
+        let lines: Vec<&str> = export.text.lines().collect();
+        assert_eq!(lines[0], "id,email,first_name,last_name,code,referral_link,referred_by,signed_up_at");
+        assert!(lines.iter().any(|l| l.contains("bo@example.com,Bo,,") && l.contains(",ANN100,")), "{}", export.text);
+        // A participants export imports back as it is: everything is already there.
+        let back = key.post(&path, json!({ "csv": export.text })).await;
+        assert_eq!((back.body["enrolled"].as_u64(), back.body["already_enrolled"].as_u64()), (Some(0), Some(2)), "{}", back.text);
+        let refs = key.get(&format!("/api/v1/programs/{program}/exports/referrals")).await;
+        assert_eq!(refs.text.lines().count(), 2);
+        assert!(refs.text.contains(",import,won,"), "{}", refs.text);
+        assert_eq!(key.get(&format!("/api/v1/programs/{program}/exports/payouts")).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(app.anonymous().get(&format!("/api/v1/programs/{program}/exports/participants")).await.status, StatusCode::UNAUTHORIZED);
+        app.stop().await;
+    })
+    .await;
+}

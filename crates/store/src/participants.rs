@@ -54,6 +54,9 @@ pub struct SignupFacts {
     pub ip_hash: Option<String>,
     /// SHA-256 of the signup browser's device cookie with the installation's secret.
     pub device_hash: Option<String>,
+    /// A code to keep (imports bring the codes participants already share); a taken code is a
+    /// conflict on `code`, never replaced by a fresh one.
+    pub code: Option<String>,
 }
 
 /// Enrols a participant with a fresh code. A code that happens to be taken is drawn again
@@ -68,9 +71,13 @@ pub async fn create(
 ) -> Result<Participant> {
     let at = now();
     let mut last_error = None;
-    for _ in 0..8 {
-        let code = generate_code(d.first_name.as_deref().unwrap_or_default(), &d.email);
-        if code_taken(conn, &code).await? {
+    let attempts = if facts.code.is_some() { 1 } else { 8 };
+    for _ in 0..attempts {
+        let code = match &facts.code {
+            Some(c) => c.clone(),
+            None => generate_code(d.first_name.as_deref().unwrap_or_default(), &d.email),
+        };
+        if facts.code.is_none() && code_taken(conn, &code).await? {
             continue;
         }
         let inserted = sqlx::query(
@@ -108,7 +115,7 @@ pub async fn create(
                 events::emit(conn, "participant.created", &p.to_json()).await?;
                 return Ok(p);
             }
-            Err(StoreError::Conflict { field }) if field == "code" => {
+            Err(StoreError::Conflict { field }) if field == "code" && facts.code.is_none() => {
                 last_error = Some(StoreError::Conflict { field })
             }
             Err(e) => return Err(e),

@@ -3,6 +3,7 @@
 
 mod config;
 mod demo;
+mod import;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
@@ -58,6 +59,29 @@ enum Command {
     Worker,
     /// Load the demo data set (super customers from the seed) and a demo owner login.
     Demo,
+    /// Import data from CSV files.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Enrol participants from a CSV file (columns: email, first_name, last_name, referred_by,
+    /// signed_up_at, code). Rows already enrolled are skipped, so re-running a file is safe.
+    Participants {
+        /// The program's slug.
+        #[arg(long)]
+        program: String,
+        /// Check every line and report; save nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Read a column as a field: --map "E-mail=email" (repeatable).
+        #[arg(long = "map", value_name = "HEADER=FIELD")]
+        mapping: Vec<String>,
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -186,6 +210,15 @@ async fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Demo => demo::load(&state).await,
+        Command::Import {
+            command:
+                ImportCommand::Participants {
+                    program,
+                    dry_run,
+                    mapping,
+                    file,
+                },
+        } => import::participants(&state, &program, &file, &mapping, dry_run).await,
     };
     store.close().await;
     result

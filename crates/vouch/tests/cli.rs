@@ -454,3 +454,113 @@ async fn a_killed_worker_loses_no_delivery() {
         let _ = server.wait();
     }
 }
+
+#[tokio::test]
+async fn import_participants_checks_every_line_and_runs_again_safely() {
+    vouch_jobs::install_crypto_provider();
+    for backend in backends() {
+        let dir = workdir();
+        let db = fresh_database_url(backend).await.expect("db");
+        assert!(run(&dir, &db, &["migrate"], None).status.success());
+        let store = vouch_store::Store::connect(&db, 2).await.expect("store");
+        let draft = vouch_domain::program::ProgramFields {
+            name: "Imported friends".into(),
+            landing_url: "https://example.com".into(),
+            ..vouch_domain::program::ProgramFields::new_defaults()
+        }
+        .parse()
+        .expect("program");
+        let mut conn = store.conn().await.expect("conn");
+        vouch_store::programs::create(&mut conn, &vouch_store::audit::Origin::system(), &draft)
+            .await
+            .expect("create");
+        drop(conn);
+        // Bo's referrer comes later in the file; line 4 is bad; a column is mapped.
+        let file = dir.join("people.csv");
+        std::fs::write(
+            &file,
+            "E-mail,First Name,Referred By,Signup Date,Old Code\n\
+             bo@example.com,Bo,ANNOLD,2023-02-01,\n\
+             ann@example.com,Ann,,2023-01-15,ANNOLD\n\
+             not-an-email,Cy,,,\n\
+             dee@example.com,Dee,,,\n",
+        )
+        .expect("csv");
+        let file_arg = file.to_string_lossy().to_string();
+        let args = [
+            "import",
+            "participants",
+            "--program",
+            "imported-friends",
+            "--map",
+            "Old Code=code",
+        ];
+        let mut dry: Vec<&str> = args.to_vec();
+        dry.extend(["--dry-run", &file_arg]);
+        let out = run(&dir, &db, &dry, None);
+        assert!(!out.status.success(), "a bad line fails the run");
+        assert!(
+            text(&out.stderr).contains("line 4: email"),
+            "{}",
+            text(&out.stderr)
+        );
+        assert!(text(&out.stderr).contains("column \"Old Code\" → code"));
+        assert!(
+            text(&out.stdout).contains("would enrol 3 (1 with a referrer)"),
+            "{}",
+            text(&out.stdout)
+        );
+        let mut conn = store.conn().await.expect("conn");
+        let program = vouch_store::programs::by_slug(&mut conn, "imported-friends")
+            .await
+            .expect("q")
+            .expect("program");
+        assert!(
+            vouch_store::participants::list(&mut conn, &program.id, None, None, 10)
+                .await
+                .expect("list")
+                .is_empty(),
+            "a dry run saves nothing"
+        );
+        drop(conn);
+
+        let mut real: Vec<&str> = args.to_vec();
+        real.push(&file_arg);
+        let out = run(&dir, &db, &real, None);
+        assert!(
+            text(&out.stdout)
+                .contains("enrolled 3 (1 with a referrer); 0 already enrolled; 1 line(s)"),
+            "{}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        let again = run(&dir, &db, &real, None);
+        assert!(
+            text(&again.stdout).contains("enrolled 0 (0 with a referrer); 3 already enrolled"),
+            "{}",
+            text(&again.stdout)
+        );
+        let mut conn = store.conn().await.expect("conn");
+        let ann = vouch_store::participants::by_email(&mut conn, &program.id, "ann@example.com")
+            .await
+            .expect("q")
+            .expect("ann");
+        assert_eq!(ann.code, "ANNOLD", "the old code is kept");
+        assert_eq!(
+            ann.signed_up_at, "2023-01-15T00:00:00.000Z",
+            "the original signup time is kept"
+        );
+        let bo = vouch_store::participants::by_email(&mut conn, &program.id, "bo@example.com")
+            .await
+            .expect("q")
+            .expect("bo");
+        assert_eq!(bo.referred_by.as_deref(), Some(ann.id.as_str()));
+        let referral = vouch_store::referrals::of_referred(&mut conn, &bo.id)
+            .await
+            .expect("q")
+            .expect("referral");
+        assert_eq!(referral.source, "import");
+        drop(conn);
+        store.close().await;
+    }
+}

@@ -10,6 +10,7 @@ pub mod programs;
 pub mod referrals;
 pub mod rewards;
 pub mod setups;
+pub mod transfer;
 pub mod webhooks;
 
 use crate::AppState;
@@ -37,6 +38,7 @@ pub fn routes(state: AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(participants::routes())
         .merge(referrals::routes())
         .merge(rewards::routes())
+        .merge(transfer::routes())
         .split_for_parts();
     let router = router
         .route(

@@ -44,6 +44,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/admin/reward-rules/{id}/coupons", post(add_coupons))
         .route("/admin/reward-rules/{id}/active", post(set_rule_active))
+        .route("/admin/programs/{id}/import", get(import_page).post(import))
 }
 
 const PAGE: i64 = 50;
@@ -929,4 +930,109 @@ async fn set_rule_active(
     }
     .await;
     console.finish(&back, outcome).await
+}
+
+// ---- import -------------------------------------------------------------------------------
+
+#[derive(Deserialize, Default)]
+struct ImportForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    csv: String,
+    /// `HEADER=FIELD`, one per line.
+    #[serde(default)]
+    mapping: String,
+    /// `check` (a dry run) or `import`.
+    #[serde(default)]
+    action: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "programs/import.html")]
+struct ImportPage {
+    l: Layout,
+    p: Program,
+    csv: String,
+    mapping: String,
+    report: Option<crate::service::import::ImportReport>,
+    /// A problem with the whole file (no email column, a bad mapping).
+    problem: Option<String>,
+}
+
+async fn import_page(mut console: Console, Path(id): Path<String>) -> Response {
+    if let Err(r) = console.require(Action::ProgramsWrite).await {
+        return r;
+    }
+    let p = match program(&console, &id).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    ImportPage {
+        l: console.layout("programs"),
+        p,
+        csv: String::new(),
+        mapping: String::new(),
+        report: None,
+        problem: None,
+    }
+    .into_response()
+}
+
+async fn import(
+    mut console: Console,
+    Path(id): Path<String>,
+    FormBody(f): FormBody<ImportForm>,
+) -> Response {
+    if let Err(r) = console.require(Action::ProgramsWrite).await {
+        return r;
+    }
+    if let Err(r) = console.check_csrf(&f.csrf) {
+        return r;
+    }
+    let p = match program(&console, &id).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let mapping: Vec<String> = f
+        .mapping
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect();
+    let dry_run = f.action != "import";
+    let outcome = match crate::service::import::parse_file(&f.csv, &mapping) {
+        Ok(parsed) => crate::service::import::import_participants(
+            &console.state,
+            &console.origin,
+            &p,
+            parsed,
+            dry_run,
+            |_| {},
+        )
+        .await
+        .map(Some),
+        Err(e) => Err(e),
+    };
+    let (report, problem, status) = match outcome {
+        Ok(report) => (report, None, StatusCode::OK),
+        Err(e) if e.status.is_client_error() => {
+            let message = e
+                .errors
+                .first()
+                .map_or(e.detail.clone(), |f| f.message.clone());
+            (None, Some(message), StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        Err(e) => return error_page(&e),
+    };
+    let page = ImportPage {
+        l: console.layout("programs"),
+        p,
+        csv: f.csv,
+        mapping: f.mapping,
+        report,
+        problem,
+    };
+    with_status(status, page)
 }

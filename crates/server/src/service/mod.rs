@@ -19,6 +19,7 @@ use vouch_store::setups::{self, Setup};
 use vouch_store::users::{self, StaffUser};
 use vouch_store::{StoreError, Tx};
 
+pub mod import;
 pub mod participants;
 pub mod programs;
 pub mod rewards;

@@ -107,6 +107,15 @@ pub struct SignupContext {
     pub ip: Option<String>,
     /// The browser's device cookie (the join page sets one).
     pub device: Option<String>,
+    /// An import: the explicit code is an imported referral, the participant's own `code` is
+    /// kept, and nothing is sent or paid now — imported history counts toward milestones,
+    /// and the rewards it reaches are created at the referrer's next win.
+    pub import: Option<ImportFacts>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ImportFacts {
+    pub code: Option<String>,
 }
 
 /// A keyed hash, so that equal values can be compared without keeping them.
@@ -183,7 +192,11 @@ pub async fn enrol(
         match participants::by_code(&mut tx, code).await? {
             Some(p) if p.program_id == program.id => touches.push(Touch {
                 code: p.code,
-                source: Source::Code,
+                source: if context.import.is_some() {
+                    Source::Import
+                } else {
+                    Source::Code
+                },
                 at: None,
             }),
             _ => {
@@ -224,7 +237,9 @@ pub async fn enrol(
             .device
             .as_deref()
             .map(|d| fingerprint(state, "device", d)),
+        code: context.import.as_ref().and_then(|i| i.code.clone()),
     };
+    let quiet = context.import.is_some();
     let participant = participants::create(
         &mut tx,
         origin,
@@ -247,7 +262,7 @@ pub async fn enrol(
                 flags: &flags,
             };
             let r = referrals::create(&mut tx, origin, &new).await?;
-            if won_at_signup && flags.is_empty() {
+            if won_at_signup && flags.is_empty() && !quiet {
                 announce_win(state, &mut tx, program, &r, &participant).await?;
                 super::rewards::after_win(state, &mut tx, origin, program, &r).await?;
             }
@@ -255,15 +270,17 @@ pub async fn enrol(
         }
         None => None,
     };
-    mail_participant(
-        state,
-        &mut tx,
-        Kind::ParticipantWelcome,
-        program,
-        &participant,
-        serde_json::json!({}),
-    )
-    .await?;
+    if !quiet {
+        mail_participant(
+            state,
+            &mut tx,
+            Kind::ParticipantWelcome,
+            program,
+            &participant,
+            serde_json::json!({}),
+        )
+        .await?;
+    }
     commit(tx).await?;
     // A visit before enrolment may have cached this code as unknown.
     state.links.forget(&participant.code);

@@ -1,0 +1,290 @@
+//! Participant imports from CSV: which column holds what (recognised header names, or a mapping
+//! the operator gives), and every row checked with its line number, so a whole file is judged
+//! before anything is saved.
+
+use crate::participant::{ParticipantDraft, ParticipantFields, parse_code};
+use crate::validation::FieldError;
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// What a column can hold.
+pub const FIELDS: [&str; 6] = [
+    "email",
+    "first_name",
+    "last_name",
+    "referred_by",
+    "signed_up_at",
+    "code",
+];
+
+/// Header names recognised without a mapping (compared without case, spaces or punctuation).
+fn field_for_header(header: &str) -> Option<&'static str> {
+    let key: String = header
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    Some(match key.as_str() {
+        "email" | "emailaddress" | "mail" => "email",
+        "firstname" | "first" | "givenname" | "name" => "first_name",
+        "lastname" | "last" | "surname" | "familyname" => "last_name",
+        "referredby" | "referrercode" | "referralcodeofreferrer" | "referrer" | "ref" => {
+            "referred_by"
+        }
+        "signedupat" | "signupdate" | "signedup" | "createdat" | "joinedat" | "joined" => {
+            "signed_up_at"
+        }
+        "code" | "referralcode" | "participantcode" => "code",
+        _ => return None,
+    })
+}
+
+/// One row ready to enrol.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportRow {
+    /// Line in the file (the header is line 1).
+    pub line: u64,
+    pub draft: ParticipantDraft,
+    /// The original signup time, RFC 3339 UTC with milliseconds.
+    pub signed_up_at: Option<String>,
+    /// A code the participant already uses elsewhere; kept so old links keep working.
+    pub code: Option<String>,
+}
+
+/// A problem on one line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct LineError {
+    pub line: u64,
+    pub field: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Parsed {
+    /// Column index → field, as used.
+    pub columns: Vec<(String, Option<&'static str>)>,
+    pub rows: Vec<ImportRow>,
+    pub errors: Vec<LineError>,
+}
+
+/// Parses `mapping` entries like `E-mail=email`.
+pub fn parse_mapping(entries: &[String]) -> Result<HashMap<String, &'static str>, String> {
+    let mut out = HashMap::new();
+    for e in entries {
+        let (header, field) = e
+            .split_once('=')
+            .ok_or_else(|| format!("`{e}`: write a mapping as HEADER=FIELD"))?;
+        let field = FIELDS
+            .iter()
+            .copied()
+            .find(|f| *f == field.trim())
+            .ok_or_else(|| format!("`{e}`: the field must be one of {}", FIELDS.join(", ")))?;
+        out.insert(header.trim().to_string(), field);
+    }
+    Ok(out)
+}
+
+fn parse_time(raw: &str) -> Result<Option<String>, String> {
+    use time::format_description::well_known::Rfc3339;
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    let parsed = time::OffsetDateTime::parse(raw, &Rfc3339).or_else(|_| {
+        time::Date::parse(
+            raw,
+            time::macros::format_description!("[year]-[month]-[day]"),
+        )
+        .map(|d| d.midnight().assume_utc())
+    });
+    let t = parsed.map_err(|_| "must be a date (2024-05-15) or an RFC 3339 time".to_string())?;
+    let t = t.to_offset(time::UtcOffset::UTC);
+    if t > time::OffsetDateTime::now_utc() + time::Duration::days(1) {
+        return Err("is in the future".into());
+    }
+    Ok(Some(format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.millisecond()
+    )))
+}
+
+/// Reads the whole file. Rows with problems are reported, not returned; an email that appears
+/// twice is reported on its second line.
+pub fn parse(csv_text: &str, mapping: &HashMap<String, &'static str>) -> Result<Parsed, String> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(csv_text.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| format!("the header line cannot be read: {e}"))?
+        .clone();
+    let columns: Vec<(String, Option<&'static str>)> = headers
+        .iter()
+        .map(|h| {
+            let field = mapping.get(h).copied().or_else(|| field_for_header(h));
+            (h.to_string(), field)
+        })
+        .collect();
+    if !columns.iter().any(|(_, f)| *f == Some("email")) {
+        return Err(format!(
+            "no column holds the email: name one `email` or map it (--map \"{}=email\")",
+            headers.get(0).unwrap_or("HEADER")
+        ));
+    }
+    for f in FIELDS {
+        if columns.iter().filter(|(_, c)| *c == Some(f)).count() > 1 {
+            return Err(format!(
+                "two columns hold {f}; map one of them to another field"
+            ));
+        }
+    }
+    let mut out = Parsed {
+        columns: columns.clone(),
+        ..Parsed::default()
+    };
+    let mut seen: HashMap<String, u64> = HashMap::new();
+    for record in reader.records() {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map_or(0, csv::Position::line);
+                out.errors.push(LineError {
+                    line,
+                    field: String::new(),
+                    message: format!("cannot be read: {e}"),
+                });
+                continue;
+            }
+        };
+        let line = record.position().map_or(0, csv::Position::line);
+        if record.iter().all(str::is_empty) {
+            continue;
+        }
+        let value = |field: &str| {
+            columns
+                .iter()
+                .position(|(_, f)| *f == Some(field))
+                .and_then(|i| record.get(i))
+                .unwrap_or_default()
+                .to_string()
+        };
+        let fields = ParticipantFields {
+            email: value("email"),
+            first_name: value("first_name"),
+            last_name: value("last_name"),
+            referred_by: value("referred_by"),
+            ip_address: String::new(),
+        };
+        let mut errors: Vec<FieldError> = Vec::new();
+        let draft = fields
+            .parse()
+            .map_err(|v| errors.extend(v.errors().iter().cloned()))
+            .ok();
+        let signed_up_at = parse_time(&value("signed_up_at"))
+            .map_err(|m| {
+                errors.push(FieldError {
+                    field: "signed_up_at".into(),
+                    message: m,
+                })
+            })
+            .ok()
+            .flatten();
+        let code = match parse_code(&value("code")) {
+            Ok(Some(c)) if !(3..=10).contains(&c.len()) => {
+                errors.push(FieldError {
+                    field: "code".into(),
+                    message: "must be 3 to 10 letters or digits".into(),
+                });
+                None
+            }
+            Ok(c) => c,
+            Err(m) => {
+                errors.push(FieldError {
+                    field: "code".into(),
+                    message: m,
+                });
+                None
+            }
+        };
+        if let Some(d) = &draft {
+            if let Some(first) = seen.get(&d.email) {
+                errors.push(FieldError {
+                    field: "email".into(),
+                    message: format!("appears already on line {first}"),
+                });
+            } else {
+                seen.insert(d.email.clone(), line);
+            }
+        }
+        match draft {
+            Some(draft) if errors.is_empty() => out.rows.push(ImportRow {
+                line,
+                draft,
+                signed_up_at,
+                code,
+            }),
+            _ => out.errors.extend(errors.into_iter().map(|e| LineError {
+                line,
+                field: e.field,
+                message: e.message,
+            })),
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognised_headers_and_line_numbers() {
+        let csv = "E-mail Address,First Name,Signup Date,Referred By\n\
+                   ann@example.com,Ann,2024-05-15,\n\
+                   not-an-email,Bo,2024-05-16,\n\
+                   cy@example.com,Cy,15/05/2024,ANN1234\n\
+                   ,,,\n\
+                   ANN@example.com,Ann again,,\n\
+                   dee@example.com,Dee,2024-05-17T10:30:00+02:00,ann1234\n";
+        let p = parse(csv, &HashMap::new()).expect("parsed");
+        let lines: Vec<u64> = p.rows.iter().map(|r| r.line).collect();
+        assert_eq!(lines, vec![2, 7]);
+        assert_eq!(
+            p.rows[0].signed_up_at.as_deref(),
+            Some("2024-05-15T00:00:00.000Z")
+        );
+        assert_eq!(
+            p.rows[1].signed_up_at.as_deref(),
+            Some("2024-05-17T08:30:00.000Z")
+        );
+        assert_eq!(p.rows[1].draft.referred_by.as_deref(), Some("ANN1234"));
+        let errors: Vec<(u64, &str)> = p
+            .errors
+            .iter()
+            .map(|e| (e.line, e.field.as_str()))
+            .collect();
+        assert_eq!(
+            errors,
+            vec![(3, "email"), (4, "signed_up_at"), (6, "email")]
+        );
+        assert!(p.errors[2].message.contains("line 2"));
+    }
+
+    #[test]
+    fn mappings_name_the_email_column() {
+        let csv = "Contact,Who\nann@example.com,Ann\n";
+        assert!(parse(csv, &HashMap::new()).is_err());
+        let map = parse_mapping(&["Contact=email".into(), "Who=first_name".into()]).expect("map");
+        let p = parse(csv, &map).expect("parsed");
+        assert_eq!(p.rows[0].draft.first_name.as_deref(), Some("Ann"));
+        assert!(parse_mapping(&["Contact".into()]).is_err());
+        assert!(parse_mapping(&["Contact=phone".into()]).is_err());
+    }
+}

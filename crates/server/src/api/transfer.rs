@@ -1,0 +1,186 @@
+//! CSV in and out: `POST /api/v1/programs/{id}/imports` (participants, with a dry run) and
+//! `GET /api/v1/programs/{id}/exports/{participants|referrals}`.
+
+use super::ApiJson;
+use crate::AppState;
+use crate::auth::{Can, perm};
+use crate::error::{ApiError, ApiResult};
+use crate::service::import::{ImportReport, import_participants, parse_file};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use vouch_store::{participants, referrals};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(import))
+        .routes(routes!(export))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct ImportIn {
+    /// The file's text, header line first (up to 1 MiB; use `vouch import participants` for
+    /// larger files).
+    csv: String,
+    /// `HEADER=FIELD` entries for columns whose names are not recognised.
+    #[serde(default)]
+    mapping: Vec<String>,
+    /// Check every line and report; save nothing.
+    #[serde(default)]
+    dry_run: bool,
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/programs/{id}/imports", operation_id = "import_participants", tag = "programs",
+    params(("id" = String, Path, description = "Program id (prg_…)")), request_body = ImportIn,
+    responses((status = 200, description = "The report: rows enrolled, already enrolled, and problems by line", body = ImportReport), (status = "4XX", description = "A problem (RFC 9457); `file` when no column holds the email", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    security(("bearer" = []), ("session" = []))
+)]
+/// Import participants from CSV. Columns: `email` (required), `first_name`, `last_name`,
+/// `referred_by` (a referral code, in the program or earlier in the file), `signed_up_at`
+/// (kept), `code` (their existing code, kept). Rows already enrolled are skipped, so sending the
+/// same file again changes nothing. Imports send no email and pay nothing at once.
+async fn import(
+    State(state): State<AppState>,
+    Can(caller, _): Can<perm::ProgramsWrite>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ImportIn>,
+) -> ApiResult<Json<ImportReport>> {
+    let program = crate::service::programs::get(&state, &id).await?;
+    let parsed = parse_file(&body.csv, &body.mapping)?;
+    let report = import_participants(
+        &state,
+        &caller.origin,
+        &program,
+        parsed,
+        body.dry_run,
+        |_| {},
+    )
+    .await?;
+    Ok(Json(report))
+}
+
+fn csv_response(name: &str, body: Vec<u8>) -> Response {
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    response
+}
+
+fn csv_error(e: impl std::fmt::Display) -> ApiError {
+    tracing::error!(error = %e, "writing a CSV export failed");
+    ApiError::internal()
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/programs/{id}/exports/{what}", operation_id = "export_csv", tag = "programs",
+    params(("id" = String, Path, description = "Program id (prg_…)"), ("what" = String, Path, description = "`participants` or `referrals`")),
+    responses((status = 200, description = "CSV, header line first", content_type = "text/csv"), (status = "4XX", description = "A problem (RFC 9457)", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    security(("bearer" = []), ("session" = []))
+)]
+/// Every participant (with code and link) or every referral (with stage and flags) of a
+/// program, as CSV. A participants export imports back as it is.
+async fn export(
+    State(state): State<AppState>,
+    _: Can<perm::ProgramsRead>,
+    Path((id, what)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let program = crate::service::programs::get(&state, &id).await?;
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let mut conn = state.store.conn().await?;
+    let mut after: Option<String> = None;
+    match what.as_str() {
+        "participants" => {
+            out.write_record([
+                "id",
+                "email",
+                "first_name",
+                "last_name",
+                "code",
+                "referral_link",
+                "referred_by",
+                "signed_up_at",
+            ])
+            .map_err(csv_error)?;
+            loop {
+                let rows =
+                    participants::list(&mut conn, &program.id, None, after.as_deref(), 500).await?;
+                let more = rows.len() > 500;
+                for p in rows.iter().take(500) {
+                    let referrer = match &p.referred_by {
+                        Some(r) => participants::get(&mut conn, r).await?.map(|r| r.code),
+                        None => None,
+                    };
+                    out.write_record([
+                        p.id.as_str(),
+                        &p.email,
+                        p.first_name.as_deref().unwrap_or_default(),
+                        p.last_name.as_deref().unwrap_or_default(),
+                        &p.code,
+                        &crate::service::participants::referral_link(&state, &p.code),
+                        referrer.as_deref().unwrap_or_default(),
+                        &p.signed_up_at,
+                    ])
+                    .map_err(csv_error)?;
+                }
+                after = rows.iter().take(500).next_back().map(|p| p.id.clone());
+                if !more {
+                    break;
+                }
+            }
+        }
+        "referrals" => {
+            out.write_record([
+                "id",
+                "referrer_id",
+                "referred_id",
+                "source",
+                "stage",
+                "won_at",
+                "review",
+                "flags",
+                "created_at",
+            ])
+            .map_err(csv_error)?;
+            let filter = referrals::Filter::default();
+            loop {
+                let rows =
+                    referrals::list(&mut conn, &program.id, &filter, after.as_deref(), 500).await?;
+                let more = rows.len() > 500;
+                for r in rows.iter().take(500) {
+                    let flags: Vec<&str> = r.flags.iter().map(|f| f.detail.as_str()).collect();
+                    out.write_record([
+                        r.id.as_str(),
+                        &r.referrer_id,
+                        &r.referred_id,
+                        &r.source,
+                        r.stage.as_str(),
+                        r.won_at.as_deref().unwrap_or_default(),
+                        &r.review,
+                        &flags.join("; "),
+                        &r.created_at,
+                    ])
+                    .map_err(csv_error)?;
+                }
+                after = rows.iter().take(500).next_back().map(|r| r.id.clone());
+                if !more {
+                    break;
+                }
+            }
+        }
+        _ => return Err(ApiError::not_found("export")),
+    }
+    let bytes = out.into_inner().map_err(csv_error)?;
+    Ok(csv_response(&format!("{}-{what}.csv", program.slug), bytes))
+}
