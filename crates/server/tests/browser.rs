@@ -517,6 +517,12 @@ async fn participant_referrals_from_link_to_delivered_reward() {
             .expect("rewards");
         wait_text(&c, "#rewards", "delivered").await;
         shot(&c, &format!("{tag}-07-reward-delivered")).await;
+        c.goto(&app.url(&format!("/admin/programs/{program}/dashboard")))
+            .await
+            .expect("dashboard");
+        assert_eq!(text(&c, "#total-won").await.trim(), "1");
+        wait_text(&c, "#top-referrers", "ann@example.com").await;
+        shot(&c, &format!("{tag}-07b-dashboard")).await;
 
         // The emails are in the outbox.
         c.goto(&app.url("/admin/emails")).await.expect("outbox");

@@ -770,3 +770,112 @@ async fn imports_and_exports_through_the_api() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_dashboard_counts_the_funnel_by_day() {
+    each_backend(|mut app| async move {
+        let (program, _) = live_program(&app, json!({ "qualifying_event": "purchase" })).await;
+        let manager = app.staff(Role::Manager).await;
+        manager
+            .post(
+                &format!("/api/v1/programs/{program}/reward-rules"),
+                json!({ "name": "Each", "trigger": "every", "threshold": 1, "amount": 250 }),
+            )
+            .await;
+        let key = app.key_client(Scope::Write).await;
+        let ann = enrol(&key, &program, json!({ "email": "ann@example.com" })).await;
+        let code = ann["code"].as_str().expect("code");
+        for ua in ["A/1", "B/1", "C/1"] {
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .user_agent(format!("Mozilla/5.0 {ua}"))
+                .build()
+                .expect("client")
+                .get(app.url(&format!("/r/{code}")))
+                .send()
+                .await
+                .expect("click");
+        }
+        for (i, email) in ["bo@example.com", "cy@example.com"].iter().enumerate() {
+            let f = enrol(
+                &key,
+                &program,
+                json!({ "email": email, "referred_by": code }),
+            )
+            .await;
+            if i == 0 {
+                key.post(
+                    &format!("/api/v1/programs/{program}/events"),
+                    json!({ "event_id": "o1", "name": "purchase", "participant_id": f["id"] }),
+                )
+                .await;
+            }
+        }
+        // Clicks reach the database through the buffer; a graceful stop writes them out.
+        app.stop_serving().await;
+        let program_row = vouch_server::service::programs::get(&app.state, &program)
+            .await
+            .expect("program");
+        let range = vouch_server::service::stats::parse_range("", "").expect("range");
+        let d = vouch_server::service::stats::dashboard(&app.state, &program_row, range)
+            .await
+            .expect("dashboard");
+        assert_eq!(d.days.len(), 30);
+        assert_eq!((d.totals.clicks, d.totals.signups, d.totals.won), (3, 2, 1));
+        let today = d.days.last().expect("today");
+        assert_eq!((today.clicks, today.signups, today.won), (3, 2, 1));
+        assert_eq!(d.top_referrers[0].email, "ann@example.com");
+        assert_eq!(d.top_referrers[0].won, 1);
+        assert_eq!(d.rewards.len(), 1);
+        assert_eq!(
+            (
+                d.rewards[0].status.as_str(),
+                d.rewards[0].count,
+                d.rewards[0].amount
+            ),
+            ("earned", 1, 250)
+        );
+        assert!(vouch_server::service::stats::parse_range("2026-13-01", "").is_err());
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_dashboard_api_and_page_check_their_range() {
+    each_backend(|app| async move {
+        let (program, _) = live_program(&app, json!({})).await;
+        let viewer = app.staff(Role::Viewer).await;
+        let ok = viewer
+            .get(&format!(
+                "/api/v1/programs/{program}/stats?from=2026-01-01&to=2026-01-31"
+            ))
+            .await;
+        assert_eq!(ok.status, StatusCode::OK, "{}", ok.text);
+        assert_eq!(ok.body["days"].as_array().map(Vec::len), Some(31));
+        let bad = viewer
+            .get(&format!(
+                "/api/v1/programs/{program}/stats?from=2026-02-01&to=2026-01-01"
+            ))
+            .await;
+        assert_eq!(bad.fields(), vec!["from".to_string()]);
+        let bad = viewer
+            .get(&format!("/api/v1/programs/{program}/stats?to=soon"))
+            .await;
+        assert_eq!(bad.fields(), vec!["to".to_string()]);
+        let page = viewer
+            .get(&format!("/admin/programs/{program}/dashboard"))
+            .await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.text.contains("<svg id=\"funnel-chart\"") && page.text.contains("<polyline"));
+        let page = viewer
+            .get(&format!(
+                "/admin/programs/{program}/dashboard?from=2020-01-01&to=2026-01-01"
+            ))
+            .await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(page.text.contains("id=\"range-error\""));
+        app.stop().await;
+    })
+    .await;
+}

@@ -24,6 +24,7 @@ pub mod rewards;
 pub mod secrets;
 pub mod sessions;
 pub mod setups;
+pub mod stats;
 pub mod testing;
 pub mod users;
 pub mod webhooks;

@@ -24,6 +24,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(show))
         .routes(routes!(set_stage))
         .routes(routes!(review))
+        .routes(routes!(stats))
 }
 
 #[utoipa::path(
@@ -218,4 +219,38 @@ async fn review(
     )
     .await?;
     Ok(Json(detail(&state, after).await?))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+struct RangeParams {
+    /// First day, `YYYY-MM-DD` (UTC); default 29 days before `to`.
+    from: Option<String>,
+    /// Last day, inclusive; default today.
+    to: Option<String>,
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/programs/{id}/stats", operation_id = "program_stats", tag = "referrals",
+    params(("id" = String, Path, description = "Program id (prg_…)"), RangeParams),
+    responses((status = 200, description = "The funnel per day, totals, top referrers and rewards by status", body = crate::service::stats::Dashboard), (status = "4XX", description = "A problem (RFC 9457)", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    security(("bearer" = []), ("session" = []))
+)]
+/// The program dashboard's numbers: clicks, referred signups and wins per day (at most 366
+/// days), top referrers, rewards by status.
+async fn stats(
+    State(state): State<AppState>,
+    _: Can<perm::ProgramsRead>,
+    Path(id): Path<String>,
+    ApiQuery(p): ApiQuery<RangeParams>,
+) -> ApiResult<Json<crate::service::stats::Dashboard>> {
+    let program = crate::service::programs::get(&state, &id).await?;
+    let range = crate::service::stats::parse_range(
+        p.from.as_deref().unwrap_or_default(),
+        p.to.as_deref().unwrap_or_default(),
+    )?;
+    Ok(Json(
+        crate::service::stats::dashboard(&state, &program, range).await?,
+    ))
 }

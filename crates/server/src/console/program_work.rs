@@ -45,6 +45,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/reward-rules/{id}/coupons", post(add_coupons))
         .route("/admin/reward-rules/{id}/active", post(set_rule_active))
         .route("/admin/programs/{id}/import", get(import_page).post(import))
+        .route("/admin/programs/{id}/dashboard", get(dashboard_page))
 }
 
 const PAGE: i64 = 50;
@@ -1032,6 +1033,89 @@ async fn import(
         csv: f.csv,
         mapping: f.mapping,
         report,
+        problem,
+    };
+    with_status(status, page)
+}
+
+// ---- dashboard ----------------------------------------------------------------------------
+
+#[derive(Deserialize, Default)]
+struct RangeParams {
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "programs/dashboard.html")]
+struct DashboardPage {
+    l: Layout,
+    p: Program,
+    d: crate::service::stats::Dashboard,
+    chart: crate::service::stats::Chart,
+    from: String,
+    to: String,
+    problem: Option<String>,
+}
+
+impl DashboardPage {
+    fn money(&self, amount: &i64, currency: &str) -> String {
+        vouch_domain::money::format(*amount, currency)
+    }
+}
+
+async fn dashboard_page(
+    mut console: Console,
+    Path(id): Path<String>,
+    Query(q): Query<RangeParams>,
+) -> Response {
+    use crate::service::stats;
+    if let Err(r) = console.require(Action::ProgramsRead).await {
+        return r;
+    }
+    let p = match program(&console, &id).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let (range, problem) = match stats::parse_range(&q.from, &q.to) {
+        Ok(r) => (r, None),
+        Err(e) => {
+            let message = e
+                .errors
+                .first()
+                .map_or(e.detail.clone(), |f| format!("{}: {}", f.field, f.message));
+            match stats::parse_range("", "") {
+                Ok(r) => (r, Some(message)),
+                Err(e) => return error_page(&e),
+            }
+        }
+    };
+    let d = match stats::dashboard(&console.state, &p, range).await {
+        Ok(d) => d,
+        Err(e) => return error_page(&e),
+    };
+    let status = if problem.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let page = DashboardPage {
+        l: console.layout("programs"),
+        chart: stats::chart(&d),
+        from: if problem.is_some() {
+            q.from
+        } else {
+            d.from.clone()
+        },
+        to: if problem.is_some() {
+            q.to
+        } else {
+            d.to.clone()
+        },
+        p,
+        d,
         problem,
     };
     with_status(status, page)

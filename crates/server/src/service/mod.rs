@@ -23,6 +23,7 @@ pub mod import;
 pub mod participants;
 pub mod programs;
 pub mod rewards;
+pub mod stats;
 pub mod webhooks;
 
 async fn commit(tx: Tx) -> ApiResult<()> {

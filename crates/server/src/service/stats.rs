@@ -1,0 +1,234 @@
+//! The program dashboard: a date range, the funnel per day (clicks → referred signups → won),
+//! totals, top referrers and rewards by status; and the funnel as a server-rendered SVG chart.
+
+use crate::AppState;
+use crate::error::{ApiError, ApiResult};
+use serde::Serialize;
+use time::{Date, Duration, OffsetDateTime};
+use vouch_store::programs::Program;
+use vouch_store::stats::{self, Day, RewardTotal, TopReferrer};
+
+/// Days shown when no range is given.
+pub const DEFAULT_DAYS: i64 = 30;
+/// The widest range: a year and a day.
+pub const MAX_DAYS: i64 = 366;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Range {
+    pub from: Date,
+    /// Inclusive.
+    pub to: Date,
+}
+
+fn date(field: &str, raw: &str) -> ApiResult<Option<Date>> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    Date::parse(
+        raw,
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .map(Some)
+    .map_err(|_| ApiError::field(field, "must be a date like 2026-11-23"))
+}
+
+/// `from`/`to` as `YYYY-MM-DD` (UTC days, both inclusive); empty means the last 30 days.
+pub fn parse_range(from: &str, to: &str) -> ApiResult<Range> {
+    let today = OffsetDateTime::now_utc().date();
+    let to = date("to", to)?.unwrap_or(today);
+    let from = date("from", from)?.unwrap_or(to - Duration::days(DEFAULT_DAYS - 1));
+    if from > to {
+        return Err(ApiError::field("from", "must not be after `to`"));
+    }
+    if (to - from).whole_days() >= MAX_DAYS {
+        return Err(ApiError::field(
+            "from",
+            "the range can span at most 366 days",
+        ));
+    }
+    Ok(Range { from, to })
+}
+
+fn bound(d: Date) -> String {
+    format!("{d}T00:00:00.000Z")
+}
+
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct Totals {
+    pub clicks: i64,
+    pub signups: i64,
+    pub won: i64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Dashboard {
+    pub from: String,
+    pub to: String,
+    /// Every day of the range, oldest first, zeros included.
+    pub days: Vec<Day>,
+    pub totals: Totals,
+    pub top_referrers: Vec<TopReferrer>,
+    pub rewards: Vec<RewardTotal>,
+}
+
+pub async fn dashboard(state: &AppState, program: &Program, range: Range) -> ApiResult<Dashboard> {
+    let (from, to) = (bound(range.from), bound(range.to + Duration::days(1)));
+    let mut conn = state.store.conn().await?;
+    let found = stats::days(&mut conn, &program.id, &from, &to).await?;
+    let mut days = Vec::new();
+    let mut d = range.from;
+    let mut found = found.into_iter().peekable();
+    while d <= range.to {
+        let key = d.to_string();
+        match found.peek() {
+            Some(f) if f.day == key => days.extend(found.next()),
+            _ => days.push(Day {
+                day: key,
+                ..Day::default()
+            }),
+        }
+        d += Duration::days(1);
+    }
+    let totals = days.iter().fold(Totals::default(), |t, d| Totals {
+        clicks: t.clicks + d.clicks,
+        signups: t.signups + d.signups,
+        won: t.won + d.won,
+    });
+    Ok(Dashboard {
+        from: range.from.to_string(),
+        to: range.to.to_string(),
+        top_referrers: stats::top_referrers(&mut conn, &program.id, &from, &to, 10).await?,
+        rewards: stats::rewards_by_status(&mut conn, &program.id, &from, &to).await?,
+        days,
+        totals,
+    })
+}
+
+/// A line chart drawn on the server: polylines and labels, only numbers and dates, so the
+/// template can place them without escaping concerns.
+pub struct Chart {
+    pub width: i64,
+    pub height: i64,
+    /// (name, colour, points "x,y x,y …", total)
+    pub series: Vec<(&'static str, &'static str, String, i64)>,
+    /// (x, label) under the axis.
+    pub x_labels: Vec<(i64, String)>,
+    /// (y, value) on the left axis.
+    pub y_ticks: Vec<(i64, i64)>,
+    pub left: i64,
+    pub bottom: i64,
+}
+
+pub fn chart(d: &Dashboard) -> Chart {
+    let (width, height, left, right, top, bottom) =
+        (900_i64, 260_i64, 48_i64, 12_i64, 12_i64, 232_i64);
+    let max = d
+        .days
+        .iter()
+        .map(|x| x.clicks.max(x.signups).max(x.won))
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    // A round top for the axis: 1, 2 or 5 times a power of ten.
+    let mut step = 1_i64;
+    while max / step > 5 {
+        step = match step.to_string().chars().next() {
+            Some('1') => step * 2,
+            Some('2') => step / 2 * 5,
+            _ => step * 2,
+        };
+    }
+    let y_max = (max + step - 1) / step * step;
+    let n = i64::try_from(d.days.len()).unwrap_or(1).max(1);
+    let x = |i: i64| {
+        left + if n == 1 {
+            0
+        } else {
+            i * (width - left - right) / (n - 1)
+        }
+    };
+    let y = |v: i64| bottom - v * (bottom - top) / y_max;
+    let line = |f: fn(&Day) -> i64| {
+        d.days
+            .iter()
+            .enumerate()
+            .map(|(i, day)| format!("{},{}", x(i64::try_from(i).unwrap_or(0)), y(f(day))))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let every = (n / 6).max(1);
+    let x_labels = d
+        .days
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i64::try_from(*i).unwrap_or(0) % every == 0)
+        .map(|(i, day)| (x(i64::try_from(i).unwrap_or(0)), day.day[5..].to_string()))
+        .collect();
+    let y_ticks = (0..=y_max / step)
+        .map(|k| (y(k * step), k * step))
+        .collect();
+    Chart {
+        width,
+        height,
+        series: vec![
+            ("Clicks", "#2f5bd3", line(|d| d.clicks), d.totals.clicks),
+            (
+                "Referred signups",
+                "#9a6700",
+                line(|d| d.signups),
+                d.totals.signups,
+            ),
+            ("Won", "#16794c", line(|d| d.won), d.totals.won),
+        ],
+        x_labels,
+        y_ticks,
+        left,
+        bottom,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_default_and_are_checked() {
+        let r = parse_range("", "").expect("default");
+        assert_eq!((r.to - r.from).whole_days(), DEFAULT_DAYS - 1);
+        assert!(parse_range("2026-02-01", "2026-01-01").is_err());
+        assert!(parse_range("2024-01-01", "2026-01-01").is_err());
+        assert!(parse_range("yesterday", "").is_err());
+        let one = parse_range("2026-01-01", "2026-01-01").expect("one day");
+        assert_eq!(one.from, one.to);
+    }
+
+    #[test]
+    fn the_chart_scales_to_a_round_top() {
+        let days: Vec<Day> = (0..10)
+            .map(|i| Day {
+                day: format!("2026-01-{:02}", i + 1),
+                clicks: i * 13,
+                signups: i,
+                won: i / 2,
+            })
+            .collect();
+        let d = Dashboard {
+            from: "2026-01-01".into(),
+            to: "2026-01-10".into(),
+            totals: Totals::default(),
+            days,
+            top_referrers: vec![],
+            rewards: vec![],
+        };
+        let c = chart(&d);
+        let top = c.y_ticks.last().map(|t| t.1);
+        assert_eq!(
+            top,
+            Some(120),
+            "117 clicks at most: the axis ends at 120, in steps of 20"
+        );
+        assert_eq!(c.series[0].2.split(' ').count(), 10);
+        assert!(c.series[0].2.starts_with("48,232"));
+    }
+}

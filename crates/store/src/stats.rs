@@ -1,0 +1,162 @@
+//! Program statistics for the dashboard: daily clicks, referred signups and wins, top
+//! referrers and rewards by status, all within a time range. Times are fixed-width UTC text,
+//! so the first ten characters are the day on both engines.
+
+use crate::Result;
+use serde::Serialize;
+use sqlx::{AnyConnection, Row};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Day {
+    /// `YYYY-MM-DD` (UTC).
+    pub day: String,
+    pub clicks: i64,
+    /// Referred signups (referrals created).
+    pub signups: i64,
+    /// Referrals won.
+    pub won: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct TopReferrer {
+    pub participant_id: String,
+    pub email: String,
+    pub code: String,
+    pub won: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct RewardTotal {
+    pub status: String,
+    pub count: i64,
+    /// Sum of amounts in minor units (rewards without an amount count as 0).
+    pub amount: i64,
+    pub currency: String,
+}
+
+async fn daily(
+    conn: &mut AnyConnection,
+    sql: &'static str,
+    program_id: &str,
+    from: &str,
+    to: &str,
+) -> Result<Vec<(String, i64)>> {
+    let rows = sqlx::query(sql)
+        .bind(program_id)
+        .bind(from)
+        .bind(to)
+        .fetch_all(conn)
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get::<String, _>(0)?, r.try_get::<i64, _>(1)?)))
+        .collect()
+}
+
+/// Every day from `from` (inclusive) to `to` (exclusive), zeros included, oldest first.
+pub async fn days(
+    conn: &mut AnyConnection,
+    program_id: &str,
+    from: &str,
+    to: &str,
+) -> Result<Vec<Day>> {
+    let clicks = daily(
+        conn,
+        "SELECT SUBSTR(at, 1, 10) AS d, COUNT(*) FROM clicks WHERE program_id = $1 AND at >= $2 AND at < $3 GROUP BY SUBSTR(at, 1, 10)",
+        program_id,
+        from,
+        to,
+    )
+    .await?;
+    let signups = daily(
+        conn,
+        "SELECT SUBSTR(created_at, 1, 10) AS d, COUNT(*) FROM referrals WHERE program_id = $1 AND created_at >= $2 AND created_at < $3 GROUP BY SUBSTR(created_at, 1, 10)",
+        program_id,
+        from,
+        to,
+    )
+    .await?;
+    let won = daily(
+        conn,
+        "SELECT SUBSTR(won_at, 1, 10) AS d, COUNT(*) FROM referrals WHERE program_id = $1 AND stage = 'won' AND won_at >= $2 AND won_at < $3 GROUP BY SUBSTR(won_at, 1, 10)",
+        program_id,
+        from,
+        to,
+    )
+    .await?;
+    let mut by_day: BTreeMap<String, Day> = BTreeMap::new();
+    for (series, rows) in [(0, clicks), (1, signups), (2, won)] {
+        for (day, n) in rows {
+            let d = by_day.entry(day.clone()).or_insert_with(|| Day {
+                day,
+                ..Day::default()
+            });
+            match series {
+                0 => d.clicks = n,
+                1 => d.signups = n,
+                _ => d.won = n,
+            }
+        }
+    }
+    Ok(by_day.into_values().collect())
+}
+
+/// Referrers with the most referrals won in the range.
+pub async fn top_referrers(
+    conn: &mut AnyConnection,
+    program_id: &str,
+    from: &str,
+    to: &str,
+    limit: i64,
+) -> Result<Vec<TopReferrer>> {
+    let rows = sqlx::query(
+        "SELECT p.id, p.email, p.code, COUNT(*) AS won FROM referrals r JOIN participants p ON p.id = r.referrer_id
+         WHERE r.program_id = $1 AND r.stage = 'won' AND r.won_at >= $2 AND r.won_at < $3
+         GROUP BY p.id, p.email, p.code ORDER BY COUNT(*) DESC, p.id LIMIT $4",
+    )
+    .bind(program_id)
+    .bind(from)
+    .bind(to)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(TopReferrer {
+                participant_id: r.try_get(0)?,
+                email: r.try_get(1)?,
+                code: r.try_get(2)?,
+                won: r.try_get(3)?,
+            })
+        })
+        .collect()
+}
+
+/// Rewards created in the range, by status and currency.
+pub async fn rewards_by_status(
+    conn: &mut AnyConnection,
+    program_id: &str,
+    from: &str,
+    to: &str,
+) -> Result<Vec<RewardTotal>> {
+    let rows = sqlx::query(
+        "SELECT status, currency, COUNT(*), CAST(SUM(COALESCE(amount, 0)) AS BIGINT) FROM rewards
+         WHERE program_id = $1 AND created_at >= $2 AND created_at < $3
+         GROUP BY status, currency ORDER BY status, currency",
+    )
+    .bind(program_id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(RewardTotal {
+                status: r.try_get(0)?,
+                currency: r.try_get(1)?,
+                count: r.try_get(2)?,
+                amount: r.try_get(3)?,
+            })
+        })
+        .collect()
+}
