@@ -22,16 +22,19 @@ pub enum Kind {
     RewardDelivered,
     /// To a participant who asked for a link to their referral page (single use, 30 minutes).
     ParticipantLogin,
+    /// To a known person invited to join with one click (an instant signup link).
+    InstantSignup,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 7] = [
         Kind::WebhookEndpointDisabled,
         Kind::ParticipantWelcome,
         Kind::ReferralWon,
         Kind::RewardEarned,
         Kind::RewardDelivered,
         Kind::ParticipantLogin,
+        Kind::InstantSignup,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -42,6 +45,7 @@ impl Kind {
             Kind::RewardEarned => "reward_earned",
             Kind::RewardDelivered => "reward_delivered",
             Kind::ParticipantLogin => "participant_login",
+            Kind::InstantSignup => "instant_signup",
         }
     }
 
@@ -53,6 +57,7 @@ impl Kind {
             Kind::RewardEarned => "Reward earned (to the participant)",
             Kind::RewardDelivered => "Reward delivered (to the participant)",
             Kind::ParticipantLogin => "Link to the referral page (to a participant who asked)",
+            Kind::InstantSignup => "Instant signup invitation (one-click join)",
         }
     }
 
@@ -68,7 +73,8 @@ impl Kind {
             Kind::ParticipantWelcome
             | Kind::ReferralWon
             | Kind::RewardEarned
-            | Kind::RewardDelivered => true,
+            | Kind::RewardDelivered
+            | Kind::InstantSignup => true,
         }
     }
 
@@ -99,6 +105,11 @@ impl Kind {
                 subject: "You earned a reward from {{ program.name }}".into(),
                 text: "Hi {{ participant.first_name or \"there\" }},\n\nYou earned {{ reward.title }}{% if reward.hold_days %} after the program's {{ reward.hold_days }}-day hold{% endif %}. Thank you for spreading the word!\n\nKeep sharing: {{ referral_link }}\n".into(),
                 html: "<p>Hi {{ participant.first_name or \"there\" }},</p>\n<p>You earned <strong>{{ reward.title }}</strong>{% if reward.hold_days %} after the program's {{ reward.hold_days }}-day hold{% endif %}. Thank you for spreading the word!</p>\n<p>Keep sharing: <a href=\"{{ referral_link }}\">{{ referral_link }}</a></p>\n".into(),
+            },
+            Kind::InstantSignup => Template {
+                subject: "Join {{ program.name }} with one click".into(),
+                text: "Hi {{ first_name or \"there\" }},\n\nYou're invited to {{ program.name }}. Join with one click and get your personal referral link:\n\n{{ join_url }}\n".into(),
+                html: "<p>Hi {{ first_name or \"there\" }},</p>\n<p>You're invited to {{ program.name }}. <a href=\"{{ join_url }}\">Join with one click</a> and get your personal referral link.</p>\n".into(),
             },
             Kind::ParticipantLogin => Template {
                 subject: "Your {{ program.name }} referral page".into(),
@@ -133,6 +144,13 @@ impl Kind {
                 "program": { "id": "prg_01example", "name": "Friends of Acme", "slug": "friends" },
                 "won_count": 3,
                 "referral_link": "https://refer.example.com/r/ANN7KQ3M",
+                "unsubscribe_url": "https://refer.example.com/unsubscribe?token=example",
+            }),
+            Kind::InstantSignup => serde_json::json!({
+                "first_name": "Ann",
+                "email": "ann@example.com",
+                "program": { "id": "prg_01example", "name": "Friends of Acme", "slug": "friends" },
+                "join_url": "https://refer.example.com/p/friends/instant?token=example",
                 "unsubscribe_url": "https://refer.example.com/unsubscribe?token=example",
             }),
             Kind::ParticipantLogin => serde_json::json!({

@@ -25,7 +25,56 @@ use vouch_store::participants::Participant;
 use vouch_store::programs::{self, Program};
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/p/{slug}/join", get(page).post(submit))
+    Router::new()
+        .route("/p/{slug}/join", get(page).post(submit))
+        .route("/p/{slug}/embed.js", get(embed_script))
+}
+
+/// The script an operator pastes into its own page: it puts the signup form there in an
+/// iframe and hands it the `ref` code of the page's own address, so attribution works without
+/// third-party cookies. See docs/EMBEDDING.md.
+async fn embed_script(State(state): State<AppState>, Path(slug): Path<String>) -> Response {
+    let program = match open_program(&state, &slug).await {
+        Ok(p) => p,
+        Err(_) => {
+            return (
+                StatusCode::NOT_FOUND,
+                [(axum::http::header::CONTENT_TYPE, "application/javascript")],
+                "/* Vouch: this program does not take signups */\n",
+            )
+                .into_response();
+        }
+    };
+    let src = serde_json::to_string(&format!(
+        "{}/p/{}/join?embed=1",
+        state.settings.base_url, program.slug
+    ))
+    .unwrap_or_else(|_| "\"\"".into());
+    let title =
+        serde_json::to_string(&format!("Join {}", program.name)).unwrap_or_else(|_| "\"\"".into());
+    let script = format!(
+        "(function () {{\n\
+  var me = document.currentScript;\n\
+  var ref = new URLSearchParams(window.location.search).get('ref') || (me && me.getAttribute('data-ref')) || '';\n\
+  var frame = document.createElement('iframe');\n\
+  frame.src = {src} + (ref ? '&ref=' + encodeURIComponent(ref) : '');\n\
+  frame.title = {title};\n\
+  frame.style.cssText = 'width:100%;max-width:40rem;height:' + ((me && me.getAttribute('data-height')) || '520') + 'px;border:0';\n\
+  frame.loading = 'lazy';\n\
+  if (me && me.parentNode) {{ me.parentNode.insertBefore(frame, me.nextSibling); }} else {{ document.body.appendChild(frame); }}\n\
+}})();\n"
+    );
+    (
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/javascript; charset=utf-8",
+            ),
+            (axum::http::header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        script,
+    )
+        .into_response()
 }
 
 #[derive(Deserialize, Default, Clone)]
@@ -39,6 +88,9 @@ struct JoinForm {
     /// The referral code from `?ref=` on the landing page, carried along.
     #[serde(default, rename = "ref")]
     referral_code: String,
+    /// `1` inside the operator's page (the embedded form): no outer margins.
+    #[serde(default)]
+    embed: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -52,6 +104,7 @@ struct JoinPage {
 #[derive(Template, WebTemplate)]
 #[template(path = "joined.html")]
 struct JoinedPage {
+    embed: bool,
     program: Program,
     participant: Participant,
     link: String,
@@ -104,6 +157,8 @@ async fn open_program(state: &AppState, slug: &str) -> Result<Program, Response>
 struct RefParam {
     #[serde(default, rename = "ref")]
     referral_code: String,
+    #[serde(default)]
+    embed: String,
 }
 
 /// A random id for this browser, so a referrer signing up friends from their own browser is
@@ -156,6 +211,11 @@ async fn join_page(state: &AppState, slug: &str, q: RefParam) -> Response {
                     .ok()
                     .flatten()
                     .unwrap_or_default(),
+                embed: if q.embed == "1" {
+                    "1".into()
+                } else {
+                    String::new()
+                },
                 ..JoinForm::default()
             },
             errors: FormErrors::default(),
@@ -247,6 +307,7 @@ async fn join(
         Ok((participant, referral)) => (
             StatusCode::CREATED,
             JoinedPage {
+                embed: f.embed == "1",
                 link: enrolment::referral_link(&state, &participant.code),
                 referred: referral.is_some(),
                 program,

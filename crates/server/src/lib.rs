@@ -9,6 +9,7 @@ pub mod console;
 pub mod error;
 mod health;
 mod idempotency;
+pub mod instant;
 mod join;
 pub mod links;
 pub mod maintenance;
@@ -117,6 +118,7 @@ pub fn router(state: AppState) -> Router {
         .merge(redirect::routes())
         .merge(unsubscribe::routes())
         .merge(join::routes())
+        .merge(instant::routes())
         .merge(me::routes())
         .merge(console::routes())
         .merge(api_routes)

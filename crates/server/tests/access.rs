@@ -237,6 +237,11 @@ const API_ROUTES: &[(&str, &str, Action)] = &[
         Action::ProgramsRead,
     ),
     ("GET", "/api/v1/programs/{p}/stats", Action::ProgramsRead),
+    (
+        "POST",
+        "/api/v1/programs/{p}/instant-signups",
+        Action::ProgramsWrite,
+    ),
     ("GET", "/api/v1/emails", Action::EmailsManage),
     ("GET", "/api/v1/emails/eml_missing", Action::EmailsManage),
     ("GET", "/api/v1/email-templates", Action::EmailsManage),

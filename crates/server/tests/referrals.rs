@@ -879,3 +879,156 @@ async fn the_dashboard_api_and_page_check_their_range() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_embedded_form_and_instant_signup_links() {
+    each_backend(|app| async move {
+        let (program, slug) = live_program(&app, json!({})).await;
+        let key = app.key_client(Scope::Write).await;
+        let ann = enrol(
+            &key,
+            &program,
+            json!({ "email": "ann@example.com", "first_name": "Ann" }),
+        )
+        .await;
+        let code = ann["code"].as_str().expect("code");
+
+        // The script snippet builds an iframe of the embedded form and passes `ref` along.
+        let js = reqwest::get(app.url(&format!("/p/{slug}/embed.js")))
+            .await
+            .expect("js");
+        assert_eq!(js.status(), StatusCode::OK);
+        assert!(
+            js.headers()["content-type"]
+                .to_str()
+                .expect("type")
+                .starts_with("application/javascript")
+        );
+        let js = js.text().await.expect("body");
+        assert!(
+            js.contains(&format!("\"{}/p/{slug}/join?embed=1\"", app.base))
+                && js.contains("encodeURIComponent(ref)"),
+            "{js}"
+        );
+        assert_eq!(
+            reqwest::get(app.url("/p/nope/embed.js"))
+                .await
+                .expect("js")
+                .status(),
+            StatusCode::NOT_FOUND
+        );
+        let form = reqwest::get(app.url(&format!("/p/{slug}/join?embed=1&ref={code}")))
+            .await
+            .expect("form")
+            .text()
+            .await
+            .expect("body");
+        assert!(
+            form.contains("name=\"embed\" value=\"1\"")
+                && form.contains(&format!("name=\"ref\" value=\"{code}\""))
+        );
+        let joined = visitor()
+            .post(app.url(&format!("/p/{slug}/join?embed=1")))
+            .form(&[("email", "bo@example.com"), ("ref", code), ("embed", "1")])
+            .send()
+            .await
+            .expect("join");
+        assert_eq!(joined.status(), StatusCode::CREATED);
+        assert_eq!(referrals(&key, &program, "").await[0]["source"], "form");
+
+        // Instant signup links: minted (and emailed), opened (nothing happens), joined once.
+        let path = format!("/api/v1/programs/{program}/instant-signups");
+        let bad = key
+            .post(
+                &path,
+                json!({ "email": "x", "referred_by": "NOPE1", "ttl_days": 365 }),
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let bad = key
+            .post(
+                &path,
+                json!({ "email": "cy@example.com", "referred_by": "NOPE1" }),
+            )
+            .await;
+        assert_eq!(bad.fields(), vec!["referred_by".to_string()]);
+        let minted = key
+            .post(
+                &path,
+                json!({ "email": "Cy@Example.com", "first_name": "Cy", "referred_by": code }),
+            )
+            .await;
+        assert_eq!(minted.status, StatusCode::CREATED, "{}", minted.text);
+        let url = minted.body["url"].as_str().expect("url").to_string();
+        let admin = app.key_client(Scope::Admin).await;
+        let invite = emails_to(&admin, "cy@example.com").await;
+        assert_eq!(invite.len(), 1);
+        assert_eq!(invite[0]["kind"], "instant_signup");
+        assert!(
+            invite[0]["text_body"]
+                .as_str()
+                .expect("text")
+                .contains(&url)
+        );
+        let c = visitor();
+        let page = c.get(&url).send().await.expect("page");
+        assert_eq!(page.status(), StatusCode::OK);
+        assert!(
+            page.text()
+                .await
+                .expect("body")
+                .contains("joining as <strong>cy@example.com</strong>")
+        );
+        let mut conn = app.state.store.conn().await.expect("conn");
+        assert!(
+            vouch_store::participants::by_email(&mut conn, &program, "cy@example.com")
+                .await
+                .expect("q")
+                .is_none(),
+            "a GET joins nobody"
+        );
+        drop(conn);
+        let done = c.post(&url).send().await.expect("join");
+        assert_eq!(done.status(), StatusCode::CREATED);
+        assert!(done.text().await.expect("body").contains("/r/CY"));
+        let again = c.post(&url).send().await.expect("again");
+        assert_eq!(
+            again.status(),
+            StatusCode::OK,
+            "a second click shows the same participant"
+        );
+        let list = referrals(&key, &program, "").await;
+        assert!(
+            list.iter().any(|r| r["source"] == "code"),
+            "Ann referred Cy"
+        );
+        // Tampered links, and links for another program, open nothing.
+        assert_eq!(
+            c.get(&url.replace("token=", "token=x"))
+                .send()
+                .await
+                .expect("t")
+                .status(),
+            StatusCode::GONE
+        );
+        let (_, other) = live_program(&app, json!({})).await;
+        assert_eq!(
+            c.get(&url.replace(&format!("/p/{slug}/"), &format!("/p/{other}/")))
+                .send()
+                .await
+                .expect("o")
+                .status(),
+            StatusCode::GONE
+        );
+        let quiet = key
+            .post(
+                &path,
+                json!({ "email": "dee@example.com", "send_email": false }),
+            )
+            .await;
+        assert!(quiet.body["email_id"].is_null());
+        assert!(emails_to(&admin, "dee@example.com").await.is_empty());
+        app.stop().await;
+    })
+    .await;
+}

@@ -21,6 +21,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(show))
         .routes(routes!(set_code))
         .routes(routes!(embed_token))
+        .routes(routes!(instant_signup))
 }
 
 /// A participant with the link to share.
@@ -228,4 +229,51 @@ async fn embed_token(
             expires_at: vouch_store::format_time(expires),
         }),
     ))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+struct InstantIn {
+    email: String,
+    first_name: String,
+    last_name: String,
+    /// A referral code of this program: who invited them.
+    referred_by: String,
+    /// Days the link works: 1 to 90 (default 30).
+    ttl_days: Option<i64>,
+    /// Email the invitation with the link (default true).
+    send_email: Option<bool>,
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/programs/{id}/instant-signups", operation_id = "create_instant_signup", tag = "programs",
+    params(("id" = String, Path, description = "Program id (prg_…)")), request_body = InstantIn,
+    responses((status = 201, description = "A one-click signup link (and the invitation email)", body = crate::instant::InstantLink), (status = "4XX", description = "A problem (RFC 9457)", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    security(("bearer" = []), ("session" = []))
+)]
+/// An instant signup link for a known person: opening it and pressing one button enrols them,
+/// no form. Nothing is stored until they join; the link carries their details, signed.
+async fn instant_signup(
+    State(state): State<AppState>,
+    _: Can<perm::ProgramsWrite>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<InstantIn>,
+) -> ApiResult<(StatusCode, Json<crate::instant::InstantLink>)> {
+    let program = program(&state, &id).await?;
+    let fields = ParticipantFields {
+        email: body.email,
+        first_name: body.first_name,
+        last_name: body.last_name,
+        referred_by: body.referred_by,
+        ip_address: String::new(),
+    };
+    let link = crate::instant::create(
+        &state,
+        &program,
+        &fields,
+        body.ttl_days.unwrap_or(30),
+        body.send_email.unwrap_or(true),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(link)))
 }
