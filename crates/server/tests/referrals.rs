@@ -1004,7 +1004,7 @@ async fn the_embedded_form_and_instant_signup_links() {
         );
         // Tampered links, and links for another program, open nothing.
         assert_eq!(
-            c.get(&url.replace("token=", "token=x"))
+            c.get(url.replace("token=", "token=x"))
                 .send()
                 .await
                 .expect("t")
@@ -1013,7 +1013,7 @@ async fn the_embedded_form_and_instant_signup_links() {
         );
         let (_, other) = live_program(&app, json!({})).await;
         assert_eq!(
-            c.get(&url.replace(&format!("/p/{slug}/"), &format!("/p/{other}/")))
+            c.get(url.replace(&format!("/p/{slug}/"), &format!("/p/{other}/")))
                 .send()
                 .await
                 .expect("o")
