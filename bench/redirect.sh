@@ -2,7 +2,9 @@
 # GET /r/{code} under wrk (2 threads × 32 connections), release build, 10 000 participants, on
 # SQLite and (when VOUCH_BENCH_POSTGRES_URL is set) PostgreSQL; the baseline is nginx answering
 # `return 302` on the same machine in the same run. After each run the server is stopped
-# gracefully and its log says how many clicks were counted and how many were written.
+# gracefully and its log says how many clicks were counted and how many were written. The
+# server runs with --no-worker: enrolling the 10 000 participants queues their welcome emails,
+# whose delivery must not share the two cores with the measurement.
 #
 #   bench/redirect.sh [seconds, default 10]
 #
@@ -67,7 +69,7 @@ for db in "${stores[@]}"; do
     export VOUCH_DATABASE_URL=$db
     KEY=$("$BIN" api-keys create --name bench --scope admin 2>/dev/null)
     # Request lines off, as nginx's access_log is; the click buffer still reports at shutdown.
-    RUST_LOG=warn,vouch_server::clicks=info "$BIN" serve --bind 127.0.0.1:$PORT --log-format json > "$WORK/serve-$store.log" 2>&1 &
+    RUST_LOG=warn,vouch_server::clicks=info "$BIN" serve --no-worker --bind 127.0.0.1:$PORT --log-format json > "$WORK/serve-$store.log" 2>&1 &
     SERVER=$!
     for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.2; done
     PROGRAM=$(curl -sf -X POST "http://127.0.0.1:$PORT/api/v1/programs" -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' \
