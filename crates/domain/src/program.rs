@@ -102,6 +102,8 @@ pub struct ProgramFields {
     pub reply_to: String,
     /// Registrations of this program's participants nest under this super customer.
     pub super_customer_id: Option<i64>,
+    /// Show participants their rank among the program's referrers on their referral page.
+    pub show_leaderboard: bool,
 }
 
 /// Checked settings.
@@ -119,6 +121,7 @@ pub struct ProgramDraft {
     pub sender_name: Option<String>,
     pub reply_to: Option<String>,
     pub super_customer_id: Option<i64>,
+    pub show_leaderboard: bool,
 }
 
 impl ProgramFields {
@@ -207,6 +210,7 @@ impl ProgramFields {
                 sender_name: s,
                 reply_to: r,
                 super_customer_id: self.super_customer_id,
+                show_leaderboard: self.show_leaderboard,
             }),
             _ => Err(v),
         }

@@ -100,6 +100,8 @@ struct MePage {
     next: Option<(i64, i64)>,
     embedded: bool,
     share_text: String,
+    /// (rank, leaders) when the program shows a leaderboard.
+    leaderboard: Option<(i64, Vec<(String, i64)>)>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -226,8 +228,17 @@ async fn render(
         })
         .min()
         .map(|target| (target, won * 100 / target.max(1)));
+    let leaderboard = if program.show_leaderboard {
+        Some((
+            vouch_store::stats::rank(&mut conn, &program.id, won).await?,
+            vouch_store::stats::leaders(&mut conn, &program.id, 5).await?,
+        ))
+    } else {
+        None
+    };
     let link = referral_link(state, &participant.code);
     Ok(Some(MePage {
+        leaderboard,
         share_text: format!("Join me on {}: {link}", program.name),
         program,
         participant,

@@ -242,3 +242,77 @@ async fn embed_tokens_show_the_page_for_an_hour_at_most() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_leaderboard_shows_rank_when_the_program_wants_it() {
+    each_backend(|app| async move {
+        let (program, _) = live_program(&app).await;
+        let key = app.key_client(Scope::Write).await;
+        let enrol = |body: Value| {
+            let key = key.clone();
+            let program = program.clone();
+            async move {
+                key.post(&format!("/api/v1/programs/{program}/participants"), body)
+                    .await
+                    .body
+            }
+        };
+        let ann =
+            enrol(json!({ "email": "ann@example.com", "first_name": "Ann", "last_name": "Lee" }))
+                .await;
+        let zed =
+            enrol(json!({ "email": "zed@example.com", "first_name": "Zed", "last_name": "Moss" }))
+                .await;
+        enrol(json!({ "email": "a1@example.com", "referred_by": ann["code"] })).await;
+        for i in 0..2 {
+            enrol(json!({ "email": format!("z{i}@example.com"), "referred_by": zed["code"] }))
+                .await;
+        }
+        let page = |id: String| {
+            let key = key.clone();
+            async move {
+                let url = key
+                    .post(
+                        &format!("/api/v1/participants/{id}/embed-tokens"),
+                        json!({}),
+                    )
+                    .await
+                    .body["url"]
+                    .as_str()
+                    .expect("url")
+                    .to_string();
+                reqwest::get(url)
+                    .await
+                    .expect("page")
+                    .text()
+                    .await
+                    .expect("body")
+            }
+        };
+        let before = page(ann["id"].as_str().expect("id").to_string()).await;
+        assert!(!before.contains("id=\"leaderboard\""), "off by default");
+        let on = app
+            .staff(Role::Staff)
+            .await
+            .patch(
+                &format!("/api/v1/programs/{program}"),
+                json!({ "show_leaderboard": true }),
+            )
+            .await;
+        assert_eq!(on.body["show_leaderboard"], true, "{}", on.text);
+        let after = page(ann["id"].as_str().expect("id").to_string()).await;
+        assert!(after.contains("id=\"my-rank\">#2<"), "{after}");
+        let zed_first = after.find("Zed M.: 2").expect("Zed leads");
+        assert!(
+            after
+                .find("Ann L.: 1")
+                .is_some_and(|ann_at| ann_at > zed_first)
+        );
+        assert!(
+            !after.contains("zed@example.com"),
+            "others' addresses are never shown"
+        );
+        app.stop().await;
+    })
+    .await;
+}

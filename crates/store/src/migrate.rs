@@ -57,6 +57,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "participant_access",
         include_str!("../migrations/sqlite/0010_participant_access.sql"),
     ),
+    (
+        11,
+        "leaderboard",
+        include_str!("../migrations/sqlite/0011_leaderboard.sql"),
+    ),
 ];
 
 const POSTGRES: &[(i64, &str, &str)] = &[
@@ -109,6 +114,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         10,
         "participant_access",
         include_str!("../migrations/postgres/0010_participant_access.sql"),
+    ),
+    (
+        11,
+        "leaderboard",
+        include_str!("../migrations/postgres/0011_leaderboard.sql"),
     ),
 ];
 

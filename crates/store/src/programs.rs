@@ -24,6 +24,8 @@ pub struct Program {
     pub sender_name: Option<String>,
     pub reply_to: Option<String>,
     pub super_customer_id: Option<i64>,
+    /// Participants see their rank among the referrers on their page.
+    pub show_leaderboard: bool,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -43,6 +45,7 @@ impl Program {
             sender_name: self.sender_name.clone().unwrap_or_default(),
             reply_to: self.reply_to.clone().unwrap_or_default(),
             super_customer_id: self.super_customer_id,
+            show_leaderboard: self.show_leaderboard,
         }
     }
 
@@ -69,6 +72,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Program> {
         sender_name: row.try_get("sender_name")?,
         reply_to: row.try_get("reply_to")?,
         super_customer_id: row.try_get("super_customer_id")?,
+        show_leaderboard: row.try_get::<i64, _>("show_leaderboard")? != 0,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
@@ -98,8 +102,8 @@ pub async fn create(
     check_super_customer(conn, d.super_customer_id).await?;
     let row = sqlx::query(
         "INSERT INTO programs (id, name, slug, landing_url, fallback_url, status, attribution_window_days, attribution_model,
-            qualifying_event, reward_hold_days, currency, sender_name, reply_to, super_customer_id, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, 'draft', $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING *",
+            qualifying_event, reward_hold_days, currency, sender_name, reply_to, super_customer_id, created_at, updated_at, show_leaderboard)
+         VALUES ($1, $2, $3, $4, $5, 'draft', $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15) RETURNING *",
     )
     .bind(vouch_domain::id::new_id("prg"))
     .bind(d.name.clone())
@@ -115,6 +119,7 @@ pub async fn create(
     .bind(d.reply_to.clone())
     .bind(d.super_customer_id)
     .bind(now())
+    .bind(crate::flag(d.show_leaderboard))
     .fetch_one(&mut *conn)
     .await
     .map_err(|e| conflict(e, "programs", &["slug"]))?;
@@ -175,7 +180,7 @@ pub async fn update(
     let row = sqlx::query(
         "UPDATE programs SET name = $1, slug = $2, landing_url = $3, fallback_url = $4, attribution_window_days = $5,
             attribution_model = $6, qualifying_event = $7, reward_hold_days = $8, currency = $9, sender_name = $10,
-            reply_to = $11, super_customer_id = $12, updated_at = $13
+            reply_to = $11, super_customer_id = $12, updated_at = $13, show_leaderboard = $15
          WHERE id = $14 RETURNING *",
     )
     .bind(d.name.clone())
@@ -192,6 +197,7 @@ pub async fn update(
     .bind(d.super_customer_id)
     .bind(now())
     .bind(&before.id)
+    .bind(crate::flag(d.show_leaderboard))
     .fetch_optional(&mut *conn)
     .await
     .map_err(|e| conflict(e, "programs", &["slug"]))?

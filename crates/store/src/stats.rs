@@ -160,3 +160,50 @@ pub async fn rewards_by_status(
         })
         .collect()
 }
+
+/// A participant's place among the program's referrers by referrals won (those waiting for
+/// review left out): 1 + how many referrers have more. Ties share a place.
+pub async fn rank(conn: &mut AnyConnection, program_id: &str, won: i64) -> Result<i64> {
+    let ahead: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM (SELECT referrer_id FROM referrals WHERE program_id = $1 AND stage = 'won' AND review <> 'pending'
+         GROUP BY referrer_id HAVING COUNT(*) > $2) ahead",
+    )
+    .bind(program_id)
+    .bind(won)
+    .fetch_one(conn)
+    .await?;
+    Ok(ahead + 1)
+}
+
+/// The leading referrers as others may see them: first name and the initial of the last name.
+pub async fn leaders(
+    conn: &mut AnyConnection,
+    program_id: &str,
+    limit: i64,
+) -> Result<Vec<(String, i64)>> {
+    let rows = sqlx::query(
+        "SELECT p.id, p.first_name, p.last_name, COUNT(*) AS won FROM referrals r JOIN participants p ON p.id = r.referrer_id
+         WHERE r.program_id = $1 AND r.stage = 'won' AND r.review <> 'pending'
+         GROUP BY p.id, p.first_name, p.last_name ORDER BY COUNT(*) DESC, p.id LIMIT $2",
+    )
+    .bind(program_id)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let first: Option<String> = r.try_get(1)?;
+            let last: Option<String> = r.try_get(2)?;
+            let initial = last
+                .as_deref()
+                .and_then(|l| l.chars().next())
+                .map(|c| format!(" {c}."))
+                .unwrap_or_default();
+            let name = match first {
+                Some(f) if !f.is_empty() => format!("{f}{initial}"),
+                _ => "A participant".to_string(),
+            };
+            Ok((name, r.try_get::<i64, _>(3)?))
+        })
+        .collect()
+}

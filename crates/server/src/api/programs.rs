@@ -74,6 +74,8 @@ struct ProgramIn {
     sender_name: Option<String>,
     reply_to: Option<String>,
     super_customer_id: Option<i64>,
+    /// Show participants their rank among the program's referrers on their page.
+    show_leaderboard: Option<bool>,
 }
 
 impl ProgramIn {
@@ -92,7 +94,8 @@ impl ProgramIn {
             reward_hold_days,
             currency,
             sender_name,
-            reply_to
+            reply_to,
+            show_leaderboard
         );
         if self.super_customer_id.is_some() {
             f.super_customer_id = self.super_customer_id;

@@ -85,6 +85,9 @@ struct ProgramForm {
     reply_to: String,
     #[serde(default)]
     super_customer_id: String,
+    /// `on` when ticked.
+    #[serde(default)]
+    show_leaderboard: Option<String>,
 }
 
 impl ProgramForm {
@@ -118,6 +121,7 @@ impl ProgramForm {
                     })?)
                 }
             },
+            show_leaderboard: super::ticked(&self.show_leaderboard),
         })
     }
 
@@ -139,6 +143,7 @@ impl ProgramForm {
                 .super_customer_id
                 .map(|i| i.to_string())
                 .unwrap_or_default(),
+            show_leaderboard: f.show_leaderboard.then(|| "on".to_string()),
         }
     }
 }
