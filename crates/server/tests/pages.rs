@@ -363,3 +363,100 @@ async fn program_forms_show_errors_and_only_managers_see_go_live() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn program_templates_are_edited_with_a_preview_in_the_console() {
+    each_backend(|app| async move {
+        let admin = app.staff(Role::Admin).await;
+        let p = admin
+            .post(
+                "/api/v1/programs",
+                json!({ "name": "Friends", "landing_url": "https://example.com" }),
+            )
+            .await;
+        let id = p.body["id"].as_str().expect("id").to_string();
+        let list = admin
+            .get(&format!("/admin/programs/{id}/email-templates"))
+            .await;
+        assert_eq!(list.status, StatusCode::OK);
+        assert!(
+            list.text.contains("participant_welcome")
+                && !list.text.contains("webhook_endpoint_disabled")
+        );
+        let path = format!("/admin/programs/{id}/email-templates/participant_welcome");
+        let fields = |subject: &'static str, html: &'static str, action: &'static str| {
+            vec![
+                ("subject", subject),
+                ("text", "Share {{ referral_link }}"),
+                ("html", html),
+                ("action", action),
+            ]
+        };
+        // A preview renders the sample participant and saves nothing.
+        let preview = form(
+            &admin,
+            &path,
+            &fields(
+                "Hi {{ participant.first_name }}",
+                "<p>{{ referral_link }}</p>",
+                "preview",
+            ),
+        )
+        .await;
+        assert_eq!(preview.status, StatusCode::OK);
+        assert!(preview.text.contains("id=\"preview\"") && preview.text.contains("Hi Ann"));
+        assert!(
+            admin
+                .get(&format!(
+                    "/api/v1/programs/{id}/email-templates/participant_welcome"
+                ))
+                .await
+                .body["source"]
+                == "default"
+        );
+        // An error names the part and line; nothing is saved.
+        let bad = form(&admin, &path, &fields("Hi", "<p>\n{{ nope }}</p>", "save")).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            bad.text
+                .contains("The html template cannot be used: line 2"),
+            "{}",
+            bad.text
+        );
+        let saved = form(
+            &admin,
+            &path,
+            &fields(
+                "Welcome to {{ program.name }}",
+                "<p>{{ referral_link }}</p>",
+                "save",
+            ),
+        )
+        .await;
+        assert_eq!(saved.status, StatusCode::SEE_OTHER);
+        let page = admin.get(&path).await;
+        assert!(
+            page.text.contains("this program&#39;s") || page.text.contains("this program's"),
+            "{}",
+            page.text
+        );
+        let api = admin
+            .get(&format!(
+                "/api/v1/programs/{id}/email-templates/participant_welcome"
+            ))
+            .await;
+        assert_eq!(api.body["source"], "program");
+        // Staff notices are not per program.
+        assert_eq!(
+            admin
+                .get(&format!(
+                    "/admin/programs/{id}/email-templates/webhook_endpoint_disabled"
+                ))
+                .await
+                .status,
+            StatusCode::NOT_FOUND
+        );
+        app.stop().await;
+    })
+    .await;
+}
