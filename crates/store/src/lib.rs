@@ -35,7 +35,38 @@ use std::str::FromStr;
 use std::time::Duration;
 
 pub use sqlx::AnyConnection as Conn;
-pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+/// A write transaction. It derefs to the connection, so every store function takes `&mut tx`.
+/// On SQLite it also holds this process's turn to write: writers wait in line here, in order,
+/// instead of polling SQLite's busy timeout (whose growing sleeps made the slowest writer wait
+/// over a second under load). Other processes on the same file still queue on the timeout.
+pub struct Tx {
+    inner: sqlx::Transaction<'static, sqlx::Any>,
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl Tx {
+    pub async fn commit(self) -> std::result::Result<(), sqlx::Error> {
+        self.inner.commit().await
+    }
+
+    pub async fn rollback(self) -> std::result::Result<(), sqlx::Error> {
+        self.inner.rollback().await
+    }
+}
+
+impl std::ops::Deref for Tx {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.inner
+    }
+}
+
+impl std::ops::DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.inner
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -117,6 +148,8 @@ pub(crate) fn conflict(err: sqlx::Error, table: &str, columns: &[&str]) -> Store
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// One writer at a time on SQLite (see [`Tx`]).
+    write_turn: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Store {
@@ -146,7 +179,11 @@ impl Store {
             })
             .connect_with(options)
             .await?;
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            write_turn: std::sync::Arc::default(),
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -166,11 +203,19 @@ impl Store {
     /// IMMEDIATE`), so two writers queue on the busy timeout instead of deadlocking when both
     /// try to upgrade a read lock.
     pub async fn begin(&self) -> Result<Tx> {
-        let tx = match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
-        };
-        Ok(tx)
+        Ok(match self.backend {
+            Backend::Sqlite => {
+                let turn = self.write_turn.clone().lock_owned().await;
+                Tx {
+                    inner: self.pool.begin_with("BEGIN IMMEDIATE").await?,
+                    _turn: Some(turn),
+                }
+            }
+            Backend::Postgres => Tx {
+                inner: self.pool.begin().await?,
+                _turn: None,
+            },
+        })
     }
 
     pub async fn migrate(&self) -> Result<()> {
