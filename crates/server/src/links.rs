@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use vouch_domain::program::ProgramStatus;
-use vouch_store::{Store, participants, programs};
+use vouch_store::{Store, participants};
 
 pub const TTL: Duration = Duration::from_secs(5);
 /// Beyond this many entries, expired ones are swept before adding more.
@@ -67,18 +67,17 @@ impl LinkCache {
 
 async fn load(store: &Store, code: &str) -> vouch_store::Result<Option<Target>> {
     let mut conn = store.conn().await?;
-    let Some(p) = participants::by_code(&mut conn, code).await? else {
-        return Ok(None);
-    };
-    let Some(program) = programs::get(&mut conn, &p.program_id).await? else {
+    let Some((participant_id, program_id, status, landing_url, fallback_url, window_days)) =
+        participants::link_target(&mut conn, code).await?
+    else {
         return Ok(None);
     };
     Ok(Some(Target {
-        participant_id: p.id,
-        program_id: program.id,
-        status: program.status,
-        landing_url: program.landing_url,
-        fallback_url: program.fallback_url,
-        window_days: program.attribution_window_days,
+        participant_id,
+        program_id,
+        status: status.parse().map_err(vouch_store::StoreError::Corrupt)?,
+        landing_url,
+        fallback_url,
+        window_days,
     }))
 }
