@@ -8,8 +8,9 @@ use serde::Serialize;
 use std::collections::HashMap;
 
 /// What a column can hold.
-pub const FIELDS: [&str; 6] = [
+pub const FIELDS: [&str; 7] = [
     "email",
+    "company",
     "first_name",
     "last_name",
     "referred_by",
@@ -35,6 +36,7 @@ fn field_for_header(header: &str) -> Option<&'static str> {
             "signed_up_at"
         }
         "code" | "referralcode" | "participantcode" => "code",
+        "company" | "companyname" | "organisation" | "organization" => "company",
         _ => return None,
     })
 }
@@ -181,6 +183,7 @@ pub fn parse(csv_text: &str, mapping: &HashMap<String, &'static str>) -> Result<
             last_name: value("last_name"),
             referred_by: value("referred_by"),
             ip_address: String::new(),
+            company: value("company"),
         };
         let mut errors: Vec<FieldError> = Vec::new();
         let draft = fields

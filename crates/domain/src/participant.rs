@@ -51,6 +51,9 @@ pub struct ParticipantFields {
     pub referred_by: String,
     /// The signup's network address, for fraud checks; only a keyed hash of it is kept.
     pub ip_address: String,
+    /// The person's company: required by programs tied to a super customer, which register an
+    /// account for it nested under the super customer.
+    pub company: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,6 +64,7 @@ pub struct ParticipantDraft {
     /// A referral code, upper case.
     pub referred_by: Option<String>,
     pub ip_address: Option<std::net::IpAddr>,
+    pub company: Option<String>,
 }
 
 /// Checks the shape of a referral code someone typed or passed along.
@@ -93,19 +97,22 @@ impl ParticipantFields {
                     .map_err(|_| "must be an IPv4 or IPv6 address".to_string())
             },
         );
-        match (email, first, last, referred_by, ip_address) {
+        let company = v.check("company", optional_text(&self.company, 200));
+        match (email, first, last, referred_by, ip_address, company) {
             (
                 Some(email),
                 Some(first_name),
                 Some(last_name),
                 Some(referred_by),
                 Some(ip_address),
+                Some(company),
             ) if v.is_empty() => Ok(ParticipantDraft {
                 email,
                 first_name,
                 last_name,
                 referred_by,
                 ip_address,
+                company,
             }),
             _ => Err(v),
         }

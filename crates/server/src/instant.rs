@@ -46,6 +46,9 @@ struct Claims {
     /// Referrer's code.
     #[serde(default)]
     r: Option<String>,
+    /// Company.
+    #[serde(default)]
+    c: Option<String>,
     /// Expiry, unix seconds.
     x: i64,
 }
@@ -95,6 +98,7 @@ pub async fn create(
         f: draft.first_name.clone(),
         l: draft.last_name.clone(),
         r: draft.referred_by.clone(),
+        c: draft.company.clone(),
         x: expires.unix_timestamp(),
     };
     let payload = serde_json::to_string(&claims).map_err(|_| ApiError::internal())?;
@@ -246,6 +250,7 @@ async fn join(
         last_name: claims.l.clone(),
         referred_by: None,
         ip_address: None,
+        company: claims.c.clone(),
     };
     // The referrer named at minting counts like a code on a form: if it is gone by now, the
     // person still joins.

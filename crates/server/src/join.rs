@@ -91,6 +91,9 @@ struct JoinForm {
     /// `1` inside the operator's page (the embedded form): no outer margins.
     #[serde(default)]
     embed: String,
+    /// Asked by programs tied to a super customer: their account is nested under it.
+    #[serde(default)]
+    company: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -267,7 +270,8 @@ async fn join(
         Err(r) => return r,
     };
     let again = |program: Program, f: JoinForm, err: &ApiError| {
-        let errors = FormErrors::from_api(err, "", &["email", "first_name", "last_name"]);
+        let errors =
+            FormErrors::from_api(err, "", &["email", "first_name", "last_name", "company"]);
         (
             crate::console::form_status(err),
             JoinPage { program, f, errors },
@@ -282,6 +286,7 @@ async fn join(
         last_name: f.last_name.clone(),
         referred_by: String::new(),
         ip_address: String::new(),
+        company: f.company.clone(),
     };
     let draft = match fields.parse() {
         Ok(d) => d,

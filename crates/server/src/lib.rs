@@ -16,7 +16,7 @@ pub mod maintenance;
 pub mod me;
 mod openapi;
 mod redirect;
-mod register;
+pub mod register;
 mod request;
 pub mod service;
 mod signed;

@@ -254,9 +254,22 @@ async fn register(
     state: &AppState,
     origin: &Origin,
     sc: &Account,
-    mut draft: vouch_domain::account::AccountDraft,
+    draft: vouch_domain::account::AccountDraft,
 ) -> Result<Account, ApiError> {
     let mut tx = state.store.begin().await?;
+    let account = register_in(&mut tx, origin, sc.id, draft).await?;
+    tx.commit().await.map_err(vouch_store::StoreError::from)?;
+    Ok(account)
+}
+
+/// The nested registration on the caller's transaction (enrolment in a program tied to a super
+/// customer uses it too).
+pub async fn register_in(
+    tx: &mut vouch_store::Tx,
+    origin: &Origin,
+    super_customer_id: i64,
+    mut draft: vouch_domain::account::AccountDraft,
+) -> Result<Account, ApiError> {
     let base = code_from_name(&draft.name);
     let base = if base.is_empty() {
         "ACCOUNT".to_string()
@@ -265,7 +278,7 @@ async fn register(
     };
     let mut code = base.clone();
     let mut n = 2;
-    while accounts::code_taken(&mut tx, &code).await? {
+    while accounts::code_taken(tx, &code).await? {
         code = format!("{base}-{n}");
         n += 1;
         if n > 1000 {
@@ -277,11 +290,8 @@ async fn register(
     }
     draft.code = code;
     let placement = Placement {
-        parent_id: Some(sc.id),
+        parent_id: Some(super_customer_id),
         ..Default::default()
     };
-    let account =
-        accounts::create(&mut tx, origin, "account.registered", &draft, &placement).await?;
-    tx.commit().await.map_err(vouch_store::StoreError::from)?;
-    Ok(account)
+    Ok(accounts::create(tx, origin, "account.registered", &draft, &placement).await?)
 }

@@ -1032,3 +1032,112 @@ async fn the_embedded_form_and_instant_signup_links() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn participants_of_a_program_tied_to_a_super_customer_are_nested_under_it() {
+    each_backend(|app| async move {
+        let staff = app.staff(Role::Staff).await;
+        let sc = staff.account("Vector Referral Super Customer", "vector@purchasingplatform.com").await;
+        staff.post(&format!("/api/v1/accounts/{sc}/designate"), json!({ "is_super_customer": true })).await;
+        let (program, slug) = live_program(&app, json!({ "super_customer_id": sc })).await;
+        let key = app.key_client(Scope::Write).await;
+        let path = format!("/api/v1/programs/{program}/participants");
+        let missing = key.post(&path, json!({ "email": "ann@northside.example", "first_name": "Ann" })).await;
+        assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(missing.fields(), vec!["company".to_string()]);
+        let no_last = key.post(&path, json!({ "email": "ann@northside.example", "first_name": "Ann", "company": "Northside Property Care" })).await;
+        assert_eq!(no_last.fields(), vec!["last_name".to_string()], "an account needs its owner's names");
+        let ann = enrol(&key, &program, json!({ "email": "ann@northside.example", "first_name": "Ann", "last_name": "Lee", "company": "Northside Property Care" })).await;
+        let account = ann["account_id"].as_i64().expect("account");
+        let a = staff.get(&format!("/api/v1/accounts/{account}")).await;
+        assert_eq!(a.body["parent_id"], sc);
+        assert_eq!(a.body["name"], "Northside Property Care");
+        // The hosted page asks for the company, and a friend's account nests there too.
+        let page = visitor().get(app.url(&format!("/p/{slug}/join"))).send().await.expect("page").text().await.expect("body");
+        assert!(page.contains("name=\"company\""));
+        let r = visitor()
+            .post(app.url(&format!("/p/{slug}/join")))
+            .form(&[("email", "bo@eastside.example"), ("first_name", "Bo"), ("last_name", "Ray"), ("company", ""), ("ref", ann["code"].as_str().expect("code"))])
+            .send()
+            .await
+            .expect("join");
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.text().await.expect("body").contains("id=\"e-company\""));
+        let r = visitor()
+            .post(app.url(&format!("/p/{slug}/join")))
+            .form(&[("email", "bo@eastside.example"), ("first_name", "Bo"), ("last_name", "Ray"), ("company", "Eastside Builders"), ("ref", ann["code"].as_str().expect("code"))])
+            .send()
+            .await
+            .expect("join");
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let subs = staff.get(&format!("/api/v1/accounts/{sc}/sub-customers")).await;
+        let names: Vec<&str> = subs.body["data"].as_array().expect("data").iter().filter_map(|a| a["name"].as_str()).collect();
+        assert!(names.contains(&"Northside Property Care") && names.contains(&"Eastside Builders"), "{names:?}");
+        assert_eq!(referrals(&key, &program, "").await.len(), 1);
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn clicks_older_than_the_window_credit_nobody() {
+    each_backend(|app| async move {
+        let (program, slug) = live_program(
+            &app,
+            json!({ "attribution_window_days": 7, "attribution_model": "first_click" }),
+        )
+        .await;
+        let key = app.key_client(Scope::Write).await;
+        let old = enrol(&key, &program, json!({ "email": "old@example.com" })).await;
+        let recent = enrol(&key, &program, json!({ "email": "recent@example.com" })).await;
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let join_with = |cookie: String, email: &'static str| {
+            let url = app.url(&format!("/p/{slug}/join"));
+            async move {
+                reqwest::Client::new()
+                    .post(url)
+                    .header("cookie", cookie)
+                    .form(&[("email", email)])
+                    .send()
+                    .await
+                    .expect("join")
+                    .status()
+            }
+        };
+        let (o, r) = (
+            old["code"].as_str().expect("code"),
+            recent["code"].as_str().expect("code"),
+        );
+        // First click 8 days ago (outside the window), last click yesterday: first-click falls
+        // back to the click still inside it.
+        let cookie = format!(
+            "vouch_ref_{program}={o}.{}.{r}.{}",
+            now - 8 * 86_400,
+            now - 86_400
+        );
+        assert_eq!(
+            join_with(cookie, "a@example.com").await,
+            StatusCode::CREATED
+        );
+        // Both clicks outside the window: nobody is credited.
+        let cookie = format!(
+            "vouch_ref_{program}={o}.{}.{r}.{}",
+            now - 9 * 86_400,
+            now - 8 * 86_400
+        );
+        assert_eq!(
+            join_with(cookie, "b@example.com").await,
+            StatusCode::CREATED
+        );
+        // A forged, malformed cookie is ignored, never an error.
+        assert_eq!(
+            join_with(format!("vouch_ref_{program}=<script>"), "c@example.com").await,
+            StatusCode::CREATED
+        );
+        let list = referrals(&key, &program, "").await;
+        assert_eq!(list.len(), 1);
+        assert_eq!(list[0]["referrer_id"], recent["id"]);
+        app.stop().await;
+    })
+    .await;
+}

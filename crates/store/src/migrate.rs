@@ -62,6 +62,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "leaderboard",
         include_str!("../migrations/sqlite/0011_leaderboard.sql"),
     ),
+    (
+        12,
+        "participant_accounts",
+        include_str!("../migrations/sqlite/0012_participant_accounts.sql"),
+    ),
 ];
 
 const POSTGRES: &[(i64, &str, &str)] = &[
@@ -119,6 +124,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         11,
         "leaderboard",
         include_str!("../migrations/postgres/0011_leaderboard.sql"),
+    ),
+    (
+        12,
+        "participant_accounts",
+        include_str!("../migrations/postgres/0012_participant_accounts.sql"),
     ),
 ];
 

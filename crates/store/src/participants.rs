@@ -17,6 +17,9 @@ pub struct Participant {
     pub code: String,
     /// The participant who referred this one, if any.
     pub referred_by: Option<String>,
+    /// The account registered for them under the program's super customer, if the program is
+    /// tied to one.
+    pub account_id: Option<i64>,
     pub status: String,
     pub signed_up_at: String,
     pub created_at: String,
@@ -38,6 +41,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Participant> {
         last_name: row.try_get("last_name")?,
         code: row.try_get("code")?,
         referred_by: row.try_get("referred_by")?,
+        account_id: row.try_get("account_id")?,
         status: row.try_get("status")?,
         signed_up_at: row.try_get("signed_up_at")?,
         created_at: row.try_get("created_at")?,
@@ -57,6 +61,8 @@ pub struct SignupFacts {
     /// A code to keep (imports bring the codes participants already share); a taken code is a
     /// conflict on `code`, never replaced by a fresh one.
     pub code: Option<String>,
+    /// The account registered for them under the program's super customer.
+    pub account_id: Option<i64>,
 }
 
 /// Enrols a participant with a fresh code. A code that happens to be taken is drawn again
@@ -81,8 +87,8 @@ pub async fn create(
             continue;
         }
         let inserted = sqlx::query(
-            "INSERT INTO participants (id, program_id, email, first_name, last_name, code, status, signed_up_at, created_at, updated_at, referred_by, email_key, ip_hash, device_hash)
-             VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $8, $9, $10, $11, $12) RETURNING *",
+            "INSERT INTO participants (id, program_id, email, first_name, last_name, code, status, signed_up_at, created_at, updated_at, referred_by, email_key, ip_hash, device_hash, account_id)
+             VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $8, $9, $10, $11, $12, $13) RETURNING *",
         )
         .bind(vouch_domain::id::new_id("par"))
         .bind(program_id)
@@ -96,6 +102,7 @@ pub async fn create(
         .bind(vouch_domain::fraud::normalise_email(&d.email))
         .bind(facts.ip_hash.clone())
         .bind(facts.device_hash.clone())
+        .bind(facts.account_id)
         .fetch_one(&mut *conn)
         .await
         .map_err(|e| conflict(e, "participants", &["email", "code"]));

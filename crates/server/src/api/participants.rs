@@ -243,6 +243,8 @@ struct InstantIn {
     ttl_days: Option<i64>,
     /// Email the invitation with the link (default true).
     send_email: Option<bool>,
+    /// Their company (programs tied to a super customer register an account for it).
+    company: String,
 }
 
 #[utoipa::path(
@@ -266,6 +268,7 @@ async fn instant_signup(
         last_name: body.last_name,
         referred_by: body.referred_by,
         ip_address: String::new(),
+        company: body.company,
     };
     let link = crate::instant::create(
         &state,

@@ -95,6 +95,8 @@ struct EnrolForm {
     last_name: String,
     #[serde(default)]
     referred_by: String,
+    #[serde(default)]
+    company: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -158,7 +160,11 @@ async fn show_participants(
     });
     let status = err.as_ref().map_or(StatusCode::OK, form_status);
     let errors = err.map_or_else(FormErrors::default, |e| {
-        FormErrors::from_api(&e, "", &["email", "first_name", "last_name", "referred_by"])
+        FormErrors::from_api(
+            &e,
+            "",
+            &["email", "first_name", "last_name", "referred_by", "company"],
+        )
     });
     let page = ParticipantsPage {
         l: console.layout("programs"),
@@ -195,6 +201,7 @@ async fn enrol(
         last_name: f.last_name.clone(),
         referred_by: f.referred_by.clone(),
         ip_address: String::new(),
+        company: f.company.clone(),
     };
     let outcome = match fields.parse() {
         Ok(draft) => {
@@ -557,12 +564,12 @@ async fn rewards_page(
 
 /// Where a reward action returns to: the rewards page of its program.
 async fn rewards_back(console: &Console, reward_id: &str) -> String {
-    let program = async {
+    let reward = async {
         let mut conn = console.state.store.conn().await.ok()?;
         rewards::get(&mut conn, reward_id).await.ok().flatten()
     }
     .await;
-    program.map_or_else(
+    reward.map_or_else(
         || "/admin/programs".to_string(),
         |w| format!("/admin/programs/{}/rewards", w.program_id),
     )

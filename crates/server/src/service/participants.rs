@@ -1,5 +1,5 @@
-//! Enrolment, attribution and qualification: shared by the API, the hosted join page and
-//! (later) imports. Each operation is one transaction: the participant, the referral that
+//! Enrolment, attribution and qualification: shared by the API, the hosted join page, instant
+//! signup links and imports. Each operation is one transaction: the participant, the referral that
 //! brought them, their events and the emails they cause commit together or not at all.
 
 use super::commit;
@@ -116,6 +116,47 @@ pub struct SignupContext {
 #[derive(Debug, Clone, Default)]
 pub struct ImportFacts {
     pub code: Option<String>,
+}
+
+/// Registers the participant's company as an account nested under the program's super
+/// customer (seed 000: accounts a super customer refers are nested under it).
+async fn register_account(
+    tx: &mut Tx,
+    origin: &Origin,
+    super_customer_id: i64,
+    draft: &ParticipantDraft,
+) -> ApiResult<i64> {
+    let Some(company) = draft.company.clone() else {
+        return Err(ApiError::field(
+            "company",
+            "is required: this program registers an account for it",
+        ));
+    };
+    let fields = vouch_domain::account::AccountFields {
+        name: company,
+        email: draft.email.clone(),
+        owner_first_name: draft.first_name.clone().unwrap_or_default(),
+        owner_last_name: draft.last_name.clone().unwrap_or_default(),
+        ..Default::default()
+    };
+    let account_draft = fields.parse().map_err(|v| {
+        // An account needs its owner's names; report every problem on the participant's fields.
+        let mut e = ApiError::from(v);
+        for f in &mut e.errors {
+            f.field = match f.field.as_str() {
+                "name" | "code" => "company".into(),
+                "owner_first_name" => "first_name".into(),
+                "owner_last_name" => "last_name".into(),
+                other => other.into(),
+            };
+        }
+        e
+    })?;
+    Ok(
+        crate::register::register_in(tx, origin, super_customer_id, account_draft)
+            .await?
+            .id,
+    )
 }
 
 /// A keyed hash, so that equal values can be compared without keeping them.
@@ -238,6 +279,10 @@ pub async fn enrol(
             .as_deref()
             .map(|d| fingerprint(state, "device", d)),
         code: context.import.as_ref().and_then(|i| i.code.clone()),
+        account_id: match program.super_customer_id {
+            Some(sc) => Some(register_account(&mut tx, origin, sc, draft).await?),
+            None => None,
+        },
     };
     let quiet = context.import.is_some();
     let participant = participants::create(
