@@ -1,17 +1,21 @@
-//! What a referral code leads to, cached in memory for a few seconds so that the redirect does
-//! not wait on the database. Changes made through this process (a program paused, a code
-//! replaced, a participant enrolled) take effect at once; other processes see them within
-//! [`TTL`].
+//! What a referral code leads to, cached in memory so that the redirect does not wait on the
+//! database. Two layers with different lifetimes: which participant and program a code names
+//! changes only when a code is replaced (rare, and this process forgets it at once), so it is
+//! kept for [`CODE_TTL`]; a program's settings (status, landing URL, window) are few and may
+//! change any time, so they are kept for [`PROGRAM_TTL`]. Changes made through this process
+//! take effect at once; other processes see a program's changes within [`PROGRAM_TTL`] and a
+//! replaced code within [`CODE_TTL`].
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use vouch_domain::program::ProgramStatus;
-use vouch_store::{Store, participants};
+use vouch_store::{Store, participants, programs};
 
-pub const TTL: Duration = Duration::from_secs(5);
+pub const PROGRAM_TTL: Duration = Duration::from_secs(5);
+pub const CODE_TTL: Duration = Duration::from_secs(60);
 /// Beyond this many entries, expired ones are swept before adding more.
-const SWEEP_AT: usize = 100_000;
+const SWEEP_AT: usize = 200_000;
 
 /// The parts of a participant and its program that a redirect needs.
 #[derive(Debug, Clone)]
@@ -24,60 +28,101 @@ pub struct Target {
     pub window_days: i64,
 }
 
-type Entry = (Instant, Option<Arc<Target>>);
+/// A program's part of a target.
+#[derive(Debug, Clone)]
+struct ProgramPart {
+    status: ProgramStatus,
+    landing_url: String,
+    fallback_url: Option<String>,
+    window_days: i64,
+}
+
+/// code → (loaded at, (participant id, program id)), `None` for an unknown code.
+type CodeEntry = (Instant, Option<(String, String)>);
 
 #[derive(Default)]
 pub struct LinkCache {
-    map: Mutex<HashMap<String, Entry>>,
+    codes: Mutex<HashMap<String, CodeEntry>>,
+    programs: Mutex<HashMap<String, (Instant, Option<Arc<ProgramPart>>)>>,
 }
 
 impl LinkCache {
     /// The target of `code` (upper case), or `None` for an unknown code.
     pub async fn get(&self, store: &Store, code: &str) -> vouch_store::Result<Option<Arc<Target>>> {
-        if let Ok(map) = self.map.lock()
-            && let Some((at, target)) = map.get(code)
-            && at.elapsed() < TTL
-        {
-            return Ok(target.clone());
-        }
-        let loaded = load(store, code).await?.map(Arc::new);
-        if let Ok(mut map) = self.map.lock() {
-            if map.len() >= SWEEP_AT {
-                map.retain(|_, (at, _)| at.elapsed() < TTL);
+        let cached = self
+            .codes
+            .lock()
+            .ok()
+            .and_then(|m| m.get(code).filter(|(at, _)| at.elapsed() < CODE_TTL).cloned());
+        let named = match cached {
+            Some((_, named)) => named,
+            None => {
+                let loaded = load_code(store, code).await?;
+                if let Ok(mut m) = self.codes.lock() {
+                    if m.len() >= SWEEP_AT {
+                        m.retain(|_, (at, _)| at.elapsed() < CODE_TTL);
+                    }
+                    m.insert(code.to_string(), (Instant::now(), loaded.clone()));
+                }
+                loaded
             }
-            map.insert(code.to_string(), (Instant::now(), loaded.clone()));
+        };
+        let Some((participant_id, program_id)) = named else {
+            return Ok(None);
+        };
+        let Some(program) = self.program(store, &program_id).await? else {
+            return Ok(None);
+        };
+        Ok(Some(Arc::new(Target {
+            participant_id,
+            program_id,
+            status: program.status,
+            landing_url: program.landing_url.clone(),
+            fallback_url: program.fallback_url.clone(),
+            window_days: program.window_days,
+        })))
+    }
+
+    async fn program(&self, store: &Store, id: &str) -> vouch_store::Result<Option<Arc<ProgramPart>>> {
+        if let Ok(m) = self.programs.lock()
+            && let Some((at, p)) = m.get(id)
+            && at.elapsed() < PROGRAM_TTL
+        {
+            return Ok(p.clone());
+        }
+        let mut conn = store.conn().await?;
+        let loaded = programs::get(&mut conn, id).await?.map(|p| {
+            Arc::new(ProgramPart {
+                status: p.status,
+                landing_url: p.landing_url,
+                fallback_url: p.fallback_url,
+                window_days: p.attribution_window_days,
+            })
+        });
+        if let Ok(mut m) = self.programs.lock() {
+            m.insert(id.to_string(), (Instant::now(), loaded.clone()));
         }
         Ok(loaded)
     }
 
     /// Forgets one code (enrolment, a new vanity code).
     pub fn forget(&self, code: &str) {
-        if let Ok(mut map) = self.map.lock() {
-            map.remove(code);
+        if let Ok(mut m) = self.codes.lock() {
+            m.remove(code);
         }
     }
 
-    /// Forgets everything (a program's settings or status changed).
+    /// Forgets every program's settings (a program's settings or status changed).
     pub fn clear(&self) {
-        if let Ok(mut map) = self.map.lock() {
-            map.clear();
+        if let Ok(mut m) = self.programs.lock() {
+            m.clear();
         }
     }
 }
 
-async fn load(store: &Store, code: &str) -> vouch_store::Result<Option<Target>> {
+async fn load_code(store: &Store, code: &str) -> vouch_store::Result<Option<(String, String)>> {
     let mut conn = store.conn().await?;
-    let Some((participant_id, program_id, status, landing_url, fallback_url, window_days)) =
-        participants::link_target(&mut conn, code).await?
-    else {
-        return Ok(None);
-    };
-    Ok(Some(Target {
-        participant_id,
-        program_id,
-        status: status.parse().map_err(vouch_store::StoreError::Corrupt)?,
-        landing_url,
-        fallback_url,
-        window_days,
-    }))
+    Ok(participants::by_code(&mut conn, code)
+        .await?
+        .map(|p| (p.id, p.program_id)))
 }

@@ -280,28 +280,3 @@ pub async fn email_key_taken(
     .await?;
     Ok(n > 0)
 }
-
-/// What a referral link needs, in one round trip: (participant id, program id, program status,
-/// landing URL, fallback URL, attribution window in days).
-pub type LinkRow = (String, String, String, String, Option<String>, i64);
-
-pub async fn link_target(conn: &mut AnyConnection, code: &str) -> Result<Option<LinkRow>> {
-    let row = sqlx::query(
-        "SELECT p.id, g.id, g.status, g.landing_url, g.fallback_url, g.attribution_window_days
-         FROM participants p JOIN programs g ON g.id = p.program_id WHERE p.code = $1",
-    )
-    .bind(code.to_ascii_uppercase())
-    .fetch_optional(conn)
-    .await?;
-    row.map(|r| {
-        Ok((
-            r.try_get(0)?,
-            r.try_get(1)?,
-            r.try_get(2)?,
-            r.try_get(3)?,
-            r.try_get(4)?,
-            r.try_get(5)?,
-        ))
-    })
-    .transpose()
-}
