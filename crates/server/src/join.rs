@@ -137,7 +137,7 @@ async fn open_program(state: &AppState, slug: &str) -> Result<Program, Response>
         Err(e) => return Err(crate::console::error_page(&e.into())),
     };
     match program.status {
-        ProgramStatus::Live => Ok(program),
+        ProgramStatus::Live => channel_partner_check(state, program).await,
         ProgramStatus::Draft => Err(notice(
             StatusCode::NOT_FOUND,
             "This program does not exist",
@@ -153,6 +153,41 @@ async fn open_program(state: &AppState, slug: &str) -> Result<Program, Response>
             &format!("{} has ended", program.name),
             "The program is closed and no longer takes signups.",
         )),
+    }
+}
+
+/// A program tied to a channel partner's super customer takes no self-signups: the partner
+/// registers its accounts itself (seed 000), so the page names who to contact instead.
+async fn channel_partner_check(state: &AppState, program: Program) -> Result<Program, Response> {
+    let Some(sc_id) = program.super_customer_id else {
+        return Ok(program);
+    };
+    let found = async {
+        let mut conn = state.store.conn().await?;
+        vouch_store::accounts::get(&mut conn, sc_id).await
+    }
+    .await;
+    match found {
+        Ok(Some(sc))
+            if sc.registration_policy
+                == vouch_domain::account::RegistrationPolicy::ChannelPartner =>
+        {
+            let where_to = sc
+                .partner_site_url
+                .as_deref()
+                .map(|u| format!(" at {u}"))
+                .unwrap_or_default();
+            Err(notice(
+                StatusCode::FORBIDDEN,
+                &format!("Join through {}", sc.name),
+                &format!(
+                    "{} signs up its own customers for {}. Please join through {}{where_to}, or contact {} for access.",
+                    sc.name, program.name, sc.name, sc.name
+                ),
+            ))
+        }
+        Ok(_) => Ok(program),
+        Err(e) => Err(crate::console::error_page(&e.into())),
     }
 }
 

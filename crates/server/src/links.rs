@@ -49,11 +49,11 @@ pub struct LinkCache {
 impl LinkCache {
     /// The target of `code` (upper case), or `None` for an unknown code.
     pub async fn get(&self, store: &Store, code: &str) -> vouch_store::Result<Option<Arc<Target>>> {
-        let cached = self
-            .codes
-            .lock()
-            .ok()
-            .and_then(|m| m.get(code).filter(|(at, _)| at.elapsed() < CODE_TTL).cloned());
+        let cached = self.codes.lock().ok().and_then(|m| {
+            m.get(code)
+                .filter(|(at, _)| at.elapsed() < CODE_TTL)
+                .cloned()
+        });
         let named = match cached {
             Some((_, named)) => named,
             None => {
@@ -83,7 +83,11 @@ impl LinkCache {
         })))
     }
 
-    async fn program(&self, store: &Store, id: &str) -> vouch_store::Result<Option<Arc<ProgramPart>>> {
+    async fn program(
+        &self,
+        store: &Store,
+        id: &str,
+    ) -> vouch_store::Result<Option<Arc<ProgramPart>>> {
         if let Ok(m) = self.programs.lock()
             && let Some((at, p)) = m.get(id)
             && at.elapsed() < PROGRAM_TTL

@@ -1074,6 +1074,16 @@ async fn participants_of_a_program_tied_to_a_super_customer_are_nested_under_it(
         let names: Vec<&str> = subs.body["data"].as_array().expect("data").iter().filter_map(|a| a["name"].as_str()).collect();
         assert!(names.contains(&"Northside Property Care") && names.contains(&"Eastside Builders"), "{names:?}");
         assert_eq!(referrals(&key, &program, "").await.len(), 1);
+        // A channel partner's programs take no self-signups; the page says where to go. The
+        // partner's own systems still enrol through the API.
+        let policy = staff.patch(&format!("/api/v1/accounts/{sc}"), json!({ "registration_policy": "channel_partner", "partner_site_url": "https://vector.example/join" })).await;
+        assert_eq!(policy.status, StatusCode::OK, "{}", policy.text);
+        let refused = visitor().get(app.url(&format!("/p/{slug}/join"))).send().await.expect("page");
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+        assert!(refused.text().await.expect("body").contains("https://vector.example/join"));
+        let refused = visitor().post(app.url(&format!("/p/{slug}/join"))).form(&[("email", "cy@x.example"), ("first_name", "Cy"), ("last_name", "Ng"), ("company", "Cy Co")]).send().await.expect("post");
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+        enrol(&key, &program, json!({ "email": "cy@x.example", "first_name": "Cy", "last_name": "Ng", "company": "Cy Co" })).await;
         app.stop().await;
     })
     .await;
