@@ -39,11 +39,13 @@ struct ProgramPart {
 
 /// code → (loaded at, (participant id, program id)), `None` for an unknown code.
 type CodeEntry = (Instant, Option<(String, String)>);
+/// program id → (loaded at, settings), `None` for a program that does not exist.
+type ProgramEntry = (Instant, Option<Arc<ProgramPart>>);
 
 #[derive(Default)]
 pub struct LinkCache {
     codes: Mutex<HashMap<String, CodeEntry>>,
-    programs: Mutex<HashMap<String, (Instant, Option<Arc<ProgramPart>>)>>,
+    programs: Mutex<HashMap<String, ProgramEntry>>,
 }
 
 impl LinkCache {
