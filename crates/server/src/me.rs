@@ -37,6 +37,8 @@ pub fn routes() -> Router<AppState> {
 const SESSION_COOKIE: &str = "vouch_participant";
 const SESSION_DAYS: i64 = 30;
 const LOGIN_MINUTES: i64 = 30;
+/// Magic links sent to one participant within [`LOGIN_MINUTES`].
+const LINKS_PER_WINDOW: i64 = 3;
 pub const EMBED_PURPOSE: &str = "embed";
 /// The longest an embed token lives.
 pub const EMBED_MAX_SECONDS: i64 = 3600;
@@ -278,6 +280,11 @@ async fn send_link(
         let Some(p) = participants::by_email(&mut tx, &program.id, &email).await? else {
             return Ok(());
         };
+        // Nobody can flood an inbox through this form: a few links per half hour at most.
+        let since = vouch_store::seconds_ago(LOGIN_MINUTES * 60);
+        if access::login_tokens_since(&mut tx, &p.id, &since).await? >= LINKS_PER_WINDOW {
+            return Ok(());
+        }
         let token = access::new_token();
         let expires =
             format_time(time::OffsetDateTime::now_utc() + time::Duration::minutes(LOGIN_MINUTES));

@@ -127,3 +127,18 @@ pub async fn referrals_of(conn: &mut AnyConnection, participant_id: &str) -> Res
             .await?,
     )
 }
+
+/// Login tokens made for a participant since `since` (to cap magic-link emails).
+pub async fn login_tokens_since(
+    conn: &mut AnyConnection,
+    participant_id: &str,
+    since: &str,
+) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM participant_login_tokens WHERE participant_id = $1 AND created_at >= $2",
+    )
+    .bind(participant_id)
+    .bind(since)
+    .fetch_one(conn)
+    .await?)
+}
