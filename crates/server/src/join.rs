@@ -217,10 +217,20 @@ fn device_id(headers: &HeaderMap) -> (String, bool) {
     }
 }
 
-fn with_device_cookie((id, new): (String, bool), mut response: Response) -> Response {
+fn with_device_cookie(
+    state: &AppState,
+    (id, new): (String, bool),
+    mut response: Response,
+) -> Response {
     if new {
-        let cookie =
-            format!("{DEVICE_COOKIE}={id}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax");
+        let secure = if state.settings.secure_cookies() {
+            "; Secure"
+        } else {
+            ""
+        };
+        let cookie = format!(
+            "{DEVICE_COOKIE}={id}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax{secure}"
+        );
         if let Ok(v) = axum::http::HeaderValue::from_str(&cookie) {
             response
                 .headers_mut()
@@ -237,7 +247,7 @@ async fn page(
     headers: HeaderMap,
 ) -> Response {
     let response = join_page(&state, &slug, q).await;
-    with_device_cookie(device_id(&headers), response)
+    with_device_cookie(&state, device_id(&headers), response)
 }
 
 async fn join_page(state: &AppState, slug: &str, q: RefParam) -> Response {
@@ -288,8 +298,8 @@ async fn submit(
     FormBody(f): FormBody<JoinForm>,
 ) -> Response {
     let device = device_id(&headers);
-    let response = join(state, slug, meta, &headers, &device.0, f).await;
-    with_device_cookie(device, response)
+    let response = join(state.clone(), slug, meta, &headers, &device.0, f).await;
+    with_device_cookie(&state, device, response)
 }
 
 async fn join(
