@@ -6,6 +6,7 @@
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
+use crate::public::{notice, visible_program};
 use crate::request::Meta;
 use crate::service::participants::{SignupContext, enrol, referral_link};
 use askama::Template;
@@ -23,7 +24,7 @@ use vouch_domain::referral::{Source, Touch};
 use vouch_store::audit::{Actor, ActorKind, Origin};
 use vouch_store::emails::{self, QueueOptions};
 use vouch_store::participants;
-use vouch_store::programs::{self, Program};
+use vouch_store::programs::Program;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/p/{slug}/instant", get(page).post(join))
@@ -160,34 +161,25 @@ struct InstantPage {
     joined_link: Option<String>,
 }
 
-fn notice(status: StatusCode, title: &str, message: &str) -> Response {
-    (status, crate::register::Notice::new(title, message)).into_response()
-}
-
 async fn resolve(state: &AppState, slug: &str, token: &str) -> Result<(Program, Claims), Response> {
-    let found = async {
-        let mut conn = state.store.conn().await?;
-        programs::by_slug(&mut conn, slug).await
-    }
-    .await;
-    let program = match found {
-        Ok(Some(p)) if p.status == ProgramStatus::Live => p,
-        Ok(Some(p)) if p.status == ProgramStatus::Paused => {
+    let program = visible_program(state, slug).await?;
+    match program.status {
+        ProgramStatus::Live => {}
+        ProgramStatus::Paused => {
             return Err(notice(
                 StatusCode::SERVICE_UNAVAILABLE,
-                &format!("{} is paused", p.name),
+                &format!("{} is paused", program.name),
                 "The program is not taking signups right now. Please try the link again later.",
             ));
         }
-        Ok(_) => {
+        ProgramStatus::Ended | ProgramStatus::Draft => {
             return Err(notice(
                 StatusCode::NOT_FOUND,
                 "This program is not open",
                 "The program this link is for does not take signups.",
             ));
         }
-        Err(e) => return Err(crate::console::error_page(&e.into())),
-    };
+    }
     match read(state, &program, token) {
         Some(c) => Ok((program, c)),
         None => Err(notice(

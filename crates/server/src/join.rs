@@ -7,6 +7,7 @@ use crate::AppState;
 use crate::auth::cookie_value;
 use crate::console::{FormBody, FormErrors};
 use crate::error::ApiError;
+use crate::public::{notice, visible_program};
 use crate::request::Meta;
 use crate::service::participants::{self as enrolment, SignupContext};
 use askama::Template;
@@ -22,7 +23,7 @@ use vouch_domain::program::ProgramStatus;
 use vouch_domain::referral::{RefCookie, Source, Touch};
 use vouch_store::audit::{Actor, ActorKind, Origin};
 use vouch_store::participants::Participant;
-use vouch_store::programs::{self, Program};
+use vouch_store::programs::Program;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -114,36 +115,12 @@ struct JoinedPage {
     referred: bool,
 }
 
-fn notice(status: StatusCode, title: &str, message: &str) -> Response {
-    (status, crate::register::Notice::new(title, message)).into_response()
-}
-
 /// The program behind the slug, if it takes signups; otherwise the page that says why.
 async fn open_program(state: &AppState, slug: &str) -> Result<Program, Response> {
-    let found = async {
-        let mut conn = state.store.conn().await?;
-        programs::by_slug(&mut conn, slug).await
-    }
-    .await;
-    let program = match found {
-        Ok(Some(p)) => p,
-        Ok(None) => {
-            return Err(notice(
-                StatusCode::NOT_FOUND,
-                "This program does not exist",
-                "Check the address, or ask whoever sent you the link for a current one.",
-            ));
-        }
-        Err(e) => return Err(crate::console::error_page(&e.into())),
-    };
+    let program = visible_program(state, slug).await?;
     match program.status {
         ProgramStatus::Live => channel_partner_check(state, program).await,
-        ProgramStatus::Draft => Err(notice(
-            StatusCode::NOT_FOUND,
-            "This program does not exist",
-            "Check the address, or ask whoever sent you the link for a current one.",
-        )),
-        ProgramStatus::Paused => Err(notice(
+        ProgramStatus::Paused | ProgramStatus::Draft => Err(notice(
             StatusCode::SERVICE_UNAVAILABLE,
             &format!("{} is paused", program.name),
             "The program is not taking signups right now. Please try again later.",

@@ -15,6 +15,7 @@ pub mod links;
 pub mod maintenance;
 pub mod me;
 mod openapi;
+mod public;
 mod redirect;
 pub mod register;
 mod request;

@@ -10,6 +10,7 @@
 use crate::AppState;
 use crate::auth::cookie_value;
 use crate::console::FormBody;
+use crate::public::{notice, visible_program};
 use crate::service::participants::{mail_participant, referral_link};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -24,7 +25,7 @@ use vouch_domain::referral::Stage;
 use vouch_domain::reward::{RewardStatus, Trigger};
 use vouch_store::participant_access as access;
 use vouch_store::participants::{self, Participant};
-use vouch_store::programs::{self, Program};
+use vouch_store::programs::Program;
 use vouch_store::{StoreError, format_time, referrals, rewards};
 
 pub fn routes() -> Router<AppState> {
@@ -57,27 +58,6 @@ fn verify_embed(state: &AppState, token: &str) -> Option<String> {
     let (id, expires) = payload.rsplit_once('.')?;
     let expires: i64 = expires.parse().ok()?;
     (expires > time::OffsetDateTime::now_utc().unix_timestamp()).then(|| id.to_string())
-}
-
-fn notice(status: StatusCode, title: &str, message: &str) -> Response {
-    (status, crate::register::Notice::new(title, message)).into_response()
-}
-
-async fn program_by_slug(state: &AppState, slug: &str) -> Result<Program, Response> {
-    let found = async {
-        let mut conn = state.store.conn().await?;
-        programs::by_slug(&mut conn, slug).await
-    }
-    .await;
-    match found {
-        Ok(Some(p)) if p.status != vouch_domain::program::ProgramStatus::Draft => Ok(p),
-        Ok(_) => Err(notice(
-            StatusCode::NOT_FOUND,
-            "This program does not exist",
-            "Check the address, or ask whoever sent you the link for a current one.",
-        )),
-        Err(e) => Err(crate::console::error_page(&e.into())),
-    }
 }
 
 /// One reward as the participant sees it.
@@ -127,7 +107,7 @@ async fn page(
     Query(q): Query<PageParams>,
     headers: HeaderMap,
 ) -> Response {
-    let program = match program_by_slug(&state, &slug).await {
+    let program = match visible_program(&state, &slug).await {
         Ok(p) => p,
         Err(r) => return r,
     };
@@ -267,7 +247,7 @@ async fn send_link(
     Path(slug): Path<String>,
     FormBody(f): FormBody<LinkForm>,
 ) -> Response {
-    let program = match program_by_slug(&state, &slug).await {
+    let program = match visible_program(&state, &slug).await {
         Ok(p) => p,
         Err(r) => return r,
     };
@@ -328,7 +308,7 @@ async fn login_page(
     Path(slug): Path<String>,
     Query(q): Query<TokenParam>,
 ) -> Response {
-    let program = match program_by_slug(&state, &slug).await {
+    let program = match visible_program(&state, &slug).await {
         Ok(p) => p,
         Err(r) => return r,
     };
@@ -359,7 +339,7 @@ async fn login(
     Path(slug): Path<String>,
     Query(q): Query<TokenParam>,
 ) -> Response {
-    let program = match program_by_slug(&state, &slug).await {
+    let program = match visible_program(&state, &slug).await {
         Ok(p) => p,
         Err(r) => return r,
     };

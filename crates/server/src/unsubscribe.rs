@@ -72,14 +72,11 @@ fn mask(email: &str) -> String {
 }
 
 fn invalid() -> Response {
-    (
+    crate::public::notice(
         StatusCode::NOT_FOUND,
-        crate::register::Notice::new(
-            "This unsubscribe link is not valid",
-            "The link may have been cut short by your mail program. Open the whole link from the email, or reply to it and ask to be removed.",
-        ),
+        "This unsubscribe link is not valid",
+        "The link may have been cut short by your mail program. Open the whole link from the email, or reply to it and ask to be removed.",
     )
-        .into_response()
 }
 
 async fn page(State(state): State<AppState>, Query(p): Query<TokenParam>) -> Response {

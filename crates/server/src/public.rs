@@ -1,0 +1,32 @@
+//! What the public pages (signup, referral page, instant links, unsubscribe) share: the page
+//! that only says something, and finding a program by its slug.
+
+use crate::AppState;
+use crate::register::Notice;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use vouch_domain::program::ProgramStatus;
+use vouch_store::programs::{self, Program};
+
+/// A page with a title and a message, answered with `status`.
+pub fn notice(status: StatusCode, title: &str, message: &str) -> Response {
+    (status, Notice::new(title, message)).into_response()
+}
+
+/// The program behind a slug as the public sees it: a draft does not exist yet.
+pub async fn visible_program(state: &AppState, slug: &str) -> Result<Program, Response> {
+    let found = async {
+        let mut conn = state.store.conn().await?;
+        programs::by_slug(&mut conn, slug).await
+    }
+    .await;
+    match found {
+        Ok(Some(p)) if p.status != ProgramStatus::Draft => Ok(p),
+        Ok(_) => Err(notice(
+            StatusCode::NOT_FOUND,
+            "This program does not exist",
+            "Check the address, or ask whoever sent you the link for a current one.",
+        )),
+        Err(e) => Err(crate::console::error_page(&e.into())),
+    }
+}
