@@ -26,6 +26,17 @@ pub mod rewards;
 pub mod stats;
 pub mod webhooks;
 
+/// A change the record's current state does not allow (the store refuses it on `field`, the
+/// stage or status) conflicts with that state: 409 `invalid_transition`.
+fn conflict_on(field: &'static str) -> impl Fn(StoreError) -> ApiError {
+    move |e| match e {
+        StoreError::Invalid { field: f, message } if f == field => {
+            ApiError::conflict("invalid_transition", message)
+        }
+        other => other.into(),
+    }
+}
+
 async fn commit(tx: Tx) -> ApiResult<()> {
     tx.commit().await.map_err(StoreError::from)?;
     Ok(())

@@ -2,7 +2,7 @@
 //! signup links and imports. Each operation is one transaction: the participant, the referral that
 //! brought them, their events and the emails they cause commit together or not at all.
 
-use super::commit;
+use super::{commit, conflict_on};
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use serde::Deserialize;
@@ -461,12 +461,7 @@ pub async fn set_referral_stage(
         .ok_or_else(|| ApiError::not_found("referral"))?;
     let after = referrals::set_stage(&mut tx, origin, &before, to, reason)
         .await
-        .map_err(|e| match e {
-            StoreError::Invalid { field, message } if field == "stage" => {
-                ApiError::conflict("invalid_transition", message)
-            }
-            other => other.into(),
-        })?;
+        .map_err(conflict_on("stage"))?;
     let program = vouch_store::programs::get(&mut tx, &after.program_id)
         .await?
         .ok_or_else(|| ApiError::not_found("program"))?;

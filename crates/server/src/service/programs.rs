@@ -1,6 +1,6 @@
 //! Referral programs: shared by the API and the console.
 
-use super::commit;
+use super::{commit, conflict_on};
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use vouch_domain::program::{ProgramFields, ProgramStatus};
@@ -39,7 +39,7 @@ pub async fn update(
         .ok_or_else(|| ApiError::not_found("program"))?;
     let after = programs::update(&mut tx, origin, &before, &draft)
         .await
-        .map_err(conflict_on_status)?;
+        .map_err(conflict_on("status"))?;
     commit(tx).await?;
     // Referral links of this program may lead somewhere else now.
     state.links.clear();
@@ -59,19 +59,9 @@ pub async fn set_status(
         .ok_or_else(|| ApiError::not_found("program"))?;
     let after = programs::set_status(&mut tx, origin, &before, to, may_publish)
         .await
-        .map_err(conflict_on_status)?;
+        .map_err(conflict_on("status"))?;
     commit(tx).await?;
     // Referral links of this program may lead somewhere else now.
     state.links.clear();
     Ok(after)
-}
-
-/// A change the program's current status does not allow conflicts with its state.
-fn conflict_on_status(e: vouch_store::StoreError) -> ApiError {
-    match e {
-        vouch_store::StoreError::Invalid { field, message } if field == "status" => {
-            ApiError::conflict("invalid_transition", message)
-        }
-        other => other.into(),
-    }
 }

@@ -5,8 +5,8 @@
 //! so the same computation run twice, or after a revocation, lands on the same set of steps;
 //! the unique step key in the store makes a repeated creation a no-op.
 
-use super::commit;
 use super::participants::mail_participant;
+use super::{commit, conflict_on};
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use vouch_domain::email_template::Kind;
@@ -94,7 +94,7 @@ async fn deliver_in(
         },
     )
     .await
-    .map_err(conflict_on_status)?;
+    .map_err(conflict_on("status"))?;
     tell(state, tx, Kind::RewardDelivered, program, &after).await?;
     Ok(after)
 }
@@ -259,15 +259,6 @@ pub async fn release_holds(state: &AppState) -> ApiResult<usize> {
     Ok(released)
 }
 
-fn conflict_on_status(e: StoreError) -> ApiError {
-    match e {
-        StoreError::Invalid { field, message } if field == "status" => {
-            ApiError::conflict("invalid_transition", message)
-        }
-        other => other.into(),
-    }
-}
-
 async fn reward_and_program(tx: &mut Tx, id: &str) -> ApiResult<(Reward, Program)> {
     let reward = rewards::get(tx, id)
         .await?
@@ -307,7 +298,7 @@ pub async fn revoke(
         },
     )
     .await
-    .map_err(conflict_on_status)?;
+    .map_err(conflict_on("status"))?;
     commit(tx).await?;
     Ok(after)
 }
