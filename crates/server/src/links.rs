@@ -17,30 +17,33 @@ pub const CODE_TTL: Duration = Duration::from_secs(60);
 /// Beyond this many entries, expired ones are swept before adding more.
 const SWEEP_AT: usize = 200_000;
 
-/// The parts of a participant and its program that a redirect needs.
-#[derive(Debug, Clone)]
-pub struct Target {
+/// Whom a code names.
+#[derive(Debug)]
+pub struct Named {
     pub participant_id: String,
     pub program_id: String,
+}
+
+/// The settings of a program that a redirect needs.
+#[derive(Debug)]
+pub struct ProgramSettings {
     pub status: ProgramStatus,
     pub landing_url: String,
     pub fallback_url: Option<String>,
     pub window_days: i64,
 }
 
-/// A program's part of a target.
+/// What a code leads to: two shared entries, so a cache hit copies no strings.
 #[derive(Debug, Clone)]
-struct ProgramPart {
-    status: ProgramStatus,
-    landing_url: String,
-    fallback_url: Option<String>,
-    window_days: i64,
+pub struct Target {
+    pub named: Arc<Named>,
+    pub program: Arc<ProgramSettings>,
 }
 
-/// code → (loaded at, (participant id, program id)), `None` for an unknown code.
-type CodeEntry = (Instant, Option<(String, String)>);
+/// code → (loaded at, whom it names), `None` for an unknown code.
+type CodeEntry = (Instant, Option<Arc<Named>>);
 /// program id → (loaded at, settings), `None` for a program that does not exist.
-type ProgramEntry = (Instant, Option<Arc<ProgramPart>>);
+type ProgramEntry = (Instant, Option<Arc<ProgramSettings>>);
 
 #[derive(Default)]
 pub struct LinkCache {
@@ -50,16 +53,16 @@ pub struct LinkCache {
 
 impl LinkCache {
     /// The target of `code` (upper case), or `None` for an unknown code.
-    pub async fn get(&self, store: &Store, code: &str) -> vouch_store::Result<Option<Arc<Target>>> {
+    pub async fn get(&self, store: &Store, code: &str) -> vouch_store::Result<Option<Target>> {
         let cached = self.codes.lock().ok().and_then(|m| {
             m.get(code)
                 .filter(|(at, _)| at.elapsed() < CODE_TTL)
-                .cloned()
+                .map(|(_, named)| named.clone())
         });
         let named = match cached {
-            Some((_, named)) => named,
+            Some(named) => named,
             None => {
-                let loaded = load_code(store, code).await?;
+                let loaded = load_code(store, code).await?.map(Arc::new);
                 if let Ok(mut m) = self.codes.lock() {
                     if m.len() >= SWEEP_AT {
                         m.retain(|_, (at, _)| at.elapsed() < CODE_TTL);
@@ -69,27 +72,20 @@ impl LinkCache {
                 loaded
             }
         };
-        let Some((participant_id, program_id)) = named else {
+        let Some(named) = named else {
             return Ok(None);
         };
-        let Some(program) = self.program(store, &program_id).await? else {
+        let Some(program) = self.program(store, &named.program_id).await? else {
             return Ok(None);
         };
-        Ok(Some(Arc::new(Target {
-            participant_id,
-            program_id,
-            status: program.status,
-            landing_url: program.landing_url.clone(),
-            fallback_url: program.fallback_url.clone(),
-            window_days: program.window_days,
-        })))
+        Ok(Some(Target { named, program }))
     }
 
     async fn program(
         &self,
         store: &Store,
         id: &str,
-    ) -> vouch_store::Result<Option<Arc<ProgramPart>>> {
+    ) -> vouch_store::Result<Option<Arc<ProgramSettings>>> {
         if let Ok(m) = self.programs.lock()
             && let Some((at, p)) = m.get(id)
             && at.elapsed() < PROGRAM_TTL
@@ -98,7 +94,7 @@ impl LinkCache {
         }
         let mut conn = store.conn().await?;
         let loaded = programs::get(&mut conn, id).await?.map(|p| {
-            Arc::new(ProgramPart {
+            Arc::new(ProgramSettings {
                 status: p.status,
                 landing_url: p.landing_url,
                 fallback_url: p.fallback_url,
@@ -126,9 +122,12 @@ impl LinkCache {
     }
 }
 
-async fn load_code(store: &Store, code: &str) -> vouch_store::Result<Option<(String, String)>> {
+async fn load_code(store: &Store, code: &str) -> vouch_store::Result<Option<Named>> {
     let mut conn = store.conn().await?;
     Ok(participants::by_code(&mut conn, code)
         .await?
-        .map(|p| (p.id, p.program_id)))
+        .map(|p| Named {
+            participant_id: p.id,
+            program_id: p.program_id,
+        }))
 }

@@ -96,13 +96,13 @@ async fn redirect(
             return found(&fallback);
         }
     };
-    if target.status != ProgramStatus::Live {
-        return found(target.fallback_url.as_deref().unwrap_or(&fallback));
+    if target.program.status != ProgramStatus::Live {
+        return found(target.program.fallback_url.as_deref().unwrap_or(&fallback));
     }
     // The landing URL with the visitor's own parameters and `ref` added.
-    let mut landing = match url::Url::parse(&target.landing_url) {
+    let mut landing = match url::Url::parse(&target.program.landing_url) {
         Ok(u) => u,
-        Err(_) => return found(target.fallback_url.as_deref().unwrap_or(&fallback)),
+        Err(_) => return found(target.program.fallback_url.as_deref().unwrap_or(&fallback)),
     };
     let incoming: Vec<(String, String)> =
         form_urlencoded::parse(query.as_deref().unwrap_or_default().as_bytes())
@@ -122,13 +122,13 @@ async fn redirect(
         ""
     };
     // First and last click of this program, so the join page can apply either model.
-    let name = RefCookie::name(&target.program_id);
+    let name = RefCookie::name(&target.named.program_id);
     let previous = cookie_value(&headers, &name).and_then(RefCookie::parse);
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let value = RefCookie::after_click(previous, &code, now).value();
     let cookie = format!(
         "{name}={value}; Path=/; Max-Age={}; HttpOnly; SameSite=Lax{secure}",
-        target.window_days * 86_400
+        target.program.window_days * 86_400
     );
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         response.headers_mut().insert(header::SET_COOKIE, v);
@@ -164,8 +164,8 @@ async fn redirect(
     let click = NewClick {
         id: vouch_domain::id::new_id("clk"),
         at: vouch_store::now(),
-        program_id: target.program_id.clone(),
-        participant_id: target.participant_id.clone(),
+        program_id: target.named.program_id.clone(),
+        participant_id: target.named.participant_id.clone(),
         code,
         visitor_hash: visitor,
         referrer: headers
