@@ -170,8 +170,8 @@ async fn render(
     else {
         return Ok(None);
     };
-    let clicks = access::clicks_of(&mut conn, &participant.id).await?;
-    let referred = access::referrals_of(&mut conn, &participant.id).await?;
+    let clicks = vouch_store::stats::clicks_of(&mut conn, &participant.id).await?;
+    let referred = vouch_store::stats::referrals_of(&mut conn, &participant.id).await?;
     let won = referrals::count_by_referrer(&mut conn, &participant.id, Stage::Won).await?;
     let filter = rewards::Filter {
         status: None,

@@ -108,26 +108,6 @@ pub async fn purge(conn: &mut AnyConnection) -> Result<u64> {
     Ok(a.rows_affected() + b.rows_affected())
 }
 
-/// Clicks on a participant's link (counted ones: once per visitor and hour).
-pub async fn clicks_of(conn: &mut AnyConnection, participant_id: &str) -> Result<i64> {
-    Ok(
-        sqlx::query_scalar("SELECT COUNT(*) FROM clicks WHERE participant_id = $1")
-            .bind(participant_id)
-            .fetch_one(conn)
-            .await?,
-    )
-}
-
-/// Referrals a participant made, in any stage.
-pub async fn referrals_of(conn: &mut AnyConnection, participant_id: &str) -> Result<i64> {
-    Ok(
-        sqlx::query_scalar("SELECT COUNT(*) FROM referrals WHERE referrer_id = $1")
-            .bind(participant_id)
-            .fetch_one(conn)
-            .await?,
-    )
-}
-
 /// Login tokens made for a participant since `since` (to cap magic-link emails).
 pub async fn login_tokens_since(
     conn: &mut AnyConnection,

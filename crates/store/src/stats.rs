@@ -207,3 +207,23 @@ pub async fn leaders(
         })
         .collect()
 }
+
+/// Clicks on a participant's link (counted ones: once per visitor and hour).
+pub async fn clicks_of(conn: &mut AnyConnection, participant_id: &str) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM clicks WHERE participant_id = $1")
+            .bind(participant_id)
+            .fetch_one(conn)
+            .await?,
+    )
+}
+
+/// Referrals a participant made, in any stage.
+pub async fn referrals_of(conn: &mut AnyConnection, participant_id: &str) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM referrals WHERE referrer_id = $1")
+            .bind(participant_id)
+            .fetch_one(conn)
+            .await?,
+    )
+}
