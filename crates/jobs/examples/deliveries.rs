@@ -84,7 +84,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         &mut tx,
         &vouch_store::audit::Origin::system(),
         &draft,
-        &vouch_jobs::signing::new_secret(),
+        &vouch_app::webhooks::new_secret(),
     )
     .await?;
     tx.commit().await?;

@@ -5,20 +5,12 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, KeyInit, Mac};
-use rand::RngCore;
 use sha2::Sha256;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SigningError {
     #[error("the secret must be whsec_ followed by base64")]
     BadSecret,
-}
-
-/// A new endpoint secret: `whsec_` + base64 of 32 random bytes.
-pub fn new_secret() -> String {
-    let mut key = [0u8; 32];
-    rand::rng().fill_bytes(&mut key);
-    format!("whsec_{}", STANDARD.encode(key))
 }
 
 /// One `v1,<base64>` signature.
@@ -61,6 +53,7 @@ pub fn signature_header(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use vouch_app::webhooks::new_secret;
 
     /// The test vector of the Standard Webhooks specification.
     #[test]

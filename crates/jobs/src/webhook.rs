@@ -1,10 +1,11 @@
 //! One webhook delivery attempt: load the message, its endpoint and event; sign and POST the
 //! envelope; decide what the answer means for the job and the endpoint.
 
-use crate::outbound::{OutboundPolicy, check_url};
+use crate::outbound::OutboundPolicy;
 use crate::signing::signature_header;
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
+use vouch_app::outbound::check_url;
 use vouch_domain::webhook::{Outcome, outcome, retry_delay};
 use vouch_store::jobs::{AttemptRecord, Job, Next};
 use vouch_store::{Store, events, format_time, webhooks};

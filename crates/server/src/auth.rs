@@ -1,71 +1,20 @@
-//! Authentication: argon2id passwords, staff sessions, API keys, CSRF, login throttling, and the
+//! Authentication on the wire: the session cookie, bearer API keys, CSRF, and the
 //! [`Caller`] extractor through which every API handler learns who is asking and checks what
 //! they may do against the permission table in `vouch_domain::permission`.
 
 use crate::error::{ApiError, ApiResult};
 use crate::request::Meta;
 use crate::{AppState, Settings};
-use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{Method, header};
-use rand::RngCore;
-use sha2::{Digest, Sha256};
+pub use vouch_app::auth::{StaffSession, staff_actor};
+use vouch_app::auth::{audit_refusal, sha256_hex};
 use vouch_domain::permission::{Action, Role, Scope, role_allows, scope_allows};
-use vouch_store::audit::{self, Actor, ActorKind, Origin};
-use vouch_store::users::StaffUser;
-use vouch_store::{api_keys, login_attempts, sessions, users};
+use vouch_store::api_keys;
+use vouch_store::audit::{Actor, ActorKind, Origin};
 
-pub const API_KEY_PREFIX: &str = "vouch_sk_";
 pub const CSRF_HEADER: &str = "x-csrf-token";
-
-pub fn random_hex(bytes: usize) -> String {
-    let mut buf = vec![0u8; bytes];
-    rand::rng().fill_bytes(&mut buf);
-    hex::encode(buf)
-}
-
-pub fn sha256_hex(value: &str) -> String {
-    hex::encode(Sha256::digest(value.as_bytes()))
-}
-
-/// Hashes with argon2id at the OWASP parameters (19 MiB, t=2, p=1) off the async threads.
-pub async fn hash_password(password: String) -> ApiResult<String> {
-    tokio::task::spawn_blocking(move || {
-        Argon2::default()
-            .hash_password(password.as_bytes())
-            .map(|h| h.to_string())
-    })
-    .await
-    .map_err(|_| ApiError::internal())?
-    .map_err(|e| {
-        tracing::error!(error = %e, "password hashing failed");
-        ApiError::internal()
-    })
-}
-
-pub async fn verify_password(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || {
-        Argon2::default()
-            .verify_password(password.as_bytes(), hash.as_str())
-            .is_ok()
-    })
-    .await
-    .unwrap_or(false)
-}
-
-/// A hash to verify against when the email is unknown, so a miss takes as long as a hit.
-static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    Argon2::default()
-        .hash_password(b"no such user")
-        .map(|h| h.to_string())
-        .unwrap_or_default()
-});
-
-/// A new API key secret: 256 random bits behind a recognisable prefix.
-pub fn new_api_key_secret() -> String {
-    format!("{API_KEY_PREFIX}{}", random_hex(32))
-}
 
 pub fn session_cookie_name(settings: &Settings) -> &'static str {
     // The __Host- prefix makes the browser refuse the cookie unless it is Secure, host-only and
@@ -113,61 +62,6 @@ pub fn cookie_value<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Optio
         .map(|(_, v)| v)
 }
 
-pub fn staff_actor(user: &StaffUser) -> Actor {
-    Actor {
-        kind: ActorKind::Staff,
-        id: Some(user.id.clone()),
-        label: user.email.clone(),
-    }
-}
-
-/// A live staff session with its user.
-#[derive(Debug, Clone)]
-pub struct StaffSession {
-    pub token_hash: String,
-    pub csrf_token: String,
-    pub flash: Option<String>,
-    pub user: StaffUser,
-}
-
-/// Looks up the session cookie; expired sessions and disabled users count as none.
-pub async fn load_session(
-    state: &AppState,
-    parts: &Parts,
-    take_flash: bool,
-) -> ApiResult<Option<StaffSession>> {
-    let Some(token) = cookie_value(&parts.headers, session_cookie_name(&state.settings)) else {
-        return Ok(None);
-    };
-    let token_hash = sha256_hex(token);
-    let s = &state.settings;
-    let mut conn = state.store.conn().await?;
-    let Some(session) = sessions::touch(
-        &mut conn,
-        &token_hash,
-        &vouch_store::seconds_ago(s.session_idle_minutes * 60),
-        &vouch_store::seconds_ago(s.session_absolute_hours * 3600),
-        take_flash,
-    )
-    .await?
-    else {
-        return Ok(None);
-    };
-    let Some(user) = users::get(&mut conn, &session.user_id)
-        .await?
-        .filter(StaffUser::is_active)
-    else {
-        sessions::delete(&mut conn, &token_hash).await?;
-        return Ok(None);
-    };
-    Ok(Some(StaffSession {
-        token_hash,
-        csrf_token: session.csrf_token,
-        flash: session.flash,
-        user,
-    }))
-}
-
 /// Who is calling the API.
 #[derive(Debug, Clone)]
 pub enum Principal {
@@ -210,26 +104,6 @@ impl Caller {
             Principal::Staff(s) => Some(s.user.role),
             Principal::ApiKey { .. } => None,
         }
-    }
-}
-
-pub async fn audit_refusal(state: &AppState, origin: &Origin, action: Action) {
-    let result = async {
-        let mut conn = state.store.conn().await?;
-        audit::record(
-            &mut conn,
-            origin,
-            "access.denied",
-            "permission",
-            Some(action.name()),
-            None,
-            None,
-        )
-        .await
-    }
-    .await;
-    if let Err(e) = result {
-        tracing::warn!(error = %e, "could not audit a refusal");
     }
 }
 
@@ -316,119 +190,21 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
+/// Looks up the session cookie; expired sessions and disabled users count as none.
+pub async fn load_session(
+    state: &AppState,
+    parts: &Parts,
+    take_flash: bool,
+) -> ApiResult<Option<StaffSession>> {
+    let Some(token) = cookie_value(&parts.headers, session_cookie_name(&state.settings)) else {
+        return Ok(None);
+    };
+    Ok(vouch_app::auth::session(state, token, take_flash).await?)
+}
+
 pub fn constant_time_eq(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-/// Why a login failed.
-#[derive(Debug)]
-pub enum LoginFailure {
-    Throttled { retry_after: u64 },
-    Invalid,
-}
-
-/// Checks credentials with throttling (per email and per address) and audits the outcome.
-/// On success creates a fresh session and returns its cookie token.
-pub async fn login(
-    state: &AppState,
-    meta: &Meta,
-    email: &str,
-    password: &str,
-) -> ApiResult<Result<(String, StaffUser), LoginFailure>> {
-    let email = email.trim().to_lowercase();
-    let s = &state.settings;
-    let window = s.login_window_minutes * 60;
-    let mut conn = state.store.conn().await?;
-    let (by_email, by_ip, oldest) = login_attempts::recent_failures(
-        &mut conn,
-        &email,
-        &meta.client_ip,
-        &vouch_store::seconds_ago(window),
-    )
-    .await?;
-    let origin = Origin {
-        actor: Actor {
-            kind: ActorKind::Public,
-            id: None,
-            label: email.clone(),
-        },
-        request_id: meta.request_id.clone(),
-        client_ip: Some(meta.client_ip.clone()),
-    };
-    if by_email >= s.login_max_failures || by_ip >= s.login_max_failures {
-        let retry_after = oldest
-            .and_then(|t| {
-                time::OffsetDateTime::parse(&t, &time::format_description::well_known::Rfc3339).ok()
-            })
-            .map(|t| {
-                (t + time::Duration::seconds(window) - time::OffsetDateTime::now_utc())
-                    .whole_seconds()
-                    .max(1)
-            })
-            .unwrap_or(window);
-        audit::record(
-            &mut conn,
-            &origin,
-            "login.throttled",
-            "staff_user",
-            None,
-            None,
-            None,
-        )
-        .await?;
-        return Ok(Err(LoginFailure::Throttled {
-            retry_after: u64::try_from(retry_after).unwrap_or(1),
-        }));
-    }
-    let user = users::by_email(&mut conn, &email).await?;
-    drop(conn);
-    let hash = match &user {
-        Some(u) => u.password_hash.clone(),
-        None => tokio::task::spawn_blocking(|| DUMMY_HASH.clone())
-            .await
-            .unwrap_or_default(),
-    };
-    let password_ok = verify_password(password.to_string(), hash).await;
-    let mut tx = state.store.begin().await?;
-    match user.filter(|u| password_ok && u.is_active()) {
-        Some(user) => {
-            login_attempts::record(&mut tx, &email, &meta.client_ip, true).await?;
-            let token = random_hex(32);
-            sessions::create(&mut tx, &sha256_hex(&token), &user.id, &random_hex(32)).await?;
-            let origin = Origin {
-                actor: staff_actor(&user),
-                ..origin
-            };
-            audit::record(
-                &mut tx,
-                &origin,
-                "login.succeeded",
-                "staff_user",
-                Some(&user.id),
-                None,
-                None,
-            )
-            .await?;
-            tx.commit().await.map_err(vouch_store::StoreError::from)?;
-            Ok(Ok((token, user)))
-        }
-        None => {
-            login_attempts::record(&mut tx, &email, &meta.client_ip, false).await?;
-            audit::record(
-                &mut tx,
-                &origin,
-                "login.failed",
-                "staff_user",
-                None,
-                None,
-                None,
-            )
-            .await?;
-            tx.commit().await.map_err(vouch_store::StoreError::from)?;
-            Ok(Err(LoginFailure::Invalid))
-        }
-    }
 }
 
 /// An action as a type, so a handler states in its signature what it needs and the check runs

@@ -5,6 +5,7 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use vouch_app::AppError;
 use vouch_domain::FieldError;
 use vouch_store::StoreError;
 
@@ -160,6 +161,24 @@ impl From<StoreError> for ApiError {
                 tracing::error!(error = %other, "store failure");
                 Self::internal()
             }
+        }
+    }
+}
+
+/// The one place where a use case's answer becomes an HTTP status.
+impl From<AppError> for ApiError {
+    fn from(err: AppError) -> Self {
+        let status = match &err {
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::TooMany(seconds) => return Self::too_many(*seconds),
+            AppError::Internal(_) => return Self::internal(),
+        };
+        Self {
+            errors: err.field_errors().to_vec(),
+            ..Self::new(status, err.code(), err.detail())
         }
     }
 }

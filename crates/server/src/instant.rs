@@ -8,7 +8,6 @@ use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::public::{notice, visible_program};
 use crate::request::Meta;
-use crate::service::participants::{SignupContext, enrol, referral_link};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
@@ -17,6 +16,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
+use vouch_app::participants::{SignupContext, enrol, referral_link};
 use vouch_domain::email_template::Kind;
 use vouch_domain::participant::{ParticipantDraft, ParticipantFields};
 use vouch_domain::program::ProgramStatus;
@@ -103,13 +103,13 @@ pub async fn create(
         x: expires.unix_timestamp(),
     };
     let payload = serde_json::to_string(&claims).map_err(|_| ApiError::internal())?;
-    let token = crate::signed::sign(&state.secrets.embed, PURPOSE, &payload);
+    let token = vouch_app::signed::sign(&state.secrets.embed, PURPOSE, &payload);
     let url = format!(
         "{}/p/{}/instant?token={token}",
         state.settings.base_url, program.slug
     );
     let email_id = if send_email {
-        let unsubscribe = crate::unsubscribe::url(state, &draft.email);
+        let unsubscribe = vouch_app::unsubscribe::url(state, &draft.email);
         let ctx = serde_json::json!({
             "first_name": draft.first_name, "email": draft.email,
             "program": { "id": program.id, "name": program.name, "slug": program.slug },
@@ -139,7 +139,7 @@ pub async fn create(
 }
 
 fn read(state: &AppState, program: &Program, token: &str) -> Option<Claims> {
-    let payload = crate::signed::verify(&state.secrets.embed, PURPOSE, token)?;
+    let payload = vouch_app::signed::verify(&state.secrets.embed, PURPOSE, token)?;
     let claims: Claims = serde_json::from_str(&payload).ok()?;
     let live = claims.x > time::OffsetDateTime::now_utc().unix_timestamp();
     (live && claims.p == program.id).then_some(claims)
@@ -268,7 +268,10 @@ async fn join(
         request_id: meta.request_id,
         client_ip: Some(meta.client_ip),
     };
-    match enrol(&state, &origin, &program, &draft, &context).await {
+    match enrol(&state, &origin, &program, &draft, &context)
+        .await
+        .map_err(ApiError::from)
+    {
         Ok((participant, _)) => (
             StatusCode::CREATED,
             InstantPage {

@@ -9,7 +9,6 @@ use crate::console::{FormBody, FormErrors};
 use crate::error::ApiError;
 use crate::public::{notice, visible_program};
 use crate::request::Meta;
-use crate::service::participants::{self as enrolment, SignupContext};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
@@ -18,6 +17,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
+use vouch_app::participants::{self as enrolment, SignupContext};
 use vouch_domain::participant::{ParticipantFields, parse_code};
 use vouch_domain::program::ProgramStatus;
 use vouch_domain::referral::{RefCookie, Source, Touch};
@@ -330,7 +330,10 @@ async fn join(
         device: Some(device.to_string()),
         import: None,
     };
-    match enrolment::enrol(&state, &origin, &program, &draft, &context).await {
+    match enrolment::enrol(&state, &origin, &program, &draft, &context)
+        .await
+        .map_err(ApiError::from)
+    {
         Ok((participant, referral)) => (
             StatusCode::CREATED,
             JoinedPage {

@@ -11,7 +11,6 @@ use crate::AppState;
 use crate::auth::cookie_value;
 use crate::console::FormBody;
 use crate::public::{notice, visible_program};
-use crate::service::participants::{mail_participant, referral_link};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
@@ -20,6 +19,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
+use vouch_app::participants::{mail_participant, referral_link};
 use vouch_domain::email_template::Kind;
 use vouch_domain::referral::Stage;
 use vouch_domain::reward::{RewardStatus, Trigger};
@@ -46,7 +46,7 @@ pub const EMBED_MAX_SECONDS: i64 = 3600;
 
 /// An embed token for a participant, valid for `ttl` seconds: `participant_id.expiry`, signed.
 pub fn embed_token(state: &AppState, participant_id: &str, expires_unix: i64) -> String {
-    crate::signed::sign(
+    vouch_app::signed::sign(
         &state.secrets.embed,
         EMBED_PURPOSE,
         &format!("{participant_id}.{expires_unix}"),
@@ -54,7 +54,7 @@ pub fn embed_token(state: &AppState, participant_id: &str, expires_unix: i64) ->
 }
 
 fn verify_embed(state: &AppState, token: &str) -> Option<String> {
-    let payload = crate::signed::verify(&state.secrets.embed, EMBED_PURPOSE, token)?;
+    let payload = vouch_app::signed::verify(&state.secrets.embed, EMBED_PURPOSE, token)?;
     let (id, expires) = payload.rsplit_once('.')?;
     let expires: i64 = expires.parse().ok()?;
     (expires > time::OffsetDateTime::now_utc().unix_timestamp()).then(|| id.to_string())
@@ -181,7 +181,7 @@ async fn render(
         .await?
         .into_iter()
         .map(|w| RewardLine {
-            title: crate::service::rewards::title(&w),
+            title: vouch_app::rewards::title(&w),
             status: w.status,
             when: match w.status {
                 RewardStatus::Pending => w

@@ -17,32 +17,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
-use vouch_store::audit::{self, Actor, ActorKind, Origin};
-use vouch_store::{StoreError, emails, events};
+use vouch_store::audit::{Actor, ActorKind, Origin};
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/unsubscribe", get(page).post(confirm))
-}
-
-const PURPOSE: &str = "unsubscribe";
-
-/// The token for an address.
-pub fn token(secret: &[u8], email: &str) -> String {
-    crate::signed::sign(secret, PURPOSE, &email.trim().to_lowercase())
-}
-
-/// The address a token was made for, if it is genuine.
-pub fn verify(secret: &[u8], token: &str) -> Option<String> {
-    crate::signed::verify(secret, PURPOSE, token)
-}
-
-/// The link that unsubscribes `email`.
-pub fn url(state: &AppState, email: &str) -> String {
-    format!(
-        "{}/unsubscribe?token={}",
-        state.settings.base_url,
-        token(&state.secrets.unsubscribe, email)
-    )
 }
 
 #[derive(Deserialize, Default)]
@@ -80,15 +58,12 @@ fn invalid() -> Response {
 }
 
 async fn page(State(state): State<AppState>, Query(p): Query<TokenParam>) -> Response {
-    let Some(email) = verify(&state.secrets.unsubscribe, &p.token) else {
+    let Some(email) = vouch_app::unsubscribe::verify(&state, &p.token) else {
         return invalid();
     };
-    let done = async {
-        let mut conn = state.store.conn().await?;
-        emails::is_suppressed(&mut conn, &email).await
-    }
-    .await
-    .unwrap_or(false);
+    let done = vouch_app::unsubscribe::is_unsubscribed(&state, &email)
+        .await
+        .unwrap_or(false);
     Page {
         masked: mask(&email),
         token: p.token,
@@ -102,7 +77,7 @@ async fn confirm(
     meta: Meta,
     Query(p): Query<TokenParam>,
 ) -> Response {
-    let Some(email) = verify(&state.secrets.unsubscribe, &p.token) else {
+    let Some(email) = vouch_app::unsubscribe::verify(&state, &p.token) else {
         return invalid();
     };
     let origin = Origin {
@@ -114,27 +89,9 @@ async fn confirm(
         request_id: meta.request_id,
         client_ip: Some(meta.client_ip),
     };
-    let saved = async {
-        let mut tx = state.store.begin().await?;
-        if emails::suppress(&mut tx, &email, "unsubscribed").await? {
-            let data = serde_json::json!({ "email": email, "reason": "unsubscribed" });
-            audit::record(
-                &mut tx,
-                &origin,
-                "email.unsubscribed",
-                "email_suppression",
-                None,
-                None,
-                Some(&data),
-            )
-            .await?;
-            events::emit(&mut tx, "email.unsubscribed", &data).await?;
-        }
-        tx.commit().await.map_err(StoreError::from)
-    }
-    .await;
+    let saved = vouch_app::unsubscribe::unsubscribe(&state, &origin, &email).await;
     match saved {
-        Ok(()) => Page {
+        Ok(_) => Page {
             masked: mask(&email),
             token: p.token,
             done: true,

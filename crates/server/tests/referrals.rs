@@ -813,11 +813,11 @@ async fn the_dashboard_counts_the_funnel_by_day() {
         }
         // Clicks reach the database through the buffer; a graceful stop writes them out.
         app.stop_serving().await;
-        let program_row = vouch_server::service::programs::get(&app.state, &program)
+        let program_row = vouch_app::programs::get(&app.state, &program)
             .await
             .expect("program");
-        let range = vouch_server::service::stats::parse_range("", "").expect("range");
-        let d = vouch_server::service::stats::dashboard(&app.state, &program_row, range)
+        let range = vouch_app::stats::parse_range("", "").expect("range");
+        let d = vouch_app::stats::dashboard(&app.state, &program_row, range)
             .await
             .expect("dashboard");
         assert_eq!(d.days.len(), 30);
@@ -835,7 +835,7 @@ async fn the_dashboard_counts_the_funnel_by_day() {
             ),
             ("earned", 1, 250)
         );
-        assert!(vouch_server::service::stats::parse_range("2026-13-01", "").is_err());
+        assert!(vouch_app::stats::parse_range("2026-13-01", "").is_err());
         app.stop().await;
     })
     .await;

@@ -219,12 +219,12 @@ async fn double_sided_rules_reward_the_friend_and_holds_delay_earning() {
         // A pending reward cannot be delivered yet.
         let early = manager.post(&format!("/api/v1/rewards/{}/deliver", all[0]["id"].as_str().expect("id")), json!({})).await;
         assert_eq!(early.status, StatusCode::CONFLICT);
-        assert_eq!(vouch_server::service::rewards::release_holds(&app.state).await.expect("release"), 0);
+        assert_eq!(vouch_app::rewards::release_holds(&app.state).await.expect("release"), 0);
         // Fifteen days later.
         let mut conn = app.state.store.conn().await.expect("conn");
         sqlx::query("UPDATE rewards SET hold_until = $1").bind(vouch_store::seconds_ago(60)).execute(&mut *conn).await.expect("age");
         drop(conn);
-        assert_eq!(vouch_server::service::rewards::release_holds(&app.state).await.expect("release"), 2);
+        assert_eq!(vouch_app::rewards::release_holds(&app.state).await.expect("release"), 2);
         assert_eq!(rewards_of(&key, &program, "?status=earned").await.len(), 2);
         let admin = app.key_client(Scope::Admin).await;
         let mails = admin.get("/api/v1/emails?limit=100").await;

@@ -331,7 +331,7 @@ async fn housekeeping_removes_expired_sessions() {
             StatusCode::SEE_OTHER
         );
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-        let removed = vouch_server::maintenance::sweep(&app.state)
+        let removed = vouch_app::housekeeping::purge_expired(&app.state)
             .await
             .expect("sweep");
         assert!(removed >= 1, "{removed}");

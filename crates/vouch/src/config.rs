@@ -303,8 +303,8 @@ impl Config {
         Ok(())
     }
 
-    pub fn settings(&self) -> vouch_server::Settings {
-        vouch_server::Settings {
+    pub fn settings(&self) -> vouch_app::Settings {
+        vouch_app::Settings {
             base_url: self.base_url.trim_end_matches('/').to_string(),
             clone_email_domain: self.clone_email_domain.clone(),
             session_idle_minutes: self.session.idle_minutes,

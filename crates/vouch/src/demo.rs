@@ -2,11 +2,11 @@
 //! newcomer sees a populated console after one command.
 
 use anyhow::Context;
+use vouch_app::Ctx;
 use vouch_domain::account::{
     AccountFields, RegistrationPolicy, SUPER_CUSTOMER_PHONE, code_from_name,
 };
 use vouch_domain::permission::Role;
-use vouch_server::{AppState, service};
 use vouch_store::accounts::{self, Placement};
 use vouch_store::audit::Origin;
 
@@ -75,10 +75,10 @@ fn fields(
     }
 }
 
-pub async fn load(state: &AppState) -> anyhow::Result<()> {
+pub async fn load(ctx: &Ctx) -> anyhow::Result<()> {
     let origin = Origin::system();
-    let domain = state.settings.clone_email_domain.clone();
-    let mut tx = state.store.begin().await?;
+    let domain = ctx.settings.clone_email_domain.clone();
+    let mut tx = ctx.store.begin().await?;
     if accounts::get(&mut tx, 3192).await?.is_some() {
         println!("the demo data is already loaded (account 3192 exists)");
         return Ok(());
@@ -142,7 +142,7 @@ pub async fn load(state: &AppState) -> anyhow::Result<()> {
             .with_context(|| name.to_string())?;
     }
     // Explicit customer ids first, then the sequence moves past them, then the rest.
-    accounts::sync_id_sequence(&mut tx, state.store.backend()).await?;
+    accounts::sync_id_sequence(&mut tx, ctx.store.backend()).await?;
     for (beneficiary, id, _) in REFERRAL_PROGRAMS {
         let mut b = fields(
             beneficiary,
@@ -189,9 +189,9 @@ pub async fn load(state: &AppState) -> anyhow::Result<()> {
             .with_context(|| company.to_string())?;
     }
     tx.commit().await?;
-    let password = format!("demo-{}", &vouch_server::auth::random_hex(8));
-    service::create_user(
-        state,
+    let password = format!("demo-{}", &vouch_app::auth::random_hex(8));
+    vouch_app::staff::create_user(
+        ctx,
         &origin,
         None,
         DEMO_OWNER,
@@ -200,7 +200,7 @@ pub async fn load(state: &AppState) -> anyhow::Result<()> {
         &password,
     )
     .await
-    .map_err(|e| anyhow::anyhow!(e.detail))?;
+    .map_err(crate::describe)?;
     println!(
         "loaded {} referral programs, {} channel partners and {} self-registration environments",
         REFERRAL_PROGRAMS.len(),
@@ -209,7 +209,7 @@ pub async fn load(state: &AppState) -> anyhow::Result<()> {
     );
     println!(
         "log in at {}/admin with {DEMO_OWNER} / {password}",
-        state.settings.base_url
+        ctx.settings.base_url
     );
     Ok(())
 }

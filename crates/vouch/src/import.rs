@@ -3,19 +3,19 @@
 
 use anyhow::{Context, bail};
 use std::path::Path;
-use vouch_server::AppState;
-use vouch_server::service::import::{import_participants, parse_file};
+use vouch_app::Ctx;
+use vouch_app::import::{import_participants, parse_file};
 use vouch_store::audit::Origin;
 
 pub async fn participants(
-    state: &AppState,
+    ctx: &Ctx,
     slug: &str,
     file: &Path,
     mapping: &[String],
     dry_run: bool,
 ) -> anyhow::Result<()> {
     let program = {
-        let mut conn = state.store.conn().await?;
+        let mut conn = ctx.store.conn().await?;
         vouch_store::programs::by_slug(&mut conn, slug)
             .await?
             .with_context(|| format!("no program has the slug `{slug}`"))?
@@ -39,14 +39,9 @@ pub async fn participants(
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows  {elapsed}")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    let report = import_participants(
-        state,
-        &Origin::system(),
-        &program,
-        parsed,
-        dry_run,
-        |done| bar.set_position(done),
-    )
+    let report = import_participants(ctx, &Origin::system(), &program, parsed, dry_run, |done| {
+        bar.set_position(done)
+    })
     .await
     .map_err(crate::describe)?;
     bar.finish_and_clear();

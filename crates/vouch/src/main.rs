@@ -10,7 +10,8 @@ use clap::{Parser, Subcommand};
 use config::{Config, Overrides};
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
-use vouch_server::{AppState, service};
+use vouch_app::{AppError, Ctx};
+use vouch_server::AppState;
 use vouch_store::Store;
 use vouch_store::audit::Origin;
 
@@ -161,12 +162,12 @@ async fn run() -> anyhow::Result<()> {
             )
         })?;
     store.migrate().await.context("migrating the database")?;
-    let state = AppState::new(store.clone(), config.settings())
+    let ctx = Ctx::new(store.clone(), config.settings())
         .await
         .context("loading the installation's secrets")?;
     let result = match cli.command {
-        Command::Serve { no_worker, .. } => serve(&config, state, !no_worker).await,
-        Command::Worker => work(&config, state).await,
+        Command::Serve { no_worker, .. } => serve(&config, ctx, !no_worker).await,
+        Command::Worker => work(&config, ctx).await,
         Command::Migrate => {
             println!("database is migrated ({})", store.backend().name());
             Ok(())
@@ -182,8 +183,8 @@ async fn run() -> anyhow::Result<()> {
                 },
         } => {
             let password = read_password(password_stdin)?;
-            let user = service::create_user(
-                &state,
+            let user = vouch_app::staff::create_user(
+                &ctx,
                 &Origin::system(),
                 None,
                 &email,
@@ -199,9 +200,10 @@ async fn run() -> anyhow::Result<()> {
         Command::ApiKeys {
             command: KeysCommand::Create { name, scope },
         } => {
-            let (key, secret) = service::create_api_key(&state, &Origin::system(), &name, &scope)
-                .await
-                .map_err(describe)?;
+            let (key, secret) =
+                vouch_app::staff::create_api_key(&ctx, &Origin::system(), &name, &scope)
+                    .await
+                    .map_err(describe)?;
             eprintln!(
                 "created API key {} ({}, scope {}); it is shown once:",
                 key.name, key.id, key.scope
@@ -209,7 +211,7 @@ async fn run() -> anyhow::Result<()> {
             println!("{secret}");
             Ok(())
         }
-        Command::Demo => demo::load(&state).await,
+        Command::Demo => demo::load(&ctx).await,
         Command::Import {
             command:
                 ImportCommand::Participants {
@@ -218,20 +220,20 @@ async fn run() -> anyhow::Result<()> {
                     mapping,
                     file,
                 },
-        } => import::participants(&state, &program, &file, &mapping, dry_run).await,
+        } => import::participants(&ctx, &program, &file, &mapping, dry_run).await,
     };
     store.close().await;
     result
 }
 
-fn describe(err: vouch_server::error::ApiError) -> anyhow::Error {
+fn describe(err: AppError) -> anyhow::Error {
     let fields: Vec<String> = err
-        .errors
+        .field_errors()
         .iter()
         .map(|e| format!("{}: {}", e.field, e.message))
         .collect();
     if fields.is_empty() {
-        anyhow::anyhow!(err.detail)
+        anyhow::anyhow!(err.detail())
     } else {
         anyhow::anyhow!(fields.join("; "))
     }
@@ -265,30 +267,27 @@ fn stop_signal(
     }
 }
 
-async fn serve(config: &Config, state: AppState, with_worker: bool) -> anyhow::Result<()> {
+async fn serve(config: &Config, ctx: Ctx, with_worker: bool) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&config.bind)
         .await
         .with_context(|| format!("cannot listen on {}", config.bind))?;
     tracing::info!(
         address = %listener.local_addr()?,
-        database = state.store.backend().name(),
-        base_url = %state.settings.base_url,
+        database = ctx.store.backend().name(),
+        base_url = %ctx.settings.base_url,
         "vouch is serving"
     );
-    // One signal stops the server, the workers and the housekeeping loop; each finishes what
-    // it has started first.
+    // One signal stops the server and the background work; each finishes what it has started
+    // first.
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let worker = if with_worker {
-        let worker = vouch_jobs::Worker::new(state.store.clone(), config.worker_settings())
+    let background = if with_worker {
+        let background = vouch_jobs::Background::new(ctx.clone(), config.worker_settings())
             .context("starting the worker")?;
-        Some(tokio::spawn(worker.run(stop_signal(&stop_rx))))
+        Some(tokio::spawn(background.run(stop_signal(&stop_rx))))
     } else {
         None
     };
-    let housekeeping = tokio::spawn(vouch_server::maintenance::run(
-        state.clone(),
-        stop_signal(&stop_rx),
-    ));
+    let state = AppState::with_ctx(ctx);
     let clicks = state.clicks.clone();
     let mut server = tokio::spawn(vouch_server::serve(listener, state, stop_signal(&stop_rx)));
     let served = tokio::select! {
@@ -302,18 +301,17 @@ async fn serve(config: &Config, state: AppState, with_worker: bool) -> anyhow::R
     served.context("the server task failed")??;
     // No request is running any more: write every click still in the buffer.
     clicks.flush_and_stop().await;
-    let _ = housekeeping.await;
-    if let Some(worker) = worker {
-        let _ = worker.await;
+    if let Some(background) = background {
+        let _ = background.await;
     }
     tracing::info!("stopped: in-flight requests completed");
     Ok(())
 }
 
-async fn work(config: &Config, state: AppState) -> anyhow::Result<()> {
-    let worker = vouch_jobs::Worker::new(state.store.clone(), config.worker_settings())
+async fn work(config: &Config, ctx: Ctx) -> anyhow::Result<()> {
+    let background = vouch_jobs::Background::new(ctx, config.worker_settings())
         .context("starting the worker")?;
-    worker.run(shutdown_signal()).await;
+    background.run(shutdown_signal()).await;
     Ok(())
 }
 

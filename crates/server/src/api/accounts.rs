@@ -4,13 +4,13 @@ use super::{ApiJson, ApiQuery, Page, check_limit, page};
 use crate::AppState;
 use crate::auth::{Can, perm};
 use crate::error::{ApiError, ApiResult};
-use crate::service::{self, AccountView};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use vouch_app::accounts::AccountView;
 use vouch_domain::account::{AccountFields, CloneOverrides};
 use vouch_store::accounts::{self, ListQuery, SortKey};
 
@@ -167,7 +167,8 @@ async fn create(
     let mut fields = AccountFields::default();
     body.apply(&mut fields);
     let account =
-        service::create_account(&state, &caller.origin, &fields, parent_id, is_super).await?;
+        vouch_app::accounts::create_account(&state, &caller.origin, &fields, parent_id, is_super)
+            .await?;
     Ok((StatusCode::CREATED, Json(AccountView::new(&state, account))))
 }
 
@@ -185,7 +186,7 @@ async fn show(
     _: Can<perm::AccountsRead>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<AccountView>> {
-    let account = service::get_account(&state, id_param(&id)?).await?;
+    let account = vouch_app::accounts::get_account(&state, id_param(&id)?).await?;
     Ok(Json(AccountView::new(&state, account)))
 }
 
@@ -218,9 +219,9 @@ async fn update(
             "change it with POST /api/v1/accounts/{id}/designate",
         ));
     }
-    let mut fields = service::get_account(&state, id).await?.fields();
+    let mut fields = vouch_app::accounts::get_account(&state, id).await?.fields();
     patch.apply(&mut fields);
-    let account = service::update_account(&state, &caller.origin, id, &fields).await?;
+    let account = vouch_app::accounts::update_account(&state, &caller.origin, id, &fields).await?;
     Ok(Json(AccountView::new(&state, account)))
 }
 
@@ -249,7 +250,7 @@ async fn sub_customers(
     ApiQuery(p): ApiQuery<PageParams>,
 ) -> ApiResult<Json<Page<AccountView>>> {
     let id = id_param(&id)?;
-    service::get_account(&state, id).await?;
+    vouch_app::accounts::get_account(&state, id).await?;
     let limit = check_limit(p.limit)?;
     let (sort, descending) = parse_sort(p.sort.as_deref().or(Some("name")))?;
     let query = ListQuery {
@@ -287,7 +288,8 @@ async fn clone(
     ApiJson(overrides): ApiJson<CloneOverrides>,
 ) -> ApiResult<(StatusCode, Json<AccountView>)> {
     let account =
-        service::clone_account(&state, &caller.origin, id_param(&id)?, &overrides).await?;
+        vouch_app::accounts::clone_account(&state, &caller.origin, id_param(&id)?, &overrides)
+            .await?;
     Ok((StatusCode::CREATED, Json(AccountView::new(&state, account))))
 }
 
@@ -308,8 +310,8 @@ async fn clone_preview(
     Path(id): Path<String>,
     ApiJson(overrides): ApiJson<CloneOverrides>,
 ) -> ApiResult<Json<AccountFields>> {
-    let beneficiary = service::get_account(&state, id_param(&id)?).await?;
-    Ok(Json(service::clone_preview(
+    let beneficiary = vouch_app::accounts::get_account(&state, id_param(&id)?).await?;
+    Ok(Json(vouch_app::accounts::clone_preview(
         &state,
         &beneficiary,
         &overrides,
@@ -338,7 +340,7 @@ async fn designate(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<DesignateIn>,
 ) -> ApiResult<Json<AccountView>> {
-    let account = service::designate(
+    let account = vouch_app::accounts::designate(
         &state,
         &caller.origin,
         id_param(&id)?,
@@ -372,7 +374,8 @@ async fn nest(
     ApiJson(body): ApiJson<NestIn>,
 ) -> ApiResult<Json<AccountView>> {
     let account =
-        service::set_parent(&state, &caller.origin, id_param(&id)?, body.parent_id).await?;
+        vouch_app::accounts::set_parent(&state, &caller.origin, id_param(&id)?, body.parent_id)
+            .await?;
     Ok(Json(AccountView::new(&state, account)))
 }
 
@@ -399,7 +402,12 @@ async fn registration(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<RegistrationIn>,
 ) -> ApiResult<Json<AccountView>> {
-    let account =
-        service::set_registration(&state, &caller.origin, id_param(&id)?, body.approved).await?;
+    let account = vouch_app::accounts::set_registration(
+        &state,
+        &caller.origin,
+        id_param(&id)?,
+        body.approved,
+    )
+    .await?;
     Ok(Json(AccountView::new(&state, account)))
 }

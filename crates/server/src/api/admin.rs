@@ -4,7 +4,6 @@ use super::{ApiJson, ApiQuery, Page, check_limit, page};
 use crate::AppState;
 use crate::auth::{Caller, Can, Principal, perm};
 use crate::error::{ApiError, ApiResult};
-use crate::service;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -138,7 +137,7 @@ async fn create_user(
     let by = caller
         .staff_role()
         .unwrap_or(vouch_domain::permission::Role::Admin);
-    let user = service::create_user(
+    let user = vouch_app::staff::create_user(
         &state,
         &caller.origin,
         Some(by),
@@ -178,7 +177,7 @@ async fn update_user(
         Principal::Staff(s) => (s.user.role, s.user.id.clone()),
         Principal::ApiKey { id, .. } => (vouch_domain::permission::Role::Admin, id.clone()),
     };
-    let user = service::update_user(
+    let user = vouch_app::staff::update_user(
         &state,
         &caller.origin,
         by,
@@ -242,7 +241,7 @@ async fn create_key(
     ApiJson(body): ApiJson<KeyIn>,
 ) -> ApiResult<(StatusCode, Json<NewKeyOut>)> {
     let (key, secret) =
-        service::create_api_key(&state, &caller.origin, &body.name, &body.scope).await?;
+        vouch_app::staff::create_api_key(&state, &caller.origin, &body.name, &body.scope).await?;
     Ok((StatusCode::CREATED, Json(NewKeyOut { key, secret })))
 }
 
@@ -261,7 +260,7 @@ async fn revoke_key(
     Path(id): Path<String>,
 ) -> ApiResult<Json<ApiKey>> {
     Ok(Json(
-        service::revoke_api_key(&state, &caller.origin, &id).await?,
+        vouch_app::staff::revoke_api_key(&state, &caller.origin, &id).await?,
     ))
 }
 

@@ -202,7 +202,7 @@ async fn reset_template(
 }
 
 async fn program_scope(state: &AppState, id: &str) -> ApiResult<String> {
-    Ok(crate::service::programs::get(state, id).await?.id)
+    Ok(vouch_app::programs::get(state, id).await?.id)
 }
 
 #[utoipa::path(

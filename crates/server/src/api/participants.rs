@@ -109,7 +109,7 @@ async fn create(
 ) -> ApiResult<(StatusCode, Json<ParticipantView>)> {
     let program = program(&state, &id).await?;
     let draft = body.parse()?;
-    let (p, _) = crate::service::participants::enrol(
+    let (p, _) = vouch_app::participants::enrol(
         &state,
         &caller.origin,
         &program,
@@ -215,7 +215,7 @@ async fn embed_token(
         ));
     }
     let p = participant(&state, &id).await?;
-    let program = crate::service::programs::get(&state, &p.program_id).await?;
+    let program = vouch_app::programs::get(&state, &p.program_id).await?;
     let expires = time::OffsetDateTime::now_utc() + time::Duration::seconds(ttl);
     let token = crate::me::embed_token(&state, &p.id, expires.unix_timestamp());
     Ok((

@@ -4,13 +4,13 @@ use super::{ApiJson, ApiQuery, Page, check_limit, page};
 use crate::AppState;
 use crate::auth::{Can, perm};
 use crate::error::{ApiError, ApiResult};
-use crate::service::programs as svc;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use vouch_app::programs as svc;
 use vouch_domain::permission::{Action, role_allows, scope_allows};
 use vouch_domain::program::{ProgramFields, ProgramStatus};
 use vouch_store::programs::{self, Program};
@@ -190,9 +190,9 @@ async fn set_status(
     };
     let result = svc::set_status(&state, &caller.origin, &id, to, may_publish).await;
     if let Err(e) = &result
-        && e.status == StatusCode::FORBIDDEN
+        && matches!(e, vouch_app::AppError::Forbidden(_))
     {
-        crate::auth::audit_refusal(&state, &caller.origin, Action::ProgramsPublish).await;
+        vouch_app::auth::audit_refusal(&state, &caller.origin, Action::ProgramsPublish).await;
     }
     Ok(Json(result?))
 }

@@ -6,13 +6,13 @@ use super::{ApiJson, ApiQuery, Page, check_limit, page};
 use crate::AppState;
 use crate::auth::{Can, perm};
 use crate::error::{ApiError, ApiResult};
-use crate::service::participants::{self as service, EventIn};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use vouch_app::participants::{self as service, EventIn};
 use vouch_domain::referral::Stage;
 use vouch_store::program_events::ProgramEvent;
 use vouch_store::referrals::{self, Filter, Referral, StageChange};
@@ -45,7 +45,7 @@ async fn record_event(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<EventIn>,
 ) -> ApiResult<(StatusCode, Json<ProgramEvent>)> {
-    let program = crate::service::programs::get(&state, &id).await?;
+    let program = vouch_app::programs::get(&state, &id).await?;
     let (event, new) = service::record_event(&state, &caller.origin, &program, &body).await?;
     let status = if new {
         StatusCode::CREATED
@@ -82,7 +82,7 @@ async fn list(
     Path(id): Path<String>,
     ApiQuery(p): ApiQuery<ListParams>,
 ) -> ApiResult<Json<Page<Referral>>> {
-    let program = crate::service::programs::get(&state, &id).await?;
+    let program = vouch_app::programs::get(&state, &id).await?;
     let limit = check_limit(p.limit)?;
     let stage = p
         .stage
@@ -234,7 +234,7 @@ struct RangeParams {
 #[utoipa::path(
     get, path = "/api/v1/programs/{id}/stats", operation_id = "program_stats", tag = "referrals",
     params(("id" = String, Path, description = "Program id (prg_…)"), RangeParams),
-    responses((status = 200, description = "The funnel per day, totals, top referrers and rewards by status", body = crate::service::stats::Dashboard), (status = "4XX", description = "A problem (RFC 9457)", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    responses((status = 200, description = "The funnel per day, totals, top referrers and rewards by status", body = vouch_app::stats::Dashboard), (status = "4XX", description = "A problem (RFC 9457)", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
     security(("bearer" = []), ("session" = []))
 )]
 /// The program dashboard's numbers: clicks, referred signups and wins per day (at most 366
@@ -244,13 +244,13 @@ async fn stats(
     _: Can<perm::ProgramsRead>,
     Path(id): Path<String>,
     ApiQuery(p): ApiQuery<RangeParams>,
-) -> ApiResult<Json<crate::service::stats::Dashboard>> {
-    let program = crate::service::programs::get(&state, &id).await?;
-    let range = crate::service::stats::parse_range(
+) -> ApiResult<Json<vouch_app::stats::Dashboard>> {
+    let program = vouch_app::programs::get(&state, &id).await?;
+    let range = vouch_app::stats::parse_range(
         p.from.as_deref().unwrap_or_default(),
         p.to.as_deref().unwrap_or_default(),
     )?;
     Ok(Json(
-        crate::service::stats::dashboard(&state, &program, range).await?,
+        vouch_app::stats::dashboard(&state, &program, range).await?,
     ))
 }

@@ -6,13 +6,13 @@ use super::{ApiJson, ApiQuery, Page, check_limit, page};
 use crate::AppState;
 use crate::auth::{Can, perm};
 use crate::error::{ApiError, ApiResult};
-use crate::service::rewards as service;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use vouch_app::rewards as service;
 use vouch_domain::reward::{RewardKind, RewardStatus, RuleFields};
 use vouch_store::StoreError;
 use vouch_store::rewards::{self, Clawback, Filter, Reward, RewardRule};
@@ -64,7 +64,7 @@ async fn list_rules(
     _: Can<perm::ProgramsRead>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Page<RuleView>>> {
-    let program = crate::service::programs::get(&state, &id).await?;
+    let program = vouch_app::programs::get(&state, &id).await?;
     let rules = {
         let mut conn = state.store.conn().await?;
         rewards::rules(&mut conn, &program.id, false).await?
@@ -93,7 +93,7 @@ async fn create_rule(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<RuleFields>,
 ) -> ApiResult<(StatusCode, Json<RuleView>)> {
-    let program = crate::service::programs::get(&state, &id).await?;
+    let program = vouch_app::programs::get(&state, &id).await?;
     let draft = body.parse()?;
     let mut tx = state.store.begin().await?;
     let rule = rewards::create_rule(&mut tx, &caller.origin, &program.id, &draft).await?;
@@ -232,7 +232,7 @@ async fn list_rewards(
     Path(id): Path<String>,
     ApiQuery(p): ApiQuery<ListParams>,
 ) -> ApiResult<Json<Page<Reward>>> {
-    let program = crate::service::programs::get(&state, &id).await?;
+    let program = vouch_app::programs::get(&state, &id).await?;
     let limit = check_limit(p.limit)?;
     let status = p
         .status
@@ -351,7 +351,7 @@ async fn list_clawbacks(
             "must be open, recovered or waived",
         ));
     }
-    let program = crate::service::programs::get(&state, &id).await?;
+    let program = vouch_app::programs::get(&state, &id).await?;
     let mut conn = state.store.conn().await?;
     let data = rewards::clawbacks(&mut conn, &program.id, &status).await?;
     Ok(Json(Page {

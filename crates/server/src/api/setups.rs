@@ -5,13 +5,14 @@ use super::{ApiJson, ApiQuery, Page, check_limit, page};
 use crate::AppState;
 use crate::auth::{Can, perm};
 use crate::error::{ApiError, ApiResult};
-use crate::service::{self, AccountView, SetupView};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use vouch_app::accounts::AccountView;
+use vouch_app::setups::SetupView;
 use vouch_domain::account::{AccountFields, CloneOverrides};
 use vouch_domain::setup::{Beneficiary, SetupPlan, SetupStatus};
 use vouch_store::setups;
@@ -60,7 +61,7 @@ async fn list(
     let page = page(rows, limit, |s| s.id.clone(), |s| s);
     let mut data = Vec::with_capacity(page.data.len());
     for s in page.data {
-        data.push(service::setup_view(&state, s).await?);
+        data.push(vouch_app::setups::setup_view(&state, s).await?);
     }
     Ok(Json(Page {
         data,
@@ -121,10 +122,10 @@ async fn create(
     Can(caller, _): Can<perm::SetupsRequest>,
     ApiJson(body): ApiJson<SetupIn>,
 ) -> ApiResult<(StatusCode, Json<SetupView>)> {
-    let setup = service::request_setup(&state, &caller.origin, body.into_plan()?).await?;
+    let setup = vouch_app::setups::request_setup(&state, &caller.origin, body.into_plan()?).await?;
     Ok((
         StatusCode::CREATED,
-        Json(service::setup_view(&state, setup).await?),
+        Json(vouch_app::setups::setup_view(&state, setup).await?),
     ))
 }
 
@@ -142,8 +143,8 @@ async fn show(
     _: Can<perm::SetupsRead>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<SetupView>> {
-    let setup = service::get_setup(&state, &id).await?;
-    Ok(Json(service::setup_view(&state, setup).await?))
+    let setup = vouch_app::setups::get_setup(&state, &id).await?;
+    Ok(Json(vouch_app::setups::setup_view(&state, setup).await?))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -182,9 +183,10 @@ async fn approve(
     ApiJson(body): ApiJson<DecisionIn>,
 ) -> ApiResult<Json<ApprovedOut>> {
     let note = note(&body)?;
-    let done = service::approve_setup(&state, &caller.origin, &id, note.as_deref()).await?;
+    let done =
+        vouch_app::setups::approve_setup(&state, &caller.origin, &id, note.as_deref()).await?;
     Ok(Json(ApprovedOut {
-        setup: service::setup_view(&state, done.setup).await?,
+        setup: vouch_app::setups::setup_view(&state, done.setup).await?,
         beneficiary: AccountView::new(&state, done.beneficiary),
         super_customer: AccountView::new(&state, done.super_customer),
     }))
@@ -207,6 +209,7 @@ async fn reject(
     ApiJson(body): ApiJson<DecisionIn>,
 ) -> ApiResult<Json<SetupView>> {
     let note = note(&body)?;
-    let setup = service::reject_setup(&state, &caller.origin, &id, note.as_deref()).await?;
-    Ok(Json(service::setup_view(&state, setup).await?))
+    let setup =
+        vouch_app::setups::reject_setup(&state, &caller.origin, &id, note.as_deref()).await?;
+    Ok(Json(vouch_app::setups::setup_view(&state, setup).await?))
 }

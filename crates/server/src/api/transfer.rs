@@ -5,7 +5,6 @@ use super::ApiJson;
 use crate::AppState;
 use crate::auth::{Can, perm};
 use crate::error::{ApiError, ApiResult};
-use crate::service::import::{ImportReport, import_participants, parse_file};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
@@ -13,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use vouch_app::import::{ImportReport, import_participants, parse_file};
 use vouch_store::{participants, referrals};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -51,7 +51,7 @@ async fn import(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ImportIn>,
 ) -> ApiResult<Json<ImportReport>> {
-    let program = crate::service::programs::get(&state, &id).await?;
+    let program = vouch_app::programs::get(&state, &id).await?;
     let parsed = parse_file(&body.csv, &body.mapping)?;
     let report = import_participants(
         &state,
@@ -96,7 +96,7 @@ async fn export(
     _: Can<perm::ProgramsRead>,
     Path((id, what)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    let program = crate::service::programs::get(&state, &id).await?;
+    let program = vouch_app::programs::get(&state, &id).await?;
     let mut out = csv::Writer::from_writer(Vec::new());
     let mut conn = state.store.conn().await?;
     let mut after: Option<String> = None;
@@ -128,7 +128,7 @@ async fn export(
                         p.first_name.as_deref().unwrap_or_default(),
                         p.last_name.as_deref().unwrap_or_default(),
                         &p.code,
-                        &crate::service::participants::referral_link(&state, &p.code),
+                        &vouch_app::participants::referral_link(&state, &p.code),
                         referrer.as_deref().unwrap_or_default(),
                         &p.signed_up_at,
                     ])

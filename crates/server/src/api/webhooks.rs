@@ -5,13 +5,13 @@ use super::{ApiJson, ApiQuery, CursorParams, Page, check_limit, page};
 use crate::AppState;
 use crate::auth::{Can, perm};
 use crate::error::ApiResult;
-use crate::service::webhooks::{self as svc, EndpointIn};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use vouch_app::webhooks::{self as svc, EndpointIn};
 use vouch_store::jobs::{self, Attempt, Job};
 use vouch_store::webhooks::{self, Endpoint, Message};
 

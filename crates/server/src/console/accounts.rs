@@ -4,7 +4,6 @@ use super::{Console, FormBody, FormErrors, Layout, error_page, form_status, tick
 use crate::AppState;
 use crate::api::accounts::parse_sort;
 use crate::error::ApiError;
-use crate::service::{self, AccountView};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
@@ -12,6 +11,7 @@ use axum::extract::{Path, Query};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
+use vouch_app::accounts::AccountView;
 use vouch_domain::account::{AccountFields, CloneOverrides, RegistrationPolicy};
 use vouch_domain::permission::Action;
 use vouch_store::accounts::{self, Account, ListQuery};
@@ -264,16 +264,15 @@ async fn create(mut console: Console, FormBody(form): FormBody<AccountForm>) -> 
             .map_err(|_| ApiError::field("parent_id", "must be a customer id")),
     };
     let result = match parent_id {
-        Ok(parent_id) => {
-            service::create_account(
-                &console.state,
-                &console.origin,
-                &fields,
-                parent_id,
-                ticked(&form.is_super_customer),
-            )
-            .await
-        }
+        Ok(parent_id) => vouch_app::accounts::create_account(
+            &console.state,
+            &console.origin,
+            &fields,
+            parent_id,
+            ticked(&form.is_super_customer),
+        )
+        .await
+        .map_err(ApiError::from),
         Err(e) => Err(e),
     };
     match result {
@@ -377,7 +376,9 @@ async fn edit_page(mut console: Console, Path(id): Path<String>) -> Response {
         return r;
     }
     let account = match account_id(&id) {
-        Ok(id) => service::get_account(&console.state, id).await,
+        Ok(id) => vouch_app::accounts::get_account(&console.state, id)
+            .await
+            .map_err(ApiError::from),
         Err(r) => return r,
     };
     match account {
@@ -422,7 +423,9 @@ async fn edit(
         return r;
     }
     let before = match account_id(&id) {
-        Ok(id) => service::get_account(&console.state, id).await,
+        Ok(id) => vouch_app::accounts::get_account(&console.state, id)
+            .await
+            .map_err(ApiError::from),
         Err(r) => return r,
     };
     let before = match before {
@@ -430,7 +433,10 @@ async fn edit(
         Err(e) => return error_page(&e),
     };
     let fields = form.fields();
-    match service::update_account(&console.state, &console.origin, before.id, &fields).await {
+    match vouch_app::accounts::update_account(&console.state, &console.origin, before.id, &fields)
+        .await
+        .map_err(ApiError::from)
+    {
         Ok(a) => {
             console
                 .redirect_with(&format!("/admin/accounts/{}", a.id), "Changes saved.")
@@ -488,7 +494,9 @@ async fn clone_page(
         return r;
     }
     let account = match account_id(&id) {
-        Ok(id) => service::get_account(&console.state, id).await,
+        Ok(id) => vouch_app::accounts::get_account(&console.state, id)
+            .await
+            .map_err(ApiError::from),
         Err(r) => return r,
     };
     let a = match account {
@@ -504,7 +512,7 @@ async fn clone_page(
         beneficiary_label: Some(label.clone()),
         ..Default::default()
     };
-    let f = service::clone_preview(&console.state, &a, &overrides);
+    let f = vouch_app::accounts::clone_preview(&console.state, &a, &overrides);
     let v = clone_view(&a, label, f, FormErrors::default());
     FormPage {
         l: console.layout("accounts"),
@@ -525,7 +533,9 @@ async fn clone(
         return r;
     }
     let a = match account_id(&id) {
-        Ok(id) => service::get_account(&console.state, id).await,
+        Ok(id) => vouch_app::accounts::get_account(&console.state, id)
+            .await
+            .map_err(ApiError::from),
         Err(r) => return r,
     };
     let a = match a {
@@ -535,7 +545,10 @@ async fn clone(
     // Every field of the form overrides the convention: what the user saw is what is saved.
     let f = form.fields();
     let overrides = CloneOverrides::all_of(&form.beneficiary_label, &f);
-    match service::clone_account(&console.state, &console.origin, a.id, &overrides).await {
+    match vouch_app::accounts::clone_account(&console.state, &console.origin, a.id, &overrides)
+        .await
+        .map_err(ApiError::from)
+    {
         Ok(clone) => {
             console
                 .redirect_with(
@@ -610,7 +623,7 @@ async fn designate(
         Action::AccountsWrite,
         async |c, id, value| {
             let on = value == "on";
-            service::designate(&c.state, &c.origin, id, on).await?;
+            vouch_app::accounts::designate(&c.state, &c.origin, id, on).await?;
             Ok(if on {
                 "Designated as a super customer.".into()
             } else {
@@ -639,7 +652,7 @@ async fn nest(
                         .map_err(|_| ApiError::field("parent_id", "choose a super customer"))?,
                 ),
             };
-            service::set_parent(&c.state, &c.origin, id, parent).await?;
+            vouch_app::accounts::set_parent(&c.state, &c.origin, id, parent).await?;
             Ok(match parent {
                 Some(p) => format!("Nested under super customer {p}."),
                 None => "Removed from its super customer.".into(),
@@ -661,7 +674,7 @@ async fn registration(
         Action::SetupsDecide,
         async |c, id, value| {
             let open = value == "open";
-            service::set_registration(&c.state, &c.origin, id, open).await?;
+            vouch_app::accounts::set_registration(&c.state, &c.origin, id, open).await?;
             Ok(if open {
                 "Registration link approved: it now registers accounts.".into()
             } else {

@@ -4,7 +4,6 @@ use super::{Console, FormBody, FormErrors, Layout, error_page, ticked, with_stat
 use crate::AppState;
 use crate::api::admin::AuditParams;
 use crate::error::ApiError;
-use crate::service;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
@@ -103,7 +102,7 @@ async fn create_user(console: Console, FormBody(form): FormBody<UserForm>) -> Re
         return r;
     }
     let by = console.session.user.role;
-    match service::create_user(
+    match vouch_app::staff::create_user(
         &console.state,
         &console.origin,
         Some(by),
@@ -113,6 +112,7 @@ async fn create_user(console: Console, FormBody(form): FormBody<UserForm>) -> Re
         &form.password,
     )
     .await
+    .map_err(ApiError::from)
     {
         Ok(u) => {
             console
@@ -159,7 +159,7 @@ async fn update_user(
     let by = console.session.user.role;
     let me = console.session.user.id.clone();
     let role = (!form.role.is_empty()).then_some(form.role.as_str());
-    let outcome = service::update_user(
+    let outcome = vouch_app::staff::update_user(
         &console.state,
         &console.origin,
         by,
@@ -169,6 +169,7 @@ async fn update_user(
         Some(ticked(&form.disabled)),
     )
     .await
+    .map_err(ApiError::from)
     .map(|u| format!("{} saved.", u.email));
     console.finish("/admin/users", outcome).await
 }
@@ -246,7 +247,10 @@ async fn create_key(console: Console, FormBody(form): FormBody<KeyForm>) -> Resp
     if let Err(r) = console.check_csrf(&form.csrf) {
         return r;
     }
-    match service::create_api_key(&console.state, &console.origin, &form.name, &form.scope).await {
+    match vouch_app::staff::create_api_key(&console.state, &console.origin, &form.name, &form.scope)
+        .await
+        .map_err(ApiError::from)
+    {
         Ok((_, secret)) => {
             render_keys(
                 console,
@@ -283,7 +287,10 @@ async fn revoke_key(
     if let Err(r) = console.check_csrf(&form.csrf) {
         return r;
     }
-    match service::revoke_api_key(&console.state, &console.origin, &id).await {
+    match vouch_app::staff::revoke_api_key(&console.state, &console.origin, &id)
+        .await
+        .map_err(ApiError::from)
+    {
         Ok(k) => {
             console
                 .redirect_with("/admin/api-keys", &format!("Key “{}” revoked.", k.name))
@@ -383,7 +390,7 @@ async fn change_password(mut console: Console, FormBody(form): FormBody<Password
             "does not match the new password",
         ))
     } else {
-        service::change_password(
+        vouch_app::staff::change_password(
             &console.state,
             &console.origin,
             &console.session,
@@ -391,6 +398,7 @@ async fn change_password(mut console: Console, FormBody(form): FormBody<Password
             &form.new_password,
         )
         .await
+        .map_err(ApiError::from)
     };
     match result {
         Ok(()) => {

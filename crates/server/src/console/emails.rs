@@ -113,7 +113,10 @@ impl Where {
         let Some(id) = program_id else {
             return Ok(Self { program: None });
         };
-        match crate::service::programs::get(&console.state, &id).await {
+        match vouch_app::programs::get(&console.state, &id)
+            .await
+            .map_err(ApiError::from)
+        {
             Ok(p) => Ok(Self { program: Some(p) }),
             Err(e) => Err(error_page(&e)),
         }

@@ -2,7 +2,7 @@
 
 use super::{Console, FormBody, error_page};
 use crate::AppState;
-use crate::auth::{LoginFailure, clear_session_cookie, login, session_cookie};
+use crate::auth::{clear_session_cookie, session_cookie};
 use crate::request::Meta;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -12,6 +12,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
+use vouch_app::auth::{LoggedIn, LoginFailure, login};
 use vouch_store::audit;
 
 pub fn routes() -> Router<AppState> {
@@ -75,8 +76,16 @@ async fn submit(
         )
             .into_response();
     }
-    match login(&state, &meta, &form.email, &form.password).await {
-        Ok(Ok((token, _user))) => {
+    match login(
+        &state,
+        meta.request_id.as_deref(),
+        &meta.client_ip,
+        &form.email,
+        &form.password,
+    )
+    .await
+    {
+        Ok(Ok(LoggedIn { token, .. })) => {
             let mut response = Redirect::to(&next).into_response();
             if let Ok(v) = session_cookie(&state.settings, &token).parse() {
                 response.headers_mut().insert(header::SET_COOKIE, v);
@@ -102,7 +111,7 @@ async fn submit(
                 .insert(header::RETRY_AFTER, retry_after.into());
             response
         }
-        Err(e) => error_page(&e),
+        Err(e) => error_page(&e.into()),
     }
 }
 

@@ -16,7 +16,7 @@ mod setups;
 mod webhooks;
 
 use crate::AppState;
-use crate::auth::{StaffSession, audit_refusal, constant_time_eq, load_session, staff_actor};
+use crate::auth::{StaffSession, constant_time_eq, load_session, staff_actor};
 use crate::error::ApiError;
 use crate::request::Meta;
 use askama::Template;
@@ -28,6 +28,7 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use std::collections::HashMap;
+use vouch_app::auth::audit_refusal;
 use vouch_domain::FieldError;
 use vouch_domain::permission::{Action, role_allows};
 use vouch_store::audit::Origin;

@@ -6,7 +6,6 @@
 use super::{Console, FormBody, FormErrors, Layout, error_page, form_status, with_status};
 use crate::AppState;
 use crate::error::ApiError;
-use crate::service::{participants as enrolment, rewards as reward_service};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
@@ -15,6 +14,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
+use vouch_app::{participants as enrolment, rewards as reward_service};
 use vouch_domain::participant::ParticipantFields;
 use vouch_domain::permission::Action;
 use vouch_domain::referral::Stage;
@@ -51,9 +51,9 @@ pub fn routes() -> Router<AppState> {
 const PAGE: i64 = 50;
 
 async fn program(console: &Console, id: &str) -> Result<Program, Response> {
-    crate::service::programs::get(&console.state, id)
+    vouch_app::programs::get(&console.state, id)
         .await
-        .map_err(|e| error_page(&e))
+        .map_err(|e| error_page(&e.into()))
 }
 
 /// The cursor of the next page, when there is one; trims the extra row.
@@ -204,16 +204,15 @@ async fn enrol(
         company: f.company.clone(),
     };
     let outcome = match fields.parse() {
-        Ok(draft) => {
-            enrolment::enrol(
-                &console.state,
-                &console.origin,
-                &p,
-                &draft,
-                &Default::default(),
-            )
-            .await
-        }
+        Ok(draft) => enrolment::enrol(
+            &console.state,
+            &console.origin,
+            &p,
+            &draft,
+            &Default::default(),
+        )
+        .await
+        .map_err(ApiError::from),
         Err(v) => Err(ApiError::from(v)),
     };
     match outcome {
@@ -432,6 +431,7 @@ async fn review(
         f.reason.trim(),
     )
     .await
+    .map_err(ApiError::from)
     .map(|r| match r.review.as_str() {
         "cleared" => "Referral cleared: it counts from now on.".to_string(),
         _ => "Referral marked junk.".to_string(),
@@ -461,6 +461,7 @@ async fn set_stage(
             nonempty(&f.reason),
         )
         .await
+        .map_err(ApiError::from)
         .map(|r| format!("Referral moved to {}.", r.stage)),
         Err(m) => Err(ApiError::field("stage", m)),
     };
@@ -589,6 +590,7 @@ async fn deliver(
     let back = rewards_back(&console, &id).await;
     let outcome = reward_service::deliver(&console.state, &console.origin, &id)
         .await
+        .map_err(ApiError::from)
         .map(|w| match w.coupon_code {
             Some(code) => format!("Reward delivered with code {code}."),
             None => "Reward delivered.".to_string(),
@@ -611,6 +613,7 @@ async fn revoke(
     let outcome = match nonempty(&f.reason) {
         Some(reason) => reward_service::revoke(&console.state, &console.origin, &id, reason)
             .await
+            .map_err(ApiError::from)
             .map(|_| "Reward revoked.".to_string()),
         None => Err(ApiError::field("reason", "say why the reward is revoked")),
     };
@@ -640,6 +643,7 @@ async fn decide_clawback(
     let outcome =
         reward_service::decide_clawback(&console.state, &console.origin, &id, f.decision.trim())
             .await
+            .map_err(ApiError::from)
             .map(|c| format!("Clawback {}.", c.status));
     console.finish(&back, outcome).await
 }
@@ -963,7 +967,7 @@ struct ImportPage {
     p: Program,
     csv: String,
     mapping: String,
-    report: Option<crate::service::import::ImportReport>,
+    report: Option<vouch_app::import::ImportReport>,
     /// A problem with the whole file (no email column, a bad mapping).
     problem: Option<String>,
 }
@@ -1010,8 +1014,8 @@ async fn import(
         .map(str::to_string)
         .collect();
     let dry_run = f.action != "import";
-    let outcome = match crate::service::import::parse_file(&f.csv, &mapping) {
-        Ok(parsed) => crate::service::import::import_participants(
+    let outcome = match vouch_app::import::parse_file(&f.csv, &mapping) {
+        Ok(parsed) => vouch_app::import::import_participants(
             &console.state,
             &console.origin,
             &p,
@@ -1020,8 +1024,9 @@ async fn import(
             |_| {},
         )
         .await
+        .map_err(ApiError::from)
         .map(Some),
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     };
     let (report, problem, status) = match outcome {
         Ok(report) => (report, None, StatusCode::OK),
@@ -1060,8 +1065,8 @@ struct RangeParams {
 struct DashboardPage {
     l: Layout,
     p: Program,
-    d: crate::service::stats::Dashboard,
-    chart: crate::service::stats::Chart,
+    d: vouch_app::stats::Dashboard,
+    chart: vouch_app::stats::Chart,
     from: String,
     to: String,
     problem: Option<String>,
@@ -1078,7 +1083,7 @@ async fn dashboard_page(
     Path(id): Path<String>,
     Query(q): Query<RangeParams>,
 ) -> Response {
-    use crate::service::stats;
+    use vouch_app::stats;
     if let Err(r) = console.require(Action::ProgramsRead).await {
         return r;
     }
@@ -1090,16 +1095,19 @@ async fn dashboard_page(
         Ok(r) => (r, None),
         Err(e) => {
             let message = e
-                .errors
+                .field_errors()
                 .first()
-                .map_or(e.detail.clone(), |f| format!("{}: {}", f.field, f.message));
+                .map_or(e.detail(), |f| format!("{}: {}", f.field, f.message));
             match stats::parse_range("", "") {
                 Ok(r) => (r, Some(message)),
-                Err(e) => return error_page(&e),
+                Err(e) => return error_page(&e.into()),
             }
         }
     };
-    let d = match stats::dashboard(&console.state, &p, range).await {
+    let d = match stats::dashboard(&console.state, &p, range)
+        .await
+        .map_err(ApiError::from)
+    {
         Ok(d) => d,
         Err(e) => return error_page(&e),
     };

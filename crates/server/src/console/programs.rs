@@ -3,7 +3,6 @@
 use super::{Console, FormBody, FormErrors, Layout, error_page, form_status, with_status};
 use crate::AppState;
 use crate::error::ApiError;
-use crate::service::programs as svc;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
@@ -12,6 +11,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
+use vouch_app::programs as svc;
 use vouch_domain::permission::Action;
 use vouch_domain::program::{ProgramFields, ProgramStatus};
 use vouch_store::programs::{self, Program};
@@ -202,7 +202,9 @@ async fn create(mut console: Console, FormBody(form): FormBody<ProgramForm>) -> 
         return r;
     }
     let result = match form.fields() {
-        Ok(fields) => svc::create(&console.state, &console.origin, &fields).await,
+        Ok(fields) => svc::create(&console.state, &console.origin, &fields)
+            .await
+            .map_err(ApiError::from),
         Err(e) => Err(e),
     };
     match result {
@@ -235,7 +237,7 @@ async fn show(mut console: Console, Path(id): Path<String>) -> Response {
     if let Err(r) = console.require(Action::ProgramsRead).await {
         return r;
     }
-    match svc::get(&console.state, &id).await {
+    match svc::get(&console.state, &id).await.map_err(ApiError::from) {
         Ok(p) => {
             let page = FormPage {
                 title: p.name.clone(),
@@ -264,12 +266,14 @@ async fn update(
     if let Err(r) = console.check_csrf(&form.csrf) {
         return r;
     }
-    let before = match svc::get(&console.state, &id).await {
+    let before = match svc::get(&console.state, &id).await.map_err(ApiError::from) {
         Ok(p) => p,
         Err(e) => return error_page(&e),
     };
     let result = match form.fields() {
-        Ok(fields) => svc::update(&console.state, &console.origin, &id, &fields).await,
+        Ok(fields) => svc::update(&console.state, &console.origin, &id, &fields)
+            .await
+            .map_err(ApiError::from),
         Err(e) => Err(e),
     };
     match result {
@@ -339,6 +343,7 @@ async fn set_status(
         console.may(Action::ProgramsPublish),
     )
     .await
+    .map_err(ApiError::from)
     .map(|p| format!("The program is now {}.", p.status));
     console
         .finish(&format!("/admin/programs/{id}"), outcome)

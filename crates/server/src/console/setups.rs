@@ -4,7 +4,6 @@ use super::{Console, FormBody, FormErrors, Layout, error_page, form_status, with
 use crate::AppState;
 use crate::api::setups::SetupIn;
 use crate::error::ApiError;
-use crate::service::{self, SetupView};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
@@ -12,6 +11,7 @@ use axum::extract::{Path, Query};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
+use vouch_app::setups::SetupView;
 use vouch_domain::account::{AccountFields, CloneOverrides};
 use vouch_domain::permission::Action;
 use vouch_domain::setup::SetupStatus;
@@ -75,7 +75,10 @@ async fn list(mut console: Console, Query(p): Query<ListParams>) -> Response {
     };
     let mut views = Vec::with_capacity(rows.len());
     for s in rows {
-        match service::setup_view(&console.state, s).await {
+        match vouch_app::setups::setup_view(&console.state, s)
+            .await
+            .map_err(ApiError::from)
+        {
             Ok(v) => views.push(v),
             Err(e) => return error_page(&e),
         }
@@ -246,7 +249,9 @@ async fn create(mut console: Console, FormBody(form): FormBody<SetupForm>) -> Re
     }
     let result = async {
         let plan = form.to_input()?.into_plan()?;
-        service::request_setup(&console.state, &console.origin, plan).await
+        vouch_app::setups::request_setup(&console.state, &console.origin, plan)
+            .await
+            .map_err(ApiError::from)
     }
     .await;
     match result {
@@ -291,8 +296,10 @@ async fn show(mut console: Console, Path(id): Path<String>) -> Response {
         return r;
     }
     let view = async {
-        let setup = service::get_setup(&console.state, &id).await?;
-        service::setup_view(&console.state, setup).await
+        let setup = vouch_app::setups::get_setup(&console.state, &id).await?;
+        vouch_app::setups::setup_view(&console.state, setup)
+            .await
+            .map_err(ApiError::from)
     }
     .await;
     match view {
@@ -349,17 +356,23 @@ async fn decide(
         }
     };
     let outcome = match form.decision.as_str() {
-        "approve" => service::approve_setup(&console.state, &console.origin, &id, note.as_deref())
-            .await
-            .map(|a| {
-                format!(
-                    "Approved. Super customer {} created; the registration link is live.",
-                    a.super_customer.id
-                )
-            }),
-        "reject" => service::reject_setup(&console.state, &console.origin, &id, note.as_deref())
-            .await
-            .map(|_| "Rejected.".to_string()),
+        "approve" => {
+            vouch_app::setups::approve_setup(&console.state, &console.origin, &id, note.as_deref())
+                .await
+                .map_err(ApiError::from)
+                .map(|a| {
+                    format!(
+                        "Approved. Super customer {} created; the registration link is live.",
+                        a.super_customer.id
+                    )
+                })
+        }
+        "reject" => {
+            vouch_app::setups::reject_setup(&console.state, &console.origin, &id, note.as_deref())
+                .await
+                .map_err(ApiError::from)
+                .map(|_| "Rejected.".to_string())
+        }
         _ => Err(ApiError::field("decision", "must be approve or reject")),
     };
     console.finish(&back, outcome).await

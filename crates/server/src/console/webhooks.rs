@@ -3,7 +3,6 @@
 use super::{Console, FormBody, FormErrors, Layout, error_page, ticked, with_status};
 use crate::AppState;
 use crate::error::ApiError;
-use crate::service::webhooks::{self as svc, EndpointIn};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
@@ -12,6 +11,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
+use vouch_app::webhooks::{self as svc, EndpointIn};
 use vouch_domain::permission::Action;
 use vouch_store::jobs::{self, Attempt, Job};
 use vouch_store::webhooks::{self, Endpoint, Message};
@@ -138,7 +138,10 @@ async fn create(console: Console, FormBody(form): FormBody<EndpointForm>) -> Res
     if let Err(r) = console.check_csrf(&form.csrf) {
         return r;
     }
-    match svc::create_endpoint(&console.state, &console.origin, form.input()).await {
+    match svc::create_endpoint(&console.state, &console.origin, form.input())
+        .await
+        .map_err(ApiError::from)
+    {
         Ok(e) => {
             console
                 .redirect_with(
@@ -246,7 +249,10 @@ async fn update(
     if let Err(r) = console.check_csrf(&form.csrf) {
         return r;
     }
-    match svc::update_endpoint(&console.state, &console.origin, &id, form.input()).await {
+    match svc::update_endpoint(&console.state, &console.origin, &id, form.input())
+        .await
+        .map_err(ApiError::from)
+    {
         Ok(_) => {
             console
                 .redirect_with(&format!("/admin/webhooks/{id}"), "Endpoint saved.")
@@ -287,15 +293,21 @@ async fn action(
     let outcome = match form.action.as_str() {
         "rotate" => svc::rotate_secret(state, origin, &id)
             .await
+            .map_err(ApiError::from)
             .map(|_| "Secret rotated. The previous one keeps signing for 24 hours.".to_string()),
         "test" => svc::send_test(state, origin, &id)
             .await
+            .map_err(ApiError::from)
             .map(|m| format!("Test event queued as {}.", m.id)),
         "replay" => svc::replay(state, origin, &id, &form.since)
             .await
+            .map_err(ApiError::from)
             .map(|n| format!("{n} message(s) queued again.")),
         "delete" => {
-            return match svc::delete_endpoint(state, origin, &id).await {
+            return match svc::delete_endpoint(state, origin, &id)
+                .await
+                .map_err(ApiError::from)
+            {
                 Ok(()) => {
                     console
                         .redirect_with(
@@ -362,6 +374,7 @@ async fn resend(
     }
     let outcome = svc::resend(&console.state, &console.origin, &id, &message_id)
         .await
+        .map_err(ApiError::from)
         .map(|_| "Queued again with the same webhook-id.".to_string());
     console
         .finish(
@@ -415,6 +428,7 @@ async fn retry_job(
     }
     let outcome = svc::retry_job(&console.state, &console.origin, &id)
         .await
+        .map_err(ApiError::from)
         .map(|j| format!("Job {} queued for one more attempt.", j.id));
     console.finish("/admin/jobs", outcome).await
 }

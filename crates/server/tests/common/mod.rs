@@ -10,7 +10,7 @@ use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 use vouch_domain::permission::{Role, Scope};
-use vouch_server::{AppState, Settings, service};
+use vouch_server::{AppState, Settings};
 use vouch_store::audit::Origin;
 use vouch_store::testing::{backends, fresh_store};
 use vouch_store::{Backend, Store};
@@ -88,7 +88,7 @@ impl TestApp {
     }
 
     pub async fn create_user(&self, email: &str, role: Role) {
-        service::create_user(
+        vouch_app::staff::create_user(
             &self.state,
             &Origin::system(),
             None,
@@ -98,18 +98,18 @@ impl TestApp {
             PASSWORD,
         )
         .await
-        .unwrap_or_else(|e| panic!("create user: {}", e.detail));
+        .unwrap_or_else(|e| panic!("create user: {}", e));
     }
 
     pub async fn api_key(&self, scope: Scope) -> String {
-        let (_, secret) = service::create_api_key(
+        let (_, secret) = vouch_app::staff::create_api_key(
             &self.state,
             &Origin::system(),
             &format!("test {scope}"),
             scope.as_str(),
         )
         .await
-        .unwrap_or_else(|e| panic!("create key: {}", e.detail));
+        .unwrap_or_else(|e| panic!("create key: {}", e));
         secret
     }
 

@@ -1,8 +1,8 @@
 //! The program dashboard: a date range, the funnel per day (clicks → referred signups → won),
 //! totals, top referrers and rewards by status; and the funnel as a server-rendered SVG chart.
 
-use crate::AppState;
-use crate::error::{ApiError, ApiResult};
+use crate::Ctx;
+use crate::{AppError, AppResult};
 use serde::Serialize;
 use time::{Date, Duration, OffsetDateTime};
 use vouch_store::programs::Program;
@@ -20,7 +20,7 @@ pub struct Range {
     pub to: Date,
 }
 
-fn date(field: &str, raw: &str) -> ApiResult<Option<Date>> {
+fn date(field: &str, raw: &str) -> AppResult<Option<Date>> {
     let raw = raw.trim();
     if raw.is_empty() {
         return Ok(None);
@@ -30,19 +30,19 @@ fn date(field: &str, raw: &str) -> ApiResult<Option<Date>> {
         time::macros::format_description!("[year]-[month]-[day]"),
     )
     .map(Some)
-    .map_err(|_| ApiError::field(field, "must be a date like 2026-11-23"))
+    .map_err(|_| AppError::field(field, "must be a date like 2026-11-23"))
 }
 
 /// `from`/`to` as `YYYY-MM-DD` (UTC days, both inclusive); empty means the last 30 days.
-pub fn parse_range(from: &str, to: &str) -> ApiResult<Range> {
+pub fn parse_range(from: &str, to: &str) -> AppResult<Range> {
     let today = OffsetDateTime::now_utc().date();
     let to = date("to", to)?.unwrap_or(today);
     let from = date("from", from)?.unwrap_or(to - Duration::days(DEFAULT_DAYS - 1));
     if from > to {
-        return Err(ApiError::field("from", "must not be after `to`"));
+        return Err(AppError::field("from", "must not be after `to`"));
     }
     if (to - from).whole_days() >= MAX_DAYS {
-        return Err(ApiError::field(
+        return Err(AppError::field(
             "from",
             "the range can span at most 366 days",
         ));
@@ -72,9 +72,9 @@ pub struct Dashboard {
     pub rewards: Vec<RewardTotal>,
 }
 
-pub async fn dashboard(state: &AppState, program: &Program, range: Range) -> ApiResult<Dashboard> {
+pub async fn dashboard(ctx: &Ctx, program: &Program, range: Range) -> AppResult<Dashboard> {
     let (from, to) = (bound(range.from), bound(range.to + Duration::days(1)));
-    let mut conn = state.store.conn().await?;
+    let mut conn = ctx.store.conn().await?;
     let found = stats::days(&mut conn, &program.id, &from, &to).await?;
     let mut days = Vec::new();
     let mut d = range.from;

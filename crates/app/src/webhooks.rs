@@ -1,8 +1,8 @@
 //! Webhook endpoints, messages and dead jobs: shared by the API and the console.
 
 use super::commit;
-use crate::AppState;
-use crate::error::{ApiError, ApiResult};
+use crate::Ctx;
+use crate::{AppError, AppResult};
 use serde::Deserialize;
 use vouch_domain::Validation;
 use vouch_domain::validation::optional_text;
@@ -25,7 +25,7 @@ pub struct EndpointIn {
 
 impl EndpointIn {
     /// Applies the input on top of `base` (an existing endpoint, or defaults) and checks it.
-    pub fn draft(self, state: &AppState, base: Option<&Endpoint>) -> ApiResult<EndpointDraft> {
+    pub fn draft(self, ctx: &Ctx, base: Option<&Endpoint>) -> AppResult<EndpointDraft> {
         let mut v = Validation::new();
         let url = self
             .url
@@ -37,7 +37,7 @@ impl EndpointIn {
         } else {
             v.check(
                 "url",
-                vouch_jobs::outbound::check_url(url.trim(), &state.settings.outbound)
+                crate::outbound::check_url(url.trim(), &ctx.settings.outbound)
                     .map(|u| u.to_string()),
             )
         };
@@ -62,7 +62,7 @@ impl EndpointIn {
             }
         }
         let enabled = self.enabled.or(base.map(|b| b.enabled)).unwrap_or(true);
-        v.into_result().map_err(ApiError::invalid)?;
+        v.into_result().map_err(AppError::invalid)?;
         match (url, description) {
             (Some(url), Some(description)) => Ok(EndpointDraft {
                 url,
@@ -70,48 +70,43 @@ impl EndpointIn {
                 event_types,
                 enabled,
             }),
-            _ => Err(ApiError::internal()),
+            _ => Err(AppError::internal("validation passed without a value")),
         }
     }
 }
 
-pub async fn get_endpoint(state: &AppState, id: &str) -> ApiResult<Endpoint> {
-    let mut conn = state.store.conn().await?;
+pub async fn get_endpoint(ctx: &Ctx, id: &str) -> AppResult<Endpoint> {
+    let mut conn = ctx.store.conn().await?;
     webhooks::get(&mut conn, id)
         .await?
-        .ok_or_else(|| ApiError::not_found("webhook endpoint"))
+        .ok_or_else(|| AppError::not_found("webhook endpoint"))
 }
 
-pub async fn create_endpoint(
-    state: &AppState,
-    origin: &Origin,
-    input: EndpointIn,
-) -> ApiResult<Endpoint> {
-    let draft = input.draft(state, None)?;
-    let mut tx = state.store.begin().await?;
-    let endpoint =
-        webhooks::create(&mut tx, origin, &draft, &vouch_jobs::signing::new_secret()).await?;
+pub async fn create_endpoint(ctx: &Ctx, origin: &Origin, input: EndpointIn) -> AppResult<Endpoint> {
+    let draft = input.draft(ctx, None)?;
+    let mut tx = ctx.store.begin().await?;
+    let endpoint = webhooks::create(&mut tx, origin, &draft, &new_secret()).await?;
     commit(tx).await?;
     Ok(endpoint)
 }
 
 pub async fn update_endpoint(
-    state: &AppState,
+    ctx: &Ctx,
     origin: &Origin,
     id: &str,
     input: EndpointIn,
-) -> ApiResult<Endpoint> {
-    let before = get_endpoint(state, id).await?;
-    let draft = input.draft(state, Some(&before))?;
-    let mut tx = state.store.begin().await?;
+) -> AppResult<Endpoint> {
+    let before = get_endpoint(ctx, id).await?;
+    let draft = input.draft(ctx, Some(&before))?;
+    let mut tx = ctx.store.begin().await?;
     let after = webhooks::update(&mut tx, origin, &before, &draft).await?;
     commit(tx).await?;
     Ok(after)
 }
 
-pub async fn delete_endpoint(state: &AppState, origin: &Origin, id: &str) -> ApiResult<()> {
-    let before = get_endpoint(state, id).await?;
-    let mut tx = state.store.begin().await?;
+pub async fn delete_endpoint(ctx: &Ctx, origin: &Origin, id: &str) -> AppResult<()> {
+    let before = get_endpoint(ctx, id).await?;
+    let mut tx = ctx.store.begin().await?;
     webhooks::delete(&mut tx, origin, &before).await?;
     commit(tx).await
 }
@@ -119,49 +114,42 @@ pub async fn delete_endpoint(state: &AppState, origin: &Origin, id: &str) -> Api
 /// How long a rotated-out secret keeps signing.
 pub const ROTATION_GRACE_HOURS: i64 = 24;
 
-pub async fn rotate_secret(state: &AppState, origin: &Origin, id: &str) -> ApiResult<Endpoint> {
-    let before = get_endpoint(state, id).await?;
+pub async fn rotate_secret(ctx: &Ctx, origin: &Origin, id: &str) -> AppResult<Endpoint> {
+    let before = get_endpoint(ctx, id).await?;
     let until =
         format_time(time::OffsetDateTime::now_utc() + time::Duration::hours(ROTATION_GRACE_HOURS));
-    let mut tx = state.store.begin().await?;
-    let after = webhooks::rotate_secret(
-        &mut tx,
-        origin,
-        &before,
-        &vouch_jobs::signing::new_secret(),
-        &until,
-    )
-    .await?;
+    let mut tx = ctx.store.begin().await?;
+    let after = webhooks::rotate_secret(&mut tx, origin, &before, &new_secret(), &until).await?;
     commit(tx).await?;
     Ok(after)
 }
 
-pub async fn message(state: &AppState, endpoint_id: &str, message_id: &str) -> ApiResult<Message> {
-    let mut conn = state.store.conn().await?;
+pub async fn message(ctx: &Ctx, endpoint_id: &str, message_id: &str) -> AppResult<Message> {
+    let mut conn = ctx.store.conn().await?;
     webhooks::message(&mut conn, message_id)
         .await?
         .filter(|m| m.endpoint_id == endpoint_id)
-        .ok_or_else(|| ApiError::not_found("webhook message"))
+        .ok_or_else(|| AppError::not_found("webhook message"))
 }
 
-pub async fn attempts(state: &AppState, message_id: &str) -> ApiResult<Vec<Attempt>> {
-    let mut conn = state.store.conn().await?;
+pub async fn attempts(ctx: &Ctx, message_id: &str) -> AppResult<Vec<Attempt>> {
+    let mut conn = ctx.store.conn().await?;
     Ok(jobs::attempts_for_subject(&mut conn, message_id).await?)
 }
 
 pub async fn resend(
-    state: &AppState,
+    ctx: &Ctx,
     origin: &Origin,
     endpoint_id: &str,
     message_id: &str,
-) -> ApiResult<Message> {
-    let m = message(state, endpoint_id, message_id).await?;
-    let mut tx = state.store.begin().await?;
+) -> AppResult<Message> {
+    let m = message(ctx, endpoint_id, message_id).await?;
+    let mut tx = ctx.store.begin().await?;
     let after = webhooks::resend(&mut tx, origin, &m)
         .await
         .map_err(|e| match e {
             StoreError::Invalid { message, .. } => {
-                ApiError::conflict("delivery_in_progress", message)
+                AppError::conflict("delivery_in_progress", message)
             }
             other => other.into(),
         })?;
@@ -170,26 +158,21 @@ pub async fn resend(
 }
 
 /// Queues every message of the endpoint since `since` (RFC 3339) again.
-pub async fn replay(
-    state: &AppState,
-    origin: &Origin,
-    endpoint_id: &str,
-    since: &str,
-) -> ApiResult<i64> {
-    get_endpoint(state, endpoint_id).await?;
+pub async fn replay(ctx: &Ctx, origin: &Origin, endpoint_id: &str, since: &str) -> AppResult<i64> {
+    get_endpoint(ctx, endpoint_id).await?;
     let since =
         time::OffsetDateTime::parse(since.trim(), &time::format_description::well_known::Rfc3339)
-            .map_err(|_| ApiError::field("since", "must be a time such as 2026-11-23T12:00:00Z"))?;
-    let mut tx = state.store.begin().await?;
+            .map_err(|_| AppError::field("since", "must be a time such as 2026-11-23T12:00:00Z"))?;
+    let mut tx = ctx.store.begin().await?;
     let n = webhooks::replay_since(&mut tx, origin, endpoint_id, &format_time(since)).await?;
     commit(tx).await?;
     Ok(n)
 }
 
 /// Sends a `webhook.test` event to this endpoint only.
-pub async fn send_test(state: &AppState, origin: &Origin, endpoint_id: &str) -> ApiResult<Message> {
-    let endpoint = get_endpoint(state, endpoint_id).await?;
-    let mut tx = state.store.begin().await?;
+pub async fn send_test(ctx: &Ctx, origin: &Origin, endpoint_id: &str) -> AppResult<Message> {
+    let endpoint = get_endpoint(ctx, endpoint_id).await?;
+    let mut tx = ctx.store.begin().await?;
     let data = serde_json::json!({ "endpoint_id": endpoint.id, "message": "This is a test event from Vouch." });
     let event = events::record_only(&mut tx, "webhook.test", &data).await?;
     let message_id = webhooks::enqueue_message(&mut tx, &endpoint, &event.id).await?;
@@ -205,17 +188,31 @@ pub async fn send_test(state: &AppState, origin: &Origin, endpoint_id: &str) -> 
     .await?;
     let message = webhooks::message(&mut tx, &message_id)
         .await?
-        .ok_or_else(ApiError::internal)?;
+        .ok_or_else(|| {
+            AppError::internal("the test message vanished inside its own transaction")
+        })?;
     commit(tx).await?;
     Ok(message)
 }
 
-pub async fn retry_job(state: &AppState, origin: &Origin, id: &str) -> ApiResult<Job> {
-    let mut tx = state.store.begin().await?;
+pub async fn retry_job(ctx: &Ctx, origin: &Origin, id: &str) -> AppResult<Job> {
+    let mut tx = ctx.store.begin().await?;
     let job = jobs::retry_now(&mut tx, id).await?.ok_or_else(|| {
-        ApiError::conflict("not_dead", "only a dead or cancelled job can be retried")
+        AppError::conflict("not_dead", "only a dead or cancelled job can be retried")
     })?;
     vouch_store::audit::record(&mut tx, origin, "job.retried", "job", Some(id), None, None).await?;
     commit(tx).await?;
     Ok(job)
+}
+
+/// A new endpoint secret: `whsec_` + base64 of 32 random bytes (Standard Webhooks).
+pub fn new_secret() -> String {
+    use base64::Engine;
+    use rand::RngCore;
+    let mut key = [0u8; 32];
+    rand::rng().fill_bytes(&mut key);
+    format!(
+        "whsec_{}",
+        base64::engine::general_purpose::STANDARD.encode(key)
+    )
 }

@@ -3,8 +3,8 @@
 //! same file enrols only what is missing. A dry run checks everything and saves nothing.
 
 use super::participants::{ImportFacts, SignupContext, enrol};
-use crate::AppState;
-use crate::error::{ApiError, ApiResult};
+use crate::Ctx;
+use crate::{AppError, AppResult};
 use serde::Serialize;
 use std::collections::HashSet;
 use vouch_domain::import::{ImportRow, LineError, Parsed};
@@ -36,13 +36,13 @@ fn line_error(row: &ImportRow, field: &str, message: impl Into<String>) -> LineE
 
 /// Imports `parsed` into `program`. `progress` is called after each row with the rows done.
 pub async fn import_participants(
-    state: &AppState,
+    ctx: &Ctx,
     origin: &Origin,
     program: &Program,
     parsed: Parsed,
     dry_run: bool,
     progress: impl Fn(u64),
-) -> ApiResult<ImportReport> {
+) -> AppResult<ImportReport> {
     let mut report = ImportReport {
         dry_run,
         columns: parsed
@@ -62,7 +62,7 @@ pub async fn import_participants(
         let mut waiting = Vec::new();
         let before = pending.len();
         for row in pending {
-            let mut conn = state.store.conn().await?;
+            let mut conn = ctx.store.conn().await?;
             if participants::by_email(&mut conn, &program.id, &row.draft.email)
                 .await?
                 .is_some()
@@ -108,20 +108,20 @@ pub async fn import_participants(
                     }),
                     ..SignupContext::default()
                 };
-                match enrol(state, origin, program, &row.draft, &context).await {
+                match enrol(ctx, origin, program, &row.draft, &context).await {
                     Ok((p, referral)) => {
                         new_codes.insert(p.code);
                         report.enrolled += 1;
                         report.referrals += u64::from(referral.is_some());
                     }
-                    Err(e) if e.status.is_client_error() => {
-                        for f in &e.errors {
+                    Err(e) if e.is_client_error() => {
+                        for f in e.field_errors() {
                             report
                                 .errors
                                 .push(line_error(&row, &f.field, f.message.clone()));
                         }
-                        if e.errors.is_empty() {
-                            report.errors.push(line_error(&row, "", e.detail.clone()));
+                        if e.field_errors().is_empty() {
+                            report.errors.push(line_error(&row, "", e.detail()));
                         }
                     }
                     Err(e) => return Err(e),
@@ -147,8 +147,8 @@ pub async fn import_participants(
 }
 
 /// Parses a file with an optional mapping, as the CLI, API and console receive it.
-pub fn parse_file(text: &str, mapping: &[String]) -> ApiResult<Parsed> {
+pub fn parse_file(text: &str, mapping: &[String]) -> AppResult<Parsed> {
     let mapping =
-        vouch_domain::import::parse_mapping(mapping).map_err(|m| ApiError::field("mapping", m))?;
-    vouch_domain::import::parse(text, &mapping).map_err(|m| ApiError::field("file", m))
+        vouch_domain::import::parse_mapping(mapping).map_err(|m| AppError::field("mapping", m))?;
+    vouch_domain::import::parse(text, &mapping).map_err(|m| AppError::field("file", m))
 }

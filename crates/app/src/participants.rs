@@ -2,9 +2,9 @@
 //! signup links and imports. Each operation is one transaction: the participant, the referral that
 //! brought them, their events and the emails they cause commit together or not at all.
 
-use super::{commit, conflict_on};
-use crate::AppState;
-use crate::error::{ApiError, ApiResult};
+use crate::Ctx;
+use crate::{AppError, AppResult};
+use crate::{commit, conflict_on};
 use serde::Deserialize;
 use vouch_domain::email_template::Kind;
 use vouch_domain::fraud::{self, Context, Flag, Person, normalise_email};
@@ -20,14 +20,14 @@ use vouch_store::referrals::{self, NewReferral, Referral};
 use vouch_store::{StoreError, Tx};
 
 /// The link a participant shares.
-pub fn referral_link(state: &AppState, code: &str) -> String {
-    format!("{}/r/{code}", state.settings.base_url)
+pub fn referral_link(ctx: &Ctx, code: &str) -> String {
+    format!("{}/r/{code}", ctx.settings.base_url)
 }
 
-fn participant_json(state: &AppState, p: &Participant) -> serde_json::Value {
+fn participant_json(ctx: &Ctx, p: &Participant) -> serde_json::Value {
     serde_json::json!({
         "id": p.id, "email": p.email, "first_name": p.first_name, "last_name": p.last_name,
-        "code": p.code, "referral_link": referral_link(state, &p.code),
+        "code": p.code, "referral_link": referral_link(ctx, &p.code),
     })
 }
 
@@ -36,33 +36,33 @@ fn program_json(program: &Program) -> serde_json::Value {
 }
 
 /// Queues a participant-facing email with the program's templates and an unsubscribe link.
-pub(crate) async fn mail_participant(
-    state: &AppState,
+pub async fn mail_participant(
+    ctx: &Ctx,
     tx: &mut Tx,
     kind: Kind,
     program: &Program,
     to: &Participant,
     extra: serde_json::Value,
-) -> ApiResult<()> {
+) -> AppResult<()> {
     let unsubscribe = kind
         .marketing()
-        .then(|| crate::unsubscribe::url(state, &to.email));
-    let mut ctx = serde_json::json!({
-        "participant": participant_json(state, to),
+        .then(|| crate::unsubscribe::url(ctx, &to.email));
+    let mut vars = serde_json::json!({
+        "participant": participant_json(ctx, to),
         "program": program_json(program),
-        "referral_link": referral_link(state, &to.code),
+        "referral_link": referral_link(ctx, &to.code),
     });
-    if let (Some(ctx), Some(url)) = (ctx.as_object_mut(), &unsubscribe) {
-        ctx.insert("unsubscribe_url".into(), url.clone().into());
+    if let (Some(vars), Some(url)) = (vars.as_object_mut(), &unsubscribe) {
+        vars.insert("unsubscribe_url".into(), url.clone().into());
     }
-    if let (Some(ctx), serde_json::Value::Object(extra)) = (ctx.as_object_mut(), extra) {
-        ctx.extend(extra);
+    if let (Some(vars), serde_json::Value::Object(extra)) = (vars.as_object_mut(), extra) {
+        vars.extend(extra);
     }
     emails::queue(
         tx,
         kind,
         &to.email,
-        &ctx,
+        &vars,
         QueueOptions {
             program_id: Some(&program.id),
             unsubscribe_url: unsubscribe.as_deref(),
@@ -74,18 +74,18 @@ pub(crate) async fn mail_participant(
 
 /// Tells the referrer that a referral was won.
 async fn announce_win(
-    state: &AppState,
+    ctx: &Ctx,
     tx: &mut Tx,
     program: &Program,
     referral: &Referral,
     friend: &Participant,
-) -> ApiResult<()> {
+) -> AppResult<()> {
     let Some(referrer) = participants::get(tx, &referral.referrer_id).await? else {
         return Ok(());
     };
     let won = referrals::count_by_referrer(tx, &referrer.id, Stage::Won).await?;
     mail_participant(
-        state,
+        ctx,
         tx,
         Kind::ReferralWon,
         program,
@@ -125,9 +125,9 @@ async fn register_account(
     origin: &Origin,
     super_customer_id: i64,
     draft: &ParticipantDraft,
-) -> ApiResult<i64> {
+) -> AppResult<i64> {
     let Some(company) = draft.company.clone() else {
-        return Err(ApiError::field(
+        return Err(AppError::field(
             "company",
             "is required: this program registers an account for it",
         ));
@@ -141,8 +141,8 @@ async fn register_account(
     };
     let account_draft = fields.parse().map_err(|v| {
         // An account needs its owner's names; report every problem on the participant's fields.
-        let mut e = ApiError::from(v);
-        for f in &mut e.errors {
+        let mut errors = v.errors().to_vec();
+        for f in &mut errors {
             f.field = match f.field.as_str() {
                 "name" | "code" => "company".into(),
                 "owner_first_name" => "first_name".into(),
@@ -150,36 +150,36 @@ async fn register_account(
                 other => other.into(),
             };
         }
-        e
+        AppError::invalid(errors)
     })?;
     Ok(
-        crate::register::register_in(tx, origin, super_customer_id, account_draft)
+        crate::accounts::register_in(tx, origin, super_customer_id, account_draft)
             .await?
             .id,
     )
 }
 
 /// A keyed hash, so that equal values can be compared without keeping them.
-fn fingerprint(state: &AppState, purpose: &str, value: &str) -> String {
+fn fingerprint(ctx: &Ctx, purpose: &str, value: &str) -> String {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
     h.update(purpose.as_bytes());
     h.update(b"\n");
     h.update(value.as_bytes());
     h.update(b"\n");
-    h.update(&state.secrets.visitor);
+    h.update(&ctx.secrets.visitor);
     hex::encode(h.finalize())
 }
 
 /// Runs the fraud checks on a referred signup.
 async fn fraud_flags(
-    state: &AppState,
+    ctx: &Ctx,
     tx: &mut Tx,
     program: &Program,
     referrer: &Participant,
     friend: &Participant,
     facts: &SignupFacts,
-) -> ApiResult<Vec<Flag>> {
+) -> AppResult<Vec<Flag>> {
     let (referrer_ip, referrer_device) = participants::fingerprints(tx, &referrer.id).await?;
     let signups_from_ip_last_hour = match &facts.ip_hash {
         Some(ip) => {
@@ -204,7 +204,7 @@ async fn fraud_flags(
         },
         &Context {
             signups_from_ip_last_hour,
-            velocity_limit_per_hour: state.settings.fraud_velocity_per_hour,
+            velocity_limit_per_hour: ctx.settings.fraud_velocity_per_hour,
             email_key_taken,
         },
     ))
@@ -215,19 +215,19 @@ async fn fraud_flags(
 /// from cookies and hidden fields that lead nowhere are ignored, so a stale link never blocks
 /// a signup.
 pub async fn enrol(
-    state: &AppState,
+    ctx: &Ctx,
     origin: &Origin,
     program: &Program,
     draft: &ParticipantDraft,
     context: &SignupContext,
-) -> ApiResult<(Participant, Option<Referral>)> {
+) -> AppResult<(Participant, Option<Referral>)> {
     if program.status == ProgramStatus::Ended {
-        return Err(ApiError::conflict(
+        return Err(AppError::conflict(
             "program_ended",
             "the program has ended; nobody can join it",
         ));
     }
-    let mut tx = state.store.begin().await?;
+    let mut tx = ctx.store.begin().await?;
     let mut touches = Vec::new();
     if let Some(code) = &draft.referred_by {
         match participants::by_code(&mut tx, code).await? {
@@ -241,7 +241,7 @@ pub async fn enrol(
                 at: None,
             }),
             _ => {
-                return Err(ApiError::field(
+                return Err(AppError::field(
                     "referred_by",
                     "no participant of this program has this referral code",
                 ));
@@ -273,11 +273,11 @@ pub async fn enrol(
         .or_else(|| draft.ip_address.map(|ip| ip.to_string()));
     let facts = SignupFacts {
         signed_up_at: context.signed_up_at.clone(),
-        ip_hash: ip.map(|ip| fingerprint(state, "ip", &ip)),
+        ip_hash: ip.map(|ip| fingerprint(ctx, "ip", &ip)),
         device_hash: context
             .device
             .as_deref()
-            .map(|d| fingerprint(state, "device", d)),
+            .map(|d| fingerprint(ctx, "device", d)),
         code: context.import.as_ref().and_then(|i| i.code.clone()),
         account_id: match program.super_customer_id {
             Some(sc) => Some(register_account(&mut tx, origin, sc, draft).await?),
@@ -297,7 +297,7 @@ pub async fn enrol(
     let referral = match &referrer {
         Some((by, source)) => {
             let won_at_signup = program.qualifying_event == "signup";
-            let flags = fraud_flags(state, &mut tx, program, by, &participant, &facts).await?;
+            let flags = fraud_flags(ctx, &mut tx, program, by, &participant, &facts).await?;
             let new = NewReferral {
                 program_id: &program.id,
                 referrer_id: &by.id,
@@ -308,8 +308,8 @@ pub async fn enrol(
             };
             let r = referrals::create(&mut tx, origin, &new).await?;
             if won_at_signup && flags.is_empty() && !quiet {
-                announce_win(state, &mut tx, program, &r, &participant).await?;
-                super::rewards::after_win(state, &mut tx, origin, program, &r).await?;
+                announce_win(ctx, &mut tx, program, &r, &participant).await?;
+                super::rewards::after_win(ctx, &mut tx, origin, program, &r).await?;
             }
             Some(r)
         }
@@ -317,7 +317,7 @@ pub async fn enrol(
     };
     if !quiet {
         mail_participant(
-            state,
+            ctx,
             &mut tx,
             Kind::ParticipantWelcome,
             program,
@@ -328,7 +328,7 @@ pub async fn enrol(
     }
     commit(tx).await?;
     // A visit before enrolment may have cached this code as unknown.
-    state.links.forget(&participant.code);
+    ctx.links.forget(&participant.code);
     Ok((participant, referral))
 }
 
@@ -346,7 +346,7 @@ pub struct EventIn {
     pub email: String,
 }
 
-fn check_event(e: &EventIn) -> ApiResult<()> {
+fn check_event(e: &EventIn) -> AppResult<()> {
     let mut v = vouch_domain::Validation::new();
     let id = e.event_id.trim();
     if id.is_empty() || id.len() > 200 {
@@ -367,27 +367,27 @@ fn check_event(e: &EventIn) -> ApiResult<()> {
     if e.participant_id.trim().is_empty() && e.email.trim().is_empty() {
         v.add("participant_id", "name the participant by id or by email");
     }
-    v.into_result().map_err(ApiError::invalid)
+    v.into_result().map_err(AppError::invalid)
 }
 
 /// Records an event; the program's qualifying event wins the participant's referral. Returns
 /// the event and whether it was new (a repeat of the same id returns the first answer).
 pub async fn record_event(
-    state: &AppState,
+    ctx: &Ctx,
     origin: &Origin,
     program: &Program,
     input: &EventIn,
-) -> ApiResult<(ProgramEvent, bool)> {
+) -> AppResult<(ProgramEvent, bool)> {
     check_event(input)?;
     let event_id = input.event_id.trim();
     let name = input.name.trim();
-    let mut tx = state.store.begin().await?;
+    let mut tx = ctx.store.begin().await?;
     let participant = if !input.participant_id.trim().is_empty() {
         participants::get(&mut tx, input.participant_id.trim())
             .await?
             .filter(|p| p.program_id == program.id)
             .ok_or_else(|| {
-                ApiError::field(
+                AppError::field(
                     "participant_id",
                     "no participant of this program has this id",
                 )
@@ -396,12 +396,12 @@ pub async fn record_event(
         participants::by_email(&mut tx, &program.id, &input.email)
             .await?
             .ok_or_else(|| {
-                ApiError::field("email", "no participant of this program has this email")
+                AppError::field("email", "no participant of this program has this email")
             })?
     };
     if let Some(seen) = program_events::get(&mut tx, &program.id, event_id).await? {
         if seen.name != name || seen.participant_id != participant.id {
-            return Err(ApiError::conflict(
+            return Err(AppError::conflict(
                 "event_id_reused",
                 "this event_id was already reported for another event or participant",
             ));
@@ -419,8 +419,8 @@ pub async fn record_event(
                 let reason = format!("{name} event {event_id}");
                 let won =
                     referrals::set_stage(&mut tx, origin, &r, Stage::Won, Some(&reason)).await?;
-                announce_win(state, &mut tx, program, &won, &participant).await?;
-                super::rewards::after_win(state, &mut tx, origin, program, &won).await?;
+                announce_win(ctx, &mut tx, program, &won, &participant).await?;
+                super::rewards::after_win(ctx, &mut tx, origin, program, &won).await?;
                 ("referral_won", Some(won.id))
             }
         },
@@ -436,7 +436,7 @@ pub async fn record_event(
     )
     .await
     .map_err(|e| match e {
-        StoreError::Conflict { .. } => ApiError::conflict(
+        StoreError::Conflict { .. } => AppError::conflict(
             "event_in_flight",
             "the same event_id is being reported at this moment; retry",
         ),
@@ -449,28 +449,28 @@ pub async fn record_event(
 /// A staff decision on a referral: revoke a won one (a refund), or close an open one as lost
 /// or junk. Stage rules come from the domain; a decision already taken is a 409.
 pub async fn set_referral_stage(
-    state: &AppState,
+    ctx: &Ctx,
     origin: &Origin,
     id: &str,
     to: Stage,
     reason: Option<&str>,
-) -> ApiResult<Referral> {
-    let mut tx = state.store.begin().await?;
+) -> AppResult<Referral> {
+    let mut tx = ctx.store.begin().await?;
     let before = referrals::get(&mut tx, id)
         .await?
-        .ok_or_else(|| ApiError::not_found("referral"))?;
+        .ok_or_else(|| AppError::not_found("referral"))?;
     let after = referrals::set_stage(&mut tx, origin, &before, to, reason)
         .await
         .map_err(conflict_on("stage"))?;
     let program = vouch_store::programs::get(&mut tx, &after.program_id)
         .await?
-        .ok_or_else(|| ApiError::not_found("program"))?;
+        .ok_or_else(|| AppError::not_found("program"))?;
     if to == Stage::Won
         && after.review != "pending"
         && let Some(friend) = participants::get(&mut tx, &after.referred_id).await?
     {
-        announce_win(state, &mut tx, &program, &after, &friend).await?;
-        super::rewards::after_win(state, &mut tx, origin, &program, &after).await?;
+        announce_win(ctx, &mut tx, &program, &after, &friend).await?;
+        super::rewards::after_win(ctx, &mut tx, origin, &program, &after).await?;
     }
     if before.stage == Stage::Won {
         let why = reason.unwrap_or("the referral was revoked");
@@ -483,34 +483,34 @@ pub async fn set_referral_stage(
 /// A staff decision on a flagged referral: `clear` lets it count (a won referral now earns its
 /// rewards and the referrer hears of it); `junk` closes it. Audited with the reason.
 pub async fn review_referral(
-    state: &AppState,
+    ctx: &Ctx,
     origin: &Origin,
     id: &str,
     decision: &str,
     reason: &str,
-) -> ApiResult<Referral> {
+) -> AppResult<Referral> {
     let stored = match decision {
         "clear" => "cleared",
         "junk" => "junk",
-        _ => return Err(ApiError::field("decision", "must be clear or junk")),
+        _ => return Err(AppError::field("decision", "must be clear or junk")),
     };
     if reason.is_empty() || reason.chars().count() > 500 {
-        return Err(ApiError::field(
+        return Err(AppError::field(
             "reason",
             "is required (at most 500 characters)",
         ));
     }
-    let mut tx = state.store.begin().await?;
+    let mut tx = ctx.store.begin().await?;
     let before = referrals::get(&mut tx, id)
         .await?
-        .ok_or_else(|| ApiError::not_found("referral"))?;
+        .ok_or_else(|| AppError::not_found("referral"))?;
     let program = vouch_store::programs::get(&mut tx, &before.program_id)
         .await?
-        .ok_or_else(|| ApiError::not_found("program"))?;
+        .ok_or_else(|| AppError::not_found("program"))?;
     let decided = referrals::decide_review(&mut tx, origin, &before, stored, reason)
         .await
         .map_err(|e| match e {
-            StoreError::Invalid { message, .. } => ApiError::conflict("not_in_review", message),
+            StoreError::Invalid { message, .. } => AppError::conflict("not_in_review", message),
             other => other.into(),
         })?;
     let after = if stored == "junk" && !matches!(decided.stage, Stage::Lost | Stage::Junk) {
@@ -522,8 +522,8 @@ pub async fn review_referral(
         && after.stage == Stage::Won
         && let Some(friend) = participants::get(&mut tx, &after.referred_id).await?
     {
-        announce_win(state, &mut tx, &program, &after, &friend).await?;
-        super::rewards::after_win(state, &mut tx, origin, &program, &after).await?;
+        announce_win(ctx, &mut tx, &program, &after, &friend).await?;
+        super::rewards::after_win(ctx, &mut tx, origin, &program, &after).await?;
     }
     commit(tx).await?;
     Ok(after)

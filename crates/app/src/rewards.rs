@@ -6,9 +6,9 @@
 //! the unique step key in the store makes a repeated creation a no-op.
 
 use super::participants::mail_participant;
-use super::{commit, conflict_on};
-use crate::AppState;
-use crate::error::{ApiError, ApiResult};
+use crate::Ctx;
+use crate::{AppError, AppResult};
+use crate::{commit, conflict_on};
 use vouch_domain::email_template::Kind;
 use vouch_domain::referral::Stage;
 use vouch_domain::reward::{Delivery, Recipient, RewardKind, RewardStatus, Sides, steps_reached};
@@ -36,12 +36,12 @@ pub fn title(reward: &Reward) -> String {
 }
 
 async fn tell(
-    state: &AppState,
+    ctx: &Ctx,
     tx: &mut Tx,
     kind: Kind,
     program: &Program,
     reward: &Reward,
-) -> ApiResult<()> {
+) -> AppResult<()> {
     let Some(to) = participants::get(tx, &reward.participant_id).await? else {
         return Ok(());
     };
@@ -52,7 +52,7 @@ async fn tell(
         "hold_days": if reward.hold_until.is_some() { program.reward_hold_days } else { 0 },
     });
     mail_participant(
-        state,
+        ctx,
         tx,
         kind,
         program,
@@ -65,17 +65,17 @@ async fn tell(
 /// Delivers an earned reward in the caller's transaction: a coupon gets the next code of its
 /// rule's pool (409 when the pool is empty).
 async fn deliver_in(
-    state: &AppState,
+    ctx: &Ctx,
     tx: &mut Tx,
     origin: &Origin,
     program: &Program,
     reward: &Reward,
-) -> ApiResult<Reward> {
+) -> AppResult<Reward> {
     let code = if reward.kind == RewardKind::Coupon {
         let code =
-            rewards::take_coupon(tx, state.store.backend(), &reward.rule_id, &reward.id).await?;
+            rewards::take_coupon(tx, ctx.store.backend(), &reward.rule_id, &reward.id).await?;
         Some(code.ok_or_else(|| {
-            ApiError::conflict(
+            AppError::conflict(
                 "coupon_pool_empty",
                 "the rule's coupon pool is empty; add codes, then deliver",
             )
@@ -95,25 +95,25 @@ async fn deliver_in(
     )
     .await
     .map_err(conflict_on("status"))?;
-    tell(state, tx, Kind::RewardDelivered, program, &after).await?;
+    tell(ctx, tx, Kind::RewardDelivered, program, &after).await?;
     Ok(after)
 }
 
 /// What happens once a reward is earned: the participant is told, and an automatic rule
 /// delivers it at once (a coupon rule with an empty pool leaves it earned, for staff).
 async fn on_earned(
-    state: &AppState,
+    ctx: &Ctx,
     tx: &mut Tx,
     origin: &Origin,
     program: &Program,
     rule: &RewardRule,
     reward: &Reward,
-) -> ApiResult<()> {
-    tell(state, tx, Kind::RewardEarned, program, reward).await?;
+) -> AppResult<()> {
+    tell(ctx, tx, Kind::RewardEarned, program, reward).await?;
     if rule.delivery == Delivery::Automatic {
-        match deliver_in(state, tx, origin, program, reward).await {
+        match deliver_in(ctx, tx, origin, program, reward).await {
             Ok(_) => {}
-            Err(e) if e.code == "coupon_pool_empty" => {
+            Err(e) if e.code() == "coupon_pool_empty" => {
                 tracing::warn!(rule = %rule.id, "coupon pool empty; the reward waits for staff");
             }
             Err(e) => return Err(e),
@@ -125,12 +125,12 @@ async fn on_earned(
 /// Creates the rewards a won referral earns: every step its referrer now reached under each
 /// active rule, and, for double-sided rules, the friend's reward when this win reached a step.
 pub async fn after_win(
-    state: &AppState,
+    ctx: &Ctx,
     tx: &mut Tx,
     origin: &Origin,
     program: &Program,
     referral: &Referral,
-) -> ApiResult<()> {
+) -> AppResult<()> {
     let won = referrals::count_by_referrer(tx, &referral.referrer_id, Stage::Won).await?;
     let hold_until = (program.reward_hold_days > 0).then(|| {
         format_time(
@@ -152,7 +152,7 @@ pub async fn after_win(
             if let Some(r) = rewards::create(tx, origin, &new).await?
                 && r.status == RewardStatus::Earned
             {
-                on_earned(state, tx, origin, program, &rule, &r).await?;
+                on_earned(ctx, tx, origin, program, &rule, &r).await?;
             }
         }
         if rule.sides == Sides::Double && steps.contains(&won) {
@@ -168,7 +168,7 @@ pub async fn after_win(
             if let Some(r) = rewards::create(tx, origin, &new).await?
                 && r.status == RewardStatus::Earned
             {
-                on_earned(state, tx, origin, program, &rule, &r).await?;
+                on_earned(ctx, tx, origin, program, &rule, &r).await?;
             }
         }
     }
@@ -184,7 +184,7 @@ pub async fn after_revoke(
     program: &Program,
     referral: &Referral,
     reason: &str,
-) -> ApiResult<()> {
+) -> AppResult<()> {
     let won = referrals::count_by_referrer(tx, &referral.referrer_id, Stage::Won).await?;
     let mut lost = rewards::friend_rewards_of_referral(tx, &referral.id).await?;
     for rule in rewards::rules(tx, &program.id, false).await? {
@@ -222,15 +222,15 @@ pub async fn after_revoke(
 
 /// Ends the holds that are over: pending rewards become earned (and are told and, for
 /// automatic rules, delivered). Returns how many were released. Run by housekeeping.
-pub async fn release_holds(state: &AppState) -> ApiResult<usize> {
+pub async fn release_holds(ctx: &Ctx) -> AppResult<usize> {
     let origin = Origin::system();
     let due = {
-        let mut conn = state.store.conn().await?;
+        let mut conn = ctx.store.conn().await?;
         rewards::hold_ended(&mut conn, &vouch_store::now(), 200).await?
     };
     let mut released = 0;
     for reward in due {
-        let mut tx = state.store.begin().await?;
+        let mut tx = ctx.store.begin().await?;
         let (Some(program), Some(rule)) = (
             programs::get(&mut tx, &reward.program_id).await?,
             rewards::get_rule(&mut tx, &reward.rule_id).await?,
@@ -247,7 +247,7 @@ pub async fn release_holds(state: &AppState) -> ApiResult<usize> {
         .await
         {
             Ok(earned) => {
-                on_earned(state, &mut tx, &origin, &program, &rule, &earned).await?;
+                on_earned(ctx, &mut tx, &origin, &program, &rule, &earned).await?;
                 commit(tx).await?;
                 released += 1;
             }
@@ -259,33 +259,28 @@ pub async fn release_holds(state: &AppState) -> ApiResult<usize> {
     Ok(released)
 }
 
-async fn reward_and_program(tx: &mut Tx, id: &str) -> ApiResult<(Reward, Program)> {
+async fn reward_and_program(tx: &mut Tx, id: &str) -> AppResult<(Reward, Program)> {
     let reward = rewards::get(tx, id)
         .await?
-        .ok_or_else(|| ApiError::not_found("reward"))?;
+        .ok_or_else(|| AppError::not_found("reward"))?;
     let program = programs::get(tx, &reward.program_id)
         .await?
-        .ok_or_else(|| ApiError::not_found("program"))?;
+        .ok_or_else(|| AppError::not_found("program"))?;
     Ok((reward, program))
 }
 
 /// Staff delivery of an earned reward.
-pub async fn deliver(state: &AppState, origin: &Origin, id: &str) -> ApiResult<Reward> {
-    let mut tx = state.store.begin().await?;
+pub async fn deliver(ctx: &Ctx, origin: &Origin, id: &str) -> AppResult<Reward> {
+    let mut tx = ctx.store.begin().await?;
     let (reward, program) = reward_and_program(&mut tx, id).await?;
-    let after = deliver_in(state, &mut tx, origin, &program, &reward).await?;
+    let after = deliver_in(ctx, &mut tx, origin, &program, &reward).await?;
     commit(tx).await?;
     Ok(after)
 }
 
 /// Staff revocation of a pending or earned reward.
-pub async fn revoke(
-    state: &AppState,
-    origin: &Origin,
-    id: &str,
-    reason: &str,
-) -> ApiResult<Reward> {
-    let mut tx = state.store.begin().await?;
+pub async fn revoke(ctx: &Ctx, origin: &Origin, id: &str, reason: &str) -> AppResult<Reward> {
+    let mut tx = ctx.store.begin().await?;
     let (reward, _) = reward_and_program(&mut tx, id).await?;
     let after = rewards::set_status(
         &mut tx,
@@ -305,22 +300,22 @@ pub async fn revoke(
 
 /// `recovered` (the money came back) or `waived` (it stays with the participant).
 pub async fn decide_clawback(
-    state: &AppState,
+    ctx: &Ctx,
     origin: &Origin,
     id: &str,
     decision: &str,
-) -> ApiResult<Clawback> {
+) -> AppResult<Clawback> {
     if !matches!(decision, "recovered" | "waived") {
-        return Err(ApiError::field("decision", "must be recovered or waived"));
+        return Err(AppError::field("decision", "must be recovered or waived"));
     }
-    let mut tx = state.store.begin().await?;
+    let mut tx = ctx.store.begin().await?;
     let before = rewards::get_clawback(&mut tx, id)
         .await?
-        .ok_or_else(|| ApiError::not_found("clawback"))?;
+        .ok_or_else(|| AppError::not_found("clawback"))?;
     let after = rewards::decide_clawback(&mut tx, origin, &before, decision)
         .await
         .map_err(|e| match e {
-            StoreError::Invalid { message, .. } => ApiError::conflict("already_decided", message),
+            StoreError::Invalid { message, .. } => AppError::conflict("already_decided", message),
             other => other.into(),
         })?;
     commit(tx).await?;

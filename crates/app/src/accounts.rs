@@ -1,0 +1,187 @@
+//! Accounts and super customers (seed 000): create, update, clone by the naming convention,
+//! nest, designate, approve registration, and register an account under a super customer.
+
+use crate::{AppError, AppResult, Ctx, commit};
+use serde::Serialize;
+use vouch_domain::account::{
+    AccountFields, CloneOverrides, clone_fields, code_from_name, registration_link,
+};
+use vouch_store::Tx;
+use vouch_store::accounts::{self, Account, Placement};
+use vouch_store::audit::Origin;
+
+/// An account as the API and console show it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AccountView {
+    #[serde(flatten)]
+    pub account: Account,
+    /// The link a super customer hands out; `null` for other accounts. It registers accounts
+    /// only while `registration_approved` is true.
+    pub registration_link: Option<String>,
+}
+
+impl AccountView {
+    pub fn new(ctx: &Ctx, account: Account) -> Self {
+        let registration_link = account
+            .is_super_customer
+            .then(|| registration_link(&ctx.settings.base_url, account.id));
+        Self {
+            account,
+            registration_link,
+        }
+    }
+}
+
+pub async fn get_account(ctx: &Ctx, id: i64) -> AppResult<Account> {
+    let mut conn = ctx.store.conn().await?;
+    accounts::get(&mut conn, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("account"))
+}
+
+async fn locked_account(tx: &mut Tx, id: i64) -> AppResult<Account> {
+    accounts::get(tx, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("account"))
+}
+
+pub async fn create_account(
+    ctx: &Ctx,
+    origin: &Origin,
+    fields: &AccountFields,
+    parent_id: Option<i64>,
+    is_super_customer: bool,
+) -> AppResult<Account> {
+    let draft = fields.parse()?;
+    let mut tx = ctx.store.begin().await?;
+    let account = accounts::create(
+        &mut tx,
+        origin,
+        "account.created",
+        &draft,
+        &Placement {
+            parent_id,
+            is_super_customer,
+            ..Default::default()
+        },
+    )
+    .await?;
+    commit(tx).await?;
+    Ok(account)
+}
+
+pub async fn update_account(
+    ctx: &Ctx,
+    origin: &Origin,
+    id: i64,
+    fields: &AccountFields,
+) -> AppResult<Account> {
+    let draft = fields.parse()?;
+    let mut tx = ctx.store.begin().await?;
+    let before = locked_account(&mut tx, id).await?;
+    let after = accounts::update(&mut tx, origin, &before, &draft).await?;
+    commit(tx).await?;
+    Ok(after)
+}
+
+/// The fields the clone convention gives, before saving (for previews and forms).
+pub fn clone_preview(
+    ctx: &Ctx,
+    beneficiary: &Account,
+    overrides: &CloneOverrides,
+) -> AccountFields {
+    clone_fields(
+        &beneficiary.fields(),
+        &ctx.settings.clone_email_domain,
+        overrides,
+    )
+}
+
+pub async fn clone_account(
+    ctx: &Ctx,
+    origin: &Origin,
+    id: i64,
+    overrides: &CloneOverrides,
+) -> AppResult<Account> {
+    let mut tx = ctx.store.begin().await?;
+    let beneficiary = locked_account(&mut tx, id).await?;
+    let draft = clone_preview(ctx, &beneficiary, overrides).parse()?;
+    let clone = accounts::create(
+        &mut tx,
+        origin,
+        "account.cloned",
+        &draft,
+        &Placement::default(),
+    )
+    .await?;
+    commit(tx).await?;
+    Ok(clone)
+}
+
+pub async fn set_parent(
+    ctx: &Ctx,
+    origin: &Origin,
+    id: i64,
+    parent_id: Option<i64>,
+) -> AppResult<Account> {
+    let mut tx = ctx.store.begin().await?;
+    let before = locked_account(&mut tx, id).await?;
+    let after = accounts::set_parent(&mut tx, origin, &before, parent_id).await?;
+    commit(tx).await?;
+    Ok(after)
+}
+
+pub async fn designate(ctx: &Ctx, origin: &Origin, id: i64, on: bool) -> AppResult<Account> {
+    let mut tx = ctx.store.begin().await?;
+    let before = locked_account(&mut tx, id).await?;
+    let after = accounts::set_super_customer(&mut tx, origin, &before, on).await?;
+    commit(tx).await?;
+    Ok(after)
+}
+
+pub async fn set_registration(
+    ctx: &Ctx,
+    origin: &Origin,
+    id: i64,
+    approved: bool,
+) -> AppResult<Account> {
+    let mut tx = ctx.store.begin().await?;
+    let before = locked_account(&mut tx, id).await?;
+    let after = accounts::set_registration_approved(&mut tx, origin, &before, approved).await?;
+    commit(tx).await?;
+    Ok(after)
+}
+
+/// Registers a new account nested under a super customer, with a code drawn from its name
+/// (`ACME`, then `ACME-2`, …), on the caller's transaction.
+pub async fn register_in(
+    tx: &mut Tx,
+    origin: &Origin,
+    super_customer_id: i64,
+    mut draft: vouch_domain::account::AccountDraft,
+) -> AppResult<Account> {
+    let base = code_from_name(&draft.name);
+    let base = if base.is_empty() {
+        "ACCOUNT".to_string()
+    } else {
+        base.chars().take(56).collect()
+    };
+    let mut code = base.clone();
+    let mut n = 2;
+    while accounts::code_taken(tx, &code).await? {
+        code = format!("{base}-{n}");
+        n += 1;
+        if n > 1000 {
+            return Err(AppError::field(
+                "company",
+                "too many accounts share this name; add a distinguishing word",
+            ));
+        }
+    }
+    draft.code = code;
+    let placement = Placement {
+        parent_id: Some(super_customer_id),
+        ..Default::default()
+    };
+    Ok(accounts::create(tx, origin, "account.registered", &draft, &placement).await?)
+}

@@ -1,0 +1,23 @@
+//! Rows whose time is over: expired staff sessions, idempotency keys past retention, login
+//! attempts outside every throttling window, used or expired participant tokens.
+
+use crate::Ctx;
+use vouch_store::{idempotency, login_attempts, sessions};
+
+/// Deletes them all; returns how many rows went.
+pub async fn purge_expired(ctx: &Ctx) -> vouch_store::Result<u64> {
+    let s = &ctx.settings;
+    let mut conn = ctx.store.conn().await?;
+    let expired = sessions::purge(
+        &mut conn,
+        &vouch_store::seconds_ago(s.session_idle_minutes * 60),
+        &vouch_store::seconds_ago(s.session_absolute_hours * 3600),
+    )
+    .await?;
+    let keys = idempotency::purge(&mut conn).await?;
+    // Keep a day of attempts for investigations, never less than the throttling window.
+    let keep = (s.login_window_minutes * 60).max(86_400);
+    let attempts = login_attempts::purge(&mut conn, &vouch_store::seconds_ago(keep)).await?;
+    let participant_access = vouch_store::participant_access::purge(&mut conn).await?;
+    Ok(expired + keys + attempts + participant_access)
+}

@@ -1,0 +1,125 @@
+//! Vouch's use cases: one function per operation a person or system performs (create, update,
+//! change state, enrol, report an event, review, deliver, import, approve, …). Each takes the
+//! [`Ctx`], who acts (an audit [`Origin`](vouch_store::audit::Origin)) and typed input; it opens
+//! the transaction, lets `vouch_domain` decide, persists through `vouch_store`, records the audit
+//! entry and the events, and answers a typed result or an [`AppError`]. It knows no HTTP: the
+//! API, the console, the public pages, the CLI and the workers all call it.
+
+pub mod accounts;
+pub mod auth;
+mod error;
+pub mod housekeeping;
+pub mod import;
+pub mod links;
+pub mod outbound;
+pub mod participants;
+pub mod programs;
+pub mod rewards;
+pub mod setups;
+pub mod signed;
+pub mod staff;
+pub mod stats;
+pub mod unsubscribe;
+pub mod webhooks;
+
+pub use error::{AppError, AppResult};
+
+use std::sync::Arc;
+use vouch_store::{Store, StoreError, Tx};
+
+/// The installation's settings that decide what operations do.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Public address of this installation, without a trailing slash; links and emails use it.
+    pub base_url: String,
+    /// Domain of the email address the clone convention gives a referral super customer.
+    pub clone_email_domain: String,
+    pub session_idle_minutes: i64,
+    pub session_absolute_hours: i64,
+    /// Failed logins allowed per account and per address within the window.
+    pub login_max_failures: i64,
+    pub login_window_minutes: i64,
+    /// Which non-public networks outbound URLs (webhook endpoints) may point to.
+    pub outbound: outbound::OutboundPolicy,
+    /// Referred signups from one network address per hour before they are flagged (0: off).
+    pub fraud_velocity_per_hour: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            base_url: "http://127.0.0.1:8080".into(),
+            clone_email_domain: "example.com".into(),
+            session_idle_minutes: 30,
+            session_absolute_hours: 12,
+            login_max_failures: 10,
+            login_window_minutes: 15,
+            outbound: outbound::OutboundPolicy::default(),
+            fraud_velocity_per_hour: 5,
+        }
+    }
+}
+
+impl Settings {
+    /// Cookies carry `Secure` (and the `__Host-` prefix) when the installation is served over
+    /// https.
+    pub fn secure_cookies(&self) -> bool {
+        self.base_url.starts_with("https://")
+    }
+}
+
+/// Keys shared by every process of the installation (kept in the database).
+pub struct Secrets {
+    /// Mixed into the visitor hash of clicks: visitors are counted, never stored.
+    pub visitor: Vec<u8>,
+    /// Signs unsubscribe links.
+    pub unsubscribe: Vec<u8>,
+    /// Signs embed tokens of the participant page.
+    pub embed: Vec<u8>,
+}
+
+/// What every use case runs with: the store, the settings, the installation's secrets and this
+/// process's cache of what referral codes lead to (which changes made here forget at once).
+#[derive(Clone)]
+pub struct Ctx {
+    pub store: Store,
+    pub settings: Arc<Settings>,
+    pub secrets: Arc<Secrets>,
+    pub links: Arc<links::LinkCache>,
+}
+
+impl Ctx {
+    /// Loads (or creates, on first use) the installation's secrets.
+    pub async fn new(store: Store, settings: Settings) -> Result<Self, StoreError> {
+        let secrets = {
+            let mut conn = store.conn().await?;
+            Secrets {
+                visitor: vouch_store::secrets::get_or_create(&mut conn, "visitor_hash").await?,
+                unsubscribe: vouch_store::secrets::get_or_create(&mut conn, "unsubscribe").await?,
+                embed: vouch_store::secrets::get_or_create(&mut conn, "embed").await?,
+            }
+        };
+        Ok(Self {
+            store,
+            settings: Arc::new(settings),
+            secrets: Arc::new(secrets),
+            links: Arc::default(),
+        })
+    }
+}
+
+/// A change the record's current state does not allow (the store refuses it on `field`, the
+/// stage or status) conflicts with that state: `invalid_transition`.
+fn conflict_on(field: &'static str) -> impl Fn(StoreError) -> AppError {
+    move |e| match e {
+        StoreError::Invalid { field: f, message } if f == field => {
+            AppError::conflict("invalid_transition", message)
+        }
+        other => other.into(),
+    }
+}
+
+async fn commit(tx: Tx) -> AppResult<()> {
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(())
+}

@@ -1,0 +1,176 @@
+//! Staff users, their passwords, and API keys.
+
+use crate::auth::StaffSession;
+use crate::{AppError, AppResult, Ctx, commit};
+use vouch_domain::Validation;
+use vouch_domain::email::Email;
+use vouch_domain::permission::{Role, Scope, may_manage_user};
+use vouch_store::StoreError;
+use vouch_store::api_keys::{self, ApiKey};
+use vouch_store::audit::Origin;
+use vouch_store::users::{self, StaffUser};
+
+/// Creates a staff user. `by` is the acting staff role (`None` for the CLI, which runs with the
+/// machine owner's authority).
+pub async fn create_user(
+    ctx: &Ctx,
+    origin: &Origin,
+    by: Option<Role>,
+    email: &str,
+    name: &str,
+    role: &str,
+    password: &str,
+) -> AppResult<StaffUser> {
+    let mut v = Validation::new();
+    let email = v.check("email", Email::parse(email));
+    let name = v.check("name", vouch_domain::validation::optional_text(name, 200));
+    let role = v.check("role", role.parse::<Role>());
+    v.check("password", vouch_domain::password::check(password));
+    v.into_result().map_err(AppError::invalid)?;
+    let (Some(email), Some(name), Some(role)) = (email, name, role) else {
+        return Err(AppError::internal("validation passed without a value"));
+    };
+    if let Some(by) = by
+        && !may_manage_user(by, None, role)
+    {
+        return Err(AppError::forbidden(format!(
+            "a {by} cannot create a user with the role {role}"
+        )));
+    }
+    let hash = crate::auth::hash_password(password.to_string()).await?;
+    let mut tx = ctx.store.begin().await?;
+    let name = name.unwrap_or_else(|| {
+        email
+            .as_str()
+            .split('@')
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    });
+    let user = users::create(
+        &mut tx,
+        origin,
+        users::NewUser {
+            email: email.as_str(),
+            name: &name,
+            role,
+            password_hash: &hash,
+        },
+    )
+    .await?;
+    commit(tx).await?;
+    Ok(user)
+}
+
+pub async fn update_user(
+    ctx: &Ctx,
+    origin: &Origin,
+    by: Role,
+    by_user_id: &str,
+    id: &str,
+    role: Option<&str>,
+    disabled: Option<bool>,
+) -> AppResult<StaffUser> {
+    let new_role = role
+        .map(str::parse::<Role>)
+        .transpose()
+        .map_err(|m| AppError::field("role", m))?;
+    let mut tx = ctx.store.begin().await?;
+    let before = users::get(&mut tx, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("staff user"))?;
+    let role = new_role.unwrap_or(before.role);
+    if !may_manage_user(by, Some(before.role), role) {
+        return Err(AppError::forbidden(format!(
+            "a {by} cannot change a {} into a {role}",
+            before.role
+        )));
+    }
+    let disabled = disabled.unwrap_or(!before.is_active());
+    if before.id == by_user_id && (disabled || role < before.role) {
+        return Err(AppError::field(
+            if disabled { "disabled" } else { "role" },
+            "you cannot disable or demote yourself",
+        ));
+    }
+    let after = users::update(&mut tx, origin, &before, role, disabled).await?;
+    commit(tx).await?;
+    Ok(after)
+}
+
+pub async fn change_password(
+    ctx: &Ctx,
+    origin: &Origin,
+    session: &StaffSession,
+    current: &str,
+    new: &str,
+) -> AppResult<()> {
+    if !crate::auth::verify_password(current.to_string(), session.user.password_hash.clone()).await
+    {
+        return Err(AppError::field(
+            "current_password",
+            "is not your current password",
+        ));
+    }
+    vouch_domain::password::check(new).map_err(|m| AppError::field("new_password", m))?;
+    let hash = crate::auth::hash_password(new.to_string()).await?;
+    let mut tx = ctx.store.begin().await?;
+    users::set_password(
+        &mut tx,
+        origin,
+        &session.user.id,
+        &hash,
+        Some(&session.token_hash),
+    )
+    .await?;
+    commit(tx).await
+}
+
+/// Creates an API key and returns it with its secret, which is never shown again.
+pub async fn create_api_key(
+    ctx: &Ctx,
+    origin: &Origin,
+    name: &str,
+    scope: &str,
+) -> AppResult<(ApiKey, String)> {
+    let mut v = Validation::new();
+    let name = v.check("name", vouch_domain::validation::required_text(name, 100));
+    let scope = v.check("scope", scope.parse::<Scope>());
+    v.into_result().map_err(AppError::invalid)?;
+    let (Some(name), Some(scope)) = (name, scope) else {
+        return Err(AppError::internal("validation passed without a value"));
+    };
+    let secret = crate::auth::new_api_key_secret();
+    let hint = secret
+        .chars()
+        .rev()
+        .take(4)
+        .collect::<String>()
+        .chars()
+        .rev()
+        .collect::<String>();
+    let mut tx = ctx.store.begin().await?;
+    let key = api_keys::create(
+        &mut tx,
+        origin,
+        &name,
+        scope,
+        &crate::auth::sha256_hex(&secret),
+        &hint,
+    )
+    .await?;
+    commit(tx).await?;
+    Ok((key, secret))
+}
+
+pub async fn revoke_api_key(ctx: &Ctx, origin: &Origin, id: &str) -> AppResult<ApiKey> {
+    let mut tx = ctx.store.begin().await?;
+    let key = api_keys::revoke(&mut tx, origin, id)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => AppError::not_found("API key"),
+            other => other.into(),
+        })?;
+    commit(tx).await?;
+    Ok(key)
+}

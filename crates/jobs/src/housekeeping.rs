@@ -1,0 +1,33 @@
+//! The schedules every worker runs (`vouch worker`, and `vouch serve` unless `--no-worker`):
+//! expired sessions, idempotency keys past retention and login attempts outside every
+//! throttling window are deleted, and rewards whose hold period ended become earned — once at
+//! start and then every 10 minutes, until shutdown. Several workers may run them at once: each
+//! pass is idempotent (a hold ends once, guarded on the reward's status).
+
+use std::time::Duration;
+use vouch_app::Ctx;
+
+const EVERY: Duration = Duration::from_secs(600);
+
+/// Runs every schedule until `stop` resolves.
+pub async fn run(ctx: Ctx, stop: impl std::future::Future<Output = ()>) {
+    tokio::pin!(stop);
+    loop {
+        match vouch_app::housekeeping::purge_expired(&ctx).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(rows = n, "housekeeping removed expired rows"),
+            Err(e) => tracing::warn!(error = %e, "housekeeping failed; will retry"),
+        }
+        match vouch_app::rewards::release_holds(&ctx).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(rewards = n, "reward holds ended"),
+            Err(e) => {
+                tracing::warn!(error = %e, "releasing reward holds failed; will retry")
+            }
+        }
+        tokio::select! {
+            () = &mut stop => return,
+            () = tokio::time::sleep(EVERY) => {}
+        }
+    }
+}
