@@ -10,14 +10,42 @@ use crate::Ctx;
 use crate::{AppError, AppResult};
 use crate::{commit, conflict_on};
 use vouch_domain::email_template::Kind;
+use vouch_domain::money::Currency;
 use vouch_domain::referral::Stage;
-use vouch_domain::reward::{Delivery, Recipient, RewardKind, RewardStatus, Sides, steps_reached};
+use vouch_domain::reward::{
+    Delivery, Recipient, RewardKind, RewardStatus, RuleFields, Sides, steps_reached,
+};
 use vouch_store::audit::Origin;
 use vouch_store::participants;
 use vouch_store::programs::{self, Program};
 use vouch_store::referrals::{self, Referral};
 use vouch_store::rewards::{self, Change, Clawback, NewReward, Reward, RewardRule};
 use vouch_store::{StoreError, Tx, format_time};
+
+/// The currency every amount of a program is in.
+pub fn currency(program: &Program) -> AppResult<Currency> {
+    Currency::parse(&program.currency).map_err(|e| {
+        AppError::internal(format!(
+            "program {} has a malformed currency: {e}",
+            program.id
+        ))
+    })
+}
+
+/// Adds a reward rule to a program. Amounts are minor units of the program's currency.
+pub async fn create_rule(
+    ctx: &Ctx,
+    origin: &Origin,
+    program_id: &str,
+    fields: &RuleFields,
+) -> AppResult<RewardRule> {
+    let program = crate::programs::get(ctx, program_id).await?;
+    let draft = fields.parse(currency(&program)?)?;
+    let mut tx = ctx.store.begin().await?;
+    let rule = rewards::create_rule(&mut tx, origin, &program.id, &draft).await?;
+    commit(tx).await?;
+    Ok(rule)
+}
 
 /// How a reward reads in an email or on a page: `USD 25.00 (3 friends joined)`.
 pub fn title(reward: &Reward) -> String {

@@ -10,6 +10,7 @@
 //! or `revoked`. A delivered reward is never silently taken back: losing it opens a clawback
 //! for review instead.
 
+use crate::money::{Currency, Money};
 use crate::validation::{Validation, optional_text, required_text};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -118,9 +119,9 @@ pub struct RuleDraft {
     pub threshold: i64,
     pub sides: Sides,
     pub kind: RewardKind,
-    pub amount: Option<i64>,
+    pub amount: Option<Money>,
     pub description: Option<String>,
-    pub friend_amount: Option<i64>,
+    pub friend_amount: Option<Money>,
     pub friend_description: Option<String>,
     pub max_per_participant: Option<i64>,
     pub delivery: Delivery,
@@ -129,13 +130,19 @@ pub struct RuleDraft {
 /// Largest amount one reward may carry: 10 million in major units of a two-decimal currency.
 pub const MAX_AMOUNT: i64 = 1_000_000_000;
 
-fn check_amount(raw: Option<i64>, needed: bool) -> Result<Option<i64>, String> {
+fn check_amount(
+    raw: Option<i64>,
+    needed: bool,
+    currency: Currency,
+) -> Result<Option<Money>, String> {
     match raw {
-        None if needed => Err("is required for cash and credit rewards (minor units)".into()),
-        Some(a) if !(1..=MAX_AMOUNT).contains(&a) => {
-            Err(format!("must be between 1 and {MAX_AMOUNT} minor units"))
-        }
-        other => Ok(other),
+        None if needed => Err("is required for cash and credit rewards".into()),
+        Some(a) if !(1..=MAX_AMOUNT).contains(&a) => Err(format!(
+            "must be between {} and {}",
+            Money::new(1, currency),
+            Money::new(MAX_AMOUNT, currency)
+        )),
+        other => Ok(other.map(|a| Money::new(a, currency))),
     }
 }
 
@@ -148,7 +155,8 @@ fn parse_or_default<T: FromStr<Err = String>>(raw: &str, default: T) -> Result<T
 }
 
 impl RuleFields {
-    pub fn parse(&self) -> Result<RuleDraft, Validation> {
+    /// Checks every field; amounts are minor units of the program's `currency`.
+    pub fn parse(&self, currency: Currency) -> Result<RuleDraft, Validation> {
         let mut v = Validation::new();
         let name = v.check("name", required_text(&self.name, 200));
         let trigger = v.check(
@@ -170,7 +178,7 @@ impl RuleFields {
             parse_or_default(&self.delivery, Delivery::Manual),
         );
         let money = matches!(kind, Some(RewardKind::Cash | RewardKind::Credit));
-        let amount = v.check("amount", check_amount(self.amount, money));
+        let amount = v.check("amount", check_amount(self.amount, money, currency));
         let description = v.check("description", optional_text(&self.description, 500));
         if matches!(kind, Some(RewardKind::Coupon | RewardKind::Custom))
             && description.as_ref().is_some_and(Option::is_none)
@@ -180,7 +188,7 @@ impl RuleFields {
         let double = sides == Some(Sides::Double);
         let friend_amount = v.check(
             "friend_amount",
-            check_amount(self.friend_amount, money && double),
+            check_amount(self.friend_amount, money && double, currency),
         );
         let friend_description = v.check(
             "friend_description",
@@ -295,7 +303,7 @@ mod tests {
             amount: Some(2500),
             ..Default::default()
         }
-        .parse()
+        .parse(Currency::USD)
         .expect("valid");
         assert_eq!(
             (ok.trigger, ok.sides, ok.kind, ok.delivery),
@@ -314,7 +322,7 @@ mod tests {
             max_per_participant: Some(0),
             ..Default::default()
         }
-        .parse()
+        .parse(Currency::USD)
         .expect_err("invalid");
         let fields: Vec<&str> = bad.errors().iter().map(|e| e.field.as_str()).collect();
         assert_eq!(
@@ -335,8 +343,20 @@ mod tests {
             amount: Some(1000),
             ..Default::default()
         }
-        .parse()
+        .parse(Currency::USD)
         .expect_err("friend amount missing");
         assert_eq!(double.errors()[0].field, "friend_amount");
+        let too_much = RuleFields {
+            name: "Big".into(),
+            threshold: 1,
+            amount: Some(MAX_AMOUNT + 1),
+            ..Default::default()
+        }
+        .parse(Currency::USD)
+        .expect_err("too much");
+        assert_eq!(
+            too_much.errors()[0].message,
+            "must be between USD 0.01 and USD 10000000.00"
+        );
     }
 }

@@ -550,3 +550,79 @@ async fn participant_referrals_from_link_to_delivered_reward() {
     }
     c.close().await.expect("close");
 }
+
+/// A manager adds a double-sided rule in the console, typing amounts as people do: `10` is
+/// USD 10.00 (1000 minor units through the API), `10.005` is refused next to its field and
+/// nothing is saved.
+async fn reward_amounts_are_typed_in_major_units(backend: vouch_store::Backend) {
+    let Some((_driver, c)) = start_browser().await else {
+        return;
+    };
+    let tag = format!("money-{}", backend.name());
+    let app = TestApp::spawn(backend).await;
+    let manager_api = app.staff(Role::Manager).await;
+    let p = manager_api
+        .post(
+            "/api/v1/programs",
+            serde_json::json!({ "name": "Give ten", "landing_url": "https://shop.example.com" }),
+        )
+        .await;
+    let program = p.body["id"].as_str().expect("program").to_string();
+    app.create_user("manager@vouch.test", Role::Manager).await;
+    login(&c, &app, "manager@vouch.test").await;
+    let page = format!("/admin/programs/{program}/reward-rules");
+    c.goto(&app.url(&page)).await.expect("rules");
+    fill(&c, "name", "Give 10, get 10").await;
+    find(&c, "#f-sides")
+        .await
+        .select_by_value("double")
+        .await
+        .expect("double");
+    fill(&c, "amount", "10").await;
+    fill(&c, "friend_amount", "10.005").await;
+    click(&c, "#add-rule").await;
+    wait_text(&c, "#e-friend_amount", "USD has 2 decimals at most").await;
+    let kept = find(&c, "#f-friend_amount")
+        .await
+        .prop("value")
+        .await
+        .expect("value");
+    assert_eq!(kept.as_deref(), Some("10.005"), "what was typed stays");
+    shot(&c, &format!("{tag}-01-refused")).await;
+    let rules = manager_api
+        .get(&format!("/api/v1/programs/{program}/reward-rules"))
+        .await;
+    assert_eq!(rules.body["data"].as_array().map(Vec::len), Some(0));
+
+    fill(&c, "friend_amount", "10").await;
+    click(&c, "#add-rule").await;
+    wait_text(&c, ".flash", "Rule “Give 10, get 10” added").await;
+    let row = wait_text(&c, "#rules", "USD 10.00 cash").await;
+    assert!(row.contains("friend: USD 10.00 cash"), "{row}");
+    assert!(!row.contains("minor units"), "{row}");
+    shot(&c, &format!("{tag}-02-saved")).await;
+    let rules = manager_api
+        .get(&format!("/api/v1/programs/{program}/reward-rules"))
+        .await;
+    let rule = &rules.body["data"][0];
+    assert_eq!(
+        (rule["amount"].as_i64(), rule["friend_amount"].as_i64()),
+        (Some(1000), Some(1000)),
+        "{rule}"
+    );
+    logout(&c).await;
+    app.stop().await;
+    c.close().await.expect("close");
+}
+
+#[tokio::test]
+async fn reward_amounts_are_typed_in_major_units_on_sqlite() {
+    reward_amounts_are_typed_in_major_units(vouch_store::Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn reward_amounts_are_typed_in_major_units_on_postgres() {
+    if backends().contains(&vouch_store::Backend::Postgres) {
+        reward_amounts_are_typed_in_major_units(vouch_store::Backend::Postgres).await;
+    }
+}

@@ -6,6 +6,7 @@ use crate::audit::{self, Origin};
 use crate::{Backend, Params, Result, StoreError, events, flag, now};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
+use vouch_domain::money::Money;
 use vouch_domain::reward::{
     Delivery, Recipient, RewardKind, RewardStatus, RuleDraft, Sides, Trigger, transition,
 };
@@ -79,9 +80,9 @@ pub async fn create_rule(
     .bind(d.threshold)
     .bind(d.sides.as_str())
     .bind(d.kind.as_str())
-    .bind(d.amount)
+    .bind(d.amount.map(Money::minor))
     .bind(d.description.clone())
-    .bind(d.friend_amount)
+    .bind(d.friend_amount.map(Money::minor))
     .bind(d.friend_description.clone())
     .bind(d.max_per_participant)
     .bind(d.delivery.as_str())

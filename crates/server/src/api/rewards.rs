@@ -93,11 +93,7 @@ async fn create_rule(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<RuleFields>,
 ) -> ApiResult<(StatusCode, Json<RuleView>)> {
-    let program = vouch_app::programs::get(&state, &id).await?;
-    let draft = body.parse()?;
-    let mut tx = state.store.begin().await?;
-    let rule = rewards::create_rule(&mut tx, &caller.origin, &program.id, &draft).await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    let rule = service::create_rule(&state, &caller.origin, &id, &body).await?;
     Ok((StatusCode::CREATED, Json(rule_view(&state, rule).await?)))
 }
 

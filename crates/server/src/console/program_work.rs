@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use vouch_app::{participants as enrolment, rewards as reward_service};
+use vouch_domain::money::{Currency, Money};
 use vouch_domain::participant::ParticipantFields;
 use vouch_domain::permission::Action;
 use vouch_domain::referral::Stage;
@@ -679,27 +680,52 @@ struct RuleForm {
 }
 
 impl RuleForm {
-    fn fields(&self) -> Result<RuleFields, ApiError> {
-        let number = |field: &str, raw: &str| -> Result<Option<i64>, ApiError> {
-            match raw.trim() {
-                "" => Ok(None),
-                t => t
-                    .parse::<i64>()
-                    .map(Some)
-                    .map_err(|_| ApiError::field(field, "must be a whole number")),
-            }
+    /// The rule as the API takes it: people type amounts in major units of the program's
+    /// currency (`10` or `10.00` is USD 10.00); the rule carries minor units. Every field that
+    /// cannot be read is reported at once.
+    fn fields(&self, currency: Currency) -> Result<RuleFields, ApiError> {
+        let mut errors = Vec::new();
+        let mut problem = |field: &str, message: String| {
+            errors.push(vouch_domain::FieldError {
+                field: field.into(),
+                message,
+            })
         };
+        let mut number = |field: &str, raw: &str| match raw.trim() {
+            "" => None,
+            t => t.parse::<i64>().map(Some).unwrap_or_else(|_| {
+                problem(field, "must be a whole number".into());
+                None
+            }),
+        };
+        let threshold = number("threshold", &self.threshold).unwrap_or(0);
+        let max_per_participant = number("max_per_participant", &self.max_per_participant);
+        let mut money = |field: &str, raw: &str| match raw.trim() {
+            "" => None,
+            t => match Money::parse_major(t, currency) {
+                Ok(m) => Some(m.minor()),
+                Err(e) => {
+                    problem(field, e.to_string());
+                    None
+                }
+            },
+        };
+        let amount = money("amount", &self.amount);
+        let friend_amount = money("friend_amount", &self.friend_amount);
+        if !errors.is_empty() {
+            return Err(ApiError::invalid(errors));
+        }
         Ok(RuleFields {
             name: self.name.clone(),
             trigger: self.trigger.clone(),
-            threshold: number("threshold", &self.threshold)?.unwrap_or(0),
+            threshold,
             sides: self.sides.clone(),
             kind: self.kind.clone(),
-            amount: number("amount", &self.amount)?,
+            amount,
             description: self.description.clone(),
-            friend_amount: number("friend_amount", &self.friend_amount)?,
+            friend_amount,
             friend_description: self.friend_description.clone(),
-            max_per_participant: number("max_per_participant", &self.max_per_participant)?,
+            max_per_participant,
             delivery: self.delivery.clone(),
         })
     }
@@ -714,6 +740,13 @@ struct RulesPage {
     can_manage: bool,
     f: RuleForm,
     errors: FormErrors,
+}
+
+impl RulesPage {
+    /// `USD 25.00` for 2500 minor units of the program's currency.
+    fn money(&self, minor: &i64) -> String {
+        vouch_domain::money::format(*minor, &self.p.currency)
+    }
 }
 
 async fn rules_page(console: Console, Path(id): Path<String>) -> Response {
@@ -797,21 +830,14 @@ async fn create_rule(
         Ok(p) => p,
         Err(r) => return r,
     };
-    let draft = f
-        .fields()
-        .and_then(|fields| fields.parse().map_err(ApiError::from));
-    let draft = match draft {
-        Ok(d) => d,
+    let fields = match reward_service::currency(&p)
+        .map_err(ApiError::from)
+        .and_then(|currency| f.fields(currency))
+    {
+        Ok(fields) => fields,
         Err(e) => return show_rules(console, id, f, Some(e)).await,
     };
-    let saved = async {
-        let mut tx = console.state.store.begin().await?;
-        let rule = rewards::create_rule(&mut tx, &console.origin, &p.id, &draft).await?;
-        tx.commit().await.map_err(vouch_store::StoreError::from)?;
-        Ok::<_, ApiError>(rule)
-    }
-    .await;
-    match saved {
+    match reward_service::create_rule(&console.state, &console.origin, &p.id, &fields).await {
         Ok(rule) => {
             console
                 .redirect_with(
@@ -823,7 +849,8 @@ async fn create_rule(
                 )
                 .await
         }
-        Err(e) => error_page(&e),
+        Err(e) if e.is_client_error() => show_rules(console, id, f, Some(e.into())).await,
+        Err(e) => error_page(&e.into()),
     }
 }
 
