@@ -152,6 +152,19 @@ pub async fn set_registration(
     Ok(after)
 }
 
+/// Registers a new account nested under a super customer (the public registration page).
+pub async fn register(
+    ctx: &Ctx,
+    origin: &Origin,
+    super_customer_id: i64,
+    draft: vouch_domain::account::AccountDraft,
+) -> AppResult<Account> {
+    let mut tx = ctx.store.begin().await?;
+    let account = register_in(&mut tx, origin, super_customer_id, draft).await?;
+    commit(tx).await?;
+    Ok(account)
+}
+
 /// Registers a new account nested under a super customer, with a code drawn from its name
 /// (`ACME`, then `ACME-2`, …), on the caller's transaction.
 pub async fn register_in(

@@ -1,6 +1,7 @@
 //! Signed tokens: a payload and an HMAC-SHA256 of it under one of the installation's secrets,
 //! both base64url. They need no table, and cannot be forged or moved to another payload or
-//! purpose. Used for unsubscribe links and embed tokens of the participant page.
+//! purpose. Used for unsubscribe links, embed tokens of the participant page and instant
+//! signup links.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -1,5 +1,5 @@
 //! The schedules every worker runs (`vouch worker`, and `vouch serve` unless `--no-worker`):
-//! expired sessions, idempotency keys past retention and login attempts outside every
+//! expired sessions, participant login tokens, idempotency keys past retention and login attempts outside every
 //! throttling window are deleted, and rewards whose hold period ended become earned — once at
 //! start and then every 10 minutes, until shutdown. Several workers may run them at once: each
 //! pass is idempotent (a hold ends once, guarded on the reward's status).

@@ -15,8 +15,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
-use vouch_domain::account::{AccountFields, RegistrationPolicy, code_from_name};
-use vouch_store::accounts::{self, Account, Placement};
+use vouch_domain::account::{AccountFields, RegistrationPolicy};
+use vouch_store::accounts::{self, Account};
 use vouch_store::audit::{Actor, Origin};
 
 pub fn routes() -> Router<AppState> {
@@ -215,7 +215,10 @@ async fn submit(
         Ok(d) => d,
         Err(v) => return again(sc, f, &ApiError::from(v)),
     };
-    match register(&state, &origin, &sc, draft).await {
+    match vouch_app::accounts::register(&state, &origin, sc.id, draft)
+        .await
+        .map_err(ApiError::from)
+    {
         Ok(account) => notice(
             StatusCode::CREATED,
             "You are registered",
@@ -246,52 +249,4 @@ async fn submit(
         Err(err) if err.status.is_client_error() => again(sc, f, &err),
         Err(err) => crate::console::error_page(&err),
     }
-}
-
-/// Creates the nested account; the code follows the name, with a numeric suffix if another
-/// account already has it.
-async fn register(
-    state: &AppState,
-    origin: &Origin,
-    sc: &Account,
-    draft: vouch_domain::account::AccountDraft,
-) -> Result<Account, ApiError> {
-    let mut tx = state.store.begin().await?;
-    let account = register_in(&mut tx, origin, sc.id, draft).await?;
-    tx.commit().await.map_err(vouch_store::StoreError::from)?;
-    Ok(account)
-}
-
-/// The nested registration on the caller's transaction (enrolment in a program tied to a super
-/// customer uses it too).
-pub async fn register_in(
-    tx: &mut vouch_store::Tx,
-    origin: &Origin,
-    super_customer_id: i64,
-    mut draft: vouch_domain::account::AccountDraft,
-) -> Result<Account, ApiError> {
-    let base = code_from_name(&draft.name);
-    let base = if base.is_empty() {
-        "ACCOUNT".to_string()
-    } else {
-        base.chars().take(56).collect()
-    };
-    let mut code = base.clone();
-    let mut n = 2;
-    while accounts::code_taken(tx, &code).await? {
-        code = format!("{base}-{n}");
-        n += 1;
-        if n > 1000 {
-            return Err(ApiError::field(
-                "company",
-                "too many accounts share this name; add a distinguishing word",
-            ));
-        }
-    }
-    draft.code = code;
-    let placement = Placement {
-        parent_id: Some(super_customer_id),
-        ..Default::default()
-    };
-    Ok(accounts::create(tx, origin, "account.registered", &draft, &placement).await?)
 }

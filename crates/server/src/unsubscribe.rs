@@ -1,5 +1,5 @@
 //! Unsubscribe links for participant email: `/unsubscribe?token=…`, where the token is the
-//! address signed with the installation's secret (see `signed`), so no table of tokens is
+//! address signed with the installation's secret (see `vouch_app::signed`), so no table of tokens is
 //! needed and a link cannot be forged for another address. The address travels in the query
 //! string, which the request log never writes.
 //!

@@ -1,7 +1,7 @@
 //! A program's day-to-day work in the console: participants (and enrolling one), referrals
 //! with their review queue and stage decisions, rewards with delivery and revocation,
 //! clawbacks, and reward rules with their coupon pools. Every action goes through the same
-//! service functions as the API.
+//! use cases in `vouch_app` as the API.
 
 use super::{Console, FormBody, FormErrors, Layout, error_page, form_status, with_status};
 use crate::AppState;
