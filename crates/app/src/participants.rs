@@ -336,22 +336,39 @@ pub async fn enrol(
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct EventIn {
-    /// The sender's own id of the event; reporting the same id again changes nothing.
+    /// The sender's own id of the event; reporting the same id again changes nothing (409
+    /// `event_id_reused` when it named another event).
+    #[schema(
+        required = true,
+        min_length = 1,
+        max_length = 200,
+        example = "order-1042"
+    )]
     pub event_id: String,
     /// e.g. `purchase` or `email_verified`; the program's qualifying event wins referrals.
+    #[schema(
+        required = true,
+        min_length = 1,
+        max_length = 64,
+        pattern = "^[A-Za-z0-9_.-]{1,64}$",
+        example = "purchase"
+    )]
     pub name: String,
-    /// The participant, by id (`par_…`) …
+    /// The participant, by id (`par_…`) … (one of the two is required; 422 when it names
+    /// nobody in this program)
+    #[schema(max_length = 64)]
     pub participant_id: String,
     /// … or by email.
+    #[schema(max_length = 254)]
     pub email: String,
 }
 
 fn check_event(e: &EventIn) -> AppResult<()> {
     let mut v = vouch_domain::Validation::new();
-    let id = e.event_id.trim();
-    if id.is_empty() || id.len() > 200 {
-        v.add("event_id", "is required (at most 200 characters)");
-    }
+    v.check(
+        "event_id",
+        vouch_domain::validation::required_text(&e.event_id, 200),
+    );
     let name = e.name.trim();
     if name.is_empty()
         || name.len() > 64
@@ -455,6 +472,9 @@ pub async fn set_referral_stage(
     to: Stage,
     reason: Option<&str>,
 ) -> AppResult<Referral> {
+    let reason = vouch_domain::validation::optional_text(reason.unwrap_or_default(), 500)
+        .map_err(|m| AppError::field("reason", m))?;
+    let reason = reason.as_deref();
     let mut tx = ctx.store.begin().await?;
     let before = referrals::get(&mut tx, id)
         .await?
@@ -494,12 +514,9 @@ pub async fn review_referral(
         "junk" => "junk",
         _ => return Err(AppError::field("decision", "must be clear or junk")),
     };
-    if reason.is_empty() || reason.chars().count() > 500 {
-        return Err(AppError::field(
-            "reason",
-            "is required (at most 500 characters)",
-        ));
-    }
+    let reason = vouch_domain::validation::required_text(reason, 500)
+        .map_err(|m| AppError::field("reason", m))?;
+    let reason = reason.as_str();
     let mut tx = ctx.store.begin().await?;
     let before = referrals::get(&mut tx, id)
         .await?

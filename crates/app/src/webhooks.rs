@@ -12,13 +12,35 @@ use vouch_store::jobs::{self, Attempt, Job};
 use vouch_store::webhooks::{self, Endpoint, EndpointDraft, Message};
 use vouch_store::{StoreError, events, format_time};
 
+/// One entry of an endpoint's event filter, for the OpenAPI document.
+#[derive(utoipa::ToSchema)]
+#[schema(
+    max_length = 102,
+    pattern = "^(\\*|[a-z0-9_]+(\\.[a-z0-9_]+)*(\\.\\*)?)$",
+    example = "account.*"
+)]
+#[expect(
+    dead_code,
+    reason = "only describes a filter entry in the OpenAPI document"
+)]
+pub struct EventTypeFilter(String);
+
 /// An endpoint's fields as they arrive; absent fields keep their current value.
 #[derive(Debug, Default, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EndpointIn {
+    /// Where deliveries go: https (or http) with a host that resolves to a public address,
+    /// unless the installation allows more (`outbound.allow_cidrs`). Required on creation.
+    #[schema(
+        max_length = 2048,
+        format = "iri",
+        example = "https://hooks.example.com/vouch"
+    )]
     pub url: Option<String>,
+    #[schema(max_length = 500)]
     pub description: Option<String>,
     /// Event types (`account.created`), prefixes (`account.*`) or `*`; empty means all.
+    #[schema(max_items = 50, inline, value_type = Option<Vec<EventTypeFilter>>)]
     pub event_types: Option<Vec<String>>,
     pub enabled: Option<bool>,
 }
@@ -33,6 +55,9 @@ impl EndpointIn {
             .unwrap_or_default();
         let url = if url.trim().is_empty() {
             v.add("url", "is required");
+            None
+        } else if url.chars().count() > 2048 {
+            v.add("url", "must be at most 2048 characters");
             None
         } else {
             v.check(

@@ -62,18 +62,34 @@ impl FromStr for RegistrationPolicy {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct AccountFields {
+    #[schema(required = true, min_length = 1, max_length = 200)]
     pub name: String,
+    /// Capital letters, digits, `-` and `_`; drawn from the name when empty.
+    #[schema(max_length = 64, pattern = "^[A-Z0-9_-]*$")]
     pub code: String,
+    #[schema(required = true, max_length = 254, format = Email)]
     pub email: String,
+    #[schema(required = true, min_length = 1, max_length = 100)]
     pub owner_first_name: String,
+    #[schema(required = true, min_length = 1, max_length = 100)]
     pub owner_last_name: String,
+    /// Digits, spaces and `+ . - ( ) x`.
+    #[schema(max_length = 32, pattern = "^([0-9 +.()x-]*[0-9][0-9 +.()x-]*)?$")]
     pub owner_phone: String,
     pub vendor_matrix: bool,
     pub corporate_catalog: bool,
     pub whitelabeling: bool,
     pub exempt_from_membership_fees: bool,
+    #[schema(max_length = 10000)]
     pub notes: String,
+    /// `open` (the default when empty), `channel_partner` or `generic`.
+    #[schema(pattern = "^(|open|channel_partner|generic)$")]
     pub registration_policy: String,
+    /// Required for the `channel_partner` policy.
+    #[schema(
+        max_length = 2048,
+        pattern = "^(https?://[^\\s/?#\\u0000-\\u001F\\u007F-\\u009F]+[^\\s\\u0000-\\u001F\\u007F-\\u009F]*)?$"
+    )]
     pub partner_site_url: String,
 }
 
@@ -101,16 +117,18 @@ impl AccountFields {
     pub fn parse(&self) -> Result<AccountDraft, Validation> {
         let mut v = Validation::new();
         let name = v.check("name", required_text(&self.name, 200));
+        // A name without letters or digits to draw a code from gets `ACCOUNT`.
         let code = if self.code.trim().is_empty() {
-            name.as_deref()
-                .map(code_from_name)
-                .filter(|c| !c.is_empty())
+            name.as_deref().map(code_from_name).map(|c| {
+                if c.is_empty() {
+                    "ACCOUNT".to_string()
+                } else {
+                    c
+                }
+            })
         } else {
             v.check("code", parse_code(&self.code))
         };
-        if name.is_some() && code.is_none() && self.code.trim().is_empty() {
-            v.add("code", "is required when the name has no letters or digits");
-        }
         let email = v.check("email", Email::parse(&self.email).map(Email::into_string));
         let first = v.check(
             "owner_first_name",
@@ -225,22 +243,7 @@ fn parse_phone(raw: &str) -> Result<Option<String>, String> {
 }
 
 fn parse_site_url(raw: &str) -> Result<Option<String>, String> {
-    let url = raw.trim();
-    if url.is_empty() {
-        return Ok(None);
-    }
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
-        .ok_or_else(|| "must start with https:// or http://".to_string())?;
-    if url.len() > 2048 {
-        return Err("must be at most 2048 characters".into());
-    }
-    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    if host.is_empty() || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err("must be a web address such as https://partner.example.com/signup".into());
-    }
-    Ok(Some(url.to_string()))
+    crate::validation::web_url(raw, false, "https://partner.example.com/signup")
 }
 
 /// Overrides for the fields the clone convention fills in; anything left `None` keeps the
@@ -251,17 +254,26 @@ pub struct CloneOverrides {
     /// The short name of the beneficiary used in the convention, e.g. `Vector` for
     /// "Vector Services - Contractor". Defaults to the beneficiary's account name.
     pub beneficiary_label: Option<String>,
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
+    #[schema(max_length = 64, pattern = "^[A-Z0-9_-]*$")]
     pub code: Option<String>,
+    #[schema(max_length = 254, format = Email)]
     pub email: Option<String>,
+    #[schema(min_length = 1, max_length = 100)]
     pub owner_first_name: Option<String>,
+    #[schema(min_length = 1, max_length = 100)]
     pub owner_last_name: Option<String>,
+    #[schema(max_length = 32, pattern = "^$|^[0-9 +.()x-]*[0-9][0-9 +.()x-]*$")]
     pub owner_phone: Option<String>,
     pub vendor_matrix: Option<bool>,
     pub corporate_catalog: Option<bool>,
     pub whitelabeling: Option<bool>,
+    #[schema(max_length = 10000)]
     pub notes: Option<String>,
+    #[schema(value_type = Option<RegistrationPolicy>)]
     pub registration_policy: Option<String>,
+    #[schema(max_length = 2048, format = "iri-or-empty")]
     pub partner_site_url: Option<String>,
 }
 

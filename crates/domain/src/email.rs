@@ -12,25 +12,28 @@ impl Email {
         if value.is_empty() {
             return Err("is required".into());
         }
-        if value.len() > 254 {
+        // Lengths in characters, as the API document states them.
+        if value.chars().count() > 254 {
             return Err("must be at most 254 characters".into());
         }
         let Some((local, domain)) = value.split_once('@') else {
             return Err("must be an email address like name@example.com".into());
         };
-        let domain_ok = domain.contains('.')
-            && !domain.starts_with('.')
-            && !domain.ends_with('.')
-            && !domain.contains("..")
-            && domain
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+        // Labels of letters, digits and inner hyphens, at least two of them.
+        let label_ok = |l: &str| {
+            (1..=63).contains(&l.len())
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        };
+        let domain_ok = domain.split('.').count() >= 2 && domain.split('.').all(label_ok);
+        // RFC 5322 atext and dots: what every mail system delivers to.
         let local_ok = !local.is_empty()
-            && local.len() <= 64
-            && !local.contains('@')
-            && !local.chars().any(|c| {
-                c.is_whitespace() || c.is_control() || c == '<' || c == '>' || c == '"' || c == ','
-            });
+            && local.chars().count() <= 64
+            && local.split('.').all(|part| !part.is_empty())
+            && local
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c));
         if !domain_ok || !local_ok {
             return Err("must be an email address like name@example.com".into());
         }
@@ -76,6 +79,11 @@ mod tests {
             "ann@x..com",
             "ann@-x.com.",
             "a@b@c.com",
+            "ann@x-.com",
+            ".ann@x.com",
+            "an..n@x.com",
+            "ånn@x.com",
+            "ann@x.-.com",
         ] {
             assert!(Email::parse(bad).is_err(), "{bad} should be refused");
         }

@@ -44,15 +44,27 @@ pub fn parse_vanity_code(raw: &str) -> Result<String, String> {
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ParticipantFields {
+    /// Unique per program (409 when already enrolled).
+    #[schema(required = true, max_length = 254, format = Email, example = "ann@example.com")]
     pub email: String,
+    #[schema(max_length = 100, example = "Ann")]
     pub first_name: String,
+    #[schema(max_length = 100)]
     pub last_name: String,
-    /// The referral code of whoever referred this person, if the caller knows it.
+    /// The referral code of whoever referred this person, if the caller knows it (422 when it
+    /// names nobody in this program).
+    #[schema(max_length = 32, pattern = "^[A-Za-z0-9]*$")]
     pub referred_by: String,
     /// The signup's network address, for fraud checks; only a keyed hash of it is kept.
+    #[schema(
+        max_length = 45,
+        pattern = "^$|^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$|^(([0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,7}:|([0-9a-fA-F]{1,4}:){1,6}:[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,5}(:[0-9a-fA-F]{1,4}){1,2}|([0-9a-fA-F]{1,4}:){1,4}(:[0-9a-fA-F]{1,4}){1,3}|([0-9a-fA-F]{1,4}:){1,3}(:[0-9a-fA-F]{1,4}){1,4}|([0-9a-fA-F]{1,4}:){1,2}(:[0-9a-fA-F]{1,4}){1,5}|[0-9a-fA-F]{1,4}:(:[0-9a-fA-F]{1,4}){1,6}|:((:[0-9a-fA-F]{1,4}){1,7}|:))$",
+        example = "203.0.113.7"
+    )]
     pub ip_address: String,
     /// The person's company: required by programs tied to a super customer, which register an
     /// account for it nested under the super customer.
+    #[schema(max_length = 200)]
     pub company: String,
 }
 

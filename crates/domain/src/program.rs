@@ -225,7 +225,8 @@ fn range(n: i64, min: i64, max: i64) -> Result<i64, String> {
     }
 }
 
-/// A slug from a name: lower case, words joined by `-`.
+/// A slug from a name: lower case, words joined by `-`; `program` when the name has no ASCII
+/// letter or digit to draw one from.
 pub fn slug_from(name: &str) -> String {
     let mut out = String::new();
     for c in name.trim().to_lowercase().chars() {
@@ -235,7 +236,13 @@ pub fn slug_from(name: &str) -> String {
             out.push('-');
         }
     }
-    out.trim_end_matches('-').chars().take(60).collect()
+    let slug: String = out.trim_end_matches('-').chars().take(60).collect();
+    let slug = slug.trim_end_matches('-').to_string();
+    if slug.is_empty() {
+        "program".into()
+    } else {
+        slug
+    }
 }
 
 fn parse_slug(slug: String) -> Result<String, String> {
@@ -254,29 +261,7 @@ fn parse_slug(slug: String) -> Result<String, String> {
 }
 
 fn web_url(raw: &str, required: bool) -> Result<Option<String>, String> {
-    let url = raw.trim();
-    if url.is_empty() {
-        return if required {
-            Err("is required".into())
-        } else {
-            Ok(None)
-        };
-    }
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
-        .ok_or("must start with https:// or http://")?;
-    if url.len() > 2048
-        || rest
-            .split(['/', '?', '#'])
-            .next()
-            .unwrap_or_default()
-            .is_empty()
-        || url.chars().any(char::is_whitespace)
-    {
-        return Err("must be a web address such as https://example.com/welcome".into());
-    }
-    Ok(Some(url.to_string()))
+    crate::validation::web_url(raw, required, "https://example.com/welcome")
 }
 
 fn parse_event(raw: &str) -> Result<String, String> {

@@ -87,28 +87,49 @@ pub fn transition(from: RewardStatus, to: RewardStatus) -> Result<(), String> {
     }
 }
 
-/// A rule as it arrives.
+/// A rule as it arrives. The fields depend on each other, and a rule that breaks these is
+/// refused with 422 naming the field: `cash` and `credit` need `amount` (and `friend_amount`
+/// when double-sided); `coupon` and `custom` need `description`; only a `double` rule has a
+/// friend's reward.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct RuleFields {
+    #[schema(
+        required = true,
+        min_length = 1,
+        max_length = 200,
+        example = "Give 10, get 10"
+    )]
     pub name: String,
-    /// `milestone` (once, at `threshold` won referrals) or `every` (`threshold`, 2×, 3×, …).
+    /// `milestone` (the default: once, at `threshold` won referrals) or `every` (`threshold`,
+    /// 2×, 3×, …).
+    #[schema(value_type = Option<Trigger>)]
     pub trigger: String,
+    /// Won referrals: 1 to 10 000.
+    #[schema(required = true, minimum = 1, maximum = 10000, example = 1)]
     pub threshold: i64,
-    /// `single` (the referrer) or `double` (the referrer and the friend).
+    /// `single` (the default: the referrer) or `double` (the referrer and the friend).
+    #[schema(value_type = Option<Sides>)]
     pub sides: String,
-    /// `cash`, `credit`, `coupon` (codes from the rule's pool) or `custom`.
+    /// `cash` (the default), `credit`, `coupon` (codes from the rule's pool) or `custom`.
+    #[schema(value_type = Option<RewardKind>)]
     pub kind: String,
-    /// In minor units of the program's currency (cash and credit).
+    /// Minor units of the program's currency (cash and credit): 1000 is USD 10.00.
+    #[schema(minimum = 1, maximum = 1_000_000_000, example = 1000)]
     pub amount: Option<i64>,
     /// What the reward is, in words (required for coupon and custom).
+    #[schema(max_length = 500)]
     pub description: String,
-    /// The friend's reward of a double-sided rule, in minor units.
+    /// The friend's reward of a double-sided rule, in minor units of the program's currency.
+    #[schema(minimum = 1, maximum = 1_000_000_000)]
     pub friend_amount: Option<i64>,
+    #[schema(max_length = 500)]
     pub friend_description: String,
-    /// At most this many rewards of this rule per participant.
+    /// At most this many rewards of this rule per participant: 1 to 10 000.
+    #[schema(minimum = 1, maximum = 10000)]
     pub max_per_participant: Option<i64>,
-    /// `manual` (default) or `automatic`.
+    /// `manual` (the default) or `automatic`.
+    #[schema(value_type = Option<Delivery>)]
     pub delivery: String,
 }
 

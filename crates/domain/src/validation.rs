@@ -69,7 +69,7 @@ pub fn required_text(value: &str, max_chars: usize) -> Result<String, String> {
     if trimmed.is_empty() {
         return Err("is required".into());
     }
-    optional_text(trimmed, max_chars).map(|v| v.unwrap_or_default())
+    optional_text(value, max_chars).map(|v| v.unwrap_or_default())
 }
 
 /// Trims an optional text field; empty becomes `None`.
@@ -81,13 +81,44 @@ pub fn optional_text(value: &str, max_chars: usize) -> Result<Option<String>, St
     if trimmed.chars().count() > max_chars {
         return Err(format!("must be at most {max_chars} characters"));
     }
-    if trimmed
+    // The whole value, not just what trimming leaves: a form feed at the edge is still a
+    // control character the sender put there.
+    if value
         .chars()
         .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
     {
         return Err("must not contain control characters".into());
     }
     Ok(Some(trimmed.to_string()))
+}
+
+/// An http(s) address people are sent to (a landing page, a partner's signup page): a host
+/// without brackets (no literal IPv6 address), at most 2048 characters, no spaces or control
+/// characters. Empty is `None`, or "is required" when `required`.
+pub fn web_url(raw: &str, required: bool, example: &str) -> Result<Option<String>, String> {
+    let url = raw.trim();
+    if url.is_empty() {
+        return if required {
+            Err("is required".into())
+        } else {
+            Ok(None)
+        };
+    }
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or("must start with https:// or http://")?;
+    if url.chars().count() > 2048 {
+        return Err("must be at most 2048 characters".into());
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.is_empty()
+        || authority.contains(['[', ']'])
+        || url.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(format!("must be a web address such as {example}"));
+    }
+    Ok(Some(url.to_string()))
 }
 
 #[cfg(test)]
@@ -100,6 +131,28 @@ mod tests {
         assert!(required_text("   ", 3).is_err());
         assert!(required_text("abcd", 3).is_err());
         assert!(required_text("a\u{0}b", 3).is_err());
+        assert!(optional_text("\u{c}edge", 10).is_err());
+        assert!(optional_text(" a\r\n", 10).is_ok());
+        assert!(required_text("edge\u{c}", 10).is_err());
+    }
+
+    #[test]
+    fn web_urls() {
+        let ok = |u: &str| web_url(u, true, "https://example.com").is_ok();
+        assert!(ok("https://shop.example.com/welcome?x=1#top"));
+        assert!(ok("http://localhost:8080"));
+        for bad in [
+            "",
+            "ftp://x",
+            "https://",
+            "https://a b",
+            "https://[::1]/",
+            "https://x\u{7}",
+            "https:///path",
+        ] {
+            assert!(!ok(bad), "{bad:?}");
+        }
+        assert_eq!(web_url(" ", false, "x"), Ok(None));
     }
 
     #[test]

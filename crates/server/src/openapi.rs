@@ -12,6 +12,8 @@ use axum::routing::get;
 use std::sync::Arc;
 use utoipa::openapi::OpenApi;
 
+mod contract;
+
 /// Every problem `code` the API returns, for the reference's error section.
 pub const ERROR_CODES: &[(&str, u16, &str)] = &[
     (
@@ -80,8 +82,11 @@ pub const ERROR_CODES: &[(&str, u16, &str)] = &[
 ];
 
 pub fn routes(spec: OpenApi) -> Router<AppState> {
-    let json: Arc<str> = spec.to_pretty_json().unwrap_or_else(|_| "{}".into()).into();
-    let page = Arc::new(reference(&spec));
+    let doc = contract::finish(serde_json::to_value(&spec).unwrap_or_default());
+    let json: Arc<str> = serde_json::to_string_pretty(&doc)
+        .unwrap_or_else(|_| "{}".into())
+        .into();
+    let page = Arc::new(reference(&doc));
     Router::new()
         .route(
             "/api/v1/openapi.json",
@@ -132,8 +137,7 @@ struct Reference {
 }
 
 /// Flattens the document into what the reference page shows.
-fn reference(spec: &OpenApi) -> Reference {
-    let value = serde_json::to_value(spec).unwrap_or_default();
+fn reference(value: &serde_json::Value) -> Reference {
     let mut operations = Vec::new();
     if let Some(paths) = value["paths"].as_object() {
         for (path, item) in paths {

@@ -285,6 +285,27 @@ async fn clone_follows_the_naming_convention_with_overrides() {
             )
             .await;
         assert_eq!(again.status, StatusCode::CONFLICT);
+        // Overrides the document refuses are refused, by the clone and by its preview.
+        for path in ["clone", "clone-preview"] {
+            for (body, field) in [
+                (json!({ "email": "not an email" }), "email"),
+                (json!({ "code": "lower" }), "code"),
+                (json!({ "partner_site_url": "ftp://x" }), "partner_site_url"),
+                (json!({ "colour": "red" }), "colour"),
+                (json!({ "vendor_matrix": "yes" }), "vendor_matrix"),
+            ] {
+                let r = api
+                    .post(&format!("/api/v1/accounts/{v}/{path}"), body)
+                    .await;
+                assert_eq!(
+                    r.status,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "{path}: {}",
+                    r.text
+                );
+                assert_eq!(r.fields(), vec![field.to_string()], "{path}");
+            }
+        }
         app.stop().await;
     })
     .await;
@@ -441,6 +462,48 @@ async fn idempotency_keys_replay_refuse_and_scope() {
         let admin = app.key_client(Scope::Admin).await;
         admin.post(&format!("/api/v1/api-keys/{}/revoke", me.body["id"].as_str().expect("id")), json!({})).await;
         assert_eq!(send(&api, body.clone(), "k-1").await.status, StatusCode::UNAUTHORIZED);
+        app.stop().await;
+    })
+    .await;
+}
+
+/// A body is one JSON object and nothing after it; integral numbers written with a fraction
+/// (`2.0`) are integers, as JSON Schema says; names without letters still get a slug and a
+/// code.
+#[tokio::test]
+async fn bodies_are_one_json_object() {
+    each_backend(|app| async move {
+        let api = app.key_client(Scope::Write).await;
+        let raw = |body: &'static str| {
+            api.request(reqwest::Method::POST, "/api/v1/accounts")
+                .header("content-type", "application/json")
+                .body(body)
+        };
+        let trailing = api.send(raw(r#"{"name":"A"} garbage"#)).await;
+        assert_eq!(trailing.status, StatusCode::BAD_REQUEST, "{}", trailing.text);
+        let array = api.send(raw("[null, null]")).await;
+        assert_eq!(array.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", array.text);
+        let missing = api.post("/api/v1/accounts", json!({ "code": "X" })).await;
+        assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
+        for f in ["name", "email", "owner_first_name", "owner_last_name"] {
+            assert!(missing.fields().contains(&f.to_string()), "{f} in {}", missing.text);
+        }
+        let symbols = api
+            .post("/api/v1/accounts", json!({ "name": "★★★", "email": "stars@example.com", "owner_first_name": "A", "owner_last_name": "B" }))
+            .await;
+        assert_eq!(symbols.status, StatusCode::CREATED, "{}", symbols.text);
+        assert_eq!(symbols.body["code"], "ACCOUNT");
+        let manager = app.staff(Role::Manager).await;
+        let program = manager
+            .post("/api/v1/programs", json!({ "name": "★", "landing_url": "https://shop.example.com", "reward_hold_days": 2.0 }))
+            .await;
+        assert_eq!(program.status, StatusCode::CREATED, "{}", program.text);
+        assert_eq!(program.body["slug"], "program");
+        assert_eq!(program.body["reward_hold_days"], 2);
+        let fraction = manager
+            .post("/api/v1/programs", json!({ "name": "Half", "landing_url": "https://shop.example.com", "reward_hold_days": 2.5 }))
+            .await;
+        assert_eq!(fraction.fields(), vec!["reward_hold_days".to_string()]);
         app.stop().await;
     })
     .await;

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use vouch_app::accounts::AccountView;
-use vouch_domain::account::{AccountFields, CloneOverrides};
+use vouch_domain::account::{AccountFields, CloneOverrides, RegistrationPolicy};
 use vouch_store::accounts::{self, ListQuery, SortKey};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -36,8 +36,10 @@ pub struct ListParams {
     pub super_customers: bool,
     pub parent_id: Option<i64>,
     /// `id`, `name` or `created_at`; prefix `-` for descending.
+    #[param(pattern = "^-?(id|name|created_at)$", example = "-created_at")]
     pub sort: Option<String>,
     pub limit: Option<i64>,
+    /// The id of the last account of the previous page (422 when there is no such account).
     pub starting_after: Option<i64>,
 }
 
@@ -100,28 +102,109 @@ async fn list(
     )))
 }
 
-/// Every editable field is optional: creation starts from empty fields, a patch from the
-/// account's current ones.
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+/// A new account. Its code defaults to one drawn from the name (`ACME`, `ACME-2`, …).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct AccountIn {
-    pub name: Option<String>,
+pub struct NewAccountIn {
+    // Required fields default to empty so that every missing one is reported at once.
+    #[serde(default)]
+    #[schema(
+        required = true,
+        min_length = 1,
+        max_length = 200,
+        example = "Vector Services - Contractor"
+    )]
+    pub name: String,
+    /// Capital letters, digits, `-` and `_`; unique (409 when taken).
+    #[schema(max_length = 64, pattern = "^[A-Z0-9_-]*$", example = "VECTOR")]
     pub code: Option<String>,
-    pub email: Option<String>,
-    pub owner_first_name: Option<String>,
-    pub owner_last_name: Option<String>,
+    /// Unique among accounts (409 when taken).
+    #[serde(default)]
+    #[schema(required = true, max_length = 254, format = Email, example = "ann@vector.example")]
+    pub email: String,
+    #[serde(default)]
+    #[schema(required = true, min_length = 1, max_length = 100, example = "Ann")]
+    pub owner_first_name: String,
+    #[serde(default)]
+    #[schema(required = true, min_length = 1, max_length = 100, example = "Lee")]
+    pub owner_last_name: String,
+    /// Digits, spaces and `+ . - ( ) x`.
+    #[schema(
+        max_length = 32,
+        pattern = "^$|^[0-9 +.()x-]*[0-9][0-9 +.()x-]*$",
+        example = "555.555.5555"
+    )]
     pub owner_phone: Option<String>,
     pub vendor_matrix: Option<bool>,
     pub corporate_catalog: Option<bool>,
     pub whitelabeling: Option<bool>,
     pub exempt_from_membership_fees: Option<bool>,
+    #[schema(max_length = 10000)]
     pub notes: Option<String>,
+    /// Who may register accounts under a super customer (default `open`); `channel_partner`
+    /// needs `partner_site_url` (422 without it).
+    #[schema(value_type = Option<RegistrationPolicy>)]
     pub registration_policy: Option<String>,
+    /// Where people are sent to register when the policy is `channel_partner`.
+    #[schema(max_length = 2048, format = "iri-or-empty")]
     pub partner_site_url: Option<String>,
-    /// On creation only: nest the new account under this super customer.
+    /// Nest the new account under this super customer (422 `parent_id` when it is not one).
     pub parent_id: Option<i64>,
-    /// On creation only: designate the new account a super customer.
+    /// Designate the new account a super customer.
     pub is_super_customer: Option<bool>,
+}
+
+impl NewAccountIn {
+    fn fields(self) -> AccountFields {
+        AccountFields {
+            name: self.name,
+            code: self.code.unwrap_or_default(),
+            email: self.email,
+            owner_first_name: self.owner_first_name,
+            owner_last_name: self.owner_last_name,
+            owner_phone: self.owner_phone.unwrap_or_default(),
+            vendor_matrix: self.vendor_matrix.unwrap_or_default(),
+            corporate_catalog: self.corporate_catalog.unwrap_or_default(),
+            whitelabeling: self.whitelabeling.unwrap_or_default(),
+            exempt_from_membership_fees: self.exempt_from_membership_fees.unwrap_or_default(),
+            notes: self.notes.unwrap_or_default(),
+            registration_policy: self.registration_policy.unwrap_or_default(),
+            partner_site_url: self.partner_site_url.unwrap_or_default(),
+        }
+    }
+}
+
+/// An account's editable fields; a patch changes only those it names. Nesting and designation
+/// have their own operations (`/nest`, `/designate`).
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountIn {
+    #[schema(min_length = 1, max_length = 200)]
+    pub name: Option<String>,
+    /// Capital letters, digits, `-` and `_`; unique (409 when taken).
+    #[schema(max_length = 64, pattern = "^[A-Z0-9_-]*$")]
+    pub code: Option<String>,
+    /// Unique among accounts (409 when taken).
+    #[schema(max_length = 254, format = Email)]
+    pub email: Option<String>,
+    #[schema(min_length = 1, max_length = 100)]
+    pub owner_first_name: Option<String>,
+    #[schema(min_length = 1, max_length = 100)]
+    pub owner_last_name: Option<String>,
+    /// Digits, spaces and `+ . - ( ) x`.
+    #[schema(max_length = 32, pattern = "^$|^[0-9 +.()x-]*[0-9][0-9 +.()x-]*$")]
+    pub owner_phone: Option<String>,
+    pub vendor_matrix: Option<bool>,
+    pub corporate_catalog: Option<bool>,
+    pub whitelabeling: Option<bool>,
+    pub exempt_from_membership_fees: Option<bool>,
+    #[schema(max_length = 10000)]
+    pub notes: Option<String>,
+    /// `channel_partner` needs `partner_site_url` (422 without it).
+    #[schema(value_type = Option<RegistrationPolicy>)]
+    pub registration_policy: Option<String>,
+    #[schema(max_length = 2048, format = "iri-or-empty")]
+    pub partner_site_url: Option<String>,
 }
 
 impl AccountIn {
@@ -154,18 +237,17 @@ impl AccountIn {
     post,
     path = "/api/v1/accounts",
     tag = "accounts",
-    request_body = AccountIn,
+    request_body = NewAccountIn,
     responses((status = 201, description = "Created", body = AccountView), (status = "4XX", description = "A problem (RFC 9457): see its `code`, `detail` and `errors`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
     security(("bearer" = []), ("session" = []))
 )]
 async fn create(
     State(state): State<AppState>,
     Can(caller, _): Can<perm::AccountsWrite>,
-    ApiJson(body): ApiJson<AccountIn>,
+    ApiJson(body): ApiJson<NewAccountIn>,
 ) -> ApiResult<(StatusCode, Json<AccountView>)> {
     let (parent_id, is_super) = (body.parent_id, body.is_super_customer.unwrap_or(false));
-    let mut fields = AccountFields::default();
-    body.apply(&mut fields);
+    let fields = body.fields();
     let account =
         vouch_app::accounts::create_account(&state, &caller.origin, &fields, parent_id, is_super)
             .await?;
@@ -207,18 +289,6 @@ async fn update(
     ApiJson(patch): ApiJson<AccountIn>,
 ) -> ApiResult<Json<AccountView>> {
     let id = id_param(&id)?;
-    if patch.parent_id.is_some() {
-        return Err(ApiError::field(
-            "parent_id",
-            "change nesting with POST /api/v1/accounts/{id}/nest",
-        ));
-    }
-    if patch.is_super_customer.is_some() {
-        return Err(ApiError::field(
-            "is_super_customer",
-            "change it with POST /api/v1/accounts/{id}/designate",
-        ));
-    }
     let mut fields = vouch_app::accounts::get_account(&state, id).await?.fields();
     patch.apply(&mut fields);
     let account = vouch_app::accounts::update_account(&state, &caller.origin, id, &fields).await?;
@@ -230,7 +300,10 @@ async fn update(
 #[serde(deny_unknown_fields)]
 struct PageParams {
     limit: Option<i64>,
+    /// The id of the last account of the previous page (422 when there is no such account).
     starting_after: Option<i64>,
+    /// `id`, `name` (the default) or `created_at`; prefix `-` for descending.
+    #[param(pattern = "^-?(id|name|created_at)$")]
     sort: Option<String>,
 }
 
@@ -311,11 +384,10 @@ async fn clone_preview(
     ApiJson(overrides): ApiJson<CloneOverrides>,
 ) -> ApiResult<Json<AccountFields>> {
     let beneficiary = vouch_app::accounts::get_account(&state, id_param(&id)?).await?;
-    Ok(Json(vouch_app::accounts::clone_preview(
-        &state,
-        &beneficiary,
-        &overrides,
-    )))
+    let fields = vouch_app::accounts::clone_preview(&state, &beneficiary, &overrides);
+    // The preview answers what the clone would do: fields a clone would refuse are a 422 here.
+    fields.parse()?;
+    Ok(Json(fields))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

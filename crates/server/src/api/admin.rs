@@ -10,6 +10,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use vouch_domain::permission::{Role, Scope};
 use vouch_store::api_keys::ApiKey;
 use vouch_store::audit;
 use vouch_store::users::{self, StaffUser};
@@ -112,10 +113,18 @@ async fn show_user(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct UserIn {
+    /// Unique among staff users (409 when taken).
+    #[schema(max_length = 254, format = Email, example = "sam@example.com")]
     email: String,
+    /// Defaults to the part of the email before `@`.
     #[serde(default)]
+    #[schema(max_length = 200)]
     name: String,
+    /// A role above your own is refused (403).
+    #[schema(value_type = Role)]
     role: String,
+    /// 8 to 128 characters; one of the most common passwords is refused (422).
+    #[schema(min_length = 8, max_length = 128, format = Password)]
     password: String,
 }
 
@@ -153,7 +162,10 @@ async fn create_user(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct UserPatch {
+    /// A role above your own is refused (403); you cannot demote yourself (422).
+    #[schema(value_type = Option<Role>)]
     role: Option<String>,
+    /// A disabled user cannot log in; their sessions end. You cannot disable yourself (422).
     disabled: Option<bool>,
 }
 
@@ -214,7 +226,9 @@ async fn list_keys(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct KeyIn {
+    #[schema(min_length = 1, max_length = 100, example = "CRM sync")]
     name: String,
+    #[schema(value_type = Scope)]
     scope: String,
 }
 

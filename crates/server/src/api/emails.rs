@@ -154,7 +154,7 @@ async fn list_templates(
 
 #[utoipa::path(
     get, path = "/api/v1/email-templates/{kind}", operation_id = "get_email_template", tag = "email",
-    params(("kind" = String, Path, description = "e.g. participant_welcome")),
+    params(("kind" = Kind, Path, description = "Which email, e.g. participant_welcome")),
     responses((status = 200, description = "OK", body = TemplateOut), (status = "4XX", description = "A problem (RFC 9457)", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
     security(("bearer" = []), ("session" = []))
 )]
@@ -170,7 +170,7 @@ async fn get_template(
 
 #[utoipa::path(
     put, path = "/api/v1/email-templates/{kind}", operation_id = "put_email_template", tag = "email",
-    params(("kind" = String, Path, description = "e.g. participant_welcome")), request_body = Template,
+    params(("kind" = Kind, Path, description = "Which email, e.g. participant_welcome")), request_body = Template,
     responses((status = 200, description = "Saved; new messages use it", body = TemplateOut), (status = "4XX", description = "A problem (RFC 9457); a template that cannot render names its part and line", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
     security(("bearer" = []), ("session" = []))
 )]
@@ -188,7 +188,7 @@ async fn put_template(
 
 #[utoipa::path(
     delete, path = "/api/v1/email-templates/{kind}", operation_id = "reset_email_template", tag = "email",
-    params(("kind" = String, Path, description = "e.g. participant_welcome")),
+    params(("kind" = Kind, Path, description = "Which email, e.g. participant_welcome")),
     responses((status = 200, description = "Back to the shipped default", body = TemplateOut), (status = "4XX", description = "A problem (RFC 9457)", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
     security(("bearer" = []), ("session" = []))
 )]
@@ -223,7 +223,7 @@ async fn list_program_templates(
 
 #[utoipa::path(
     get, path = "/api/v1/programs/{id}/email-templates/{kind}", operation_id = "get_program_email_template", tag = "email",
-    params(("id" = String, Path, description = "Program id (prg_…)"), ("kind" = String, Path, description = "e.g. participant_welcome")),
+    params(("id" = String, Path, description = "Program id (prg_…)"), ("kind" = Kind, Path, description = "Which email, e.g. participant_welcome")),
     responses((status = 200, description = "OK", body = TemplateOut), (status = "4XX", description = "A problem (RFC 9457)", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
     security(("bearer" = []), ("session" = []))
 )]
@@ -241,7 +241,7 @@ async fn get_program_template(
 
 #[utoipa::path(
     put, path = "/api/v1/programs/{id}/email-templates/{kind}", operation_id = "put_program_email_template", tag = "email",
-    params(("id" = String, Path, description = "Program id (prg_…)"), ("kind" = String, Path, description = "e.g. participant_welcome")), request_body = Template,
+    params(("id" = String, Path, description = "Program id (prg_…)"), ("kind" = Kind, Path, description = "Which email, e.g. participant_welcome")), request_body = Template,
     responses((status = 200, description = "Saved; this program's new messages use it", body = TemplateOut), (status = "4XX", description = "A problem (RFC 9457); a template that cannot render names its part and line", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
     security(("bearer" = []), ("session" = []))
 )]
@@ -258,7 +258,7 @@ async fn put_program_template(
 
 #[utoipa::path(
     delete, path = "/api/v1/programs/{id}/email-templates/{kind}", operation_id = "reset_program_email_template", tag = "email",
-    params(("id" = String, Path, description = "Program id (prg_…)"), ("kind" = String, Path, description = "e.g. participant_welcome")),
+    params(("id" = String, Path, description = "Program id (prg_…)"), ("kind" = Kind, Path, description = "Which email, e.g. participant_welcome")),
     responses((status = 200, description = "The installation's template applies again", body = TemplateOut), (status = "4XX", description = "A problem (RFC 9457)", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
     security(("bearer" = []), ("session" = []))
 )]

@@ -121,22 +121,49 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                 "send the body as JSON with Content-Type: application/json",
             ));
         }
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|_| ApiError::bad_request("the request body could not be read"))?;
-        let de = &mut serde_json::Deserializer::from_slice(&bytes);
-        match serde_path_to_error::deserialize(de) {
-            Ok(value) => Ok(Self(value)),
-            Err(e) => {
-                let inner = e.inner();
-                if inner.is_syntax() || inner.is_eof() {
-                    return Err(ApiError::bad_request(format!(
-                        "the body is not valid JSON: {inner}"
-                    )));
-                }
-                Err(field_error(e.path().to_string(), inner.to_string()))
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    "the body is larger than 1 MiB",
+                )
+            } else {
+                ApiError::bad_request("the request body could not be read")
+            }
+        })?;
+        // One JSON value and nothing after it; then the fields, each error naming its path.
+        let mut value: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|e| ApiError::bad_request(format!("the body is not valid JSON: {e}")))?;
+        if !value.is_object() {
+            return Err(ApiError::field("body", "must be a JSON object"));
+        }
+        integral_numbers(&mut value);
+        serde_path_to_error::deserialize(value)
+            .map(Self)
+            .map_err(|e| field_error(e.path().to_string(), e.inner().to_string()))
+    }
+}
+
+/// JSON has one number type: `565.0` is the integer 565 to JSON Schema and to most clients'
+/// serialisers, so integer fields take it (a fraction is still refused).
+fn integral_numbers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53: every integer below is exact in f64
+    match value {
+        Value::Number(n) if !n.is_i64() && !n.is_u64() => {
+            if let Some(f) = n.as_f64()
+                && f.fract() == 0.0
+                && f.abs() <= EXACT
+            {
+                #[expect(clippy::cast_possible_truncation, reason = "integral and within 2^53")]
+                let i = f as i64;
+                *value = Value::from(i);
             }
         }
+        Value::Array(items) => items.iter_mut().for_each(integral_numbers),
+        Value::Object(map) => map.values_mut().for_each(integral_numbers),
+        _ => {}
     }
 }
 
@@ -156,11 +183,18 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
 }
 
 fn field_error(path: String, message: String) -> ApiError {
-    // serde says "unknown field `x`, expected one of …": the field is the unknown one.
+    // serde says "unknown field `x`, expected one of …" or "missing field `x`": the field is
+    // the one named.
     let unknown = message
         .strip_prefix("unknown field `")
+        .or_else(|| message.strip_prefix("missing field `"))
         .and_then(|rest| rest.split('`').next())
         .map(str::to_owned);
+    let message = if message.starts_with("missing field `") {
+        "is required".to_string()
+    } else {
+        message
+    };
     let field = match (unknown, path.as_str()) {
         (Some(u), "." | "") => u,
         (Some(u), p) if p == u || p.ends_with(&format!(".{u}")) => p.to_string(),

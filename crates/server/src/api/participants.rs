@@ -148,7 +148,13 @@ async fn show(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CodeIn {
-    /// 3–10 letters or digits; stored upper case; unique across the installation.
+    /// 3–10 letters or digits; stored upper case; unique across the installation (409).
+    #[schema(
+        min_length = 3,
+        max_length = 10,
+        pattern = "^[A-Za-z0-9]{3,10}$",
+        example = "ANNLEE"
+    )]
     code: String,
 }
 
@@ -181,6 +187,7 @@ async fn set_code(
 #[serde(default, deny_unknown_fields)]
 struct EmbedIn {
     /// How long the token works, in seconds: 60 to 3600 (the default).
+    #[schema(minimum = 60, maximum = 3600)]
     ttl_seconds: Option<i64>,
 }
 
@@ -234,16 +241,23 @@ async fn embed_token(
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 struct InstantIn {
+    #[schema(required = true, max_length = 254, format = Email)]
     email: String,
+    #[schema(max_length = 100)]
     first_name: String,
+    #[schema(max_length = 100)]
     last_name: String,
-    /// A referral code of this program: who invited them.
+    /// A referral code of this program: who invited them (422 when it names nobody here).
+    #[schema(max_length = 32, pattern = "^[A-Za-z0-9]*$")]
     referred_by: String,
     /// Days the link works: 1 to 90 (default 30).
+    #[schema(minimum = 1, maximum = 90)]
     ttl_days: Option<i64>,
     /// Email the invitation with the link (default true).
     send_email: Option<bool>,
-    /// Their company (programs tied to a super customer register an account for it).
+    /// Their company (programs tied to a super customer register an account for it, and then
+    /// it is required).
+    #[schema(max_length = 200)]
     company: String,
 }
 

@@ -12,7 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use vouch_app::programs as svc;
 use vouch_domain::permission::{Action, role_allows, scope_allows};
-use vouch_domain::program::{ProgramFields, ProgramStatus};
+use vouch_domain::program::{AttributionModel, ProgramFields, ProgramStatus};
 use vouch_store::programs::{self, Program};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -26,7 +26,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ListParams {
-    /// `draft`, `live`, `paused` or `ended`.
+    /// Only programs in this state.
+    #[param(value_type = Option<ProgramStatus>)]
     status: Option<String>,
     limit: Option<i64>,
     starting_after: Option<String>,
@@ -55,24 +56,145 @@ async fn list(
     Ok(Json(page(rows, limit, |p| p.id.clone(), |p| p)))
 }
 
-/// Program settings; on creation absent fields take their defaults (30-day window, last click,
-/// qualifying on signup, no hold, USD), on update their current values.
+/// A new program, created as a draft; absent settings take their defaults.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct NewProgramIn {
+    // Required fields default to empty so that every missing one is reported at once.
+    #[serde(default)]
+    #[schema(
+        required = true,
+        min_length = 1,
+        max_length = 200,
+        example = "Spring referrals"
+    )]
+    name: String,
+    /// Where a referral link leads, with `ref` added.
+    #[serde(default)]
+    #[schema(
+        required = true,
+        max_length = 2048,
+        format = "iri",
+        example = "https://shop.example.com/welcome"
+    )]
+    landing_url: String,
+    /// Drawn from the name when absent. Lower-case letters, digits and dashes; unique (409).
+    #[schema(
+        max_length = 60,
+        pattern = "^$|^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$",
+        example = "spring-referrals"
+    )]
+    slug: Option<String>,
+    /// Where the fallback goes when a referral link's code is unknown.
+    #[schema(max_length = 2048, format = "iri-or-empty")]
+    fallback_url: Option<String>,
+    /// Days a click attributes a signup: 1 to 365 (default 30).
+    #[schema(minimum = 1, maximum = 365)]
+    attribution_window_days: Option<i64>,
+    /// Which click wins when there are several (default `last_click`).
+    #[schema(value_type = Option<AttributionModel>)]
+    attribution_model: Option<String>,
+    /// `signup` (the default), `email_verified` or a custom event name such as `purchase`:
+    /// lower-case letters, digits, `_` and `.`.
+    #[schema(
+        min_length = 1,
+        max_length = 60,
+        pattern = "^[a-z0-9_.]{1,60}$",
+        example = "purchase"
+    )]
+    qualifying_event: Option<String>,
+    /// Days a reward waits before it is earned: 0 (the default) to 365.
+    #[schema(minimum = 0, maximum = 365)]
+    reward_hold_days: Option<i64>,
+    /// ISO 4217 code of every amount in the program (default `USD`).
+    #[schema(
+        min_length = 3,
+        max_length = 3,
+        pattern = "^[A-Z]{3}$",
+        example = "USD"
+    )]
+    currency: Option<String>,
+    #[schema(max_length = 100)]
+    sender_name: Option<String>,
+    #[schema(max_length = 254, format = "email-or-empty")]
+    reply_to: Option<String>,
+    /// Tie the program to a super customer: each participant's company becomes an account
+    /// nested under it (422 `super_customer_id` when the account is not a super customer).
+    super_customer_id: Option<i64>,
+    /// Show participants their rank among the program's referrers on their page.
+    show_leaderboard: Option<bool>,
+}
+
+impl From<NewProgramIn> for ProgramIn {
+    fn from(n: NewProgramIn) -> Self {
+        Self {
+            name: Some(n.name),
+            landing_url: Some(n.landing_url),
+            slug: n.slug,
+            fallback_url: n.fallback_url,
+            attribution_window_days: n.attribution_window_days,
+            attribution_model: n.attribution_model,
+            qualifying_event: n.qualifying_event,
+            reward_hold_days: n.reward_hold_days,
+            currency: n.currency,
+            sender_name: n.sender_name,
+            reply_to: n.reply_to,
+            super_customer_id: n.super_customer_id,
+            show_leaderboard: n.show_leaderboard,
+        }
+    }
+}
+
+/// A program's settings; a patch changes only those it names.
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ProgramIn {
+    #[schema(min_length = 1, max_length = 200)]
     name: Option<String>,
-    slug: Option<String>,
+    #[schema(max_length = 2048, format = "iri")]
     landing_url: Option<String>,
+    /// Lower-case letters, digits and dashes; unique (409).
+    #[schema(
+        max_length = 60,
+        pattern = "^$|^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$",
+        example = "spring-referrals"
+    )]
+    slug: Option<String>,
+    /// Where the fallback goes when a referral link's code is unknown.
+    #[schema(max_length = 2048, format = "iri-or-empty")]
     fallback_url: Option<String>,
+    /// Days a click attributes a signup: 1 to 365 (default 30).
+    #[schema(minimum = 1, maximum = 365)]
     attribution_window_days: Option<i64>,
-    /// `first_click` or `last_click`.
+    /// Which click wins when there are several (default `last_click`).
+    #[schema(value_type = Option<AttributionModel>)]
     attribution_model: Option<String>,
-    /// `signup`, `email_verified` or a custom event name such as `purchase`.
+    /// `signup` (the default), `email_verified` or a custom event name such as `purchase`:
+    /// lower-case letters, digits, `_` and `.`.
+    #[schema(
+        min_length = 1,
+        max_length = 60,
+        pattern = "^[a-z0-9_.]{1,60}$",
+        example = "purchase"
+    )]
     qualifying_event: Option<String>,
+    /// Days a reward waits before it is earned: 0 (the default) to 365.
+    #[schema(minimum = 0, maximum = 365)]
     reward_hold_days: Option<i64>,
+    /// ISO 4217 code of every amount in the program (default `USD`).
+    #[schema(
+        min_length = 3,
+        max_length = 3,
+        pattern = "^[A-Z]{3}$",
+        example = "USD"
+    )]
     currency: Option<String>,
+    #[schema(max_length = 100)]
     sender_name: Option<String>,
+    #[schema(max_length = 254, format = "email-or-empty")]
     reply_to: Option<String>,
+    /// Tie the program to a super customer: each participant's company becomes an account
+    /// nested under it (422 `super_customer_id` when the account is not a super customer).
     super_customer_id: Option<i64>,
     /// Show participants their rank among the program's referrers on their page.
     show_leaderboard: Option<bool>,
@@ -104,7 +226,7 @@ impl ProgramIn {
 }
 
 #[utoipa::path(
-    post, path = "/api/v1/programs", operation_id = "create_program", tag = "programs", request_body = ProgramIn,
+    post, path = "/api/v1/programs", operation_id = "create_program", tag = "programs", request_body = NewProgramIn,
     responses((status = 201, description = "Created as a draft", body = Program), (status = "4XX", description = "A problem (RFC 9457)", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
     security(("bearer" = []), ("session" = []))
 )]
@@ -112,10 +234,10 @@ impl ProgramIn {
 async fn create(
     State(state): State<AppState>,
     Can(caller, _): Can<perm::ProgramsWrite>,
-    ApiJson(body): ApiJson<ProgramIn>,
+    ApiJson(body): ApiJson<NewProgramIn>,
 ) -> ApiResult<(StatusCode, Json<Program>)> {
     let mut fields = ProgramFields::new_defaults();
-    body.apply(&mut fields);
+    ProgramIn::from(body).apply(&mut fields);
     Ok((
         StatusCode::CREATED,
         Json(svc::create(&state, &caller.origin, &fields).await?),
@@ -160,7 +282,9 @@ async fn update(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct StatusIn {
-    /// `live` (manager or above), `paused` or `ended`.
+    /// `live` (manager or above), `paused` or `ended`; a move the lifecycle does not allow is
+    /// 409 `invalid_transition`.
+    #[schema(value_type = ProgramStatus)]
     status: String,
 }
 

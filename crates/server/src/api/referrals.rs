@@ -59,11 +59,13 @@ async fn record_event(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ListParams {
-    /// `new`, `in_progress`, `won`, `lost` or `junk`.
+    /// Only referrals at this stage.
+    #[param(value_type = Option<Stage>)]
     stage: Option<String>,
     /// Only the referrals this participant made (`par_…`).
     referrer_id: Option<String>,
     /// `pending` is the review queue of flagged referrals; also `none`, `cleared`, `junk`.
+    #[param(pattern = "^(pending|none|cleared|junk)$")]
     review: Option<String>,
     limit: Option<i64>,
     starting_after: Option<String>,
@@ -152,10 +154,13 @@ async fn show(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct StageIn {
-    /// `in_progress`, `won`, `lost` (revokes a won referral) or `junk`.
+    /// `in_progress`, `won`, `lost` (revokes a won referral) or `junk`; a move the current
+    /// stage does not allow is 409 `invalid_transition`.
+    #[schema(value_type = Stage)]
     stage: String,
     /// Why, for the history (e.g. "refunded").
     #[serde(default)]
+    #[schema(max_length = 500)]
     reason: Option<String>,
 }
 
@@ -192,8 +197,10 @@ async fn set_stage(
 #[serde(deny_unknown_fields)]
 struct ReviewIn {
     /// `clear` (it counts from now on) or `junk` (it is closed).
+    #[schema(pattern = "^(clear|junk)$", example = "clear")]
     decision: String,
     /// Why, for the audit log.
+    #[schema(min_length = 1, max_length = 500)]
     reason: String,
 }
 
@@ -225,9 +232,11 @@ async fn review(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct RangeParams {
-    /// First day, `YYYY-MM-DD` (UTC); default 29 days before `to`.
+    /// First day (UTC); default 29 days before `to`; at most 366 days before `to`.
+    #[param(value_type = Option<String>, format = Date)]
     from: Option<String>,
     /// Last day, inclusive; default today.
+    #[param(value_type = Option<String>, format = Date)]
     to: Option<String>,
 }
 
@@ -246,6 +255,12 @@ async fn stats(
     ApiQuery(p): ApiQuery<RangeParams>,
 ) -> ApiResult<Json<vouch_app::stats::Dashboard>> {
     let program = vouch_app::programs::get(&state, &id).await?;
+    // Absent means the default; present must be a day.
+    for (field, value) in [("from", &p.from), ("to", &p.to)] {
+        if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
+            return Err(ApiError::field(field, "must be a day such as 2026-11-01"));
+        }
+    }
     let range = vouch_app::stats::parse_range(
         p.from.as_deref().unwrap_or_default(),
         p.to.as_deref().unwrap_or_default(),

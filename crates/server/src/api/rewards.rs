@@ -144,10 +144,22 @@ async fn update_rule(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CouponsIn {
-    /// 1–10 000 codes; each 1–64 printable characters without spaces. Codes already in the pool
-    /// are skipped.
+    /// 1–10 000 codes; each 1–64 printable ASCII characters without spaces. Codes already in
+    /// the pool are skipped.
+    #[schema(min_items = 1, max_items = 10000, inline, value_type = Vec<CouponCode>)]
     codes: Vec<String>,
 }
+
+/// One coupon code as the pool takes it.
+#[derive(utoipa::ToSchema)]
+#[schema(
+    min_length = 1,
+    max_length = 64,
+    pattern = "^[!-~]+$",
+    example = "SPRING-7XK2"
+)]
+#[expect(dead_code, reason = "only describes a code in the OpenAPI document")]
+struct CouponCode(String);
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 struct CouponsOut {
@@ -207,7 +219,8 @@ async fn add_coupons(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ListParams {
-    /// `pending`, `earned`, `delivered` or `revoked`.
+    /// Only rewards in this state.
+    #[param(value_type = Option<RewardStatus>)]
     status: Option<String>,
     /// Only this participant's rewards (`par_…`).
     participant_id: Option<String>,
@@ -291,6 +304,7 @@ async fn deliver(
 #[serde(deny_unknown_fields)]
 struct RevokeIn {
     /// Why, for the participant's history and the audit log.
+    #[schema(min_length = 1, max_length = 500)]
     reason: String,
 }
 
@@ -307,15 +321,10 @@ async fn revoke(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<RevokeIn>,
 ) -> ApiResult<Json<Reward>> {
-    let reason = body.reason.trim();
-    if reason.is_empty() || reason.chars().count() > 500 {
-        return Err(ApiError::field(
-            "reason",
-            "is required (at most 500 characters)",
-        ));
-    }
+    let reason = vouch_domain::validation::required_text(&body.reason, 500)
+        .map_err(|m| ApiError::field("reason", m))?;
     Ok(Json(
-        service::revoke(&state, &caller.origin, &id, reason).await?,
+        service::revoke(&state, &caller.origin, &id, &reason).await?,
     ))
 }
 
@@ -324,6 +333,7 @@ async fn revoke(
 #[serde(deny_unknown_fields)]
 struct ClawbackParams {
     /// `open` (default), `recovered` or `waived`.
+    #[param(pattern = "^(open|recovered|waived)$")]
     status: Option<String>,
 }
 
@@ -359,14 +369,15 @@ async fn list_clawbacks(
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct DecisionIn {
+struct ClawbackDecisionIn {
     /// `recovered` (the money came back) or `waived` (it stays with the participant).
+    #[schema(pattern = "^(recovered|waived)$", example = "recovered")]
     decision: String,
 }
 
 #[utoipa::path(
     post, path = "/api/v1/clawbacks/{id}/decide", operation_id = "decide_clawback", tag = "rewards",
-    params(("id" = String, Path, description = "Clawback id (clw_…)")), request_body = DecisionIn,
+    params(("id" = String, Path, description = "Clawback id (clw_…)")), request_body = ClawbackDecisionIn,
     responses((status = 200, description = "Decided", body = Clawback), (status = "4XX", description = "A problem (RFC 9457); 409 `already_decided`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
     security(("bearer" = []), ("session" = []))
 )]
@@ -375,7 +386,7 @@ async fn decide_clawback(
     State(state): State<AppState>,
     Can(caller, _): Can<perm::RewardsManage>,
     Path(id): Path<String>,
-    ApiJson(body): ApiJson<DecisionIn>,
+    ApiJson(body): ApiJson<ClawbackDecisionIn>,
 ) -> ApiResult<Json<Clawback>> {
     Ok(Json(
         service::decide_clawback(&state, &caller.origin, &id, body.decision.trim()).await?,

@@ -29,6 +29,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ListParams {
+    /// Only setups in this state.
+    #[param(value_type = Option<SetupStatus>)]
     status: Option<String>,
     limit: Option<i64>,
     starting_after: Option<String>,
@@ -70,8 +72,10 @@ async fn list(
     }))
 }
 
-/// Either an existing beneficiary (`beneficiary_id`) or the details of a new one
-/// (`beneficiary`), plus optional overrides of the super customer's conventional fields.
+/// Exactly one of an existing beneficiary (`beneficiary_id`) or the details of a new one
+/// (`beneficiary`), plus optional overrides of the super customer's conventional fields. The
+/// plan is checked whole before it is stored: 422 names a beneficiary that does not exist, and
+/// an email or code that the beneficiary or the super customer would share with another account.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetupIn {
@@ -149,7 +153,9 @@ async fn show(
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct DecisionIn {
+struct SetupDecisionIn {
+    /// Why, for the audit log and the requester.
+    #[schema(max_length = 2000)]
     note: Option<String>,
 }
 
@@ -161,7 +167,7 @@ struct ApprovedOut {
     super_customer: AccountView,
 }
 
-fn note(body: &DecisionIn) -> ApiResult<Option<String>> {
+fn note(body: &SetupDecisionIn) -> ApiResult<Option<String>> {
     vouch_domain::validation::optional_text(body.note.as_deref().unwrap_or_default(), 2000)
         .map_err(|m| ApiError::field("note", m))
 }
@@ -172,7 +178,7 @@ fn note(body: &DecisionIn) -> ApiResult<Option<String>> {
     path = "/api/v1/referral-setups/{id}/approve",
     tag = "referral-setups",
     params(("id" = String, Path, description = "Setup id (rps_…)")),
-    request_body = DecisionIn,
+    request_body = SetupDecisionIn,
     responses((status = 200, description = "OK", body = ApprovedOut), (status = "4XX", description = "A problem (RFC 9457): see its `code`, `detail` and `errors`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
     security(("bearer" = []), ("session" = []))
 )]
@@ -180,7 +186,7 @@ async fn approve(
     State(state): State<AppState>,
     Can(caller, _): Can<perm::SetupsDecide>,
     Path(id): Path<String>,
-    ApiJson(body): ApiJson<DecisionIn>,
+    ApiJson(body): ApiJson<SetupDecisionIn>,
 ) -> ApiResult<Json<ApprovedOut>> {
     let note = note(&body)?;
     let done =
@@ -198,7 +204,7 @@ async fn approve(
     path = "/api/v1/referral-setups/{id}/reject",
     tag = "referral-setups",
     params(("id" = String, Path, description = "Setup id (rps_…)")),
-    request_body = DecisionIn,
+    request_body = SetupDecisionIn,
     responses((status = 200, description = "OK", body = SetupView), (status = "4XX", description = "A problem (RFC 9457): see its `code`, `detail` and `errors`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
     security(("bearer" = []), ("session" = []))
 )]
@@ -206,7 +212,7 @@ async fn reject(
     State(state): State<AppState>,
     Can(caller, _): Can<perm::SetupsDecide>,
     Path(id): Path<String>,
-    ApiJson(body): ApiJson<DecisionIn>,
+    ApiJson(body): ApiJson<SetupDecisionIn>,
 ) -> ApiResult<Json<SetupView>> {
     let note = note(&body)?;
     let setup =

@@ -21,14 +21,30 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(export))
 }
 
+/// `HEADER=FIELD`: the file's column `HEADER` holds `FIELD`.
+#[derive(utoipa::ToSchema)]
+#[schema(
+    pattern = "^[^=\\u0000-\\u001F]+=(email|first_name|last_name|referred_by|code|signed_up_at|company)$",
+    example = "E-mail=email"
+)]
+#[expect(
+    dead_code,
+    reason = "only describes a mapping entry in the OpenAPI document"
+)]
+struct ColumnMapping(String);
+
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ImportIn {
     /// The file's text, header line first (up to 1 MiB; use `vouch import participants` for
     /// larger files).
+    /// Lines that cannot be imported are reported with their line number (the import still
+    /// answers 200); a file without a recognisable email column is refused (422).
+    #[schema(min_length = 1, format = "text/csv")]
     csv: String,
     /// `HEADER=FIELD` entries for columns whose names are not recognised.
     #[serde(default)]
+    #[schema(max_items = 100, inline, value_type = Vec<ColumnMapping>)]
     mapping: Vec<String>,
     /// Check every line and report; save nothing.
     #[serde(default)]

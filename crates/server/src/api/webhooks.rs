@@ -182,7 +182,8 @@ async fn send_test(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ReplayIn {
-    /// RFC 3339 time; every message created since then is sent again.
+    /// Every message created since then is sent again.
+    #[schema(value_type = String, format = DateTime, example = "2026-11-23T12:00:00Z")]
     since: String,
 }
 
@@ -271,6 +272,7 @@ async fn resend(
 #[serde(deny_unknown_fields)]
 struct JobParams {
     /// `dead` (default), `queued`, `running`, `succeeded` or `cancelled`.
+    #[param(pattern = "^(dead|queued|running|succeeded|cancelled)$")]
     status: Option<String>,
     limit: Option<i64>,
     starting_after: Option<String>,
