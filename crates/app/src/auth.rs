@@ -129,6 +129,24 @@ pub async fn audit_refusal(ctx: &Ctx, origin: &Origin, action: Action) {
     }
 }
 
+/// Ends a staff session (logging out), audited.
+pub async fn logout(ctx: &Ctx, origin: &Origin, session: &StaffSession) -> AppResult<()> {
+    let mut tx = ctx.store.begin().await?;
+    sessions::delete(&mut tx, &session.token_hash).await?;
+    audit::record(
+        &mut tx,
+        origin,
+        "logout",
+        "staff_user",
+        Some(&session.user.id),
+        None,
+        None,
+    )
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(())
+}
+
 /// Why a login failed.
 #[derive(Debug)]
 pub enum LoginFailure {

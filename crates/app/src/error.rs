@@ -124,6 +124,7 @@ impl From<StoreError> for AppError {
                     message: "is already taken".into(),
                 }],
             },
+            StoreError::WrongState { code, message } => Self::conflict(code, message),
             StoreError::Invalid { field, message } => Self::field(&field, message),
             StoreError::Forbidden(detail) => Self::Forbidden(detail),
             other => Self::internal(format!("store failure: {other}")),

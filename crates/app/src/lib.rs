@@ -7,11 +7,13 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod emails;
 mod error;
 pub mod housekeeping;
 pub mod import;
 pub mod links;
 pub mod outbound;
+pub mod participant_access;
 pub mod participants;
 pub mod programs;
 pub mod rewards;
@@ -105,17 +107,6 @@ impl Ctx {
             secrets: Arc::new(secrets),
             links: Arc::default(),
         })
-    }
-}
-
-/// A change the record's current state does not allow (the store refuses it on `field`, the
-/// stage or status) conflicts with that state: `invalid_transition`.
-fn conflict_on(field: &'static str) -> impl Fn(StoreError) -> AppError {
-    move |e| match e {
-        StoreError::Invalid { field: f, message } if f == field => {
-            AppError::conflict("invalid_transition", message)
-        }
-        other => other.into(),
     }
 }
 

@@ -3,8 +3,8 @@
 //! brought them, their events and the emails they cause commit together or not at all.
 
 use crate::Ctx;
+use crate::commit;
 use crate::{AppError, AppResult};
-use crate::{commit, conflict_on};
 use serde::Deserialize;
 use vouch_domain::email_template::Kind;
 use vouch_domain::fraud::{self, Context, Flag, Person, normalise_email};
@@ -70,6 +70,27 @@ pub async fn mail_participant(
     )
     .await?;
     Ok(())
+}
+
+/// Gives a participant a vanity code (3–10 letters or digits, unique across the
+/// installation); the old and new codes are forgotten by this process's link cache at once.
+pub async fn set_code(
+    ctx: &Ctx,
+    origin: &Origin,
+    id: &str,
+    raw_code: &str,
+) -> AppResult<Participant> {
+    let code = vouch_domain::participant::parse_vanity_code(raw_code)
+        .map_err(|m| AppError::field("code", m))?;
+    let mut tx = ctx.store.begin().await?;
+    let before = participants::get(&mut tx, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("participant"))?;
+    let after = participants::set_code(&mut tx, origin, &before, &code).await?;
+    commit(tx).await?;
+    ctx.links.forget(&before.code);
+    ctx.links.forget(&after.code);
+    Ok(after)
 }
 
 /// Tells the referrer that a referral was won.
@@ -479,9 +500,7 @@ pub async fn set_referral_stage(
     let before = referrals::get(&mut tx, id)
         .await?
         .ok_or_else(|| AppError::not_found("referral"))?;
-    let after = referrals::set_stage(&mut tx, origin, &before, to, reason)
-        .await
-        .map_err(conflict_on("stage"))?;
+    let after = referrals::set_stage(&mut tx, origin, &before, to, reason).await?;
     let program = vouch_store::programs::get(&mut tx, &after.program_id)
         .await?
         .ok_or_else(|| AppError::not_found("program"))?;
@@ -524,12 +543,7 @@ pub async fn review_referral(
     let program = vouch_store::programs::get(&mut tx, &before.program_id)
         .await?
         .ok_or_else(|| AppError::not_found("program"))?;
-    let decided = referrals::decide_review(&mut tx, origin, &before, stored, reason)
-        .await
-        .map_err(|e| match e {
-            StoreError::Invalid { message, .. } => AppError::conflict("not_in_review", message),
-            other => other.into(),
-        })?;
+    let decided = referrals::decide_review(&mut tx, origin, &before, stored, reason).await?;
     let after = if stored == "junk" && !matches!(decided.stage, Stage::Lost | Stage::Junk) {
         referrals::set_stage(&mut tx, origin, &decided, Stage::Junk, Some(reason)).await?
     } else {

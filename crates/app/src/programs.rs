@@ -1,8 +1,8 @@
 //! Referral programs: shared by the API and the console.
 
 use crate::Ctx;
+use crate::commit;
 use crate::{AppError, AppResult};
-use crate::{commit, conflict_on};
 use vouch_domain::program::{ProgramFields, ProgramStatus};
 use vouch_store::audit::Origin;
 use vouch_store::programs::{self, Program};
@@ -33,9 +33,7 @@ pub async fn update(
     let before = programs::get(&mut tx, id)
         .await?
         .ok_or_else(|| AppError::not_found("program"))?;
-    let after = programs::update(&mut tx, origin, &before, &draft)
-        .await
-        .map_err(conflict_on("status"))?;
+    let after = programs::update(&mut tx, origin, &before, &draft).await?;
     commit(tx).await?;
     // Referral links of this program may lead somewhere else now.
     ctx.links.clear();
@@ -53,9 +51,7 @@ pub async fn set_status(
     let before = programs::get(&mut tx, id)
         .await?
         .ok_or_else(|| AppError::not_found("program"))?;
-    let after = programs::set_status(&mut tx, origin, &before, to, may_publish)
-        .await
-        .map_err(conflict_on("status"))?;
+    let after = programs::set_status(&mut tx, origin, &before, to, may_publish).await?;
     commit(tx).await?;
     // Referral links of this program may lead somewhere else now.
     ctx.links.clear();

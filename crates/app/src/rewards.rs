@@ -7,8 +7,8 @@
 
 use super::participants::mail_participant;
 use crate::Ctx;
+use crate::commit;
 use crate::{AppError, AppResult};
-use crate::{commit, conflict_on};
 use vouch_domain::email_template::Kind;
 use vouch_domain::money::Currency;
 use vouch_domain::referral::Stage;
@@ -45,6 +45,80 @@ pub async fn create_rule(
     let rule = rewards::create_rule(&mut tx, origin, &program.id, &draft).await?;
     commit(tx).await?;
     Ok(rule)
+}
+
+/// A reward rule by id.
+pub async fn rule(ctx: &Ctx, id: &str) -> AppResult<RewardRule> {
+    let mut conn = ctx.store.conn().await?;
+    rewards::get_rule(&mut conn, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("reward rule"))
+}
+
+/// Turns a rule on or off. An inactive rule earns nothing new; what it earned stays.
+pub async fn set_rule_active(
+    ctx: &Ctx,
+    origin: &Origin,
+    id: &str,
+    active: bool,
+) -> AppResult<RewardRule> {
+    let before = rule(ctx, id).await?;
+    let mut tx = ctx.store.begin().await?;
+    let after = rewards::set_rule_active(&mut tx, origin, &before, active).await?;
+    commit(tx).await?;
+    Ok(after)
+}
+
+/// What an upload of coupon codes did.
+#[derive(Debug, Clone, Copy)]
+pub struct CouponsAdded {
+    pub added: i64,
+    /// Codes already in the pool (or repeated in the upload).
+    pub skipped: i64,
+    pub left: i64,
+}
+
+/// Adds codes to a coupon rule's pool: 1 to 10 000 codes, each 1–64 printable ASCII
+/// characters without spaces (`codes[i]` names the first bad one); codes already there are
+/// skipped.
+pub async fn add_coupons(
+    ctx: &Ctx,
+    origin: &Origin,
+    id: &str,
+    raw: &[String],
+) -> AppResult<CouponsAdded> {
+    let rule = rule(ctx, id).await?;
+    if rule.kind != RewardKind::Coupon {
+        return Err(AppError::conflict(
+            "not_a_coupon_rule",
+            "only coupon rules have a pool of codes",
+        ));
+    }
+    if raw.is_empty() || raw.len() > 10_000 {
+        return Err(AppError::field("codes", "send between 1 and 10000 codes"));
+    }
+    let mut codes: Vec<String> = Vec::with_capacity(raw.len());
+    for (i, code) in raw.iter().enumerate() {
+        let code = code.trim();
+        if code.is_empty() || code.len() > 64 || !code.chars().all(|c| c.is_ascii_graphic()) {
+            return Err(AppError::field(
+                &format!("codes[{i}]"),
+                format!("“{code}” is not a code: 1–64 printable characters without spaces"),
+            ));
+        }
+        if !codes.iter().any(|c| c == code) {
+            codes.push(code.to_string());
+        }
+    }
+    let mut tx = ctx.store.begin().await?;
+    let added = rewards::add_coupons(&mut tx, origin, &rule, &codes).await?;
+    let left = rewards::coupons_left(&mut tx, &rule.id).await?;
+    commit(tx).await?;
+    Ok(CouponsAdded {
+        added,
+        skipped: i64::try_from(raw.len()).unwrap_or(i64::MAX) - added,
+        left,
+    })
 }
 
 /// How a reward reads in an email or on a page: `USD 25.00 (3 friends joined)`.
@@ -121,8 +195,7 @@ async fn deliver_in(
             ..Change::default()
         },
     )
-    .await
-    .map_err(conflict_on("status"))?;
+    .await?;
     tell(ctx, tx, Kind::RewardDelivered, program, &after).await?;
     Ok(after)
 }
@@ -320,8 +393,7 @@ pub async fn revoke(ctx: &Ctx, origin: &Origin, id: &str, reason: &str) -> AppRe
             ..Change::default()
         },
     )
-    .await
-    .map_err(conflict_on("status"))?;
+    .await?;
     commit(tx).await?;
     Ok(after)
 }
@@ -340,12 +412,7 @@ pub async fn decide_clawback(
     let before = rewards::get_clawback(&mut tx, id)
         .await?
         .ok_or_else(|| AppError::not_found("clawback"))?;
-    let after = rewards::decide_clawback(&mut tx, origin, &before, decision)
-        .await
-        .map_err(|e| match e {
-            StoreError::Invalid { message, .. } => AppError::conflict("already_decided", message),
-            other => other.into(),
-        })?;
+    let after = rewards::decide_clawback(&mut tx, origin, &before, decision).await?;
     commit(tx).await?;
     Ok(after)
 }

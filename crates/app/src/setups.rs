@@ -6,7 +6,6 @@ use serde::Serialize;
 use vouch_domain::FieldError;
 use vouch_domain::account::{AccountFields, clone_fields, registration_link};
 use vouch_domain::setup::{Beneficiary, SetupPlan};
-use vouch_store::StoreError;
 use vouch_store::accounts::{self};
 use vouch_store::audit::Origin;
 use vouch_store::setups::{self, Setup};
@@ -161,8 +160,7 @@ pub async fn approve_setup(
         &ctx.settings.clone_email_domain,
         note,
     )
-    .await
-    .map_err(decision_error)?;
+    .await?;
     commit(tx).await?;
     Ok(approved)
 }
@@ -177,19 +175,7 @@ pub async fn reject_setup(
     let setup = setups::get(&mut tx, id)
         .await?
         .ok_or_else(|| AppError::not_found("referral setup"))?;
-    let rejected = setups::reject(&mut tx, origin, &setup, note)
-        .await
-        .map_err(decision_error)?;
+    let rejected = setups::reject(&mut tx, origin, &setup, note).await?;
     commit(tx).await?;
     Ok(rejected)
-}
-
-/// A decision on a decided setup is a conflict with its current ctx, not bad input.
-fn decision_error(e: StoreError) -> AppError {
-    match e {
-        StoreError::Invalid { field, message } if field == "status" => {
-            AppError::conflict("already_decided", message)
-        }
-        other => other.into(),
-    }
 }

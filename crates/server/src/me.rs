@@ -19,14 +19,13 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
-use vouch_app::participants::{mail_participant, referral_link};
-use vouch_domain::email_template::Kind;
+use vouch_app::participants::referral_link;
 use vouch_domain::referral::Stage;
 use vouch_domain::reward::{RewardStatus, Trigger};
 use vouch_store::participant_access as access;
 use vouch_store::participants::{self, Participant};
 use vouch_store::programs::Program;
-use vouch_store::{StoreError, format_time, referrals, rewards};
+use vouch_store::{StoreError, referrals, rewards};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -36,10 +35,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 const SESSION_COOKIE: &str = "vouch_participant";
-const SESSION_DAYS: i64 = 30;
-const LOGIN_MINUTES: i64 = 30;
-/// Magic links sent to one participant within [`LOGIN_MINUTES`].
-const LINKS_PER_WINDOW: i64 = 3;
+use vouch_app::participant_access::SESSION_DAYS;
 pub const EMBED_PURPOSE: &str = "embed";
 /// The longest an embed token lives.
 pub const EMBED_MAX_SECONDS: i64 = 3600;
@@ -251,41 +247,9 @@ async fn send_link(
         Ok(p) => p,
         Err(r) => return r,
     };
-    let sent = async {
-        let email = f.email.trim().to_lowercase();
-        if email.is_empty() || email.len() > 254 {
-            return Ok::<_, crate::error::ApiError>(());
-        }
-        let mut tx = state.store.begin().await?;
-        let Some(p) = participants::by_email(&mut tx, &program.id, &email).await? else {
-            return Ok(());
-        };
-        // Nobody can flood an inbox through this form: a few links per half hour at most.
-        let since = vouch_store::seconds_ago(LOGIN_MINUTES * 60);
-        if access::login_tokens_since(&mut tx, &p.id, &since).await? >= LINKS_PER_WINDOW {
-            return Ok(());
-        }
-        let token = access::new_token();
-        let expires =
-            format_time(time::OffsetDateTime::now_utc() + time::Duration::minutes(LOGIN_MINUTES));
-        access::create_login_token(&mut tx, &p.id, &token, &expires).await?;
-        let login_url = format!(
-            "{}/p/{}/me/login?token={token}",
-            state.settings.base_url, program.slug
-        );
-        mail_participant(
-            &state,
-            &mut tx,
-            Kind::ParticipantLogin,
-            &program,
-            &p,
-            serde_json::json!({ "login_url": login_url }),
-        )
-        .await?;
-        tx.commit().await.map_err(StoreError::from)?;
-        Ok(())
-    }
-    .await;
+    let sent = vouch_app::participant_access::send_login_link(&state, &program, &f.email)
+        .await
+        .map_err(crate::error::ApiError::from);
     if let Err(e) = sent {
         return crate::console::error_page(&e);
     }
@@ -344,18 +308,7 @@ async fn login(
         Err(r) => return r,
     };
     let session = access::new_token();
-    let opened = async {
-        let mut tx = state.store.begin().await?;
-        let Some(participant_id) = access::use_login_token(&mut tx, &q.token).await? else {
-            return Ok(None);
-        };
-        let expires =
-            format_time(time::OffsetDateTime::now_utc() + time::Duration::days(SESSION_DAYS));
-        access::create_session(&mut tx, &participant_id, &session, &expires).await?;
-        tx.commit().await?;
-        Ok::<_, StoreError>(Some(participant_id))
-    }
-    .await;
+    let opened = vouch_app::participant_access::open_session(&state, &q.token, &session).await;
     match opened {
         Ok(Some(_)) => {
             let secure = if state.settings.secure_cookies() {

@@ -46,7 +46,52 @@ pub const ERROR_CODES: &[(&str, u16, &str)] = &[
     (
         "already_decided",
         409,
-        "The setup was approved or rejected already; decisions are final.",
+        "The setup or clawback was decided already; decisions are final.",
+    ),
+    (
+        "invalid_transition",
+        409,
+        "The record's state does not allow this change (a program's lifecycle, a referral's stage, a reward's status), or it changed meanwhile: reload it and decide again.",
+    ),
+    (
+        "not_in_review",
+        409,
+        "The referral is not waiting for review (it was decided meanwhile, or never flagged).",
+    ),
+    (
+        "delivery_in_progress",
+        409,
+        "A delivery of this webhook message is already queued or running.",
+    ),
+    (
+        "not_dead",
+        409,
+        "Only a dead or cancelled job can be retried.",
+    ),
+    (
+        "not_a_coupon_rule",
+        409,
+        "Only coupon rules have a pool of codes.",
+    ),
+    (
+        "coupon_pool_empty",
+        409,
+        "The rule's coupon pool has no code left; upload more, then deliver.",
+    ),
+    (
+        "program_ended",
+        409,
+        "The program has ended; nobody can join it.",
+    ),
+    (
+        "event_id_reused",
+        409,
+        "This event id was reported before for another event.",
+    ),
+    (
+        "event_in_flight",
+        409,
+        "The same event id is being recorded by another request; retry shortly.",
     ),
     (
         "idempotency_key_in_use",

@@ -107,6 +107,12 @@ pub enum StoreError {
     /// The caller may not make this change (a rule that depends on who asks).
     #[error("{0}")]
     Forbidden(String),
+    /// The record's current state refuses the change: a transition its lifecycle does not
+    /// allow, or a concurrent change that got there first (a guarded update found the state it
+    /// read gone). `code` is the stable problem code (`invalid_transition`, `already_decided`,
+    /// `not_in_review`).
+    #[error("{message}")]
+    WrongState { code: &'static str, message: String },
     /// A domain rule refused the change (e.g. a nesting cycle); `field` is the input at fault.
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },

@@ -171,8 +171,8 @@ pub async fn update(
     d: &ProgramDraft,
 ) -> Result<Program> {
     if before.status == ProgramStatus::Ended {
-        return Err(StoreError::Invalid {
-            field: "status".into(),
+        return Err(StoreError::WrongState {
+            code: "invalid_transition",
             message: "an ended program cannot change".into(),
         });
     }
@@ -226,10 +226,11 @@ pub async fn set_status(
     to: ProgramStatus,
     may_publish: bool,
 ) -> Result<Program> {
-    let needs_manager = transition(before.status, to).map_err(|message| StoreError::Invalid {
-        field: "status".into(),
-        message,
-    })?;
+    let needs_manager =
+        transition(before.status, to).map_err(|message| StoreError::WrongState {
+            code: "invalid_transition",
+            message,
+        })?;
     if needs_manager && !may_publish {
         return Err(StoreError::Forbidden(
             "putting a program live is a Management Team decision (manager or above)".into(),
@@ -242,7 +243,7 @@ pub async fn set_status(
         .bind(before.status.as_str())
         .fetch_optional(&mut *conn)
         .await?
-        .ok_or_else(|| StoreError::Invalid { field: "status".into(), message: "the program changed in the meantime; reload and try again".into() })?;
+        .ok_or_else(|| StoreError::WrongState { code: "invalid_transition", message: "the program changed in the meantime; reload and try again".into() })?;
     let after = from_row(&row)?;
     let action = format!(
         "program.{}",

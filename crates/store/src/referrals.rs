@@ -173,8 +173,8 @@ pub async fn set_stage(
     to: Stage,
     reason: Option<&str>,
 ) -> Result<Referral> {
-    transition(before.stage, to).map_err(|message| StoreError::Invalid {
-        field: "stage".into(),
+    transition(before.stage, to).map_err(|message| StoreError::WrongState {
+        code: "invalid_transition",
         message,
     })?;
     let at = now();
@@ -193,8 +193,8 @@ pub async fn set_stage(
     .bind(before.stage.as_str())
     .fetch_optional(&mut *conn)
     .await?
-    .ok_or_else(|| StoreError::Invalid {
-        field: "stage".into(),
+    .ok_or_else(|| StoreError::WrongState {
+        code: "invalid_transition",
         message: "the referral changed meanwhile; reload it".into(),
     })?;
     let after = from_row(&row)?;
@@ -233,8 +233,8 @@ pub async fn decide_review(
     .bind(&before.id)
     .fetch_optional(&mut *conn)
     .await?
-    .ok_or_else(|| StoreError::Invalid {
-        field: "review".into(),
+    .ok_or_else(|| StoreError::WrongState {
+        code: "not_in_review",
         message: "the referral is not waiting for review".into(),
     })?;
     let after = from_row(&row)?;

@@ -299,8 +299,8 @@ pub async fn set_status(
     to: RewardStatus,
     change: Change<'_>,
 ) -> Result<Reward> {
-    transition(before.status, to).map_err(|message| StoreError::Invalid {
-        field: "status".into(),
+    transition(before.status, to).map_err(|message| StoreError::WrongState {
+        code: "invalid_transition",
         message,
     })?;
     let at = now();
@@ -323,8 +323,8 @@ pub async fn set_status(
         .bind(before.status.as_str())
         .fetch_optional(&mut *conn)
         .await?
-        .ok_or_else(|| StoreError::Invalid {
-            field: "status".into(),
+        .ok_or_else(|| StoreError::WrongState {
+            code: "invalid_transition",
             message: "the reward changed meanwhile; reload it".into(),
         })?;
     let after = reward_from_row(&row)?;
@@ -607,8 +607,8 @@ pub async fn decide_clawback(
     .bind(&before.id)
     .fetch_optional(&mut *conn)
     .await?
-    .ok_or_else(|| StoreError::Invalid {
-        field: "status".into(),
+    .ok_or_else(|| StoreError::WrongState {
+        code: "already_decided",
         message: "the clawback is already decided".into(),
     })?;
     let after = clawback_from_row(&row)?;

@@ -146,8 +146,8 @@ async fn mark_decided(
     decision: Decision,
     note: Option<&str>,
 ) -> Result<SetupStatus> {
-    let status = decide(setup.status, decision).map_err(|message| StoreError::Invalid {
-        field: "status".into(),
+    let status = decide(setup.status, decision).map_err(|message| StoreError::WrongState {
+        code: "already_decided",
         message,
     })?;
     let changed = sqlx::query(
@@ -163,8 +163,8 @@ async fn mark_decided(
     .await?
     .rows_affected();
     if changed != 1 {
-        return Err(StoreError::Invalid {
-            field: "status".into(),
+        return Err(StoreError::WrongState {
+            code: "already_decided",
             message: "this setup was decided by someone else in the meantime".into(),
         });
     }

@@ -420,8 +420,8 @@ pub async fn resend(
     message: &Message,
 ) -> Result<Message> {
     if message.status == "queued" || message.status == "running" {
-        return Err(StoreError::Invalid {
-            field: "status".into(),
+        return Err(StoreError::WrongState {
+            code: "delivery_in_progress",
             message: "a delivery of this message is already under way".into(),
         });
     }

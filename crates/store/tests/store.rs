@@ -311,7 +311,13 @@ async fn approving_a_setup_runs_the_whole_procedure_once() {
         let err = setups::reject(&mut tx, &origin, &setup, None)
             .await
             .expect_err("already decided");
-        assert!(matches!(err, StoreError::Invalid { .. }));
+        assert!(matches!(
+            err,
+            StoreError::WrongState {
+                code: "already_decided",
+                ..
+            }
+        ));
         drop(tx);
         let mut conn = store.conn().await.expect("conn");
         let log = audit::list(

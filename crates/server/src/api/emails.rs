@@ -10,7 +10,7 @@ use axum::extract::{Path, State};
 use serde::Serialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use vouch_domain::email_template::{self, Kind, Template};
+use vouch_domain::email_template::{Kind, Template};
 use vouch_store::emails::{self, EmailMessage, Scope, TemplateSource};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -119,10 +119,7 @@ async fn save_in(
     t: &Template,
 ) -> ApiResult<Json<TemplateOut>> {
     let k = kind(raw_kind, scope)?;
-    email_template::check(k, t).map_err(|e| ApiError::field(e.part, e.to_string()))?;
-    let mut tx = state.store.begin().await?;
-    emails::save_template(&mut tx, origin, scope, k, t).await?;
-    tx.commit().await.map_err(vouch_store::StoreError::from)?;
+    vouch_app::emails::save_template(state, origin, scope, k, t).await?;
     Ok(Json(template_out(state, scope, k).await?))
 }
 
@@ -133,9 +130,7 @@ async fn reset_in(
     raw_kind: &str,
 ) -> ApiResult<Json<TemplateOut>> {
     let k = kind(raw_kind, scope)?;
-    let mut tx = state.store.begin().await?;
-    emails::reset_template(&mut tx, origin, scope, k).await?;
-    tx.commit().await.map_err(vouch_store::StoreError::from)?;
+    vouch_app::emails::reset_template(state, origin, scope, k).await?;
     Ok(Json(template_out(state, scope, k).await?))
 }
 

@@ -11,9 +11,9 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use vouch_domain::participant::{ParticipantFields, parse_vanity_code};
+use vouch_domain::participant::ParticipantFields;
 use vouch_store::participants::{self, Participant};
-use vouch_store::{StoreError, programs};
+use vouch_store::programs;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -171,15 +171,7 @@ async fn set_code(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<CodeIn>,
 ) -> ApiResult<Json<ParticipantView>> {
-    let code = parse_vanity_code(&body.code).map_err(|m| ApiError::field("code", m))?;
-    let mut tx = state.store.begin().await?;
-    let before = participants::get(&mut tx, &id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("participant"))?;
-    let after = participants::set_code(&mut tx, &caller.origin, &before, &code).await?;
-    tx.commit().await.map_err(StoreError::from)?;
-    state.links.forget(&before.code);
-    state.links.forget(&after.code);
+    let after = vouch_app::participants::set_code(&state, &caller.origin, &id, &body.code).await?;
     Ok(Json(ParticipantView::new(&state, after)))
 }
 

@@ -13,8 +13,7 @@ use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use vouch_app::rewards as service;
-use vouch_domain::reward::{RewardKind, RewardStatus, RuleFields};
-use vouch_store::StoreError;
+use vouch_domain::reward::{RewardStatus, RuleFields};
 use vouch_store::rewards::{self, Clawback, Filter, Reward, RewardRule};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -134,10 +133,7 @@ async fn update_rule(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<RulePatch>,
 ) -> ApiResult<Json<RuleView>> {
-    let before = rule(&state, &id).await?;
-    let mut tx = state.store.begin().await?;
-    let after = rewards::set_rule_active(&mut tx, &caller.origin, &before, body.active).await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    let after = service::set_rule_active(&state, &caller.origin, &id, body.active).await?;
     Ok(Json(rule_view(&state, after).await?))
 }
 
@@ -181,37 +177,11 @@ async fn add_coupons(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<CouponsIn>,
 ) -> ApiResult<Json<CouponsOut>> {
-    let rule = rule(&state, &id).await?;
-    if rule.kind != RewardKind::Coupon {
-        return Err(ApiError::conflict(
-            "not_a_coupon_rule",
-            "only coupon rules have a pool of codes",
-        ));
-    }
-    if body.codes.is_empty() || body.codes.len() > 10_000 {
-        return Err(ApiError::field("codes", "send between 1 and 10000 codes"));
-    }
-    let mut codes: Vec<String> = Vec::with_capacity(body.codes.len());
-    for (i, raw) in body.codes.iter().enumerate() {
-        let code = raw.trim();
-        if code.is_empty() || code.len() > 64 || !code.chars().all(|c| c.is_ascii_graphic()) {
-            return Err(ApiError::field(
-                &format!("codes[{i}]"),
-                "must be 1–64 printable characters without spaces",
-            ));
-        }
-        if !codes.iter().any(|c| c == code) {
-            codes.push(code.to_string());
-        }
-    }
-    let mut tx = state.store.begin().await?;
-    let added = rewards::add_coupons(&mut tx, &caller.origin, &rule, &codes).await?;
-    tx.commit().await.map_err(StoreError::from)?;
-    let mut conn = state.store.conn().await?;
+    let done = service::add_coupons(&state, &caller.origin, &id, &body.codes).await?;
     Ok(Json(CouponsOut {
-        added,
-        skipped: i64::try_from(body.codes.len()).unwrap_or(i64::MAX) - added,
-        coupons_left: rewards::coupons_left(&mut conn, &rule.id).await?,
+        added: done.added,
+        skipped: done.skipped,
+        coupons_left: done.left,
     }))
 }
 

@@ -377,14 +377,11 @@ async fn save_in(
     };
     let back = format!("{}/{}", place.base(), kind.as_str());
     if form.action == "reset" {
-        let outcome = async {
-            let mut tx = console.state.store.begin().await?;
-            emails::reset_template(&mut tx, &console.origin, place.scope(), kind).await?;
-            tx.commit().await.map_err(vouch_store::StoreError::from)
-        }
-        .await
-        .map(|()| "Own version removed; the template below applies again.".to_string())
-        .map_err(ApiError::from);
+        let outcome =
+            vouch_app::emails::reset_template(&console.state, &console.origin, place.scope(), kind)
+                .await
+                .map(|()| "Own version removed; the template below applies again.".to_string())
+                .map_err(ApiError::from);
         return console.finish(&back, outcome).await;
     }
     let t = MailTemplate {
@@ -424,11 +421,13 @@ async fn save_in(
             StatusCode::OK,
         ),
         Ok(_) => {
-            let outcome = async {
-                let mut tx = console.state.store.begin().await?;
-                emails::save_template(&mut tx, &console.origin, place.scope(), kind, &t).await?;
-                tx.commit().await.map_err(vouch_store::StoreError::from)
-            }
+            let outcome = vouch_app::emails::save_template(
+                &console.state,
+                &console.origin,
+                place.scope(),
+                kind,
+                &t,
+            )
             .await
             .map(|()| "Template saved; new messages use it.".to_string())
             .map_err(ApiError::from);

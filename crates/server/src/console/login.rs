@@ -13,7 +13,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use vouch_app::auth::{LoggedIn, LoginFailure, login};
-use vouch_store::audit;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -125,22 +124,7 @@ async fn logout(console: Console, FormBody(form): FormBody<LogoutForm>) -> Respo
     if let Err(r) = console.check_csrf(&form.csrf) {
         return r;
     }
-    let result = async {
-        let mut tx = console.state.store.begin().await?;
-        vouch_store::sessions::delete(&mut tx, &console.session.token_hash).await?;
-        audit::record(
-            &mut tx,
-            &console.origin,
-            "logout",
-            "staff_user",
-            Some(&console.session.user.id),
-            None,
-            None,
-        )
-        .await?;
-        tx.commit().await.map_err(vouch_store::StoreError::from)
-    }
-    .await;
+    let result = vouch_app::auth::logout(&console.state, &console.origin, &console.session).await;
     if let Err(e) = result {
         return error_page(&e.into());
     }

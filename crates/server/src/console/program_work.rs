@@ -19,7 +19,7 @@ use vouch_domain::money::{Currency, Money};
 use vouch_domain::participant::ParticipantFields;
 use vouch_domain::permission::Action;
 use vouch_domain::referral::Stage;
-use vouch_domain::reward::{RewardKind, RewardStatus, RuleFields};
+use vouch_domain::reward::{RewardStatus, RuleFields};
 use vouch_store::participants::{self, Participant};
 use vouch_store::programs::Program;
 use vouch_store::referrals::{self, Referral, StageChange};
@@ -896,48 +896,25 @@ async fn add_coupons(
         Ok(found) => found,
         Err(r) => return r,
     };
-    let mut codes: Vec<String> = Vec::new();
-    for code in f
+    // One code per line (or comma separated); blank lines are not codes.
+    let codes: Vec<String> = f
         .codes
         .split([',', '\n', '\r'])
         .map(str::trim)
         .filter(|c| !c.is_empty())
-    {
-        if !codes.iter().any(|c| c == code) {
-            codes.push(code.to_string());
-        }
-    }
-    let outcome = if rule.kind != RewardKind::Coupon {
-        Err(ApiError::conflict(
-            "not_a_coupon_rule",
-            "only coupon rules have a pool of codes",
-        ))
-    } else if codes.is_empty() || codes.len() > 10_000 {
-        Err(ApiError::field(
-            "codes",
-            "paste between 1 and 10000 codes, one per line",
-        ))
-    } else if let Some(bad) = codes
-        .iter()
-        .find(|c| c.len() > 64 || !c.chars().all(|ch| ch.is_ascii_graphic()))
-    {
-        Err(ApiError::field(
-            "codes",
-            format!("“{bad}” is not a code: 1–64 printable characters without spaces"),
-        ))
-    } else {
-        async {
-            let mut tx = console.state.store.begin().await?;
-            let added = rewards::add_coupons(&mut tx, &console.origin, &rule, &codes).await?;
-            tx.commit().await.map_err(vouch_store::StoreError::from)?;
-            Ok::<_, ApiError>(format!(
-                "{added} code{} added; {} already in the pool.",
-                if added == 1 { "" } else { "s" },
-                i64::try_from(codes.len()).unwrap_or(0) - added
-            ))
-        }
+        .map(str::to_owned)
+        .collect();
+    let outcome = reward_service::add_coupons(&console.state, &console.origin, &rule.id, &codes)
         .await
-    };
+        .map(|done| {
+            format!(
+                "{} code{} added; {} already in the pool.",
+                done.added,
+                if done.added == 1 { "" } else { "s" },
+                done.skipped
+            )
+        })
+        .map_err(ApiError::from);
     console.finish(&back, outcome).await
 }
 
@@ -957,17 +934,17 @@ async fn set_rule_active(
         Err(r) => return r,
     };
     let active = f.active == "on";
-    let outcome = async {
-        let mut tx = console.state.store.begin().await?;
-        rewards::set_rule_active(&mut tx, &console.origin, &rule, active).await?;
-        tx.commit().await.map_err(vouch_store::StoreError::from)?;
-        Ok::<_, ApiError>(if active {
-            format!("Rule “{}” is active again.", rule.name)
-        } else {
-            format!("Rule “{}” is off: it earns nothing new.", rule.name)
-        })
-    }
-    .await;
+    let outcome =
+        reward_service::set_rule_active(&console.state, &console.origin, &rule.id, active)
+            .await
+            .map(|rule| {
+                if active {
+                    format!("Rule “{}” is active again.", rule.name)
+                } else {
+                    format!("Rule “{}” is off: it earns nothing new.", rule.name)
+                }
+            })
+            .map_err(ApiError::from);
     console.finish(&back, outcome).await
 }
 

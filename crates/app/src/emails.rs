@@ -1,0 +1,34 @@
+//! Email templates: an operator's own version of a kind, for the installation or one program,
+//! checked by rendering it against the kind's sample variables before it is saved.
+
+use crate::{AppError, AppResult, Ctx, commit};
+use vouch_domain::email_template::{self, Kind, Template};
+use vouch_store::audit::Origin;
+use vouch_store::emails::{self, Scope};
+
+/// Saves `t` as this scope's version of `kind`; a template that does not render is refused
+/// with the part (`subject`, `text` or `html`) at fault.
+pub async fn save_template(
+    ctx: &Ctx,
+    origin: &Origin,
+    scope: Scope<'_>,
+    kind: Kind,
+    t: &Template,
+) -> AppResult<()> {
+    email_template::check(kind, t).map_err(|e| AppError::field(e.part, e.to_string()))?;
+    let mut tx = ctx.store.begin().await?;
+    emails::save_template(&mut tx, origin, scope, kind, t).await?;
+    commit(tx).await
+}
+
+/// Removes this scope's version of `kind`: the next one down applies again.
+pub async fn reset_template(
+    ctx: &Ctx,
+    origin: &Origin,
+    scope: Scope<'_>,
+    kind: Kind,
+) -> AppResult<()> {
+    let mut tx = ctx.store.begin().await?;
+    emails::reset_template(&mut tx, origin, scope, kind).await?;
+    commit(tx).await
+}
