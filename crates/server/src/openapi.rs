@@ -159,14 +159,34 @@ pub fn routes(spec: OpenApi) -> Router<AppState> {
         )
 }
 
+/// Text with `inline code` marked by backticks, split so the page shows code as code (and
+/// never a raw backtick): `(is_code, text)` pieces, escaped by the template.
+type Prose = Vec<(bool, String)>;
+
+fn prose(text: &str) -> Prose {
+    let pieces: Vec<&str> = text.split('`').collect();
+    // An unpaired backtick stays as it is, in the text after it.
+    let paired = pieces.len() % 2 == 1;
+    let mut out: Prose = Vec::new();
+    for (i, piece) in pieces.iter().enumerate() {
+        let last = i == pieces.len() - 1;
+        if !paired && last {
+            out.push((false, format!("`{piece}")));
+        } else if !piece.is_empty() {
+            out.push((i % 2 == 1, (*piece).to_string()));
+        }
+    }
+    out
+}
+
 struct Operation {
     method: String,
     path: String,
     anchor: String,
-    summary: String,
-    description: String,
+    summary: Prose,
+    description: Prose,
     tag: String,
-    params: Vec<(String, String, String)>,
+    params: Vec<(String, String, Prose)>,
     request: Option<String>,
     responses: Vec<(String, String)>,
 }
@@ -175,10 +195,10 @@ struct Operation {
 #[template(path = "api_docs.html")]
 struct Reference {
     title: String,
-    description: String,
+    description: Prose,
     operations: Vec<Operation>,
     schemas: Vec<(String, String)>,
-    errors: Vec<(&'static str, u16, &'static str)>,
+    errors: Vec<(&'static str, u16, Prose)>,
 }
 
 /// Flattens the document into what the reference page shows.
@@ -202,7 +222,7 @@ fn reference(value: &serde_json::Value) -> Reference {
                                         p["in"].as_str().unwrap_or_default()
                                     ),
                                     schema_name(&p["schema"]),
-                                    p["description"].as_str().unwrap_or_default().to_string(),
+                                    prose(p["description"].as_str().unwrap_or_default()),
                                 )
                             })
                             .collect()
@@ -232,12 +252,12 @@ fn reference(value: &serde_json::Value) -> Reference {
                             .collect()
                     })
                     .unwrap_or_default();
-                let description = op["description"].as_str().unwrap_or_default().to_string();
+                let description = prose(op["description"].as_str().unwrap_or_default());
                 operations.push(Operation {
                     anchor: format!("{}-{}", method, path.replace(['/', '{', '}'], "-")),
                     method: method.to_uppercase(),
                     path: path.clone(),
-                    summary: op["summary"].as_str().unwrap_or_default().to_string(),
+                    summary: prose(op["summary"].as_str().unwrap_or_default()),
                     description,
                     tag: op["tags"][0].as_str().unwrap_or_default().to_string(),
                     params,
@@ -254,7 +274,8 @@ fn reference(value: &serde_json::Value) -> Reference {
                 .map(|(name, schema)| {
                     (
                         name.clone(),
-                        serde_json::to_string_pretty(schema).unwrap_or_default(),
+                        serde_json::to_string_pretty(&plain_descriptions(schema.clone()))
+                            .unwrap_or_default(),
                     )
                 })
                 .collect()
@@ -262,13 +283,62 @@ fn reference(value: &serde_json::Value) -> Reference {
         .unwrap_or_default();
     Reference {
         title: value["info"]["title"].as_str().unwrap_or("API").to_string(),
-        description: value["info"]["description"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string(),
+        description: prose(value["info"]["description"].as_str().unwrap_or_default()),
         operations,
         schemas,
-        errors: ERROR_CODES.to_vec(),
+        errors: ERROR_CODES
+            .iter()
+            .map(|(code, status, meaning)| (*code, *status, prose(meaning)))
+            .collect(),
+    }
+}
+
+/// The schema as the page prints it: descriptions are CommonMark in the document, plain text
+/// here (the code marks dropped).
+fn plain_descriptions(mut schema: serde_json::Value) -> serde_json::Value {
+    fn walk(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(map) => {
+                for (k, child) in map.iter_mut() {
+                    match child {
+                        serde_json::Value::String(text) if k == "description" => {
+                            *text = text.replace('`', "");
+                        }
+                        _ => walk(child),
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    walk(&mut schema);
+    schema
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prose;
+
+    #[test]
+    fn backticks_become_code_and_never_show() {
+        assert_eq!(
+            prose("send `limit` and `starting_after`."),
+            vec![
+                (false, "send ".to_string()),
+                (true, "limit".to_string()),
+                (false, " and ".to_string()),
+                (true, "starting_after".to_string()),
+                (false, ".".to_string()),
+            ]
+        );
+        assert_eq!(
+            prose("a lone ` tick"),
+            vec![
+                (false, "a lone ".to_string()),
+                (false, "` tick".to_string())
+            ]
+        );
     }
 }
 

@@ -70,6 +70,16 @@ async fn spec_matches_the_reviewed_snapshot() {
             && docs.text.contains("id=\"error-validation_failed\"")
     );
     assert!(
+        // Before the schemas (printed as JSON, where a pattern may hold a backtick).
+        !docs
+            .text
+            .split("<pre")
+            .next()
+            .unwrap_or_default()
+            .contains('`'),
+        "descriptions are rendered: code as <code>, never a raw backtick"
+    );
+    assert!(
         !docs.text.contains("src=\"http") && !docs.text.contains("href=\"http"),
         "the reference loads nothing from elsewhere"
     );

@@ -76,6 +76,8 @@ fn id_param(raw: &str) -> ApiResult<i64> {
     responses((status = 200, description = "OK", body = Page<AccountView>), (status = "4XX", description = "A problem (RFC 9457): see its `code`, `detail` and `errors`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
     security(("bearer" = []), ("session" = []))
 )]
+/// List accounts: search by customer id, name, code or email; only super customers, or only
+/// one super customer's sub-customers; sorted and paged.
 async fn list(
     State(state): State<AppState>,
     _: Can<perm::AccountsRead>,
@@ -241,6 +243,7 @@ impl AccountIn {
     responses((status = 201, description = "Created", body = AccountView), (status = "4XX", description = "A problem (RFC 9457): see its `code`, `detail` and `errors`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
     security(("bearer" = []), ("session" = []))
 )]
+/// Create an account, optionally nested under a super customer or designated one.
 async fn create(
     State(state): State<AppState>,
     Can(caller, _): Can<perm::AccountsWrite>,
@@ -263,6 +266,7 @@ async fn create(
     responses((status = 200, description = "OK", body = AccountView), (status = "4XX", description = "A problem (RFC 9457): see its `code`, `detail` and `errors`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
     security(("bearer" = []), ("session" = []))
 )]
+/// Get an account, with its registration link when it is a super customer.
 async fn show(
     State(state): State<AppState>,
     _: Can<perm::AccountsRead>,
@@ -282,6 +286,7 @@ async fn show(
     responses((status = 200, description = "OK", body = AccountView), (status = "4XX", description = "A problem (RFC 9457): see its `code`, `detail` and `errors`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
     security(("bearer" = []), ("session" = []))
 )]
+/// Change an account's fields; only the fields sent change.
 async fn update(
     State(state): State<AppState>,
     Can(caller, _): Can<perm::AccountsWrite>,
@@ -316,6 +321,7 @@ struct PageParams {
     responses((status = 200, description = "OK", body = Page<AccountView>), (status = "4XX", description = "A problem (RFC 9457): see its `code`, `detail` and `errors`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
     security(("bearer" = []), ("session" = []))
 )]
+/// The accounts nested under a super customer.
 async fn sub_customers(
     State(state): State<AppState>,
     _: Can<perm::AccountsRead>,
@@ -354,6 +360,8 @@ async fn sub_customers(
     responses((status = 201, description = "Created", body = AccountView), (status = "4XX", description = "A problem (RFC 9457): see its `code`, `detail` and `errors`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
     security(("bearer" = []), ("session" = []))
 )]
+/// Clone an account by the naming convention (e.g. "Vector Referral Super Customer"), with
+/// overrides.
 async fn clone(
     State(state): State<AppState>,
     Can(caller, _): Can<perm::AccountsWrite>,
@@ -406,6 +414,7 @@ struct DesignateIn {
     responses((status = 200, description = "OK", body = AccountView), (status = "4XX", description = "A problem (RFC 9457): see its `code`, `detail` and `errors`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
     security(("bearer" = []), ("session" = []))
 )]
+/// Designate an account a super customer, or take the designation away.
 async fn designate(
     State(state): State<AppState>,
     Can(caller, _): Can<perm::AccountsWrite>,
@@ -439,6 +448,7 @@ struct NestIn {
     responses((status = 200, description = "OK", body = AccountView), (status = "4XX", description = "A problem (RFC 9457): see its `code`, `detail` and `errors`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
     security(("bearer" = []), ("session" = []))
 )]
+/// Nest an account under a super customer, or take it out (`parent_id: null`).
 async fn nest(
     State(state): State<AppState>,
     Can(caller, _): Can<perm::AccountsWrite>,

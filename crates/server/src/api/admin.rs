@@ -76,6 +76,7 @@ async fn me(caller: Caller) -> Json<MeOut> {
     responses((status = 200, description = "OK", body = Page<StaffUser>), (status = "4XX", description = "A problem (RFC 9457): see its `code`, `detail` and `errors`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
     security(("bearer" = []), ("session" = []))
 )]
+/// List staff users.
 async fn list_users(
     State(state): State<AppState>,
     _: Can<perm::UsersRead>,
@@ -98,6 +99,7 @@ async fn list_users(
     responses((status = 200, description = "OK", body = StaffUser), (status = "4XX", description = "A problem (RFC 9457): see its `code`, `detail` and `errors`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
     security(("bearer" = []), ("session" = []))
 )]
+/// Get a staff user.
 async fn show_user(
     State(state): State<AppState>,
     _: Can<perm::UsersRead>,
@@ -137,6 +139,7 @@ struct UserIn {
     responses((status = 201, description = "Created", body = StaffUser), (status = "4XX", description = "A problem (RFC 9457): see its `code`, `detail` and `errors`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
     security(("bearer" = []), ("session" = []))
 )]
+/// Create a staff user with a role no higher than your own.
 async fn create_user(
     State(state): State<AppState>,
     Can(caller, _): Can<perm::UsersManage>,
@@ -179,6 +182,7 @@ struct UserPatch {
     responses((status = 200, description = "OK", body = StaffUser), (status = "4XX", description = "A problem (RFC 9457): see its `code`, `detail` and `errors`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
     security(("bearer" = []), ("session" = []))
 )]
+/// Change a staff user's role, or disable them (their sessions end).
 async fn update_user(
     State(state): State<AppState>,
     Can(caller, _): Can<perm::UsersManage>,
@@ -210,6 +214,7 @@ async fn update_user(
     responses((status = 200, description = "OK", body = Page<ApiKey>), (status = "4XX", description = "A problem (RFC 9457): see its `code`, `detail` and `errors`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
     security(("bearer" = []), ("session" = []))
 )]
+/// List API keys (never their secrets).
 async fn list_keys(
     State(state): State<AppState>,
     _: Can<perm::ApiKeysManage>,
@@ -249,6 +254,7 @@ struct NewKeyOut {
     responses((status = 201, description = "Created", body = NewKeyOut), (status = "4XX", description = "A problem (RFC 9457): see its `code`, `detail` and `errors`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
     security(("bearer" = []), ("session" = []))
 )]
+/// Create an API key; its secret is in this answer and never shown again.
 async fn create_key(
     State(state): State<AppState>,
     Can(caller, _): Can<perm::ApiKeysManage>,
@@ -268,6 +274,7 @@ async fn create_key(
     responses((status = 200, description = "OK", body = ApiKey), (status = "4XX", description = "A problem (RFC 9457): see its `code`, `detail` and `errors`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
     security(("bearer" = []), ("session" = []))
 )]
+/// Revoke an API key: it stops working at once.
 async fn revoke_key(
     State(state): State<AppState>,
     Can(caller, _): Can<perm::ApiKeysManage>,
@@ -320,6 +327,7 @@ impl AuditParams {
     responses((status = 200, description = "OK", body = Page<audit::Entry>), (status = "4XX", description = "A problem (RFC 9457): see its `code`, `detail` and `errors`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
     security(("bearer" = []), ("session" = []))
 )]
+/// The audit log, newest first: who did what, when, from where, with before and after.
 async fn list_audit(
     State(state): State<AppState>,
     _: Can<perm::AuditRead>,

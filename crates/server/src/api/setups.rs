@@ -45,6 +45,7 @@ struct ListParams {
     responses((status = 200, description = "OK", body = Page<SetupView>), (status = "4XX", description = "A problem (RFC 9457): see its `code`, `detail` and `errors`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
     security(("bearer" = []), ("session" = []))
 )]
+/// List referral-program setups, newest first.
 async fn list(
     State(state): State<AppState>,
     _: Can<perm::SetupsRead>,
@@ -121,6 +122,7 @@ impl SetupIn {
     responses((status = 201, description = "Created", body = SetupView), (status = "4XX", description = "A problem (RFC 9457): see its `code`, `detail` and `errors`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
     security(("bearer" = []), ("session" = []))
 )]
+/// Request a referral program for a beneficiary; the Management Team approves it.
 async fn create(
     State(state): State<AppState>,
     Can(caller, _): Can<perm::SetupsRequest>,
@@ -142,6 +144,7 @@ async fn create(
     responses((status = 200, description = "OK", body = SetupView), (status = "4XX", description = "A problem (RFC 9457): see its `code`, `detail` and `errors`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
     security(("bearer" = []), ("session" = []))
 )]
+/// Get a setup, with the super customer its approval will create.
 async fn show(
     State(state): State<AppState>,
     _: Can<perm::SetupsRead>,
@@ -182,6 +185,7 @@ fn note(body: &SetupDecisionIn) -> ApiResult<Option<String>> {
     responses((status = 200, description = "OK", body = ApprovedOut), (status = "4XX", description = "A problem (RFC 9457): see its `code`, `detail` and `errors`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
     security(("bearer" = []), ("session" = []))
 )]
+/// Approve a setup (managers and above): the whole procedure runs in one transaction.
 async fn approve(
     State(state): State<AppState>,
     Can(caller, _): Can<perm::SetupsDecide>,
@@ -208,6 +212,7 @@ async fn approve(
     responses((status = 200, description = "OK", body = SetupView), (status = "4XX", description = "A problem (RFC 9457): see its `code`, `detail` and `errors`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
     security(("bearer" = []), ("session" = []))
 )]
+/// Reject a setup; nothing is created.
 async fn reject(
     State(state): State<AppState>,
     Can(caller, _): Can<perm::SetupsDecide>,
