@@ -316,6 +316,25 @@ fn plain_descriptions(mut schema: serde_json::Value) -> serde_json::Value {
     schema
 }
 
+fn schema_name(schema: &serde_json::Value) -> String {
+    if let Some(r) = schema["$ref"].as_str() {
+        return r.rsplit('/').next().unwrap_or(r).to_string();
+    }
+    match schema["type"].as_str() {
+        Some("array") => format!("array of {}", schema_name(&schema["items"])),
+        Some(t) => t.to_string(),
+        None => schema["type"]
+            .as_array()
+            .map(|ts| {
+                ts.iter()
+                    .filter_map(|t| t.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            })
+            .unwrap_or_else(|| "object".into()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::prose;
@@ -339,24 +358,5 @@ mod tests {
                 (false, "` tick".to_string())
             ]
         );
-    }
-}
-
-fn schema_name(schema: &serde_json::Value) -> String {
-    if let Some(r) = schema["$ref"].as_str() {
-        return r.rsplit('/').next().unwrap_or(r).to_string();
-    }
-    match schema["type"].as_str() {
-        Some("array") => format!("array of {}", schema_name(&schema["items"])),
-        Some(t) => t.to_string(),
-        None => schema["type"]
-            .as_array()
-            .map(|ts| {
-                ts.iter()
-                    .filter_map(|t| t.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" | ")
-            })
-            .unwrap_or_else(|| "object".into()),
     }
 }
