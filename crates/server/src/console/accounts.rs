@@ -1,8 +1,12 @@
 //! Accounts and super customers in the console.
 
-use super::{Console, FormBody, FormErrors, Layout, error_page, form_status, ticked, with_status};
+use super::{
+    Console, CsrfForm, FormBody, FormErrors, Layout, StaffCan, error_page, form_status, ticked,
+    with_status,
+};
 use crate::AppState;
 use crate::api::accounts::parse_sort;
+use crate::auth::perm;
 use crate::error::ApiError;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -55,10 +59,10 @@ struct ListPage {
     can_write: bool,
 }
 
-async fn list(mut console: Console, Query(p): Query<ListParams>) -> Response {
-    if let Err(r) = console.require(Action::AccountsRead).await {
-        return r;
-    }
+async fn list(
+    StaffCan(mut console, _): StaffCan<perm::AccountsRead>,
+    Query(p): Query<ListParams>,
+) -> Response {
     let sort = if p.sort.is_empty() {
         "name".to_string()
     } else {
@@ -116,8 +120,6 @@ async fn list(mut console: Console, Query(p): Query<ListParams>) -> Response {
 /// The account form as the browser sends it.
 #[derive(Deserialize, Default)]
 pub struct AccountForm {
-    #[serde(default)]
-    pub csrf: String,
     #[serde(default)]
     pub name: String,
     #[serde(default)]
@@ -222,10 +224,7 @@ async fn super_customers(console: &Console) -> Vec<Account> {
     result.unwrap_or_default()
 }
 
-async fn new_page(mut console: Console) -> Response {
-    if let Err(r) = console.require(Action::AccountsWrite).await {
-        return r;
-    }
+async fn new_page(StaffCan(mut console, _): StaffCan<perm::AccountsWrite>) -> Response {
     let supers = super_customers(&console).await;
     let v = FormView {
         title: "New account".into(),
@@ -248,13 +247,10 @@ async fn new_page(mut console: Console) -> Response {
     .into_response()
 }
 
-async fn create(mut console: Console, FormBody(form): FormBody<AccountForm>) -> Response {
-    if let Err(r) = console.require(Action::AccountsWrite).await {
-        return r;
-    }
-    if let Err(r) = console.check_csrf(&form.csrf) {
-        return r;
-    }
+async fn create(
+    StaffCan(mut console, _): StaffCan<perm::AccountsWrite>,
+    CsrfForm(form): CsrfForm<AccountForm>,
+) -> Response {
     let fields = form.fields();
     let parent_id = match form.parent_id.trim() {
         "" => Ok(None),
@@ -330,10 +326,10 @@ fn account_id(raw: &str) -> Result<i64, Response> {
         .map_err(|_| error_page(&ApiError::not_found("account")))
 }
 
-async fn show(mut console: Console, Path(id): Path<String>) -> Response {
-    if let Err(r) = console.require(Action::AccountsRead).await {
-        return r;
-    }
+async fn show(
+    StaffCan(mut console, _): StaffCan<perm::AccountsRead>,
+    Path(id): Path<String>,
+) -> Response {
     let id = match account_id(&id) {
         Ok(id) => id,
         Err(r) => return r,
@@ -371,10 +367,10 @@ async fn show(mut console: Console, Path(id): Path<String>) -> Response {
     page.into_response()
 }
 
-async fn edit_page(mut console: Console, Path(id): Path<String>) -> Response {
-    if let Err(r) = console.require(Action::AccountsWrite).await {
-        return r;
-    }
+async fn edit_page(
+    StaffCan(mut console, _): StaffCan<perm::AccountsWrite>,
+    Path(id): Path<String>,
+) -> Response {
     let account = match account_id(&id) {
         Ok(id) => vouch_app::accounts::get_account(&console.state, id)
             .await
@@ -412,16 +408,10 @@ fn edit_view(a: &Account, f: AccountFields, errors: FormErrors) -> FormView {
 }
 
 async fn edit(
-    mut console: Console,
+    StaffCan(mut console, _): StaffCan<perm::AccountsWrite>,
     Path(id): Path<String>,
-    FormBody(form): FormBody<AccountForm>,
+    CsrfForm(form): CsrfForm<AccountForm>,
 ) -> Response {
-    if let Err(r) = console.require(Action::AccountsWrite).await {
-        return r;
-    }
-    if let Err(r) = console.check_csrf(&form.csrf) {
-        return r;
-    }
     let before = match account_id(&id) {
         Ok(id) => vouch_app::accounts::get_account(&console.state, id)
             .await
@@ -486,13 +476,10 @@ fn clone_view(a: &Account, label: String, f: AccountFields, errors: FormErrors) 
 /// The clone form, pre-filled by the naming convention; `?label=Vector` recomputes it for a
 /// shorter beneficiary name.
 async fn clone_page(
-    mut console: Console,
+    StaffCan(mut console, _): StaffCan<perm::AccountsWrite>,
     Path(id): Path<String>,
     Query(p): Query<CloneParams>,
 ) -> Response {
-    if let Err(r) = console.require(Action::AccountsWrite).await {
-        return r;
-    }
     let account = match account_id(&id) {
         Ok(id) => vouch_app::accounts::get_account(&console.state, id)
             .await
@@ -522,16 +509,10 @@ async fn clone_page(
 }
 
 async fn clone(
-    mut console: Console,
+    StaffCan(mut console, _): StaffCan<perm::AccountsWrite>,
     Path(id): Path<String>,
-    FormBody(form): FormBody<AccountForm>,
+    CsrfForm(form): CsrfForm<AccountForm>,
 ) -> Response {
-    if let Err(r) = console.require(Action::AccountsWrite).await {
-        return r;
-    }
-    if let Err(r) = console.check_csrf(&form.csrf) {
-        return r;
-    }
     let a = match account_id(&id) {
         Ok(id) => vouch_app::accounts::get_account(&console.state, id)
             .await

@@ -1,8 +1,9 @@
 //! Staff users, API keys, the audit log and password changes in the console.
 
-use super::{Console, FormBody, FormErrors, Layout, error_page, ticked, with_status};
+use super::{Console, CsrfForm, FormErrors, Layout, StaffCan, error_page, ticked, with_status};
 use crate::AppState;
 use crate::api::admin::AuditParams;
+use crate::auth::perm;
 use crate::error::ApiError;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -12,7 +13,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
-use vouch_domain::permission::{Action, Role};
+use vouch_domain::permission::Role;
 use vouch_store::api_keys::{self, ApiKey};
 use vouch_store::audit;
 use vouch_store::users::{self, StaffUser};
@@ -29,8 +30,6 @@ pub fn routes() -> Router<AppState> {
 
 #[derive(Deserialize, Default, Clone)]
 struct UserForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     email: String,
     #[serde(default)]
@@ -83,10 +82,7 @@ async fn render_users(
     }
 }
 
-async fn users_page(console: Console) -> Response {
-    if let Err(r) = console.require(Action::UsersRead).await {
-        return r;
-    }
+async fn users_page(StaffCan(console, _): StaffCan<perm::UsersRead>) -> Response {
     let f = UserForm {
         role: "staff".into(),
         ..Default::default()
@@ -94,13 +90,10 @@ async fn users_page(console: Console) -> Response {
     render_users(console, f, FormErrors::default(), StatusCode::OK).await
 }
 
-async fn create_user(console: Console, FormBody(form): FormBody<UserForm>) -> Response {
-    if let Err(r) = console.require(Action::UsersManage).await {
-        return r;
-    }
-    if let Err(r) = console.check_csrf(&form.csrf) {
-        return r;
-    }
+async fn create_user(
+    StaffCan(console, _): StaffCan<perm::UsersManage>,
+    CsrfForm(form): CsrfForm<UserForm>,
+) -> Response {
     let by = console.session.user.role;
     match vouch_app::staff::create_user(
         &console.state,
@@ -139,23 +132,15 @@ async fn create_user(console: Console, FormBody(form): FormBody<UserForm>) -> Re
 #[derive(Deserialize, Default)]
 struct UserUpdateForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     role: String,
     disabled: Option<String>,
 }
 
 async fn update_user(
-    console: Console,
+    StaffCan(console, _): StaffCan<perm::UsersManage>,
     Path(id): Path<String>,
-    FormBody(form): FormBody<UserUpdateForm>,
+    CsrfForm(form): CsrfForm<UserUpdateForm>,
 ) -> Response {
-    if let Err(r) = console.require(Action::UsersManage).await {
-        return r;
-    }
-    if let Err(r) = console.check_csrf(&form.csrf) {
-        return r;
-    }
     let by = console.session.user.role;
     let me = console.session.user.id.clone();
     let role = (!form.role.is_empty()).then_some(form.role.as_str());
@@ -214,10 +199,7 @@ async fn render_keys(
     }
 }
 
-async fn keys_page(console: Console) -> Response {
-    if let Err(r) = console.require(Action::ApiKeysManage).await {
-        return r;
-    }
+async fn keys_page(StaffCan(console, _): StaffCan<perm::ApiKeysManage>) -> Response {
     render_keys(
         console,
         String::new(),
@@ -232,21 +214,16 @@ async fn keys_page(console: Console) -> Response {
 #[derive(Deserialize, Default)]
 struct KeyForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     name: String,
     #[serde(default)]
     scope: String,
 }
 
 /// Shows the new secret on the response page itself, once; it is never stored in the clear.
-async fn create_key(console: Console, FormBody(form): FormBody<KeyForm>) -> Response {
-    if let Err(r) = console.require(Action::ApiKeysManage).await {
-        return r;
-    }
-    if let Err(r) = console.check_csrf(&form.csrf) {
-        return r;
-    }
+async fn create_key(
+    StaffCan(console, _): StaffCan<perm::ApiKeysManage>,
+    CsrfForm(form): CsrfForm<KeyForm>,
+) -> Response {
     match vouch_app::staff::create_api_key(&console.state, &console.origin, &form.name, &form.scope)
         .await
         .map_err(ApiError::from)
@@ -271,22 +248,13 @@ async fn create_key(console: Console, FormBody(form): FormBody<KeyForm>) -> Resp
 }
 
 #[derive(Deserialize, Default)]
-struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
-}
+struct EmptyForm {}
 
 async fn revoke_key(
-    console: Console,
+    StaffCan(console, _): StaffCan<perm::ApiKeysManage>,
     Path(id): Path<String>,
-    FormBody(form): FormBody<CsrfForm>,
+    CsrfForm(_form): CsrfForm<EmptyForm>,
 ) -> Response {
-    if let Err(r) = console.require(Action::ApiKeysManage).await {
-        return r;
-    }
-    if let Err(r) = console.check_csrf(&form.csrf) {
-        return r;
-    }
     match vouch_app::staff::revoke_api_key(&console.state, &console.origin, &id)
         .await
         .map_err(ApiError::from)
@@ -309,10 +277,10 @@ struct AuditPage {
     next_url: Option<String>,
 }
 
-async fn audit_page(mut console: Console, Query(p): Query<AuditParams>) -> Response {
-    if let Err(r) = console.require(Action::AuditRead).await {
-        return r;
-    }
+async fn audit_page(
+    StaffCan(mut console, _): StaffCan<perm::AuditRead>,
+    Query(p): Query<AuditParams>,
+) -> Response {
     let limit = 50;
     let rows = async {
         let mut conn = console.state.store.conn().await?;
@@ -371,8 +339,6 @@ async fn password_page(mut console: Console) -> Response {
 #[derive(Deserialize, Default)]
 struct PasswordForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     current_password: String,
     #[serde(default)]
     new_password: String,
@@ -380,10 +346,7 @@ struct PasswordForm {
     confirm_password: String,
 }
 
-async fn change_password(mut console: Console, FormBody(form): FormBody<PasswordForm>) -> Response {
-    if let Err(r) = console.check_csrf(&form.csrf) {
-        return r;
-    }
+async fn change_password(mut console: Console, CsrfForm(form): CsrfForm<PasswordForm>) -> Response {
     let result = if form.new_password != form.confirm_password {
         Err(ApiError::field(
             "confirm_password",

@@ -1,8 +1,9 @@
 //! Email in the console: the outbox (every message, as rendered) and the templates, editable
 //! with a preview and errors shown with their line.
 
-use super::{Console, FormBody, Layout, error_page, with_status};
+use super::{Console, FormBody, Layout, StaffCan, error_page, with_status};
 use crate::AppState;
+use crate::auth::perm;
 use crate::error::ApiError;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -46,10 +47,10 @@ struct OutboxPage {
     next_url: Option<String>,
 }
 
-async fn outbox(mut console: Console, Query(p): Query<PageParams>) -> Response {
-    if let Err(r) = console.require(Action::EmailsManage).await {
-        return r;
-    }
+async fn outbox(
+    StaffCan(mut console, _): StaffCan<perm::EmailsManage>,
+    Query(p): Query<PageParams>,
+) -> Response {
     let after = Some(p.starting_after.trim()).filter(|s| !s.is_empty());
     let rows = async {
         let mut conn = console.state.store.conn().await?;
@@ -83,10 +84,10 @@ struct ShowPage {
     m: EmailMessage,
 }
 
-async fn show(mut console: Console, Path(id): Path<String>) -> Response {
-    if let Err(r) = console.require(Action::EmailsManage).await {
-        return r;
-    }
+async fn show(
+    StaffCan(mut console, _): StaffCan<perm::EmailsManage>,
+    Path(id): Path<String>,
+) -> Response {
     let found = async {
         let mut conn = console.state.store.conn().await?;
         emails::get(&mut conn, &id).await

@@ -1,6 +1,6 @@
 //! Log in and out.
 
-use super::{Console, FormBody, error_page};
+use super::{Console, CsrfForm, FormBody, error_page};
 use crate::AppState;
 use crate::auth::{clear_session_cookie, session_cookie};
 use crate::request::Meta;
@@ -115,15 +115,9 @@ async fn submit(
 }
 
 #[derive(Deserialize)]
-struct LogoutForm {
-    #[serde(default)]
-    csrf: String,
-}
+struct LogoutForm {}
 
-async fn logout(console: Console, FormBody(form): FormBody<LogoutForm>) -> Response {
-    if let Err(r) = console.check_csrf(&form.csrf) {
-        return r;
-    }
+async fn logout(console: Console, CsrfForm(_form): CsrfForm<LogoutForm>) -> Response {
     let result = vouch_app::auth::logout(&console.state, &console.origin, &console.session).await;
     if let Err(e) = result {
         return error_page(&e.into());

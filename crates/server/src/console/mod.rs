@@ -16,7 +16,7 @@ mod setups;
 mod webhooks;
 
 use crate::AppState;
-use crate::auth::{StaffSession, constant_time_eq, load_session, staff_actor};
+use crate::auth::{Permission, StaffSession, constant_time_eq, load_session, staff_actor};
 use crate::error::ApiError;
 use crate::request::Meta;
 use askama::Template;
@@ -93,6 +93,10 @@ impl FromRequestParts<AppState> for Console {
                     request_id: meta.request_id,
                     client_ip: Some(meta.client_ip),
                 };
+                // The form extractor that may follow checks the form's token against this one.
+                parts
+                    .extensions
+                    .insert(SessionCsrf(session.csrf_token.clone()));
                 Ok(Self {
                     state: state.clone(),
                     session,
@@ -114,6 +118,64 @@ impl FromRequestParts<AppState> for Console {
             Err(e) => Err(error_page(&e)),
         }
     }
+}
+
+/// A console user whose role allows `P` (the API's permission markers): the check runs, and a
+/// refusal is audited and answered with a 403 page, before the handler or its form runs.
+pub struct StaffCan<P>(pub Console, pub std::marker::PhantomData<P>);
+
+impl<P: Permission> FromRequestParts<AppState> for StaffCan<P> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let console = Console::from_request_parts(parts, state).await?;
+        console.require(P::ACTION).await?;
+        Ok(Self(console, std::marker::PhantomData))
+    }
+}
+
+/// The session's CSRF token, left in the request by [`Console`] for [`CsrfForm`].
+#[derive(Clone)]
+struct SessionCsrf(String);
+
+/// A form that carries the session's CSRF token in its `csrf` field, checked before the form
+/// is handed over. It needs a [`Console`] (or [`StaffCan`]) extractor before it in the handler;
+/// without one it refuses, so a handler cannot take a form unchecked.
+pub struct CsrfForm<T>(pub T);
+
+#[derive(serde::Deserialize)]
+struct CsrfField {
+    #[serde(default)]
+    csrf: String,
+}
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<S> for CsrfForm<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Response> {
+        let expected = req.extensions().get::<SessionCsrf>().cloned();
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|_| error_page(&ApiError::bad_request("The form could not be read.")))?;
+        let sent: CsrfField = serde_urlencoded::from_bytes(&bytes).unwrap_or(CsrfField {
+            csrf: String::new(),
+        });
+        match expected {
+            Some(SessionCsrf(token)) if constant_time_eq(&sent.csrf, &token) => {}
+            _ => return Err(csrf_refused()),
+        }
+        serde_urlencoded::from_bytes(&bytes).map(Self).map_err(|e| {
+            error_page(&ApiError::bad_request(format!(
+                "The form could not be read: {e}"
+            )))
+        })
+    }
+}
+
+fn csrf_refused() -> Response {
+    error_page(&ApiError::forbidden(
+        "This form has expired or did not come from this site. Go back, reload the page and try again.",
+    ))
 }
 
 impl Console {
@@ -154,9 +216,7 @@ impl Console {
         if constant_time_eq(sent, &self.session.csrf_token) {
             Ok(())
         } else {
-            Err(error_page(&ApiError::forbidden(
-                "This form has expired or did not come from this site. Go back, reload the page and try again.",
-            )))
+            Err(csrf_refused())
         }
     }
 

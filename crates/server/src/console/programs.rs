@@ -1,7 +1,8 @@
 //! Referral programs in the console.
 
-use super::{Console, FormBody, FormErrors, Layout, error_page, form_status, with_status};
+use super::{CsrfForm, FormErrors, Layout, StaffCan, error_page, form_status, with_status};
 use crate::AppState;
+use crate::auth::perm;
 use crate::error::ApiError;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -32,10 +33,7 @@ struct ListPage {
     can_write: bool,
 }
 
-async fn list(mut console: Console) -> Response {
-    if let Err(r) = console.require(Action::ProgramsRead).await {
-        return r;
-    }
+async fn list(StaffCan(mut console, _): StaffCan<perm::ProgramsRead>) -> Response {
     let rows = async {
         let mut conn = console.state.store.conn().await?;
         programs::list(&mut conn, None, None, 100).await
@@ -59,8 +57,6 @@ async fn list(mut console: Console) -> Response {
 /// The settings form as the browser sends it.
 #[derive(Deserialize, Default)]
 struct ProgramForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     name: String,
     #[serde(default)]
@@ -127,7 +123,6 @@ impl ProgramForm {
 
     fn of(f: &ProgramFields) -> Self {
         Self {
-            csrf: String::new(),
             name: f.name.clone(),
             slug: f.slug.clone(),
             landing_url: f.landing_url.clone(),
@@ -176,10 +171,7 @@ struct FormPage {
     can_publish: bool,
 }
 
-async fn new_page(mut console: Console) -> Response {
-    if let Err(r) = console.require(Action::ProgramsWrite).await {
-        return r;
-    }
+async fn new_page(StaffCan(mut console, _): StaffCan<perm::ProgramsWrite>) -> Response {
     let f = ProgramForm::of(&ProgramFields::new_defaults());
     FormPage {
         l: console.layout("programs"),
@@ -194,13 +186,10 @@ async fn new_page(mut console: Console) -> Response {
     .into_response()
 }
 
-async fn create(mut console: Console, FormBody(form): FormBody<ProgramForm>) -> Response {
-    if let Err(r) = console.require(Action::ProgramsWrite).await {
-        return r;
-    }
-    if let Err(r) = console.check_csrf(&form.csrf) {
-        return r;
-    }
+async fn create(
+    StaffCan(mut console, _): StaffCan<perm::ProgramsWrite>,
+    CsrfForm(form): CsrfForm<ProgramForm>,
+) -> Response {
     let result = match form.fields() {
         Ok(fields) => svc::create(&console.state, &console.origin, &fields)
             .await
@@ -233,10 +222,10 @@ async fn create(mut console: Console, FormBody(form): FormBody<ProgramForm>) -> 
     }
 }
 
-async fn show(mut console: Console, Path(id): Path<String>) -> Response {
-    if let Err(r) = console.require(Action::ProgramsRead).await {
-        return r;
-    }
+async fn show(
+    StaffCan(mut console, _): StaffCan<perm::ProgramsRead>,
+    Path(id): Path<String>,
+) -> Response {
     match svc::get(&console.state, &id).await.map_err(ApiError::from) {
         Ok(p) => {
             let page = FormPage {
@@ -256,16 +245,10 @@ async fn show(mut console: Console, Path(id): Path<String>) -> Response {
 }
 
 async fn update(
-    mut console: Console,
+    StaffCan(mut console, _): StaffCan<perm::ProgramsWrite>,
     Path(id): Path<String>,
-    FormBody(form): FormBody<ProgramForm>,
+    CsrfForm(form): CsrfForm<ProgramForm>,
 ) -> Response {
-    if let Err(r) = console.require(Action::ProgramsWrite).await {
-        return r;
-    }
-    if let Err(r) = console.check_csrf(&form.csrf) {
-        return r;
-    }
     let before = match svc::get(&console.state, &id).await.map_err(ApiError::from) {
         Ok(p) => p,
         Err(e) => return error_page(&e),
@@ -302,22 +285,14 @@ async fn update(
 #[derive(Deserialize, Default)]
 struct StatusForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     status: String,
 }
 
 async fn set_status(
-    console: Console,
+    StaffCan(console, _): StaffCan<perm::ProgramsWrite>,
     Path(id): Path<String>,
-    FormBody(form): FormBody<StatusForm>,
+    CsrfForm(form): CsrfForm<StatusForm>,
 ) -> Response {
-    if let Err(r) = console.require(Action::ProgramsWrite).await {
-        return r;
-    }
-    if let Err(r) = console.check_csrf(&form.csrf) {
-        return r;
-    }
     let to = match form.status.parse::<ProgramStatus>() {
         Ok(s) => s,
         Err(m) => {

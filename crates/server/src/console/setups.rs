@@ -1,8 +1,9 @@
 //! Referral-program setups in the console: staff request, the Management Team decides.
 
-use super::{Console, FormBody, FormErrors, Layout, error_page, form_status, with_status};
+use super::{CsrfForm, FormErrors, Layout, StaffCan, error_page, form_status, with_status};
 use crate::AppState;
 use crate::api::setups::SetupIn;
+use crate::auth::perm;
 use crate::error::ApiError;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -44,10 +45,10 @@ struct ListPage {
 
 const PAGE_SIZE: i64 = 25;
 
-async fn list(mut console: Console, Query(p): Query<ListParams>) -> Response {
-    if let Err(r) = console.require(Action::SetupsRead).await {
-        return r;
-    }
+async fn list(
+    StaffCan(mut console, _): StaffCan<perm::SetupsRead>,
+    Query(p): Query<ListParams>,
+) -> Response {
     let status = match p.status.as_str() {
         "" => None,
         s => match s.parse::<SetupStatus>() {
@@ -97,8 +98,6 @@ async fn list(mut console: Console, Query(p): Query<ListParams>) -> Response {
 /// The request form as the browser sends it.
 #[derive(Deserialize, Default, Clone)]
 pub struct SetupForm {
-    #[serde(default)]
-    csrf: String,
     /// `existing` or `new`.
     #[serde(default)]
     mode: String,
@@ -200,10 +199,10 @@ struct NewParams {
     beneficiary_id: String,
 }
 
-async fn new_page(mut console: Console, Query(p): Query<NewParams>) -> Response {
-    if let Err(r) = console.require(Action::SetupsRequest).await {
-        return r;
-    }
+async fn new_page(
+    StaffCan(mut console, _): StaffCan<perm::SetupsRequest>,
+    Query(p): Query<NewParams>,
+) -> Response {
     let f = SetupForm {
         mode: "existing".into(),
         beneficiary_id: p.beneficiary_id.trim().to_string(),
@@ -240,13 +239,10 @@ fn form_field(path: &str) -> String {
         .unwrap_or_else(|| path.to_string())
 }
 
-async fn create(mut console: Console, FormBody(form): FormBody<SetupForm>) -> Response {
-    if let Err(r) = console.require(Action::SetupsRequest).await {
-        return r;
-    }
-    if let Err(r) = console.check_csrf(&form.csrf) {
-        return r;
-    }
+async fn create(
+    StaffCan(mut console, _): StaffCan<perm::SetupsRequest>,
+    CsrfForm(form): CsrfForm<SetupForm>,
+) -> Response {
     let result = async {
         let plan = form.to_input()?.into_plan()?;
         vouch_app::setups::request_setup(&console.state, &console.origin, plan)
@@ -291,10 +287,10 @@ struct ShowPage {
     can_decide: bool,
 }
 
-async fn show(mut console: Console, Path(id): Path<String>) -> Response {
-    if let Err(r) = console.require(Action::SetupsRead).await {
-        return r;
-    }
+async fn show(
+    StaffCan(mut console, _): StaffCan<perm::SetupsRead>,
+    Path(id): Path<String>,
+) -> Response {
     let view = async {
         let setup = vouch_app::setups::get_setup(&console.state, &id).await?;
         vouch_app::setups::setup_view(&console.state, setup)
@@ -328,24 +324,16 @@ async fn show(mut console: Console, Path(id): Path<String>) -> Response {
 #[derive(Deserialize, Default)]
 struct DecideForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     decision: String,
     #[serde(default)]
     note: String,
 }
 
 async fn decide(
-    console: Console,
+    StaffCan(console, _): StaffCan<perm::SetupsDecide>,
     Path(id): Path<String>,
-    FormBody(form): FormBody<DecideForm>,
+    CsrfForm(form): CsrfForm<DecideForm>,
 ) -> Response {
-    if let Err(r) = console.require(Action::SetupsDecide).await {
-        return r;
-    }
-    if let Err(r) = console.check_csrf(&form.csrf) {
-        return r;
-    }
     let back = format!("/admin/setups/{id}");
     let note = match vouch_domain::validation::optional_text(&form.note, 2000) {
         Ok(n) => n,

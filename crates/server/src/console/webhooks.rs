@@ -1,7 +1,10 @@
 //! Webhook endpoints, their messages and attempts, and the queue's dead jobs in the console.
 
-use super::{Console, FormBody, FormErrors, Layout, error_page, ticked, with_status};
+use super::{
+    Console, CsrfForm, FormBody, FormErrors, Layout, StaffCan, error_page, ticked, with_status,
+};
 use crate::AppState;
+use crate::auth::perm;
 use crate::error::ApiError;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -33,8 +36,6 @@ pub fn routes() -> Router<AppState> {
 #[derive(Deserialize, Default, Clone)]
 struct EndpointForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     url: String,
     #[serde(default)]
     description: String,
@@ -63,7 +64,6 @@ impl EndpointForm {
 
     fn of(e: &Endpoint) -> Self {
         Self {
-            csrf: String::new(),
             url: e.url.clone(),
             description: e.description.clone().unwrap_or_default(),
             event_types: e.event_types.join(", "),
@@ -120,10 +120,7 @@ async fn render_list(
     }
 }
 
-async fn list(console: Console) -> Response {
-    if let Err(r) = console.require(Action::WebhooksManage).await {
-        return r;
-    }
+async fn list(StaffCan(console, _): StaffCan<perm::WebhooksManage>) -> Response {
     let f = EndpointForm {
         enabled: Some("on".into()),
         ..EndpointForm::default()
@@ -131,13 +128,10 @@ async fn list(console: Console) -> Response {
     render_list(console, f, FormErrors::default(), StatusCode::OK).await
 }
 
-async fn create(console: Console, FormBody(form): FormBody<EndpointForm>) -> Response {
-    if let Err(r) = console.require(Action::WebhooksManage).await {
-        return r;
-    }
-    if let Err(r) = console.check_csrf(&form.csrf) {
-        return r;
-    }
+async fn create(
+    StaffCan(console, _): StaffCan<perm::WebhooksManage>,
+    CsrfForm(form): CsrfForm<EndpointForm>,
+) -> Response {
     match svc::create_endpoint(&console.state, &console.origin, form.input())
         .await
         .map_err(ApiError::from)
@@ -219,13 +213,10 @@ async fn render_show(
 }
 
 async fn show(
-    console: Console,
+    StaffCan(console, _): StaffCan<perm::WebhooksManage>,
     Path(id): Path<String>,
     Query(p): Query<MessagesParams>,
 ) -> Response {
-    if let Err(r) = console.require(Action::WebhooksManage).await {
-        return r;
-    }
     let after = Some(p.starting_after.trim()).filter(|s| !s.is_empty());
     render_show(
         console,
@@ -239,16 +230,10 @@ async fn show(
 }
 
 async fn update(
-    console: Console,
+    StaffCan(console, _): StaffCan<perm::WebhooksManage>,
     Path(id): Path<String>,
-    FormBody(form): FormBody<EndpointForm>,
+    CsrfForm(form): CsrfForm<EndpointForm>,
 ) -> Response {
-    if let Err(r) = console.require(Action::WebhooksManage).await {
-        return r;
-    }
-    if let Err(r) = console.check_csrf(&form.csrf) {
-        return r;
-    }
     match svc::update_endpoint(&console.state, &console.origin, &id, form.input())
         .await
         .map_err(ApiError::from)
@@ -268,8 +253,6 @@ async fn update(
 
 #[derive(Deserialize, Default)]
 struct ActionForm {
-    #[serde(default)]
-    csrf: String,
     /// `rotate`, `test`, `replay` or `delete`.
     #[serde(default)]
     action: String,
@@ -278,16 +261,10 @@ struct ActionForm {
 }
 
 async fn action(
-    console: Console,
+    StaffCan(console, _): StaffCan<perm::WebhooksManage>,
     Path(id): Path<String>,
-    FormBody(form): FormBody<ActionForm>,
+    CsrfForm(form): CsrfForm<ActionForm>,
 ) -> Response {
-    if let Err(r) = console.require(Action::WebhooksManage).await {
-        return r;
-    }
-    if let Err(r) = console.check_csrf(&form.csrf) {
-        return r;
-    }
     let (state, origin) = (&console.state, &console.origin);
     let back = format!("/admin/webhooks/{id}");
     let outcome = match form.action.as_str() {
@@ -356,7 +333,7 @@ async fn message(mut console: Console, Path((id, message_id)): Path<(String, Str
 }
 
 #[derive(Deserialize, Default)]
-struct CsrfForm {
+struct EmptyForm {
     #[serde(default)]
     csrf: String,
 }
@@ -364,7 +341,7 @@ struct CsrfForm {
 async fn resend(
     console: Console,
     Path((id, message_id)): Path<(String, String)>,
-    FormBody(form): FormBody<CsrfForm>,
+    FormBody(form): FormBody<EmptyForm>,
 ) -> Response {
     if let Err(r) = console.require(Action::WebhooksManage).await {
         return r;
@@ -392,10 +369,7 @@ struct JobsPage {
     counts: Vec<(String, i64)>,
 }
 
-async fn dead_jobs(mut console: Console) -> Response {
-    if let Err(r) = console.require(Action::WebhooksManage).await {
-        return r;
-    }
+async fn dead_jobs(StaffCan(mut console, _): StaffCan<perm::WebhooksManage>) -> Response {
     let loaded = async {
         let mut conn = console.state.store.conn().await?;
         let mut dead = jobs::list(&mut conn, "dead", None, 100).await?;
@@ -416,16 +390,10 @@ async fn dead_jobs(mut console: Console) -> Response {
 }
 
 async fn retry_job(
-    console: Console,
+    StaffCan(console, _): StaffCan<perm::WebhooksManage>,
     Path(id): Path<String>,
-    FormBody(form): FormBody<CsrfForm>,
+    CsrfForm(_form): CsrfForm<EmptyForm>,
 ) -> Response {
-    if let Err(r) = console.require(Action::WebhooksManage).await {
-        return r;
-    }
-    if let Err(r) = console.check_csrf(&form.csrf) {
-        return r;
-    }
     let outcome = svc::retry_job(&console.state, &console.origin, &id)
         .await
         .map_err(ApiError::from)

@@ -1,0 +1,223 @@
+//! Referrals: a tab of a program in the console.
+
+use super::super::{Console, CsrfForm, Layout, StaffCan, error_page};
+use crate::auth::perm;
+use crate::error::ApiError;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query};
+use axum::response::{IntoResponse, Response};
+use vouch_app::participants as enrolment;
+use vouch_domain::permission::Action;
+use vouch_domain::referral::Stage;
+use vouch_store::participants::{self};
+use vouch_store::programs::Program;
+use vouch_store::referrals::{self, Referral, StageChange};
+use vouch_store::rewards::{self, Reward};
+
+use super::{DecisionForm, ListParams, PAGE, next_cursor, nonempty, program};
+
+/// A referral row with the people's addresses, for reading.
+pub struct ReferralRow {
+    pub r: Referral,
+    pub referrer: String,
+    pub referred: String,
+}
+
+pub(super) async fn with_people(
+    console: &Console,
+    rows: Vec<Referral>,
+) -> Result<Vec<ReferralRow>, ApiError> {
+    let mut conn = console.state.store.conn().await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let referrer = participants::get(&mut conn, &r.referrer_id)
+            .await?
+            .map_or_else(|| r.referrer_id.clone(), |p| p.email);
+        let referred = participants::get(&mut conn, &r.referred_id)
+            .await?
+            .map_or_else(|| r.referred_id.clone(), |p| p.email);
+        out.push(ReferralRow {
+            r,
+            referrer,
+            referred,
+        });
+    }
+    Ok(out)
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "programs/referrals.html")]
+pub(super) struct ReferralsPage {
+    l: Layout,
+    p: Program,
+    rows: Vec<ReferralRow>,
+    stage: String,
+    review: String,
+    next_url: Option<String>,
+    tab: &'static str,
+}
+
+pub(super) async fn referrals_page(
+    StaffCan(mut console, _): StaffCan<perm::ProgramsRead>,
+    Path(id): Path<String>,
+    Query(params): Query<ListParams>,
+) -> Response {
+    let p = match program(&console, &id).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let stage = nonempty(&params.stage).and_then(|s| s.parse::<Stage>().ok());
+    let review = nonempty(&params.review)
+        .filter(|r| matches!(*r, "none" | "pending" | "cleared" | "junk"))
+        .map(str::to_string);
+    let filter = referrals::Filter {
+        stage,
+        referrer_id: None,
+        review: review.clone(),
+    };
+    let rows = async {
+        let mut conn = console.state.store.conn().await?;
+        referrals::list(
+            &mut conn,
+            &p.id,
+            &filter,
+            nonempty(&params.starting_after),
+            PAGE,
+        )
+        .await
+    }
+    .await;
+    let mut rows = match rows {
+        Ok(r) => r,
+        Err(e) => return error_page(&e.into()),
+    };
+    let stage_text = stage.map(|s| s.as_str().to_string()).unwrap_or_default();
+    let review_text = review.unwrap_or_default();
+    let next_url = next_cursor(&mut rows, |r| r.id.clone()).map(|c| {
+        format!(
+            "/admin/programs/{}/referrals?stage={stage_text}&review={review_text}&starting_after={c}",
+            p.id
+        )
+    });
+    let rows = match with_people(&console, rows).await {
+        Ok(r) => r,
+        Err(e) => return error_page(&e),
+    };
+    ReferralsPage {
+        l: console.layout("programs"),
+        tab: if review_text == "pending" {
+            "review"
+        } else {
+            "referrals"
+        },
+        p,
+        rows,
+        stage: stage_text,
+        review: review_text,
+        next_url,
+    }
+    .into_response()
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "programs/referral.html")]
+pub(super) struct ReferralPage {
+    l: Layout,
+    p: Program,
+    row: ReferralRow,
+    history: Vec<StageChange>,
+    rewards: Vec<Reward>,
+    can_write: bool,
+}
+
+pub(super) async fn referral_page(
+    StaffCan(mut console, _): StaffCan<perm::ProgramsRead>,
+    Path(id): Path<String>,
+) -> Response {
+    let loaded = async {
+        let mut conn = console.state.store.conn().await?;
+        let Some(r) = referrals::get(&mut conn, &id).await? else {
+            return Err(ApiError::not_found("referral"));
+        };
+        let history = referrals::history(&mut conn, &r.id).await?;
+        let filter = rewards::Filter::default();
+        let rewards: Vec<Reward> = rewards::list(&mut conn, &r.program_id, &filter, None, 500)
+            .await?
+            .into_iter()
+            .filter(|w| w.referral_id.as_deref() == Some(r.id.as_str()))
+            .collect();
+        Ok((r, history, rewards))
+    }
+    .await;
+    let (r, history, rewards) = match loaded {
+        Ok(found) => found,
+        Err(e) => return error_page(&e),
+    };
+    let p = match program(&console, &r.program_id).await {
+        Ok(p) => p,
+        Err(resp) => return resp,
+    };
+    let row = match with_people(&console, vec![r]).await {
+        Ok(mut rows) => match rows.pop() {
+            Some(row) => row,
+            None => return error_page(&ApiError::not_found("referral")),
+        },
+        Err(e) => return error_page(&e),
+    };
+    ReferralPage {
+        l: console.layout("programs"),
+        can_write: console.may(Action::ProgramsWrite),
+        p,
+        row,
+        history,
+        rewards,
+    }
+    .into_response()
+}
+
+pub(super) async fn review(
+    StaffCan(console, _): StaffCan<perm::ProgramsWrite>,
+    Path(id): Path<String>,
+    CsrfForm(f): CsrfForm<DecisionForm>,
+) -> Response {
+    let outcome = enrolment::review_referral(
+        &console.state,
+        &console.origin,
+        &id,
+        f.decision.trim(),
+        f.reason.trim(),
+    )
+    .await
+    .map_err(ApiError::from)
+    .map(|r| match r.review.as_str() {
+        "cleared" => "Referral cleared: it counts from now on.".to_string(),
+        _ => "Referral marked junk.".to_string(),
+    });
+    console
+        .finish(&format!("/admin/referrals/{id}"), outcome)
+        .await
+}
+
+pub(super) async fn set_stage(
+    StaffCan(console, _): StaffCan<perm::ProgramsWrite>,
+    Path(id): Path<String>,
+    CsrfForm(f): CsrfForm<DecisionForm>,
+) -> Response {
+    let outcome = match f.stage.trim().parse::<Stage>() {
+        Ok(stage) => enrolment::set_referral_stage(
+            &console.state,
+            &console.origin,
+            &id,
+            stage,
+            nonempty(&f.reason),
+        )
+        .await
+        .map_err(ApiError::from)
+        .map(|r| format!("Referral moved to {}.", r.stage)),
+        Err(m) => Err(ApiError::field("stage", m)),
+    };
+    console
+        .finish(&format!("/admin/referrals/{id}"), outcome)
+        .await
+}

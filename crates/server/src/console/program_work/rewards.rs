@@ -1,0 +1,172 @@
+//! Rewards: a tab of a program in the console.
+
+use super::super::{Console, CsrfForm, Layout, StaffCan, error_page};
+use crate::auth::perm;
+use crate::error::ApiError;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query};
+use axum::response::{IntoResponse, Response};
+use vouch_app::rewards as reward_service;
+use vouch_domain::permission::Action;
+use vouch_domain::reward::RewardStatus;
+use vouch_store::participants::{self};
+use vouch_store::programs::Program;
+use vouch_store::rewards::{self, Clawback, Reward};
+
+use super::{DecisionForm, ListParams, PAGE, next_cursor, nonempty, program};
+
+/// A reward with its recipient's address and how it reads.
+pub struct RewardRow {
+    pub w: Reward,
+    pub who: String,
+    pub title: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "programs/rewards.html")]
+pub(super) struct RewardsPage {
+    l: Layout,
+    p: Program,
+    rows: Vec<RewardRow>,
+    status: String,
+    next_url: Option<String>,
+    clawbacks: Vec<(Clawback, String)>,
+    can_manage: bool,
+}
+
+pub(super) async fn rewards_page(
+    StaffCan(mut console, _): StaffCan<perm::ProgramsRead>,
+    Path(id): Path<String>,
+    Query(params): Query<ListParams>,
+) -> Response {
+    let p = match program(&console, &id).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let status = nonempty(&params.status).and_then(|s| s.parse::<RewardStatus>().ok());
+    let filter = rewards::Filter {
+        status,
+        participant_id: None,
+    };
+    let loaded = async {
+        let mut conn = console.state.store.conn().await?;
+        let mut rows = rewards::list(
+            &mut conn,
+            &p.id,
+            &filter,
+            nonempty(&params.starting_after),
+            PAGE,
+        )
+        .await?;
+        let next = next_cursor(&mut rows, |r| r.id.clone());
+        let mut out = Vec::with_capacity(rows.len());
+        for w in rows {
+            let who = participants::get(&mut conn, &w.participant_id)
+                .await?
+                .map_or_else(|| w.participant_id.clone(), |p| p.email);
+            out.push(RewardRow {
+                title: reward_service::title(&w),
+                w,
+                who,
+            });
+        }
+        let mut clawbacks = Vec::new();
+        for c in rewards::clawbacks(&mut conn, &p.id, "open").await? {
+            let title = rewards::get(&mut conn, &c.reward_id)
+                .await?
+                .map(|w| reward_service::title(&w))
+                .unwrap_or_default();
+            clawbacks.push((c, title));
+        }
+        Ok::<_, ApiError>((out, next, clawbacks))
+    }
+    .await;
+    let (rows, next, clawbacks) = match loaded {
+        Ok(found) => found,
+        Err(e) => return error_page(&e),
+    };
+    let status_text = status.map(|s| s.as_str().to_string()).unwrap_or_default();
+    RewardsPage {
+        l: console.layout("programs"),
+        can_manage: console.may(Action::RewardsManage),
+        next_url: next.map(|c| {
+            format!(
+                "/admin/programs/{}/rewards?status={status_text}&starting_after={c}",
+                p.id
+            )
+        }),
+        p,
+        rows,
+        status: status_text,
+        clawbacks,
+    }
+    .into_response()
+}
+
+/// Where a reward action returns to: the rewards page of its program.
+pub(super) async fn rewards_back(console: &Console, reward_id: &str) -> String {
+    let reward = async {
+        let mut conn = console.state.store.conn().await.ok()?;
+        rewards::get(&mut conn, reward_id).await.ok().flatten()
+    }
+    .await;
+    reward.map_or_else(
+        || "/admin/programs".to_string(),
+        |w| format!("/admin/programs/{}/rewards", w.program_id),
+    )
+}
+
+pub(super) async fn deliver(
+    StaffCan(console, _): StaffCan<perm::RewardsManage>,
+    Path(id): Path<String>,
+    CsrfForm(_f): CsrfForm<DecisionForm>,
+) -> Response {
+    let back = rewards_back(&console, &id).await;
+    let outcome = reward_service::deliver(&console.state, &console.origin, &id)
+        .await
+        .map_err(ApiError::from)
+        .map(|w| match w.coupon_code {
+            Some(code) => format!("Reward delivered with code {code}."),
+            None => "Reward delivered.".to_string(),
+        });
+    console.finish(&back, outcome).await
+}
+
+pub(super) async fn revoke(
+    StaffCan(console, _): StaffCan<perm::RewardsManage>,
+    Path(id): Path<String>,
+    CsrfForm(f): CsrfForm<DecisionForm>,
+) -> Response {
+    let back = rewards_back(&console, &id).await;
+    let outcome = match nonempty(&f.reason) {
+        Some(reason) => reward_service::revoke(&console.state, &console.origin, &id, reason)
+            .await
+            .map_err(ApiError::from)
+            .map(|_| "Reward revoked.".to_string()),
+        None => Err(ApiError::field("reason", "say why the reward is revoked")),
+    };
+    console.finish(&back, outcome).await
+}
+
+pub(super) async fn decide_clawback(
+    StaffCan(console, _): StaffCan<perm::RewardsManage>,
+    Path(id): Path<String>,
+    CsrfForm(f): CsrfForm<DecisionForm>,
+) -> Response {
+    let back = async {
+        let mut conn = console.state.store.conn().await.ok()?;
+        rewards::get_clawback(&mut conn, &id).await.ok().flatten()
+    }
+    .await
+    .map_or_else(
+        || "/admin/programs".to_string(),
+        |c| format!("/admin/programs/{}/rewards", c.program_id),
+    );
+    let outcome =
+        reward_service::decide_clawback(&console.state, &console.origin, &id, f.decision.trim())
+            .await
+            .map_err(ApiError::from)
+            .map(|c| format!("Clawback {}.", c.status));
+    console.finish(&back, outcome).await
+}
