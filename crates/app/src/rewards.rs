@@ -97,6 +97,7 @@ pub async fn add_coupons(
     if raw.is_empty() || raw.len() > 10_000 {
         return Err(AppError::field("codes", "send between 1 and 10000 codes"));
     }
+    let mut seen = std::collections::HashSet::with_capacity(raw.len());
     let mut codes: Vec<String> = Vec::with_capacity(raw.len());
     for (i, code) in raw.iter().enumerate() {
         let code = code.trim();
@@ -106,7 +107,7 @@ pub async fn add_coupons(
                 format!("“{code}” is not a code: 1–64 printable characters without spaces"),
             ));
         }
-        if !codes.iter().any(|c| c == code) {
+        if seen.insert(code) {
             codes.push(code.to_string());
         }
     }

@@ -10,7 +10,7 @@ use vouch_domain::webhook::parse_filter_entry;
 use vouch_store::audit::Origin;
 use vouch_store::jobs::{self, Attempt, Job};
 use vouch_store::webhooks::{self, Endpoint, EndpointDraft, Message};
-use vouch_store::{StoreError, events, format_time};
+use vouch_store::{events, format_time};
 
 /// One entry of an endpoint's event filter, for the OpenAPI document.
 #[derive(utoipa::ToSchema)]
@@ -170,14 +170,7 @@ pub async fn resend(
 ) -> AppResult<Message> {
     let m = message(ctx, endpoint_id, message_id).await?;
     let mut tx = ctx.store.begin().await?;
-    let after = webhooks::resend(&mut tx, origin, &m)
-        .await
-        .map_err(|e| match e {
-            StoreError::Invalid { message, .. } => {
-                AppError::conflict("delivery_in_progress", message)
-            }
-            other => other.into(),
-        })?;
+    let after = webhooks::resend(&mut tx, origin, &m).await?;
     commit(tx).await?;
     Ok(after)
 }

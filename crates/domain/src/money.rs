@@ -217,8 +217,10 @@ impl Money {
     /// is refused (never rounded). A leading currency code, if given, must be this one.
     pub fn parse_major(text: &str, currency: Currency) -> Result<Self, ParseMoneyError> {
         let mut t = text.trim();
-        if let Some(rest) = t.strip_prefix(currency.as_str()) {
-            t = rest.trim_start();
+        if t.get(..3)
+            .is_some_and(|p| p.eq_ignore_ascii_case(currency.as_str()))
+        {
+            t = t[3..].trim_start();
         }
         let minor = parse_scaled(t, currency.exponent()).map_err(|e| match e {
             ParseMoneyError::TooManyDecimals { allowed, .. } => {
@@ -365,6 +367,7 @@ mod tests {
         assert_eq!(ok(".5", "USD"), Ok(50));
         assert_eq!(ok("10.", "USD"), Ok(1000));
         assert_eq!(ok("USD 10.00", "USD"), Ok(1000));
+        assert_eq!(ok("usd 10", "USD"), Ok(1000));
         assert_eq!(ok("-3.20", "EUR"), Ok(-320));
         assert_eq!(
             ok("10.050", "USD"),

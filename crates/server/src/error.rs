@@ -155,6 +155,7 @@ impl From<StoreError> for ApiError {
                 }],
                 ..Self::conflict("already_exists", format!("{field} is already taken"))
             },
+            StoreError::WrongState { code, message } => Self::conflict(code, message),
             StoreError::Invalid { field, message } => Self::field(&field, message),
             StoreError::Forbidden(detail) => Self::forbidden(detail),
             other => {

@@ -280,6 +280,11 @@ async fn serve(config: &Config, ctx: Ctx, with_worker: bool) -> anyhow::Result<(
     // One signal stops the server and the background work; each finishes what it has started
     // first.
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    if !with_worker {
+        tracing::warn!(
+            "--no-worker: this process delivers nothing and runs no schedule (reward holds, expired sessions); run `vouch worker` beside it"
+        );
+    }
     let background = if with_worker {
         let background = vouch_jobs::Background::new(ctx.clone(), config.worker_settings())
             .context("starting the worker")?;

@@ -161,7 +161,8 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<
             csrf: String::new(),
         });
         match expected {
-            Some(SessionCsrf(token)) if constant_time_eq(&sent.csrf, &token) => {}
+            Some(SessionCsrf(token))
+                if !token.is_empty() && constant_time_eq(&sent.csrf, &token) => {}
             _ => return Err(csrf_refused()),
         }
         serde_urlencoded::from_bytes(&bytes).map(Self).map_err(|e| {
