@@ -44,13 +44,6 @@ async fn rule_view(state: &AppState, rule: RewardRule) -> ApiResult<RuleView> {
     Ok(RuleView { rule, coupons_left })
 }
 
-async fn rule(state: &AppState, id: &str) -> ApiResult<RewardRule> {
-    let mut conn = state.store.conn().await?;
-    rewards::get_rule(&mut conn, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("reward rule"))
-}
-
 #[utoipa::path(
     get, path = "/api/v1/programs/{id}/reward-rules", operation_id = "list_reward_rules", tag = "rewards",
     params(("id" = String, Path, description = "Program id (prg_…)")),
@@ -108,7 +101,7 @@ async fn get_rule(
     _: Can<perm::ProgramsRead>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<RuleView>> {
-    let r = rule(&state, &id).await?;
+    let r = service::rule(&state, &id).await?;
     Ok(Json(rule_view(&state, r).await?))
 }
 

@@ -219,19 +219,11 @@ pub(super) async fn rule_back(
     console: &Console,
     id: &str,
 ) -> Result<(RewardRule, String), Response> {
-    let found = async {
-        let mut conn = console.state.store.conn().await?;
-        rewards::get_rule(&mut conn, id).await
-    }
-    .await;
-    match found {
-        Ok(Some(r)) => {
-            let back = format!("/admin/programs/{}/reward-rules", r.program_id);
-            Ok((r, back))
-        }
-        Ok(None) => Err(error_page(&ApiError::not_found("reward rule"))),
-        Err(e) => Err(error_page(&e.into())),
-    }
+    let r = reward_service::rule(&console.state, id)
+        .await
+        .map_err(|e| error_page(&e.into()))?;
+    let back = format!("/admin/programs/{}/reward-rules", r.program_id);
+    Ok((r, back))
 }
 
 #[derive(Deserialize, Default)]
