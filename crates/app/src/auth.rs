@@ -6,6 +6,7 @@ use crate::{AppError, AppResult, Ctx};
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
+use vouch_domain::Timestamp;
 use vouch_domain::permission::Action;
 use vouch_store::audit::{self, Actor, ActorKind, Origin};
 use vouch_store::users::StaffUser;
@@ -84,8 +85,8 @@ pub async fn session(ctx: &Ctx, token: &str, take_flash: bool) -> AppResult<Opti
     let Some(session) = sessions::touch(
         &mut conn,
         &token_hash,
-        &vouch_store::seconds_ago(s.session_idle_minutes * 60),
-        &vouch_store::seconds_ago(s.session_absolute_hours * 3600),
+        Timestamp::ago(time::Duration::minutes(s.session_idle_minutes)),
+        Timestamp::ago(time::Duration::hours(s.session_absolute_hours)),
         take_flash,
     )
     .await?
@@ -178,7 +179,7 @@ pub async fn login(
         &mut conn,
         &email,
         client_ip,
-        &vouch_store::seconds_ago(window),
+        Timestamp::ago(time::Duration::seconds(window)),
     )
     .await?;
     let origin = Origin {
@@ -192,11 +193,8 @@ pub async fn login(
     };
     if by_email >= s.login_max_failures || by_ip >= s.login_max_failures {
         let retry_after = oldest
-            .and_then(|t| {
-                time::OffsetDateTime::parse(&t, &time::format_description::well_known::Rfc3339).ok()
-            })
             .map(|t| {
-                (t + time::Duration::seconds(window) - time::OffsetDateTime::now_utc())
+                (t + time::Duration::seconds(window) - Timestamp::now())
                     .whole_seconds()
                     .max(1)
             })

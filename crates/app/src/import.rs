@@ -102,7 +102,7 @@ pub async fn import_participants(
                 report.referrals += u64::from(row.draft.referred_by.is_some());
             } else {
                 let context = SignupContext {
-                    signed_up_at: row.signed_up_at.clone(),
+                    signed_up_at: row.signed_up_at,
                     import: Some(ImportFacts {
                         code: row.code.clone(),
                     }),

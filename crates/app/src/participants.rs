@@ -123,7 +123,7 @@ pub struct SignupContext {
     /// Touches from the form's hidden field and the attribution cookie.
     pub touches: Vec<Touch>,
     /// The original signup time (imports keep it).
-    pub signed_up_at: Option<String>,
+    pub signed_up_at: Option<vouch_domain::Timestamp>,
     /// The signup's network address (the join page's client, or `ip_address` in the API).
     pub ip: Option<String>,
     /// The browser's device cookie (the join page sets one).
@@ -204,8 +204,13 @@ async fn fraud_flags(
     let (referrer_ip, referrer_device) = participants::fingerprints(tx, &referrer.id).await?;
     let signups_from_ip_last_hour = match &facts.ip_hash {
         Some(ip) => {
-            participants::signups_from_ip(tx, &program.id, ip, &vouch_store::seconds_ago(3600))
-                .await?
+            participants::signups_from_ip(
+                tx,
+                &program.id,
+                ip,
+                vouch_domain::Timestamp::ago(time::Duration::hours(1)),
+            )
+            .await?
         }
         None => 0,
     };
@@ -293,7 +298,7 @@ pub async fn enrol(
         .clone()
         .or_else(|| draft.ip_address.map(|ip| ip.to_string()));
     let facts = SignupFacts {
-        signed_up_at: context.signed_up_at.clone(),
+        signed_up_at: context.signed_up_at,
         ip_hash: ip.map(|ip| fingerprint(ctx, "ip", &ip)),
         device_hash: context
             .device

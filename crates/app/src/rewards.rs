@@ -9,6 +9,7 @@ use super::participants::mail_participant;
 use crate::Ctx;
 use crate::commit;
 use crate::{AppError, AppResult};
+use vouch_domain::Timestamp;
 use vouch_domain::email_template::Kind;
 use vouch_domain::money::Currency;
 use vouch_domain::referral::Stage;
@@ -20,7 +21,7 @@ use vouch_store::participants;
 use vouch_store::programs::{self, Program};
 use vouch_store::referrals::{self, Referral};
 use vouch_store::rewards::{self, Change, Clawback, NewReward, Reward, RewardRule};
-use vouch_store::{StoreError, Tx, format_time};
+use vouch_store::{StoreError, Tx};
 
 /// The currency every amount of a program is in.
 pub fn currency(program: &Program) -> AppResult<Currency> {
@@ -234,11 +235,8 @@ pub async fn after_win(
     referral: &Referral,
 ) -> AppResult<()> {
     let won = referrals::count_by_referrer(tx, &referral.referrer_id, Stage::Won).await?;
-    let hold_until = (program.reward_hold_days > 0).then(|| {
-        format_time(
-            time::OffsetDateTime::now_utc() + time::Duration::days(program.reward_hold_days),
-        )
-    });
+    let hold_until = (program.reward_hold_days > 0)
+        .then(|| Timestamp::from_now(time::Duration::days(program.reward_hold_days)));
     for rule in rewards::rules(tx, &program.id, true).await? {
         let steps = steps_reached(rule.trigger, rule.threshold, rule.max_per_participant, won);
         for step in &steps {
@@ -249,7 +247,7 @@ pub async fn after_win(
                 step: *step,
                 referral_id: Some(&referral.id),
                 currency: &program.currency,
-                hold_until: hold_until.clone(),
+                hold_until,
             };
             if let Some(r) = rewards::create(tx, origin, &new).await?
                 && r.status == RewardStatus::Earned
@@ -265,7 +263,7 @@ pub async fn after_win(
                 step: 1,
                 referral_id: Some(&referral.id),
                 currency: &program.currency,
-                hold_until: hold_until.clone(),
+                hold_until,
             };
             if let Some(r) = rewards::create(tx, origin, &new).await?
                 && r.status == RewardStatus::Earned
@@ -328,7 +326,7 @@ pub async fn release_holds(ctx: &Ctx) -> AppResult<usize> {
     let origin = Origin::system();
     let due = {
         let mut conn = ctx.store.conn().await?;
-        rewards::hold_ended(&mut conn, &vouch_store::now(), 200).await?
+        rewards::hold_ended(&mut conn, Timestamp::now(), 200).await?
     };
     let mut released = 0;
     for reward in due {

@@ -4,13 +4,14 @@ use super::commit;
 use crate::Ctx;
 use crate::{AppError, AppResult};
 use serde::Deserialize;
+use vouch_domain::Timestamp;
 use vouch_domain::Validation;
 use vouch_domain::validation::optional_text;
 use vouch_domain::webhook::parse_filter_entry;
 use vouch_store::audit::Origin;
+use vouch_store::events;
 use vouch_store::jobs::{self, Attempt, Job};
 use vouch_store::webhooks::{self, Endpoint, EndpointDraft, Message};
-use vouch_store::{events, format_time};
 
 /// One entry of an endpoint's event filter, for the OpenAPI document.
 #[derive(utoipa::ToSchema)]
@@ -141,10 +142,9 @@ pub const ROTATION_GRACE_HOURS: i64 = 24;
 
 pub async fn rotate_secret(ctx: &Ctx, origin: &Origin, id: &str) -> AppResult<Endpoint> {
     let before = get_endpoint(ctx, id).await?;
-    let until =
-        format_time(time::OffsetDateTime::now_utc() + time::Duration::hours(ROTATION_GRACE_HOURS));
+    let until = Timestamp::from_now(time::Duration::hours(ROTATION_GRACE_HOURS));
     let mut tx = ctx.store.begin().await?;
-    let after = webhooks::rotate_secret(&mut tx, origin, &before, &new_secret(), &until).await?;
+    let after = webhooks::rotate_secret(&mut tx, origin, &before, &new_secret(), until).await?;
     commit(tx).await?;
     Ok(after)
 }
@@ -178,11 +178,10 @@ pub async fn resend(
 /// Queues every message of the endpoint since `since` (RFC 3339) again.
 pub async fn replay(ctx: &Ctx, origin: &Origin, endpoint_id: &str, since: &str) -> AppResult<i64> {
     get_endpoint(ctx, endpoint_id).await?;
-    let since =
-        time::OffsetDateTime::parse(since.trim(), &time::format_description::well_known::Rfc3339)
-            .map_err(|_| AppError::field("since", "must be a time such as 2026-11-23T12:00:00Z"))?;
+    let since = Timestamp::parse(since)
+        .map_err(|_| AppError::field("since", "must be a time such as 2026-11-23T12:00:00Z"))?;
     let mut tx = ctx.store.begin().await?;
-    let n = webhooks::replay_since(&mut tx, origin, endpoint_id, &format_time(since)).await?;
+    let n = webhooks::replay_since(&mut tx, origin, endpoint_id, since).await?;
     commit(tx).await?;
     Ok(n)
 }

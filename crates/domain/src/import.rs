@@ -48,7 +48,7 @@ pub struct ImportRow {
     pub line: u64,
     pub draft: ParticipantDraft,
     /// The original signup time, RFC 3339 UTC with milliseconds.
-    pub signed_up_at: Option<String>,
+    pub signed_up_at: Option<crate::Timestamp>,
     /// A code the participant already uses elsewhere; kept so old links keep working.
     pub code: Option<String>,
 }
@@ -86,7 +86,7 @@ pub fn parse_mapping(entries: &[String]) -> Result<HashMap<String, &'static str>
     Ok(out)
 }
 
-fn parse_time(raw: &str) -> Result<Option<String>, String> {
+fn parse_time(raw: &str) -> Result<Option<crate::Timestamp>, String> {
     use time::format_description::well_known::Rfc3339;
     let raw = raw.trim();
     if raw.is_empty() {
@@ -104,16 +104,7 @@ fn parse_time(raw: &str) -> Result<Option<String>, String> {
     if t > time::OffsetDateTime::now_utc() + time::Duration::days(1) {
         return Err("is in the future".into());
     }
-    Ok(Some(format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.millisecond()
-    )))
+    Ok(Some(crate::Timestamp::from_datetime(t)))
 }
 
 /// Reads the whole file. Rows with problems are reported, not returned; an email that appears
@@ -260,11 +251,11 @@ mod tests {
         let lines: Vec<u64> = p.rows.iter().map(|r| r.line).collect();
         assert_eq!(lines, vec![2, 7]);
         assert_eq!(
-            p.rows[0].signed_up_at.as_deref(),
+            p.rows[0].signed_up_at.map(|t| t.to_string()).as_deref(),
             Some("2024-05-15T00:00:00.000Z")
         );
         assert_eq!(
-            p.rows[1].signed_up_at.as_deref(),
+            p.rows[1].signed_up_at.map(|t| t.to_string()).as_deref(),
             Some("2024-05-17T08:30:00.000Z")
         );
         assert_eq!(p.rows[1].draft.referred_by.as_deref(), Some("ANN1234"));

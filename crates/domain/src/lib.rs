@@ -15,7 +15,9 @@ pub mod program;
 pub mod referral;
 pub mod reward;
 pub mod setup;
+pub mod timestamp;
 pub mod validation;
 pub mod webhook;
 
+pub use timestamp::Timestamp;
 pub use validation::{FieldError, Validation};

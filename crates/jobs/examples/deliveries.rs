@@ -40,7 +40,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 record: AttemptRecord {
                     succeeded: true,
                     response_status: Some(200),
-                    ..AttemptRecord::default()
+                    ..AttemptRecord::starting_now()
                 },
                 next: Next::Succeeded,
             })

@@ -8,9 +8,10 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
+use vouch_domain::Timestamp;
 use vouch_domain::webhook::retry_delay;
 use vouch_store::jobs::{AttemptRecord, Job, Next};
-use vouch_store::{Store, emails, format_time};
+use vouch_store::{Store, emails};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SmtpSecurity {
@@ -105,11 +106,11 @@ pub async fn attempt(
     delivery: &DeliverySettings,
     job: &Job,
 ) -> (AttemptRecord, Next) {
-    let started = OffsetDateTime::now_utc();
+    let started = Timestamp::now();
     let clock = Instant::now();
     let result = send(store, mailer, job).await;
     let record = |succeeded: bool, body: Option<String>, error: Option<String>| AttemptRecord {
-        started_at: format_time(started),
+        started_at: started,
         duration_ms: i64::try_from(clock.elapsed().as_millis()).unwrap_or(i64::MAX),
         succeeded,
         response_status: None,
@@ -130,7 +131,9 @@ pub async fn attempt(
                 })
                 .flatten()
             {
-                Some(delay) => Next::RetryAt(format_time(OffsetDateTime::now_utc() + delay)),
+                Some(delay) => {
+                    Next::RetryAt(Timestamp::from_datetime(OffsetDateTime::now_utc() + delay))
+                }
                 None => {
                     if let Some(id) = job.payload["email_id"].as_str() {
                         let marked = async {

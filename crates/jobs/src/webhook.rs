@@ -6,9 +6,10 @@ use crate::signing::signature_header;
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 use vouch_app::outbound::check_url;
+use vouch_domain::Timestamp;
 use vouch_domain::webhook::{Outcome, outcome, retry_delay};
 use vouch_store::jobs::{AttemptRecord, Job, Next};
-use vouch_store::{Store, events, format_time, webhooks};
+use vouch_store::{Store, events, webhooks};
 
 /// How much of a response body is kept with the attempt.
 pub const BODY_LIMIT: usize = 4096;
@@ -48,7 +49,7 @@ pub async fn attempt(
     settings: &DeliverySettings,
     job: &Job,
 ) -> (AttemptRecord, Next) {
-    let started = OffsetDateTime::now_utc();
+    let started = Timestamp::now();
     let clock = Instant::now();
     let (answer, endpoint_id) = match send(store, client, settings, job).await {
         Ok(r) => r,
@@ -65,7 +66,7 @@ pub async fn attempt(
     let duration_ms = i64::try_from(clock.elapsed().as_millis()).unwrap_or(i64::MAX);
     let result = answer.status.map(outcome).unwrap_or(Outcome::Failed);
     let record = AttemptRecord {
-        started_at: format_time(started),
+        started_at: started,
         duration_ms,
         succeeded: result == Outcome::Delivered,
         response_status: answer.status.map(i64::from),
@@ -93,7 +94,7 @@ pub async fn attempt(
             {
                 Some(delay) => {
                     let delay = answer.retry_after.map_or(delay, |ra| ra.max(delay));
-                    Next::RetryAt(format_time(OffsetDateTime::now_utc() + delay))
+                    Next::RetryAt(Timestamp::from_datetime(OffsetDateTime::now_utc() + delay))
                 }
                 None => Next::Dead,
             }
@@ -131,7 +132,8 @@ async fn update_endpoint(
         }
         Outcome::Failed => {
             let since = webhooks::mark_failure(&mut tx, endpoint_id).await?;
-            let limit = format_time(OffsetDateTime::now_utc() - settings.disable_after);
+            let limit =
+                Timestamp::from_datetime(OffsetDateTime::now_utc() - settings.disable_after);
             if since.is_some_and(|s| s < limit) {
                 let days = settings.disable_after.as_secs() / 86_400;
                 webhooks::disable(
@@ -178,10 +180,10 @@ async fn send(
     }
     let url = check_url(&endpoint.url, &settings.outbound).map_err(|e| format!("the URL {e}"))?;
     let body = serde_json::to_vec(&envelope(&event)).map_err(|e| e.to_string())?;
-    let now = OffsetDateTime::now_utc();
-    let timestamp = now.unix_timestamp();
+    let now = Timestamp::now();
+    let timestamp = now.datetime().unix_timestamp();
     let signature = signature_header(
-        &endpoint.signing_secrets(&format_time(now)),
+        &endpoint.signing_secrets(now),
         &target.message_id,
         timestamp,
         &body,

@@ -91,7 +91,7 @@ impl Worker {
             other => (
                 AttemptRecord {
                     error: Some(format!("no worker knows jobs of kind {other}")),
-                    ..AttemptRecord::default()
+                    ..AttemptRecord::starting_now()
                 },
                 Next::Dead,
             ),

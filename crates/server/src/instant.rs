@@ -58,7 +58,7 @@ struct Claims {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct InstantLink {
     pub url: String,
-    pub expires_at: String,
+    pub expires_at: vouch_domain::Timestamp,
     /// The invitation email, when Vouch sent one (`suppressed` if the address unsubscribed).
     pub email_id: Option<String>,
 }
@@ -133,7 +133,7 @@ pub async fn create(
     tx.commit().await.map_err(vouch_store::StoreError::from)?;
     Ok(InstantLink {
         url,
-        expires_at: vouch_store::format_time(expires),
+        expires_at: vouch_domain::Timestamp::from_datetime(expires),
         email_id,
     })
 }

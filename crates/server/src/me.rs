@@ -182,11 +182,12 @@ async fn render(
             when: match w.status {
                 RewardStatus::Pending => w
                     .hold_until
-                    .as_deref()
-                    .map(|h| format!("available from {}", &h[..10.min(h.len())]))
+                    .map(|h| format!("available from {}", h.date()))
                     .unwrap_or_default(),
-                RewardStatus::Delivered => w.delivered_at.clone().unwrap_or_default(),
-                _ => w.earned_at.clone().unwrap_or_default(),
+                RewardStatus::Delivered => {
+                    w.delivered_at.map(|t| t.to_string()).unwrap_or_default()
+                }
+                _ => w.earned_at.map(|t| t.to_string()).unwrap_or_default(),
             },
             coupon_code: w.coupon_code,
         })

@@ -163,7 +163,7 @@ async fn redirect(
         .collect();
     let click = NewClick {
         id: vouch_domain::id::new_id("clk"),
-        at: vouch_store::now(),
+        at: vouch_domain::Timestamp::now(),
         program_id: target.named.program_id.clone(),
         participant_id: target.named.participant_id.clone(),
         code,

@@ -62,12 +62,16 @@ async fn emails_to(api: &Api, to: &str) -> Vec<Value> {
 
 async fn event_types(app: &TestApp) -> Vec<String> {
     let mut conn = app.state.store.conn().await.expect("conn");
-    vouch_store::events::since(&mut conn, "2000-01-01T00:00:00.000Z", 1000)
-        .await
-        .expect("events")
-        .into_iter()
-        .map(|e| e.event_type)
-        .collect()
+    vouch_store::events::since(
+        &mut conn,
+        vouch_domain::Timestamp::parse("2000-01-01T00:00:00.000Z").expect("time"),
+        1000,
+    )
+    .await
+    .expect("events")
+    .into_iter()
+    .map(|e| e.event_type)
+    .collect()
 }
 
 #[tokio::test]

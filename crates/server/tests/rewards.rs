@@ -214,7 +214,7 @@ async fn double_sided_rules_reward_the_friend_and_holds_delay_earning() {
         assert_eq!(friend_reward["participant_id"], friends[0]["id"]);
         for r in &all {
             assert_eq!(r["status"], "pending", "held 14 days");
-            assert!(r["hold_until"].as_str().expect("hold") > vouch_store::now().as_str());
+            assert!(r["hold_until"].as_str().expect("hold") > vouch_domain::Timestamp::now().to_string().as_str());
         }
         // A pending reward cannot be delivered yet.
         let early = manager.post(&format!("/api/v1/rewards/{}/deliver", all[0]["id"].as_str().expect("id")), json!({})).await;
@@ -222,7 +222,7 @@ async fn double_sided_rules_reward_the_friend_and_holds_delay_earning() {
         assert_eq!(vouch_app::rewards::release_holds(&app.state).await.expect("release"), 0);
         // Fifteen days later.
         let mut conn = app.state.store.conn().await.expect("conn");
-        sqlx::query("UPDATE rewards SET hold_until = $1").bind(vouch_store::seconds_ago(60)).execute(&mut *conn).await.expect("age");
+        sqlx::query("UPDATE rewards SET hold_until = $1").bind(vouch_domain::Timestamp::ago(time::Duration::minutes(1)).to_string()).execute(&mut *conn).await.expect("age");
         drop(conn);
         assert_eq!(vouch_app::rewards::release_holds(&app.state).await.expect("release"), 2);
         assert_eq!(rewards_of(&key, &program, "?status=earned").await.len(), 2);

@@ -527,7 +527,7 @@ async fn endpoints_failing_for_five_days_are_disabled() {
         );
         assert_eq!(ep.body["enabled"], true, "one failure is not five days");
         // The streak began six days ago.
-        let six_days_ago = vouch_store::seconds_ago(6 * 86_400);
+        let six_days_ago = vouch_domain::Timestamp::ago(time::Duration::days(6)).to_string();
         sqlx::query("UPDATE webhook_endpoints SET failing_since = $1 WHERE id = $2")
             .bind(six_days_ago)
             .bind(&id)

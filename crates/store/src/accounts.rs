@@ -2,9 +2,11 @@
 
 use crate::audit::{self, Origin};
 use crate::events;
-use crate::{Params, Result, StoreError, conflict, flag, like_contains, now};
+use crate::query::Sql;
+use crate::{Result, StoreError, conflict, flag, like_contains, now};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
+use vouch_domain::Timestamp;
 use vouch_domain::account::{
     AccountDraft, AccountFields, ParentCandidate, RegistrationPolicy, check_nesting,
 };
@@ -29,8 +31,8 @@ pub struct Account {
     /// Whether the Management Team opened this super customer's registration link.
     pub registration_approved: bool,
     pub notes: Option<String>,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 impl Account {
@@ -79,8 +81,8 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Account> {
         partner_site_url: row.try_get("partner_site_url")?,
         registration_approved: b("registration_approved")?,
         notes: row.try_get("notes")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
+        created_at: crate::time_col(row, "created_at")?,
+        updated_at: crate::time_col(row, "updated_at")?,
     })
 }
 
@@ -407,23 +409,22 @@ pub struct ListQuery {
 /// One page of accounts, keyset-paginated on (sort key, id). Returns `limit + 1` rows at most
 /// so the caller can tell whether another page follows.
 pub async fn list(conn: &mut AnyConnection, q: &ListQuery) -> Result<Vec<Account>> {
-    let mut p = Params::default();
-    let mut sql = String::from("SELECT * FROM accounts WHERE 1 = 1");
+    let mut sql = Sql::new("SELECT * FROM accounts WHERE 1 = 1");
     if let Some(search) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        let like = p.text(like_contains(search));
-        sql.push_str(&format!(
+        let like = sql.bind(like_contains(search));
+        sql.push(&format!(
             " AND (LOWER(name) LIKE {like} ESCAPE '\\' OR LOWER(code) LIKE {like} ESCAPE '\\' OR LOWER(email) LIKE {like} ESCAPE '\\'"
         ));
         if let Ok(id) = search.parse::<i64>() {
-            sql.push_str(&format!(" OR id = {}", p.int(id)));
+            sql.push(" OR id = ").push_bind(id);
         }
-        sql.push(')');
+        sql.push(")");
     }
     if q.super_customers_only {
-        sql.push_str(" AND is_super_customer = 1");
+        sql.push(" AND is_super_customer = 1");
     }
     if let Some(parent) = q.parent_id {
-        sql.push_str(&format!(" AND parent_id = {}", p.int(parent)));
+        sql.push(" AND parent_id = ").push_bind(parent);
     }
     let (column, cmp, dir) = match (q.sort, q.descending) {
         (SortKey::Id, false) => ("id", ">", "ASC"),
@@ -438,29 +439,26 @@ pub async fn list(conn: &mut AnyConnection, q: &ListQuery) -> Result<Vec<Account
             field: "starting_after".into(),
             message: format!("account {after} does not exist"),
         })?;
-        let id = p.int(after);
+        let id = sql.bind(after);
         match q.sort {
-            SortKey::Id => sql.push_str(&format!(" AND id {cmp} {id}")),
+            SortKey::Id => {
+                sql.push(&format!(" AND id {cmp} {id}"));
+            }
             SortKey::Name | SortKey::CreatedAt => {
-                let key = p.text(if q.sort == SortKey::Name {
+                let key = sql.bind(if q.sort == SortKey::Name {
                     cursor.name.to_lowercase()
                 } else {
-                    cursor.created_at
+                    cursor.created_at.to_string()
                 });
-                sql.push_str(&format!(
+                sql.push(&format!(
                     " AND ({column} {cmp} {key} OR ({column} = {key} AND id {cmp} {id}))"
                 ));
             }
         }
     }
-    sql.push_str(&format!(
-        " ORDER BY {column} {dir}, id {dir} LIMIT {}",
-        q.limit + 1
-    ));
-    let rows = p
-        .bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)))
-        .fetch_all(conn)
-        .await?;
+    sql.push(&format!(" ORDER BY {column} {dir}, id {dir} LIMIT "))
+        .push_bind(q.limit.saturating_add(1));
+    let rows = sql.fetch_all(conn).await?;
     rows.iter().map(from_row).collect()
 }
 

@@ -5,6 +5,7 @@ use crate::audit::{self, Origin};
 use crate::{Result, StoreError, conflict, now};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
+use vouch_domain::Timestamp;
 use vouch_domain::permission::Scope;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -15,9 +16,9 @@ pub struct ApiKey {
     /// The last characters of the secret, so people can tell keys apart.
     pub hint: String,
     pub created_by: String,
-    pub created_at: String,
-    pub last_used_at: Option<String>,
-    pub revoked_at: Option<String>,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
 }
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<ApiKey> {
@@ -28,9 +29,9 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<ApiKey> {
         scope: scope.parse().map_err(StoreError::Corrupt)?,
         hint: row.try_get("hint")?,
         created_by: row.try_get("created_by")?,
-        created_at: row.try_get("created_at")?,
-        last_used_at: row.try_get("last_used_at")?,
-        revoked_at: row.try_get("revoked_at")?,
+        created_at: crate::time_col(row, "created_at")?,
+        last_used_at: crate::time_col(row, "last_used_at")?,
+        revoked_at: crate::time_col(row, "revoked_at")?,
     })
 }
 
@@ -81,12 +82,8 @@ pub async fn authenticate(conn: &mut AnyConnection, secret_hash: &str) -> Result
     let Some(key) = row.as_ref().map(from_row).transpose()? else {
         return Ok(None);
     };
-    let minute_ago = crate::seconds_ago(60);
-    if key
-        .last_used_at
-        .as_deref()
-        .is_none_or(|t| t < minute_ago.as_str())
-    {
+    let minute_ago = Timestamp::ago(time::Duration::minutes(1));
+    if key.last_used_at.is_none_or(|t| t < minute_ago) {
         sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2")
             .bind(now())
             .bind(&key.id)

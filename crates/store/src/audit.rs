@@ -1,7 +1,8 @@
 //! The append-only audit log. Entries are written with the change they describe, on the same
 //! connection inside the same transaction; nothing here updates or deletes an entry.
 
-use crate::{Params, Result, like_prefix, now};
+use crate::query::NewestFirst;
+use crate::{Result, like_prefix, now};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 
@@ -109,7 +110,7 @@ pub async fn record(
 #[schema(as = AuditEvent)]
 pub struct Entry {
     pub id: String,
-    pub at: String,
+    pub at: vouch_domain::Timestamp,
     pub actor_kind: String,
     pub actor_id: Option<String>,
     pub actor_label: String,
@@ -135,30 +136,23 @@ pub struct Filter {
 
 /// Newest first, `limit + 1` rows so the caller can tell whether there is more.
 pub async fn list(conn: &mut AnyConnection, filter: &Filter) -> Result<Vec<Entry>> {
-    let mut p = Params::default();
-    let mut sql = String::from("SELECT * FROM audit_log WHERE 1 = 1");
+    let mut list = NewestFirst::table("audit_log");
     if let Some(a) = &filter.action {
         // A prefix such as `account.` matches every account action.
-        let pattern = p.text(like_prefix(a));
-        sql.push_str(&format!(" AND action LIKE {pattern} ESCAPE '\\'"));
+        list.and()
+            .push("action LIKE ")
+            .push_bind(like_prefix(a))
+            .push(" ESCAPE '\\'");
     }
-    if let Some(e) = &filter.entity {
-        sql.push_str(&format!(" AND entity = {}", p.text(e.clone())));
-    }
-    if let Some(e) = &filter.entity_id {
-        sql.push_str(&format!(" AND entity_id = {}", p.text(e.clone())));
-    }
+    list.eq("entity", filter.entity.as_ref())
+        .eq("entity_id", filter.entity_id.as_ref());
     if let Some(a) = &filter.actor {
-        let a = p.text(a.clone());
-        sql.push_str(&format!(" AND (actor_label = {a} OR actor_id = {a})"));
+        let sql = list.and();
+        let a = sql.bind(a);
+        sql.push(&format!("(actor_label = {a} OR actor_id = {a})"));
     }
-    if let Some(c) = &filter.starting_after {
-        sql.push_str(&format!(" AND id < {}", p.text(c.clone())));
-    }
-    sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", filter.limit + 1));
-    let rows = p
-        .bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)))
-        .fetch_all(conn)
+    let rows = list
+        .page(conn, filter.starting_after.as_deref(), filter.limit)
         .await?;
     rows.iter().map(entry_from_row).collect()
 }
@@ -170,7 +164,7 @@ fn entry_from_row(row: &sqlx::any::AnyRow) -> Result<Entry> {
     };
     Ok(Entry {
         id: row.try_get("id")?,
-        at: row.try_get("at")?,
+        at: crate::time_col(row, "at")?,
         actor_kind: row.try_get("actor_kind")?,
         actor_id: row.try_get("actor_id")?,
         actor_label: row.try_get("actor_label")?,

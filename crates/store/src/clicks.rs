@@ -1,12 +1,13 @@
 //! Clicks on referral links, written in batches by the click buffer (never one by one on the
 //! redirect's path).
 
-use crate::{Params, Result, Store};
+use crate::query::Sql;
+use crate::{Result, Store};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewClick {
     pub id: String,
-    pub at: String,
+    pub at: vouch_domain::Timestamp,
     pub program_id: String,
     pub participant_id: String,
     pub code: String,
@@ -25,32 +26,22 @@ pub async fn insert_batch(store: &Store, clicks: &[NewClick]) -> Result<()> {
     }
     // Stay well under SQLite's 32 766 bound parameters: 9 per click.
     for chunk in clicks.chunks(1000) {
-        let mut p = Params::default();
-        let rows: Vec<String> = chunk
-            .iter()
-            .map(|c| {
-                format!(
-                    "({}, {}, {}, {}, {}, {}, {}, {}, {})",
-                    p.text(c.id.clone()),
-                    p.text(c.at.clone()),
-                    p.text(c.program_id.clone()),
-                    p.text(c.participant_id.clone()),
-                    p.text(c.code.clone()),
-                    p.text(c.visitor_hash.clone()),
-                    p.opt_text(c.referrer.clone()),
-                    p.opt_text(c.utm.clone()),
-                    p.text(c.device_class.clone())
-                )
-            })
-            .collect();
-        let sql = format!(
-            "INSERT INTO clicks (id, at, program_id, participant_id, code, visitor_hash, referrer, utm, device_class) VALUES {}",
-            rows.join(", ")
+        let mut sql = Sql::new(
+            "INSERT INTO clicks (id, at, program_id, participant_id, code, visitor_hash, referrer, utm, device_class) VALUES ",
         );
+        sql.push_rows(chunk, |row, c| {
+            row.bind(&c.id)
+                .bind(c.at)
+                .bind(&c.program_id)
+                .bind(&c.participant_id)
+                .bind(&c.code)
+                .bind(&c.visitor_hash)
+                .bind(c.referrer.clone())
+                .bind(c.utm.clone())
+                .bind(&c.device_class);
+        });
         let mut tx = store.begin().await?;
-        p.bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)))
-            .execute(&mut *tx)
-            .await?;
+        sql.execute(&mut tx).await?;
         tx.commit().await?;
     }
     Ok(())

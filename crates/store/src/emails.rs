@@ -4,9 +4,11 @@
 //! is used instead and the failure is logged.
 
 use crate::audit::{self, Origin};
+use crate::query::NewestFirst;
 use crate::{Result, StoreError, flag, jobs, now};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
+use vouch_domain::Timestamp;
 use vouch_domain::email_template::{self, Kind, Template};
 
 /// Attempts per email before it is dead.
@@ -25,8 +27,8 @@ pub struct EmailMessage {
     pub status: String,
     pub transport: Option<String>,
     pub job_id: Option<String>,
-    pub created_at: String,
-    pub sent_at: Option<String>,
+    pub created_at: Timestamp,
+    pub sent_at: Option<Timestamp>,
     /// The program whose templates rendered it, for participant email.
     pub program_id: Option<String>,
     /// Sent as `List-Unsubscribe` (one-click, RFC 8058) on marketing email.
@@ -45,8 +47,8 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<EmailMessage> {
         status: row.try_get("status")?,
         transport: row.try_get("transport")?,
         job_id: row.try_get("job_id")?,
-        created_at: row.try_get("created_at")?,
-        sent_at: row.try_get("sent_at")?,
+        created_at: crate::time_col(row, "created_at")?,
+        sent_at: crate::time_col(row, "sent_at")?,
         program_id: row.try_get("program_id")?,
         unsubscribe_url: row.try_get("unsubscribe_url")?,
     })
@@ -318,21 +320,9 @@ pub async fn list(
     starting_after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<EmailMessage>> {
-    let rows = match starting_after {
-        Some(after) => {
-            sqlx::query("SELECT * FROM email_messages WHERE id < $1 ORDER BY id DESC LIMIT $2")
-                .bind(after)
-                .bind(limit + 1)
-                .fetch_all(conn)
-                .await?
-        }
-        None => {
-            sqlx::query("SELECT * FROM email_messages ORDER BY id DESC LIMIT $1")
-                .bind(limit + 1)
-                .fetch_all(conn)
-                .await?
-        }
-    };
+    let rows = NewestFirst::table("email_messages")
+        .page(conn, starting_after, limit)
+        .await?;
     rows.iter().map(from_row).collect()
 }
 

@@ -5,13 +5,14 @@
 use crate::{Result, StoreError, now, webhooks};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
+use vouch_domain::Timestamp;
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Event {
     pub id: String,
     #[serde(rename = "type")]
     pub event_type: String,
-    pub created_at: String,
+    pub created_at: Timestamp,
     /// The full object as it was after the change.
     pub data: serde_json::Value,
 }
@@ -21,7 +22,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Event> {
     Ok(Event {
         id: row.try_get("id")?,
         event_type: row.try_get("type")?,
-        created_at: row.try_get("created_at")?,
+        created_at: crate::time_col(row, "created_at")?,
         data: serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(e.to_string()))?,
     })
 }
@@ -68,9 +69,9 @@ pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Event>> {
 }
 
 /// Events of any type since `since` (inclusive), oldest first.
-pub async fn since(conn: &mut AnyConnection, since: &str, limit: i64) -> Result<Vec<Event>> {
+pub async fn since(conn: &mut AnyConnection, since: Timestamp, limit: i64) -> Result<Vec<Event>> {
     let rows = sqlx::query("SELECT * FROM events WHERE created_at >= $1 ORDER BY id LIMIT $2")
-        .bind(since)
+        .bind(since.to_string())
         .bind(limit)
         .fetch_all(conn)
         .await?;

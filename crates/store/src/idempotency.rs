@@ -4,6 +4,7 @@
 
 use crate::{Result, now};
 use sqlx::{AnyConnection, AnyPool, Row};
+use vouch_domain::Timestamp;
 
 /// How long a key is kept.
 pub const RETENTION_SECONDS: i64 = 48 * 3600;
@@ -49,8 +50,8 @@ pub async fn claim(pool: &AnyPool, caller: &str, key: &str, request_hash: &str) 
         return Box::pin(claim(pool, caller, key, request_hash)).await;
     };
     let stored_hash: String = row.try_get("request_hash")?;
-    let created_at: String = row.try_get("created_at")?;
-    if created_at < crate::seconds_ago(RETENTION_SECONDS) {
+    let created_at: Timestamp = crate::time_col(&row, "created_at")?;
+    if created_at < Timestamp::ago(time::Duration::seconds(RETENTION_SECONDS)) {
         release(pool, caller, key).await?;
         return Box::pin(claim(pool, caller, key, request_hash)).await;
     }
@@ -103,7 +104,7 @@ pub async fn release(pool: &AnyPool, caller: &str, key: &str) -> Result<()> {
 pub async fn purge(conn: &mut AnyConnection) -> Result<u64> {
     Ok(
         sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
-            .bind(crate::seconds_ago(RETENTION_SECONDS))
+            .bind(Timestamp::ago(time::Duration::seconds(RETENTION_SECONDS)).to_string())
             .execute(conn)
             .await?
             .rows_affected(),

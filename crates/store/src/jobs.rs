@@ -4,10 +4,11 @@
 //! A worker that dies leaves its lease to expire, after which the job is claimed again: delivery
 //! is at least once. Every attempt is a row in `job_attempts`.
 
-use crate::{Backend, Result, Store, StoreError, format_time, now};
+use crate::query::{NewestFirst, Sql};
+use crate::{Backend, Result, Store, StoreError, now};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
-use time::OffsetDateTime;
+use vouch_domain::Timestamp;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Job {
@@ -19,12 +20,12 @@ pub struct Job {
     pub status: String,
     pub attempts: i64,
     pub max_attempts: i64,
-    pub run_at: String,
+    pub run_at: Timestamp,
     pub locked_by: Option<String>,
-    pub locked_until: Option<String>,
+    pub locked_until: Option<Timestamp>,
     pub last_error: Option<String>,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<Job> {
@@ -37,12 +38,12 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Job> {
         status: row.try_get("status")?,
         attempts: row.try_get("attempts")?,
         max_attempts: row.try_get("max_attempts")?,
-        run_at: row.try_get("run_at")?,
+        run_at: crate::time_col(row, "run_at")?,
         locked_by: row.try_get("locked_by")?,
-        locked_until: row.try_get("locked_until")?,
+        locked_until: crate::time_col(row, "locked_until")?,
         last_error: row.try_get("last_error")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
+        created_at: crate::time_col(row, "created_at")?,
+        updated_at: crate::time_col(row, "updated_at")?,
     })
 }
 
@@ -88,9 +89,9 @@ pub async fn claim(
     limit: i64,
     lease_seconds: i64,
 ) -> Result<Vec<Job>> {
-    let now_t = OffsetDateTime::now_utc();
-    let at = format_time(now_t);
-    let until = format_time(now_t + time::Duration::seconds(lease_seconds));
+    let now_t = Timestamp::now();
+    let at = now_t.to_string();
+    let until = (now_t + time::Duration::seconds(lease_seconds)).to_string();
     let sql = match store.backend() {
         Backend::Postgres => {
             "UPDATE jobs SET status = 'running', locked_by = $1, locked_until = $2, attempts = attempts + 1, updated_at = $3
@@ -124,14 +125,28 @@ pub async fn claim(
 }
 
 /// One attempt as the worker saw it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct AttemptRecord {
-    pub started_at: String,
+    pub started_at: Timestamp,
     pub duration_ms: i64,
     pub succeeded: bool,
     pub response_status: Option<i64>,
     pub response_body: Option<String>,
     pub error: Option<String>,
+}
+
+impl AttemptRecord {
+    /// An attempt starting now that has not yet produced anything.
+    pub fn starting_now() -> Self {
+        Self {
+            started_at: Timestamp::now(),
+            duration_ms: 0,
+            succeeded: false,
+            response_status: None,
+            response_body: None,
+            error: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -140,7 +155,7 @@ pub struct Attempt {
     pub job_id: String,
     pub attempt: i64,
     pub worker: String,
-    pub started_at: String,
+    pub started_at: Timestamp,
     pub duration_ms: i64,
     pub succeeded: bool,
     pub response_status: Option<i64>,
@@ -155,7 +170,7 @@ fn attempt_from_row(row: &sqlx::any::AnyRow) -> Result<Attempt> {
         job_id: row.try_get("job_id")?,
         attempt: row.try_get("attempt")?,
         worker: row.try_get("worker")?,
-        started_at: row.try_get("started_at")?,
+        started_at: crate::time_col(row, "started_at")?,
         duration_ms: row.try_get("duration_ms")?,
         succeeded: row.try_get::<i64, _>("succeeded")? != 0,
         response_status: row.try_get("response_status")?,
@@ -169,7 +184,7 @@ fn attempt_from_row(row: &sqlx::any::AnyRow) -> Result<Attempt> {
 pub enum Next {
     Succeeded,
     /// Try again at this time.
-    RetryAt(String),
+    RetryAt(Timestamp),
     /// No more attempts.
     Dead,
 }
@@ -212,61 +227,46 @@ pub async fn finish_many(store: &Store, worker: &str, done: &[Finished]) -> Resu
     let at = now();
     // Job updates: a CTE of (id, status, run_at, last_error) rows joined to `jobs`; only the
     // rows this worker still holds change, and RETURNING says which.
-    let mut p = crate::Params::default();
-    let (at_p, worker_p) = (p.text(at), p.text(worker.to_string()));
-    let mut rows = Vec::with_capacity(done.len());
-    for Finished { job, record, next } in done {
+    let mut update = Sql::new("WITH v (id, status, run_at, last_error) AS (VALUES ");
+    update.push_rows(done, |row, Finished { job, record, next }| {
         let (status, run_at) = match next {
-            Next::Succeeded => ("succeeded", job.run_at.clone()),
-            Next::RetryAt(t) => ("queued", t.clone()),
-            Next::Dead => ("dead", job.run_at.clone()),
+            Next::Succeeded => ("succeeded", job.run_at),
+            Next::RetryAt(t) => ("queued", *t),
+            Next::Dead => ("dead", job.run_at),
         };
-        rows.push(format!(
-            "({}, {}, {}, {})",
-            p.text(job.id.clone()),
-            p.text(status.to_string()),
-            p.text(run_at),
-            p.opt_text(record.error.clone())
-        ));
-    }
-    let update = format!(
-        "WITH v (id, status, run_at, last_error) AS (VALUES {})
-         UPDATE jobs SET status = v.status, run_at = v.run_at, locked_by = NULL, locked_until = NULL,
-             last_error = v.last_error, updated_at = {at_p}
-         FROM v WHERE jobs.id = v.id AND jobs.locked_by = {worker_p} AND jobs.status = 'running'
-         RETURNING jobs.id",
-        rows.join(", ")
-    );
+        row.bind(&job.id)
+            .bind(status)
+            .bind(run_at)
+            .bind(record.error.clone());
+    });
+    update
+        .push(
+            ") UPDATE jobs SET status = v.status, run_at = v.run_at, locked_by = NULL, locked_until = NULL, last_error = v.last_error, updated_at = ",
+        )
+        .push_bind(at)
+        .push(" FROM v WHERE jobs.id = v.id AND jobs.locked_by = ")
+        .push_bind(worker)
+        .push(" AND jobs.status = 'running' RETURNING jobs.id");
     // The attempts happened either way, so they are recorded either way.
-    let mut a = crate::Params::default();
-    let worker_a = a.text(worker.to_string());
-    let mut values = Vec::with_capacity(done.len());
-    for Finished { job, record, .. } in done {
-        values.push(format!(
-            "({}, {}, {}, {worker_a}, {}, {}, {}, {}, {}, {})",
-            a.text(vouch_domain::id::new_id("att")),
-            a.text(job.id.clone()),
-            a.int(job.attempts),
-            a.text(record.started_at.clone()),
-            a.int(record.duration_ms),
-            a.int(i64::from(record.succeeded)),
-            a.opt_int(record.response_status),
-            a.opt_text(record.response_body.clone()),
-            a.opt_text(record.error.clone())
-        ));
-    }
-    let insert = format!(
-        "INSERT INTO job_attempts (id, job_id, attempt, worker, started_at, duration_ms, succeeded, response_status, response_body, error) VALUES {}",
-        values.join(", ")
+    let mut insert = Sql::new(
+        "INSERT INTO job_attempts (id, job_id, attempt, worker, started_at, duration_ms, succeeded, response_status, response_body, error) VALUES ",
     );
+    let worker_p = insert.bind(worker);
+    insert.push_rows(done, |row, Finished { job, record, .. }| {
+        row.bind(vouch_domain::id::new_id("att"))
+            .bind(&job.id)
+            .bind(job.attempts)
+            .placeholder(&worker_p)
+            .bind(record.started_at)
+            .bind(record.duration_ms)
+            .bind(i64::from(record.succeeded))
+            .bind(record.response_status)
+            .bind(record.response_body.clone())
+            .bind(record.error.clone());
+    });
     let mut tx = store.begin().await?;
-    let updated = p
-        .bind_all(sqlx::query(sqlx::AssertSqlSafe(update)))
-        .fetch_all(&mut *tx)
-        .await?;
-    a.bind_all(sqlx::query(sqlx::AssertSqlSafe(insert)))
-        .execute(&mut *tx)
-        .await?;
+    let updated = update.fetch_all(&mut tx).await?;
+    insert.execute(&mut tx).await?;
     tx.commit().await?;
     let held: std::collections::HashSet<String> = updated
         .iter()
@@ -309,25 +309,10 @@ pub async fn list(
     starting_after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Job>> {
-    let rows = match starting_after {
-        Some(after) => {
-            sqlx::query(
-                "SELECT * FROM jobs WHERE status = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
-            )
-            .bind(status)
-            .bind(after)
-            .bind(limit + 1)
-            .fetch_all(conn)
-            .await?
-        }
-        None => {
-            sqlx::query("SELECT * FROM jobs WHERE status = $1 ORDER BY id DESC LIMIT $2")
-                .bind(status)
-                .bind(limit + 1)
-                .fetch_all(conn)
-                .await?
-        }
-    };
+    let rows = NewestFirst::table("jobs")
+        .eq("status", Some(status))
+        .page(conn, starting_after, limit)
+        .await?;
     rows.iter().map(from_row).collect()
 }
 

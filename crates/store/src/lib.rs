@@ -19,6 +19,7 @@ pub mod participant_access;
 pub mod participants;
 pub mod program_events;
 pub mod programs;
+mod query;
 pub mod referrals;
 pub mod rewards;
 pub mod secrets;
@@ -30,9 +31,10 @@ pub mod users;
 pub mod webhooks;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyConnection, AnyPool, Executor};
+use sqlx::{AnyConnection, AnyPool, Executor, Row};
 use std::str::FromStr;
 use std::time::Duration;
+use vouch_domain::Timestamp;
 
 pub use sqlx::AnyConnection as Conn;
 
@@ -277,28 +279,35 @@ fn sqlite_url_with_create(url: &str) -> Result<String> {
     })
 }
 
-/// Now, as stored: UTC RFC 3339 with milliseconds, fixed width so text order is time order.
-pub fn now() -> String {
-    format_time(time::OffsetDateTime::now_utc())
+/// Now, as stored (the text form of [`Timestamp`]), for binding into a write.
+pub(crate) fn now() -> String {
+    Timestamp::now().to_string()
 }
 
-pub fn format_time(t: time::OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.millisecond()
-    )
+/// A time column decoded at the row boundary: `Timestamp` for a required column,
+/// `Option<Timestamp>` for one that may be NULL.
+pub(crate) trait TimeColumn: Sized {
+    fn decode(row: &sqlx::any::AnyRow, column: &str) -> Result<Self>;
 }
 
-/// A stored time `seconds` before now, for window queries.
-pub fn seconds_ago(seconds: i64) -> String {
-    format_time(time::OffsetDateTime::now_utc() - time::Duration::seconds(seconds))
+impl TimeColumn for Timestamp {
+    fn decode(row: &sqlx::any::AnyRow, column: &str) -> Result<Self> {
+        let text: String = row.try_get(column)?;
+        Timestamp::parse(&text).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
+    }
+}
+
+impl TimeColumn for Option<Timestamp> {
+    fn decode(row: &sqlx::any::AnyRow, column: &str) -> Result<Self> {
+        let text: Option<String> = row.try_get(column)?;
+        text.map(|t| Timestamp::parse(&t))
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
+    }
+}
+
+pub(crate) fn time_col<T: TimeColumn>(row: &sqlx::any::AnyRow, column: &str) -> Result<T> {
+    T::decode(row, column)
 }
 
 pub(crate) fn flag(value: bool) -> i64 {
@@ -330,78 +339,4 @@ pub(crate) fn like_prefix(prefix: &str) -> String {
 pub(crate) async fn exec(conn: &mut AnyConnection, sql: &'static str) -> Result<()> {
     conn.execute(sql).await?;
     Ok(())
-}
-
-/// Numbered placeholders for a query assembled from optional filters: each value pushed gets
-/// the next `$n`, and `bind_all` binds them in that order.
-#[derive(Default)]
-pub(crate) struct Params {
-    values: Vec<Param>,
-}
-
-enum Param {
-    Text(String),
-    Int(i64),
-    OptText(Option<String>),
-    OptInt(Option<i64>),
-}
-
-impl Params {
-    pub(crate) fn text(&mut self, value: String) -> String {
-        self.values.push(Param::Text(value));
-        format!("${}", self.values.len())
-    }
-
-    pub(crate) fn int(&mut self, value: i64) -> String {
-        self.values.push(Param::Int(value));
-        format!("${}", self.values.len())
-    }
-
-    pub(crate) fn opt_text(&mut self, value: Option<String>) -> String {
-        self.values.push(Param::OptText(value));
-        format!("${}", self.values.len())
-    }
-
-    pub(crate) fn opt_int(&mut self, value: Option<i64>) -> String {
-        self.values.push(Param::OptInt(value));
-        format!("${}", self.values.len())
-    }
-
-    pub(crate) fn bind_all<'q>(
-        self,
-        mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
-    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
-        for value in self.values {
-            query = match value {
-                Param::Text(t) => query.bind(t),
-                Param::Int(i) => query.bind(i),
-                Param::OptText(t) => query.bind(t),
-                Param::OptInt(i) => query.bind(i),
-            };
-        }
-        query
-    }
-}
-
-/// Rows of `table` newest first (ids are time-sortable), optionally in one `status`, after the
-/// cursor `starting_after`; `limit + 1` of them so the caller can tell whether more follow.
-pub(crate) async fn newest_first(
-    conn: &mut AnyConnection,
-    table: &'static str,
-    status: Option<&str>,
-    starting_after: Option<&str>,
-    limit: i64,
-) -> Result<Vec<sqlx::any::AnyRow>> {
-    let mut p = Params::default();
-    let mut sql = format!("SELECT * FROM {table} WHERE 1 = 1");
-    if let Some(s) = status {
-        sql.push_str(&format!(" AND status = {}", p.text(s.to_string())));
-    }
-    if let Some(c) = starting_after {
-        sql.push_str(&format!(" AND id < {}", p.text(c.to_string())));
-    }
-    sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", limit + 1));
-    Ok(p.bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)))
-        .fetch_all(conn)
-        .await?)
 }

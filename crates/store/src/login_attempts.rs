@@ -1,8 +1,9 @@
 //! Failed-login throttling: attempts are recorded per email and per client address, and a
 //! window query counts recent failures.
 
-use crate::{Result, flag, now};
+use crate::{Result, StoreError, flag, now};
 use sqlx::AnyConnection;
+use vouch_domain::Timestamp;
 
 pub async fn record(
     conn: &mut AnyConnection,
@@ -27,20 +28,20 @@ pub async fn recent_failures(
     conn: &mut AnyConnection,
     email: &str,
     client_ip: &str,
-    since: &str,
-) -> Result<(i64, i64, Option<String>)> {
+    since: Timestamp,
+) -> Result<(i64, i64, Option<Timestamp>)> {
     let by_email: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM login_attempts WHERE email = $1 AND succeeded = 0 AND at > $2",
     )
     .bind(email)
-    .bind(since)
+    .bind(since.to_string())
     .fetch_one(&mut *conn)
     .await?;
     let by_ip: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM login_attempts WHERE client_ip = $1 AND succeeded = 0 AND at > $2",
     )
     .bind(client_ip)
-    .bind(since)
+    .bind(since.to_string())
     .fetch_one(&mut *conn)
     .await?;
     let oldest: Option<String> = sqlx::query_scalar(
@@ -48,16 +49,20 @@ pub async fn recent_failures(
     )
     .bind(email)
     .bind(client_ip)
-    .bind(since)
+    .bind(since.to_string())
     .fetch_one(conn)
     .await?;
+    let oldest = oldest
+        .map(|t| Timestamp::parse(&t))
+        .transpose()
+        .map_err(StoreError::Corrupt)?;
     Ok((by_email, by_ip, oldest))
 }
 
 /// Deletes attempts older than `before`; they no longer count toward any window.
-pub async fn purge(conn: &mut AnyConnection, before: &str) -> Result<u64> {
+pub async fn purge(conn: &mut AnyConnection, before: Timestamp) -> Result<u64> {
     Ok(sqlx::query("DELETE FROM login_attempts WHERE at < $1")
-        .bind(before)
+        .bind(before.to_string())
         .execute(conn)
         .await?
         .rows_affected())

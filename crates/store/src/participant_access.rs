@@ -4,6 +4,7 @@
 
 use crate::{Result, now};
 use sqlx::{AnyConnection, Row};
+use vouch_domain::Timestamp;
 
 fn hash(token: &str) -> String {
     use sha2::{Digest, Sha256};
@@ -22,14 +23,14 @@ pub async fn create_login_token(
     conn: &mut AnyConnection,
     participant_id: &str,
     token: &str,
-    expires_at: &str,
+    expires_at: Timestamp,
 ) -> Result<()> {
     sqlx::query(
         "INSERT INTO participant_login_tokens (token_hash, participant_id, expires_at, created_at) VALUES ($1, $2, $3, $4)",
     )
     .bind(hash(token))
     .bind(participant_id)
-    .bind(expires_at)
+    .bind(expires_at.to_string())
     .bind(now())
     .execute(conn)
     .await?;
@@ -67,14 +68,14 @@ pub async fn create_session(
     conn: &mut AnyConnection,
     participant_id: &str,
     token: &str,
-    expires_at: &str,
+    expires_at: Timestamp,
 ) -> Result<()> {
     sqlx::query(
         "INSERT INTO participant_sessions (token_hash, participant_id, expires_at, created_at) VALUES ($1, $2, $3, $4)",
     )
     .bind(hash(token))
     .bind(participant_id)
-    .bind(expires_at)
+    .bind(expires_at.to_string())
     .bind(now())
     .execute(conn)
     .await?;
@@ -112,13 +113,13 @@ pub async fn purge(conn: &mut AnyConnection) -> Result<u64> {
 pub async fn login_tokens_since(
     conn: &mut AnyConnection,
     participant_id: &str,
-    since: &str,
+    since: Timestamp,
 ) -> Result<i64> {
     Ok(sqlx::query_scalar(
         "SELECT COUNT(*) FROM participant_login_tokens WHERE participant_id = $1 AND created_at >= $2",
     )
     .bind(participant_id)
-    .bind(since)
+    .bind(since.to_string())
     .fetch_one(conn)
     .await?)
 }

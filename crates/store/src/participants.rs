@@ -1,9 +1,11 @@
 //! Participants: people enrolled in a program, with their referral code.
 
 use crate::audit::{self, Origin};
-use crate::{Params, Result, StoreError, conflict, events, like_contains, now};
+use crate::query::NewestFirst;
+use crate::{Result, StoreError, conflict, events, like_contains, now};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
+use vouch_domain::Timestamp;
 use vouch_domain::participant::{ParticipantDraft, generate_code};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -21,9 +23,9 @@ pub struct Participant {
     /// tied to one.
     pub account_id: Option<i64>,
     pub status: String,
-    pub signed_up_at: String,
-    pub created_at: String,
-    pub updated_at: String,
+    pub signed_up_at: Timestamp,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 impl Participant {
@@ -43,9 +45,9 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Participant> {
         referred_by: row.try_get("referred_by")?,
         account_id: row.try_get("account_id")?,
         status: row.try_get("status")?,
-        signed_up_at: row.try_get("signed_up_at")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
+        signed_up_at: crate::time_col(row, "signed_up_at")?,
+        created_at: crate::time_col(row, "created_at")?,
+        updated_at: crate::time_col(row, "updated_at")?,
     })
 }
 
@@ -53,7 +55,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Participant> {
 #[derive(Debug, Clone, Default)]
 pub struct SignupFacts {
     /// The original signup time (imports keep it); now when absent.
-    pub signed_up_at: Option<String>,
+    pub signed_up_at: Option<Timestamp>,
     /// SHA-256 of the signup's network address with the installation's secret.
     pub ip_hash: Option<String>,
     /// SHA-256 of the signup browser's device cookie with the installation's secret.
@@ -96,7 +98,7 @@ pub async fn create(
         .bind(d.first_name.clone())
         .bind(d.last_name.clone())
         .bind(&code)
-        .bind(facts.signed_up_at.clone().unwrap_or_else(|| at.clone()))
+        .bind(facts.signed_up_at.map_or_else(|| at.clone(), |t| t.to_string()))
         .bind(&at)
         .bind(referred_by.map(str::to_string))
         .bind(vouch_domain::fraud::normalise_email(&d.email))
@@ -165,25 +167,16 @@ pub async fn list(
     starting_after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Participant>> {
-    let mut p = Params::default();
-    let mut sql = format!(
-        "SELECT * FROM participants WHERE program_id = {}",
-        p.text(program_id.into())
-    );
+    let mut list = NewestFirst::table("participants");
+    list.eq("program_id", Some(program_id));
     if let Some(q) = search.map(str::trim).filter(|q| !q.is_empty()) {
-        let like = p.text(like_contains(q));
-        sql.push_str(&format!(
-            " AND (LOWER(email) LIKE {like} ESCAPE '\\' OR LOWER(code) LIKE {like} ESCAPE '\\')"
+        let sql = list.and();
+        let like = sql.bind(like_contains(q));
+        sql.push(&format!(
+            "(LOWER(email) LIKE {like} ESCAPE '\\' OR LOWER(code) LIKE {like} ESCAPE '\\')"
         ));
     }
-    if let Some(c) = starting_after {
-        sql.push_str(&format!(" AND id < {}", p.text(c.into())));
-    }
-    sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", limit + 1));
-    let rows = p
-        .bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)))
-        .fetch_all(conn)
-        .await?;
+    let rows = list.page(conn, starting_after, limit).await?;
     rows.iter().map(from_row).collect()
 }
 
@@ -251,14 +244,14 @@ pub async fn signups_from_ip(
     conn: &mut AnyConnection,
     program_id: &str,
     ip_hash: &str,
-    since: &str,
+    since: Timestamp,
 ) -> Result<i64> {
     Ok(sqlx::query_scalar(
         "SELECT COUNT(*) FROM participants WHERE program_id = $1 AND ip_hash = $2 AND created_at >= $3",
     )
     .bind(program_id)
     .bind(ip_hash)
-    .bind(since)
+    .bind(since.to_string())
     .fetch_one(conn)
     .await?)
 }

@@ -5,6 +5,7 @@
 use crate::{Result, now};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
+use vouch_domain::Timestamp;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ProgramEvent {
@@ -15,7 +16,7 @@ pub struct ProgramEvent {
     /// `referral_won`, `already_won`, `not_referred`, `not_qualifying` or `referral_closed`.
     pub outcome: String,
     pub referral_id: Option<String>,
-    pub received_at: String,
+    pub received_at: Timestamp,
 }
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<ProgramEvent> {
@@ -26,7 +27,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<ProgramEvent> {
         participant_id: row.try_get("participant_id")?,
         outcome: row.try_get("outcome")?,
         referral_id: row.try_get("referral_id")?,
-        received_at: row.try_get("received_at")?,
+        received_at: crate::time_col(row, "received_at")?,
     })
 }
 

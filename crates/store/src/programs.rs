@@ -1,9 +1,11 @@
 //! Referral programs. Every change is audited and emits its event in the same transaction.
 
 use crate::audit::{self, Origin};
+use crate::query::NewestFirst;
 use crate::{Result, StoreError, conflict, events, now};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
+use vouch_domain::Timestamp;
 use vouch_domain::program::{
     AttributionModel, ProgramDraft, ProgramFields, ProgramStatus, transition,
 };
@@ -26,8 +28,8 @@ pub struct Program {
     pub super_customer_id: Option<i64>,
     /// Participants see their rank among the referrers on their page.
     pub show_leaderboard: bool,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 impl Program {
@@ -73,8 +75,8 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Program> {
         reply_to: row.try_get("reply_to")?,
         super_customer_id: row.try_get("super_customer_id")?,
         show_leaderboard: row.try_get::<i64, _>("show_leaderboard")? != 0,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
+        created_at: crate::time_col(row, "created_at")?,
+        updated_at: crate::time_col(row, "updated_at")?,
     })
 }
 
@@ -153,14 +155,10 @@ pub async fn list(
     starting_after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Program>> {
-    let rows = crate::newest_first(
-        conn,
-        "programs",
-        status.map(|s| s.as_str()),
-        starting_after,
-        limit,
-    )
-    .await?;
+    let rows = NewestFirst::table("programs")
+        .eq("status", status.map(|s| s.as_str()))
+        .page(conn, starting_after, limit)
+        .await?;
     rows.iter().map(from_row).collect()
 }
 

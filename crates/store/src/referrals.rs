@@ -3,9 +3,11 @@
 //! transaction.
 
 use crate::audit::{self, Origin};
-use crate::{Params, Result, StoreError, conflict, events, now};
+use crate::query::NewestFirst;
+use crate::{Result, StoreError, conflict, events, now};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
+use vouch_domain::Timestamp;
 use vouch_domain::fraud::Flag;
 use vouch_domain::referral::{Source, Stage, transition};
 
@@ -19,7 +21,7 @@ pub struct Referral {
     /// `code` (API `referred_by`), `form` (hidden field), `link` (attribution cookie), `import`.
     pub source: String,
     pub stage: Stage,
-    pub won_at: Option<String>,
+    pub won_at: Option<Timestamp>,
     /// What the fraud checks saw; a flagged referral waits for review.
     pub flags: Vec<Flag>,
     /// `none` (not flagged), `pending` (in the review queue: does not count toward rewards),
@@ -27,9 +29,9 @@ pub struct Referral {
     pub review: String,
     pub review_reason: Option<String>,
     pub reviewed_by: Option<String>,
-    pub reviewed_at: Option<String>,
-    pub created_at: String,
-    pub updated_at: String,
+    pub reviewed_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 impl Referral {
@@ -46,16 +48,16 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Referral> {
         review: row.try_get("review")?,
         review_reason: row.try_get("review_reason")?,
         reviewed_by: row.try_get("reviewed_by")?,
-        reviewed_at: row.try_get("reviewed_at")?,
+        reviewed_at: crate::time_col(row, "reviewed_at")?,
         id: row.try_get("id")?,
         program_id: row.try_get("program_id")?,
         referrer_id: row.try_get("referrer_id")?,
         referred_id: row.try_get("referred_id")?,
         source: row.try_get("source")?,
         stage: stage.parse().map_err(StoreError::Corrupt)?,
-        won_at: row.try_get("won_at")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
+        won_at: crate::time_col(row, "won_at")?,
+        created_at: crate::time_col(row, "created_at")?,
+        updated_at: crate::time_col(row, "updated_at")?,
     })
 }
 
@@ -66,7 +68,7 @@ pub struct StageChange {
     pub reason: Option<String>,
     /// Staff email, API key name, `system` or `public`.
     pub actor: String,
-    pub at: String,
+    pub at: Timestamp,
 }
 
 async fn record_change(
@@ -181,7 +183,7 @@ pub async fn set_stage(
     let won_at = if to == Stage::Won {
         Some(at.clone())
     } else {
-        before.won_at.clone()
+        before.won_at.map(|t| t.to_string())
     };
     let row = sqlx::query(
         "UPDATE referrals SET stage = $1, won_at = $2, updated_at = $3 WHERE id = $4 AND stage = $5 RETURNING *",
@@ -305,27 +307,12 @@ pub async fn list(
     starting_after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Referral>> {
-    let mut p = Params::default();
-    let mut sql = format!(
-        "SELECT * FROM referrals WHERE program_id = {}",
-        p.text(program_id.into())
-    );
-    if let Some(stage) = filter.stage {
-        sql.push_str(&format!(" AND stage = {}", p.text(stage.as_str().into())));
-    }
-    if let Some(r) = &filter.referrer_id {
-        sql.push_str(&format!(" AND referrer_id = {}", p.text(r.clone())));
-    }
-    if let Some(r) = &filter.review {
-        sql.push_str(&format!(" AND review = {}", p.text(r.clone())));
-    }
-    if let Some(c) = starting_after {
-        sql.push_str(&format!(" AND id < {}", p.text(c.into())));
-    }
-    sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", limit + 1));
-    let rows = p
-        .bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)))
-        .fetch_all(conn)
+    let rows = NewestFirst::table("referrals")
+        .eq("program_id", Some(program_id))
+        .eq("stage", filter.stage.map(|s| s.as_str()))
+        .eq("referrer_id", filter.referrer_id.as_ref())
+        .eq("review", filter.review.as_ref())
+        .page(conn, starting_after, limit)
         .await?;
     rows.iter().map(from_row).collect()
 }
@@ -349,7 +336,7 @@ pub async fn history(conn: &mut AnyConnection, referral_id: &str) -> Result<Vec<
                 to_stage: to.parse().map_err(StoreError::Corrupt)?,
                 reason: row.try_get("reason")?,
                 actor: row.try_get("actor")?,
-                at: row.try_get("at")?,
+                at: crate::time_col(row, "at")?,
             })
         })
         .collect()

@@ -3,9 +3,11 @@
 //! concurrent decisions (two staff delivering the same reward) cannot both apply.
 
 use crate::audit::{self, Origin};
-use crate::{Backend, Params, Result, StoreError, events, flag, now};
+use crate::query::NewestFirst;
+use crate::{Backend, Result, StoreError, events, flag, now};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
+use vouch_domain::Timestamp;
 use vouch_domain::money::Money;
 use vouch_domain::reward::{
     Delivery, Recipient, RewardKind, RewardStatus, RuleDraft, Sides, Trigger, transition,
@@ -37,8 +39,8 @@ pub struct RewardRule {
     pub max_per_participant: Option<i64>,
     pub delivery: Delivery,
     pub active: bool,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 fn rule_from_row(row: &sqlx::any::AnyRow) -> Result<RewardRule> {
@@ -57,8 +59,8 @@ fn rule_from_row(row: &sqlx::any::AnyRow) -> Result<RewardRule> {
         max_per_participant: row.try_get("max_per_participant")?,
         delivery: parse(row, "delivery")?,
         active: row.try_get::<i64, _>("active")? != 0,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
+        created_at: crate::time_col(row, "created_at")?,
+        updated_at: crate::time_col(row, "updated_at")?,
     })
 }
 
@@ -178,13 +180,13 @@ pub struct Reward {
     pub coupon_code: Option<String>,
     pub status: RewardStatus,
     /// End of the program's hold period, while `pending`.
-    pub hold_until: Option<String>,
-    pub earned_at: Option<String>,
-    pub delivered_at: Option<String>,
-    pub revoked_at: Option<String>,
+    pub hold_until: Option<Timestamp>,
+    pub earned_at: Option<Timestamp>,
+    pub delivered_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
     pub revoke_reason: Option<String>,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 fn reward_from_row(row: &sqlx::any::AnyRow) -> Result<Reward> {
@@ -202,13 +204,13 @@ fn reward_from_row(row: &sqlx::any::AnyRow) -> Result<Reward> {
         description: row.try_get("description")?,
         coupon_code: row.try_get("coupon_code")?,
         status: parse(row, "status")?,
-        hold_until: row.try_get("hold_until")?,
-        earned_at: row.try_get("earned_at")?,
-        delivered_at: row.try_get("delivered_at")?,
-        revoked_at: row.try_get("revoked_at")?,
+        hold_until: crate::time_col(row, "hold_until")?,
+        earned_at: crate::time_col(row, "earned_at")?,
+        delivered_at: crate::time_col(row, "delivered_at")?,
+        revoked_at: crate::time_col(row, "revoked_at")?,
         revoke_reason: row.try_get("revoke_reason")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
+        created_at: crate::time_col(row, "created_at")?,
+        updated_at: crate::time_col(row, "updated_at")?,
     })
 }
 
@@ -222,7 +224,7 @@ pub struct NewReward<'a> {
     pub referral_id: Option<&'a str>,
     pub currency: &'a str,
     /// `None` when the program holds no rewards: earned at once.
-    pub hold_until: Option<String>,
+    pub hold_until: Option<Timestamp>,
 }
 
 /// Creates the reward for a step unless a live one exists (the unique step key, which ignores
@@ -260,7 +262,7 @@ pub async fn create(
     .bind(n.currency)
     .bind(description)
     .bind(status.as_str())
-    .bind(n.hold_until.clone())
+    .bind(n.hold_until.map(|t| t.to_string()))
     .bind((status == RewardStatus::Earned).then(|| at.clone()))
     .bind(&at)
     .fetch_optional(&mut *conn)
@@ -395,34 +397,25 @@ pub async fn list(
     starting_after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Reward>> {
-    let mut p = Params::default();
-    let mut sql = format!(
-        "SELECT * FROM rewards WHERE program_id = {}",
-        p.text(program_id.into())
-    );
-    if let Some(s) = filter.status {
-        sql.push_str(&format!(" AND status = {}", p.text(s.as_str().into())));
-    }
-    if let Some(id) = &filter.participant_id {
-        sql.push_str(&format!(" AND participant_id = {}", p.text(id.clone())));
-    }
-    if let Some(c) = starting_after {
-        sql.push_str(&format!(" AND id < {}", p.text(c.into())));
-    }
-    sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", limit + 1));
-    let rows = p
-        .bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)))
-        .fetch_all(conn)
+    let rows = NewestFirst::table("rewards")
+        .eq("program_id", Some(program_id))
+        .eq("status", filter.status.map(|s| s.as_str()))
+        .eq("participant_id", filter.participant_id.as_ref())
+        .page(conn, starting_after, limit)
         .await?;
     rows.iter().map(reward_from_row).collect()
 }
 
 /// Pending rewards whose hold ended by `at`, oldest first.
-pub async fn hold_ended(conn: &mut AnyConnection, at: &str, limit: i64) -> Result<Vec<Reward>> {
+pub async fn hold_ended(
+    conn: &mut AnyConnection,
+    at: Timestamp,
+    limit: i64,
+) -> Result<Vec<Reward>> {
     let rows = sqlx::query(
         "SELECT * FROM rewards WHERE status = 'pending' AND hold_until <= $1 ORDER BY hold_until LIMIT $2",
     )
-    .bind(at)
+    .bind(at.to_string())
     .bind(limit)
     .fetch_all(conn)
     .await?;
@@ -516,8 +509,8 @@ pub struct Clawback {
     /// `open`, `recovered` or `waived`.
     pub status: String,
     pub decided_by: Option<String>,
-    pub decided_at: Option<String>,
-    pub created_at: String,
+    pub decided_at: Option<Timestamp>,
+    pub created_at: Timestamp,
 }
 
 fn clawback_from_row(row: &sqlx::any::AnyRow) -> Result<Clawback> {
@@ -528,8 +521,8 @@ fn clawback_from_row(row: &sqlx::any::AnyRow) -> Result<Clawback> {
         reason: row.try_get("reason")?,
         status: row.try_get("status")?,
         decided_by: row.try_get("decided_by")?,
-        decided_at: row.try_get("decided_at")?,
-        created_at: row.try_get("created_at")?,
+        decided_at: crate::time_col(row, "decided_at")?,
+        created_at: crate::time_col(row, "created_at")?,
     })
 }
 

@@ -3,6 +3,7 @@
 
 use crate::{Result, now};
 use sqlx::{AnyConnection, Row};
+use vouch_domain::Timestamp;
 
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -10,8 +11,8 @@ pub struct Session {
     pub user_id: String,
     pub csrf_token: String,
     pub flash: Option<String>,
-    pub created_at: String,
-    pub last_seen_at: String,
+    pub created_at: Timestamp,
+    pub last_seen_at: Timestamp,
 }
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<Session> {
@@ -20,8 +21,8 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Session> {
         user_id: row.try_get("user_id")?,
         csrf_token: row.try_get("csrf_token")?,
         flash: row.try_get("flash")?,
-        created_at: row.try_get("created_at")?,
-        last_seen_at: row.try_get("last_seen_at")?,
+        created_at: crate::time_col(row, "created_at")?,
+        last_seen_at: crate::time_col(row, "last_seen_at")?,
     })
 }
 
@@ -50,8 +51,8 @@ pub async fn create(
 pub async fn touch(
     conn: &mut AnyConnection,
     token_hash: &str,
-    idle_since: &str,
-    created_since: &str,
+    idle_since: Timestamp,
+    created_since: Timestamp,
     take_flash: bool,
 ) -> Result<Option<Session>> {
     let row = sqlx::query("SELECT * FROM sessions WHERE token_hash = $1")
@@ -61,7 +62,7 @@ pub async fn touch(
     let Some(session) = row.as_ref().map(from_row).transpose()? else {
         return Ok(None);
     };
-    if session.last_seen_at.as_str() < idle_since || session.created_at.as_str() < created_since {
+    if session.last_seen_at < idle_since || session.created_at < created_since {
         delete(conn, token_hash).await?;
         return Ok(None);
     }
@@ -109,11 +110,15 @@ pub async fn delete_for_user(conn: &mut AnyConnection, user_id: &str) -> Result<
 }
 
 /// Deletes sessions idle since `idle_since` or created before `created_since`.
-pub async fn purge(conn: &mut AnyConnection, idle_since: &str, created_since: &str) -> Result<u64> {
+pub async fn purge(
+    conn: &mut AnyConnection,
+    idle_since: Timestamp,
+    created_since: Timestamp,
+) -> Result<u64> {
     Ok(
         sqlx::query("DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2")
-            .bind(idle_since)
-            .bind(created_since)
+            .bind(idle_since.to_string())
+            .bind(created_since.to_string())
             .execute(conn)
             .await?
             .rows_affected(),

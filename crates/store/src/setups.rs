@@ -4,9 +4,11 @@
 use crate::accounts::{self, Account, Placement};
 use crate::audit::{self, Origin};
 use crate::events;
+use crate::query::NewestFirst;
 use crate::{Result, StoreError, now};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
+use vouch_domain::Timestamp;
 use vouch_domain::account::{AccountDraft, clone_fields};
 use vouch_domain::setup::{Beneficiary, Decision, SetupPlan, SetupStatus, decide};
 
@@ -19,10 +21,10 @@ pub struct Setup {
     pub super_customer_id: Option<i64>,
     pub requested_by: String,
     pub decided_by: Option<String>,
-    pub decided_at: Option<String>,
+    pub decided_at: Option<Timestamp>,
     pub decision_note: Option<String>,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 impl Setup {
@@ -42,10 +44,10 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Setup> {
         super_customer_id: row.try_get("super_customer_id")?,
         requested_by: row.try_get("requested_by")?,
         decided_by: row.try_get("decided_by")?,
-        decided_at: row.try_get("decided_at")?,
+        decided_at: crate::time_col(row, "decided_at")?,
         decision_note: row.try_get("decision_note")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
+        created_at: crate::time_col(row, "created_at")?,
+        updated_at: crate::time_col(row, "updated_at")?,
     })
 }
 
@@ -97,14 +99,10 @@ pub async fn list(
     starting_after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Setup>> {
-    let rows = crate::newest_first(
-        conn,
-        "referral_setups",
-        status.map(|s| s.as_str()),
-        starting_after,
-        limit,
-    )
-    .await?;
+    let rows = NewestFirst::table("referral_setups")
+        .eq("status", status.map(|s| s.as_str()))
+        .page(conn, starting_after, limit)
+        .await?;
     rows.iter().map(from_row).collect()
 }
 

@@ -4,6 +4,7 @@ use crate::audit::{self, Origin};
 use crate::{Result, StoreError, conflict, now};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
+use vouch_domain::Timestamp;
 use vouch_domain::permission::Role;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -14,9 +15,9 @@ pub struct StaffUser {
     pub role: Role,
     #[serde(skip)]
     pub password_hash: String,
-    pub disabled_at: Option<String>,
-    pub created_at: String,
-    pub updated_at: String,
+    pub disabled_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 impl StaffUser {
@@ -37,9 +38,9 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<StaffUser> {
         name: row.try_get("name")?,
         role: role.parse().map_err(StoreError::Corrupt)?,
         password_hash: row.try_get("password_hash")?,
-        disabled_at: row.try_get("disabled_at")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
+        disabled_at: crate::time_col(row, "disabled_at")?,
+        created_at: crate::time_col(row, "created_at")?,
+        updated_at: crate::time_col(row, "updated_at")?,
     })
 }
 
@@ -123,7 +124,7 @@ pub async fn update(
 ) -> Result<StaffUser> {
     let at = now();
     let disabled_at = match (disabled, &before.disabled_at) {
-        (true, Some(t)) => Some(t.clone()),
+        (true, Some(t)) => Some(t.to_string()),
         (true, None) => Some(at.clone()),
         (false, _) => None,
     };

@@ -3,9 +3,11 @@
 //! delivery try is a job whose `subject` is the message id.
 
 use crate::audit::{self, Origin};
+use crate::query::NewestFirst;
 use crate::{Result, StoreError, flag, jobs, now};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
+use vouch_domain::Timestamp;
 
 /// Attempts per message: the first plus every retry of the schedule.
 pub const MAX_ATTEMPTS: i64 = 10;
@@ -24,20 +26,20 @@ pub struct Endpoint {
     #[serde(skip)]
     pub previous_secret: Option<String>,
     /// Until then, the secret replaced by the last rotation still signs alongside the new one.
-    pub previous_secret_expires_at: Option<String>,
+    pub previous_secret_expires_at: Option<Timestamp>,
     /// When deliveries started failing without a success since.
-    pub failing_since: Option<String>,
-    pub created_at: String,
-    pub updated_at: String,
+    pub failing_since: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 impl Endpoint {
     /// Secrets that sign a delivery now: the current one, and the previous one during its grace
     /// period.
-    pub fn signing_secrets(&self, at: &str) -> Vec<&str> {
+    pub fn signing_secrets(&self, at: Timestamp) -> Vec<&str> {
         let mut out = vec![self.secret.as_str()];
         if let (Some(old), Some(until)) = (&self.previous_secret, &self.previous_secret_expires_at)
-            && at < until.as_str()
+            && at < *until
         {
             out.push(old);
         }
@@ -61,10 +63,10 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Endpoint> {
         disabled_reason: row.try_get("disabled_reason")?,
         secret: row.try_get("secret")?,
         previous_secret: row.try_get("previous_secret")?,
-        previous_secret_expires_at: row.try_get("previous_secret_expires_at")?,
-        failing_since: row.try_get("failing_since")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
+        previous_secret_expires_at: crate::time_col(row, "previous_secret_expires_at")?,
+        failing_since: crate::time_col(row, "failing_since")?,
+        created_at: crate::time_col(row, "created_at")?,
+        updated_at: crate::time_col(row, "updated_at")?,
     })
 }
 
@@ -206,13 +208,13 @@ pub async fn rotate_secret(
     origin: &Origin,
     before: &Endpoint,
     new_secret: &str,
-    old_valid_until: &str,
+    old_valid_until: Timestamp,
 ) -> Result<Endpoint> {
     let row = sqlx::query(
         "UPDATE webhook_endpoints SET previous_secret = secret, previous_secret_expires_at = $1, secret = $2, updated_at = $3
          WHERE id = $4 RETURNING *",
     )
-    .bind(old_valid_until)
+    .bind(old_valid_until.to_string())
     .bind(new_secret)
     .bind(now())
     .bind(&before.id)
@@ -242,7 +244,7 @@ pub async fn mark_success(conn: &mut AnyConnection, id: &str) -> Result<()> {
 }
 
 /// A delivery failed: starts the failure streak if none is running; returns its start.
-pub async fn mark_failure(conn: &mut AnyConnection, id: &str) -> Result<Option<String>> {
+pub async fn mark_failure(conn: &mut AnyConnection, id: &str) -> Result<Option<Timestamp>> {
     sqlx::query(
         "UPDATE webhook_endpoints SET failing_since = $1 WHERE id = $2 AND failing_since IS NULL",
     )
@@ -250,13 +252,16 @@ pub async fn mark_failure(conn: &mut AnyConnection, id: &str) -> Result<Option<S
     .bind(id)
     .execute(&mut *conn)
     .await?;
-    Ok(
+    let since: Option<String> =
         sqlx::query_scalar("SELECT failing_since FROM webhook_endpoints WHERE id = $1")
             .bind(id)
             .fetch_optional(conn)
             .await?
-            .flatten(),
-    )
+            .flatten();
+    since
+        .map(|t| Timestamp::parse(&t))
+        .transpose()
+        .map_err(StoreError::Corrupt)
 }
 
 /// Turns an endpoint off (410 Gone, or failing for too long), audited as the system, and emails
@@ -320,9 +325,9 @@ pub struct Message {
     /// `queued`, `running`, `succeeded`, `dead` or `cancelled` (of the current job).
     pub status: String,
     pub attempts: i64,
-    pub next_attempt_at: Option<String>,
+    pub next_attempt_at: Option<Timestamp>,
     pub last_error: Option<String>,
-    pub created_at: String,
+    pub created_at: Timestamp,
 }
 
 const MESSAGE_SELECT: &str = "SELECT m.id, m.endpoint_id, m.event_id, e.type AS event_type, m.job_id, j.status, j.attempts, j.run_at, j.last_error, m.created_at
@@ -330,7 +335,7 @@ const MESSAGE_SELECT: &str = "SELECT m.id, m.endpoint_id, m.event_id, e.type AS 
 
 fn message_from_row(row: &sqlx::any::AnyRow) -> Result<Message> {
     let status: String = row.try_get("status")?;
-    let run_at: String = row.try_get("run_at")?;
+    let run_at: Timestamp = crate::time_col(row, "run_at")?;
     Ok(Message {
         id: row.try_get("id")?,
         endpoint_id: row.try_get("endpoint_id")?,
@@ -341,7 +346,7 @@ fn message_from_row(row: &sqlx::any::AnyRow) -> Result<Message> {
         status,
         attempts: row.try_get("attempts")?,
         last_error: row.try_get("last_error")?,
-        created_at: row.try_get("created_at")?,
+        created_at: crate::time_col(row, "created_at")?,
     })
 }
 
@@ -387,28 +392,10 @@ pub async fn messages(
     starting_after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Message>> {
-    let rows = match starting_after {
-        Some(after) => {
-            let sql = format!(
-                "{MESSAGE_SELECT} WHERE m.endpoint_id = $1 AND m.id < $2 ORDER BY m.id DESC LIMIT $3"
-            );
-            sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(endpoint_id)
-                .bind(after)
-                .bind(limit + 1)
-                .fetch_all(conn)
-                .await?
-        }
-        None => {
-            let sql =
-                format!("{MESSAGE_SELECT} WHERE m.endpoint_id = $1 ORDER BY m.id DESC LIMIT $2");
-            sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(endpoint_id)
-                .bind(limit + 1)
-                .fetch_all(conn)
-                .await?
-        }
-    };
+    let rows = NewestFirst::select(MESSAGE_SELECT, "m.id")
+        .eq("m.endpoint_id", Some(endpoint_id))
+        .page(conn, starting_after, limit)
+        .await?;
     rows.iter().map(message_from_row).collect()
 }
 
@@ -459,14 +446,14 @@ pub async fn replay_since(
     conn: &mut AnyConnection,
     origin: &Origin,
     endpoint_id: &str,
-    since: &str,
+    since: Timestamp,
 ) -> Result<i64> {
     let sql = format!(
         "{MESSAGE_SELECT} WHERE m.endpoint_id = $1 AND m.created_at >= $2 AND j.status NOT IN ('queued', 'running') ORDER BY m.id"
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(endpoint_id)
-        .bind(since)
+        .bind(since.to_string())
         .fetch_all(&mut *conn)
         .await?;
     let messages = rows
@@ -534,7 +521,7 @@ pub async fn delivery_target(
         event: crate::events::Event {
             id: row.try_get("event_id")?,
             event_type: row.try_get("event_type")?,
-            created_at: row.try_get("event_created_at")?,
+            created_at: crate::time_col(&row, "event_created_at")?,
             data: serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         },
     }))

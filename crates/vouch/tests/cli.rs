@@ -547,7 +547,8 @@ async fn import_participants_checks_every_line_and_runs_again_safely() {
             .expect("ann");
         assert_eq!(ann.code, "ANNOLD", "the old code is kept");
         assert_eq!(
-            ann.signed_up_at, "2023-01-15T00:00:00.000Z",
+            ann.signed_up_at.to_string(),
+            "2023-01-15T00:00:00.000Z",
             "the original signup time is kept"
         );
         let bo = vouch_store::participants::by_email(&mut conn, &program.id, "bo@example.com")

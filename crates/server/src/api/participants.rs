@@ -188,7 +188,7 @@ struct EmbedOut {
     token: String,
     /// The participant's referral page with the token: put it in an iframe on your site.
     url: String,
-    expires_at: String,
+    expires_at: vouch_domain::Timestamp,
 }
 
 #[utoipa::path(
@@ -225,7 +225,7 @@ async fn embed_token(
                 state.settings.base_url, program.slug
             ),
             token,
-            expires_at: vouch_store::format_time(expires),
+            expires_at: vouch_domain::Timestamp::from_datetime(expires),
         }),
     ))
 }

@@ -146,7 +146,7 @@ async fn export(
                         &p.code,
                         &vouch_app::participants::referral_link(&state, &p.code),
                         referrer.as_deref().unwrap_or_default(),
-                        &p.signed_up_at,
+                        &p.signed_up_at.to_string(),
                     ])
                     .map_err(csv_error)?;
                 }
@@ -182,10 +182,10 @@ async fn export(
                         &r.referred_id,
                         &r.source,
                         r.stage.as_str(),
-                        r.won_at.as_deref().unwrap_or_default(),
+                        &r.won_at.map(|t| t.to_string()).unwrap_or_default(),
                         &r.review,
                         &flags.join("; "),
-                        &r.created_at,
+                        &r.created_at.to_string(),
                     ])
                     .map_err(csv_error)?;
                 }

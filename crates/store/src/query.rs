@@ -1,0 +1,252 @@
+//! Queries assembled at run time (optional filters, multi-row inserts) and the one keyset list.
+//!
+//! Why not `sqlx::QueryBuilder`: through the `Any` driver its `push_bind` writes `?`, which
+//! PostgreSQL refuses; both engines accept `$n`. [`Sql`] has the same shape (`push`,
+//! `push_bind`) and writes `$n`, so no call site counts placeholders by hand.
+
+use crate::Result;
+use sqlx::AnyConnection;
+use sqlx::any::AnyRow;
+use vouch_domain::Timestamp;
+
+/// A value bound to a placeholder. The store only binds text and integers (times as their
+/// fixed-width text, money as minor units, flags as 0/1).
+#[derive(Debug, Clone)]
+pub(crate) enum Value {
+    Text(Option<String>),
+    Int(Option<i64>),
+}
+
+impl From<String> for Value {
+    fn from(v: String) -> Self {
+        Value::Text(Some(v))
+    }
+}
+
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Value::Text(Some(v.to_string()))
+    }
+}
+
+impl From<&String> for Value {
+    fn from(v: &String) -> Self {
+        Value::Text(Some(v.clone()))
+    }
+}
+
+impl From<Option<String>> for Value {
+    fn from(v: Option<String>) -> Self {
+        Value::Text(v)
+    }
+}
+
+impl From<i64> for Value {
+    fn from(v: i64) -> Self {
+        Value::Int(Some(v))
+    }
+}
+
+impl From<Option<i64>> for Value {
+    fn from(v: Option<i64>) -> Self {
+        Value::Int(v)
+    }
+}
+
+impl From<Timestamp> for Value {
+    fn from(v: Timestamp) -> Self {
+        Value::Text(Some(v.to_string()))
+    }
+}
+
+/// SQL text with its bound values, placeholders numbered as they are pushed.
+#[derive(Debug, Default)]
+pub(crate) struct Sql {
+    text: String,
+    values: Vec<Value>,
+}
+
+impl Sql {
+    pub(crate) fn new(init: &str) -> Self {
+        Self {
+            text: init.to_string(),
+            values: Vec::new(),
+        }
+    }
+
+    /// Appends SQL text. Only ever pass text written in this crate, never a caller's value.
+    pub(crate) fn push(&mut self, sql: &str) -> &mut Self {
+        self.text.push_str(sql);
+        self
+    }
+
+    /// Appends a placeholder bound to `value`.
+    pub(crate) fn push_bind(&mut self, value: impl Into<Value>) -> &mut Self {
+        let placeholder = self.bind(value);
+        self.text.push_str(&placeholder);
+        self
+    }
+
+    /// Binds `value` and returns its placeholder without writing it, for a value the SQL
+    /// names more than once (`name LIKE $1 OR code LIKE $1`).
+    pub(crate) fn bind(&mut self, value: impl Into<Value>) -> String {
+        self.values.push(value.into());
+        format!("${}", self.values.len())
+    }
+
+    /// Appends `(v, v, …), (…)`: one parenthesised group per item, for multi-row inserts.
+    pub(crate) fn push_rows<T>(
+        &mut self,
+        items: impl IntoIterator<Item = T>,
+        mut row: impl FnMut(&mut Row<'_>, T),
+    ) -> &mut Self {
+        for (i, item) in items.into_iter().enumerate() {
+            self.text.push_str(if i == 0 { "(" } else { ", (" });
+            let mut r = Row {
+                sql: self,
+                first: true,
+            };
+            row(&mut r, item);
+            self.text.push(')');
+        }
+        self
+    }
+
+    pub(crate) fn query(&self) -> sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments> {
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(self.text.clone()));
+        for value in &self.values {
+            query = match value {
+                Value::Text(t) => query.bind(t.clone()),
+                Value::Int(i) => query.bind(*i),
+            };
+        }
+        query
+    }
+
+    pub(crate) async fn fetch_all(&self, conn: &mut AnyConnection) -> Result<Vec<AnyRow>> {
+        Ok(self.query().fetch_all(conn).await?)
+    }
+
+    pub(crate) async fn execute(&self, conn: &mut AnyConnection) -> Result<u64> {
+        Ok(self.query().execute(conn).await?.rows_affected())
+    }
+
+    #[cfg(test)]
+    fn text(&self) -> &str {
+        &self.text
+    }
+}
+
+/// One parenthesised group of [`Sql::push_rows`]: each `bind` adds a comma-separated value.
+pub(crate) struct Row<'a> {
+    sql: &'a mut Sql,
+    first: bool,
+}
+
+impl Row<'_> {
+    pub(crate) fn bind(&mut self, value: impl Into<Value>) -> &mut Self {
+        if !self.first {
+            self.sql.text.push_str(", ");
+        }
+        self.first = false;
+        self.sql.push_bind(value);
+        self
+    }
+
+    /// A placeholder bound earlier (a value every row shares).
+    pub(crate) fn placeholder(&mut self, placeholder: &str) -> &mut Self {
+        if !self.first {
+            self.sql.text.push_str(", ");
+        }
+        self.first = false;
+        self.sql.text.push_str(placeholder);
+        self
+    }
+}
+
+/// A newest-first keyset list over one table (or a `SELECT … FROM … JOIN …` whose rows carry a
+/// time-sortable id): `filter` adds conditions, `page` adds the cursor and reads `limit + 1`
+/// rows so the caller can tell whether another page follows.
+pub(crate) struct NewestFirst {
+    sql: Sql,
+    id_column: &'static str,
+}
+
+impl NewestFirst {
+    /// `SELECT * FROM {table}`.
+    pub(crate) fn table(table: &'static str) -> Self {
+        Self::select(&format!("SELECT * FROM {table}"), "id")
+    }
+
+    /// Any `SELECT … FROM …` without a `WHERE`; `id_column` is the key it pages on.
+    pub(crate) fn select(select: &str, id_column: &'static str) -> Self {
+        let mut sql = Sql::new(select);
+        sql.push(" WHERE 1 = 1");
+        Self { sql, id_column }
+    }
+
+    /// `AND {column} = value` when a value is given.
+    pub(crate) fn eq(&mut self, column: &str, value: Option<impl Into<Value>>) -> &mut Self {
+        if let Some(v) = value {
+            self.sql.push(" AND ").push(column).push(" = ").push_bind(v);
+        }
+        self
+    }
+
+    /// A condition of the caller's own, prefixed with ` AND `; binds go through the returned
+    /// [`Sql`].
+    pub(crate) fn and(&mut self) -> &mut Sql {
+        self.sql.push(" AND ")
+    }
+
+    pub(crate) async fn page(
+        &mut self,
+        conn: &mut AnyConnection,
+        starting_after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<AnyRow>> {
+        if let Some(after) = starting_after {
+            self.sql
+                .push(" AND ")
+                .push(self.id_column)
+                .push(" < ")
+                .push_bind(after);
+        }
+        self.sql
+            .push(" ORDER BY ")
+            .push(self.id_column)
+            .push(" DESC LIMIT ")
+            .push_bind(limit.saturating_add(1));
+        self.sql.fetch_all(conn).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_in_push_order() {
+        let mut sql = Sql::new("SELECT * FROM t WHERE a = ");
+        sql.push_bind("x").push(" AND b = ").push_bind(2);
+        let like = sql.bind("%y%");
+        sql.push(&format!(" AND (c LIKE {like} OR d LIKE {like})"));
+        assert_eq!(
+            sql.text(),
+            "SELECT * FROM t WHERE a = $1 AND b = $2 AND (c LIKE $3 OR d LIKE $3)"
+        );
+    }
+
+    #[test]
+    fn rows_are_grouped_and_share_placeholders() {
+        let mut sql = Sql::new("INSERT INTO t (a, b, c) VALUES ");
+        let shared = sql.bind("w");
+        sql.push_rows([1, 2], |row, n| {
+            row.bind(n).placeholder(&shared).bind(None::<String>);
+        });
+        assert_eq!(
+            sql.text(),
+            "INSERT INTO t (a, b, c) VALUES ($2, $1, $3), ($4, $1, $5)"
+        );
+    }
+}
