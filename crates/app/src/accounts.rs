@@ -14,7 +14,7 @@ use vouch_store::audit::Origin;
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AccountView {
     #[serde(flatten)]
-    pub account: Account,
+    pub account: crate::resources::Account,
     /// The link a super customer hands out; `null` for other accounts. It registers accounts
     /// only while `registration_approved` is true.
     pub registration_link: Option<String>,
@@ -26,7 +26,7 @@ impl AccountView {
             .is_super_customer
             .then(|| registration_link(&ctx.settings.base_url, account.id));
         Self {
-            account,
+            account: account.into(),
             registration_link,
         }
     }

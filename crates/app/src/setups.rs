@@ -14,7 +14,7 @@ use vouch_store::setups::{self, Setup};
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SetupView {
     #[serde(flatten)]
-    pub setup: Setup,
+    pub setup: crate::resources::Setup,
     /// The super customer's fields by the naming convention with the requested overrides.
     pub super_customer_preview: Option<AccountFields>,
     /// Present once approved.
@@ -41,7 +41,7 @@ pub async fn setup_view(ctx: &Ctx, setup: Setup) -> AppResult<SetupView> {
         .super_customer_id
         .map(|id| registration_link(&ctx.settings.base_url, id));
     Ok(SetupView {
-        setup,
+        setup: setup.into(),
         super_customer_preview,
         registration_link,
     })

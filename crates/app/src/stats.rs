@@ -6,7 +6,8 @@ use crate::{AppError, AppResult};
 use serde::Serialize;
 use time::{Date, Duration, OffsetDateTime};
 use vouch_store::programs::Program;
-use vouch_store::stats::{self, Day, RewardTotal, TopReferrer};
+use crate::resources::{Day, RewardTotal, TopReferrer};
+use vouch_store::stats;
 
 /// Days shown when no range is given.
 pub const DEFAULT_DAYS: i64 = 30;
@@ -82,7 +83,7 @@ pub async fn dashboard(ctx: &Ctx, program: &Program, range: Range) -> AppResult<
     while d <= range.to {
         let key = d.to_string();
         match found.peek() {
-            Some(f) if f.day == key => days.extend(found.next()),
+            Some(f) if f.day == key => days.extend(found.next().map(Day::from)),
             _ => days.push(Day {
                 day: key,
                 ..Day::default()
@@ -98,8 +99,16 @@ pub async fn dashboard(ctx: &Ctx, program: &Program, range: Range) -> AppResult<
     Ok(Dashboard {
         from: range.from.to_string(),
         to: range.to.to_string(),
-        top_referrers: stats::top_referrers(&mut conn, &program.id, &from, &to, 10).await?,
-        rewards: stats::rewards_by_status(&mut conn, &program.id, &from, &to).await?,
+        top_referrers: stats::top_referrers(&mut conn, &program.id, &from, &to, 10)
+            .await?
+            .into_iter()
+            .map(TopReferrer::from)
+            .collect(),
+        rewards: stats::rewards_by_status(&mut conn, &program.id, &from, &to)
+            .await?
+            .into_iter()
+            .map(RewardTotal::from)
+            .collect(),
         days,
         totals,
     })

@@ -296,6 +296,15 @@ pub fn check(kind: Kind, t: &Template) -> Result<Rendered, TemplateError> {
     render(t, &kind.sample_context())
 }
 
+/// Where the template in force comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TemplateSource {
+    Default,
+    Installation,
+    Program,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

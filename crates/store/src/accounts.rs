@@ -11,7 +11,7 @@ use vouch_domain::account::{
     AccountDraft, AccountFields, ParentCandidate, RegistrationPolicy, check_nesting,
 };
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Account {
     pub id: i64,
     pub name: String,

@@ -8,7 +8,7 @@ use sqlx::{AnyConnection, Row};
 use vouch_domain::Timestamp;
 use vouch_domain::permission::Scope;
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct ApiKey {
     pub id: String,
     pub name: String,

@@ -106,8 +106,7 @@ pub async fn record(
     Ok(())
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-#[schema(as = AuditEvent)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Entry {
     pub id: String,
     pub at: vouch_domain::Timestamp,

@@ -9,12 +9,13 @@ use crate::{Result, StoreError, flag, jobs, now};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 use vouch_domain::Timestamp;
+pub use vouch_domain::email_template::TemplateSource;
 use vouch_domain::email_template::{self, Kind, Template};
 
 /// Attempts per email before it is dead.
 pub const MAX_ATTEMPTS: i64 = 10;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EmailMessage {
     pub id: String,
     pub kind: String,
@@ -105,14 +106,6 @@ pub async fn template_override(
     row.as_ref().map(template_from_row).transpose()
 }
 
-/// Where the template in force comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum TemplateSource {
-    Default,
-    Installation,
-    Program,
-}
 
 /// The template in force: the program's override, the installation's, or the shipped default.
 pub async fn template(

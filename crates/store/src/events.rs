@@ -7,7 +7,7 @@ use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 use vouch_domain::Timestamp;
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Event {
     pub id: String,
     #[serde(rename = "type")]

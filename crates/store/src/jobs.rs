@@ -10,7 +10,7 @@ use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 use vouch_domain::Timestamp;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Job {
     pub id: String,
     pub kind: String,
@@ -149,7 +149,7 @@ impl AttemptRecord {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Attempt {
     pub id: String,
     pub job_id: String,

@@ -8,7 +8,7 @@ use sqlx::{AnyConnection, Row};
 use vouch_domain::Timestamp;
 use vouch_domain::participant::{ParticipantDraft, generate_code};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Participant {
     pub id: String,
     pub program_id: String,

@@ -7,7 +7,7 @@ use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 use vouch_domain::Timestamp;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ProgramEvent {
     pub event_id: String,
     pub program_id: String,

@@ -10,7 +10,7 @@ use vouch_domain::program::{
     AttributionModel, ProgramDraft, ProgramFields, ProgramStatus, transition,
 };
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Program {
     pub id: String,
     pub name: String,

@@ -11,7 +11,7 @@ use vouch_domain::Timestamp;
 use vouch_domain::fraud::Flag;
 use vouch_domain::referral::{Source, Stage, transition};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Referral {
     pub id: String,
     pub program_id: String,
@@ -61,7 +61,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Referral> {
     })
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StageChange {
     pub from_stage: Option<Stage>,
     pub to_stage: Stage,

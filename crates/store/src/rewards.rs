@@ -22,7 +22,7 @@ fn json<T: Serialize>(v: &T) -> serde_json::Value {
     serde_json::to_value(v).unwrap_or_default()
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RewardRule {
     pub id: String,
     pub program_id: String,
@@ -159,7 +159,7 @@ pub async fn rules(
     rows.iter().map(rule_from_row).collect()
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Reward {
     pub id: String,
     pub program_id: String,
@@ -500,7 +500,7 @@ pub async fn take_coupon(
     Ok(Some(code))
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Clawback {
     pub id: String,
     pub reward_id: String,

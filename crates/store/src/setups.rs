@@ -12,7 +12,7 @@ use vouch_domain::Timestamp;
 use vouch_domain::account::{AccountDraft, clone_fields};
 use vouch_domain::setup::{Beneficiary, Decision, SetupPlan, SetupStatus, decide};
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Setup {
     pub id: String,
     pub status: SetupStatus,

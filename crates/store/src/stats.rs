@@ -7,7 +7,7 @@ use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 use std::collections::BTreeMap;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Day {
     /// `YYYY-MM-DD` (UTC).
     pub day: String,
@@ -18,7 +18,7 @@ pub struct Day {
     pub won: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TopReferrer {
     pub participant_id: String,
     pub email: String,
@@ -26,7 +26,7 @@ pub struct TopReferrer {
     pub won: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RewardTotal {
     pub status: String,
     pub count: i64,

@@ -7,7 +7,7 @@ use sqlx::{AnyConnection, Row};
 use vouch_domain::Timestamp;
 use vouch_domain::permission::Role;
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct StaffUser {
     pub id: String,
     pub email: String,

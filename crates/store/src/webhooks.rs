@@ -12,7 +12,7 @@ use vouch_domain::Timestamp;
 /// Attempts per message: the first plus every retry of the schedule.
 pub const MAX_ATTEMPTS: i64 = 10;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Endpoint {
     pub id: String,
     pub url: String,
@@ -313,7 +313,7 @@ pub async fn disable(
     Ok(())
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Message {
     /// The `webhook-id` header: the same on every retry and resend.
     pub id: String,

@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use vouch_domain::permission::{Role, Scope};
-use vouch_store::api_keys::ApiKey;
+use vouch_app::resources::{ApiKey, AuditEvent, StaffUser};
 use vouch_store::audit;
-use vouch_store::users::{self, StaffUser};
+use vouch_store::users;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -84,7 +84,7 @@ async fn list_users(
     let mut conn = state.store.conn().await?;
     let data = users::list(&mut conn).await?;
     Ok(Json(Page {
-        data,
+        data: data.into_iter().map(Into::into).collect(),
         has_more: false,
         next_cursor: None,
     }))
@@ -108,7 +108,7 @@ async fn show_user(
     let mut conn = state.store.conn().await?;
     users::get(&mut conn, &id)
         .await?
-        .map(Json)
+        .map(|u| Json(u.into()))
         .ok_or_else(|| ApiError::not_found("staff user"))
 }
 
@@ -159,7 +159,7 @@ async fn create_user(
         &body.password,
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(user)))
+    Ok((StatusCode::CREATED, Json(user.into())))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -203,7 +203,7 @@ async fn update_user(
         body.disabled,
     )
     .await?;
-    Ok(Json(user))
+    Ok(Json(user.into()))
 }
 
 #[utoipa::path(
@@ -222,7 +222,7 @@ async fn list_keys(
     let mut conn = state.store.conn().await?;
     let data = vouch_store::api_keys::list(&mut conn).await?;
     Ok(Json(Page {
-        data,
+        data: data.into_iter().map(Into::into).collect(),
         has_more: false,
         next_cursor: None,
     }))
@@ -262,7 +262,10 @@ async fn create_key(
 ) -> ApiResult<(StatusCode, Json<NewKeyOut>)> {
     let (key, secret) =
         vouch_app::staff::create_api_key(&state, &caller.origin, &body.name, &body.scope).await?;
-    Ok((StatusCode::CREATED, Json(NewKeyOut { key, secret })))
+    Ok((StatusCode::CREATED, Json(NewKeyOut {
+        key: key.into(),
+        secret,
+    })))
 }
 
 #[utoipa::path(
@@ -281,7 +284,9 @@ async fn revoke_key(
     Path(id): Path<String>,
 ) -> ApiResult<Json<ApiKey>> {
     Ok(Json(
-        vouch_app::staff::revoke_api_key(&state, &caller.origin, &id).await?,
+        vouch_app::staff::revoke_api_key(&state, &caller.origin, &id)
+            .await?
+            .into(),
     ))
 }
 
@@ -324,7 +329,7 @@ impl AuditParams {
     path = "/api/v1/audit-events",
     tag = "administration",
     params(AuditParams),
-    responses((status = 200, description = "OK", body = Page<audit::Entry>), (status = "4XX", description = "A problem (RFC 9457): see its `code`, `detail` and `errors`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    responses((status = 200, description = "OK", body = Page<AuditEvent>), (status = "4XX", description = "A problem (RFC 9457): see its `code`, `detail` and `errors`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
     security(("bearer" = []), ("session" = []))
 )]
 /// The audit log, newest first: who did what, when, from where, with before and after.
@@ -332,9 +337,9 @@ async fn list_audit(
     State(state): State<AppState>,
     _: Can<perm::AuditRead>,
     ApiQuery(p): ApiQuery<AuditParams>,
-) -> ApiResult<Json<Page<audit::Entry>>> {
+) -> ApiResult<Json<Page<AuditEvent>>> {
     let limit = check_limit(p.limit)?;
     let mut conn = state.store.conn().await?;
     let rows = audit::list(&mut conn, &p.filter(limit)).await?;
-    Ok(Json(page(rows, limit, |e| e.id.clone(), |e| e)))
+    Ok(Json(page(rows, limit, |e| e.id.clone(), Into::into)))
 }

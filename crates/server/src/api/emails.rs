@@ -11,7 +11,8 @@ use serde::Serialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use vouch_domain::email_template::{Kind, Template};
-use vouch_store::emails::{self, EmailMessage, Scope, TemplateSource};
+use vouch_app::resources::EmailMessage;
+use vouch_store::emails::{self, Scope, TemplateSource};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -41,7 +42,7 @@ async fn list(
     let limit = check_limit(p.limit)?;
     let mut conn = state.store.conn().await?;
     let rows = emails::list(&mut conn, p.starting_after.as_deref(), limit).await?;
-    Ok(Json(page(rows, limit, |m| m.id.clone(), |m| m)))
+    Ok(Json(page(rows, limit, |m| m.id.clone(), Into::into)))
 }
 
 #[utoipa::path(
@@ -59,7 +60,7 @@ async fn show(
     let mut conn = state.store.conn().await?;
     emails::get(&mut conn, &id)
         .await?
-        .map(Json)
+        .map(|m| Json(m.into()))
         .ok_or_else(|| ApiError::not_found("email"))
 }
 

@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use vouch_domain::participant::ParticipantFields;
-use vouch_store::participants::{self, Participant};
+use vouch_app::resources::Participant;
+use vouch_store::participants;
 use vouch_store::programs;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -34,10 +35,10 @@ pub struct ParticipantView {
 }
 
 impl ParticipantView {
-    pub fn new(state: &AppState, participant: Participant) -> Self {
+    pub fn new(state: &AppState, participant: participants::Participant) -> Self {
         let referral_link = format!("{}/r/{}", state.settings.base_url, participant.code);
         Self {
-            participant,
+            participant: participant.into(),
             referral_link,
         }
     }
@@ -120,7 +121,7 @@ async fn create(
     Ok((StatusCode::CREATED, Json(ParticipantView::new(&state, p))))
 }
 
-async fn participant(state: &AppState, id: &str) -> ApiResult<Participant> {
+async fn participant(state: &AppState, id: &str) -> ApiResult<participants::Participant> {
     let mut conn = state.store.conn().await?;
     participants::get(&mut conn, id)
         .await?

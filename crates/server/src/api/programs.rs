@@ -13,7 +13,8 @@ use utoipa_axum::routes;
 use vouch_app::programs as svc;
 use vouch_domain::permission::{Action, role_allows, scope_allows};
 use vouch_domain::program::{AttributionModel, ProgramFields, ProgramStatus};
-use vouch_store::programs::{self, Program};
+use vouch_app::resources::Program;
+use vouch_store::programs;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -53,7 +54,7 @@ async fn list(
         .map_err(|m| ApiError::field("status", m))?;
     let mut conn = state.store.conn().await?;
     let rows = programs::list(&mut conn, status, p.starting_after.as_deref(), limit).await?;
-    Ok(Json(page(rows, limit, |p| p.id.clone(), |p| p)))
+    Ok(Json(page(rows, limit, |p| p.id.clone(), Into::into)))
 }
 
 /// A new program, created as a draft; absent settings take their defaults.
@@ -240,7 +241,7 @@ async fn create(
     ProgramIn::from(body).apply(&mut fields);
     Ok((
         StatusCode::CREATED,
-        Json(svc::create(&state, &caller.origin, &fields).await?),
+        Json(svc::create(&state, &caller.origin, &fields).await?.into()),
     ))
 }
 
@@ -256,7 +257,7 @@ async fn show(
     _: Can<perm::ProgramsRead>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Program>> {
-    Ok(Json(svc::get(&state, &id).await?))
+    Ok(Json(svc::get(&state, &id).await?.into()))
 }
 
 #[utoipa::path(
@@ -275,7 +276,7 @@ async fn update(
     let mut fields = svc::get(&state, &id).await?.fields();
     body.apply(&mut fields);
     Ok(Json(
-        svc::update(&state, &caller.origin, &id, &fields).await?,
+        svc::update(&state, &caller.origin, &id, &fields).await?.into(),
     ))
 }
 
@@ -318,5 +319,5 @@ async fn set_status(
     {
         vouch_app::auth::audit_refusal(&state, &caller.origin, Action::ProgramsPublish).await;
     }
-    Ok(Json(result?))
+    Ok(Json(result?.into()))
 }

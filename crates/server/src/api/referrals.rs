@@ -14,8 +14,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use vouch_app::participants::{self as service, EventIn};
 use vouch_domain::referral::Stage;
-use vouch_store::program_events::ProgramEvent;
-use vouch_store::referrals::{self, Filter, Referral, StageChange};
+use vouch_app::resources::{ProgramEvent, Referral, StageChange};
+use vouch_store::referrals::{self, Filter};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -52,7 +52,7 @@ async fn record_event(
     } else {
         StatusCode::OK
     };
-    Ok((status, Json(event)))
+    Ok((status, Json(event.into())))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -114,7 +114,7 @@ async fn list(
         limit,
     )
     .await?;
-    Ok(Json(page(rows, limit, |r| r.id.clone(), |r| r)))
+    Ok(Json(page(rows, limit, |r| r.id.clone(), Into::into)))
 }
 
 /// A referral with every stage it went through.
@@ -125,10 +125,13 @@ struct ReferralDetail {
     history: Vec<StageChange>,
 }
 
-async fn detail(state: &AppState, referral: Referral) -> ApiResult<ReferralDetail> {
+async fn detail(state: &AppState, referral: referrals::Referral) -> ApiResult<ReferralDetail> {
     let mut conn = state.store.conn().await?;
     let history = referrals::history(&mut conn, &referral.id).await?;
-    Ok(ReferralDetail { referral, history })
+    Ok(ReferralDetail {
+        referral: referral.into(),
+        history: history.into_iter().map(Into::into).collect(),
+    })
 }
 
 #[utoipa::path(

@@ -14,7 +14,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use vouch_app::rewards as service;
 use vouch_domain::reward::{RewardStatus, RuleFields};
-use vouch_store::rewards::{self, Clawback, Filter, Reward, RewardRule};
+use vouch_app::resources::{Clawback, Reward, RewardRule};
+use vouch_store::rewards::{self, Filter};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -38,10 +39,13 @@ struct RuleView {
     coupons_left: i64,
 }
 
-async fn rule_view(state: &AppState, rule: RewardRule) -> ApiResult<RuleView> {
+async fn rule_view(state: &AppState, rule: rewards::RewardRule) -> ApiResult<RuleView> {
     let mut conn = state.store.conn().await?;
     let coupons_left = rewards::coupons_left(&mut conn, &rule.id).await?;
-    Ok(RuleView { rule, coupons_left })
+    Ok(RuleView {
+        rule: rule.into(),
+        coupons_left,
+    })
 }
 
 #[utoipa::path(
@@ -225,7 +229,7 @@ async fn list_rewards(
         limit,
     )
     .await?;
-    Ok(Json(page(rows, limit, |r| r.id.clone(), |r| r)))
+    Ok(Json(page(rows, limit, |r| r.id.clone(), Into::into)))
 }
 
 #[utoipa::path(
@@ -243,7 +247,7 @@ async fn get_reward(
     let mut conn = state.store.conn().await?;
     rewards::get(&mut conn, &id)
         .await?
-        .map(Json)
+        .map(|r| Json(r.into()))
         .ok_or_else(|| ApiError::not_found("reward"))
 }
 
@@ -260,7 +264,7 @@ async fn deliver(
     Can(caller, _): Can<perm::RewardsManage>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Reward>> {
-    Ok(Json(service::deliver(&state, &caller.origin, &id).await?))
+    Ok(Json(service::deliver(&state, &caller.origin, &id).await?.into()))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -287,7 +291,7 @@ async fn revoke(
     let reason = vouch_domain::validation::required_text(&body.reason, 500)
         .map_err(|m| ApiError::field("reason", m))?;
     Ok(Json(
-        service::revoke(&state, &caller.origin, &id, &reason).await?,
+        service::revoke(&state, &caller.origin, &id, &reason).await?.into(),
     ))
 }
 
@@ -324,7 +328,7 @@ async fn list_clawbacks(
     let mut conn = state.store.conn().await?;
     let data = rewards::clawbacks(&mut conn, &program.id, &status).await?;
     Ok(Json(Page {
-        data,
+        data: data.into_iter().map(Into::into).collect(),
         has_more: false,
         next_cursor: None,
     }))
@@ -352,6 +356,6 @@ async fn decide_clawback(
     ApiJson(body): ApiJson<ClawbackDecisionIn>,
 ) -> ApiResult<Json<Clawback>> {
     Ok(Json(
-        service::decide_clawback(&state, &caller.origin, &id, body.decision.trim()).await?,
+        service::decide_clawback(&state, &caller.origin, &id, body.decision.trim()).await?.into(),
     ))
 }

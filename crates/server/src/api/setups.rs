@@ -61,7 +61,7 @@ async fn list(
     let mut conn = state.store.conn().await?;
     let rows = setups::list(&mut conn, status, p.starting_after.as_deref(), limit).await?;
     drop(conn);
-    let page = page(rows, limit, |s| s.id.clone(), |s| s);
+    let page = page(rows, limit, |s| s.id.clone(), Into::into);
     let mut data = Vec::with_capacity(page.data.len());
     for s in page.data {
         data.push(vouch_app::setups::setup_view(&state, s).await?);

@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use vouch_app::webhooks::{self as svc, EndpointIn};
-use vouch_store::jobs::{self, Attempt, Job};
-use vouch_store::webhooks::{self, Endpoint, Message};
+use vouch_app::resources::{Attempt, Endpoint, Job, Message};
+use vouch_store::{jobs, webhooks};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -52,7 +52,7 @@ async fn list(
     let mut conn = state.store.conn().await?;
     let data = webhooks::list(&mut conn).await?;
     Ok(Json(Page {
-        data,
+        data: data.into_iter().map(Into::into).collect(),
         has_more: false,
         next_cursor: None,
     }))
@@ -74,7 +74,10 @@ async fn create(
     let secret = endpoint.secret.clone();
     Ok((
         StatusCode::CREATED,
-        Json(EndpointWithSecret { endpoint, secret }),
+        Json(EndpointWithSecret {
+        endpoint: endpoint.into(),
+        secret,
+    }),
     ))
 }
 
@@ -90,7 +93,7 @@ async fn show(
     _: Can<perm::WebhooksManage>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Endpoint>> {
-    Ok(Json(svc::get_endpoint(&state, &id).await?))
+    Ok(Json(svc::get_endpoint(&state, &id).await?.into()))
 }
 
 #[utoipa::path(
@@ -107,7 +110,7 @@ async fn update(
     ApiJson(body): ApiJson<EndpointIn>,
 ) -> ApiResult<Json<Endpoint>> {
     Ok(Json(
-        svc::update_endpoint(&state, &caller.origin, &id, body).await?,
+        svc::update_endpoint(&state, &caller.origin, &id, body).await?.into(),
     ))
 }
 
@@ -141,7 +144,10 @@ async fn secret(
 ) -> ApiResult<Json<EndpointWithSecret>> {
     let endpoint = svc::get_endpoint(&state, &id).await?;
     let secret = endpoint.secret.clone();
-    Ok(Json(EndpointWithSecret { endpoint, secret }))
+    Ok(Json(EndpointWithSecret {
+        endpoint: endpoint.into(),
+        secret,
+    }))
 }
 
 #[utoipa::path(
@@ -158,7 +164,10 @@ async fn rotate_secret(
 ) -> ApiResult<Json<EndpointWithSecret>> {
     let endpoint = svc::rotate_secret(&state, &caller.origin, &id).await?;
     let secret = endpoint.secret.clone();
-    Ok(Json(EndpointWithSecret { endpoint, secret }))
+    Ok(Json(EndpointWithSecret {
+        endpoint: endpoint.into(),
+        secret,
+    }))
 }
 
 #[utoipa::path(
@@ -175,7 +184,7 @@ async fn send_test(
 ) -> ApiResult<(StatusCode, Json<Message>)> {
     Ok((
         StatusCode::CREATED,
-        Json(svc::send_test(&state, &caller.origin, &id).await?),
+        Json(svc::send_test(&state, &caller.origin, &id).await?.into()),
     ))
 }
 
@@ -226,7 +235,7 @@ async fn messages(
     let limit = check_limit(p.limit)?;
     let mut conn = state.store.conn().await?;
     let rows = webhooks::messages(&mut conn, &id, p.starting_after.as_deref(), limit).await?;
-    Ok(Json(page(rows, limit, |m| m.id.clone(), |m| m)))
+    Ok(Json(page(rows, limit, |m| m.id.clone(), Into::into)))
 }
 
 #[utoipa::path(
@@ -244,7 +253,7 @@ async fn attempts(
     svc::message(&state, &id, &message_id).await?;
     let data = svc::attempts(&state, &message_id).await?;
     Ok(Json(Page {
-        data,
+        data: data.into_iter().map(Into::into).collect(),
         has_more: false,
         next_cursor: None,
     }))
@@ -263,7 +272,7 @@ async fn resend(
     Path((id, message_id)): Path<(String, String)>,
 ) -> ApiResult<Json<Message>> {
     Ok(Json(
-        svc::resend(&state, &caller.origin, &id, &message_id).await?,
+        svc::resend(&state, &caller.origin, &id, &message_id).await?.into(),
     ))
 }
 
@@ -299,7 +308,7 @@ async fn list_jobs(
     }
     let mut conn = state.store.conn().await?;
     let rows = jobs::list(&mut conn, &status, p.starting_after.as_deref(), limit).await?;
-    Ok(Json(page(rows, limit, |j| j.id.clone(), |j| j)))
+    Ok(Json(page(rows, limit, |j| j.id.clone(), Into::into)))
 }
 
 #[utoipa::path(
@@ -314,5 +323,5 @@ async fn retry_job(
     Can(caller, _): Can<perm::WebhooksManage>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Job>> {
-    Ok(Json(svc::retry_job(&state, &caller.origin, &id).await?))
+    Ok(Json(svc::retry_job(&state, &caller.origin, &id).await?.into()))
 }
