@@ -1,10 +1,10 @@
 //! Accounts and super customers (seed 000): create, update, clone by the naming convention,
 //! nest, designate, approve registration, and register an account under a super customer.
 
-use crate::{AppError, AppResult, Ctx, commit};
+use crate::{AppError, AppResult, Ctx, commit, record};
 use serde::Serialize;
 use vouch_domain::account::{
-    AccountFields, CloneOverrides, clone_fields, code_from_name, registration_link,
+    AccountDraft, AccountFields, CloneOverrides, clone_fields, code_from_name, registration_link,
 };
 use vouch_store::Tx;
 use vouch_store::accounts::{self, Account, Placement};
@@ -54,7 +54,7 @@ pub async fn create_account(
 ) -> AppResult<Account> {
     let draft = fields.parse()?;
     let mut tx = ctx.store.begin().await?;
-    let account = accounts::create(
+    let account = insert(
         &mut tx,
         origin,
         "account.created",
@@ -79,7 +79,7 @@ pub async fn update_account(
     let draft = fields.parse()?;
     let mut tx = ctx.store.begin().await?;
     let before = locked_account(&mut tx, id).await?;
-    let after = accounts::update(&mut tx, origin, &before, &draft).await?;
+    let after = update_in(&mut tx, origin, &before, &draft).await?;
     commit(tx).await?;
     Ok(after)
 }
@@ -106,7 +106,7 @@ pub async fn clone_account(
     let mut tx = ctx.store.begin().await?;
     let beneficiary = locked_account(&mut tx, id).await?;
     let draft = clone_preview(ctx, &beneficiary, overrides).parse()?;
-    let clone = accounts::create(
+    let clone = insert(
         &mut tx,
         origin,
         "account.cloned",
@@ -126,7 +126,7 @@ pub async fn set_parent(
 ) -> AppResult<Account> {
     let mut tx = ctx.store.begin().await?;
     let before = locked_account(&mut tx, id).await?;
-    let after = accounts::set_parent(&mut tx, origin, &before, parent_id).await?;
+    let after = set_parent_in(&mut tx, origin, &before, parent_id).await?;
     commit(tx).await?;
     Ok(after)
 }
@@ -134,7 +134,7 @@ pub async fn set_parent(
 pub async fn designate(ctx: &Ctx, origin: &Origin, id: i64, on: bool) -> AppResult<Account> {
     let mut tx = ctx.store.begin().await?;
     let before = locked_account(&mut tx, id).await?;
-    let after = accounts::set_super_customer(&mut tx, origin, &before, on).await?;
+    let after = designate_in(&mut tx, origin, &before, on).await?;
     commit(tx).await?;
     Ok(after)
 }
@@ -147,7 +147,7 @@ pub async fn set_registration(
 ) -> AppResult<Account> {
     let mut tx = ctx.store.begin().await?;
     let before = locked_account(&mut tx, id).await?;
-    let after = accounts::set_registration_approved(&mut tx, origin, &before, approved).await?;
+    let after = set_registration_in(&mut tx, origin, &before, approved).await?;
     commit(tx).await?;
     Ok(after)
 }
@@ -196,5 +196,100 @@ pub async fn register_in(
         parent_id: Some(super_customer_id),
         ..Default::default()
     };
-    Ok(accounts::create(tx, origin, "account.registered", &draft, &placement).await?)
+    insert(tx, origin, "account.registered", &draft, &placement).await
+}
+
+/// Creates an account in the caller's transaction, audited as `action` (`account.created`,
+/// `account.cloned` or `account.registered`) with its event (`account.registered` for a
+/// registration, `account.created` otherwise).
+pub async fn insert(
+    tx: &mut Tx,
+    origin: &Origin,
+    action: &str,
+    draft: &AccountDraft,
+    placement: &Placement,
+) -> AppResult<Account> {
+    let account = accounts::create(tx, draft, placement).await?;
+    let event = if action == "account.registered" {
+        "account.registered"
+    } else {
+        "account.created"
+    };
+    record::change(tx, origin, action, None, &account, &[event]).await?;
+    Ok(account)
+}
+
+/// Records a change to an account: audited as `action`, announced as `account.updated`.
+async fn changed(
+    tx: &mut Tx,
+    origin: &Origin,
+    action: &str,
+    before: &Account,
+    after: Account,
+) -> AppResult<Account> {
+    record::change(
+        tx,
+        origin,
+        action,
+        Some(before),
+        &after,
+        &["account.updated"],
+    )
+    .await?;
+    Ok(after)
+}
+
+pub(crate) async fn update_in(
+    tx: &mut Tx,
+    origin: &Origin,
+    before: &Account,
+    draft: &AccountDraft,
+) -> AppResult<Account> {
+    let after = accounts::update(tx, before, draft).await?;
+    changed(tx, origin, "account.updated", before, after).await
+}
+
+pub(crate) async fn set_parent_in(
+    tx: &mut Tx,
+    origin: &Origin,
+    before: &Account,
+    parent_id: Option<i64>,
+) -> AppResult<Account> {
+    let after = accounts::set_parent(tx, before, parent_id).await?;
+    let action = if parent_id.is_some() {
+        "account.nested"
+    } else {
+        "account.unnested"
+    };
+    changed(tx, origin, action, before, after).await
+}
+
+pub(crate) async fn designate_in(
+    tx: &mut Tx,
+    origin: &Origin,
+    before: &Account,
+    on: bool,
+) -> AppResult<Account> {
+    let after = accounts::set_super_customer(tx, before, on).await?;
+    let action = if on {
+        "account.designated_super_customer"
+    } else {
+        "account.undesignated_super_customer"
+    };
+    changed(tx, origin, action, before, after).await
+}
+
+pub(crate) async fn set_registration_in(
+    tx: &mut Tx,
+    origin: &Origin,
+    before: &Account,
+    on: bool,
+) -> AppResult<Account> {
+    let after = accounts::set_registration_approved(tx, before, on).await?;
+    let action = if on {
+        "account.registration_opened"
+    } else {
+        "account.registration_closed"
+    };
+    changed(tx, origin, action, before, after).await
 }

@@ -1,7 +1,7 @@
 //! Email templates: an operator's own version of a kind, for the installation or one program,
 //! checked by rendering it against the kind's sample variables before it is saved.
 
-use crate::{AppError, AppResult, Ctx, commit};
+use crate::{AppError, AppResult, Ctx, commit, record};
 use vouch_domain::email_template::{self, Kind, Template};
 use vouch_store::audit::Origin;
 use vouch_store::emails::{self, Scope};
@@ -17,7 +17,17 @@ pub async fn save_template(
 ) -> AppResult<()> {
     email_template::check(kind, t).map_err(|e| AppError::field(e.part, e.to_string()))?;
     let mut tx = ctx.store.begin().await?;
-    emails::save_template(&mut tx, origin, scope, kind, t).await?;
+    emails::save_template(&mut tx, &origin.actor.label, scope, kind, t).await?;
+    record::entry(
+        &mut tx,
+        origin,
+        "email_template.saved",
+        "email_template",
+        &scope.entity_id(kind),
+        None,
+        serde_json::to_value(t).ok(),
+    )
+    .await?;
     commit(tx).await
 }
 
@@ -29,6 +39,16 @@ pub async fn reset_template(
     kind: Kind,
 ) -> AppResult<()> {
     let mut tx = ctx.store.begin().await?;
-    emails::reset_template(&mut tx, origin, scope, kind).await?;
+    emails::reset_template(&mut tx, scope, kind).await?;
+    record::entry(
+        &mut tx,
+        origin,
+        "email_template.reset",
+        "email_template",
+        &scope.entity_id(kind),
+        None,
+        None,
+    )
+    .await?;
     commit(tx).await
 }

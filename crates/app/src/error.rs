@@ -62,6 +62,33 @@ impl AppError {
         }
     }
 
+    /// The same error with its field paths nested under `prefix` (`email` → `beneficiary.email`),
+    /// for input that is one part of a larger request.
+    pub fn under(self, prefix: &str) -> Self {
+        let nest = |errors: Vec<FieldError>| {
+            errors
+                .into_iter()
+                .map(|e| FieldError {
+                    field: format!("{prefix}.{}", e.field),
+                    message: e.message,
+                })
+                .collect::<Vec<_>>()
+        };
+        match self {
+            Self::Invalid(errors) => Self::Invalid(nest(errors)),
+            Self::Conflict {
+                code,
+                detail,
+                errors,
+            } => Self::Conflict {
+                code,
+                detail: format!("{prefix}: {detail}"),
+                errors: nest(errors),
+            },
+            other => other,
+        }
+    }
+
     pub fn forbidden(detail: impl Into<String>) -> Self {
         Self::Forbidden(detail.into())
     }

@@ -16,6 +16,7 @@ pub mod outbound;
 pub mod participant_access;
 pub mod participants;
 pub mod programs;
+mod record;
 pub mod resources;
 pub mod rewards;
 pub mod setups;

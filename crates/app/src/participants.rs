@@ -4,6 +4,7 @@
 
 use crate::Ctx;
 use crate::commit;
+use crate::record;
 use crate::{AppError, AppResult};
 use serde::Deserialize;
 use vouch_domain::email_template::Kind;
@@ -86,7 +87,16 @@ pub async fn set_code(
     let before = participants::get(&mut tx, id)
         .await?
         .ok_or_else(|| AppError::not_found("participant"))?;
-    let after = participants::set_code(&mut tx, origin, &before, &code).await?;
+    let after = participants::set_code(&mut tx, &before, &code).await?;
+    record::change(
+        &mut tx,
+        origin,
+        "participant.code_changed",
+        Some(&before),
+        &after,
+        &["participant.updated"],
+    )
+    .await?;
     commit(tx).await?;
     ctx.links.forget(&before.code);
     ctx.links.forget(&after.code);
@@ -313,11 +323,19 @@ pub async fn enrol(
     let quiet = context.import.is_some();
     let participant = participants::create(
         &mut tx,
-        origin,
         &program.id,
         draft,
         referrer.as_ref().map(|(p, _)| p.id.as_str()),
         &facts,
+    )
+    .await?;
+    record::change(
+        &mut tx,
+        origin,
+        "participant.created",
+        None,
+        &participant,
+        &["participant.created"],
     )
     .await?;
     let referral = match &referrer {
@@ -332,7 +350,7 @@ pub async fn enrol(
                 won: won_at_signup,
                 flags: &flags,
             };
-            let r = referrals::create(&mut tx, origin, &new).await?;
+            let r = create_referral(&mut tx, origin, &new).await?;
             if won_at_signup && flags.is_empty() && !quiet {
                 announce_win(ctx, &mut tx, program, &r, &participant).await?;
                 super::rewards::after_win(ctx, &mut tx, origin, program, &r).await?;
@@ -460,8 +478,7 @@ pub async fn record_event(
             Stage::Lost | Stage::Junk => ("referral_closed", Some(r.id)),
             Stage::New | Stage::InProgress => {
                 let reason = format!("{name} event {event_id}");
-                let won =
-                    referrals::set_stage(&mut tx, origin, &r, Stage::Won, Some(&reason)).await?;
+                let won = move_referral(&mut tx, origin, &r, Stage::Won, Some(&reason)).await?;
                 announce_win(ctx, &mut tx, program, &won, &participant).await?;
                 super::rewards::after_win(ctx, &mut tx, origin, program, &won).await?;
                 ("referral_won", Some(won.id))
@@ -505,7 +522,7 @@ pub async fn set_referral_stage(
     let before = referrals::get(&mut tx, id)
         .await?
         .ok_or_else(|| AppError::not_found("referral"))?;
-    let after = referrals::set_stage(&mut tx, origin, &before, to, reason).await?;
+    let after = move_referral(&mut tx, origin, &before, to, reason).await?;
     let program = vouch_store::programs::get(&mut tx, &after.program_id)
         .await?
         .ok_or_else(|| AppError::not_found("program"))?;
@@ -549,8 +566,17 @@ pub async fn review_referral(
         .await?
         .ok_or_else(|| AppError::not_found("program"))?;
     let decided = referrals::decide_review(&mut tx, origin, &before, stored, reason).await?;
+    record::change(
+        &mut tx,
+        origin,
+        &format!("referral.review_{stored}"),
+        Some(&before),
+        &decided,
+        &["referral.reviewed"],
+    )
+    .await?;
     let after = if stored == "junk" && !matches!(decided.stage, Stage::Lost | Stage::Junk) {
-        referrals::set_stage(&mut tx, origin, &decided, Stage::Junk, Some(reason)).await?
+        move_referral(&mut tx, origin, &decided, Stage::Junk, Some(reason)).await?
     } else {
         decided
     };
@@ -562,5 +588,50 @@ pub async fn review_referral(
         super::rewards::after_win(ctx, &mut tx, origin, &program, &after).await?;
     }
     commit(tx).await?;
+    Ok(after)
+}
+
+/// Records a referral with its audit entry and events: `referral.created`, then
+/// `referral.flagged` when fraud checks fired and `referral.won` when it is won at once.
+async fn create_referral(
+    tx: &mut Tx,
+    origin: &Origin,
+    new: &NewReferral<'_>,
+) -> AppResult<Referral> {
+    let r = referrals::create(tx, origin, new).await?;
+    let mut events = vec!["referral.created"];
+    if !new.flags.is_empty() {
+        events.push("referral.flagged");
+    }
+    if new.won {
+        events.push("referral.won");
+    }
+    record::change(tx, origin, "referral.created", None, &r, &events).await?;
+    Ok(r)
+}
+
+/// Moves a referral to another stage, audited, with the event the move means.
+async fn move_referral(
+    tx: &mut Tx,
+    origin: &Origin,
+    before: &Referral,
+    to: Stage,
+    reason: Option<&str>,
+) -> AppResult<Referral> {
+    let after = referrals::set_stage(tx, origin, before, to, reason).await?;
+    let event = match (before.stage, to) {
+        (_, Stage::Won) => "referral.won",
+        (Stage::Won, Stage::Lost | Stage::Junk) => "referral.revoked",
+        _ => "referral.stage_changed",
+    };
+    record::change(
+        tx,
+        origin,
+        "referral.stage_changed",
+        Some(before),
+        &after,
+        &[event],
+    )
+    .await?;
     Ok(after)
 }

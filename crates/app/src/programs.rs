@@ -2,6 +2,7 @@
 
 use crate::Ctx;
 use crate::commit;
+use crate::record;
 use crate::{AppError, AppResult};
 use vouch_domain::program::{ProgramFields, ProgramStatus};
 use vouch_store::audit::Origin;
@@ -17,7 +18,16 @@ pub async fn get(ctx: &Ctx, id: &str) -> AppResult<Program> {
 pub async fn create(ctx: &Ctx, origin: &Origin, fields: &ProgramFields) -> AppResult<Program> {
     let draft = fields.parse()?;
     let mut tx = ctx.store.begin().await?;
-    let p = programs::create(&mut tx, origin, &draft).await?;
+    let p = programs::create(&mut tx, &draft).await?;
+    record::change(
+        &mut tx,
+        origin,
+        "program.created",
+        None,
+        &p,
+        &["program.created"],
+    )
+    .await?;
     commit(tx).await?;
     Ok(p)
 }
@@ -33,7 +43,16 @@ pub async fn update(
     let before = programs::get(&mut tx, id)
         .await?
         .ok_or_else(|| AppError::not_found("program"))?;
-    let after = programs::update(&mut tx, origin, &before, &draft).await?;
+    let after = programs::update(&mut tx, &before, &draft).await?;
+    record::change(
+        &mut tx,
+        origin,
+        "program.updated",
+        Some(&before),
+        &after,
+        &["program.updated"],
+    )
+    .await?;
     commit(tx).await?;
     // Referral links of this program may lead somewhere else now.
     ctx.links.clear();
@@ -51,7 +70,22 @@ pub async fn set_status(
     let before = programs::get(&mut tx, id)
         .await?
         .ok_or_else(|| AppError::not_found("program"))?;
-    let after = programs::set_status(&mut tx, origin, &before, to, may_publish).await?;
+    let after = programs::set_status(&mut tx, &before, to, may_publish).await?;
+    let action = match to {
+        ProgramStatus::Live => "program.went_live",
+        ProgramStatus::Paused => "program.paused",
+        ProgramStatus::Ended => "program.ended",
+        ProgramStatus::Draft => "program.drafted",
+    };
+    record::change(
+        &mut tx,
+        origin,
+        action,
+        Some(&before),
+        &after,
+        &["program.status_changed"],
+    )
+    .await?;
     commit(tx).await?;
     // Referral links of this program may lead somewhere else now.
     ctx.links.clear();

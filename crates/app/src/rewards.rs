@@ -8,6 +8,7 @@
 use super::participants::mail_participant;
 use crate::Ctx;
 use crate::commit;
+use crate::record;
 use crate::{AppError, AppResult};
 use vouch_domain::Timestamp;
 use vouch_domain::email_template::Kind;
@@ -43,7 +44,16 @@ pub async fn create_rule(
     let program = crate::programs::get(ctx, program_id).await?;
     let draft = fields.parse(currency(&program)?)?;
     let mut tx = ctx.store.begin().await?;
-    let rule = rewards::create_rule(&mut tx, origin, &program.id, &draft).await?;
+    let rule = rewards::create_rule(&mut tx, &program.id, &draft).await?;
+    record::change(
+        &mut tx,
+        origin,
+        "reward_rule.created",
+        None,
+        &rule,
+        &["reward_rule.created"],
+    )
+    .await?;
     commit(tx).await?;
     Ok(rule)
 }
@@ -65,7 +75,16 @@ pub async fn set_rule_active(
 ) -> AppResult<RewardRule> {
     let before = rule(ctx, id).await?;
     let mut tx = ctx.store.begin().await?;
-    let after = rewards::set_rule_active(&mut tx, origin, &before, active).await?;
+    let after = rewards::set_rule_active(&mut tx, &before, active).await?;
+    record::change(
+        &mut tx,
+        origin,
+        "reward_rule.updated",
+        Some(&before),
+        &after,
+        &["reward_rule.updated"],
+    )
+    .await?;
     commit(tx).await?;
     Ok(after)
 }
@@ -113,7 +132,17 @@ pub async fn add_coupons(
         }
     }
     let mut tx = ctx.store.begin().await?;
-    let added = rewards::add_coupons(&mut tx, origin, &rule, &codes).await?;
+    let added = rewards::add_coupons(&mut tx, &rule, &codes).await?;
+    vouch_store::audit::record(
+        &mut tx,
+        origin,
+        "coupon_codes.added",
+        "reward_rule",
+        Some(&rule.id),
+        None,
+        Some(&serde_json::json!({ "rule_id": rule.id, "added": added })),
+    )
+    .await?;
     let left = rewards::coupons_left(&mut tx, &rule.id).await?;
     commit(tx).await?;
     Ok(CouponsAdded {
@@ -187,7 +216,7 @@ async fn deliver_in(
     } else {
         None
     };
-    let after = rewards::set_status(
+    let after = move_reward(
         tx,
         origin,
         reward,
@@ -249,7 +278,7 @@ pub async fn after_win(
                 currency: &program.currency,
                 hold_until,
             };
-            if let Some(r) = rewards::create(tx, origin, &new).await?
+            if let Some(r) = create_reward(tx, origin, &new).await?
                 && r.status == RewardStatus::Earned
             {
                 on_earned(ctx, tx, origin, program, &rule, &r).await?;
@@ -265,7 +294,7 @@ pub async fn after_win(
                 currency: &program.currency,
                 hold_until,
             };
-            if let Some(r) = rewards::create(tx, origin, &new).await?
+            if let Some(r) = create_reward(tx, origin, &new).await?
                 && r.status == RewardStatus::Earned
             {
                 on_earned(ctx, tx, origin, program, &rule, &r).await?;
@@ -299,7 +328,7 @@ pub async fn after_revoke(
     for reward in lost {
         match reward.status {
             RewardStatus::Pending | RewardStatus::Earned => {
-                rewards::set_status(
+                move_reward(
                     tx,
                     origin,
                     &reward,
@@ -312,7 +341,17 @@ pub async fn after_revoke(
                 .await?;
             }
             RewardStatus::Delivered => {
-                rewards::open_clawback(tx, origin, &reward, reason).await?;
+                if let Some(c) = rewards::open_clawback(tx, &reward, reason).await? {
+                    record::change(
+                        tx,
+                        origin,
+                        "clawback.opened",
+                        None,
+                        &c,
+                        &["clawback.opened"],
+                    )
+                    .await?;
+                }
             }
             RewardStatus::Revoked => {}
         }
@@ -337,22 +376,23 @@ pub async fn release_holds(ctx: &Ctx) -> AppResult<usize> {
         ) else {
             continue;
         };
-        match rewards::set_status(
-            &mut tx,
-            &origin,
-            &reward,
-            RewardStatus::Earned,
-            Change::default(),
-        )
-        .await
-        {
+        match rewards::set_status(&mut tx, &reward, RewardStatus::Earned, Change::default()).await {
             Ok(earned) => {
+                record::change(
+                    &mut tx,
+                    &origin,
+                    "reward.earned",
+                    Some(&reward),
+                    &earned,
+                    &["reward.earned"],
+                )
+                .await?;
                 on_earned(ctx, &mut tx, &origin, &program, &rule, &earned).await?;
                 commit(tx).await?;
                 released += 1;
             }
             // Another process released or revoked it first.
-            Err(StoreError::Invalid { .. }) => {}
+            Err(StoreError::WrongState { .. }) => {}
             Err(e) => return Err(e.into()),
         }
     }
@@ -382,7 +422,7 @@ pub async fn deliver(ctx: &Ctx, origin: &Origin, id: &str) -> AppResult<Reward> 
 pub async fn revoke(ctx: &Ctx, origin: &Origin, id: &str, reason: &str) -> AppResult<Reward> {
     let mut tx = ctx.store.begin().await?;
     let (reward, _) = reward_and_program(&mut tx, id).await?;
-    let after = rewards::set_status(
+    let after = move_reward(
         &mut tx,
         origin,
         &reward,
@@ -411,7 +451,41 @@ pub async fn decide_clawback(
     let before = rewards::get_clawback(&mut tx, id)
         .await?
         .ok_or_else(|| AppError::not_found("clawback"))?;
-    let after = rewards::decide_clawback(&mut tx, origin, &before, decision).await?;
+    let after = rewards::decide_clawback(&mut tx, &origin.actor.label, &before, decision).await?;
+    let action = format!("clawback.{decision}");
+    record::change(&mut tx, origin, &action, Some(&before), &after, &[&action]).await?;
     commit(tx).await?;
+    Ok(after)
+}
+
+/// Creates a reward (see [`rewards::create`]) with its audit entry and events:
+/// `reward.created`, and `reward.earned` when no hold applies.
+async fn create_reward(
+    tx: &mut Tx,
+    origin: &Origin,
+    new: &NewReward<'_>,
+) -> AppResult<Option<Reward>> {
+    let Some(reward) = rewards::create(tx, new).await? else {
+        return Ok(None);
+    };
+    let mut events = vec!["reward.created"];
+    if reward.status == RewardStatus::Earned {
+        events.push("reward.earned");
+    }
+    record::change(tx, origin, "reward.created", None, &reward, &events).await?;
+    Ok(Some(reward))
+}
+
+/// Moves a reward to `to`, audited and announced as `reward.{to}`.
+async fn move_reward(
+    tx: &mut Tx,
+    origin: &Origin,
+    before: &Reward,
+    to: RewardStatus,
+    change: Change<'_>,
+) -> AppResult<Reward> {
+    let after = rewards::set_status(tx, before, to, change).await?;
+    let action = format!("reward.{}", to.as_str());
+    record::change(tx, origin, &action, Some(before), &after, &[&action]).await?;
     Ok(after)
 }

@@ -1,12 +1,12 @@
 //! Referral-program setups (seed 000): staff request one, the Management Team approves it in one
 //! step (which creates the super customer and nests the beneficiary) or rejects it.
 
-use crate::{AppError, AppResult, Ctx, commit};
+use crate::{AppError, AppResult, Ctx, commit, record};
 use serde::Serialize;
 use vouch_domain::FieldError;
-use vouch_domain::account::{AccountFields, clone_fields, registration_link};
-use vouch_domain::setup::{Beneficiary, SetupPlan};
-use vouch_store::accounts::{self};
+use vouch_domain::account::{AccountDraft, AccountFields, clone_fields, registration_link};
+use vouch_domain::setup::{Beneficiary, Decision, SetupPlan};
+use vouch_store::accounts::{self, Account, Placement};
 use vouch_store::audit::Origin;
 use vouch_store::setups::{self, Setup};
 
@@ -87,7 +87,7 @@ pub async fn request_setup(ctx: &Ctx, origin: &Origin, plan: SetupPlan) -> AppRe
         },
     };
     if let Some(b) = beneficiary {
-        match setups::super_customer_draft(&plan, &b, &ctx.settings.clone_email_domain) {
+        match super_customer_draft(&plan, &b, &ctx.settings.clone_email_domain) {
             Ok(draft) => {
                 taken(
                     &mut conn,
@@ -109,7 +109,16 @@ pub async fn request_setup(ctx: &Ctx, origin: &Origin, plan: SetupPlan) -> AppRe
         return Err(AppError::invalid(errors));
     }
     let mut tx = ctx.store.begin().await?;
-    let setup = setups::create(&mut tx, origin, &plan).await?;
+    let setup = setups::create(&mut tx, &origin.actor.label, &plan).await?;
+    record::change(
+        &mut tx,
+        origin,
+        "referral_setup.requested",
+        None,
+        &setup,
+        &["referral_setup.requested"],
+    )
+    .await?;
     commit(tx).await?;
     Ok(setup)
 }
@@ -143,26 +152,113 @@ pub async fn get_setup(ctx: &Ctx, id: &str) -> AppResult<Setup> {
         .ok_or_else(|| AppError::not_found("referral setup"))
 }
 
+/// What approval produced.
+#[derive(Debug, Clone)]
+pub struct Approved {
+    pub setup: Setup,
+    pub beneficiary: Account,
+    pub super_customer: Account,
+}
+
+/// The super customer a plan would create for `beneficiary`, checked field by field.
+fn super_customer_draft(
+    plan: &SetupPlan,
+    beneficiary: &AccountFields,
+    email_domain: &str,
+) -> Result<AccountDraft, vouch_domain::Validation> {
+    clone_fields(beneficiary, email_domain, &plan.super_customer).parse()
+}
+
+/// Approves a requested setup and runs the seed's procedure in one transaction: create the
+/// beneficiary if it is new, clone it into the referral super customer, designate that, open
+/// its registration link, exempt the beneficiary from membership fees and nest it under the
+/// super customer. Each step is audited and announced; a failure anywhere changes nothing.
 pub async fn approve_setup(
     ctx: &Ctx,
     origin: &Origin,
     id: &str,
     note: Option<&str>,
-) -> AppResult<setups::Approved> {
+) -> AppResult<Approved> {
     let mut tx = ctx.store.begin().await?;
     let setup = setups::get(&mut tx, id)
         .await?
         .ok_or_else(|| AppError::not_found("referral setup"))?;
-    let approved = setups::approve(
+    setups::mark_decided(
         &mut tx,
-        origin,
+        &origin.actor.label,
         &setup,
-        &ctx.settings.clone_email_domain,
+        Decision::Approve,
         note,
     )
     .await?;
+    let beneficiary = match &setup.plan.beneficiary {
+        Beneficiary::Existing { account_id } => {
+            accounts::get(&mut tx, *account_id).await?.ok_or_else(|| {
+                AppError::field(
+                    "beneficiary.account_id",
+                    format!("account {account_id} no longer exists"),
+                )
+            })?
+        }
+        Beneficiary::New { account } => {
+            let draft = account
+                .parse()
+                .map_err(|v| AppError::from(v).under("beneficiary.account"))?;
+            crate::accounts::insert(
+                &mut tx,
+                origin,
+                "account.created",
+                &draft,
+                &Placement::default(),
+            )
+            .await
+            .map_err(|e| e.under("beneficiary.account"))?
+        }
+    };
+    let draft = super_customer_draft(
+        &setup.plan,
+        &beneficiary.fields(),
+        &ctx.settings.clone_email_domain,
+    )
+    .map_err(|v| AppError::from(v).under("super_customer"))?;
+    let super_customer = crate::accounts::insert(
+        &mut tx,
+        origin,
+        "account.cloned",
+        &draft,
+        &Placement::default(),
+    )
+    .await
+    .map_err(|e| e.under("super_customer"))?;
+    let super_customer =
+        crate::accounts::designate_in(&mut tx, origin, &super_customer, true).await?;
+    let super_customer =
+        crate::accounts::set_registration_in(&mut tx, origin, &super_customer, true).await?;
+    let mut exempt = beneficiary.fields();
+    exempt.exempt_from_membership_fees = true;
+    let exempt = exempt
+        .parse()
+        .map_err(|v| AppError::from(v).under("beneficiary"))?;
+    let beneficiary = crate::accounts::update_in(&mut tx, origin, &beneficiary, &exempt).await?;
+    let beneficiary =
+        crate::accounts::set_parent_in(&mut tx, origin, &beneficiary, Some(super_customer.id))
+            .await?;
+    let after = setups::set_accounts(&mut tx, &setup.id, beneficiary.id, super_customer.id).await?;
+    record::change(
+        &mut tx,
+        origin,
+        "referral_setup.approved",
+        Some(&setup),
+        &after,
+        &["referral_setup.approved"],
+    )
+    .await?;
     commit(tx).await?;
-    Ok(approved)
+    Ok(Approved {
+        setup: after,
+        beneficiary,
+        super_customer,
+    })
 }
 
 pub async fn reject_setup(
@@ -175,7 +271,17 @@ pub async fn reject_setup(
     let setup = setups::get(&mut tx, id)
         .await?
         .ok_or_else(|| AppError::not_found("referral setup"))?;
-    let rejected = setups::reject(&mut tx, origin, &setup, note).await?;
+    let rejected =
+        setups::mark_decided(&mut tx, &origin.actor.label, &setup, Decision::Reject, note).await?;
+    record::change(
+        &mut tx,
+        origin,
+        "referral_setup.rejected",
+        Some(&setup),
+        &rejected,
+        &["referral_setup.rejected"],
+    )
+    .await?;
     commit(tx).await?;
     Ok(rejected)
 }

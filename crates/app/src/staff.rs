@@ -1,6 +1,7 @@
 //! Staff users, their passwords, and API keys.
 
 use crate::auth::StaffSession;
+use crate::record;
 use crate::{AppError, AppResult, Ctx, commit};
 use vouch_domain::Validation;
 use vouch_domain::email::Email;
@@ -49,7 +50,6 @@ pub async fn create_user(
     });
     let user = users::create(
         &mut tx,
-        origin,
         users::NewUser {
             email: email.as_str(),
             name: &name,
@@ -58,6 +58,7 @@ pub async fn create_user(
         },
     )
     .await?;
+    record::change(&mut tx, origin, "staff_user.created", None, &user, &[]).await?;
     commit(tx).await?;
     Ok(user)
 }
@@ -93,7 +94,13 @@ pub async fn update_user(
             "you cannot disable or demote yourself",
         ));
     }
-    let after = users::update(&mut tx, origin, &before, role, disabled).await?;
+    let after = users::update(&mut tx, &before, role, disabled).await?;
+    let action = match (before.is_active(), after.is_active()) {
+        (true, false) => "staff_user.disabled",
+        (false, true) => "staff_user.enabled",
+        _ => "staff_user.updated",
+    };
+    record::change(&mut tx, origin, action, Some(&before), &after, &[]).await?;
     commit(tx).await?;
     Ok(after)
 }
@@ -115,12 +122,15 @@ pub async fn change_password(
     vouch_domain::password::check(new).map_err(|m| AppError::field("new_password", m))?;
     let hash = crate::auth::hash_password(new.to_string()).await?;
     let mut tx = ctx.store.begin().await?;
-    users::set_password(
+    users::set_password(&mut tx, &session.user.id, &hash, Some(&session.token_hash)).await?;
+    record::entry(
         &mut tx,
         origin,
+        "staff_user.password_changed",
+        "staff_user",
         &session.user.id,
-        &hash,
-        Some(&session.token_hash),
+        None,
+        None,
     )
     .await?;
     commit(tx).await
@@ -152,25 +162,30 @@ pub async fn create_api_key(
     let mut tx = ctx.store.begin().await?;
     let key = api_keys::create(
         &mut tx,
-        origin,
+        &origin.actor.label,
         &name,
         scope,
         &crate::auth::sha256_hex(&secret),
         &hint,
     )
     .await?;
+    record::change(&mut tx, origin, "api_key.created", None, &key, &[]).await?;
     commit(tx).await?;
     Ok((key, secret))
 }
 
 pub async fn revoke_api_key(ctx: &Ctx, origin: &Origin, id: &str) -> AppResult<ApiKey> {
     let mut tx = ctx.store.begin().await?;
-    let key = api_keys::revoke(&mut tx, origin, id)
-        .await
-        .map_err(|e| match e {
-            StoreError::NotFound => AppError::not_found("API key"),
-            other => other.into(),
-        })?;
+    let before = api_keys::get(&mut tx, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("API key"))?;
+    let (key, revoked) = api_keys::revoke(&mut tx, id).await.map_err(|e| match e {
+        StoreError::NotFound => AppError::not_found("API key"),
+        other => other.into(),
+    })?;
+    if revoked {
+        record::change(&mut tx, origin, "api_key.revoked", Some(&before), &key, &[]).await?;
+    }
     commit(tx).await?;
     Ok(key)
 }

@@ -2,11 +2,11 @@
 //! totals, top referrers and rewards by status; and the funnel as a server-rendered SVG chart.
 
 use crate::Ctx;
+use crate::resources::{Day, RewardTotal, TopReferrer};
 use crate::{AppError, AppResult};
 use serde::Serialize;
 use time::{Date, Duration, OffsetDateTime};
 use vouch_store::programs::Program;
-use crate::resources::{Day, RewardTotal, TopReferrer};
 use vouch_store::stats;
 
 /// Days shown when no range is given.

@@ -2,6 +2,7 @@
 
 use super::commit;
 use crate::Ctx;
+use crate::record;
 use crate::{AppError, AppResult};
 use serde::Deserialize;
 use vouch_domain::Timestamp;
@@ -111,7 +112,16 @@ pub async fn get_endpoint(ctx: &Ctx, id: &str) -> AppResult<Endpoint> {
 pub async fn create_endpoint(ctx: &Ctx, origin: &Origin, input: EndpointIn) -> AppResult<Endpoint> {
     let draft = input.draft(ctx, None)?;
     let mut tx = ctx.store.begin().await?;
-    let endpoint = webhooks::create(&mut tx, origin, &draft, &new_secret()).await?;
+    let endpoint = webhooks::create(&mut tx, &draft, &new_secret()).await?;
+    record::change(
+        &mut tx,
+        origin,
+        "webhook_endpoint.created",
+        None,
+        &endpoint,
+        &[],
+    )
+    .await?;
     commit(tx).await?;
     Ok(endpoint)
 }
@@ -125,7 +135,16 @@ pub async fn update_endpoint(
     let before = get_endpoint(ctx, id).await?;
     let draft = input.draft(ctx, Some(&before))?;
     let mut tx = ctx.store.begin().await?;
-    let after = webhooks::update(&mut tx, origin, &before, &draft).await?;
+    let after = webhooks::update(&mut tx, &before, &draft).await?;
+    record::change(
+        &mut tx,
+        origin,
+        "webhook_endpoint.updated",
+        Some(&before),
+        &after,
+        &[],
+    )
+    .await?;
     commit(tx).await?;
     Ok(after)
 }
@@ -133,7 +152,17 @@ pub async fn update_endpoint(
 pub async fn delete_endpoint(ctx: &Ctx, origin: &Origin, id: &str) -> AppResult<()> {
     let before = get_endpoint(ctx, id).await?;
     let mut tx = ctx.store.begin().await?;
-    webhooks::delete(&mut tx, origin, &before).await?;
+    webhooks::delete(&mut tx, &before).await?;
+    record::entry(
+        &mut tx,
+        origin,
+        "webhook_endpoint.deleted",
+        "webhook_endpoint",
+        &before.id,
+        Some(record::Audited::public(&before)),
+        None,
+    )
+    .await?;
     commit(tx).await
 }
 
@@ -144,7 +173,18 @@ pub async fn rotate_secret(ctx: &Ctx, origin: &Origin, id: &str) -> AppResult<En
     let before = get_endpoint(ctx, id).await?;
     let until = Timestamp::from_now(time::Duration::hours(ROTATION_GRACE_HOURS));
     let mut tx = ctx.store.begin().await?;
-    let after = webhooks::rotate_secret(&mut tx, origin, &before, &new_secret(), until).await?;
+    let after = webhooks::rotate_secret(&mut tx, &before, &new_secret(), until).await?;
+    // The secrets themselves never reach the audit log.
+    record::entry(
+        &mut tx,
+        origin,
+        "webhook_endpoint.secret_rotated",
+        "webhook_endpoint",
+        &after.id,
+        None,
+        None,
+    )
+    .await?;
     commit(tx).await?;
     Ok(after)
 }
@@ -170,7 +210,17 @@ pub async fn resend(
 ) -> AppResult<Message> {
     let m = message(ctx, endpoint_id, message_id).await?;
     let mut tx = ctx.store.begin().await?;
-    let after = webhooks::resend(&mut tx, origin, &m).await?;
+    let after = webhooks::resend(&mut tx, &m).await?;
+    record::entry(
+        &mut tx,
+        origin,
+        "webhook_message.resent",
+        "webhook_message",
+        &m.id,
+        None,
+        None,
+    )
+    .await?;
     commit(tx).await?;
     Ok(after)
 }
@@ -181,9 +231,59 @@ pub async fn replay(ctx: &Ctx, origin: &Origin, endpoint_id: &str, since: &str) 
     let since = Timestamp::parse(since)
         .map_err(|_| AppError::field("since", "must be a time such as 2026-11-23T12:00:00Z"))?;
     let mut tx = ctx.store.begin().await?;
-    let n = webhooks::replay_since(&mut tx, origin, endpoint_id, since).await?;
+    let n = webhooks::replay_since(&mut tx, endpoint_id, since).await?;
+    record::entry(
+        &mut tx,
+        origin,
+        "webhook_endpoint.replayed",
+        "webhook_endpoint",
+        endpoint_id,
+        None,
+        Some(serde_json::json!({ "since": since, "messages": n })),
+    )
+    .await?;
     commit(tx).await?;
     Ok(n)
+}
+
+/// Turns an endpoint off after its deliveries failed (410 Gone, or failing for too long),
+/// audited as the system, and emails the owners and admins, in the caller's transaction.
+/// Nothing happens when it is off already. `base_url` is the installation's, for the link.
+pub async fn disable_endpoint(
+    tx: &mut vouch_store::Tx,
+    id: &str,
+    reason: &str,
+    base_url: &str,
+) -> AppResult<()> {
+    let Some(endpoint) = webhooks::disable(tx, id, reason).await? else {
+        return Ok(());
+    };
+    record::entry(
+        tx,
+        &Origin::system(),
+        "webhook_endpoint.disabled",
+        "webhook_endpoint",
+        id,
+        None,
+        Some(serde_json::json!({ "enabled": false, "disabled_reason": reason })),
+    )
+    .await?;
+    let data = serde_json::json!({
+        "endpoint": { "id": endpoint.id, "url": endpoint.url, "description": endpoint.description },
+        "reason": reason,
+        "console_url": format!("{}/admin/webhooks/{}", base_url.trim_end_matches('/'), endpoint.id),
+    });
+    for to in vouch_store::emails::staff_recipients(tx, &["owner", "admin"]).await? {
+        vouch_store::emails::queue(
+            tx,
+            vouch_domain::email_template::Kind::WebhookEndpointDisabled,
+            &to,
+            &data,
+            vouch_store::emails::QueueOptions::default(),
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// Sends a `webhook.test` event to this endpoint only.

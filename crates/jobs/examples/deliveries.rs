@@ -80,13 +80,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         event_types: vec![],
         enabled: true,
     };
-    webhooks::create(
-        &mut tx,
-        &vouch_store::audit::Origin::system(),
-        &draft,
-        &vouch_app::webhooks::new_secret(),
-    )
-    .await?;
+    webhooks::create(&mut tx, &draft, &vouch_app::webhooks::new_secret()).await?;
     tx.commit().await?;
     let events_started = Instant::now();
     for chunk in 0..n.div_ceil(500) {

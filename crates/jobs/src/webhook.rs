@@ -117,12 +117,12 @@ async fn update_endpoint(
     endpoint_id: &str,
     result: Outcome,
     settings: &DeliverySettings,
-) -> vouch_store::Result<()> {
+) -> vouch_app::AppResult<()> {
     let mut tx = store.begin().await?;
     match result {
         Outcome::Delivered => webhooks::mark_success(&mut tx, endpoint_id).await?,
         Outcome::Gone => {
-            webhooks::disable(
+            vouch_app::webhooks::disable_endpoint(
                 &mut tx,
                 endpoint_id,
                 "the endpoint answered 410 Gone",
@@ -136,7 +136,7 @@ async fn update_endpoint(
                 Timestamp::from_datetime(OffsetDateTime::now_utc() - settings.disable_after);
             if since.is_some_and(|s| s < limit) {
                 let days = settings.disable_after.as_secs() / 86_400;
-                webhooks::disable(
+                vouch_app::webhooks::disable_endpoint(
                     &mut tx,
                     endpoint_id,
                     &format!("every delivery failed for {days} days"),
@@ -146,7 +146,7 @@ async fn update_endpoint(
             }
         }
     }
-    tx.commit().await?;
+    tx.commit().await.map_err(vouch_store::StoreError::from)?;
     Ok(())
 }
 

@@ -12,6 +12,7 @@ use vouch_domain::permission::{Role, Scope};
 use vouch_domain::program::ProgramStatus;
 use vouch_domain::referral::Stage;
 use vouch_domain::reward::RewardStatus;
+use vouch_domain::setup::Decision;
 use vouch_store::audit::Origin;
 use vouch_store::{StoreError, programs, referrals, rewards, setups};
 
@@ -81,12 +82,11 @@ async fn programs() {
             .await
             .expect("get")
             .expect("program");
-        let origin = Origin::system();
-        programs::set_status(&mut conn, &origin, &read, ProgramStatus::Live, true)
+        programs::set_status(&mut conn, &read, ProgramStatus::Live, true)
             .await
             .expect("first");
         lost(
-            programs::set_status(&mut conn, &origin, &read, ProgramStatus::Ended, true).await,
+            programs::set_status(&mut conn, &read, ProgramStatus::Ended, true).await,
             "invalid_transition",
         );
         drop(conn);
@@ -109,10 +109,11 @@ async fn setups() {
         let id = s.body["id"].as_str().expect("id");
         let mut conn = app.state.store.conn().await.expect("conn");
         let read = setups::get(&mut conn, id).await.expect("get").expect("setup");
-        let origin = Origin::system();
-        setups::reject(&mut conn, &origin, &read, None).await.expect("first");
+        setups::mark_decided(&mut conn, "first", &read, Decision::Reject, None)
+            .await
+            .expect("first");
         lost(
-            setups::approve(&mut conn, &origin, &read, "example.com", None).await,
+            setups::mark_decided(&mut conn, "second", &read, Decision::Approve, None).await,
             "already_decided",
         );
         drop(conn);
@@ -187,19 +188,12 @@ async fn rewards_and_clawbacks() {
             .expect("get")
             .expect("reward");
         assert_eq!(read.status, RewardStatus::Earned);
-        let origin = Origin::system();
         let change = rewards::Change::default();
-        rewards::set_status(
-            &mut conn,
-            &origin,
-            &read,
-            RewardStatus::Delivered,
-            change.clone(),
-        )
-        .await
-        .expect("first");
+        rewards::set_status(&mut conn, &read, RewardStatus::Delivered, change.clone())
+            .await
+            .expect("first");
         lost(
-            rewards::set_status(&mut conn, &origin, &read, RewardStatus::Revoked, change).await,
+            rewards::set_status(&mut conn, &read, RewardStatus::Revoked, change).await,
             "invalid_transition",
         );
         drop(conn);
@@ -218,11 +212,11 @@ async fn rewards_and_clawbacks() {
             .await
             .expect("clawbacks");
         let read = open.into_iter().next().expect("an open clawback");
-        rewards::decide_clawback(&mut conn, &origin, &read, "recovered")
+        rewards::decide_clawback(&mut conn, "first", &read, "recovered")
             .await
             .expect("first");
         lost(
-            rewards::decide_clawback(&mut conn, &origin, &read, "waived").await,
+            rewards::decide_clawback(&mut conn, "second", &read, "waived").await,
             "already_decided",
         );
         drop(conn);

@@ -1,7 +1,5 @@
 //! Customer accounts and the super-customer hierarchy.
 
-use crate::audit::{self, Origin};
-use crate::events;
 use crate::query::Sql;
 use crate::{Result, StoreError, conflict, flag, like_contains, now};
 use serde::Serialize;
@@ -53,10 +51,6 @@ impl Account {
             registration_policy: self.registration_policy.as_str().into(),
             partner_site_url: self.partner_site_url.clone().unwrap_or_default(),
         }
-    }
-
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::to_value(self).unwrap_or_default()
     }
 }
 
@@ -125,8 +119,6 @@ pub struct Placement {
 /// Creates an account. The parent, if any, must be a super customer.
 pub async fn create(
     conn: &mut AnyConnection,
-    origin: &Origin,
-    action: &str,
     draft: &AccountDraft,
     placement: &Placement,
 ) -> Result<Account> {
@@ -171,24 +163,7 @@ pub async fn create(
         .fetch_one(&mut *conn)
         .await
         .map_err(|e| conflict(e, "accounts", UNIQUE))?;
-    let account = from_row(&row)?;
-    audit::record(
-        conn,
-        origin,
-        action,
-        "account",
-        Some(&account.id.to_string()),
-        None,
-        Some(&account.to_json()),
-    )
-    .await?;
-    let event = if action == "account.registered" {
-        "account.registered"
-    } else {
-        "account.created"
-    };
-    events::emit(conn, event, &account.to_json()).await?;
-    Ok(account)
+    from_row(&row)
 }
 
 /// After accounts were created with explicit ids, moves PostgreSQL's id sequence past them.
@@ -206,7 +181,6 @@ pub async fn sync_id_sequence(conn: &mut AnyConnection, backend: crate::Backend)
 /// Replaces the editable fields.
 pub async fn update(
     conn: &mut AnyConnection,
-    origin: &Origin,
     before: &Account,
     draft: &AccountDraft,
 ) -> Result<Account> {
@@ -235,29 +209,7 @@ pub async fn update(
     .await
     .map_err(|e| conflict(e, "accounts", UNIQUE))?
     .ok_or(StoreError::NotFound)?;
-    finish_change(conn, origin, "account.updated", before, &row).await
-}
-
-async fn finish_change(
-    conn: &mut AnyConnection,
-    origin: &Origin,
-    action: &str,
-    before: &Account,
-    row: &sqlx::any::AnyRow,
-) -> Result<Account> {
-    let after = from_row(row)?;
-    audit::record(
-        conn,
-        origin,
-        action,
-        "account",
-        Some(&after.id.to_string()),
-        Some(&before.to_json()),
-        Some(&after.to_json()),
-    )
-    .await?;
-    events::emit(conn, "account.updated", &after.to_json()).await?;
-    Ok(after)
+    from_row(&row)
 }
 
 async fn parent_candidate(conn: &mut AnyConnection, parent_id: i64) -> Result<ParentCandidate> {
@@ -291,7 +243,6 @@ async fn parent_candidate(conn: &mut AnyConnection, parent_id: i64) -> Result<Pa
 /// Nests `before` under `parent_id`, or un-nests it with `None`.
 pub async fn set_parent(
     conn: &mut AnyConnection,
-    origin: &Origin,
     before: &Account,
     parent_id: Option<i64>,
 ) -> Result<Account> {
@@ -310,19 +261,13 @@ pub async fn set_parent(
     .bind(before.id)
     .fetch_one(&mut *conn)
     .await?;
-    let action = if parent_id.is_some() {
-        "account.nested"
-    } else {
-        "account.unnested"
-    };
-    finish_change(conn, origin, action, before, &row).await
+    from_row(&row)
 }
 
 /// Designates an account as a super customer, or takes the designation away (refused while
 /// accounts are still nested under it).
 pub async fn set_super_customer(
     conn: &mut AnyConnection,
-    origin: &Origin,
     before: &Account,
     on: bool,
 ) -> Result<Account> {
@@ -340,18 +285,12 @@ pub async fn set_super_customer(
     .bind(before.id)
     .fetch_one(&mut *conn)
     .await?;
-    let action = if on {
-        "account.designated_super_customer"
-    } else {
-        "account.undesignated_super_customer"
-    };
-    finish_change(conn, origin, action, before, &row).await
+    from_row(&row)
 }
 
 /// Opens or closes a super customer's registration link (a Management Team decision).
 pub async fn set_registration_approved(
     conn: &mut AnyConnection,
-    origin: &Origin,
     before: &Account,
     on: bool,
 ) -> Result<Account> {
@@ -369,12 +308,7 @@ pub async fn set_registration_approved(
     .bind(before.id)
     .fetch_one(&mut *conn)
     .await?;
-    let action = if on {
-        "account.registration_opened"
-    } else {
-        "account.registration_closed"
-    };
-    finish_change(conn, origin, action, before, &row).await
+    from_row(&row)
 }
 
 pub async fn count_children(conn: &mut AnyConnection, id: i64) -> Result<i64> {

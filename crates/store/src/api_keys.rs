@@ -1,7 +1,6 @@
 //! API keys. The secret is shown once at creation; only its SHA-256 is stored (the secret has
 //! 256 bits of entropy, so a fast hash is enough and keeps the per-request check cheap).
 
-use crate::audit::{self, Origin};
 use crate::{Result, StoreError, conflict, now};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
@@ -37,7 +36,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<ApiKey> {
 
 pub async fn create(
     conn: &mut AnyConnection,
-    origin: &Origin,
+    created_by: &str,
     name: &str,
     scope: Scope,
     secret_hash: &str,
@@ -52,24 +51,12 @@ pub async fn create(
     .bind(scope.as_str())
     .bind(secret_hash)
     .bind(hint)
-    .bind(origin.actor.label.clone())
+    .bind(created_by)
     .bind(now())
     .fetch_one(&mut *conn)
     .await
     .map_err(|e| conflict(e, "api_keys", &["secret_hash"]))?;
-    let key = from_row(&row)?;
-    let after = serde_json::to_value(&key).unwrap_or_default();
-    audit::record(
-        conn,
-        origin,
-        "api_key.created",
-        "api_key",
-        Some(&key.id),
-        None,
-        Some(&after),
-    )
-    .await?;
-    Ok(key)
+    from_row(&row)
 }
 
 /// The active key with this secret hash. Marks it used at most once a minute, so that a busy
@@ -108,27 +95,18 @@ pub async fn list(conn: &mut AnyConnection) -> Result<Vec<ApiKey>> {
     rows.iter().map(from_row).collect()
 }
 
-/// Revokes a key; revoking twice is a no-op that keeps the first time.
-pub async fn revoke(conn: &mut AnyConnection, origin: &Origin, id: &str) -> Result<ApiKey> {
-    let before = get(conn, id).await?.ok_or(StoreError::NotFound)?;
-    if before.revoked_at.is_some() {
-        return Ok(before);
-    }
-    let row = sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 RETURNING *")
-        .bind(now())
-        .bind(id)
-        .fetch_one(&mut *conn)
-        .await?;
-    let after = from_row(&row)?;
-    audit::record(
-        conn,
-        origin,
-        "api_key.revoked",
-        "api_key",
-        Some(id),
-        serde_json::to_value(&before).ok().as_ref(),
-        serde_json::to_value(&after).ok().as_ref(),
+/// Revokes a key unless it is revoked already; returns it as it is afterwards and whether
+/// this call revoked it (revoking twice keeps the first time).
+pub async fn revoke(conn: &mut AnyConnection, id: &str) -> Result<(ApiKey, bool)> {
+    let row = sqlx::query(
+        "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL RETURNING *",
     )
+    .bind(now())
+    .bind(id)
+    .fetch_optional(&mut *conn)
     .await?;
-    Ok(after)
+    match row {
+        Some(row) => Ok((from_row(&row)?, true)),
+        None => Ok((get(conn, id).await?.ok_or(StoreError::NotFound)?, false)),
+    }
 }

@@ -3,7 +3,6 @@
 //! goes out; the worker only sends it. A broken override never blocks mail: the shipped default
 //! is used instead and the failure is logged.
 
-use crate::audit::{self, Origin};
 use crate::query::NewestFirst;
 use crate::{Result, StoreError, flag, jobs, now};
 use serde::Serialize;
@@ -64,7 +63,8 @@ pub enum Scope<'a> {
 }
 
 impl Scope<'_> {
-    fn entity_id(&self, kind: Kind) -> String {
+    /// The audit log's id for this scope's version of `kind`.
+    pub fn entity_id(&self, kind: Kind) -> String {
         match self {
             Scope::Installation => kind.as_str().to_string(),
             Scope::Program(p) => format!("{p}/{}", kind.as_str()),
@@ -106,7 +106,6 @@ pub async fn template_override(
     row.as_ref().map(template_from_row).transpose()
 }
 
-
 /// The template in force: the program's override, the installation's, or the shipped default.
 pub async fn template(
     conn: &mut AnyConnection,
@@ -129,7 +128,7 @@ pub async fn template(
 /// Saves an override (checked by the caller).
 pub async fn save_template(
     conn: &mut AnyConnection,
-    origin: &Origin,
+    updated_by: &str,
     scope: Scope<'_>,
     kind: Kind,
     t: &Template,
@@ -149,32 +148,17 @@ pub async fn save_template(
         .bind(&t.subject)
         .bind(&t.text)
         .bind(&t.html)
-        .bind(origin.actor.label.clone())
+        .bind(updated_by)
         .bind(now());
     if let Scope::Program(program_id) = scope {
         query = query.bind(program_id);
     }
     query.execute(&mut *conn).await?;
-    let after = serde_json::to_value(t).unwrap_or_default();
-    audit::record(
-        conn,
-        origin,
-        "email_template.saved",
-        "email_template",
-        Some(&scope.entity_id(kind)),
-        None,
-        Some(&after),
-    )
-    .await
+    Ok(())
 }
 
 /// Drops the override at this scope; the next one down applies again.
-pub async fn reset_template(
-    conn: &mut AnyConnection,
-    origin: &Origin,
-    scope: Scope<'_>,
-    kind: Kind,
-) -> Result<()> {
+pub async fn reset_template(conn: &mut AnyConnection, scope: Scope<'_>, kind: Kind) -> Result<()> {
     match scope {
         Scope::Installation => {
             sqlx::query("DELETE FROM email_templates WHERE kind = $1")
@@ -190,16 +174,7 @@ pub async fn reset_template(
                 .await?
         }
     };
-    audit::record(
-        conn,
-        origin,
-        "email_template.reset",
-        "email_template",
-        Some(&scope.entity_id(kind)),
-        None,
-        None,
-    )
-    .await
+    Ok(())
 }
 
 pub async fn is_suppressed(conn: &mut AnyConnection, email: &str) -> Result<bool> {

@@ -1,8 +1,7 @@
 //! Participants: people enrolled in a program, with their referral code.
 
-use crate::audit::{self, Origin};
 use crate::query::NewestFirst;
-use crate::{Result, StoreError, conflict, events, like_contains, now};
+use crate::{Result, StoreError, conflict, like_contains, now};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 use vouch_domain::Timestamp;
@@ -26,12 +25,6 @@ pub struct Participant {
     pub signed_up_at: Timestamp,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
-}
-
-impl Participant {
-    fn to_json(&self) -> serde_json::Value {
-        serde_json::to_value(self).unwrap_or_default()
-    }
 }
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<Participant> {
@@ -71,7 +64,6 @@ pub struct SignupFacts {
 /// (31⁴ suffixes per prefix make a clash rare); the email must be new in the program.
 pub async fn create(
     conn: &mut AnyConnection,
-    origin: &Origin,
     program_id: &str,
     d: &ParticipantDraft,
     referred_by: Option<&str>,
@@ -109,21 +101,7 @@ pub async fn create(
         .await
         .map_err(|e| conflict(e, "participants", &["email", "code"]));
         match inserted {
-            Ok(row) => {
-                let p = from_row(&row)?;
-                audit::record(
-                    conn,
-                    origin,
-                    "participant.created",
-                    "participant",
-                    Some(&p.id),
-                    None,
-                    Some(&p.to_json()),
-                )
-                .await?;
-                events::emit(conn, "participant.created", &p.to_json()).await?;
-                return Ok(p);
-            }
+            Ok(row) => return from_row(&row),
             Err(StoreError::Conflict { field }) if field == "code" && facts.code.is_none() => {
                 last_error = Some(StoreError::Conflict { field })
             }
@@ -183,7 +161,6 @@ pub async fn list(
 /// Replaces the code with a vanity code (checked by the caller); unique across the installation.
 pub async fn set_code(
     conn: &mut AnyConnection,
-    origin: &Origin,
     before: &Participant,
     code: &str,
 ) -> Result<Participant> {
@@ -195,19 +172,7 @@ pub async fn set_code(
             .fetch_one(&mut *conn)
             .await
             .map_err(|e| conflict(e, "participants", &["code"]))?;
-    let after = from_row(&row)?;
-    audit::record(
-        conn,
-        origin,
-        "participant.code_changed",
-        "participant",
-        Some(&after.id),
-        Some(&before.to_json()),
-        Some(&after.to_json()),
-    )
-    .await?;
-    events::emit(conn, "participant.updated", &after.to_json()).await?;
-    Ok(after)
+    from_row(&row)
 }
 
 /// The participant of this program with this email (compared without case).

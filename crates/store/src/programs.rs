@@ -1,8 +1,7 @@
 //! Referral programs. Every change is audited and emits its event in the same transaction.
 
-use crate::audit::{self, Origin};
 use crate::query::NewestFirst;
-use crate::{Result, StoreError, conflict, events, now};
+use crate::{Result, StoreError, conflict, now};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 use vouch_domain::Timestamp;
@@ -50,10 +49,6 @@ impl Program {
             show_leaderboard: self.show_leaderboard,
         }
     }
-
-    fn to_json(&self) -> serde_json::Value {
-        serde_json::to_value(self).unwrap_or_default()
-    }
 }
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<Program> {
@@ -96,11 +91,7 @@ async fn check_super_customer(conn: &mut AnyConnection, id: Option<i64>) -> Resu
     }
 }
 
-pub async fn create(
-    conn: &mut AnyConnection,
-    origin: &Origin,
-    d: &ProgramDraft,
-) -> Result<Program> {
+pub async fn create(conn: &mut AnyConnection, d: &ProgramDraft) -> Result<Program> {
     check_super_customer(conn, d.super_customer_id).await?;
     let row = sqlx::query(
         "INSERT INTO programs (id, name, slug, landing_url, fallback_url, status, attribution_window_days, attribution_model,
@@ -125,19 +116,7 @@ pub async fn create(
     .fetch_one(&mut *conn)
     .await
     .map_err(|e| conflict(e, "programs", &["slug"]))?;
-    let p = from_row(&row)?;
-    audit::record(
-        conn,
-        origin,
-        "program.created",
-        "program",
-        Some(&p.id),
-        None,
-        Some(&p.to_json()),
-    )
-    .await?;
-    events::emit(conn, "program.created", &p.to_json()).await?;
-    Ok(p)
+    from_row(&row)
 }
 
 pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Program>> {
@@ -164,7 +143,6 @@ pub async fn list(
 
 pub async fn update(
     conn: &mut AnyConnection,
-    origin: &Origin,
     before: &Program,
     d: &ProgramDraft,
 ) -> Result<Program> {
@@ -200,26 +178,13 @@ pub async fn update(
     .await
     .map_err(|e| conflict(e, "programs", &["slug"]))?
     .ok_or(StoreError::NotFound)?;
-    let after = from_row(&row)?;
-    audit::record(
-        conn,
-        origin,
-        "program.updated",
-        "program",
-        Some(&after.id),
-        Some(&before.to_json()),
-        Some(&after.to_json()),
-    )
-    .await?;
-    events::emit(conn, "program.updated", &after.to_json()).await?;
-    Ok(after)
+    from_row(&row)
 }
 
 /// Moves the program to `to` if the lifecycle allows it. `may_publish` says whether the caller
 /// may put it live. Guarded on the current status, so two concurrent changes cannot both apply.
 pub async fn set_status(
     conn: &mut AnyConnection,
-    origin: &Origin,
     before: &Program,
     to: ProgramStatus,
     may_publish: bool,
@@ -242,28 +207,7 @@ pub async fn set_status(
         .fetch_optional(&mut *conn)
         .await?
         .ok_or_else(|| StoreError::WrongState { code: "invalid_transition", message: "the program changed in the meantime; reload and try again".into() })?;
-    let after = from_row(&row)?;
-    let action = format!(
-        "program.{}",
-        match to {
-            ProgramStatus::Live => "went_live",
-            ProgramStatus::Paused => "paused",
-            ProgramStatus::Ended => "ended",
-            ProgramStatus::Draft => "drafted",
-        }
-    );
-    audit::record(
-        conn,
-        origin,
-        &action,
-        "program",
-        Some(&after.id),
-        Some(&before.to_json()),
-        Some(&after.to_json()),
-    )
-    .await?;
-    events::emit(conn, "program.status_changed", &after.to_json()).await?;
-    Ok(after)
+    from_row(&row)
 }
 
 pub async fn by_slug(conn: &mut AnyConnection, slug: &str) -> Result<Option<Program>> {

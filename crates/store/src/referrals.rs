@@ -2,9 +2,9 @@
 //! kept (`referral_stage_changes`), audited and emitted as an event in the caller's
 //! transaction.
 
-use crate::audit::{self, Origin};
+use crate::audit::Origin;
 use crate::query::NewestFirst;
-use crate::{Result, StoreError, conflict, events, now};
+use crate::{Result, StoreError, conflict, now};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 use vouch_domain::Timestamp;
@@ -32,12 +32,6 @@ pub struct Referral {
     pub reviewed_at: Option<Timestamp>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
-}
-
-impl Referral {
-    fn to_json(&self) -> serde_json::Value {
-        serde_json::to_value(self).unwrap_or_default()
-    }
 }
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<Referral> {
@@ -95,15 +89,6 @@ async fn record_change(
     Ok(())
 }
 
-/// The event a stage change emits.
-fn event_for(from: Stage, to: Stage) -> &'static str {
-    match (from, to) {
-        (_, Stage::Won) => "referral.won",
-        (Stage::Won, Stage::Lost | Stage::Junk) => "referral.revoked",
-        _ => "referral.stage_changed",
-    }
-}
-
 /// Records that `referrer_id` brought `referred_id`; `won` at once when the program qualifies
 /// referrals at signup. A participant is referred at most once (409 `referred_id`).
 /// A referral about to be recorded.
@@ -146,23 +131,6 @@ pub async fn create(
     .map_err(|e| conflict(e, "referrals", &["referred_id"]))?;
     let r = from_row(&row)?;
     record_change(conn, origin, &r.id, None, stage, None, &at).await?;
-    audit::record(
-        conn,
-        origin,
-        "referral.created",
-        "referral",
-        Some(&r.id),
-        None,
-        Some(&r.to_json()),
-    )
-    .await?;
-    events::emit(conn, "referral.created", &r.to_json()).await?;
-    if !flags.is_empty() {
-        events::emit(conn, "referral.flagged", &r.to_json()).await?;
-    }
-    if won {
-        events::emit(conn, "referral.won", &r.to_json()).await?;
-    }
     Ok(r)
 }
 
@@ -201,17 +169,6 @@ pub async fn set_stage(
     })?;
     let after = from_row(&row)?;
     record_change(conn, origin, &after.id, Some(before.stage), to, reason, &at).await?;
-    audit::record(
-        conn,
-        origin,
-        "referral.stage_changed",
-        "referral",
-        Some(&after.id),
-        Some(&before.to_json()),
-        Some(&after.to_json()),
-    )
-    .await?;
-    events::emit(conn, event_for(before.stage, to), &after.to_json()).await?;
     Ok(after)
 }
 
@@ -239,20 +196,7 @@ pub async fn decide_review(
         code: "not_in_review",
         message: "the referral is not waiting for review".into(),
     })?;
-    let after = from_row(&row)?;
-    let action = format!("referral.review_{decision}");
-    audit::record(
-        conn,
-        origin,
-        &action,
-        "referral",
-        Some(&after.id),
-        Some(&before.to_json()),
-        Some(&after.to_json()),
-    )
-    .await?;
-    events::emit(conn, "referral.reviewed", &after.to_json()).await?;
-    Ok(after)
+    from_row(&row)
 }
 
 pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Referral>> {

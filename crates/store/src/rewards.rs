@@ -2,9 +2,8 @@
 //! the caller's transaction; status changes are guarded on the status the caller read, so two
 //! concurrent decisions (two staff delivering the same reward) cannot both apply.
 
-use crate::audit::{self, Origin};
 use crate::query::NewestFirst;
-use crate::{Backend, Result, StoreError, events, flag, now};
+use crate::{Backend, Result, StoreError, flag, now};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 use vouch_domain::Timestamp;
@@ -16,10 +15,6 @@ use vouch_domain::reward::{
 fn parse<T: std::str::FromStr<Err = String>>(row: &sqlx::any::AnyRow, col: &str) -> Result<T> {
     let raw: String = row.try_get(col)?;
     raw.parse().map_err(StoreError::Corrupt)
-}
-
-fn json<T: Serialize>(v: &T) -> serde_json::Value {
-    serde_json::to_value(v).unwrap_or_default()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -66,7 +61,6 @@ fn rule_from_row(row: &sqlx::any::AnyRow) -> Result<RewardRule> {
 
 pub async fn create_rule(
     conn: &mut AnyConnection,
-    origin: &Origin,
     program_id: &str,
     d: &RuleDraft,
 ) -> Result<RewardRule> {
@@ -91,25 +85,12 @@ pub async fn create_rule(
     .bind(&at)
     .fetch_one(&mut *conn)
     .await?;
-    let rule = rule_from_row(&row)?;
-    audit::record(
-        conn,
-        origin,
-        "reward_rule.created",
-        "reward_rule",
-        Some(&rule.id),
-        None,
-        Some(&json(&rule)),
-    )
-    .await?;
-    events::emit(conn, "reward_rule.created", &json(&rule)).await?;
-    Ok(rule)
+    rule_from_row(&row)
 }
 
 /// Turns a rule on or off; an inactive rule earns nothing new, and what it earned stays.
 pub async fn set_rule_active(
     conn: &mut AnyConnection,
-    origin: &Origin,
     before: &RewardRule,
     active: bool,
 ) -> Result<RewardRule> {
@@ -121,19 +102,7 @@ pub async fn set_rule_active(
     .bind(&before.id)
     .fetch_one(&mut *conn)
     .await?;
-    let after = rule_from_row(&row)?;
-    audit::record(
-        conn,
-        origin,
-        "reward_rule.updated",
-        "reward_rule",
-        Some(&after.id),
-        Some(&json(before)),
-        Some(&json(&after)),
-    )
-    .await?;
-    events::emit(conn, "reward_rule.updated", &json(&after)).await?;
-    Ok(after)
+    rule_from_row(&row)
 }
 
 pub async fn get_rule(conn: &mut AnyConnection, id: &str) -> Result<Option<RewardRule>> {
@@ -230,11 +199,7 @@ pub struct NewReward<'a> {
 /// Creates the reward for a step unless a live one exists (the unique step key, which ignores
 /// revoked rewards, makes a repeated or concurrent computation harmless). Returns the new
 /// reward, or `None` if it was there.
-pub async fn create(
-    conn: &mut AnyConnection,
-    origin: &Origin,
-    n: &NewReward<'_>,
-) -> Result<Option<Reward>> {
+pub async fn create(conn: &mut AnyConnection, n: &NewReward<'_>) -> Result<Option<Reward>> {
     let at = now();
     let (amount, description) = match n.recipient {
         Recipient::Referrer => (n.rule.amount, n.rule.description.clone()),
@@ -268,22 +233,7 @@ pub async fn create(
     .fetch_optional(&mut *conn)
     .await?;
     let Some(row) = row else { return Ok(None) };
-    let reward = reward_from_row(&row)?;
-    audit::record(
-        conn,
-        origin,
-        "reward.created",
-        "reward",
-        Some(&reward.id),
-        None,
-        Some(&json(&reward)),
-    )
-    .await?;
-    events::emit(conn, "reward.created", &json(&reward)).await?;
-    if reward.status == RewardStatus::Earned {
-        events::emit(conn, "reward.earned", &json(&reward)).await?;
-    }
-    Ok(Some(reward))
+    reward_from_row(&row).map(Some)
 }
 
 /// What a status change also records.
@@ -296,7 +246,6 @@ pub struct Change<'a> {
 /// Moves a reward to `to`, guarded on the status the caller read.
 pub async fn set_status(
     conn: &mut AnyConnection,
-    origin: &Origin,
     before: &Reward,
     to: RewardStatus,
     change: Change<'_>,
@@ -329,20 +278,7 @@ pub async fn set_status(
             code: "invalid_transition",
             message: "the reward changed meanwhile; reload it".into(),
         })?;
-    let after = reward_from_row(&row)?;
-    let action = format!("reward.{}", to.as_str());
-    audit::record(
-        conn,
-        origin,
-        &action,
-        "reward",
-        Some(&after.id),
-        Some(&json(before)),
-        Some(&json(&after)),
-    )
-    .await?;
-    events::emit(conn, &action, &json(&after)).await?;
-    Ok(after)
+    reward_from_row(&row)
 }
 
 pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Reward>> {
@@ -426,7 +362,6 @@ pub async fn hold_ended(
 /// added.
 pub async fn add_coupons(
     conn: &mut AnyConnection,
-    origin: &Origin,
     rule: &RewardRule,
     codes: &[String],
 ) -> Result<i64> {
@@ -444,17 +379,6 @@ pub async fn add_coupons(
         .await?;
         added += i64::try_from(done.rows_affected()).unwrap_or(0);
     }
-    let data = serde_json::json!({ "rule_id": rule.id, "added": added });
-    audit::record(
-        conn,
-        origin,
-        "coupon_codes.added",
-        "reward_rule",
-        Some(&rule.id),
-        None,
-        Some(&data),
-    )
-    .await?;
     Ok(added)
 }
 
@@ -529,7 +453,6 @@ fn clawback_from_row(row: &sqlx::any::AnyRow) -> Result<Clawback> {
 /// Opens a clawback for a delivered reward whose basis went away (once per reward).
 pub async fn open_clawback(
     conn: &mut AnyConnection,
-    origin: &Origin,
     reward: &Reward,
     reason: &str,
 ) -> Result<Option<Clawback>> {
@@ -545,19 +468,7 @@ pub async fn open_clawback(
     .fetch_optional(&mut *conn)
     .await?;
     let Some(row) = row else { return Ok(None) };
-    let c = clawback_from_row(&row)?;
-    audit::record(
-        conn,
-        origin,
-        "clawback.opened",
-        "clawback",
-        Some(&c.id),
-        None,
-        Some(&json(&c)),
-    )
-    .await?;
-    events::emit(conn, "clawback.opened", &json(&c)).await?;
-    Ok(Some(c))
+    clawback_from_row(&row).map(Some)
 }
 
 pub async fn get_clawback(conn: &mut AnyConnection, id: &str) -> Result<Option<Clawback>> {
@@ -587,7 +498,7 @@ pub async fn clawbacks(
 /// Records the decision on an open clawback: `recovered` or `waived`.
 pub async fn decide_clawback(
     conn: &mut AnyConnection,
-    origin: &Origin,
+    decided_by: &str,
     before: &Clawback,
     decision: &str,
 ) -> Result<Clawback> {
@@ -595,7 +506,7 @@ pub async fn decide_clawback(
         "UPDATE clawbacks SET status = $1, decided_by = $2, decided_at = $3 WHERE id = $4 AND status = 'open' RETURNING *",
     )
     .bind(decision)
-    .bind(origin.actor.label.clone())
+    .bind(decided_by)
     .bind(now())
     .bind(&before.id)
     .fetch_optional(&mut *conn)
@@ -604,18 +515,5 @@ pub async fn decide_clawback(
         code: "already_decided",
         message: "the clawback is already decided".into(),
     })?;
-    let after = clawback_from_row(&row)?;
-    let action = format!("clawback.{decision}");
-    audit::record(
-        conn,
-        origin,
-        &action,
-        "clawback",
-        Some(&after.id),
-        Some(&json(before)),
-        Some(&json(&after)),
-    )
-    .await?;
-    events::emit(conn, &action, &json(&after)).await?;
-    Ok(after)
+    clawback_from_row(&row)
 }

@@ -1,15 +1,11 @@
-//! Referral-program setups: requested by staff, decided by the Management Team. Approval runs
-//! the seed's whole procedure in the caller's transaction.
+//! Referral-program setups: requested by staff, decided by the Management Team. The approval
+//! procedure (seven changes in one transaction) is `vouch_app::setups::approve_setup`.
 
-use crate::accounts::{self, Account, Placement};
-use crate::audit::{self, Origin};
-use crate::events;
 use crate::query::NewestFirst;
 use crate::{Result, StoreError, now};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 use vouch_domain::Timestamp;
-use vouch_domain::account::{AccountDraft, clone_fields};
 use vouch_domain::setup::{Beneficiary, Decision, SetupPlan, SetupStatus, decide};
 
 #[derive(Debug, Clone, Serialize)]
@@ -25,12 +21,6 @@ pub struct Setup {
     pub decision_note: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
-}
-
-impl Setup {
-    fn to_json(&self) -> serde_json::Value {
-        serde_json::to_value(self).unwrap_or_default()
-    }
 }
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<Setup> {
@@ -51,8 +41,13 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Setup> {
     })
 }
 
-/// Records a request. The plan has been validated by the caller.
-pub async fn create(conn: &mut AnyConnection, origin: &Origin, plan: &SetupPlan) -> Result<Setup> {
+/// Records a request by `requested_by` (a staff label). The plan has been validated by the
+/// caller.
+pub async fn create(
+    conn: &mut AnyConnection,
+    requested_by: &str,
+    plan: &SetupPlan,
+) -> Result<Setup> {
     let beneficiary_id = match plan.beneficiary {
         Beneficiary::Existing { account_id } => Some(account_id),
         Beneficiary::New { .. } => None,
@@ -65,23 +60,11 @@ pub async fn create(conn: &mut AnyConnection, origin: &Origin, plan: &SetupPlan)
     .bind(vouch_domain::id::new_id("rps"))
     .bind(plan_json)
     .bind(beneficiary_id)
-    .bind(origin.actor.label.clone())
+    .bind(requested_by)
     .bind(now())
     .fetch_one(&mut *conn)
     .await?;
-    let setup = from_row(&row)?;
-    audit::record(
-        conn,
-        origin,
-        "referral_setup.requested",
-        "referral_setup",
-        Some(&setup.id),
-        None,
-        Some(&setup.to_json()),
-    )
-    .await?;
-    events::emit(conn, "referral_setup.requested", &setup.to_json()).await?;
-    Ok(setup)
+    from_row(&row)
 }
 
 pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Setup>> {
@@ -106,44 +89,15 @@ pub async fn list(
     rows.iter().map(from_row).collect()
 }
 
-/// The super customer a plan would create for `beneficiary`, checked field by field.
-pub fn super_customer_draft(
-    plan: &SetupPlan,
-    beneficiary: &vouch_domain::account::AccountFields,
-    email_domain: &str,
-) -> Result<AccountDraft, vouch_domain::Validation> {
-    clone_fields(beneficiary, email_domain, &plan.super_customer).parse()
-}
-
-/// What approval produced.
-#[derive(Debug, Clone)]
-pub struct Approved {
-    pub setup: Setup,
-    pub beneficiary: Account,
-    pub super_customer: Account,
-}
-
-fn invalid(field: &str, v: vouch_domain::Validation) -> StoreError {
-    let first = v.errors().first().cloned();
-    StoreError::Invalid {
-        field: first
-            .as_ref()
-            .map(|e| format!("{field}.{}", e.field))
-            .unwrap_or_else(|| field.into()),
-        message: first
-            .map(|e| e.message)
-            .unwrap_or_else(|| "is invalid".into()),
-    }
-}
-
-/// Marks the decision, refusing if another decision got there first.
-async fn mark_decided(
+/// Marks the decision, refusing if another decision got there first; returns the setup as
+/// decided.
+pub async fn mark_decided(
     conn: &mut AnyConnection,
-    origin: &Origin,
+    decided_by: &str,
     setup: &Setup,
     decision: Decision,
     note: Option<&str>,
-) -> Result<SetupStatus> {
+) -> Result<Setup> {
     let status = decide(setup.status, decision).map_err(|message| StoreError::WrongState {
         code: "already_decided",
         message,
@@ -153,7 +107,7 @@ async fn mark_decided(
          WHERE id = $5 AND status = 'requested'",
     )
     .bind(status.as_str())
-    .bind(origin.actor.label.clone())
+    .bind(decided_by)
     .bind(now())
     .bind(note)
     .bind(&setup.id)
@@ -166,121 +120,23 @@ async fn mark_decided(
             message: "this setup was decided by someone else in the meantime".into(),
         });
     }
-    Ok(status)
+    get(conn, &setup.id).await?.ok_or(StoreError::NotFound)
 }
 
-/// Approves a requested setup and runs the procedure: create the beneficiary if it is new, clone
-/// it into the referral super customer, designate that, open its registration link, exempt the
-/// beneficiary from membership fees and nest it under the super customer. Each step is audited;
-/// the caller commits them all together.
-pub async fn approve(
+/// Records what an approval created.
+pub async fn set_accounts(
     conn: &mut AnyConnection,
-    origin: &Origin,
-    setup: &Setup,
-    email_domain: &str,
-    note: Option<&str>,
-) -> Result<Approved> {
-    mark_decided(conn, origin, setup, Decision::Approve, note).await?;
-    let beneficiary = match &setup.plan.beneficiary {
-        Beneficiary::Existing { account_id } => accounts::get(conn, *account_id)
-            .await?
-            .ok_or_else(|| StoreError::Invalid {
-                field: "beneficiary.account_id".into(),
-                message: format!("account {account_id} no longer exists"),
-            })?,
-        Beneficiary::New { account } => {
-            let draft = account
-                .parse()
-                .map_err(|v| invalid("beneficiary.account", v))?;
-            accounts::create(
-                conn,
-                origin,
-                "account.created",
-                &draft,
-                &Placement::default(),
-            )
-            .await
-            .map_err(|e| prefix_conflict(e, "beneficiary.account"))?
-        }
-    };
-    let draft = super_customer_draft(&setup.plan, &beneficiary.fields(), email_domain)
-        .map_err(|v| invalid("super_customer", v))?;
-    let super_customer = accounts::create(
-        conn,
-        origin,
-        "account.cloned",
-        &draft,
-        &Placement::default(),
-    )
-    .await
-    .map_err(|e| prefix_conflict(e, "super_customer"))?;
-    let super_customer = accounts::set_super_customer(conn, origin, &super_customer, true).await?;
-    let super_customer =
-        accounts::set_registration_approved(conn, origin, &super_customer, true).await?;
-    let mut exempt = beneficiary.fields();
-    exempt.exempt_from_membership_fees = true;
-    let exempt = exempt.parse().map_err(|v| invalid("beneficiary", v))?;
-    let beneficiary = accounts::update(conn, origin, &beneficiary, &exempt).await?;
-    let beneficiary =
-        accounts::set_parent(conn, origin, &beneficiary, Some(super_customer.id)).await?;
+    setup_id: &str,
+    beneficiary_id: i64,
+    super_customer_id: i64,
+) -> Result<Setup> {
     sqlx::query(
         "UPDATE referral_setups SET beneficiary_id = $1, super_customer_id = $2 WHERE id = $3",
     )
-    .bind(beneficiary.id)
-    .bind(super_customer.id)
-    .bind(&setup.id)
+    .bind(beneficiary_id)
+    .bind(super_customer_id)
+    .bind(setup_id)
     .execute(&mut *conn)
     .await?;
-    let after = get(conn, &setup.id).await?.ok_or(StoreError::NotFound)?;
-    audit::record(
-        conn,
-        origin,
-        "referral_setup.approved",
-        "referral_setup",
-        Some(&setup.id),
-        Some(&setup.to_json()),
-        Some(&after.to_json()),
-    )
-    .await?;
-    events::emit(conn, "referral_setup.approved", &after.to_json()).await?;
-    Ok(Approved {
-        setup: after,
-        beneficiary,
-        super_customer,
-    })
-}
-
-pub async fn reject(
-    conn: &mut AnyConnection,
-    origin: &Origin,
-    setup: &Setup,
-    note: Option<&str>,
-) -> Result<Setup> {
-    mark_decided(conn, origin, setup, Decision::Reject, note).await?;
-    let after = get(conn, &setup.id).await?.ok_or(StoreError::NotFound)?;
-    audit::record(
-        conn,
-        origin,
-        "referral_setup.rejected",
-        "referral_setup",
-        Some(&setup.id),
-        Some(&setup.to_json()),
-        Some(&after.to_json()),
-    )
-    .await?;
-    events::emit(conn, "referral_setup.rejected", &after.to_json()).await?;
-    Ok(after)
-}
-
-fn prefix_conflict(e: StoreError, prefix: &str) -> StoreError {
-    match e {
-        StoreError::Conflict { field } => StoreError::Conflict {
-            field: format!("{prefix}.{field}"),
-        },
-        StoreError::Invalid { field, message } => StoreError::Invalid {
-            field: format!("{prefix}.{field}"),
-            message,
-        },
-        other => other,
-    }
+    get(conn, setup_id).await?.ok_or(StoreError::NotFound)
 }

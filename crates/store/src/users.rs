@@ -1,6 +1,5 @@
 //! Staff users of the operator. Passwords arrive here already hashed.
 
-use crate::audit::{self, Origin};
 use crate::{Result, StoreError, conflict, now};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
@@ -23,10 +22,6 @@ pub struct StaffUser {
 impl StaffUser {
     pub fn is_active(&self) -> bool {
         self.disabled_at.is_none()
-    }
-
-    fn audit_json(&self) -> serde_json::Value {
-        serde_json::to_value(self).unwrap_or_default()
     }
 }
 
@@ -51,11 +46,7 @@ pub struct NewUser<'a> {
     pub password_hash: &'a str,
 }
 
-pub async fn create(
-    conn: &mut AnyConnection,
-    origin: &Origin,
-    new: NewUser<'_>,
-) -> Result<StaffUser> {
+pub async fn create(conn: &mut AnyConnection, new: NewUser<'_>) -> Result<StaffUser> {
     let at = now();
     let row = sqlx::query(
         "INSERT INTO staff_users (id, email, name, role, password_hash, created_at, updated_at)
@@ -70,18 +61,7 @@ pub async fn create(
     .fetch_one(&mut *conn)
     .await
     .map_err(|e| conflict(e, "staff_users", &["email"]))?;
-    let user = from_row(&row)?;
-    audit::record(
-        conn,
-        origin,
-        "staff_user.created",
-        "staff_user",
-        Some(&user.id),
-        None,
-        Some(&user.audit_json()),
-    )
-    .await?;
-    Ok(user)
+    from_row(&row)
 }
 
 pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<StaffUser>> {
@@ -117,7 +97,6 @@ pub async fn count(conn: &mut AnyConnection) -> Result<i64> {
 /// in the same transaction.
 pub async fn update(
     conn: &mut AnyConnection,
-    origin: &Origin,
     before: &StaffUser,
     role: Role,
     disabled: bool,
@@ -142,28 +121,12 @@ pub async fn update(
     if disabled {
         crate::sessions::delete_for_user(conn, &after.id).await?;
     }
-    let action = match (before.is_active(), after.is_active()) {
-        (true, false) => "staff_user.disabled",
-        (false, true) => "staff_user.enabled",
-        _ => "staff_user.updated",
-    };
-    audit::record(
-        conn,
-        origin,
-        action,
-        "staff_user",
-        Some(&after.id),
-        Some(&before.audit_json()),
-        Some(&after.audit_json()),
-    )
-    .await?;
     Ok(after)
 }
 
 /// Replaces the password hash. Other sessions of the user end; the caller keeps the current one.
 pub async fn set_password(
     conn: &mut AnyConnection,
-    origin: &Origin,
     user_id: &str,
     password_hash: &str,
     keep_session_hash: Option<&str>,
@@ -179,14 +142,5 @@ pub async fn set_password(
         .bind(keep_session_hash.unwrap_or_default())
         .execute(&mut *conn)
         .await?;
-    audit::record(
-        conn,
-        origin,
-        "staff_user.password_changed",
-        "staff_user",
-        Some(user_id),
-        None,
-        None,
-    )
-    .await
+    Ok(())
 }

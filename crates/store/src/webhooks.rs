@@ -2,7 +2,6 @@
 //! endpoint; its `id` is the `webhook-id` header, the same on every retry and resend. Each
 //! delivery try is a job whose `subject` is the message id.
 
-use crate::audit::{self, Origin};
 use crate::query::NewestFirst;
 use crate::{Result, StoreError, flag, jobs, now};
 use serde::Serialize;
@@ -45,10 +44,6 @@ impl Endpoint {
         }
         out
     }
-
-    fn to_json(&self) -> serde_json::Value {
-        serde_json::to_value(self).unwrap_or_default()
-    }
 }
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<Endpoint> {
@@ -81,7 +76,6 @@ pub struct EndpointDraft {
 
 pub async fn create(
     conn: &mut AnyConnection,
-    origin: &Origin,
     draft: &EndpointDraft,
     secret: &str,
 ) -> Result<Endpoint> {
@@ -99,18 +93,7 @@ pub async fn create(
     .bind(at)
     .fetch_one(&mut *conn)
     .await?;
-    let endpoint = from_row(&row)?;
-    audit::record(
-        conn,
-        origin,
-        "webhook_endpoint.created",
-        "webhook_endpoint",
-        Some(&endpoint.id),
-        None,
-        Some(&endpoint.to_json()),
-    )
-    .await?;
-    Ok(endpoint)
+    from_row(&row)
 }
 
 pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Endpoint>> {
@@ -138,7 +121,6 @@ pub async fn enabled(conn: &mut AnyConnection) -> Result<Vec<Endpoint>> {
 /// Replaces the editable fields. Re-enabling clears the reason and the failure streak.
 pub async fn update(
     conn: &mut AnyConnection,
-    origin: &Origin,
     before: &Endpoint,
     draft: &EndpointDraft,
 ) -> Result<Endpoint> {
@@ -158,22 +140,11 @@ pub async fn update(
     .fetch_optional(&mut *conn)
     .await?
     .ok_or(StoreError::NotFound)?;
-    let after = from_row(&row)?;
-    audit::record(
-        conn,
-        origin,
-        "webhook_endpoint.updated",
-        "webhook_endpoint",
-        Some(&after.id),
-        Some(&before.to_json()),
-        Some(&after.to_json()),
-    )
-    .await?;
-    Ok(after)
+    from_row(&row)
 }
 
 /// Deletes an endpoint with its messages; their queued deliveries are cancelled.
-pub async fn delete(conn: &mut AnyConnection, origin: &Origin, before: &Endpoint) -> Result<()> {
+pub async fn delete(conn: &mut AnyConnection, before: &Endpoint) -> Result<()> {
     sqlx::query(
         "UPDATE jobs SET status = 'cancelled', updated_at = $1
          WHERE status IN ('queued', 'dead') AND subject IN (SELECT id FROM webhook_messages WHERE endpoint_id = $2)",
@@ -190,22 +161,12 @@ pub async fn delete(conn: &mut AnyConnection, origin: &Origin, before: &Endpoint
         .bind(&before.id)
         .execute(&mut *conn)
         .await?;
-    audit::record(
-        conn,
-        origin,
-        "webhook_endpoint.deleted",
-        "webhook_endpoint",
-        Some(&before.id),
-        Some(&before.to_json()),
-        None,
-    )
-    .await
+    Ok(())
 }
 
 /// Replaces the secret; the old one keeps signing until `old_valid_until`.
 pub async fn rotate_secret(
     conn: &mut AnyConnection,
-    origin: &Origin,
     before: &Endpoint,
     new_secret: &str,
     old_valid_until: Timestamp,
@@ -220,18 +181,7 @@ pub async fn rotate_secret(
     .bind(&before.id)
     .fetch_one(&mut *conn)
     .await?;
-    let after = from_row(&row)?;
-    audit::record(
-        conn,
-        origin,
-        "webhook_endpoint.secret_rotated",
-        "webhook_endpoint",
-        Some(&after.id),
-        None,
-        None,
-    )
-    .await?;
-    Ok(after)
+    from_row(&row)
 }
 
 /// A delivery succeeded: the failure streak ends.
@@ -264,15 +214,9 @@ pub async fn mark_failure(conn: &mut AnyConnection, id: &str) -> Result<Option<T
         .map_err(StoreError::Corrupt)
 }
 
-/// Turns an endpoint off (410 Gone, or failing for too long), audited as the system, and emails
-/// the owners and admins — all in the caller's transaction. `console_base` is the installation's
-/// base URL, for the link in the email.
-pub async fn disable(
-    conn: &mut AnyConnection,
-    id: &str,
-    reason: &str,
-    console_base: &str,
-) -> Result<()> {
+/// Turns an endpoint off (410 Gone, or failing for too long) unless it is off already; returns
+/// it when this call turned it off.
+pub async fn disable(conn: &mut AnyConnection, id: &str, reason: &str) -> Result<Option<Endpoint>> {
     let changed = sqlx::query("UPDATE webhook_endpoints SET enabled = 0, disabled_reason = $1, updated_at = $2 WHERE id = $3 AND enabled = 1")
         .bind(reason)
         .bind(now())
@@ -281,36 +225,9 @@ pub async fn disable(
         .await?
         .rows_affected();
     if changed != 1 {
-        return Ok(());
+        return Ok(None);
     }
-    let after = serde_json::json!({ "enabled": false, "disabled_reason": reason });
-    audit::record(
-        conn,
-        &Origin::system(),
-        "webhook_endpoint.disabled",
-        "webhook_endpoint",
-        Some(id),
-        None,
-        Some(&after),
-    )
-    .await?;
-    let endpoint = get(conn, id).await?.ok_or(StoreError::NotFound)?;
-    let ctx = serde_json::json!({
-        "endpoint": { "id": endpoint.id, "url": endpoint.url, "description": endpoint.description },
-        "reason": reason,
-        "console_url": format!("{}/admin/webhooks/{}", console_base.trim_end_matches('/'), endpoint.id),
-    });
-    for to in crate::emails::staff_recipients(conn, &["owner", "admin"]).await? {
-        crate::emails::queue(
-            conn,
-            vouch_domain::email_template::Kind::WebhookEndpointDisabled,
-            &to,
-            &ctx,
-            crate::emails::QueueOptions::default(),
-        )
-        .await?;
-    }
-    Ok(())
+    get(conn, id).await
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -401,11 +318,7 @@ pub async fn messages(
 
 /// Sends a message again (same `webhook-id`) with a fresh set of attempts, unless a delivery of
 /// it is already queued or running.
-pub async fn resend(
-    conn: &mut AnyConnection,
-    origin: &Origin,
-    message: &Message,
-) -> Result<Message> {
+pub async fn resend(conn: &mut AnyConnection, message: &Message) -> Result<Message> {
     if message.status == "queued" || message.status == "running" {
         return Err(StoreError::WrongState {
             code: "delivery_in_progress",
@@ -425,16 +338,6 @@ pub async fn resend(
         .bind(&message.id)
         .execute(&mut *conn)
         .await?;
-    audit::record(
-        conn,
-        origin,
-        "webhook_message.resent",
-        "webhook_message",
-        Some(&message.id),
-        None,
-        None,
-    )
-    .await?;
     self::message(conn, &message.id)
         .await?
         .ok_or(StoreError::NotFound)
@@ -444,7 +347,6 @@ pub async fn resend(
 /// returns how many were queued.
 pub async fn replay_since(
     conn: &mut AnyConnection,
-    origin: &Origin,
     endpoint_id: &str,
     since: Timestamp,
 ) -> Result<i64> {
@@ -477,17 +379,6 @@ pub async fn replay_since(
             .await?;
         n += 1;
     }
-    let after = serde_json::json!({ "since": since, "messages": n });
-    audit::record(
-        conn,
-        origin,
-        "webhook_endpoint.replayed",
-        "webhook_endpoint",
-        Some(endpoint_id),
-        None,
-        Some(&after),
-    )
-    .await?;
     Ok(n)
 }
 

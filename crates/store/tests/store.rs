@@ -1,12 +1,10 @@
 //! The store's own integration tests, run on SQLite and (when `VOUCH_TEST_POSTGRES_URL` is set)
 //! on PostgreSQL.
 
-use vouch_domain::account::{AccountFields, CloneOverrides};
-use vouch_domain::setup::{Beneficiary, SetupPlan, SetupStatus};
+use vouch_domain::account::AccountFields;
 use vouch_store::accounts::{self, ListQuery, Placement, SortKey};
-use vouch_store::audit::{self, Origin};
 use vouch_store::testing::{backends, fresh_store};
-use vouch_store::{Backend, Store, StoreError, idempotency, setups};
+use vouch_store::{Backend, Store, StoreError, idempotency};
 
 fn fields(name: &str, email: &str) -> AccountFields {
     AccountFields {
@@ -28,14 +26,7 @@ async fn create(
     let draft = fields(name, email)
         .parse()
         .map_err(|_| StoreError::NotFound)?;
-    let a = accounts::create(
-        &mut tx,
-        &Origin::system(),
-        "account.created",
-        &draft,
-        &placement,
-    )
-    .await?;
+    let a = accounts::create(&mut tx, &draft, &placement).await?;
     tx.commit().await?;
     Ok(a)
 }
@@ -141,21 +132,20 @@ async fn nesting_refuses_non_super_self_and_cycles() {
         let plain = create(&store, "Plain", "plain@x.example", Placement::default())
             .await
             .expect("plain");
-        let origin = Origin::system();
         let mut tx = store.begin().await.expect("tx");
-        let err = accounts::set_parent(&mut tx, &origin, &top, Some(mid.id))
+        let err = accounts::set_parent(&mut tx, &top, Some(mid.id))
             .await
             .expect_err("cycle");
         assert!(matches!(err, StoreError::Invalid { .. }));
-        let err = accounts::set_parent(&mut tx, &origin, &top, Some(top.id))
+        let err = accounts::set_parent(&mut tx, &top, Some(top.id))
             .await
             .expect_err("self");
         assert!(matches!(err, StoreError::Invalid { .. }));
-        let err = accounts::set_parent(&mut tx, &origin, &top, Some(plain.id))
+        let err = accounts::set_parent(&mut tx, &top, Some(plain.id))
             .await
             .expect_err("not super");
         assert!(matches!(err, StoreError::Invalid { .. }));
-        let nested = accounts::set_parent(&mut tx, &origin, &plain, Some(mid.id))
+        let nested = accounts::set_parent(&mut tx, &plain, Some(mid.id))
             .await
             .expect("ok");
         assert_eq!(nested.parent_id, Some(mid.id));
@@ -255,147 +245,6 @@ async fn list_paginates_searches_and_sorts() {
         .await
         .expect("supers");
         assert_eq!(supers.len(), 1);
-    })
-    .await;
-}
-
-#[tokio::test]
-async fn approving_a_setup_runs_the_whole_procedure_once() {
-    each_backend(|store| async move {
-        let vector = create(
-            &store,
-            "Vector Services - Contractor",
-            "ops@vector.example",
-            Placement::default(),
-        )
-        .await
-        .expect("vector");
-        let plan = SetupPlan {
-            beneficiary: Beneficiary::Existing {
-                account_id: vector.id,
-            },
-            super_customer: CloneOverrides {
-                beneficiary_label: Some("Vector".into()),
-                ..Default::default()
-            },
-        };
-        let origin = Origin::system();
-        let mut tx = store.begin().await.expect("tx");
-        let setup = setups::create(&mut tx, &origin, &plan)
-            .await
-            .expect("request");
-        tx.commit().await.expect("commit");
-        let mut tx = store.begin().await.expect("tx");
-        let done = setups::approve(
-            &mut tx,
-            &origin,
-            &setup,
-            "purchasingplatform.com",
-            Some("ok"),
-        )
-        .await
-        .expect("approve");
-        tx.commit().await.expect("commit");
-        assert_eq!(done.setup.status, SetupStatus::Approved);
-        let sc = &done.super_customer;
-        assert_eq!(sc.name, "Vector Referral Super Customer");
-        assert_eq!(
-            sc.email,
-            "vectorreferralsupercustomer@purchasingplatform.com"
-        );
-        assert!(sc.is_super_customer && sc.registration_approved);
-        assert_eq!(done.beneficiary.parent_id, Some(sc.id));
-        assert!(done.beneficiary.exempt_from_membership_fees);
-        // A second decision on the stale copy is refused and changes nothing.
-        let mut tx = store.begin().await.expect("tx");
-        let err = setups::reject(&mut tx, &origin, &setup, None)
-            .await
-            .expect_err("already decided");
-        assert!(matches!(
-            err,
-            StoreError::WrongState {
-                code: "already_decided",
-                ..
-            }
-        ));
-        drop(tx);
-        let mut conn = store.conn().await.expect("conn");
-        let log = audit::list(
-            &mut conn,
-            &audit::Filter {
-                limit: 50,
-                ..Default::default()
-            },
-        )
-        .await
-        .expect("audit");
-        let actions: Vec<_> = log.iter().map(|e| e.action.as_str()).collect();
-        for a in [
-            "referral_setup.requested",
-            "account.cloned",
-            "account.designated_super_customer",
-            "account.registration_opened",
-            "account.nested",
-            "referral_setup.approved",
-        ] {
-            assert!(actions.contains(&a), "{a} not audited: {actions:?}");
-        }
-    })
-    .await;
-}
-
-#[tokio::test]
-async fn failed_approval_leaves_nothing_behind() {
-    each_backend(|store| async move {
-        let vector = create(&store, "Vector", "ops@vector.example", Placement::default())
-            .await
-            .expect("vector");
-        // The clone's conventional email is already taken: approval must fail as a whole.
-        create(
-            &store,
-            "Squatter",
-            "vectorreferralsupercustomer@pp.example",
-            Placement::default(),
-        )
-        .await
-        .expect("squatter");
-        let plan = SetupPlan {
-            beneficiary: Beneficiary::Existing {
-                account_id: vector.id,
-            },
-            super_customer: CloneOverrides::default(),
-        };
-        let origin = Origin::system();
-        let mut tx = store.begin().await.expect("tx");
-        let setup = setups::create(&mut tx, &origin, &plan)
-            .await
-            .expect("request");
-        tx.commit().await.expect("commit");
-        let mut tx = store.begin().await.expect("tx");
-        let err = setups::approve(&mut tx, &origin, &setup, "pp.example", None)
-            .await
-            .expect_err("conflict");
-        assert!(
-            matches!(err, StoreError::Conflict { ref field } if field == "super_customer.email"),
-            "{err:?}"
-        );
-        tx.rollback().await.expect("rollback");
-        let mut conn = store.conn().await.expect("conn");
-        let again = setups::get(&mut conn, &setup.id)
-            .await
-            .expect("get")
-            .expect("exists");
-        assert_eq!(again.status, SetupStatus::Requested);
-        let all = accounts::list(
-            &mut conn,
-            &ListQuery {
-                limit: 10,
-                ..Default::default()
-            },
-        )
-        .await
-        .expect("list");
-        assert_eq!(all.len(), 2);
     })
     .await;
 }

@@ -104,7 +104,7 @@ pub async fn load(ctx: &Ctx) -> anyhow::Result<()> {
         let draft = f
             .parse()
             .map_err(|v| anyhow::anyhow!("{name}: {:?}", v.errors()))?;
-        accounts::create(&mut tx, &origin, "account.created", &draft, &placed(*id))
+        vouch_app::accounts::insert(&mut tx, &origin, "account.created", &draft, &placed(*id))
             .await
             .with_context(|| name.clone())?;
     }
@@ -121,7 +121,7 @@ pub async fn load(ctx: &Ctx) -> anyhow::Result<()> {
         let draft = f
             .parse()
             .map_err(|v| anyhow::anyhow!("{name}: {:?}", v.errors()))?;
-        accounts::create(&mut tx, &origin, "account.created", &draft, &placed(*id))
+        vouch_app::accounts::insert(&mut tx, &origin, "account.created", &draft, &placed(*id))
             .await
             .with_context(|| name.to_string())?;
     }
@@ -137,7 +137,7 @@ pub async fn load(ctx: &Ctx) -> anyhow::Result<()> {
         let draft = f
             .parse()
             .map_err(|v| anyhow::anyhow!("{name}: {:?}", v.errors()))?;
-        accounts::create(&mut tx, &origin, "account.created", &draft, &placed(*id))
+        vouch_app::accounts::insert(&mut tx, &origin, "account.created", &draft, &placed(*id))
             .await
             .with_context(|| name.to_string())?;
     }
@@ -160,7 +160,7 @@ pub async fn load(ctx: &Ctx) -> anyhow::Result<()> {
             parent_id: Some(*id),
             ..Default::default()
         };
-        accounts::create(&mut tx, &origin, "account.created", &draft, &parent)
+        vouch_app::accounts::insert(&mut tx, &origin, "account.created", &draft, &parent)
             .await
             .with_context(|| beneficiary.to_string())?;
     }
@@ -184,7 +184,7 @@ pub async fn load(ctx: &Ctx) -> anyhow::Result<()> {
             parent_id: Some(3192),
             ..Default::default()
         };
-        accounts::create(&mut tx, &origin, "account.registered", &draft, &parent)
+        vouch_app::accounts::insert(&mut tx, &origin, "account.registered", &draft, &parent)
             .await
             .with_context(|| company.to_string())?;
     }

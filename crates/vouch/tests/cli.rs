@@ -471,7 +471,7 @@ async fn import_participants_checks_every_line_and_runs_again_safely() {
         .parse()
         .expect("program");
         let mut conn = store.conn().await.expect("conn");
-        vouch_store::programs::create(&mut conn, &vouch_store::audit::Origin::system(), &draft)
+        vouch_store::programs::create(&mut conn, &draft)
             .await
             .expect("create");
         drop(conn);

@@ -10,8 +10,8 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use vouch_domain::permission::{Role, Scope};
 use vouch_app::resources::{ApiKey, AuditEvent, StaffUser};
+use vouch_domain::permission::{Role, Scope};
 use vouch_store::audit;
 use vouch_store::users;
 
@@ -262,10 +262,13 @@ async fn create_key(
 ) -> ApiResult<(StatusCode, Json<NewKeyOut>)> {
     let (key, secret) =
         vouch_app::staff::create_api_key(&state, &caller.origin, &body.name, &body.scope).await?;
-    Ok((StatusCode::CREATED, Json(NewKeyOut {
-        key: key.into(),
-        secret,
-    })))
+    Ok((
+        StatusCode::CREATED,
+        Json(NewKeyOut {
+            key: key.into(),
+            secret,
+        }),
+    ))
 }
 
 #[utoipa::path(

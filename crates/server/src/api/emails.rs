@@ -10,8 +10,8 @@ use axum::extract::{Path, State};
 use serde::Serialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use vouch_domain::email_template::{Kind, Template};
 use vouch_app::resources::EmailMessage;
+use vouch_domain::email_template::{Kind, Template};
 use vouch_store::emails::{self, Scope, TemplateSource};
 
 pub fn routes() -> OpenApiRouter<AppState> {

@@ -11,8 +11,8 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use vouch_domain::participant::ParticipantFields;
 use vouch_app::resources::Participant;
+use vouch_domain::participant::ParticipantFields;
 use vouch_store::participants;
 use vouch_store::programs;
 

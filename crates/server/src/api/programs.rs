@@ -11,9 +11,9 @@ use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use vouch_app::programs as svc;
+use vouch_app::resources::Program;
 use vouch_domain::permission::{Action, role_allows, scope_allows};
 use vouch_domain::program::{AttributionModel, ProgramFields, ProgramStatus};
-use vouch_app::resources::Program;
 use vouch_store::programs;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -276,7 +276,9 @@ async fn update(
     let mut fields = svc::get(&state, &id).await?.fields();
     body.apply(&mut fields);
     Ok(Json(
-        svc::update(&state, &caller.origin, &id, &fields).await?.into(),
+        svc::update(&state, &caller.origin, &id, &fields)
+            .await?
+            .into(),
     ))
 }
 

@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use vouch_app::participants::{self as service, EventIn};
-use vouch_domain::referral::Stage;
 use vouch_app::resources::{ProgramEvent, Referral, StageChange};
+use vouch_domain::referral::Stage;
 use vouch_store::referrals::{self, Filter};
 
 pub fn routes() -> OpenApiRouter<AppState> {

@@ -12,9 +12,9 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use vouch_app::resources::{Clawback, Reward, RewardRule};
 use vouch_app::rewards as service;
 use vouch_domain::reward::{RewardStatus, RuleFields};
-use vouch_app::resources::{Clawback, Reward, RewardRule};
 use vouch_store::rewards::{self, Filter};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -264,7 +264,9 @@ async fn deliver(
     Can(caller, _): Can<perm::RewardsManage>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Reward>> {
-    Ok(Json(service::deliver(&state, &caller.origin, &id).await?.into()))
+    Ok(Json(
+        service::deliver(&state, &caller.origin, &id).await?.into(),
+    ))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -291,7 +293,9 @@ async fn revoke(
     let reason = vouch_domain::validation::required_text(&body.reason, 500)
         .map_err(|m| ApiError::field("reason", m))?;
     Ok(Json(
-        service::revoke(&state, &caller.origin, &id, &reason).await?.into(),
+        service::revoke(&state, &caller.origin, &id, &reason)
+            .await?
+            .into(),
     ))
 }
 
@@ -356,6 +360,8 @@ async fn decide_clawback(
     ApiJson(body): ApiJson<ClawbackDecisionIn>,
 ) -> ApiResult<Json<Clawback>> {
     Ok(Json(
-        service::decide_clawback(&state, &caller.origin, &id, body.decision.trim()).await?.into(),
+        service::decide_clawback(&state, &caller.origin, &id, body.decision.trim())
+            .await?
+            .into(),
     ))
 }

@@ -11,8 +11,8 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use vouch_app::webhooks::{self as svc, EndpointIn};
 use vouch_app::resources::{Attempt, Endpoint, Job, Message};
+use vouch_app::webhooks::{self as svc, EndpointIn};
 use vouch_store::{jobs, webhooks};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -75,9 +75,9 @@ async fn create(
     Ok((
         StatusCode::CREATED,
         Json(EndpointWithSecret {
-        endpoint: endpoint.into(),
-        secret,
-    }),
+            endpoint: endpoint.into(),
+            secret,
+        }),
     ))
 }
 
@@ -110,7 +110,9 @@ async fn update(
     ApiJson(body): ApiJson<EndpointIn>,
 ) -> ApiResult<Json<Endpoint>> {
     Ok(Json(
-        svc::update_endpoint(&state, &caller.origin, &id, body).await?.into(),
+        svc::update_endpoint(&state, &caller.origin, &id, body)
+            .await?
+            .into(),
     ))
 }
 
@@ -272,7 +274,9 @@ async fn resend(
     Path((id, message_id)): Path<(String, String)>,
 ) -> ApiResult<Json<Message>> {
     Ok(Json(
-        svc::resend(&state, &caller.origin, &id, &message_id).await?.into(),
+        svc::resend(&state, &caller.origin, &id, &message_id)
+            .await?
+            .into(),
     ))
 }
 
@@ -323,5 +327,7 @@ async fn retry_job(
     Can(caller, _): Can<perm::WebhooksManage>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Job>> {
-    Ok(Json(svc::retry_job(&state, &caller.origin, &id).await?.into()))
+    Ok(Json(
+        svc::retry_job(&state, &caller.origin, &id).await?.into(),
+    ))
 }

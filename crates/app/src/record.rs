@@ -1,0 +1,105 @@
+//! The write → audit → event triple in one call.
+//!
+//! Every change a use case makes is followed, inside the same transaction, by its audit entry
+//! and by the events it causes, so the three commit together or not at all. The audit entry's
+//! before/after and the event's `data` are the resource's public representation
+//! ([`crate::resources`]), never the row: what integrators receive is what the API documents.
+
+use crate::AppResult;
+use crate::resources;
+use serde::Serialize;
+use vouch_store::Conn;
+use vouch_store::audit::{self, Origin};
+use vouch_store::events;
+
+/// A row the audit log and webhooks know: the entity it is, its id, and its public form.
+pub(crate) trait Audited {
+    const ENTITY: &'static str;
+    fn audit_id(&self) -> String;
+    /// The public representation: the audit entry's before/after and every event's `data`.
+    fn public(&self) -> serde_json::Value;
+}
+
+/// Records that `after` changed (`before` is `None` for a creation): the audit entry `action`,
+/// then one event of each type in `events`, all with the public form of `after`.
+pub(crate) async fn change<R: Audited>(
+    conn: &mut Conn,
+    origin: &Origin,
+    action: &str,
+    before: Option<&R>,
+    after: &R,
+    event_types: &[&str],
+) -> AppResult<()> {
+    let after_json = after.public();
+    let before_json = before.map(Audited::public);
+    audit::record(
+        conn,
+        origin,
+        action,
+        R::ENTITY,
+        Some(&after.audit_id()),
+        before_json.as_ref(),
+        Some(&after_json),
+    )
+    .await?;
+    for event_type in event_types {
+        events::emit(conn, event_type, &after_json).await?;
+    }
+    Ok(())
+}
+
+/// An audit entry for an operation that is not a plain change of one resource (a deletion,
+/// a secret rotation, a bulk upload): `before` and `after` are whatever describes it.
+pub(crate) async fn entry(
+    conn: &mut Conn,
+    origin: &Origin,
+    action: &str,
+    entity: &str,
+    entity_id: &str,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> AppResult<()> {
+    audit::record(
+        conn,
+        origin,
+        action,
+        entity,
+        Some(entity_id),
+        before.as_ref(),
+        after.as_ref(),
+    )
+    .await?;
+    Ok(())
+}
+
+fn public<T: Serialize>(resource: T) -> serde_json::Value {
+    // A resource is plain data (strings, numbers, enums, maps); serialising it cannot fail.
+    serde_json::to_value(resource).unwrap_or_default()
+}
+
+macro_rules! audited {
+    ($row:ty => $resource:ty, $entity:literal, |$r:ident| $id:expr) => {
+        impl Audited for $row {
+            const ENTITY: &'static str = $entity;
+            fn audit_id(&self) -> String {
+                let $r = self;
+                $id
+            }
+            fn public(&self) -> serde_json::Value {
+                public(<$resource>::from(self.clone()))
+            }
+        }
+    };
+}
+
+audited!(vouch_store::accounts::Account => resources::Account, "account", |a| a.id.to_string());
+audited!(vouch_store::setups::Setup => resources::Setup, "referral_setup", |s| s.id.clone());
+audited!(vouch_store::programs::Program => resources::Program, "program", |p| p.id.clone());
+audited!(vouch_store::participants::Participant => resources::Participant, "participant", |p| p.id.clone());
+audited!(vouch_store::referrals::Referral => resources::Referral, "referral", |r| r.id.clone());
+audited!(vouch_store::rewards::RewardRule => resources::RewardRule, "reward_rule", |r| r.id.clone());
+audited!(vouch_store::rewards::Reward => resources::Reward, "reward", |r| r.id.clone());
+audited!(vouch_store::rewards::Clawback => resources::Clawback, "clawback", |c| c.id.clone());
+audited!(vouch_store::users::StaffUser => resources::StaffUser, "staff_user", |u| u.id.clone());
+audited!(vouch_store::api_keys::ApiKey => resources::ApiKey, "api_key", |k| k.id.clone());
+audited!(vouch_store::webhooks::Endpoint => resources::Endpoint, "webhook_endpoint", |e| e.id.clone());
