@@ -43,8 +43,23 @@ pub(crate) async fn change<R: Audited>(
     )
     .await?;
     for event_type in event_types {
-        events::emit(conn, event_type, &after_json).await?;
+        announce(conn, event_type, &after_json).await?;
     }
+    Ok(())
+}
+
+/// Emits one event to every subscribed endpoint. Only catalogued types
+/// ([`resources::EVENT_TYPES`]) may be sent: a new type is documented before it ships.
+pub(crate) async fn announce(
+    conn: &mut Conn,
+    event_type: &str,
+    data: &serde_json::Value,
+) -> AppResult<()> {
+    debug_assert!(
+        resources::events::is_known(event_type),
+        "event type {event_type} is not in resources::EVENT_TYPES"
+    );
+    events::emit(conn, event_type, data).await?;
     Ok(())
 }
 

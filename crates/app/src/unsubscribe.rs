@@ -5,7 +5,7 @@
 
 use crate::{AppResult, Ctx, commit};
 use vouch_store::audit::{self, Origin};
-use vouch_store::{emails, events};
+use vouch_store::emails;
 
 const PURPOSE: &str = "unsubscribe";
 
@@ -38,7 +38,11 @@ pub async fn unsubscribe(ctx: &Ctx, origin: &Origin, email: &str) -> AppResult<b
     let mut tx = ctx.store.begin().await?;
     let new = emails::suppress(&mut tx, email, "unsubscribed").await?;
     if new {
-        let data = serde_json::json!({ "email": email, "reason": "unsubscribed" });
+        let data = serde_json::to_value(crate::resources::Unsubscribed {
+            email: email.to_lowercase(),
+            reason: "unsubscribed".into(),
+        })
+        .unwrap_or_default();
         audit::record(
             &mut tx,
             origin,
@@ -49,7 +53,7 @@ pub async fn unsubscribe(ctx: &Ctx, origin: &Origin, email: &str) -> AppResult<b
             Some(&data),
         )
         .await?;
-        events::emit(&mut tx, "email.unsubscribed", &data).await?;
+        crate::record::announce(&mut tx, "email.unsubscribed", &data).await?;
     }
     commit(tx).await?;
     Ok(new)

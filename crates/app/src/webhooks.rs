@@ -290,7 +290,11 @@ pub async fn disable_endpoint(
 pub async fn send_test(ctx: &Ctx, origin: &Origin, endpoint_id: &str) -> AppResult<Message> {
     let endpoint = get_endpoint(ctx, endpoint_id).await?;
     let mut tx = ctx.store.begin().await?;
-    let data = serde_json::json!({ "endpoint_id": endpoint.id, "message": "This is a test event from Vouch." });
+    let data = serde_json::to_value(crate::resources::TestEvent {
+        endpoint_id: endpoint.id.clone(),
+        message: "This is a test event from Vouch.".into(),
+    })
+    .unwrap_or_default();
     let event = events::record_only(&mut tx, "webhook.test", &data).await?;
     let message_id = webhooks::enqueue_message(&mut tx, &endpoint, &event.id).await?;
     vouch_store::audit::record(

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use utoipa::openapi::OpenApi;
 
 mod contract;
+mod webhooks;
 
 /// Every problem `code` the API returns, for the reference's error section.
 pub const ERROR_CODES: &[(&str, u16, &str)] = &[
@@ -197,6 +198,8 @@ struct Reference {
     title: String,
     description: Prose,
     operations: Vec<Operation>,
+    /// Webhook event types: (type, schema of `data`, when it is sent).
+    events: Vec<(String, String, Prose)>,
     schemas: Vec<(String, String)>,
     errors: Vec<(&'static str, u16, Prose)>,
 }
@@ -281,7 +284,27 @@ fn reference(value: &serde_json::Value) -> Reference {
                 .collect()
         })
         .unwrap_or_default();
+    let events = value["webhooks"]
+        .as_object()
+        .map(|hooks| {
+            hooks
+                .iter()
+                .map(|(name, hook)| {
+                    let data = hook["post"]["requestBody"]["content"]["application/json"]["schema"]
+                        ["allOf"][1]["properties"]["data"]["$ref"]
+                        .as_str()
+                        .unwrap_or_default();
+                    (
+                        name.clone(),
+                        data.rsplit('/').next().unwrap_or(data).to_string(),
+                        prose(hook["post"]["description"].as_str().unwrap_or_default()),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     Reference {
+        events,
         title: value["info"]["title"].as_str().unwrap_or("API").to_string(),
         description: prose(value["info"]["description"].as_str().unwrap_or_default()),
         operations,

@@ -85,3 +85,46 @@ async fn spec_matches_the_reviewed_snapshot() {
     );
     app.stop().await;
 }
+
+/// Every `$ref` in the document names a schema it defines, webhooks included.
+#[tokio::test]
+async fn every_reference_resolves() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let spec = app.anonymous().get("/api/v1/openapi.json").await;
+    fn refs(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                if let Some(r) = m.get("$ref").and_then(|r| r.as_str()) {
+                    out.push(r.to_string());
+                }
+                m.values().for_each(|v| refs(v, out));
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    let mut all = Vec::new();
+    refs(&spec.body, &mut all);
+    assert!(!all.is_empty());
+    for r in all {
+        let name = r
+            .strip_prefix("#/components/schemas/")
+            .unwrap_or_else(|| panic!("unexpected reference {r}"));
+        assert!(
+            spec.body["components"]["schemas"][name].is_object(),
+            "{r} is not defined"
+        );
+    }
+    let hooks = spec.body["webhooks"].as_object().expect("webhooks");
+    assert_eq!(hooks.len(), vouch_app::resources::EVENT_TYPES.len());
+    // The reference page lists every event type.
+    let page = app.anonymous().get("/api/docs").await;
+    for e in vouch_app::resources::EVENT_TYPES {
+        assert!(
+            page.text.contains(&format!("id=\"event-{}\"", e.name)),
+            "{}",
+            e.name
+        );
+    }
+    app.stop().await;
+}

@@ -10,6 +10,7 @@
 mod accounts;
 mod audit;
 mod emails;
+pub mod events;
 mod programs;
 mod referrals;
 mod rewards;
@@ -20,6 +21,7 @@ mod webhooks;
 pub use accounts::{Account, Setup};
 pub use audit::AuditEvent;
 pub use emails::EmailMessage;
+pub use events::{EVENT_TYPES, EventType, TestEvent, Unsubscribed};
 pub use programs::{Participant, Program, ProgramEvent};
 pub use referrals::{Referral, StageChange};
 pub use rewards::{Clawback, Reward, RewardRule};

@@ -72,6 +72,7 @@ pub fn finish(mut doc: Value) -> Value {
     for name in &request_schemas {
         text_rule(&mut doc["components"]["schemas"][name]);
     }
+    super::webhooks::add(&mut doc);
     doc
 }
 
