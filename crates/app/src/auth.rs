@@ -6,7 +6,6 @@ use crate::{AppError, AppResult, Ctx};
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use vouch_domain::Timestamp;
 use vouch_domain::permission::Action;
 use vouch_store::audit::{self, Actor, ActorKind, Origin};
 use vouch_store::users::StaffUser;
@@ -85,8 +84,10 @@ pub async fn session(ctx: &Ctx, token: &str, take_flash: bool) -> AppResult<Opti
     let Some(session) = sessions::touch(
         &mut conn,
         &token_hash,
-        Timestamp::ago(time::Duration::minutes(s.session_idle_minutes)),
-        Timestamp::ago(time::Duration::hours(s.session_absolute_hours)),
+        ctx.clock
+            .ago(time::Duration::minutes(s.session_idle_minutes)),
+        ctx.clock
+            .ago(time::Duration::hours(s.session_absolute_hours)),
         take_flash,
     )
     .await?
@@ -179,7 +180,7 @@ pub async fn login(
         &mut conn,
         &email,
         client_ip,
-        Timestamp::ago(time::Duration::seconds(window)),
+        ctx.clock.ago(time::Duration::seconds(window)),
     )
     .await?;
     let origin = Origin {
@@ -194,7 +195,7 @@ pub async fn login(
     if by_email >= s.login_max_failures || by_ip >= s.login_max_failures {
         let retry_after = oldest
             .map(|t| {
-                (t + time::Duration::seconds(window) - Timestamp::now())
+                (t + time::Duration::seconds(window) - ctx.clock.now())
                     .whole_seconds()
                     .max(1)
             })

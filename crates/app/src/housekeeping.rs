@@ -2,7 +2,6 @@
 //! attempts outside every throttling window, used or expired participant tokens.
 
 use crate::Ctx;
-use vouch_domain::Timestamp;
 use vouch_store::{idempotency, login_attempts, sessions};
 
 /// Deletes them all; returns how many rows went.
@@ -11,15 +10,17 @@ pub async fn purge_expired(ctx: &Ctx) -> vouch_store::Result<u64> {
     let mut conn = ctx.store.conn().await?;
     let expired = sessions::purge(
         &mut conn,
-        Timestamp::ago(time::Duration::minutes(s.session_idle_minutes)),
-        Timestamp::ago(time::Duration::hours(s.session_absolute_hours)),
+        ctx.clock
+            .ago(time::Duration::minutes(s.session_idle_minutes)),
+        ctx.clock
+            .ago(time::Duration::hours(s.session_absolute_hours)),
     )
     .await?;
     let keys = idempotency::purge(&mut conn).await?;
     // Keep a day of attempts for investigations, never less than the throttling window.
     let keep = (s.login_window_minutes * 60).max(86_400);
     let attempts =
-        login_attempts::purge(&mut conn, Timestamp::ago(time::Duration::seconds(keep))).await?;
+        login_attempts::purge(&mut conn, ctx.clock.ago(time::Duration::seconds(keep))).await?;
     let participant_access = vouch_store::participant_access::purge(&mut conn).await?;
     Ok(expired + keys + attempts + participant_access)
 }

@@ -11,6 +11,7 @@ pub mod emails;
 mod error;
 pub mod housekeeping;
 pub mod import;
+pub mod instant;
 pub mod links;
 pub mod outbound;
 pub mod participant_access;
@@ -29,6 +30,7 @@ pub mod webhooks;
 pub use error::{AppError, AppResult};
 
 use std::sync::Arc;
+use vouch_domain::Timestamp;
 use vouch_store::{Store, StoreError, Tx};
 
 /// The installation's settings that decide what operations do.
@@ -82,12 +84,45 @@ pub struct Secrets {
     pub embed: Vec<u8>,
 }
 
-/// What every use case runs with: the store, the settings, the installation's secrets and this
-/// process's cache of what referral codes lead to (which changes made here forget at once).
+/// Where use cases read the time: the system clock, moved by an offset that only tests set
+/// (to see a hold end or a link expire without waiting). Rows are still stamped by the store.
+#[derive(Clone, Default)]
+pub struct Clock {
+    offset_ms: Arc<std::sync::atomic::AtomicI64>,
+}
+
+impl Clock {
+    pub fn now(&self) -> Timestamp {
+        let offset = self.offset_ms.load(std::sync::atomic::Ordering::Relaxed);
+        Timestamp::now() + time::Duration::milliseconds(offset)
+    }
+
+    /// Moves this clock (and every copy of it) forward.
+    pub fn advance(&self, by: time::Duration) {
+        let ms = i64::try_from(by.whole_milliseconds()).unwrap_or(i64::MAX);
+        self.offset_ms
+            .fetch_add(ms, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// `length` before now.
+    pub fn ago(&self, length: time::Duration) -> Timestamp {
+        self.now() - length
+    }
+
+    /// `length` from now.
+    pub fn from_now(&self, length: time::Duration) -> Timestamp {
+        self.now() + length
+    }
+}
+
+/// What every use case runs with: the store, the settings, the clock, the installation's
+/// secrets and this process's cache of what referral codes lead to (which changes made here
+/// forget at once).
 #[derive(Clone)]
 pub struct Ctx {
     pub store: Store,
     pub settings: Arc<Settings>,
+    pub clock: Clock,
     pub secrets: Arc<Secrets>,
     pub links: Arc<links::LinkCache>,
 }
@@ -106,6 +141,7 @@ impl Ctx {
         Ok(Self {
             store,
             settings: Arc::new(settings),
+            clock: Clock::default(),
             secrets: Arc::new(secrets),
             links: Arc::default(),
         })

@@ -4,7 +4,6 @@
 
 use crate::participants::mail_participant;
 use crate::{AppResult, Ctx, commit};
-use vouch_domain::Timestamp;
 use vouch_domain::email_template::Kind;
 use vouch_store::participant_access as access;
 use vouch_store::participants;
@@ -29,12 +28,12 @@ pub async fn send_login_link(ctx: &Ctx, program: &Program, email: &str) -> AppRe
         return Ok(());
     };
     // Nobody can flood an inbox through this form: a few links per half hour at most.
-    let since = Timestamp::ago(time::Duration::minutes(LOGIN_MINUTES));
+    let since = ctx.clock.ago(time::Duration::minutes(LOGIN_MINUTES));
     if access::login_tokens_since(&mut tx, &p.id, since).await? >= LINKS_PER_WINDOW {
         return Ok(());
     }
     let token = access::new_token();
-    let expires = Timestamp::from_now(time::Duration::minutes(LOGIN_MINUTES));
+    let expires = ctx.clock.from_now(time::Duration::minutes(LOGIN_MINUTES));
     access::create_login_token(&mut tx, &p.id, &token, expires).await?;
     let login_url = format!(
         "{}/p/{}/me/login?token={token}",
@@ -63,7 +62,7 @@ pub async fn open_session(
     let Some(participant_id) = access::use_login_token(&mut tx, login_token).await? else {
         return Ok(None);
     };
-    let expires = Timestamp::from_now(time::Duration::days(SESSION_DAYS));
+    let expires = ctx.clock.from_now(time::Duration::days(SESSION_DAYS));
     access::create_session(&mut tx, &participant_id, session, expires).await?;
     commit(tx).await?;
     Ok(Some(participant_id))

@@ -218,7 +218,7 @@ async fn fraud_flags(
                 tx,
                 &program.id,
                 ip,
-                vouch_domain::Timestamp::ago(time::Duration::hours(1)),
+                ctx.clock.ago(time::Duration::hours(1)),
             )
             .await?
         }
@@ -285,7 +285,7 @@ pub async fn enrol(
         }
     }
     touches.extend(context.touches.iter().cloned());
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let now = ctx.clock.now().datetime().unix_timestamp();
     // Candidates in the order the model prefers them; the first that resolves wins.
     let mut referrer = None;
     let mut remaining = touches;

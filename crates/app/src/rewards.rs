@@ -10,7 +10,6 @@ use crate::Ctx;
 use crate::commit;
 use crate::record;
 use crate::{AppError, AppResult};
-use vouch_domain::Timestamp;
 use vouch_domain::email_template::Kind;
 use vouch_domain::money::Currency;
 use vouch_domain::referral::Stage;
@@ -264,8 +263,10 @@ pub async fn after_win(
     referral: &Referral,
 ) -> AppResult<()> {
     let won = referrals::count_by_referrer(tx, &referral.referrer_id, Stage::Won).await?;
-    let hold_until = (program.reward_hold_days > 0)
-        .then(|| Timestamp::from_now(time::Duration::days(program.reward_hold_days)));
+    let hold_until = (program.reward_hold_days > 0).then(|| {
+        ctx.clock
+            .from_now(time::Duration::days(program.reward_hold_days))
+    });
     for rule in rewards::rules(tx, &program.id, true).await? {
         let steps = steps_reached(rule.trigger, rule.threshold, rule.max_per_participant, won);
         for step in &steps {
@@ -365,7 +366,7 @@ pub async fn release_holds(ctx: &Ctx) -> AppResult<usize> {
     let origin = Origin::system();
     let due = {
         let mut conn = ctx.store.conn().await?;
-        rewards::hold_ended(&mut conn, Timestamp::now(), 200).await?
+        rewards::hold_ended(&mut conn, ctx.clock.now(), 200).await?
     };
     let mut released = 0;
     for reward in due {

@@ -171,7 +171,9 @@ pub const ROTATION_GRACE_HOURS: i64 = 24;
 
 pub async fn rotate_secret(ctx: &Ctx, origin: &Origin, id: &str) -> AppResult<Endpoint> {
     let before = get_endpoint(ctx, id).await?;
-    let until = Timestamp::from_now(time::Duration::hours(ROTATION_GRACE_HOURS));
+    let until = ctx
+        .clock
+        .from_now(time::Duration::hours(ROTATION_GRACE_HOURS));
     let mut tx = ctx.store.begin().await?;
     let after = webhooks::rotate_secret(&mut tx, &before, &new_secret(), until).await?;
     // The secrets themselves never reach the audit log.

@@ -1,11 +1,9 @@
-//! Instant signup links: a signed link that enrols a known person with one click, without the
-//! form. The operator's system asks for one through the API (and Vouch may email it); the
-//! person's name, email and referrer travel inside the signed token, so nothing is stored
-//! until they join. Opening the link shows a button (a GET changes nothing, so mail scanners
-//! cannot join anyone); the button enrols them and shows their referral link.
+//! The pages of instant signup links (minted by `vouch_app::instant`). Opening the link shows
+//! a button (a GET changes nothing, so mail scanners cannot join anyone); the button enrols
+//! them and shows their referral link.
 
 use crate::AppState;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiError;
 use crate::public::{notice, visible_program};
 use crate::request::Meta;
 use askama::Template;
@@ -15,134 +13,18 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
+use vouch_app::instant::Claims;
 use vouch_app::participants::{SignupContext, enrol, referral_link};
-use vouch_domain::email_template::Kind;
-use vouch_domain::participant::{ParticipantDraft, ParticipantFields};
+use vouch_domain::participant::ParticipantDraft;
 use vouch_domain::program::ProgramStatus;
 use vouch_domain::referral::{Source, Touch};
 use vouch_store::audit::{Actor, ActorKind, Origin};
-use vouch_store::emails::{self, QueueOptions};
 use vouch_store::participants;
 use vouch_store::programs::Program;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/p/{slug}/instant", get(page).post(join))
-}
-
-const PURPOSE: &str = "instant-signup";
-/// The longest an instant link may live.
-pub const MAX_DAYS: i64 = 90;
-
-/// What an instant link carries.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Claims {
-    /// Program id.
-    p: String,
-    e: String,
-    #[serde(default)]
-    f: Option<String>,
-    #[serde(default)]
-    l: Option<String>,
-    /// Referrer's code.
-    #[serde(default)]
-    r: Option<String>,
-    /// Company.
-    #[serde(default)]
-    c: Option<String>,
-    /// Expiry, unix seconds.
-    x: i64,
-}
-
-/// An instant link as the API returns it.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct InstantLink {
-    pub url: String,
-    pub expires_at: vouch_domain::Timestamp,
-    /// The invitation email, when Vouch sent one (`suppressed` if the address unsubscribed).
-    pub email_id: Option<String>,
-}
-
-/// Mints (and optionally emails) an instant signup link for a known person.
-pub async fn create(
-    state: &AppState,
-    program: &Program,
-    fields: &ParticipantFields,
-    ttl_days: i64,
-    send_email: bool,
-) -> ApiResult<InstantLink> {
-    if program.status == ProgramStatus::Ended {
-        return Err(ApiError::conflict(
-            "program_ended",
-            "the program has ended; nobody can join it",
-        ));
-    }
-    if !(1..=MAX_DAYS).contains(&ttl_days) {
-        return Err(ApiError::field("ttl_days", "must be between 1 and 90 days"));
-    }
-    let draft = fields.parse()?;
-    let mut tx = state.store.begin().await?;
-    if let Some(code) = &draft.referred_by
-        && participants::by_code(&mut tx, code)
-            .await?
-            .is_none_or(|p| p.program_id != program.id)
-    {
-        return Err(ApiError::field(
-            "referred_by",
-            "no participant of this program has this referral code",
-        ));
-    }
-    let expires = time::OffsetDateTime::now_utc() + time::Duration::days(ttl_days);
-    let claims = Claims {
-        p: program.id.clone(),
-        e: draft.email.clone(),
-        f: draft.first_name.clone(),
-        l: draft.last_name.clone(),
-        r: draft.referred_by.clone(),
-        c: draft.company.clone(),
-        x: expires.unix_timestamp(),
-    };
-    let payload = serde_json::to_string(&claims).map_err(|_| ApiError::internal())?;
-    let token = vouch_app::signed::sign(&state.secrets.embed, PURPOSE, &payload);
-    let url = format!(
-        "{}/p/{}/instant?token={token}",
-        state.settings.base_url, program.slug
-    );
-    let email_id = if send_email {
-        let unsubscribe = vouch_app::unsubscribe::url(state, &draft.email);
-        let ctx = serde_json::json!({
-            "first_name": draft.first_name, "email": draft.email,
-            "program": { "id": program.id, "name": program.name, "slug": program.slug },
-            "join_url": url, "unsubscribe_url": unsubscribe,
-        });
-        let message = emails::queue(
-            &mut tx,
-            Kind::InstantSignup,
-            &draft.email,
-            &ctx,
-            QueueOptions {
-                program_id: Some(&program.id),
-                unsubscribe_url: Some(&unsubscribe),
-            },
-        )
-        .await?;
-        Some(message.id)
-    } else {
-        None
-    };
-    tx.commit().await.map_err(vouch_store::StoreError::from)?;
-    Ok(InstantLink {
-        url,
-        expires_at: vouch_domain::Timestamp::from_datetime(expires),
-        email_id,
-    })
-}
-
-fn read(state: &AppState, program: &Program, token: &str) -> Option<Claims> {
-    let payload = vouch_app::signed::verify(&state.secrets.embed, PURPOSE, token)?;
-    let claims: Claims = serde_json::from_str(&payload).ok()?;
-    let live = claims.x > time::OffsetDateTime::now_utc().unix_timestamp();
-    (live && claims.p == program.id).then_some(claims)
 }
 
 #[derive(Deserialize, Default)]
@@ -180,7 +62,7 @@ async fn resolve(state: &AppState, slug: &str, token: &str) -> Result<(Program, 
             ));
         }
     }
-    match read(state, &program, token) {
+    match vouch_app::instant::read(state, &program, token) {
         Some(c) => Ok((program, c)),
         None => Err(notice(
             StatusCode::GONE,

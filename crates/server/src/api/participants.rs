@@ -257,7 +257,7 @@ struct InstantIn {
 #[utoipa::path(
     post, path = "/api/v1/programs/{id}/instant-signups", operation_id = "create_instant_signup", tag = "programs",
     params(("id" = String, Path, description = "Program id (prg_…)")), request_body = InstantIn,
-    responses((status = 201, description = "A one-click signup link (and the invitation email)", body = crate::instant::InstantLink), (status = "4XX", description = "A problem (RFC 9457)", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    responses((status = 201, description = "A one-click signup link (and the invitation email)", body = vouch_app::instant::InstantLink), (status = "4XX", description = "A problem (RFC 9457)", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
     security(("bearer" = []), ("session" = []))
 )]
 /// An instant signup link for a known person: opening it and pressing one button enrols them,
@@ -267,7 +267,7 @@ async fn instant_signup(
     _: Can<perm::ProgramsWrite>,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<InstantIn>,
-) -> ApiResult<(StatusCode, Json<crate::instant::InstantLink>)> {
+) -> ApiResult<(StatusCode, Json<vouch_app::instant::InstantLink>)> {
     let program = program(&state, &id).await?;
     let fields = ParticipantFields {
         email: body.email,
@@ -277,7 +277,7 @@ async fn instant_signup(
         ip_address: String::new(),
         company: body.company,
     };
-    let link = crate::instant::create(
+    let link = vouch_app::instant::create(
         &state,
         &program,
         &fields,
