@@ -7,7 +7,7 @@ use vouch_domain::account::{
     AccountDraft, AccountFields, CloneOverrides, clone_fields, code_from_name, registration_link,
 };
 use vouch_store::Tx;
-use vouch_store::accounts::{self, Account, Placement};
+use vouch_store::accounts::{self, Account, ListQuery, Placement};
 use vouch_store::audit::Origin;
 
 /// An account as the API and console show it.
@@ -33,10 +33,34 @@ impl AccountView {
 }
 
 pub async fn get_account(ctx: &Ctx, id: i64) -> AppResult<Account> {
-    let mut conn = ctx.store.conn().await?;
-    accounts::get(&mut conn, id)
+    find_account(ctx, id)
         .await?
         .ok_or_else(|| AppError::not_found("account"))
+}
+
+/// `None` rather than an error, for pages that explain a missing account in their own words.
+pub async fn find_account(ctx: &Ctx, id: i64) -> AppResult<Option<Account>> {
+    let mut conn = ctx.store.conn().await?;
+    Ok(accounts::get(&mut conn, id).await?)
+}
+
+/// One page, sorted as `query` asks, `limit + 1` rows at most: the extra row tells the caller
+/// another page follows.
+pub async fn list_accounts(ctx: &Ctx, query: &ListQuery) -> AppResult<Vec<Account>> {
+    let mut conn = ctx.store.conn().await?;
+    Ok(accounts::list(&mut conn, query).await?)
+}
+
+/// The accounts nested directly under `id`, by name.
+pub async fn children(ctx: &Ctx, id: i64) -> AppResult<Vec<Account>> {
+    let mut conn = ctx.store.conn().await?;
+    Ok(accounts::children(&mut conn, id).await?)
+}
+
+/// Every super customer, by name: the choices of a parent picker.
+pub async fn super_customers(ctx: &Ctx) -> AppResult<Vec<Account>> {
+    let mut conn = ctx.store.conn().await?;
+    Ok(accounts::super_customers(&mut conn).await?)
 }
 
 async fn locked_account(tx: &mut Tx, id: i64) -> AppResult<Account> {

@@ -7,6 +7,7 @@ use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use vouch_domain::permission::Action;
+use vouch_store::api_keys::{self, ApiKey};
 use vouch_store::audit::{self, Actor, ActorKind, Origin};
 use vouch_store::users::StaffUser;
 use vouch_store::{StoreError, login_attempts, sessions, users};
@@ -107,6 +108,19 @@ pub async fn session(ctx: &Ctx, token: &str, take_flash: bool) -> AppResult<Opti
         flash: session.flash,
         user,
     }))
+}
+
+/// The active API key behind a bearer secret (only secrets' hashes are stored); it is marked
+/// used, at most once a minute.
+pub async fn api_key(ctx: &Ctx, secret: &str) -> AppResult<Option<ApiKey>> {
+    let mut conn = ctx.store.conn().await?;
+    Ok(api_keys::authenticate(&mut conn, &sha256_hex(secret)).await?)
+}
+
+/// Keeps a one-time message on the session for the page a form redirects to.
+pub async fn set_flash(ctx: &Ctx, session: &StaffSession, message: &str) -> AppResult<()> {
+    let mut conn = ctx.store.conn().await?;
+    Ok(sessions::set_flash(&mut conn, &session.token_hash, message).await?)
 }
 
 /// Records a refused action in the audit log; a failure to record is logged, never raised, so

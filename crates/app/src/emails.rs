@@ -4,7 +4,50 @@
 use crate::{AppError, AppResult, Ctx, commit, record};
 use vouch_domain::email_template::{self, Kind, Template};
 use vouch_store::audit::Origin;
-use vouch_store::emails::{self, Scope};
+use vouch_store::emails::{self, EmailMessage, Scope, TemplateSource};
+
+/// Newest first, `limit + 1` rows at most: the extra row tells the caller another page follows.
+pub async fn list_emails(
+    ctx: &Ctx,
+    starting_after: Option<&str>,
+    limit: i64,
+) -> AppResult<Vec<EmailMessage>> {
+    let mut conn = ctx.store.conn().await?;
+    Ok(emails::list(&mut conn, starting_after, limit).await?)
+}
+
+pub async fn get_email(ctx: &Ctx, id: &str) -> AppResult<EmailMessage> {
+    let mut conn = ctx.store.conn().await?;
+    emails::get(&mut conn, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("email"))
+}
+
+/// The template that applies to `kind` in a scope.
+pub struct TemplateInForce {
+    pub template: Template,
+    /// Where it comes from: the program's version, the installation's, or the shipped default.
+    pub source: TemplateSource,
+    /// Whether the scope has its own version, which resetting would remove.
+    pub customised: bool,
+}
+
+pub async fn template_in_force(
+    ctx: &Ctx,
+    scope: Scope<'_>,
+    kind: Kind,
+) -> AppResult<TemplateInForce> {
+    let mut conn = ctx.store.conn().await?;
+    let customised = emails::template_override(&mut conn, scope, kind)
+        .await?
+        .is_some();
+    let (template, source) = emails::template(&mut conn, scope, kind).await?;
+    Ok(TemplateInForce {
+        template,
+        source,
+        customised,
+    })
+}
 
 /// Saves `t` as this scope's version of `kind`; a template that does not render is refused
 /// with the part (`subject`, `text` or `html`) at fault.

@@ -6,6 +6,7 @@
 //! API, the console, the public pages, the CLI and the workers all call it.
 
 pub mod accounts;
+pub mod audit;
 pub mod auth;
 pub mod emails;
 mod error;

@@ -17,7 +17,7 @@ use vouch_store::emails::{self, QueueOptions};
 use vouch_store::participants::{self, Participant, SignupFacts};
 use vouch_store::program_events::{self, ProgramEvent};
 use vouch_store::programs::Program;
-use vouch_store::referrals::{self, NewReferral, Referral};
+use vouch_store::referrals::{self, NewReferral, Referral, StageChange};
 use vouch_store::{StoreError, Tx};
 
 /// The link a participant shares.
@@ -101,6 +101,47 @@ pub async fn set_code(
     ctx.links.forget(&before.code);
     ctx.links.forget(&after.code);
     Ok(after)
+}
+
+pub async fn get_participant(ctx: &Ctx, id: &str) -> AppResult<Participant> {
+    let mut conn = ctx.store.conn().await?;
+    participants::get(&mut conn, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("participant"))
+}
+
+/// Newest first, `limit + 1` rows at most: the extra row tells the caller another page follows.
+/// `search` is part of the email or the code.
+pub async fn list_participants(
+    ctx: &Ctx,
+    program_id: &str,
+    search: Option<&str>,
+    starting_after: Option<&str>,
+    limit: i64,
+) -> AppResult<Vec<Participant>> {
+    let mut conn = ctx.store.conn().await?;
+    Ok(participants::list(&mut conn, program_id, search, starting_after, limit).await?)
+}
+
+/// The participant behind each id, in order (`None` where an id names nobody), read on one
+/// connection so that a page naming people costs one connection, not one per row.
+pub async fn find_each(ctx: &Ctx, ids: &[&str]) -> AppResult<Vec<Option<Participant>>> {
+    let mut conn = ctx.store.conn().await?;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        out.push(participants::get(&mut conn, id).await?);
+    }
+    Ok(out)
+}
+
+/// `None` rather than an error: a page asks to learn whether someone is enrolled already.
+pub async fn find_by_email(
+    ctx: &Ctx,
+    program_id: &str,
+    email: &str,
+) -> AppResult<Option<Participant>> {
+    let mut conn = ctx.store.conn().await?;
+    Ok(participants::by_email(&mut conn, program_id, email).await?)
 }
 
 /// Tells the referrer that a referral was won.
@@ -589,6 +630,31 @@ pub async fn review_referral(
     }
     commit(tx).await?;
     Ok(after)
+}
+
+pub async fn get_referral(ctx: &Ctx, id: &str) -> AppResult<Referral> {
+    let mut conn = ctx.store.conn().await?;
+    referrals::get(&mut conn, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("referral"))
+}
+
+/// Newest first, `limit + 1` rows at most: the extra row tells the caller another page follows.
+pub async fn list_referrals(
+    ctx: &Ctx,
+    program_id: &str,
+    filter: &referrals::Filter,
+    starting_after: Option<&str>,
+    limit: i64,
+) -> AppResult<Vec<Referral>> {
+    let mut conn = ctx.store.conn().await?;
+    Ok(referrals::list(&mut conn, program_id, filter, starting_after, limit).await?)
+}
+
+/// Every stage a referral went through, oldest first.
+pub async fn referral_history(ctx: &Ctx, referral_id: &str) -> AppResult<Vec<StageChange>> {
+    let mut conn = ctx.store.conn().await?;
+    Ok(referrals::history(&mut conn, referral_id).await?)
 }
 
 /// Records a referral with its audit entry and events: `referral.created`, then

@@ -15,6 +15,24 @@ pub async fn get(ctx: &Ctx, id: &str) -> AppResult<Program> {
         .ok_or_else(|| AppError::not_found("program"))
 }
 
+/// Newest first, `limit + 1` rows at most: the extra row tells the caller another page follows.
+pub async fn list(
+    ctx: &Ctx,
+    status: Option<ProgramStatus>,
+    starting_after: Option<&str>,
+    limit: i64,
+) -> AppResult<Vec<Program>> {
+    let mut conn = ctx.store.conn().await?;
+    Ok(programs::list(&mut conn, status, starting_after, limit).await?)
+}
+
+/// The program behind a public address; `None` rather than an error, because each public
+/// page explains a missing program in its own words.
+pub async fn by_slug(ctx: &Ctx, slug: &str) -> AppResult<Option<Program>> {
+    let mut conn = ctx.store.conn().await?;
+    Ok(programs::by_slug(&mut conn, slug).await?)
+}
+
 pub async fn create(ctx: &Ctx, origin: &Origin, fields: &ProgramFields) -> AppResult<Program> {
     let draft = fields.parse()?;
     let mut tx = ctx.store.begin().await?;

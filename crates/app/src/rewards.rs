@@ -20,7 +20,7 @@ use vouch_store::audit::Origin;
 use vouch_store::participants;
 use vouch_store::programs::{self, Program};
 use vouch_store::referrals::{self, Referral};
-use vouch_store::rewards::{self, Change, Clawback, NewReward, Reward, RewardRule};
+use vouch_store::rewards::{self, Change, Clawback, Filter, NewReward, Reward, RewardRule};
 use vouch_store::{StoreError, Tx};
 
 /// The currency every amount of a program is in.
@@ -457,6 +457,95 @@ pub async fn decide_clawback(
     record::change(&mut tx, origin, &action, Some(&before), &after, &[&action]).await?;
     commit(tx).await?;
     Ok(after)
+}
+
+pub async fn get_reward(ctx: &Ctx, id: &str) -> AppResult<Reward> {
+    let mut conn = ctx.store.conn().await?;
+    rewards::get(&mut conn, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("reward"))
+}
+
+/// Newest first, `limit + 1` rows at most: the extra row tells the caller another page follows.
+pub async fn list_rewards(
+    ctx: &Ctx,
+    program_id: &str,
+    filter: &Filter,
+    starting_after: Option<&str>,
+    limit: i64,
+) -> AppResult<Vec<Reward>> {
+    let mut conn = ctx.store.conn().await?;
+    Ok(rewards::list(&mut conn, program_id, filter, starting_after, limit).await?)
+}
+
+/// The rewards a referral earned. Only the program's newest rewards (about 500) are searched,
+/// which keeps the referral page one cheap query; older ones do not show there.
+pub async fn rewards_of_referral(ctx: &Ctx, referral: &Referral) -> AppResult<Vec<Reward>> {
+    let mut conn = ctx.store.conn().await?;
+    let rows = rewards::list(
+        &mut conn,
+        &referral.program_id,
+        &Filter::default(),
+        None,
+        500,
+    )
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter(|w| w.referral_id.as_deref() == Some(referral.id.as_str()))
+        .collect())
+}
+
+/// Codes not handed out yet; 0 for a rule that is not a coupon rule.
+pub async fn coupons_left(ctx: &Ctx, rule_id: &str) -> AppResult<i64> {
+    let mut conn = ctx.store.conn().await?;
+    Ok(rewards::coupons_left(&mut conn, rule_id).await?)
+}
+
+/// A program's rules (inactive ones too), oldest first, each with the codes left in its pool.
+pub async fn rules_with_coupons_left(
+    ctx: &Ctx,
+    program_id: &str,
+) -> AppResult<Vec<(RewardRule, i64)>> {
+    let mut conn = ctx.store.conn().await?;
+    let mut out = Vec::new();
+    for rule in rewards::rules(&mut conn, program_id, false).await? {
+        let left = rewards::coupons_left(&mut conn, &rule.id).await?;
+        out.push((rule, left));
+    }
+    Ok(out)
+}
+
+pub async fn get_clawback(ctx: &Ctx, id: &str) -> AppResult<Clawback> {
+    let mut conn = ctx.store.conn().await?;
+    rewards::get_clawback(&mut conn, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("clawback"))
+}
+
+/// A program's clawbacks in `status` (`open`, `recovered` or `waived`), newest first.
+pub async fn list_clawbacks(ctx: &Ctx, program_id: &str, status: &str) -> AppResult<Vec<Clawback>> {
+    let mut conn = ctx.store.conn().await?;
+    Ok(rewards::clawbacks(&mut conn, program_id, status).await?)
+}
+
+/// [`list_clawbacks`] with how each taken-back reward reads (empty when the reward is gone),
+/// so staff see what they decide about.
+pub async fn clawbacks_with_titles(
+    ctx: &Ctx,
+    program_id: &str,
+    status: &str,
+) -> AppResult<Vec<(Clawback, String)>> {
+    let mut conn = ctx.store.conn().await?;
+    let mut out = Vec::new();
+    for c in rewards::clawbacks(&mut conn, program_id, status).await? {
+        let title = rewards::get(&mut conn, &c.reward_id)
+            .await?
+            .map(|w| title(&w))
+            .unwrap_or_default();
+        out.push((c, title));
+    }
+    Ok(out)
 }
 
 /// Creates a reward (see [`rewards::create`]) with its audit entry and events:

@@ -5,7 +5,7 @@ use crate::{AppError, AppResult, Ctx, commit, record};
 use serde::Serialize;
 use vouch_domain::FieldError;
 use vouch_domain::account::{AccountDraft, AccountFields, clone_fields, registration_link};
-use vouch_domain::setup::{Beneficiary, Decision, SetupPlan};
+use vouch_domain::setup::{Beneficiary, Decision, SetupPlan, SetupStatus};
 use vouch_store::accounts::{self, Account, Placement};
 use vouch_store::audit::Origin;
 use vouch_store::setups::{self, Setup};
@@ -150,6 +150,17 @@ pub async fn get_setup(ctx: &Ctx, id: &str) -> AppResult<Setup> {
     setups::get(&mut conn, id)
         .await?
         .ok_or_else(|| AppError::not_found("referral setup"))
+}
+
+/// Newest first, `limit + 1` rows at most: the extra row tells the caller another page follows.
+pub async fn list_setups(
+    ctx: &Ctx,
+    status: Option<SetupStatus>,
+    starting_after: Option<&str>,
+    limit: i64,
+) -> AppResult<Vec<Setup>> {
+    let mut conn = ctx.store.conn().await?;
+    Ok(setups::list(&mut conn, status, starting_after, limit).await?)
 }
 
 /// What approval produced.

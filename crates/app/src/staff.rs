@@ -11,6 +11,24 @@ use vouch_store::api_keys::{self, ApiKey};
 use vouch_store::audit::Origin;
 use vouch_store::users::{self, StaffUser};
 
+pub async fn list_users(ctx: &Ctx) -> AppResult<Vec<StaffUser>> {
+    let mut conn = ctx.store.conn().await?;
+    Ok(users::list(&mut conn).await?)
+}
+
+pub async fn get_user(ctx: &Ctx, id: &str) -> AppResult<StaffUser> {
+    let mut conn = ctx.store.conn().await?;
+    users::get(&mut conn, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("staff user"))
+}
+
+/// Every API key, revoked ones too (never their secrets: only hashes are stored).
+pub async fn list_api_keys(ctx: &Ctx) -> AppResult<Vec<ApiKey>> {
+    let mut conn = ctx.store.conn().await?;
+    Ok(api_keys::list(&mut conn).await?)
+}
+
 /// Creates a staff user. `by` is the acting staff role (`None` for the CLI, which runs with the
 /// machine owner's authority).
 pub async fn create_user(

@@ -109,6 +109,23 @@ pub async fn get_endpoint(ctx: &Ctx, id: &str) -> AppResult<Endpoint> {
         .ok_or_else(|| AppError::not_found("webhook endpoint"))
 }
 
+pub async fn list_endpoints(ctx: &Ctx) -> AppResult<Vec<Endpoint>> {
+    let mut conn = ctx.store.conn().await?;
+    Ok(webhooks::list(&mut conn).await?)
+}
+
+/// An endpoint's messages, newest first, `limit + 1` rows at most: the extra row tells the
+/// caller another page follows.
+pub async fn list_messages(
+    ctx: &Ctx,
+    endpoint_id: &str,
+    starting_after: Option<&str>,
+    limit: i64,
+) -> AppResult<Vec<Message>> {
+    let mut conn = ctx.store.conn().await?;
+    Ok(webhooks::messages(&mut conn, endpoint_id, starting_after, limit).await?)
+}
+
 pub async fn create_endpoint(ctx: &Ctx, origin: &Origin, input: EndpointIn) -> AppResult<Endpoint> {
     let draft = input.draft(ctx, None)?;
     let mut tx = ctx.store.begin().await?;
@@ -316,6 +333,24 @@ pub async fn send_test(ctx: &Ctx, origin: &Origin, endpoint_id: &str) -> AppResu
         })?;
     commit(tx).await?;
     Ok(message)
+}
+
+/// Jobs in `status`, newest first, `limit + 1` rows at most: the extra row tells the caller
+/// another page follows.
+pub async fn list_jobs(
+    ctx: &Ctx,
+    status: &str,
+    starting_after: Option<&str>,
+    limit: i64,
+) -> AppResult<Vec<Job>> {
+    let mut conn = ctx.store.conn().await?;
+    Ok(jobs::list(&mut conn, status, starting_after, limit).await?)
+}
+
+/// How many jobs the queue holds in each status, for a glance at its health.
+pub async fn job_counts(ctx: &Ctx) -> AppResult<Vec<(String, i64)>> {
+    let mut conn = ctx.store.conn().await?;
+    Ok(jobs::counts(&mut conn).await?)
 }
 
 pub async fn retry_job(ctx: &Ctx, origin: &Origin, id: &str) -> AppResult<Job> {

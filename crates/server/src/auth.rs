@@ -8,10 +8,9 @@ use crate::{AppState, Settings};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{Method, header};
+use vouch_app::auth::audit_refusal;
 pub use vouch_app::auth::{StaffSession, staff_actor};
-use vouch_app::auth::{audit_refusal, sha256_hex};
 use vouch_domain::permission::{Action, Role, Scope, role_allows, scope_allows};
-use vouch_store::api_keys;
 use vouch_store::audit::{Actor, ActorKind, Origin};
 
 pub const CSRF_HEADER: &str = "x-csrf-token";
@@ -131,8 +130,7 @@ impl FromRequestParts<AppState> for Caller {
             .await
             .unwrap_or_else(|e| match e {});
         if let Some(secret) = bearer(parts) {
-            let mut conn = state.store.conn().await?;
-            let key = api_keys::authenticate(&mut conn, &sha256_hex(secret))
+            let key = vouch_app::auth::api_key(state, secret)
                 .await?
                 .ok_or_else(|| {
                     ApiError::new(

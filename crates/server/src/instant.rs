@@ -20,7 +20,6 @@ use vouch_domain::participant::ParticipantDraft;
 use vouch_domain::program::ProgramStatus;
 use vouch_domain::referral::{Source, Touch};
 use vouch_store::audit::{Actor, ActorKind, Origin};
-use vouch_store::participants;
 use vouch_store::programs::Program;
 
 pub fn routes() -> Router<AppState> {
@@ -73,8 +72,7 @@ async fn resolve(state: &AppState, slug: &str, token: &str) -> Result<(Program, 
 }
 
 async fn already_in(state: &AppState, program: &Program, email: &str) -> Option<String> {
-    let mut conn = state.store.conn().await.ok()?;
-    let p = participants::by_email(&mut conn, &program.id, email)
+    let p = vouch_app::participants::find_by_email(state, &program.id, email)
         .await
         .ok()
         .flatten()?;

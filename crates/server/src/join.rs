@@ -139,12 +139,7 @@ async fn channel_partner_check(state: &AppState, program: Program) -> Result<Pro
     let Some(sc_id) = program.super_customer_id else {
         return Ok(program);
     };
-    let found = async {
-        let mut conn = state.store.conn().await?;
-        vouch_store::accounts::get(&mut conn, sc_id).await
-    }
-    .await;
-    match found {
+    match vouch_app::accounts::find_account(state, sc_id).await {
         Ok(Some(sc))
             if sc.registration_policy
                 == vouch_domain::account::RegistrationPolicy::ChannelPartner =>

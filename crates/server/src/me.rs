@@ -19,13 +19,13 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
+use vouch_app::AppError;
+use vouch_app::participant_access as access;
 use vouch_app::participants::referral_link;
-use vouch_domain::referral::Stage;
-use vouch_domain::reward::{RewardStatus, Trigger};
-use vouch_store::participant_access as access;
-use vouch_store::participants::{self, Participant};
+use vouch_domain::reward::RewardStatus;
+use vouch_store::participants::Participant;
 use vouch_store::programs::Program;
-use vouch_store::{StoreError, referrals, rewards};
+use vouch_store::rewards::Reward;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -112,17 +112,10 @@ async fn page(
         verify_embed(&state, &q.embed_token)
     } else {
         match cookie_value(&headers, SESSION_COOKIE) {
-            Some(token) => {
-                let found = async {
-                    let mut conn = state.store.conn().await?;
-                    access::session_participant(&mut conn, token).await
-                }
-                .await;
-                match found {
-                    Ok(p) => p,
-                    Err(e) => return crate::console::error_page(&e.into()),
-                }
-            }
+            Some(token) => match access::session_participant(&state, token).await {
+                Ok(p) => p,
+                Err(e) => return crate::console::error_page(&e.into()),
+            },
             None => None,
         }
     };
@@ -158,77 +151,41 @@ async fn render(
     program: Program,
     participant_id: &str,
     embedded: bool,
-) -> Result<Option<MePage>, StoreError> {
-    let mut conn = state.store.conn().await?;
-    let Some(participant) = participants::get(&mut conn, participant_id)
-        .await?
-        .filter(|p| p.program_id == program.id)
-    else {
+) -> Result<Option<MePage>, AppError> {
+    let Some(own) = access::own_page(state, &program, participant_id).await? else {
         return Ok(None);
     };
-    let clicks = vouch_store::stats::clicks_of(&mut conn, &participant.id).await?;
-    let referred = vouch_store::stats::referrals_of(&mut conn, &participant.id).await?;
-    let won = referrals::count_by_referrer(&mut conn, &participant.id, Stage::Won).await?;
-    let filter = rewards::Filter {
-        status: None,
-        participant_id: Some(participant.id.clone()),
-    };
-    let lines = rewards::list(&mut conn, &program.id, &filter, None, 100)
-        .await?
-        .into_iter()
-        .map(|w| RewardLine {
-            title: vouch_app::rewards::title(&w),
-            status: w.status,
-            when: match w.status {
-                RewardStatus::Pending => w
-                    .hold_until
-                    .map(|h| format!("available from {}", h.date()))
-                    .unwrap_or_default(),
-                RewardStatus::Delivered => {
-                    w.delivered_at.map(|t| t.to_string()).unwrap_or_default()
-                }
-                _ => w.earned_at.map(|t| t.to_string()).unwrap_or_default(),
-            },
-            coupon_code: w.coupon_code,
-        })
-        .collect();
-    let next = rewards::rules(&mut conn, &program.id, true)
-        .await?
-        .iter()
-        .filter_map(|r| {
-            let target = match r.trigger {
-                Trigger::Milestone => r.threshold,
-                Trigger::Every => (won / r.threshold + 1) * r.threshold,
-            };
-            let capped = r.trigger == Trigger::Every
-                && r.max_per_participant
-                    .is_some_and(|m| won / r.threshold >= m);
-            (target > won && !capped).then_some(target)
-        })
-        .min()
-        .map(|target| (target, won * 100 / target.max(1)));
-    let leaderboard = if program.show_leaderboard {
-        Some((
-            vouch_store::stats::rank(&mut conn, &program.id, won).await?,
-            vouch_store::stats::leaders(&mut conn, &program.id, 5).await?,
-        ))
-    } else {
-        None
-    };
-    let link = referral_link(state, &participant.code);
+    let rewards = own.rewards.into_iter().map(reward_line).collect();
+    let link = referral_link(state, &own.participant.code);
     Ok(Some(MePage {
-        leaderboard,
+        leaderboard: own.leaderboard,
         share_text: format!("Join me on {}: {link}", program.name),
         program,
-        participant,
+        participant: own.participant,
         link,
-        clicks,
-        referred,
-        won,
-        rewards: lines,
-        next,
+        clicks: own.clicks,
+        referred: own.referred,
+        won: own.won,
+        rewards,
+        next: own.next,
         embedded,
     }))
+}
+
+fn reward_line(w: Reward) -> RewardLine {
+    RewardLine {
+        title: vouch_app::rewards::title(&w),
+        status: w.status,
+        when: match w.status {
+            RewardStatus::Pending => w
+                .hold_until
+                .map(|h| format!("available from {}", h.date()))
+                .unwrap_or_default(),
+            RewardStatus::Delivered => w.delivered_at.map(|t| t.to_string()).unwrap_or_default(),
+            _ => w.earned_at.map(|t| t.to_string()).unwrap_or_default(),
+        },
+        coupon_code: w.coupon_code,
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -248,7 +205,7 @@ async fn send_link(
         Ok(p) => p,
         Err(r) => return r,
     };
-    let sent = vouch_app::participant_access::send_login_link(&state, &program, &f.email)
+    let sent = access::send_login_link(&state, &program, &f.email)
         .await
         .map_err(crate::error::ApiError::from);
     if let Err(e) = sent {
@@ -277,12 +234,9 @@ async fn login_page(
         Ok(p) => p,
         Err(r) => return r,
     };
-    let usable = async {
-        let mut conn = state.store.conn().await?;
-        access::login_token_usable(&mut conn, &q.token).await
-    }
-    .await
-    .unwrap_or(false);
+    let usable = access::login_token_usable(&state, &q.token)
+        .await
+        .unwrap_or(false);
     let (status, step) = if usable {
         (StatusCode::OK, "continue")
     } else {
@@ -308,8 +262,8 @@ async fn login(
         Ok(p) => p,
         Err(r) => return r,
     };
-    let session = access::new_token();
-    let opened = vouch_app::participant_access::open_session(&state, &q.token, &session).await;
+    let session = vouch_store::participant_access::new_token();
+    let opened = access::open_session(&state, &q.token, &session).await;
     match opened {
         Ok(Some(_)) => {
             let secure = if state.settings.secure_cookies() {

@@ -6,7 +6,7 @@ use crate::register::Notice;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use vouch_domain::program::ProgramStatus;
-use vouch_store::programs::{self, Program};
+use vouch_store::programs::Program;
 
 /// A page with a title and a message, answered with `status`.
 pub fn notice(status: StatusCode, title: &str, message: &str) -> Response {
@@ -15,12 +15,7 @@ pub fn notice(status: StatusCode, title: &str, message: &str) -> Response {
 
 /// The program behind a slug as the public sees it: a draft does not exist yet.
 pub async fn visible_program(state: &AppState, slug: &str) -> Result<Program, Response> {
-    let found = async {
-        let mut conn = state.store.conn().await?;
-        programs::by_slug(&mut conn, slug).await
-    }
-    .await;
-    match found {
+    match vouch_app::programs::by_slug(state, slug).await {
         Ok(Some(p)) if p.status != ProgramStatus::Draft => Ok(p),
         Ok(_) => Err(notice(
             StatusCode::NOT_FOUND,

@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
 use vouch_domain::account::{AccountFields, RegistrationPolicy};
-use vouch_store::accounts::{self, Account};
+use vouch_store::accounts::Account;
 use vouch_store::audit::{Actor, Origin};
 
 pub fn routes() -> Router<AppState> {
@@ -107,12 +107,7 @@ async fn resolve(state: &AppState, raw_id: &str) -> Result<Account, Response> {
             None,
         ));
     };
-    let found = async {
-        let mut conn = state.store.conn().await?;
-        accounts::get(&mut conn, id).await
-    }
-    .await;
-    let sc = match found {
+    let sc = match vouch_app::accounts::find_account(state, id).await {
         Ok(Some(sc)) => sc,
         Ok(None) => return Err(not_active()),
         Err(e) => return Err(crate::console::error_page(&e.into())),

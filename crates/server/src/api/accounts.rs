@@ -12,7 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use vouch_app::accounts::AccountView;
 use vouch_domain::account::{AccountFields, CloneOverrides, RegistrationPolicy};
-use vouch_store::accounts::{self, ListQuery, SortKey};
+use vouch_store::accounts::{ListQuery, SortKey};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -94,8 +94,7 @@ async fn list(
         starting_after: p.starting_after,
         limit,
     };
-    let mut conn = state.store.conn().await?;
-    let rows = accounts::list(&mut conn, &query).await?;
+    let rows = vouch_app::accounts::list_accounts(&state, &query).await?;
     Ok(Json(page(
         rows,
         limit,
@@ -340,8 +339,7 @@ async fn sub_customers(
         limit,
         ..Default::default()
     };
-    let mut conn = state.store.conn().await?;
-    let rows = accounts::list(&mut conn, &query).await?;
+    let rows = vouch_app::accounts::list_accounts(&state, &query).await?;
     Ok(Json(page(
         rows,
         limit,

@@ -3,7 +3,7 @@
 use super::{ApiJson, ApiQuery, Page, check_limit, page};
 use crate::AppState;
 use crate::auth::{Caller, Can, Principal, perm};
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -13,7 +13,6 @@ use utoipa_axum::routes;
 use vouch_app::resources::{ApiKey, AuditEvent, StaffUser};
 use vouch_domain::permission::{Role, Scope};
 use vouch_store::audit;
-use vouch_store::users;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -81,8 +80,7 @@ async fn list_users(
     State(state): State<AppState>,
     _: Can<perm::UsersRead>,
 ) -> ApiResult<Json<Page<StaffUser>>> {
-    let mut conn = state.store.conn().await?;
-    let data = users::list(&mut conn).await?;
+    let data = vouch_app::staff::list_users(&state).await?;
     Ok(Json(Page {
         data: data.into_iter().map(Into::into).collect(),
         has_more: false,
@@ -105,11 +103,7 @@ async fn show_user(
     _: Can<perm::UsersRead>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<StaffUser>> {
-    let mut conn = state.store.conn().await?;
-    users::get(&mut conn, &id)
-        .await?
-        .map(|u| Json(u.into()))
-        .ok_or_else(|| ApiError::not_found("staff user"))
+    Ok(Json(vouch_app::staff::get_user(&state, &id).await?.into()))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -219,8 +213,7 @@ async fn list_keys(
     State(state): State<AppState>,
     _: Can<perm::ApiKeysManage>,
 ) -> ApiResult<Json<Page<ApiKey>>> {
-    let mut conn = state.store.conn().await?;
-    let data = vouch_store::api_keys::list(&mut conn).await?;
+    let data = vouch_app::staff::list_api_keys(&state).await?;
     Ok(Json(Page {
         data: data.into_iter().map(Into::into).collect(),
         has_more: false,
@@ -342,7 +335,6 @@ async fn list_audit(
     ApiQuery(p): ApiQuery<AuditParams>,
 ) -> ApiResult<Json<Page<AuditEvent>>> {
     let limit = check_limit(p.limit)?;
-    let mut conn = state.store.conn().await?;
-    let rows = audit::list(&mut conn, &p.filter(limit)).await?;
+    let rows = vouch_app::audit::list_entries(&state, &p.filter(limit)).await?;
     Ok(Json(page(rows, limit, |e| e.id.clone(), Into::into)))
 }

@@ -12,7 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use vouch_app::resources::EmailMessage;
 use vouch_domain::email_template::{Kind, Template};
-use vouch_store::emails::{self, Scope, TemplateSource};
+use vouch_store::emails::{Scope, TemplateSource};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -40,8 +40,7 @@ async fn list(
     ApiQuery(p): ApiQuery<CursorParams>,
 ) -> ApiResult<Json<Page<EmailMessage>>> {
     let limit = check_limit(p.limit)?;
-    let mut conn = state.store.conn().await?;
-    let rows = emails::list(&mut conn, p.starting_after.as_deref(), limit).await?;
+    let rows = vouch_app::emails::list_emails(&state, p.starting_after.as_deref(), limit).await?;
     Ok(Json(page(rows, limit, |m| m.id.clone(), Into::into)))
 }
 
@@ -57,11 +56,9 @@ async fn show(
     _: Can<perm::EmailsManage>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<EmailMessage>> {
-    let mut conn = state.store.conn().await?;
-    emails::get(&mut conn, &id)
-        .await?
-        .map(|m| Json(m.into()))
-        .ok_or_else(|| ApiError::not_found("email"))
+    Ok(Json(
+        vouch_app::emails::get_email(&state, &id).await?.into(),
+    ))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -78,15 +75,13 @@ struct TemplateOut {
 }
 
 async fn template_out(state: &AppState, scope: Scope<'_>, kind: Kind) -> ApiResult<TemplateOut> {
-    let mut conn = state.store.conn().await?;
-    let custom = emails::template_override(&mut conn, scope, kind).await?;
-    let (template, source) = emails::template(&mut conn, scope, kind).await?;
+    let in_force = vouch_app::emails::template_in_force(state, scope, kind).await?;
     Ok(TemplateOut {
         kind,
         label: kind.label(),
-        customised: custom.is_some(),
-        source,
-        template,
+        customised: in_force.customised,
+        source: in_force.source,
+        template: in_force.template,
         variables: kind.sample_context(),
     })
 }

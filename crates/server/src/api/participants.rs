@@ -14,7 +14,6 @@ use utoipa_axum::routes;
 use vouch_app::resources::Participant;
 use vouch_domain::participant::ParticipantFields;
 use vouch_store::participants;
-use vouch_store::programs;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -54,13 +53,6 @@ struct ListParams {
     starting_after: Option<String>,
 }
 
-async fn program(state: &AppState, id: &str) -> ApiResult<programs::Program> {
-    let mut conn = state.store.conn().await?;
-    programs::get(&mut conn, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("program"))
-}
-
 #[utoipa::path(
     get, path = "/api/v1/programs/{id}/participants", operation_id = "list_participants", tag = "programs",
     params(("id" = String, Path, description = "Program id (prg_…)"), ListParams),
@@ -74,11 +66,10 @@ async fn list(
     Path(id): Path<String>,
     ApiQuery(p): ApiQuery<ListParams>,
 ) -> ApiResult<Json<Page<ParticipantView>>> {
-    program(&state, &id).await?;
+    vouch_app::programs::get(&state, &id).await?;
     let limit = check_limit(p.limit)?;
-    let mut conn = state.store.conn().await?;
-    let rows = participants::list(
-        &mut conn,
+    let rows = vouch_app::participants::list_participants(
+        &state,
         &id,
         p.q.as_deref(),
         p.starting_after.as_deref(),
@@ -108,7 +99,7 @@ async fn create(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ParticipantFields>,
 ) -> ApiResult<(StatusCode, Json<ParticipantView>)> {
-    let program = program(&state, &id).await?;
+    let program = vouch_app::programs::get(&state, &id).await?;
     let draft = body.parse()?;
     let (p, _) = vouch_app::participants::enrol(
         &state,
@@ -119,13 +110,6 @@ async fn create(
     )
     .await?;
     Ok((StatusCode::CREATED, Json(ParticipantView::new(&state, p))))
-}
-
-async fn participant(state: &AppState, id: &str) -> ApiResult<participants::Participant> {
-    let mut conn = state.store.conn().await?;
-    participants::get(&mut conn, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("participant"))
 }
 
 #[utoipa::path(
@@ -142,7 +126,7 @@ async fn show(
 ) -> ApiResult<Json<ParticipantView>> {
     Ok(Json(ParticipantView::new(
         &state,
-        participant(&state, &id).await?,
+        vouch_app::participants::get_participant(&state, &id).await?,
     )))
 }
 
@@ -214,7 +198,7 @@ async fn embed_token(
             "must be between 60 and 3600 seconds",
         ));
     }
-    let p = participant(&state, &id).await?;
+    let p = vouch_app::participants::get_participant(&state, &id).await?;
     let program = vouch_app::programs::get(&state, &p.program_id).await?;
     let expires = time::OffsetDateTime::now_utc() + time::Duration::seconds(ttl);
     let token = crate::me::embed_token(&state, &p.id, expires.unix_timestamp());
@@ -268,7 +252,7 @@ async fn instant_signup(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<InstantIn>,
 ) -> ApiResult<(StatusCode, Json<vouch_app::instant::InstantLink>)> {
-    let program = program(&state, &id).await?;
+    let program = vouch_app::programs::get(&state, &id).await?;
     let fields = ParticipantFields {
         email: body.email,
         first_name: body.first_name,

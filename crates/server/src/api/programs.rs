@@ -14,7 +14,6 @@ use vouch_app::programs as svc;
 use vouch_app::resources::Program;
 use vouch_domain::permission::{Action, role_allows, scope_allows};
 use vouch_domain::program::{AttributionModel, ProgramFields, ProgramStatus};
-use vouch_store::programs;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -52,8 +51,7 @@ async fn list(
         .map(str::parse::<ProgramStatus>)
         .transpose()
         .map_err(|m| ApiError::field("status", m))?;
-    let mut conn = state.store.conn().await?;
-    let rows = programs::list(&mut conn, status, p.starting_after.as_deref(), limit).await?;
+    let rows = svc::list(&state, status, p.starting_after.as_deref(), limit).await?;
     Ok(Json(page(rows, limit, |p| p.id.clone(), Into::into)))
 }
 

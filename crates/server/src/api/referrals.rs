@@ -105,9 +105,8 @@ async fn list(
         referrer_id: p.referrer_id,
         review: p.review,
     };
-    let mut conn = state.store.conn().await?;
-    let rows = referrals::list(
-        &mut conn,
+    let rows = service::list_referrals(
+        &state,
         &program.id,
         &filter,
         p.starting_after.as_deref(),
@@ -126,8 +125,7 @@ struct ReferralDetail {
 }
 
 async fn detail(state: &AppState, referral: referrals::Referral) -> ApiResult<ReferralDetail> {
-    let mut conn = state.store.conn().await?;
-    let history = referrals::history(&mut conn, &referral.id).await?;
+    let history = service::referral_history(state, &referral.id).await?;
     Ok(ReferralDetail {
         referral: referral.into(),
         history: history.into_iter().map(Into::into).collect(),
@@ -146,11 +144,7 @@ async fn show(
     _: Can<perm::ProgramsRead>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<ReferralDetail>> {
-    let found = {
-        let mut conn = state.store.conn().await?;
-        referrals::get(&mut conn, &id).await?
-    };
-    let referral = found.ok_or_else(|| ApiError::not_found("referral"))?;
+    let referral = service::get_referral(&state, &id).await?;
     Ok(Json(detail(&state, referral).await?))
 }
 

@@ -40,8 +40,7 @@ struct RuleView {
 }
 
 async fn rule_view(state: &AppState, rule: rewards::RewardRule) -> ApiResult<RuleView> {
-    let mut conn = state.store.conn().await?;
-    let coupons_left = rewards::coupons_left(&mut conn, &rule.id).await?;
+    let coupons_left = service::coupons_left(state, &rule.id).await?;
     Ok(RuleView {
         rule: rule.into(),
         coupons_left,
@@ -61,14 +60,14 @@ async fn list_rules(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Page<RuleView>>> {
     let program = vouch_app::programs::get(&state, &id).await?;
-    let rules = {
-        let mut conn = state.store.conn().await?;
-        rewards::rules(&mut conn, &program.id, false).await?
-    };
-    let mut data = Vec::new();
-    for r in rules {
-        data.push(rule_view(&state, r).await?);
-    }
+    let data = service::rules_with_coupons_left(&state, &program.id)
+        .await?
+        .into_iter()
+        .map(|(rule, coupons_left)| RuleView {
+            rule: rule.into(),
+            coupons_left,
+        })
+        .collect();
     Ok(Json(Page {
         data,
         has_more: false,
@@ -220,9 +219,8 @@ async fn list_rewards(
         status,
         participant_id: p.participant_id,
     };
-    let mut conn = state.store.conn().await?;
-    let rows = rewards::list(
-        &mut conn,
+    let rows = service::list_rewards(
+        &state,
         &program.id,
         &filter,
         p.starting_after.as_deref(),
@@ -244,11 +242,7 @@ async fn get_reward(
     _: Can<perm::ProgramsRead>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Reward>> {
-    let mut conn = state.store.conn().await?;
-    rewards::get(&mut conn, &id)
-        .await?
-        .map(|r| Json(r.into()))
-        .ok_or_else(|| ApiError::not_found("reward"))
+    Ok(Json(service::get_reward(&state, &id).await?.into()))
 }
 
 #[utoipa::path(
@@ -329,8 +323,7 @@ async fn list_clawbacks(
         ));
     }
     let program = vouch_app::programs::get(&state, &id).await?;
-    let mut conn = state.store.conn().await?;
-    let data = rewards::clawbacks(&mut conn, &program.id, &status).await?;
+    let data = service::list_clawbacks(&state, &program.id, &status).await?;
     Ok(Json(Page {
         data: data.into_iter().map(Into::into).collect(),
         has_more: false,

@@ -15,7 +15,6 @@ use vouch_app::accounts::AccountView;
 use vouch_app::setups::SetupView;
 use vouch_domain::account::{AccountFields, CloneOverrides};
 use vouch_domain::setup::{Beneficiary, SetupPlan, SetupStatus};
-use vouch_store::setups;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -58,9 +57,8 @@ async fn list(
         .map(str::parse::<SetupStatus>)
         .transpose()
         .map_err(|m| ApiError::field("status", m))?;
-    let mut conn = state.store.conn().await?;
-    let rows = setups::list(&mut conn, status, p.starting_after.as_deref(), limit).await?;
-    drop(conn);
+    let rows =
+        vouch_app::setups::list_setups(&state, status, p.starting_after.as_deref(), limit).await?;
     let page = page(rows, limit, |s| s.id.clone(), Into::into);
     let mut data = Vec::with_capacity(page.data.len());
     for s in page.data {

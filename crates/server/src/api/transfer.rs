@@ -13,7 +13,8 @@ use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use vouch_app::import::{ImportReport, import_participants, parse_file};
-use vouch_store::{participants, referrals};
+use vouch_app::participants;
+use vouch_store::referrals;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -114,7 +115,6 @@ async fn export(
 ) -> ApiResult<Response> {
     let program = vouch_app::programs::get(&state, &id).await?;
     let mut out = csv::Writer::from_writer(Vec::new());
-    let mut conn = state.store.conn().await?;
     let mut after: Option<String> = None;
     match what.as_str() {
         "participants" => {
@@ -130,12 +130,26 @@ async fn export(
             ])
             .map_err(csv_error)?;
             loop {
-                let rows =
-                    participants::list(&mut conn, &program.id, None, after.as_deref(), 500).await?;
+                let rows = participants::list_participants(
+                    &state,
+                    &program.id,
+                    None,
+                    after.as_deref(),
+                    500,
+                )
+                .await?;
                 let more = rows.len() > 500;
-                for p in rows.iter().take(500) {
+                let page = &rows[..rows.len().min(500)];
+                let referrer_ids: Vec<&str> = page
+                    .iter()
+                    .filter_map(|p| p.referred_by.as_deref())
+                    .collect();
+                let mut referrers = participants::find_each(&state, &referrer_ids)
+                    .await?
+                    .into_iter();
+                for p in page {
                     let referrer = match &p.referred_by {
-                        Some(r) => participants::get(&mut conn, r).await?.map(|r| r.code),
+                        Some(_) => referrers.next().flatten().map(|r| r.code),
                         None => None,
                     };
                     out.write_record([
@@ -144,13 +158,13 @@ async fn export(
                         p.first_name.as_deref().unwrap_or_default(),
                         p.last_name.as_deref().unwrap_or_default(),
                         &p.code,
-                        &vouch_app::participants::referral_link(&state, &p.code),
+                        &participants::referral_link(&state, &p.code),
                         referrer.as_deref().unwrap_or_default(),
                         &p.signed_up_at.to_string(),
                     ])
                     .map_err(csv_error)?;
                 }
-                after = rows.iter().take(500).next_back().map(|p| p.id.clone());
+                after = page.last().map(|p| p.id.clone());
                 if !more {
                     break;
                 }
@@ -171,8 +185,14 @@ async fn export(
             .map_err(csv_error)?;
             let filter = referrals::Filter::default();
             loop {
-                let rows =
-                    referrals::list(&mut conn, &program.id, &filter, after.as_deref(), 500).await?;
+                let rows = participants::list_referrals(
+                    &state,
+                    &program.id,
+                    &filter,
+                    after.as_deref(),
+                    500,
+                )
+                .await?;
                 let more = rows.len() > 500;
                 for r in rows.iter().take(500) {
                     let flags: Vec<&str> = r.flags.iter().map(|f| f.detail.as_str()).collect();

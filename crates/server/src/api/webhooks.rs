@@ -13,7 +13,6 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use vouch_app::resources::{Attempt, Endpoint, Job, Message};
 use vouch_app::webhooks::{self as svc, EndpointIn};
-use vouch_store::{jobs, webhooks};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -49,8 +48,7 @@ async fn list(
     State(state): State<AppState>,
     _: Can<perm::WebhooksManage>,
 ) -> ApiResult<Json<Page<Endpoint>>> {
-    let mut conn = state.store.conn().await?;
-    let data = webhooks::list(&mut conn).await?;
+    let data = svc::list_endpoints(&state).await?;
     Ok(Json(Page {
         data: data.into_iter().map(Into::into).collect(),
         has_more: false,
@@ -235,8 +233,7 @@ async fn messages(
 ) -> ApiResult<Json<Page<Message>>> {
     svc::get_endpoint(&state, &id).await?;
     let limit = check_limit(p.limit)?;
-    let mut conn = state.store.conn().await?;
-    let rows = webhooks::messages(&mut conn, &id, p.starting_after.as_deref(), limit).await?;
+    let rows = svc::list_messages(&state, &id, p.starting_after.as_deref(), limit).await?;
     Ok(Json(page(rows, limit, |m| m.id.clone(), Into::into)))
 }
 
@@ -310,8 +307,7 @@ async fn list_jobs(
             "must be queued, running, succeeded, dead or cancelled",
         ));
     }
-    let mut conn = state.store.conn().await?;
-    let rows = jobs::list(&mut conn, &status, p.starting_after.as_deref(), limit).await?;
+    let rows = svc::list_jobs(&state, &status, p.starting_after.as_deref(), limit).await?;
     Ok(Json(page(rows, limit, |j| j.id.clone(), Into::into)))
 }
 

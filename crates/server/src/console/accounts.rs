@@ -18,7 +18,7 @@ use serde::Deserialize;
 use vouch_app::accounts::AccountView;
 use vouch_domain::account::{AccountFields, CloneOverrides, RegistrationPolicy};
 use vouch_domain::permission::Action;
-use vouch_store::accounts::{self, Account, ListQuery};
+use vouch_store::accounts::{Account, ListQuery};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -82,12 +82,7 @@ async fn list(
         limit: PAGE_SIZE,
         ..Default::default()
     };
-    let rows = async {
-        let mut conn = console.state.store.conn().await?;
-        accounts::list(&mut conn, &query).await
-    }
-    .await;
-    let mut rows = match rows {
+    let mut rows = match vouch_app::accounts::list_accounts(&console.state, &query).await {
         Ok(rows) => rows,
         Err(e) => return error_page(&e.into()),
     };
@@ -216,12 +211,9 @@ struct FormPage {
 }
 
 async fn super_customers(console: &Console) -> Vec<Account> {
-    let result = async {
-        let mut conn = console.state.store.conn().await?;
-        accounts::super_customers(&mut conn).await
-    }
-    .await;
-    result.unwrap_or_default()
+    vouch_app::accounts::super_customers(&console.state)
+        .await
+        .unwrap_or_default()
 }
 
 async fn new_page(StaffCan(mut console, _): StaffCan<perm::AccountsWrite>) -> Response {
@@ -335,22 +327,18 @@ async fn show(
         Err(r) => return r,
     };
     let loaded = async {
-        let mut conn = console.state.store.conn().await?;
-        let Some(account) = accounts::get(&mut conn, id).await? else {
-            return Ok(None);
-        };
+        let account = vouch_app::accounts::get_account(&console.state, id).await?;
         let parent = match account.parent_id {
-            Some(p) => accounts::get(&mut conn, p).await?,
+            Some(p) => vouch_app::accounts::find_account(&console.state, p).await?,
             None => None,
         };
-        let children = accounts::children(&mut conn, id).await?;
-        let supers = accounts::super_customers(&mut conn).await?;
-        Ok::<_, vouch_store::StoreError>(Some((account, parent, children, supers)))
+        let children = vouch_app::accounts::children(&console.state, id).await?;
+        let supers = vouch_app::accounts::super_customers(&console.state).await?;
+        Ok::<_, vouch_app::AppError>((account, parent, children, supers))
     }
     .await;
     let (account, parent, children, supers) = match loaded {
-        Ok(Some(found)) => found,
-        Ok(None) => return error_page(&ApiError::not_found("account")),
+        Ok(found) => found,
         Err(e) => return error_page(&e.into()),
     };
     let supers = supers.into_iter().filter(|s| s.id != account.id).collect();

@@ -14,9 +14,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use vouch_domain::permission::Role;
-use vouch_store::api_keys::{self, ApiKey};
+use vouch_store::api_keys::ApiKey;
 use vouch_store::audit;
-use vouch_store::users::{self, StaffUser};
+use vouch_store::users::StaffUser;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -57,12 +57,7 @@ async fn render_users(
     errors: FormErrors,
     status: StatusCode,
 ) -> Response {
-    let users = async {
-        let mut conn = console.state.store.conn().await?;
-        users::list(&mut conn).await
-    }
-    .await;
-    match users {
+    match vouch_app::staff::list_users(&console.state).await {
         Ok(users) => {
             let me = console.session.user.id.clone();
             let roles = Role::ALL.iter().rev().map(|r| r.as_str()).collect();
@@ -178,12 +173,7 @@ async fn render_keys(
     new_secret: Option<String>,
     status: StatusCode,
 ) -> Response {
-    let keys = async {
-        let mut conn = console.state.store.conn().await?;
-        api_keys::list(&mut conn).await
-    }
-    .await;
-    match keys {
+    match vouch_app::staff::list_api_keys(&console.state).await {
         Ok(keys) => with_status(
             status,
             KeysPage {
@@ -282,12 +272,7 @@ async fn audit_page(
     Query(p): Query<AuditParams>,
 ) -> Response {
     let limit = 50;
-    let rows = async {
-        let mut conn = console.state.store.conn().await?;
-        audit::list(&mut conn, &p.filter(limit)).await
-    }
-    .await;
-    let mut rows = match rows {
+    let mut rows = match vouch_app::audit::list_entries(&console.state, &p.filter(limit)).await {
         Ok(r) => r,
         Err(e) => return error_page(&e.into()),
     };

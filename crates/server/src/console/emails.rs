@@ -52,12 +52,7 @@ async fn outbox(
     Query(p): Query<PageParams>,
 ) -> Response {
     let after = Some(p.starting_after.trim()).filter(|s| !s.is_empty());
-    let rows = async {
-        let mut conn = console.state.store.conn().await?;
-        emails::list(&mut conn, after, 50).await
-    }
-    .await;
-    let mut rows = match rows {
+    let mut rows = match vouch_app::emails::list_emails(&console.state, after, 50).await {
         Ok(r) => r,
         Err(e) => return error_page(&e.into()),
     };
@@ -88,18 +83,12 @@ async fn show(
     StaffCan(mut console, _): StaffCan<perm::EmailsManage>,
     Path(id): Path<String>,
 ) -> Response {
-    let found = async {
-        let mut conn = console.state.store.conn().await?;
-        emails::get(&mut conn, &id).await
-    }
-    .await;
-    match found {
-        Ok(Some(m)) => ShowPage {
+    match vouch_app::emails::get_email(&console.state, &id).await {
+        Ok(m) => ShowPage {
             l: console.layout("emails"),
             m,
         }
         .into_response(),
-        Ok(None) => error_page(&ApiError::not_found("email")),
         Err(e) => error_page(&e.into()),
     }
 }
@@ -187,16 +176,11 @@ async fn templates_in(mut console: Console, program_id: Option<String>) -> Respo
     };
     let mut kinds = Vec::new();
     for kind in place.kinds() {
-        let source = async {
-            let mut conn = console.state.store.conn().await?;
-            emails::template(&mut conn, place.scope(), kind).await
-        }
-        .await;
-        match source {
-            Ok((_, source)) => kinds.push((
+        match vouch_app::emails::template_in_force(&console.state, place.scope(), kind).await {
+            Ok(in_force) => kinds.push((
                 kind.as_str().to_string(),
                 kind.label().to_string(),
-                source_label(place.scope(), source).to_string(),
+                source_label(place.scope(), in_force.source).to_string(),
             )),
             Err(e) => return error_page(&e.into()),
         }
@@ -264,15 +248,11 @@ async fn edit_in(mut console: Console, program_id: Option<String>, kind: String)
         Ok(k) => k,
         Err(r) => return r,
     };
-    let loaded = async {
-        let mut conn = console.state.store.conn().await?;
-        emails::template(&mut conn, place.scope(), kind).await
-    }
-    .await;
-    let (t, source) = match loaded {
-        Ok(found) => found,
-        Err(e) => return error_page(&e.into()),
-    };
+    let (t, source) =
+        match vouch_app::emails::template_in_force(&console.state, place.scope(), kind).await {
+            Ok(in_force) => (in_force.template, in_force.source),
+            Err(e) => return error_page(&e.into()),
+        };
     let preview = email_template::check(kind, &t).ok();
     edit_page(
         &mut console,
@@ -391,12 +371,9 @@ async fn save_in(
         html: form.html,
     };
     // Where the template in force comes from now (an edit only previewed or refused is not saved).
-    let source = async {
-        let mut conn = console.state.store.conn().await?;
-        emails::template(&mut conn, place.scope(), kind).await
-    }
-    .await
-    .map_or(emails::TemplateSource::Default, |(_, s)| s);
+    let source = vouch_app::emails::template_in_force(&console.state, place.scope(), kind)
+        .await
+        .map_or(emails::TemplateSource::Default, |in_force| in_force.source);
     match email_template::check(kind, &t) {
         Err(e) => {
             let error = Some((e.part.to_string(), e.to_string()));

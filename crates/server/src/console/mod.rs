@@ -223,12 +223,7 @@ impl Console {
 
     /// Redirects with a message for the next page.
     pub async fn redirect_with(&self, to: &str, message: &str) -> Response {
-        let result = async {
-            let mut conn = self.state.store.conn().await?;
-            vouch_store::sessions::set_flash(&mut conn, &self.session.token_hash, message).await
-        }
-        .await;
-        if let Err(e) = result {
+        if let Err(e) = vouch_app::auth::set_flash(&self.state, &self.session, message).await {
             tracing::warn!(error = %e, "could not store a flash message");
         }
         Redirect::to(to).into_response()

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use vouch_app::programs as svc;
 use vouch_domain::permission::Action;
 use vouch_domain::program::{ProgramFields, ProgramStatus};
-use vouch_store::programs::{self, Program};
+use vouch_store::programs::Program;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -34,12 +34,7 @@ struct ListPage {
 }
 
 async fn list(StaffCan(mut console, _): StaffCan<perm::ProgramsRead>) -> Response {
-    let rows = async {
-        let mut conn = console.state.store.conn().await?;
-        programs::list(&mut conn, None, None, 100).await
-    }
-    .await;
-    match rows {
+    match svc::list(&console.state, None, None, 100).await {
         Ok(mut rows) => {
             rows.truncate(100);
             let can_write = console.may(Action::ProgramsWrite);

@@ -16,7 +16,6 @@ use vouch_app::setups::SetupView;
 use vouch_domain::account::{AccountFields, CloneOverrides};
 use vouch_domain::permission::Action;
 use vouch_domain::setup::SetupStatus;
-use vouch_store::setups;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -56,10 +55,12 @@ async fn list(
             Err(m) => return error_page(&ApiError::field("status", m)),
         },
     };
-    let rows = async {
-        let mut conn = console.state.store.conn().await?;
-        setups::list(&mut conn, status, p.starting_after.as_deref(), PAGE_SIZE).await
-    }
+    let rows = vouch_app::setups::list_setups(
+        &console.state,
+        status,
+        p.starting_after.as_deref(),
+        PAGE_SIZE,
+    )
     .await;
     let mut rows = match rows {
         Ok(r) => r,

@@ -16,8 +16,8 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use vouch_app::webhooks::{self as svc, EndpointIn};
 use vouch_domain::permission::Action;
-use vouch_store::jobs::{self, Attempt, Job};
-use vouch_store::webhooks::{self, Endpoint, Message};
+use vouch_store::jobs::{Attempt, Job};
+use vouch_store::webhooks::{Endpoint, Message};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -101,12 +101,7 @@ async fn render_list(
     errors: FormErrors,
     status: StatusCode,
 ) -> Response {
-    let endpoints = async {
-        let mut conn = console.state.store.conn().await?;
-        webhooks::list(&mut conn).await
-    }
-    .await;
-    match endpoints {
+    match svc::list_endpoints(&console.state).await {
         Ok(endpoints) => with_status(
             status,
             ListPage {
@@ -180,8 +175,7 @@ async fn render_show(
 ) -> Response {
     let loaded = async {
         let e = svc::get_endpoint(&console.state, id).await?;
-        let mut conn = console.state.store.conn().await?;
-        let messages = webhooks::messages(&mut conn, id, after, PAGE).await?;
+        let messages = svc::list_messages(&console.state, id, after, PAGE).await?;
         Ok::<_, ApiError>((e, messages))
     }
     .await;
@@ -371,11 +365,10 @@ struct JobsPage {
 
 async fn dead_jobs(StaffCan(mut console, _): StaffCan<perm::WebhooksManage>) -> Response {
     let loaded = async {
-        let mut conn = console.state.store.conn().await?;
-        let mut dead = jobs::list(&mut conn, "dead", None, 100).await?;
+        let mut dead = svc::list_jobs(&console.state, "dead", None, 100).await?;
         dead.truncate(100);
-        let counts = jobs::counts(&mut conn).await?;
-        Ok::<_, vouch_store::StoreError>((dead, counts))
+        let counts = svc::job_counts(&console.state).await?;
+        Ok::<_, vouch_app::AppError>((dead, counts))
     }
     .await;
     match loaded {

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use vouch_app::participants as enrolment;
 use vouch_domain::participant::ParticipantFields;
 use vouch_domain::permission::Action;
-use vouch_store::participants::{self, Participant};
+use vouch_store::participants::Participant;
 use vouch_store::programs::Program;
 
 use super::{ListParams, PAGE, next_cursor, nonempty, program};
@@ -69,17 +69,13 @@ pub(super) async fn show_participants(
         Ok(p) => p,
         Err(r) => return r,
     };
-    let rows = async {
-        let mut conn = console.state.store.conn().await?;
-        participants::list(
-            &mut conn,
-            &p.id,
-            nonempty(&params.q),
-            nonempty(&params.starting_after),
-            PAGE,
-        )
-        .await
-    }
+    let rows = vouch_app::participants::list_participants(
+        &console.state,
+        &p.id,
+        nonempty(&params.q),
+        nonempty(&params.starting_after),
+        PAGE,
+    )
     .await;
     let mut rows = match rows {
         Ok(r) => r,

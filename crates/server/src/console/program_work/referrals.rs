@@ -10,10 +10,9 @@ use axum::response::{IntoResponse, Response};
 use vouch_app::participants as enrolment;
 use vouch_domain::permission::Action;
 use vouch_domain::referral::Stage;
-use vouch_store::participants::{self};
 use vouch_store::programs::Program;
 use vouch_store::referrals::{self, Referral, StageChange};
-use vouch_store::rewards::{self, Reward};
+use vouch_store::rewards::Reward;
 
 use super::{DecisionForm, ListParams, PAGE, next_cursor, nonempty, program};
 
@@ -28,15 +27,23 @@ pub(super) async fn with_people(
     console: &Console,
     rows: Vec<Referral>,
 ) -> Result<Vec<ReferralRow>, ApiError> {
-    let mut conn = console.state.store.conn().await?;
+    let ids: Vec<&str> = rows
+        .iter()
+        .flat_map(|r| [r.referrer_id.as_str(), r.referred_id.as_str()])
+        .collect();
+    let mut people = enrolment::find_each(&console.state, &ids)
+        .await?
+        .into_iter();
+    let mut email_or = |id: &str| {
+        people
+            .next()
+            .flatten()
+            .map_or_else(|| id.to_string(), |p| p.email)
+    };
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
-        let referrer = participants::get(&mut conn, &r.referrer_id)
-            .await?
-            .map_or_else(|| r.referrer_id.clone(), |p| p.email);
-        let referred = participants::get(&mut conn, &r.referred_id)
-            .await?
-            .map_or_else(|| r.referred_id.clone(), |p| p.email);
+        let referrer = email_or(&r.referrer_id);
+        let referred = email_or(&r.referred_id);
         out.push(ReferralRow {
             r,
             referrer,
@@ -76,17 +83,13 @@ pub(super) async fn referrals_page(
         referrer_id: None,
         review: review.clone(),
     };
-    let rows = async {
-        let mut conn = console.state.store.conn().await?;
-        referrals::list(
-            &mut conn,
-            &p.id,
-            &filter,
-            nonempty(&params.starting_after),
-            PAGE,
-        )
-        .await
-    }
+    let rows = enrolment::list_referrals(
+        &console.state,
+        &p.id,
+        &filter,
+        nonempty(&params.starting_after),
+        PAGE,
+    )
     .await;
     let mut rows = match rows {
         Ok(r) => r,
@@ -136,18 +139,10 @@ pub(super) async fn referral_page(
     Path(id): Path<String>,
 ) -> Response {
     let loaded = async {
-        let mut conn = console.state.store.conn().await?;
-        let Some(r) = referrals::get(&mut conn, &id).await? else {
-            return Err(ApiError::not_found("referral"));
-        };
-        let history = referrals::history(&mut conn, &r.id).await?;
-        let filter = rewards::Filter::default();
-        let rewards: Vec<Reward> = rewards::list(&mut conn, &r.program_id, &filter, None, 500)
-            .await?
-            .into_iter()
-            .filter(|w| w.referral_id.as_deref() == Some(r.id.as_str()))
-            .collect();
-        Ok((r, history, rewards))
+        let r = enrolment::get_referral(&console.state, &id).await?;
+        let history = enrolment::referral_history(&console.state, &r.id).await?;
+        let rewards = vouch_app::rewards::rewards_of_referral(&console.state, &r).await?;
+        Ok::<_, ApiError>((r, history, rewards))
     }
     .await;
     let (r, history, rewards) = match loaded {

@@ -10,7 +10,6 @@ use axum::response::{IntoResponse, Response};
 use vouch_app::rewards as reward_service;
 use vouch_domain::permission::Action;
 use vouch_domain::reward::RewardStatus;
-use vouch_store::participants::{self};
 use vouch_store::programs::Program;
 use vouch_store::rewards::{self, Clawback, Reward};
 
@@ -50,9 +49,8 @@ pub(super) async fn rewards_page(
         participant_id: None,
     };
     let loaded = async {
-        let mut conn = console.state.store.conn().await?;
-        let mut rows = rewards::list(
-            &mut conn,
+        let mut rows = reward_service::list_rewards(
+            &console.state,
             &p.id,
             &filter,
             nonempty(&params.starting_after),
@@ -60,25 +58,19 @@ pub(super) async fn rewards_page(
         )
         .await?;
         let next = next_cursor(&mut rows, |r| r.id.clone());
-        let mut out = Vec::with_capacity(rows.len());
-        for w in rows {
-            let who = participants::get(&mut conn, &w.participant_id)
-                .await?
-                .map_or_else(|| w.participant_id.clone(), |p| p.email);
-            out.push(RewardRow {
+        let ids: Vec<&str> = rows.iter().map(|w| w.participant_id.as_str()).collect();
+        let people = vouch_app::participants::find_each(&console.state, &ids).await?;
+        let out = rows
+            .into_iter()
+            .zip(people)
+            .map(|(w, who)| RewardRow {
                 title: reward_service::title(&w),
+                who: who.map_or_else(|| w.participant_id.clone(), |p| p.email),
                 w,
-                who,
-            });
-        }
-        let mut clawbacks = Vec::new();
-        for c in rewards::clawbacks(&mut conn, &p.id, "open").await? {
-            let title = rewards::get(&mut conn, &c.reward_id)
-                .await?
-                .map(|w| reward_service::title(&w))
-                .unwrap_or_default();
-            clawbacks.push((c, title));
-        }
+            })
+            .collect();
+        let clawbacks =
+            reward_service::clawbacks_with_titles(&console.state, &p.id, "open").await?;
         Ok::<_, ApiError>((out, next, clawbacks))
     }
     .await;
@@ -106,11 +98,9 @@ pub(super) async fn rewards_page(
 
 /// Where a reward action returns to: the rewards page of its program.
 pub(super) async fn rewards_back(console: &Console, reward_id: &str) -> String {
-    let reward = async {
-        let mut conn = console.state.store.conn().await.ok()?;
-        rewards::get(&mut conn, reward_id).await.ok().flatten()
-    }
-    .await;
+    let reward = reward_service::get_reward(&console.state, reward_id)
+        .await
+        .ok();
     reward.map_or_else(
         || "/admin/programs".to_string(),
         |w| format!("/admin/programs/{}/rewards", w.program_id),
@@ -154,15 +144,13 @@ pub(super) async fn decide_clawback(
     Path(id): Path<String>,
     CsrfForm(f): CsrfForm<DecisionForm>,
 ) -> Response {
-    let back = async {
-        let mut conn = console.state.store.conn().await.ok()?;
-        rewards::get_clawback(&mut conn, &id).await.ok().flatten()
-    }
-    .await
-    .map_or_else(
-        || "/admin/programs".to_string(),
-        |c| format!("/admin/programs/{}/rewards", c.program_id),
-    );
+    let back = reward_service::get_clawback(&console.state, &id)
+        .await
+        .ok()
+        .map_or_else(
+            || "/admin/programs".to_string(),
+            |c| format!("/admin/programs/{}/rewards", c.program_id),
+        );
     let outcome =
         reward_service::decide_clawback(&console.state, &console.origin, &id, f.decision.trim())
             .await

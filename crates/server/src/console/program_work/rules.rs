@@ -16,7 +16,7 @@ use vouch_domain::money::{Currency, Money};
 use vouch_domain::permission::Action;
 use vouch_domain::reward::RuleFields;
 use vouch_store::programs::Program;
-use vouch_store::rewards::{self, RewardRule};
+use vouch_store::rewards::RewardRule;
 
 use super::program;
 
@@ -137,19 +137,9 @@ pub(super) async fn show_rules(
         Ok(p) => p,
         Err(r) => return r,
     };
-    let loaded = async {
-        let mut conn = console.state.store.conn().await?;
-        let mut out = Vec::new();
-        for r in rewards::rules(&mut conn, &p.id, false).await? {
-            let left = rewards::coupons_left(&mut conn, &r.id).await?;
-            out.push((r, left));
-        }
-        Ok::<_, ApiError>(out)
-    }
-    .await;
-    let rules = match loaded {
+    let rules = match vouch_app::rewards::rules_with_coupons_left(&console.state, &p.id).await {
         Ok(r) => r,
-        Err(e) => return error_page(&e),
+        Err(e) => return error_page(&e.into()),
     };
     let status = err.as_ref().map_or(StatusCode::OK, form_status);
     let errors = err.map_or_else(FormErrors::default, |e| {
