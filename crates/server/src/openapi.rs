@@ -60,6 +60,16 @@ pub const ERROR_CODES: &[(&str, u16, &str)] = &[
         "The referral is not waiting for review (it was decided meanwhile, or never flagged).",
     ),
     (
+        "has_sub_customers",
+        409,
+        "Accounts are still nested under this super customer; move them before taking the designation away.",
+    ),
+    (
+        "not_a_super_customer",
+        409,
+        "Only a super customer has a registration link; designate the account first.",
+    ),
+    (
         "delivery_in_progress",
         409,
         "A delivery of this webhook message is already queued or running.",
@@ -190,6 +200,10 @@ struct Operation {
     params: Vec<(String, String, Prose)>,
     request: Option<String>,
     responses: Vec<(String, String)>,
+    /// Pretty JSON of the recorded request, when the operation takes a body.
+    request_example: Option<String>,
+    /// The status and pretty JSON of the recorded success answer.
+    response_example: Option<(String, String)>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -256,6 +270,17 @@ fn reference(value: &serde_json::Value) -> Reference {
                     })
                     .unwrap_or_default();
                 let description = prose(op["description"].as_str().unwrap_or_default());
+                let pretty = |v: &serde_json::Value| serde_json::to_string_pretty(v).ok();
+                let request_example = op
+                    .pointer("/requestBody/content/application~1json/example")
+                    .and_then(pretty);
+                let response_example = op["responses"].as_object().and_then(|rs| {
+                    rs.iter().find_map(|(status, r)| {
+                        r.pointer("/content/application~1json/example")
+                            .and_then(pretty)
+                            .map(|e| (status.clone(), e))
+                    })
+                });
                 operations.push(Operation {
                     anchor: format!("{}-{}", method, path.replace(['/', '{', '}'], "-")),
                     method: method.to_uppercase(),
@@ -266,6 +291,8 @@ fn reference(value: &serde_json::Value) -> Reference {
                     params,
                     request,
                     responses,
+                    request_example,
+                    response_example,
                 });
             }
         }

@@ -216,16 +216,16 @@ async fn hierarchy_rules() {
             .status,
             StatusCode::UNPROCESSABLE_ENTITY
         );
-        // Cannot stop being a super customer while accounts are nested under it.
-        assert_eq!(
-            api.post(
+        // Cannot stop being a super customer while accounts are nested under it: the
+        // account's state refuses it (409), the input is fine.
+        let refused = api
+            .post(
                 &format!("/api/v1/accounts/{a}/designate"),
-                json!({ "is_super_customer": false })
+                json!({ "is_super_customer": false }),
             )
-            .await
-            .status,
-            StatusCode::UNPROCESSABLE_ENTITY
-        );
+            .await;
+        assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text);
+        assert_eq!(refused.body["code"], "has_sub_customers");
         let r = api
             .post(
                 &format!("/api/v1/accounts/{b}/nest"),

@@ -128,3 +128,38 @@ async fn every_reference_resolves() {
     }
     app.stop().await;
 }
+
+/// Every operation shows a real example: its JSON request body and its JSON success answer
+/// (recorded from the test suite by `.ci/examples.py`).
+#[tokio::test]
+async fn every_operation_has_examples() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let spec = app.anonymous().get("/api/v1/openapi.json").await;
+    let mut missing = Vec::new();
+    for (path, item) in spec.body["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("item") {
+            let name = format!("{method} {path}");
+            let request = &op["requestBody"]["content"]["application/json"];
+            if request.is_object() && request["example"].is_null() {
+                missing.push(format!("{name} (request)"));
+            }
+            // At least one JSON success answer carries an example.
+            let successes: Vec<&serde_json::Value> = op["responses"]
+                .as_object()
+                .expect("responses")
+                .iter()
+                .filter(|(status, _)| status.starts_with('2'))
+                .map(|(_, r)| &r["content"]["application/json"])
+                .filter(|media| media.is_object())
+                .collect();
+            if !successes.is_empty() && successes.iter().all(|m| m["example"].is_null()) {
+                missing.push(format!("{name} (response)"));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "no example for {missing:?}: run the server's tests with VOUCH_RECORD_EXAMPLES=DIR, then `python3 .ci/examples.py DIR`"
+    );
+    app.stop().await;
+}

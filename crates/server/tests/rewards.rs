@@ -130,6 +130,9 @@ async fn milestones_pay_each_step_once_and_managers_deliver() {
         let again = manager.post(&path, json!({})).await;
         assert_eq!(again.status, StatusCode::CONFLICT);
         assert_eq!(again.body["code"], "invalid_transition");
+        let one = key.get(&format!("/api/v1/rewards/{id}")).await;
+        assert_eq!(one.status, StatusCode::OK, "{}", one.text);
+        assert_eq!(one.body["status"], "delivered");
         assert_eq!(rewards_of(&key, &program, "?status=earned").await.len(), 1, "the queue");
         assert_eq!(key.get(&format!("/api/v1/programs/{program}/rewards?status=paid")).await.fields(), vec!["status".to_string()]);
         app.stop().await;

@@ -272,8 +272,8 @@ pub async fn set_super_customer(
     on: bool,
 ) -> Result<Account> {
     if !on && count_children(conn, before.id).await? > 0 {
-        return Err(StoreError::Invalid {
-            field: "is_super_customer".into(),
+        return Err(StoreError::WrongState {
+            code: "has_sub_customers",
             message: "accounts are still nested under this super customer; move them first".into(),
         });
     }
@@ -295,9 +295,9 @@ pub async fn set_registration_approved(
     on: bool,
 ) -> Result<Account> {
     if on && !before.is_super_customer {
-        return Err(StoreError::Invalid {
-            field: "registration_approved".into(),
-            message: "only a super customer has a registration link".into(),
+        return Err(StoreError::WrongState {
+            code: "not_a_super_customer",
+            message: "only a super customer has a registration link; designate it first".into(),
         });
     }
     let row = sqlx::query(

@@ -412,7 +412,8 @@ struct DesignateIn {
     responses((status = 200, description = "OK", body = AccountView), (status = "4XX", description = "A problem (RFC 9457): see its `code`, `detail` and `errors`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
     security(("bearer" = []), ("session" = []))
 )]
-/// Designate an account a super customer, or take the designation away.
+/// Designate an account a super customer, or take the designation away. Taking it away is
+/// refused with 409 `has_sub_customers` while accounts are nested under it.
 async fn designate(
     State(state): State<AppState>,
     Can(caller, _): Can<perm::AccountsWrite>,
@@ -465,7 +466,8 @@ struct RegistrationIn {
     approved: bool,
 }
 
-/// Opens or closes a super customer's registration link: a Management Team decision.
+/// Opens or closes a super customer's registration link: a Management Team decision. Opening
+/// the link of an account that is not a super customer is 409 `not_a_super_customer`.
 #[utoipa::path(
     operation_id = "set_registration",
     post,

@@ -72,8 +72,48 @@ pub fn finish(mut doc: Value) -> Value {
     for name in &request_schemas {
         text_rule(&mut doc["components"]["schemas"][name]);
     }
+    add_examples(&mut doc);
     super::webhooks::add(&mut doc);
     doc
+}
+
+/// Recorded exchanges, one per operation (`.ci/examples.py` writes the file from a test run):
+/// `{ operationId: { status, request?, response } }`.
+const EXAMPLES: &str = include_str!("examples.json");
+
+/// Puts each operation's recorded request and response into the document as the media types'
+/// `example`, so the reference and generated clients show real data, and schemathesis sends
+/// the request examples (its `examples` phase) and checks the answers.
+fn add_examples(doc: &mut Value) {
+    let Ok(Value::Object(examples)) = serde_json::from_str::<Value>(EXAMPLES) else {
+        return;
+    };
+    let Some(paths) = doc["paths"].as_object_mut() else {
+        return;
+    };
+    for item in paths.values_mut() {
+        for method in METHODS {
+            let Some(op) = item.get_mut(method) else {
+                continue;
+            };
+            let Some(example) = op["operationId"].as_str().and_then(|id| examples.get(id)) else {
+                continue;
+            };
+            // `pointer_mut`, not indexing: indexing would create what is missing.
+            if let Some(request) = example.get("request")
+                && let Some(Value::Object(media)) =
+                    op.pointer_mut("/requestBody/content/application~1json")
+            {
+                media.insert("example".into(), request.clone());
+            }
+            let status = &example["status"];
+            if let Some(Value::Object(media)) =
+                op.pointer_mut(&format!("/responses/{status}/content/application~1json"))
+            {
+                media.insert("example".into(), example["response"].clone());
+            }
+        }
+    }
 }
 
 fn problem(description: &str) -> Value {

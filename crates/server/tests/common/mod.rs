@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod examples;
 pub mod receiver;
 pub mod smtp;
 
@@ -263,10 +264,19 @@ impl Api {
     }
 
     pub async fn send(&self, req: reqwest::RequestBuilder) -> Reply {
-        let res = req.send().await.expect("request");
+        let (client, request) = req.build_split();
+        let request = request.expect("request");
+        let method = request.method().to_string();
+        let path = request.url().path().to_string();
+        let sent = request
+            .body()
+            .and_then(|b| b.as_bytes())
+            .map(<[u8]>::to_vec);
+        let res = client.execute(request).await.expect("request");
         let status = res.status();
         let headers = res.headers().clone();
         let text = res.text().await.expect("body");
+        examples::record(&method, &path, sent.as_deref(), status.as_u16(), &text);
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
         Reply {
             status,
