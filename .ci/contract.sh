@@ -8,6 +8,9 @@
 # It runs on SQLite, then on PostgreSQL when VOUCH_TEST_POSTGRES_URL names a server (a fresh
 # database is created there and dropped afterwards).
 #
+# One worker: with two, CPython 3.11's ast.parse, which hypothesis calls from both threads,
+# fails now and then with "AST constructor recursion depth mismatch" (a race inside CPython 3.11).
+#
 # Bounded: VOUCH_CONTRACT_SECONDS (default 120) of generation per store. VOUCH_CONTRACT_SEED
 # picks the seed (default fixed, so CI is repeatable; any other seed explores further).
 set -euo pipefail
@@ -56,7 +59,7 @@ run_on() {
         --phases examples,coverage,fuzzing,stateful \
         --max-time "${VOUCH_CONTRACT_SECONDS:-120}" \
         --seed "${VOUCH_CONTRACT_SEED:-20261129}" \
-        --workers 2 \
+        --workers 1 \
         --no-color
     kill "$server" 2>/dev/null || true
     wait "$server" 2>/dev/null || true

@@ -67,14 +67,6 @@ impl Default for Settings {
     }
 }
 
-impl Settings {
-    /// Cookies carry `Secure` (and the `__Host-` prefix) when the installation is served over
-    /// https.
-    pub fn secure_cookies(&self) -> bool {
-        self.base_url.starts_with("https://")
-    }
-}
-
 /// Keys shared by every process of the installation (kept in the database).
 pub struct Secrets {
     /// Mixed into the visitor hash of clicks: visitors are counted, never stored.

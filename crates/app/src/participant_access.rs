@@ -3,7 +3,8 @@
 //! address is enrolled), exchanged once for a session. And what that page shows them.
 
 use crate::participants::mail_participant;
-use crate::{AppResult, Ctx, commit};
+use crate::{AppError, AppResult, Ctx, commit};
+use vouch_domain::Timestamp;
 use vouch_domain::email_template::Kind;
 use vouch_domain::referral::Stage;
 use vouch_domain::reward::Trigger;
@@ -158,4 +159,40 @@ fn next_reward(rules: &[RewardRule], won: i64) -> Option<(i64, i64)> {
         })
         .min()
         .map(|target| (target, won * 100 / target.max(1)))
+}
+
+const EMBED_PURPOSE: &str = "embed";
+/// The longest an embed token lives, in seconds.
+pub const EMBED_MAX_SECONDS: i64 = 3600;
+
+/// A token that shows a participant's page inside the operator's own site, valid for
+/// `ttl_seconds` (60 to 3600, default 3600): `participant_id.expiry`, signed. Returns the token
+/// and when it expires.
+pub fn embed_token(
+    ctx: &Ctx,
+    participant_id: &str,
+    ttl_seconds: Option<i64>,
+) -> AppResult<(String, Timestamp)> {
+    let ttl = ttl_seconds.unwrap_or(EMBED_MAX_SECONDS);
+    if !(60..=EMBED_MAX_SECONDS).contains(&ttl) {
+        return Err(AppError::field(
+            "ttl_seconds",
+            "must be between 60 and 3600 seconds",
+        ));
+    }
+    let expires = ctx.clock.from_now(time::Duration::seconds(ttl));
+    let token = crate::signed::sign(
+        &ctx.secrets.embed,
+        EMBED_PURPOSE,
+        &format!("{participant_id}.{}", expires.datetime().unix_timestamp()),
+    );
+    Ok((token, expires))
+}
+
+/// The participant an embed token names, while it is live.
+pub fn verify_embed(ctx: &Ctx, token: &str) -> Option<String> {
+    let payload = crate::signed::verify(&ctx.secrets.embed, EMBED_PURPOSE, token)?;
+    let (id, expires) = payload.rsplit_once('.')?;
+    let expires: i64 = expires.parse().ok()?;
+    (expires > ctx.clock.now().datetime().unix_timestamp()).then(|| id.to_string())
 }

@@ -288,9 +288,9 @@ async fn fraud_flags(
 }
 
 /// Enrols a participant and records the referral the program's attribution model credits.
-/// An explicit `referred_by` must name a participant of this program (422 otherwise); codes
-/// from cookies and hidden fields that lead nowhere are ignored, so a stale link never blocks
-/// a signup.
+/// An explicit `referred_by` must name a participant of this program (a field error
+/// otherwise); codes from cookies and hidden fields that lead nowhere are ignored, so a stale
+/// link never blocks a signup.
 pub async fn enrol(
     ctx: &Ctx,
     origin: &Origin,
@@ -548,7 +548,7 @@ pub async fn record_event(
 }
 
 /// A staff decision on a referral: revoke a won one (a refund), or close an open one as lost
-/// or junk. Stage rules come from the domain; a decision already taken is a 409.
+/// or junk. Stage rules come from the domain; a decision already taken is a conflict.
 pub async fn set_referral_stage(
     ctx: &Ctx,
     origin: &Origin,

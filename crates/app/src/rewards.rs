@@ -195,7 +195,7 @@ async fn tell(
 }
 
 /// Delivers an earned reward in the caller's transaction: a coupon gets the next code of its
-/// rule's pool (409 when the pool is empty).
+/// rule's pool (a `coupon_pool_empty` conflict when the pool is empty).
 async fn deliver_in(
     ctx: &Ctx,
     tx: &mut Tx,

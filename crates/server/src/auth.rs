@@ -15,10 +15,16 @@ use vouch_store::audit::{Actor, ActorKind, Origin};
 
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
+/// Cookies carry `Secure` (and the `__Host-` prefix) when the installation is served over
+/// https.
+pub fn secure_cookies(settings: &Settings) -> bool {
+    settings.base_url.starts_with("https://")
+}
+
 pub fn session_cookie_name(settings: &Settings) -> &'static str {
     // The __Host- prefix makes the browser refuse the cookie unless it is Secure, host-only and
     // path=/; it is only available over https.
-    if settings.secure_cookies() {
+    if secure_cookies(settings) {
         "__Host-vouch_session"
     } else {
         "vouch_session"
@@ -26,7 +32,7 @@ pub fn session_cookie_name(settings: &Settings) -> &'static str {
 }
 
 pub fn session_cookie(settings: &Settings, token: &str) -> String {
-    let secure = if settings.secure_cookies() {
+    let secure = if secure_cookies(settings) {
         "; Secure"
     } else {
         ""
@@ -38,7 +44,7 @@ pub fn session_cookie(settings: &Settings, token: &str) -> String {
 }
 
 pub fn clear_session_cookie(settings: &Settings) -> String {
-    let secure = if settings.secure_cookies() {
+    let secure = if secure_cookies(settings) {
         "; Secure"
     } else {
         ""

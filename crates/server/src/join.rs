@@ -195,7 +195,7 @@ fn with_device_cookie(
     mut response: Response,
 ) -> Response {
     if new {
-        let secure = if state.settings.secure_cookies() {
+        let secure = if crate::auth::secure_cookies(&state.settings) {
             "; Secure"
         } else {
             ""

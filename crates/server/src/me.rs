@@ -36,25 +36,6 @@ pub fn routes() -> Router<AppState> {
 
 const SESSION_COOKIE: &str = "vouch_participant";
 use vouch_app::participant_access::SESSION_DAYS;
-pub const EMBED_PURPOSE: &str = "embed";
-/// The longest an embed token lives.
-pub const EMBED_MAX_SECONDS: i64 = 3600;
-
-/// An embed token for a participant, valid for `ttl` seconds: `participant_id.expiry`, signed.
-pub fn embed_token(state: &AppState, participant_id: &str, expires_unix: i64) -> String {
-    vouch_app::signed::sign(
-        &state.secrets.embed,
-        EMBED_PURPOSE,
-        &format!("{participant_id}.{expires_unix}"),
-    )
-}
-
-fn verify_embed(state: &AppState, token: &str) -> Option<String> {
-    let payload = vouch_app::signed::verify(&state.secrets.embed, EMBED_PURPOSE, token)?;
-    let (id, expires) = payload.rsplit_once('.')?;
-    let expires: i64 = expires.parse().ok()?;
-    (expires > time::OffsetDateTime::now_utc().unix_timestamp()).then(|| id.to_string())
-}
 
 /// One reward as the participant sees it.
 pub struct RewardLine {
@@ -109,7 +90,7 @@ async fn page(
     };
     let embedded = !q.embed_token.is_empty();
     let who = if embedded {
-        verify_embed(&state, &q.embed_token)
+        vouch_app::participant_access::verify_embed(&state, &q.embed_token)
     } else {
         match cookie_value(&headers, SESSION_COOKIE) {
             Some(token) => match access::session_participant(&state, token).await {
@@ -266,7 +247,7 @@ async fn login(
     let opened = access::open_session(&state, &q.token, &session).await;
     match opened {
         Ok(Some(_)) => {
-            let secure = if state.settings.secure_cookies() {
+            let secure = if crate::auth::secure_cookies(&state.settings) {
                 "; Secure"
             } else {
                 ""

@@ -116,7 +116,7 @@ async fn redirect(
         pairs.append_pair("ref", &code);
     }
     let mut response = found(landing.as_str());
-    let secure = if state.settings.secure_cookies() {
+    let secure = if crate::auth::secure_cookies(&state.settings) {
         "; Secure"
     } else {
         ""

@@ -232,8 +232,10 @@ async fn embed_tokens_show_the_page_for_an_hour_at_most() {
             reqwest::get(&tampered).await.expect("tampered").status(),
             StatusCode::UNAUTHORIZED
         );
-        let past = time::OffsetDateTime::now_utc().unix_timestamp() - 1;
-        let expired = vouch_server::me::embed_token(&app.state, id, past);
+        // A minute-long token, and the clock moved two minutes on.
+        let (expired, _) =
+            vouch_app::participant_access::embed_token(&app.state, id, Some(60)).expect("token");
+        app.state.clock.advance(time::Duration::minutes(2));
         let r = reqwest::get(app.url(&format!("/p/{slug}/me?embed_token={expired}")))
             .await
             .expect("expired");

@@ -319,3 +319,45 @@ async fn demo_style_explicit_ids_keep_the_sequence_ahead() {
     })
     .await;
 }
+
+/// Migration 0013 repairs attempt rows stored with an empty start time by older versions, so
+/// reading them (now strict about times) works.
+#[tokio::test]
+async fn empty_attempt_start_times_are_repaired() {
+    each_backend(|store| async move {
+        let mut tx = store.begin().await.expect("tx");
+        let job = vouch_store::jobs::enqueue(&mut tx, "mystery", None, &serde_json::json!({}), 1)
+            .await
+            .expect("job");
+        sqlx::query(
+            "INSERT INTO job_attempts (id, job_id, attempt, worker, started_at, duration_ms, succeeded) VALUES ('att_old', $1, 1, 'w', '', 0, 0)",
+        )
+        .bind(&job.id)
+        .execute(&mut *tx)
+        .await
+        .expect("old row");
+        tx.commit().await.expect("commit");
+        let mut conn = store.conn().await.expect("conn");
+        assert!(
+            vouch_store::jobs::attempts_for_job(&mut conn, &job.id)
+                .await
+                .is_err(),
+            "an empty time is refused when read"
+        );
+        let fix = match store.backend() {
+            Backend::Sqlite => include_str!("../migrations/sqlite/0013_attempt_start_times.sql"),
+            Backend::Postgres => {
+                include_str!("../migrations/postgres/0013_attempt_start_times.sql")
+            }
+        };
+        sqlx::raw_sql(sqlx::AssertSqlSafe(fix))
+            .execute(&mut *conn)
+            .await
+            .expect("repair");
+        let attempts = vouch_store::jobs::attempts_for_job(&mut conn, &job.id)
+            .await
+            .expect("readable");
+        assert_eq!(attempts[0].started_at, job.created_at);
+    })
+    .await;
+}

@@ -4,7 +4,7 @@
 use super::{ApiJson, ApiQuery, Page, check_limit, page};
 use crate::AppState;
 use crate::auth::{Can, perm};
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -191,17 +191,10 @@ async fn embed_token(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<EmbedIn>,
 ) -> ApiResult<(StatusCode, Json<EmbedOut>)> {
-    let ttl = body.ttl_seconds.unwrap_or(crate::me::EMBED_MAX_SECONDS);
-    if !(60..=crate::me::EMBED_MAX_SECONDS).contains(&ttl) {
-        return Err(ApiError::field(
-            "ttl_seconds",
-            "must be between 60 and 3600 seconds",
-        ));
-    }
     let p = vouch_app::participants::get_participant(&state, &id).await?;
     let program = vouch_app::programs::get(&state, &p.program_id).await?;
-    let expires = time::OffsetDateTime::now_utc() + time::Duration::seconds(ttl);
-    let token = crate::me::embed_token(&state, &p.id, expires.unix_timestamp());
+    let (token, expires) =
+        vouch_app::participant_access::embed_token(&state, &p.id, body.ttl_seconds)?;
     Ok((
         StatusCode::CREATED,
         Json(EmbedOut {
@@ -210,7 +203,7 @@ async fn embed_token(
                 state.settings.base_url, program.slug
             ),
             token,
-            expires_at: vouch_domain::Timestamp::from_datetime(expires),
+            expires_at: expires,
         }),
     ))
 }
