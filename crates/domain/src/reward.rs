@@ -104,15 +104,18 @@ pub struct RuleFields {
     /// `milestone` (the default: once, at `threshold` won referrals) or `every` (`threshold`,
     /// 2×, 3×, …).
     #[schema(value_type = Option<Trigger>)]
+    #[serde(deserialize_with = "choice")]
     pub trigger: String,
     /// Won referrals: 1 to 10 000.
     #[schema(required = true, minimum = 1, maximum = 10000, example = 1)]
     pub threshold: i64,
     /// `single` (the default: the referrer) or `double` (the referrer and the friend).
     #[schema(value_type = Option<Sides>)]
+    #[serde(deserialize_with = "choice")]
     pub sides: String,
     /// `cash` (the default), `credit`, `coupon` (codes from the rule's pool) or `custom`.
     #[schema(value_type = Option<RewardKind>)]
+    #[serde(deserialize_with = "choice")]
     pub kind: String,
     /// Minor units of the program's currency (cash and credit): 1000 is USD 10.00.
     #[schema(minimum = 1, maximum = 1_000_000_000, example = 1000)]
@@ -130,6 +133,7 @@ pub struct RuleFields {
     pub max_per_participant: Option<i64>,
     /// `manual` (the default) or `automatic`.
     #[schema(value_type = Option<Delivery>)]
+    #[serde(deserialize_with = "choice")]
     pub delivery: String,
 }
 
@@ -164,6 +168,19 @@ fn check_amount(
             Money::new(MAX_AMOUNT, currency)
         )),
         other => Ok(other.map(|a| Money::new(a, currency))),
+    }
+}
+
+/// A closed-set field as the API takes it: one of the set's names, or `null` (or absent) for
+/// the default. An empty string is refused, as the document's enum says; only the console's
+/// forms, which build `RuleFields` themselves, use "" for the default.
+fn choice<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    match Option::<String>::deserialize(d)? {
+        None => Ok(String::new()),
+        Some(s) if s.trim().is_empty() => Err(serde::de::Error::custom(
+            "must be one of the listed values; leave the field out (or null) for the default",
+        )),
+        Some(s) => Ok(s),
     }
 }
 

@@ -508,3 +508,56 @@ async fn bodies_are_one_json_object() {
     })
     .await;
 }
+
+/// A closed set takes one of its names, or null (or nothing) for the default; an empty string
+/// is refused naming the field, as the document's enum says.
+#[tokio::test]
+async fn closed_sets_refuse_the_empty_string() {
+    each_backend(|app| async move {
+        let manager = app.staff(Role::Manager).await;
+        let p = manager
+            .post(
+                "/api/v1/programs",
+                json!({ "name": "Sets", "landing_url": "https://shop.example.com" }),
+            )
+            .await;
+        let program = p.body["id"].as_str().expect("program").to_string();
+        let rules = format!("/api/v1/programs/{program}/reward-rules");
+        for field in ["trigger", "sides", "kind", "delivery"] {
+            let r = manager
+                .post(
+                    &rules,
+                    json!({ "name": "Each", "threshold": 1, "amount": 500, field: "" }),
+                )
+                .await;
+            assert_eq!(
+                r.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{field}: {}",
+                r.text
+            );
+            assert_eq!(r.fields(), vec![field.to_string()], "{}", r.text);
+        }
+        let r = manager
+            .post(
+                &rules,
+                json!({ "name": "Each", "threshold": 1, "amount": 500, "trigger": null }),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        assert_eq!(r.body["trigger"], "milestone");
+
+        let api = app.key_client(Scope::Write).await;
+        let a = api.account("Sets Inc", "sets@example.com").await;
+        let r = api
+            .patch(
+                &format!("/api/v1/accounts/{a}"),
+                json!({ "registration_policy": "" }),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+        assert_eq!(r.fields(), vec!["registration_policy".to_string()]);
+        app.stop().await;
+    })
+    .await;
+}

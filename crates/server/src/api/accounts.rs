@@ -144,8 +144,7 @@ pub struct NewAccountIn {
     pub notes: Option<String>,
     /// Who may register accounts under a super customer (default `open`); `channel_partner`
     /// needs `partner_site_url` (422 without it).
-    #[schema(value_type = Option<RegistrationPolicy>)]
-    pub registration_policy: Option<String>,
+    pub registration_policy: Option<RegistrationPolicy>,
     /// Where people are sent to register when the policy is `channel_partner`.
     #[schema(max_length = 2048, format = "iri-or-empty")]
     pub partner_site_url: Option<String>,
@@ -169,7 +168,10 @@ impl NewAccountIn {
             whitelabeling: self.whitelabeling.unwrap_or_default(),
             exempt_from_membership_fees: self.exempt_from_membership_fees.unwrap_or_default(),
             notes: self.notes.unwrap_or_default(),
-            registration_policy: self.registration_policy.unwrap_or_default(),
+            registration_policy: self
+                .registration_policy
+                .map(|p| p.as_str().to_string())
+                .unwrap_or_default(),
             partner_site_url: self.partner_site_url.unwrap_or_default(),
         }
     }
@@ -202,8 +204,7 @@ pub struct AccountIn {
     #[schema(max_length = 10000)]
     pub notes: Option<String>,
     /// `channel_partner` needs `partner_site_url` (422 without it).
-    #[schema(value_type = Option<RegistrationPolicy>)]
-    pub registration_policy: Option<String>,
+    pub registration_policy: Option<RegistrationPolicy>,
     #[schema(max_length = 2048, format = "iri-or-empty")]
     pub partner_site_url: Option<String>,
 }
@@ -222,7 +223,10 @@ impl AccountIn {
         set(&mut f.owner_last_name, self.owner_last_name);
         set(&mut f.owner_phone, self.owner_phone);
         set(&mut f.notes, self.notes);
-        set(&mut f.registration_policy, self.registration_policy);
+        set(
+            &mut f.registration_policy,
+            self.registration_policy.map(|p| p.as_str().to_string()),
+        );
         set(&mut f.partner_site_url, self.partner_site_url);
         f.vendor_matrix = self.vendor_matrix.unwrap_or(f.vendor_matrix);
         f.corporate_catalog = self.corporate_catalog.unwrap_or(f.corporate_catalog);
