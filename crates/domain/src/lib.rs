@@ -2,6 +2,7 @@
 //! functions decide and the server turns their errors into HTTP answers.
 
 pub mod account;
+pub mod bonus;
 pub mod email;
 pub mod email_template;
 pub mod fraud;
