@@ -10,6 +10,10 @@ ids become fixed ids of the same kind, times one fixed time, secrets placeholder
 
     VOUCH_RECORD_EXAMPLES=/tmp/ex cargo test -p vouch-server
     python3 .ci/examples.py /tmp/ex
+
+The operations are read from docs/openapi.json: after adding one, refresh that snapshot first
+(VOUCH_UPDATE_OPENAPI=1 cargo test -p vouch-server --test openapi), then run this, then
+refresh the snapshot again so it carries the new examples.
 """
 import glob
 import json

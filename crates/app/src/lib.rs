@@ -17,6 +17,7 @@ pub mod links;
 pub mod outbound;
 pub mod participant_access;
 pub mod participants;
+pub mod people;
 pub mod programs;
 mod record;
 pub mod resources;

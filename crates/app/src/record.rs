@@ -117,4 +117,5 @@ audited!(vouch_store::rewards::Reward => resources::Reward, "reward", |r| r.id.c
 audited!(vouch_store::rewards::Clawback => resources::Clawback, "clawback", |c| c.id.clone());
 audited!(vouch_store::users::StaffUser => resources::StaffUser, "staff_user", |u| u.id.clone());
 audited!(vouch_store::api_keys::ApiKey => resources::ApiKey, "api_key", |k| k.id.clone());
+audited!(vouch_store::people::Person => resources::Person, "person", |p| p.id.clone());
 audited!(vouch_store::webhooks::Endpoint => resources::Endpoint, "webhook_endpoint", |e| e.id.clone());

@@ -227,7 +227,7 @@ fn parse_code(raw: &str) -> Result<String, String> {
     Ok(code.to_string())
 }
 
-fn parse_phone(raw: &str) -> Result<Option<String>, String> {
+pub(crate) fn parse_phone(raw: &str) -> Result<Option<String>, String> {
     let phone = raw.trim();
     if phone.is_empty() {
         return Ok(None);

@@ -12,6 +12,7 @@ pub mod money;
 pub mod participant;
 pub mod password;
 pub mod permission;
+pub mod person;
 pub mod program;
 pub mod referral;
 pub mod reward;

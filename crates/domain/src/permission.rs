@@ -140,10 +140,17 @@ pub enum Action {
     /// Reward rules and coupon pools; deliver and revoke rewards; decide clawbacks. Money moves
     /// here, so it is the Management Team's.
     RewardsManage,
+    /// People who refer sales (contacts, employees, vendors): list and view.
+    PeopleRead,
+    /// Add and edit people who refer sales.
+    PeopleWrite,
+    /// Agree an employee's or vendor's referral-bonus terms: what they are owed per sale, so a
+    /// Management Team decision.
+    TermsManage,
 }
 
 impl Action {
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 18] = [
         Action::AccountsRead,
         Action::AccountsWrite,
         Action::SetupsRead,
@@ -159,6 +166,9 @@ impl Action {
         Action::ProgramsWrite,
         Action::ProgramsPublish,
         Action::RewardsManage,
+        Action::PeopleRead,
+        Action::PeopleWrite,
+        Action::TermsManage,
     ];
 
     pub fn name(self) -> &'static str {
@@ -178,18 +188,28 @@ impl Action {
             Action::ProgramsWrite => "programs.write",
             Action::ProgramsPublish => "programs.publish",
             Action::RewardsManage => "rewards.manage",
+            Action::PeopleRead => "people.read",
+            Action::PeopleWrite => "people.write",
+            Action::TermsManage => "terms.manage",
         }
     }
 
     /// The least trusted staff role allowed to perform the action.
     pub fn min_role(self) -> Role {
         match self {
-            Action::AccountsRead | Action::SetupsRead | Action::ProgramsRead => Role::Viewer,
-            Action::AccountsWrite | Action::SetupsRequest | Action::ProgramsWrite => Role::Staff,
+            Action::AccountsRead
+            | Action::SetupsRead
+            | Action::ProgramsRead
+            | Action::PeopleRead => Role::Viewer,
+            Action::AccountsWrite
+            | Action::SetupsRequest
+            | Action::ProgramsWrite
+            | Action::PeopleWrite => Role::Staff,
             Action::SetupsDecide
             | Action::AuditRead
             | Action::ProgramsPublish
-            | Action::RewardsManage => Role::Manager,
+            | Action::RewardsManage
+            | Action::TermsManage => Role::Manager,
             Action::UsersRead
             | Action::UsersManage
             | Action::ApiKeysManage
@@ -201,11 +221,18 @@ impl Action {
     /// The least API key scope allowed to perform the action.
     pub fn min_scope(self) -> Scope {
         match self {
-            Action::AccountsRead | Action::SetupsRead | Action::ProgramsRead => Scope::Read,
-            Action::AccountsWrite | Action::SetupsRequest | Action::ProgramsWrite => Scope::Write,
+            Action::AccountsRead
+            | Action::SetupsRead
+            | Action::ProgramsRead
+            | Action::PeopleRead => Scope::Read,
+            Action::AccountsWrite
+            | Action::SetupsRequest
+            | Action::ProgramsWrite
+            | Action::PeopleWrite => Scope::Write,
             Action::SetupsDecide
             | Action::ProgramsPublish
             | Action::RewardsManage
+            | Action::TermsManage
             | Action::AuditRead
             | Action::UsersRead
             | Action::UsersManage
@@ -250,7 +277,10 @@ mod tests {
         for action in Action::ALL {
             let read_only = matches!(
                 action,
-                Action::AccountsRead | Action::SetupsRead | Action::ProgramsRead
+                Action::AccountsRead
+                    | Action::SetupsRead
+                    | Action::ProgramsRead
+                    | Action::PeopleRead
             );
             assert_eq!(
                 role_allows(Role::Viewer, action),

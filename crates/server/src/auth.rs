@@ -247,7 +247,10 @@ pub mod perm {
         ProgramsRead,
         ProgramsWrite,
         ProgramsPublish,
-        RewardsManage
+        RewardsManage,
+        PeopleRead,
+        PeopleWrite,
+        TermsManage
     );
 }
 

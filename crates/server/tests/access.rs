@@ -58,6 +58,12 @@ const API_ROUTES: &[(&str, &str, Action)] = &[
     ("POST", "/api/v1/api-keys", Action::ApiKeysManage),
     ("POST", "/api/v1/api-keys/{k}/revoke", Action::ApiKeysManage),
     ("GET", "/api/v1/audit-events", Action::AuditRead),
+    ("GET", "/api/v1/people", Action::PeopleRead),
+    ("POST", "/api/v1/people", Action::PeopleWrite),
+    ("GET", "/api/v1/people/{e}", Action::PeopleRead),
+    ("PATCH", "/api/v1/people/{e}", Action::PeopleWrite),
+    ("GET", "/api/v1/people/{e}/terms", Action::PeopleRead),
+    ("POST", "/api/v1/people/{e}/terms", Action::TermsManage),
     ("GET", "/api/v1/webhook-endpoints", Action::WebhooksManage),
     ("POST", "/api/v1/webhook-endpoints", Action::WebhooksManage),
     (
@@ -418,6 +424,7 @@ struct Ids {
     m: String,
     j: String,
     p: String,
+    e: String,
 }
 
 impl Ids {
@@ -430,6 +437,7 @@ impl Ids {
             .replace("{m}", &self.m)
             .replace("{j}", &self.j)
             .replace("{p}", &self.p)
+            .replace("{e}", &self.e)
     }
 }
 
@@ -462,7 +470,14 @@ async fn fixtures(app: &TestApp) -> Ids {
             json!({ "name": "Target program", "landing_url": "https://example.com" }),
         )
         .await;
+    let e = owner
+        .post(
+            "/api/v1/people",
+            json!({ "kind": "employee", "name": "Target employee" }),
+        )
+        .await;
     Ids {
+        e: e.body["id"].as_str().expect("person").to_string(),
         p: p.body["id"].as_str().expect("program").to_string(),
         m: m.body["id"].as_str().expect("message").to_string(),
         j: m.body["job_id"].as_str().expect("job").to_string(),

@@ -17,6 +17,7 @@ pub mod login_attempts;
 mod migrate;
 pub mod participant_access;
 pub mod participants;
+pub mod people;
 pub mod program_events;
 pub mod programs;
 mod query;

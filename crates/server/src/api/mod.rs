@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod admin;
 pub mod emails;
 pub mod participants;
+pub mod people;
 pub mod programs;
 pub mod referrals;
 pub mod rewards;
@@ -39,6 +40,7 @@ pub fn routes(state: AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(referrals::routes())
         .merge(rewards::routes())
         .merge(transfer::routes())
+        .merge(people::routes())
         .split_for_parts();
     let router = router
         .route(
@@ -68,7 +70,8 @@ pub fn routes(state: AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         (name = "email", description = "The outbox of rendered emails and the templates"),
         (name = "programs", description = "Referral programs: settings and lifecycle"),
         (name = "referrals", description = "Referrals, and the events from your systems that qualify them"),
-        (name = "rewards", description = "Reward rules, the rewards they earn, coupon pools and clawbacks")
+        (name = "rewards", description = "Reward rules, the rewards they earn, coupon pools and clawbacks"),
+        (name = "people", description = "Contacts, employees and vendors who refer sales, and their agreed referral-bonus terms")
     )
 )]
 struct ApiDoc;

@@ -1,0 +1,223 @@
+//! People who refer sales (contacts, employees, vendors) and the history of their agreed
+//! referral-bonus terms.
+
+use crate::query::NewestFirst;
+use crate::{Result, StoreError, like_contains, now};
+use serde::Serialize;
+use sqlx::{AnyConnection, Row};
+use vouch_domain::Timestamp;
+use vouch_domain::bonus::{Basis, Terms};
+use vouch_domain::money::{BasisPoints, Currency, Money};
+use vouch_domain::person::{PersonDraft, PersonKind};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Person {
+    pub id: String,
+    pub kind: PersonKind,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub company: Option<String>,
+    pub employee_number: Option<String>,
+    pub notes: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+fn from_row(row: &sqlx::any::AnyRow) -> Result<Person> {
+    let kind: String = row.try_get("kind")?;
+    Ok(Person {
+        id: row.try_get("id")?,
+        kind: kind.parse().map_err(StoreError::Corrupt)?,
+        name: row.try_get("name")?,
+        email: row.try_get("email")?,
+        phone: row.try_get("phone")?,
+        company: row.try_get("company")?,
+        employee_number: row.try_get("employee_number")?,
+        notes: row.try_get("notes")?,
+        created_at: crate::time_col(row, "created_at")?,
+        updated_at: crate::time_col(row, "updated_at")?,
+    })
+}
+
+pub async fn create(conn: &mut AnyConnection, kind: PersonKind, d: &PersonDraft) -> Result<Person> {
+    let row = sqlx::query(
+        "INSERT INTO people (id, kind, name, email, phone, company, employee_number, notes, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING *",
+    )
+    .bind(vouch_domain::id::new_id("per"))
+    .bind(kind.as_str())
+    .bind(&d.name)
+    .bind(d.email.clone())
+    .bind(d.phone.clone())
+    .bind(d.company.clone())
+    .bind(d.employee_number.clone())
+    .bind(d.notes.clone())
+    .bind(now())
+    .fetch_one(&mut *conn)
+    .await?;
+    from_row(&row)
+}
+
+pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Person>> {
+    let row = sqlx::query("SELECT * FROM people WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// Replaces the editable fields (the kind never changes).
+pub async fn update(conn: &mut AnyConnection, before: &Person, d: &PersonDraft) -> Result<Person> {
+    let row = sqlx::query(
+        "UPDATE people SET name = $1, email = $2, phone = $3, company = $4, employee_number = $5, notes = $6, updated_at = $7
+         WHERE id = $8 RETURNING *",
+    )
+    .bind(&d.name)
+    .bind(d.email.clone())
+    .bind(d.phone.clone())
+    .bind(d.company.clone())
+    .bind(d.employee_number.clone())
+    .bind(d.notes.clone())
+    .bind(now())
+    .bind(&before.id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    from_row(&row)
+}
+
+/// People newest first, optionally of one kind and matching a search of name, email or
+/// company; `limit + 1` rows.
+pub async fn list(
+    conn: &mut AnyConnection,
+    kind: Option<PersonKind>,
+    search: Option<&str>,
+    starting_after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Person>> {
+    let mut list = NewestFirst::table("people");
+    list.eq("kind", kind.map(PersonKind::as_str));
+    if let Some(q) = search.map(str::trim).filter(|q| !q.is_empty()) {
+        let sql = list.and();
+        let like = sql.bind(like_contains(q));
+        sql.push(&format!(
+            "(LOWER(name) LIKE {like} ESCAPE '\\' OR LOWER(COALESCE(email, '')) LIKE {like} ESCAPE '\\' OR LOWER(COALESCE(company, '')) LIKE {like} ESCAPE '\\')"
+        ));
+    }
+    let rows = list.page(conn, starting_after, limit).await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// One version of a person's agreed terms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TermsVersion {
+    pub id: String,
+    pub person_id: String,
+    pub terms: Terms,
+    /// Who set them (a staff label).
+    pub set_by: String,
+    pub created_at: Timestamp,
+}
+
+fn terms_from_row(row: &sqlx::any::AnyRow) -> Result<TermsVersion> {
+    let basis: String = row.try_get("basis")?;
+    let corrupt = |what: &str| StoreError::Corrupt(format!("bonus_terms: {what}"));
+    let bps = |col: &str| -> Result<Option<BasisPoints>> {
+        let v: Option<i64> = row.try_get(col)?;
+        v.map(|v| u32::try_from(v).map(BasisPoints).map_err(|_| corrupt(col)))
+            .transpose()
+    };
+    let basis = match basis.as_str() {
+        "percentage" => Basis::Percentage(bps("percentage_bps")?.ok_or_else(|| corrupt("bps"))?),
+        "fixed" => {
+            let amount: Option<i64> = row.try_get("fixed_amount")?;
+            let currency: Option<String> = row.try_get("currency")?;
+            let currency = currency
+                .as_deref()
+                .map(Currency::parse)
+                .transpose()
+                .map_err(StoreError::Corrupt)?;
+            match (amount, currency) {
+                (Some(a), Some(c)) => Basis::Fixed(Money::new(a, c)),
+                _ => return Err(corrupt("fixed amount")),
+            }
+        }
+        other => return Err(corrupt(other)),
+    };
+    let front: String = row.try_get("front_term")?;
+    let back: Option<String> = row.try_get("back_term")?;
+    Ok(TermsVersion {
+        id: row.try_get("id")?,
+        person_id: row.try_get("person_id")?,
+        terms: Terms {
+            basis,
+            front: front.parse().map_err(StoreError::Corrupt)?,
+            back: back
+                .map(|b| b.parse())
+                .transpose()
+                .map_err(StoreError::Corrupt)?,
+            front_share: bps("front_share_bps")?.ok_or_else(|| corrupt("front share"))?,
+        },
+        set_by: row.try_get("set_by")?,
+        created_at: crate::time_col(row, "created_at")?,
+    })
+}
+
+/// Records new terms for a person; earlier versions stay as history.
+pub async fn add_terms(
+    conn: &mut AnyConnection,
+    person_id: &str,
+    terms: &Terms,
+    set_by: &str,
+) -> Result<TermsVersion> {
+    let (basis, bps, amount, currency) = match terms.basis {
+        Basis::Percentage(bp) => ("percentage", Some(i64::from(bp.0)), None, None),
+        Basis::Fixed(m) => (
+            "fixed",
+            None,
+            Some(m.minor()),
+            Some(m.currency().to_string()),
+        ),
+    };
+    let row = sqlx::query(
+        "INSERT INTO bonus_terms (id, person_id, basis, percentage_bps, fixed_amount, currency, front_term, back_term, front_share_bps, set_by, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *",
+    )
+    .bind(vouch_domain::id::new_id("trm"))
+    .bind(person_id)
+    .bind(basis)
+    .bind(bps)
+    .bind(amount)
+    .bind(currency)
+    .bind(terms.front.as_str())
+    .bind(terms.back.map(|b| b.as_str()))
+    .bind(i64::from(terms.front_share.0))
+    .bind(set_by)
+    .bind(now())
+    .fetch_one(&mut *conn)
+    .await?;
+    terms_from_row(&row)
+}
+
+/// Every version of a person's terms, oldest first; the last is in force.
+pub async fn terms_history(conn: &mut AnyConnection, person_id: &str) -> Result<Vec<TermsVersion>> {
+    let rows = sqlx::query("SELECT * FROM bonus_terms WHERE person_id = $1 ORDER BY id")
+        .bind(person_id)
+        .fetch_all(conn)
+        .await?;
+    rows.iter().map(terms_from_row).collect()
+}
+
+/// The terms in force for a person, if any were agreed.
+pub async fn current_terms(
+    conn: &mut AnyConnection,
+    person_id: &str,
+) -> Result<Option<TermsVersion>> {
+    let row =
+        sqlx::query("SELECT * FROM bonus_terms WHERE person_id = $1 ORDER BY id DESC LIMIT 1")
+            .bind(person_id)
+            .fetch_optional(conn)
+            .await?;
+    row.as_ref().map(terms_from_row).transpose()
+}
