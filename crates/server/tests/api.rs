@@ -561,3 +561,32 @@ async fn closed_sets_refuse_the_empty_string() {
     })
     .await;
 }
+
+/// A query parameter with a control character is refused naming it, on both stores
+/// (PostgreSQL cannot even compare text that holds NUL).
+#[tokio::test]
+async fn control_characters_in_query_parameters_are_refused() {
+    each_backend(|app| async move {
+        let api = app.key_client(Scope::Admin).await;
+        for (path, field) in [
+            ("/api/v1/emails?starting_after=a%00b", "starting_after"),
+            (
+                "/api/v1/jobs?status=running&starting_after=%00",
+                "starting_after",
+            ),
+            ("/api/v1/audit-events?entity_id=x%00&limit=2", "entity_id"),
+            ("/api/v1/accounts?search=%1B", "search"),
+        ] {
+            let r = api.get(path).await;
+            assert_eq!(
+                r.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{path}: {}",
+                r.text
+            );
+            assert_eq!(r.fields(), vec![field.to_string()], "{path}");
+        }
+        app.stop().await;
+    })
+    .await;
+}

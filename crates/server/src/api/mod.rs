@@ -178,6 +178,17 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> ApiResult<Self> {
         let query = parts.uri.query().unwrap_or_default();
+        // No parameter carries a control character (the document's patterns say so), and
+        // PostgreSQL cannot even compare text holding NUL: refuse them here, once, naming the
+        // parameter.
+        if let Some((name, _)) = form_urlencoded::parse(query.as_bytes())
+            .find(|(_, value)| value.chars().any(char::is_control))
+        {
+            return Err(ApiError::field(
+                &name,
+                "must not contain control characters",
+            ));
+        }
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
         serde_path_to_error::deserialize(de)
             .map(Self)
