@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 use vouch_domain::Timestamp;
+use vouch_domain::bonus::Milestone;
 use vouch_domain::person::{PersonKind, TermsFields};
 use vouch_store as store;
 
@@ -44,8 +45,16 @@ impl From<store::people::Person> for Person {
 pub struct BonusTerms {
     pub id: String,
     pub person_id: String,
-    #[serde(flatten)]
-    pub terms: TermsFields,
+    /// A share of each sale in basis points (1 000 is 10 %), or `null` with a fixed amount.
+    pub percentage_bps: Option<i64>,
+    /// A fixed amount per sale in minor units of `currency`, or `null` with a percentage.
+    pub fixed_amount: Option<i64>,
+    pub currency: Option<String>,
+    pub front_term: Milestone,
+    /// `null` is "Not Applicable": everything is paid on the front term.
+    pub back_term: Option<Milestone>,
+    /// The share due on the front term, in basis points.
+    pub front_share_bps: i64,
     /// Who set them.
     pub set_by: String,
     pub created_at: Timestamp,
@@ -53,10 +62,16 @@ pub struct BonusTerms {
 
 impl From<store::people::TermsVersion> for BonusTerms {
     fn from(row: store::people::TermsVersion) -> Self {
+        let t = TermsFields::from(row.terms);
         Self {
             id: row.id,
             person_id: row.person_id,
-            terms: row.terms.into(),
+            percentage_bps: t.percentage_bps,
+            fixed_amount: t.fixed_amount,
+            currency: t.currency,
+            front_term: row.terms.front,
+            back_term: row.terms.back,
+            front_share_bps: i64::from(row.terms.front_share.0),
             set_by: row.set_by,
             created_at: row.created_at,
         }

@@ -29,7 +29,6 @@ struct ListParams {
     /// Only people of this kind.
     kind: Option<PersonKind>,
     /// Matches name, email or company (case-insensitive substring).
-    #[param(max_length = 200)]
     search: Option<String>,
     limit: Option<i64>,
     starting_after: Option<String>,

@@ -18,6 +18,8 @@ use std::collections::BTreeSet;
 
 /// Printable text: no control characters except tab, line feed and carriage return.
 const TEXT: &str = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$";
+/// A query parameter's text: anything but control characters (C0, DEL and C1).
+const QUERY_TEXT: &str = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$";
 /// Printable text with at least one character that is not a space.
 const REQUIRED_TEXT: &str = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$";
 
@@ -50,6 +52,9 @@ pub fn finish(mut doc: Value) -> Value {
                                     crate::api::MAX_LIMIT,
                                     crate::api::DEFAULT_LIMIT
                                 ));
+                            }
+                            if p["in"] == "query" {
+                                query_text_rule(&mut p["schema"]);
                             }
                             text_rule(&mut p["schema"]);
                         }
@@ -206,6 +211,19 @@ fn is_string(map: &Map<String, Value>) -> bool {
 }
 
 /// Adds the free-text pattern to every plain string (no enum, format or pattern of its own).
+/// No query parameter takes a control character (`ApiQuery` refuses them, naming the
+/// parameter), so every free string of a query says so.
+fn query_text_rule(schema: &mut Value) {
+    if let Value::Object(map) = schema
+        && is_string(map)
+        && !["enum", "format", "pattern", "const"]
+            .iter()
+            .any(|k| map.contains_key(*k))
+    {
+        map.insert("pattern".into(), Value::String(QUERY_TEXT.into()));
+    }
+}
+
 fn text_rule(schema: &mut Value) {
     match schema {
         Value::Object(map) => {
