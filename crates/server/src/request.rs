@@ -6,7 +6,7 @@ use axum::extract::{ConnectInfo, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -36,7 +36,13 @@ pub async fn request_id_and_log(mut req: Request, next: Next) -> Response {
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     let started = Instant::now();
-    let mut response = next.run(req).await;
+    // No id or slug holds a control character, and PostgreSQL cannot even compare text with
+    // NUL: such a path names nothing.
+    let mut response = if has_control_character(&path) {
+        crate::error::ApiError::not_found("resource").into_response()
+    } else {
+        next.run(req).await
+    };
     let status = response.status().as_u16();
     let millis = started.elapsed().as_secs_f64() * 1000.0;
     if status >= 500 {
@@ -48,6 +54,30 @@ pub async fn request_id_and_log(mut req: Request, next: Next) -> Response {
         response.headers_mut().insert(REQUEST_ID.clone(), value);
     }
     response
+}
+
+/// Whether the percent-decoded path holds a C0 or C1 control character or DEL.
+fn has_control_character(path: &str) -> bool {
+    let bytes = path.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
+            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
+                let value = hex(h).unwrap_or_default() * 16 + hex(l).unwrap_or_default();
+                decoded.push(u8::try_from(value).unwrap_or_default());
+                i += 3;
+            }
+            (b, _, _) => {
+                decoded.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&decoded)
+        .chars()
+        .any(char::is_control)
 }
 
 /// Request id and client address of the current request.
@@ -71,5 +101,23 @@ impl<S: Send + Sync> FromRequestParts<S> for Meta {
             request_id,
             client_ip,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_control_character;
+
+    #[test]
+    fn control_characters_are_found_encoded_or_not() {
+        assert!(has_control_character("/api/v1/people/per%00x"));
+        assert!(has_control_character("/api/v1/people/per%1fx"));
+        assert!(has_control_character("/p/x%C2%85/join"));
+        assert!(has_control_character("/r/AB%7F"));
+        assert!(!has_control_character(
+            "/api/v1/people/per_01m8m6zeynfezc5q5z8zatnb2f"
+        ));
+        assert!(!has_control_character("/p/caf%C3%A9/join"));
+        assert!(!has_control_character("/api/v1/x%2"));
     }
 }

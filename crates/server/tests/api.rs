@@ -590,3 +590,23 @@ async fn control_characters_in_query_parameters_are_refused() {
     })
     .await;
 }
+
+/// A path holding a control character names nothing: 404, never a database error.
+#[tokio::test]
+async fn control_characters_in_paths_name_nothing() {
+    each_backend(|app| async move {
+        let api = app.key_client(Scope::Admin).await;
+        for path in [
+            "/api/v1/people/per%00x",
+            "/api/v1/programs/prg%00x",
+            "/api/v1/referral-setups/%1B",
+        ] {
+            let r = api.get(path).await;
+            assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}: {}", r.text);
+        }
+        let r = app.anonymous().get("/r/AB%00CD").await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        app.stop().await;
+    })
+    .await;
+}

@@ -232,9 +232,11 @@ async fn terms_history(
     security(("bearer" = []), ("session" = []))
 )]
 /// Agree new referral-bonus terms with an employee or vendor: a percentage of each sale
-/// (`percentage_bps`) or a fixed amount, a front and an optional back pay term, and the share
-/// due on the front. The earlier versions stay; bonuses already created keep the terms they
-/// copied. Contacts are paid on the program's defaults: 409 `contacts_have_no_terms`.
+/// (`percentage_bps`) or a fixed amount (`fixed_amount` with its `currency`), exactly one of
+/// the two; a front and an optional back pay term; and the share due on the front, which must
+/// be 10 000 (100 %) without a back term. Either rule broken is 422 naming the field. The
+/// earlier versions stay; bonuses already created keep the terms they copied. Contacts are
+/// paid on the program's defaults: 409 `contacts_have_no_terms`.
 async fn set_terms(
     State(state): State<AppState>,
     Can(caller, _): Can<perm::TermsManage>,
