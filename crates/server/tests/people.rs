@@ -76,7 +76,9 @@ async fn people_and_their_terms_with_history() {
         let versions = history.body["data"].as_array().expect("versions");
         assert_eq!(versions.len(), 2);
         assert_eq!(versions[0]["percentage_bps"], 1000);
+        assert_eq!(versions[0]["version"], 1);
         assert_eq!(versions[1]["fixed_amount"], 10000);
+        assert_eq!(versions[1]["version"], 2);
         let shown = viewer.get(&format!("/api/v1/people/{erin_id}")).await;
         assert_eq!(shown.body["terms"]["fixed_amount"], 10000);
 

@@ -114,6 +114,8 @@ pub async fn list(
 pub struct TermsVersion {
     pub id: String,
     pub person_id: String,
+    /// 1 for the first terms agreed with the person, then 2, 3, …
+    pub version: i64,
     pub terms: Terms,
     /// Who set them (a staff label).
     pub set_by: String,
@@ -150,6 +152,7 @@ fn terms_from_row(row: &sqlx::any::AnyRow) -> Result<TermsVersion> {
     Ok(TermsVersion {
         id: row.try_get("id")?,
         person_id: row.try_get("person_id")?,
+        version: row.try_get("version")?,
         terms: Terms {
             basis,
             front: front.parse().map_err(StoreError::Corrupt)?,
@@ -164,7 +167,9 @@ fn terms_from_row(row: &sqlx::any::AnyRow) -> Result<TermsVersion> {
     })
 }
 
-/// Records new terms for a person; earlier versions stay as history.
+/// Records new terms for a person as its next version; earlier versions stay as history. Two
+/// concurrent changes cannot both take the same version: the second is a conflict on
+/// `version`.
 pub async fn add_terms(
     conn: &mut AnyConnection,
     person_id: &str,
@@ -180,12 +185,19 @@ pub async fn add_terms(
             Some(m.currency().to_string()),
         ),
     };
+    let version: i64 = sqlx::query_scalar(
+        "SELECT COALESCE(MAX(version), 0) + 1 FROM bonus_terms WHERE person_id = $1",
+    )
+    .bind(person_id)
+    .fetch_one(&mut *conn)
+    .await?;
     let row = sqlx::query(
-        "INSERT INTO bonus_terms (id, person_id, basis, percentage_bps, fixed_amount, currency, front_term, back_term, front_share_bps, set_by, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *",
+        "INSERT INTO bonus_terms (id, person_id, version, basis, percentage_bps, fixed_amount, currency, front_term, back_term, front_share_bps, set_by, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING *",
     )
     .bind(vouch_domain::id::new_id("trm"))
     .bind(person_id)
+    .bind(version)
     .bind(basis)
     .bind(bps)
     .bind(amount)
@@ -196,13 +208,14 @@ pub async fn add_terms(
     .bind(set_by)
     .bind(now())
     .fetch_one(&mut *conn)
-    .await?;
+    .await
+    .map_err(|e| crate::conflict(e, "bonus_terms", &["version"]))?;
     terms_from_row(&row)
 }
 
 /// Every version of a person's terms, oldest first; the last is in force.
 pub async fn terms_history(conn: &mut AnyConnection, person_id: &str) -> Result<Vec<TermsVersion>> {
-    let rows = sqlx::query("SELECT * FROM bonus_terms WHERE person_id = $1 ORDER BY id")
+    let rows = sqlx::query("SELECT * FROM bonus_terms WHERE person_id = $1 ORDER BY version")
         .bind(person_id)
         .fetch_all(conn)
         .await?;
@@ -215,7 +228,7 @@ pub async fn current_terms(
     person_id: &str,
 ) -> Result<Option<TermsVersion>> {
     let row =
-        sqlx::query("SELECT * FROM bonus_terms WHERE person_id = $1 ORDER BY id DESC LIMIT 1")
+        sqlx::query("SELECT * FROM bonus_terms WHERE person_id = $1 ORDER BY version DESC LIMIT 1")
             .bind(person_id)
             .fetch_optional(conn)
             .await?;

@@ -45,6 +45,8 @@ impl From<store::people::Person> for Person {
 pub struct BonusTerms {
     pub id: String,
     pub person_id: String,
+    /// 1 for the first terms agreed with the person, then 2, 3, …
+    pub version: i64,
     /// A share of each sale in basis points (1 000 is 10 %), or `null` with a fixed amount.
     pub percentage_bps: Option<i64>,
     /// A fixed amount per sale in minor units of `currency`, or `null` with a percentage.
@@ -66,6 +68,7 @@ impl From<store::people::TermsVersion> for BonusTerms {
         Self {
             id: row.id,
             person_id: row.person_id,
+            version: row.version,
             percentage_bps: t.percentage_bps,
             fixed_amount: t.fixed_amount,
             currency: t.currency,

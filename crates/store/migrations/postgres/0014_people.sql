@@ -13,11 +13,13 @@ CREATE TABLE people (
 );
 CREATE INDEX people_kind ON people (kind, id);
 
--- Agreed referral-bonus terms of an employee or vendor, newest last. Terms are never edited:
--- a change adds a row, so the history stays and bonuses copy the terms in force.
+-- Agreed referral-bonus terms of an employee or vendor, numbered 1, 2, … per person. Terms
+-- are never edited: a change adds a version, so the history stays and bonuses copy the terms
+-- in force.
 CREATE TABLE bonus_terms (
     id TEXT PRIMARY KEY,
     person_id TEXT NOT NULL REFERENCES people (id),
+    version INTEGER NOT NULL,
     basis TEXT NOT NULL,
     percentage_bps INTEGER,
     fixed_amount INTEGER,
@@ -26,6 +28,6 @@ CREATE TABLE bonus_terms (
     back_term TEXT,
     front_share_bps INTEGER NOT NULL,
     set_by TEXT NOT NULL,
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    CONSTRAINT bonus_terms_version_unique UNIQUE (person_id, version)
 );
-CREATE INDEX bonus_terms_person ON bonus_terms (person_id, id);
