@@ -37,9 +37,17 @@ pub async fn request_id_and_log(mut req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
     let started = Instant::now();
     // No id or slug holds a control character, and PostgreSQL cannot even compare text with
-    // NUL: such a path names nothing.
+    // NUL: such a path names nothing. The API's query parameters are refused one by one
+    // (ApiQuery, 422 naming the parameter); a page's query with one is refused here whole.
+    let query = req.uri().query().unwrap_or_default();
     let mut response = if has_control_character(&path) {
         crate::error::ApiError::not_found("resource").into_response()
+    } else if !path.starts_with("/api/") && has_control_character(query) {
+        (
+            axum::http::StatusCode::BAD_REQUEST,
+            "The address holds a control character.",
+        )
+            .into_response()
     } else {
         next.run(req).await
     };
@@ -56,7 +64,8 @@ pub async fn request_id_and_log(mut req: Request, next: Next) -> Response {
     response
 }
 
-/// Whether the percent-decoded path holds a C0 or C1 control character or DEL.
+/// Whether the percent-decoded text (a path or a query) holds a C0 or C1 control character or
+/// DEL.
 fn has_control_character(path: &str) -> bool {
     let bytes = path.as_bytes();
     let mut decoded = Vec::with_capacity(bytes.len());

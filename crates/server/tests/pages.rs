@@ -460,3 +460,19 @@ async fn program_templates_are_edited_with_a_preview_in_the_console() {
     })
     .await;
 }
+
+/// A page's query holding a control character is refused whole (400), never a database error.
+#[tokio::test]
+async fn control_characters_in_page_queries_are_refused() {
+    each_backend(|app| async move {
+        let staff = app.staff(Role::Viewer).await;
+        for path in ["/admin/accounts?search=%00", "/admin/audit?actor=%1B"] {
+            let r = staff.get(path).await;
+            assert_eq!(r.status, StatusCode::BAD_REQUEST, "{path}: {}", r.text);
+        }
+        let fine = staff.get("/admin/accounts?search=caf%C3%A9").await;
+        assert_eq!(fine.status, StatusCode::OK);
+        app.stop().await;
+    })
+    .await;
+}
