@@ -610,3 +610,30 @@ async fn control_characters_in_paths_name_nothing() {
     })
     .await;
 }
+
+/// A JSON string holding NUL is refused naming its field, on both stores (PostgreSQL cannot
+/// store it; other control characters are each field's own business).
+#[tokio::test]
+async fn nul_in_json_bodies_is_refused_naming_the_field() {
+    each_backend(|app| async move {
+        let api = app.key_client(Scope::Admin).await;
+        let r = api
+            .send(
+                api.request(reqwest::Method::PUT, "/api/v1/email-templates/referral_won")
+                    .json(&json!({ "subject": "Hi", "text": "a\u{0}b", "html": "" })),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+        assert_eq!(r.fields(), vec!["text".to_string()]);
+        let r = api
+            .post(
+                "/api/v1/people",
+                json!({ "kind": "contact", "name": "N", "notes": ["x"], "tags": { "a": "\u{0}" } }),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+        assert_eq!(r.fields(), vec!["tags.a".to_string()]);
+        app.stop().await;
+    })
+    .await;
+}

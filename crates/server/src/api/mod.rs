@@ -141,10 +141,45 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         if !value.is_object() {
             return Err(ApiError::field("body", "must be a JSON object"));
         }
+        if let Some(path) = nul_at(&value, "") {
+            return Err(ApiError::field(&path, "must not contain the NUL character"));
+        }
         integral_numbers(&mut value);
         serde_path_to_error::deserialize(value)
             .map(Self)
             .map_err(|e| field_error(e.path().to_string(), e.inner().to_string()))
+    }
+}
+
+/// The path of the first string (or key) holding NUL, which no field takes and PostgreSQL
+/// cannot store; other control characters are each field's own business.
+fn nul_at(value: &serde_json::Value, path: &str) -> Option<String> {
+    use serde_json::Value;
+    let here = || {
+        if path.is_empty() {
+            "body".to_string()
+        } else {
+            path.to_string()
+        }
+    };
+    match value {
+        Value::String(s) if s.contains('\0') => Some(here()),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| nul_at(v, &format!("{}[{i}]", here()))),
+        Value::Object(map) => map.iter().find_map(|(k, v)| {
+            let child = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
+            if k.contains('\0') {
+                return Some(here());
+            }
+            nul_at(v, &child)
+        }),
+        _ => None,
     }
 }
 
