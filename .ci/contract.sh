@@ -60,7 +60,12 @@ run_on() {
         --max-time "${VOUCH_CONTRACT_SECONDS:-120}" \
         --seed "${VOUCH_CONTRACT_SEED:-20261129}" \
         --workers 1 \
-        --no-color
+        --no-color || {
+        # The server's own account of what went wrong is what a failure needs first.
+        echo "== server log ($name), last errors"
+        grep -iE 'error|panic' "$work/serve-$name.log" | tail -40 || true
+        return 1
+    }
     kill "$server" 2>/dev/null || true
     wait "$server" 2>/dev/null || true
     server=""

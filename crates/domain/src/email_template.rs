@@ -233,7 +233,13 @@ fn render_part(
 /// Renders every part with `ctx`.
 pub fn render(t: &Template, ctx: &serde_json::Value) -> Result<Rendered, TemplateError> {
     let env = environment();
-    let subject = render_part(&env, "subject", &t.subject, ctx)?;
+    let mut subject = render_part(&env, "subject", &t.subject, ctx)?;
+    // A line break the template itself does not hold came from a value (a program name typed
+    // on two lines): fold it into a space rather than refuse the email. One the template holds
+    // is the author's mistake, and is refused when the template is saved.
+    if !t.subject.contains(['\r', '\n']) {
+        subject = subject.split(['\r', '\n']).collect::<Vec<_>>().join(" ");
+    }
     if subject.contains(['\r', '\n']) {
         return Err(TemplateError {
             part: "subject",
@@ -342,6 +348,18 @@ mod tests {
         let r = render(&t, &serde_json::json!({ "name": "<b>Ann</b> & co" })).expect("render");
         assert_eq!(r.text, "Hi <b>Ann</b> & co");
         assert_eq!(r.html, "<p>Hi &lt;b&gt;Ann&lt;&#x2f;b&gt; &amp; co</p>");
+    }
+
+    #[test]
+    fn a_line_break_in_a_value_is_folded_into_the_subject() {
+        // Found by the contract run: a program named on two lines made every welcome email
+        // (default template included) fail to render, so signups answered 500.
+        let kind = Kind::ParticipantWelcome;
+        let mut ctx = kind.sample_context();
+        ctx["program"]["name"] = serde_json::json!("Summer\r\nReferrals");
+        let r = render(&kind.default_template(), &ctx).expect("render");
+        assert!(!r.subject.contains(['\r', '\n']), "{}", r.subject);
+        assert!(r.subject.contains("Summer  Referrals"), "{}", r.subject);
     }
 
     #[test]

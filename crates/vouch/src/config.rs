@@ -156,6 +156,9 @@ const TOOL_VARIABLES: &[&str] = &[
     "bench_postgres_url",
     "skip_browser_tests",
     "update_openapi",
+    "record_examples",
+    "contract_seconds",
+    "contract_seed",
 ];
 
 /// Values given on the command line; `None` leaves the layers below in charge.
