@@ -413,6 +413,274 @@ impl PaymentStatus {
     }
 }
 
+impl BonusKind {
+    pub const ALL: [BonusKind; 6] = [
+        BonusKind::NewCustomer,
+        BonusKind::AddOnSale,
+        BonusKind::ReferralContact,
+        BonusKind::EmployeeGenerated,
+        BonusKind::ReferralEmployee,
+        BonusKind::ReferralVendor,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BonusKind::NewCustomer => "new_customer",
+            BonusKind::AddOnSale => "add_on_sale",
+            BonusKind::ReferralContact => "referral_contact",
+            BonusKind::EmployeeGenerated => "employee_generated",
+            BonusKind::ReferralEmployee => "referral_employee",
+            BonusKind::ReferralVendor => "referral_vendor",
+        }
+    }
+
+    /// As people read it (1Stop's names): "Referral-Contact".
+    pub fn label(self) -> &'static str {
+        match self {
+            BonusKind::NewCustomer => "New Customer",
+            BonusKind::AddOnSale => "Add-On Sale",
+            BonusKind::ReferralContact => "Referral-Contact",
+            BonusKind::EmployeeGenerated => "Employee Generated",
+            BonusKind::ReferralEmployee => "Referral-Employee",
+            BonusKind::ReferralVendor => "Referral-Vendor",
+        }
+    }
+}
+
+impl FromStr for BonusKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        BonusKind::ALL
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| {
+                format!(
+                    "must be one of {}",
+                    BonusKind::ALL.map(BonusKind::as_str).join(", ")
+                )
+            })
+    }
+}
+
+/// Where a bonus stands in its workflow (1Stop's blueprint).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BonusStatus {
+    /// Created; someone must complete what it needs before review.
+    Incomplete,
+    ReadyForReview,
+    /// A manager approved it; its payments exist.
+    Approved,
+    Rejected,
+    /// Its sale was cancelled.
+    Cancelled,
+}
+
+impl BonusStatus {
+    pub const ALL: [BonusStatus; 5] = [
+        BonusStatus::Incomplete,
+        BonusStatus::ReadyForReview,
+        BonusStatus::Approved,
+        BonusStatus::Rejected,
+        BonusStatus::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BonusStatus::Incomplete => "incomplete",
+            BonusStatus::ReadyForReview => "ready_for_review",
+            BonusStatus::Approved => "approved",
+            BonusStatus::Rejected => "rejected",
+            BonusStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            BonusStatus::Incomplete => "Incomplete",
+            BonusStatus::ReadyForReview => "Ready for review",
+            BonusStatus::Approved => "Approved",
+            BonusStatus::Rejected => "Rejected",
+            BonusStatus::Cancelled => "Cancelled",
+        }
+    }
+
+    /// Whether its completion fields may still change: until it is submitted for review.
+    pub fn editable(self) -> bool {
+        self == BonusStatus::Incomplete
+    }
+}
+
+impl FromStr for BonusStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        BonusStatus::ALL
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| {
+                format!(
+                    "must be one of {}",
+                    BonusStatus::ALL.map(BonusStatus::as_str).join(", ")
+                )
+            })
+    }
+}
+
+impl PaymentStatus {
+    pub const ALL: [PaymentStatus; 5] = [
+        PaymentStatus::AwaitingMilestone,
+        PaymentStatus::Due,
+        PaymentStatus::InBatch,
+        PaymentStatus::Paid,
+        PaymentStatus::Voided,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentStatus::AwaitingMilestone => "awaiting_milestone",
+            PaymentStatus::Due => "due",
+            PaymentStatus::InBatch => "in_batch",
+            PaymentStatus::Paid => "paid",
+            PaymentStatus::Voided => "voided",
+        }
+    }
+}
+
+impl FromStr for PaymentStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        PaymentStatus::ALL
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| {
+                format!(
+                    "must be one of {}",
+                    PaymentStatus::ALL.map(PaymentStatus::as_str).join(", ")
+                )
+            })
+    }
+}
+
+/// How a payee is paid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentMethod {
+    /// With the employee's salary (employees only): exported in the payroll file.
+    Payroll,
+    BankTransfer,
+    Check,
+}
+
+impl PaymentMethod {
+    pub const ALL: [PaymentMethod; 3] = [
+        PaymentMethod::Payroll,
+        PaymentMethod::BankTransfer,
+        PaymentMethod::Check,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentMethod::Payroll => "payroll",
+            PaymentMethod::BankTransfer => "bank_transfer",
+            PaymentMethod::Check => "check",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            PaymentMethod::Payroll => "Payroll",
+            PaymentMethod::BankTransfer => "Bank transfer",
+            PaymentMethod::Check => "Check",
+        }
+    }
+}
+
+impl FromStr for PaymentMethod {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        PaymentMethod::ALL
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| {
+                format!(
+                    "must be one of {}",
+                    PaymentMethod::ALL.map(PaymentMethod::as_str).join(", ")
+                )
+            })
+    }
+}
+
+/// What a bonus holds so far on its way to review.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BonusFacts {
+    /// The payee's kind, when a payee is chosen.
+    pub payee_kind: Option<crate::person::PersonKind>,
+    pub terms: crate::person::TermsFields,
+    pub payment_method: Option<PaymentMethod>,
+}
+
+/// A bonus ready for review: its terms, what it is worth on the sale, and how it is paid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CompleteBonus {
+    pub terms: Terms,
+    pub amount: Money,
+    pub payment_method: PaymentMethod,
+}
+
+impl BonusFacts {
+    /// Checks everything review needs is there, naming each missing or wrong field: a payee,
+    /// the terms (basis with its amount, front/back terms and front share) and a payment method
+    /// that suits the payee (payroll pays employees only).
+    pub fn complete(&self, sale: Money) -> Result<CompleteBonus, crate::Validation> {
+        let mut v = crate::Validation::new();
+        if self.payee_kind.is_none() {
+            v.add("payee_id", "is required: who receives this bonus");
+        }
+        let terms = match self.terms.parse() {
+            Ok(t) => Some(t),
+            Err(errors) => {
+                for e in errors.errors() {
+                    v.add(e.field.clone(), e.message.clone());
+                }
+                None
+            }
+        };
+        let amount = terms.and_then(|t| match t.amount(sale) {
+            Ok(a) if a.minor() > 0 => Some(a),
+            Ok(_) => {
+                v.add(
+                    "percentage_bps",
+                    "gives nothing on this sale (it rounds to zero)",
+                );
+                None
+            }
+            Err(e) => {
+                v.add("currency", e.message);
+                None
+            }
+        });
+        match (self.payment_method, self.payee_kind) {
+            (None, _) => v.add("payment_method", "is required: how the payee is paid"),
+            (Some(PaymentMethod::Payroll), Some(kind))
+                if kind != crate::person::PersonKind::Employee =>
+            {
+                v.add("payment_method", "payroll pays employees only")
+            }
+            _ => {}
+        }
+        match (terms, amount, self.payment_method) {
+            (Some(terms), Some(amount), Some(payment_method)) if v.is_empty() => {
+                Ok(CompleteBonus {
+                    terms,
+                    amount,
+                    payment_method,
+                })
+            }
+            _ => Err(v),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -655,6 +923,38 @@ mod tests {
         assert!("install".parse::<Milestone>().is_err());
     }
 
+    #[test]
+    fn completion_names_every_missing_field() {
+        let empty = BonusFacts::default();
+        let v = empty.complete(usd(1_000_000)).expect_err("incomplete");
+        let named: Vec<_> = v.errors().iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            named,
+            vec!["payee_id", "percentage_bps", "front_term", "payment_method"]
+        );
+        let contact = BonusFacts {
+            payee_kind: Some(crate::person::PersonKind::Contact),
+            terms: crate::person::TermsFields {
+                percentage_bps: Some(1),
+                front_term: Some(Milestone::SignDate),
+                ..Default::default()
+            },
+            payment_method: Some(PaymentMethod::Payroll),
+        };
+        let v = contact
+            .complete(usd(49))
+            .expect_err("rounds to nothing, payroll");
+        let named: Vec<_> = v.errors().iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(named, vec!["percentage_bps", "payment_method"]);
+        let ok = BonusFacts {
+            payment_method: Some(PaymentMethod::Check),
+            ..contact
+        }
+        .complete(usd(1_000_000))
+        .expect("complete");
+        assert_eq!(ok.amount, usd(100));
+    }
+
     proptest! {
         /// A bonus's payments always sum to it, whatever the terms.
         #[test]
@@ -677,6 +977,76 @@ mod tests {
             let sum: i64 = parts.iter().map(|p| p.amount.minor()).sum();
             prop_assert_eq!(sum, bonus.minor());
             prop_assert!(parts.iter().all(|p| p.amount.minor() >= 0));
+        }
+
+        /// A bonus's life in the ledger: instalments, a split, some payments batched and paid
+        /// (each "mark paid" tried twice), then the sale cancelled. The live payments always
+        /// sum to the bonus; each is paid at most once; after cancellation every live payment
+        /// is paid or voided, and what was paid is exactly what the clawbacks reclaim.
+        #[test]
+        fn the_ledger_never_loses_or_doubles_a_cent(
+            sale in 1i64..10_000_000_000,
+            bps in 1u32..=10_000,
+            front_share in 1u32..=10_000,
+            split_into in proptest::option::of(1usize..6),
+            actions in proptest::collection::vec(0u8..4, 0..12),
+        ) {
+            let terms = Terms {
+                basis: Basis::Percentage(BasisPoints(bps)),
+                front: Milestone::SignDate,
+                back: Some(Milestone::InstallDate),
+                front_share: BasisPoints(front_share),
+            };
+            let bonus = terms.amount(usd(sale)).expect("amount");
+            let mut live: Vec<(Money, PaymentStatus)> = terms
+                .instalments(bonus)
+                .into_iter()
+                .map(|i| (i.amount, PaymentStatus::Due))
+                .collect();
+            let mut voided_by_split = 0;
+            if let Some(n) = split_into {
+                voided_by_split = live.len();
+                live = split_equally(bonus, n)
+                    .expect("split")
+                    .into_iter()
+                    .map(|m| (m, PaymentStatus::Due))
+                    .collect();
+            }
+            let total = |ps: &[(Money, PaymentStatus)]| ps.iter().map(|(m, _)| m.minor()).sum::<i64>();
+            prop_assert_eq!(total(&live), bonus.minor());
+            let mut paid_count = vec![0u32; live.len()];
+            for (step, action) in actions.iter().enumerate() {
+                let i = step % live.len();
+                let to = match action {
+                    0 => PaymentStatus::InBatch,
+                    1 => PaymentStatus::Due,
+                    _ => PaymentStatus::Paid,
+                };
+                if live[i].1.may_become(to) {
+                    live[i].1 = to;
+                    if to == PaymentStatus::Paid {
+                        paid_count[i] += 1;
+                    }
+                }
+                // A second "mark paid" right after is always refused once paid.
+                if live[i].1 == PaymentStatus::Paid {
+                    prop_assert!(!live[i].1.may_become(PaymentStatus::Paid));
+                }
+            }
+            prop_assert!(paid_count.iter().all(|c| *c <= 1));
+            let mut clawed = 0;
+            for p in &mut live {
+                match p.1.on_cancel() {
+                    OnCancel::Void => p.1 = PaymentStatus::Voided,
+                    OnCancel::Clawback => clawed += p.0.minor(),
+                    OnCancel::Nothing => {}
+                }
+            }
+            let paid: i64 = live.iter().filter(|p| p.1 == PaymentStatus::Paid).map(|p| p.0.minor()).sum();
+            let voided: i64 = live.iter().filter(|p| p.1 == PaymentStatus::Voided).map(|p| p.0.minor()).sum();
+            prop_assert_eq!(paid + voided, bonus.minor());
+            prop_assert_eq!(clawed, paid);
+            prop_assert!(voided_by_split <= 2);
         }
 
         /// Every split sums exactly to what it splits, and no part differs from its exact share

@@ -147,10 +147,21 @@ pub enum Action {
     /// Agree an employee's or vendor's referral-bonus terms: what they are owed per sale, so a
     /// Management Team decision.
     TermsManage,
+    /// Sales, bonuses, payments and payout batches: list and view, statements and reports.
+    SalesRead,
+    /// Record sales and their milestone dates; complete bonuses and submit them for review.
+    SalesWrite,
+    /// Approve and cancel sales, add bonuses by hand, approve, reject and split bonuses, set a
+    /// program's bonus policy: what the company owes, so a Management Team decision.
+    SalesApprove,
+    /// Build payout batches from due payments.
+    PayoutsPrepare,
+    /// Approve payout batches, export them and mark batches or payments paid.
+    PayoutsManage,
 }
 
 impl Action {
-    pub const ALL: [Action; 18] = [
+    pub const ALL: [Action; 23] = [
         Action::AccountsRead,
         Action::AccountsWrite,
         Action::SetupsRead,
@@ -169,6 +180,11 @@ impl Action {
         Action::PeopleRead,
         Action::PeopleWrite,
         Action::TermsManage,
+        Action::SalesRead,
+        Action::SalesWrite,
+        Action::SalesApprove,
+        Action::PayoutsPrepare,
+        Action::PayoutsManage,
     ];
 
     pub fn name(self) -> &'static str {
@@ -191,6 +207,11 @@ impl Action {
             Action::PeopleRead => "people.read",
             Action::PeopleWrite => "people.write",
             Action::TermsManage => "terms.manage",
+            Action::SalesRead => "sales.read",
+            Action::SalesWrite => "sales.write",
+            Action::SalesApprove => "sales.approve",
+            Action::PayoutsPrepare => "payouts.prepare",
+            Action::PayoutsManage => "payouts.manage",
         }
     }
 
@@ -200,16 +221,21 @@ impl Action {
             Action::AccountsRead
             | Action::SetupsRead
             | Action::ProgramsRead
-            | Action::PeopleRead => Role::Viewer,
+            | Action::PeopleRead
+            | Action::SalesRead => Role::Viewer,
             Action::AccountsWrite
             | Action::SetupsRequest
             | Action::ProgramsWrite
-            | Action::PeopleWrite => Role::Staff,
+            | Action::PeopleWrite
+            | Action::SalesWrite
+            | Action::PayoutsPrepare => Role::Staff,
             Action::SetupsDecide
             | Action::AuditRead
             | Action::ProgramsPublish
             | Action::RewardsManage
-            | Action::TermsManage => Role::Manager,
+            | Action::TermsManage
+            | Action::SalesApprove
+            | Action::PayoutsManage => Role::Manager,
             Action::UsersRead
             | Action::UsersManage
             | Action::ApiKeysManage
@@ -224,15 +250,20 @@ impl Action {
             Action::AccountsRead
             | Action::SetupsRead
             | Action::ProgramsRead
-            | Action::PeopleRead => Scope::Read,
+            | Action::PeopleRead
+            | Action::SalesRead => Scope::Read,
             Action::AccountsWrite
             | Action::SetupsRequest
             | Action::ProgramsWrite
-            | Action::PeopleWrite => Scope::Write,
+            | Action::PeopleWrite
+            | Action::SalesWrite
+            | Action::PayoutsPrepare => Scope::Write,
             Action::SetupsDecide
             | Action::ProgramsPublish
             | Action::RewardsManage
             | Action::TermsManage
+            | Action::SalesApprove
+            | Action::PayoutsManage
             | Action::AuditRead
             | Action::UsersRead
             | Action::UsersManage
@@ -281,6 +312,7 @@ mod tests {
                     | Action::SetupsRead
                     | Action::ProgramsRead
                     | Action::PeopleRead
+                    | Action::SalesRead
             );
             assert_eq!(
                 role_allows(Role::Viewer, action),

@@ -250,7 +250,12 @@ pub mod perm {
         RewardsManage,
         PeopleRead,
         PeopleWrite,
-        TermsManage
+        TermsManage,
+        SalesRead,
+        SalesWrite,
+        SalesApprove,
+        PayoutsPrepare,
+        PayoutsManage
     );
 }
 

@@ -47,12 +47,12 @@ pub const ERROR_CODES: &[(&str, u16, &str)] = &[
     (
         "already_decided",
         409,
-        "The setup or clawback was decided already; decisions are final.",
+        "The setup, clawback or bonus was decided already; decisions are final.",
     ),
     (
         "invalid_transition",
         409,
-        "The record's state does not allow this change (a program's lifecycle, a referral's stage, a reward's status), or it changed meanwhile: reload it and decide again.",
+        "The record's state does not allow this change (a program's lifecycle, a referral's stage, a reward's status, a sale, bonus, payment or payout batch), or it changed meanwhile: reload it and decide again.",
     ),
     (
         "not_in_review",
@@ -68,6 +68,21 @@ pub const ERROR_CODES: &[(&str, u16, &str)] = &[
         "not_a_super_customer",
         409,
         "Only a super customer has a registration link; designate the account first.",
+    ),
+    (
+        "contacts_have_no_terms",
+        409,
+        "Contacts are paid on their program's bonus policy; only employees and vendors have terms of their own.",
+    ),
+    (
+        "already_paid",
+        409,
+        "The payment is paid already; a payment is paid once.",
+    ),
+    (
+        "nothing_to_pay",
+        409,
+        "No due payment matches the batch's filters; nothing was created.",
     ),
     (
         "delivery_in_progress",

@@ -64,6 +64,94 @@ const API_ROUTES: &[(&str, &str, Action)] = &[
     ("PATCH", "/api/v1/people/{e}", Action::PeopleWrite),
     ("GET", "/api/v1/people/{e}/terms", Action::PeopleRead),
     ("POST", "/api/v1/people/{e}/terms", Action::TermsManage),
+    ("GET", "/api/v1/people/{e}/statement", Action::SalesRead),
+    ("GET", "/api/v1/sales", Action::SalesRead),
+    ("POST", "/api/v1/sales", Action::SalesWrite),
+    ("GET", "/api/v1/sales/sal_missing", Action::SalesRead),
+    ("PATCH", "/api/v1/sales/sal_missing", Action::SalesWrite),
+    (
+        "POST",
+        "/api/v1/sales/sal_missing/milestones",
+        Action::SalesWrite,
+    ),
+    (
+        "POST",
+        "/api/v1/sales/sal_missing/approve",
+        Action::SalesApprove,
+    ),
+    (
+        "POST",
+        "/api/v1/sales/sal_missing/cancel",
+        Action::SalesApprove,
+    ),
+    (
+        "POST",
+        "/api/v1/sales/sal_missing/bonuses",
+        Action::SalesApprove,
+    ),
+    (
+        "GET",
+        "/api/v1/programs/{p}/bonus-policy",
+        Action::SalesRead,
+    ),
+    (
+        "PUT",
+        "/api/v1/programs/{p}/bonus-policy",
+        Action::SalesApprove,
+    ),
+    ("GET", "/api/v1/bonuses", Action::SalesRead),
+    ("GET", "/api/v1/bonuses/bon_missing", Action::SalesRead),
+    ("PATCH", "/api/v1/bonuses/bon_missing", Action::SalesWrite),
+    (
+        "POST",
+        "/api/v1/bonuses/bon_missing/submit",
+        Action::SalesWrite,
+    ),
+    (
+        "POST",
+        "/api/v1/bonuses/bon_missing/approve",
+        Action::SalesApprove,
+    ),
+    (
+        "POST",
+        "/api/v1/bonuses/bon_missing/reject",
+        Action::SalesApprove,
+    ),
+    (
+        "POST",
+        "/api/v1/bonuses/bon_missing/split",
+        Action::SalesApprove,
+    ),
+    ("POST", "/api/v1/bonuses/decisions", Action::SalesApprove),
+    ("GET", "/api/v1/payments", Action::SalesRead),
+    ("GET", "/api/v1/payments/pay_missing", Action::SalesRead),
+    (
+        "POST",
+        "/api/v1/payments/pay_missing/mark-paid",
+        Action::PayoutsManage,
+    ),
+    ("GET", "/api/v1/payout-batches", Action::SalesRead),
+    ("POST", "/api/v1/payout-batches", Action::PayoutsPrepare),
+    (
+        "GET",
+        "/api/v1/payout-batches/pob_missing",
+        Action::SalesRead,
+    ),
+    (
+        "POST",
+        "/api/v1/payout-batches/pob_missing/approve",
+        Action::PayoutsManage,
+    ),
+    (
+        "GET",
+        "/api/v1/payout-batches/pob_missing/export",
+        Action::PayoutsManage,
+    ),
+    (
+        "POST",
+        "/api/v1/payout-batches/pob_missing/mark-paid",
+        Action::PayoutsManage,
+    ),
     ("GET", "/api/v1/webhook-endpoints", Action::WebhooksManage),
     ("POST", "/api/v1/webhook-endpoints", Action::WebhooksManage),
     (
@@ -668,4 +756,37 @@ async fn owners_are_managed_only_by_owners() {
         app.stop().await;
     })
     .await;
+}
+
+/// Every operation the OpenAPI document lists is in [`API_ROUTES`], so none escapes the
+/// matrix above.
+#[tokio::test]
+async fn every_documented_operation_is_in_the_access_matrix() {
+    let app = TestApp::spawn(vouch_store::Backend::Sqlite).await;
+    let spec = app.anonymous().get("/api/v1/openapi.json").await.body;
+    let matches = |template: &str, path: &str| {
+        let (t, p): (Vec<_>, Vec<_>) = (template.split('/').collect(), path.split('/').collect());
+        t.len() == p.len()
+            && t.iter()
+                .zip(&p)
+                .all(|(t, p)| t == p || (t.starts_with('{') && !p.is_empty()))
+    };
+    let mut missing = Vec::new();
+    for (template, ops) in spec["paths"].as_object().expect("paths") {
+        for method in ops.as_object().expect("operations").keys() {
+            let method = method.to_uppercase();
+            // Who am I: any signed-in caller, whatever the role (tested in tests/sessions.rs).
+            if template == "/api/v1/me" {
+                continue;
+            }
+            if !API_ROUTES
+                .iter()
+                .any(|(m, p, _)| *m == method && matches(template, p))
+            {
+                missing.push(format!("{method} {template}"));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "not in API_ROUTES: {missing:#?}");
+    app.stop().await;
 }

@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod api_keys;
 pub mod audit;
+pub mod bonuses;
 pub mod clicks;
 pub mod emails;
 pub mod events;
@@ -17,12 +18,14 @@ pub mod login_attempts;
 mod migrate;
 pub mod participant_access;
 pub mod participants;
+pub mod payments;
 pub mod people;
 pub mod program_events;
 pub mod programs;
 mod query;
 pub mod referrals;
 pub mod rewards;
+pub mod sales;
 pub mod secrets;
 pub mod sessions;
 pub mod setups;
@@ -309,6 +312,67 @@ impl TimeColumn for Option<Timestamp> {
 
 pub(crate) fn time_col<T: TimeColumn>(row: &sqlx::any::AnyRow, column: &str) -> Result<T> {
     T::decode(row, column)
+}
+
+/// A date column (`YYYY-MM-DD` text), NULL while unknown.
+pub(crate) fn date_col(row: &sqlx::any::AnyRow, column: &str) -> Result<Option<time::Date>> {
+    let text: Option<String> = row.try_get(column)?;
+    text.map(|t| {
+        vouch_domain::sale::parse_date(&t)
+            .map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
+    })
+    .transpose()
+    .map(Option::flatten)
+}
+
+/// A date as bound into a write.
+pub(crate) fn date_text(date: Option<time::Date>) -> Option<String> {
+    date.map(vouch_domain::sale::date_text)
+}
+
+/// An amount column with its currency column.
+pub(crate) fn money_col(
+    row: &sqlx::any::AnyRow,
+    amount: &str,
+    currency: &str,
+) -> Result<vouch_domain::money::Money> {
+    let minor: i64 = row.try_get(amount)?;
+    Ok(vouch_domain::money::Money::new(
+        minor,
+        currency_col(row, currency)?,
+    ))
+}
+
+pub(crate) fn currency_col(
+    row: &sqlx::any::AnyRow,
+    column: &str,
+) -> Result<vouch_domain::money::Currency> {
+    let text: String = row.try_get(column)?;
+    vouch_domain::money::Currency::parse(&text)
+        .map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
+}
+
+/// A closed-set column (status, kind, …) parsed into its type.
+pub(crate) fn enum_col<T: std::str::FromStr<Err = String>>(
+    row: &sqlx::any::AnyRow,
+    column: &str,
+) -> Result<T> {
+    let text: String = row.try_get(column)?;
+    text.parse()
+        .map_err(|e: String| StoreError::Corrupt(format!("{column}: {e}")))
+}
+
+/// An optional closed-set column.
+pub(crate) fn opt_enum_col<T: std::str::FromStr<Err = String>>(
+    row: &sqlx::any::AnyRow,
+    column: &str,
+) -> Result<Option<T>> {
+    let text: Option<String> = row.try_get(column)?;
+    text.map(|t| {
+        t.parse()
+            .map_err(|e: String| StoreError::Corrupt(format!("{column}: {e}")))
+    })
+    .transpose()
 }
 
 pub(crate) fn flag(value: bool) -> i64 {

@@ -168,6 +168,51 @@ pub const EVENT_TYPES: &[EventType] = &[
         "Staff let the participant keep the reward.",
     ),
     event(
+        "sale.approved",
+        "Sale",
+        "A manager approved a sale; the bonuses its lead source earns were created with it.",
+    ),
+    event(
+        "sale.cancelled",
+        "Sale",
+        "A sale was cancelled: its unpaid payments were voided and paid ones opened clawbacks.",
+    ),
+    event(
+        "bonus.created",
+        "Bonus",
+        "A bonus was created, by a sale's approval or by hand; it starts incomplete.",
+    ),
+    event(
+        "bonus.ready_for_review",
+        "Bonus",
+        "A bonus was completed and submitted for a manager's review.",
+    ),
+    event(
+        "bonus.approved",
+        "Bonus",
+        "A manager approved a bonus; its payments are in the payables ledger.",
+    ),
+    event(
+        "bonus.rejected",
+        "Bonus",
+        "A manager rejected a bonus (the reason is in `reject_reason`).",
+    ),
+    event(
+        "payment.due",
+        "Payment",
+        "A payment fell due: its milestone date was recorded and has come.",
+    ),
+    event(
+        "payment.paid",
+        "Payment",
+        "A payment was marked paid, alone or with its payout batch.",
+    ),
+    event(
+        "payout_batch.approved",
+        "PayoutBatch",
+        "A manager approved a payout batch; it can be exported and paid.",
+    ),
+    event(
         "email.unsubscribed",
         "Unsubscribed",
         "An address unsubscribed from marketing email.",

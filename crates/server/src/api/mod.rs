@@ -4,12 +4,15 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod bonuses;
 pub mod emails;
 pub mod participants;
+pub mod payouts;
 pub mod people;
 pub mod programs;
 pub mod referrals;
 pub mod rewards;
+pub mod sales;
 pub mod setups;
 pub mod transfer;
 pub mod webhooks;
@@ -41,6 +44,9 @@ pub fn routes(state: AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(rewards::routes())
         .merge(transfer::routes())
         .merge(people::routes())
+        .merge(sales::routes())
+        .merge(bonuses::routes())
+        .merge(payouts::routes())
         .split_for_parts();
     let router = router
         .route(

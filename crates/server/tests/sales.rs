@@ -1,0 +1,516 @@
+//! Sales referral bonuses from sale to payment (issue 9, seed 002) through the API on both
+//! stores, with the worked examples of shared/examples/bonuses.md: approval creates bonuses
+//! once (also under concurrency), completion and review, due dates from milestones, splits,
+//! payout batches with their payroll file, paying once, cancellation and clawbacks.
+
+mod common;
+
+use common::{Api, TestApp, each_backend};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use vouch_domain::permission::{Role, Scope};
+
+async fn program(app: &TestApp) -> String {
+    let manager = app.staff(Role::Manager).await;
+    let p = manager
+        .post(
+            "/api/v1/programs",
+            json!({ "name": format!("1Stop {}", vouch_domain::id::new_id("x")), "landing_url": "https://1stop.example.com" }),
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::CREATED, "{}", p.text);
+    p.body["id"].as_str().expect("id").to_string()
+}
+
+async fn person(api: &Api, kind: &str, name: &str) -> String {
+    let r = api
+        .post(
+            "/api/v1/people",
+            json!({ "kind": kind, "name": name, "email": format!("{}@example.com", name.to_lowercase().replace(' ', ".")), "employee_number": if kind == "employee" { json!(format!("E-{}", name.len())) } else { Value::Null } }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    r.body["id"].as_str().expect("id").to_string()
+}
+
+fn id(v: &Value) -> String {
+    v["id"].as_str().expect("id").to_string()
+}
+
+fn amounts(payments: &Value) -> Vec<(i64, String, Option<String>)> {
+    payments
+        .as_array()
+        .expect("payments")
+        .iter()
+        .filter(|p| p["status"] != "voided")
+        .map(|p| {
+            (
+                p["amount"].as_i64().expect("amount"),
+                p["status"].as_str().expect("status").to_string(),
+                p["due_on"].as_str().map(str::to_string),
+            )
+        })
+        .collect()
+}
+
+/// Worked example 1: Erin (10 %, Sign Date / Install Date, 50 % front) refers a USD 10,000.00
+/// sale signed 2026-03-02; payment 1 is due on the sign date, payment 2 waits for the install
+/// date and falls due when it is recorded. Then a payroll batch pays payment 1, once.
+#[tokio::test]
+async fn employee_referral_from_sale_to_payroll() {
+    each_backend(|app| async move {
+        let program = program(&app).await;
+        let staff = app.staff(Role::Staff).await;
+        let manager = app.staff(Role::Manager).await;
+        let other_manager = app.staff(Role::Manager).await;
+        let erin = person(&staff, "employee", "Erin Diaz").await;
+        let customer = person(&staff, "contact", "Cora Buyer").await;
+        let terms = manager
+            .post(
+                &format!("/api/v1/people/{erin}/terms"),
+                json!({ "percentage_bps": 1000, "front_term": "sign_date", "back_term": "install_date", "front_share_bps": 5000 }),
+            )
+            .await;
+        assert_eq!(terms.status, StatusCode::CREATED, "{}", terms.text);
+
+        // Staff record the sale; bad input names each field and saves nothing.
+        let bad = staff
+            .post(
+                "/api/v1/sales",
+                json!({ "program_id": program, "customer_id": erin, "amount": 1_000_000, "lead_source": "referral_employee", "signed_on": "2026-02-30" }),
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text);
+        assert_eq!(bad.fields(), vec!["referred_by", "signed_on"]);
+        let wrong_kind = staff
+            .post(
+                "/api/v1/sales",
+                json!({ "program_id": program, "customer_id": erin, "amount": 1_000_000, "lead_source": "referral_employee", "referred_by": customer }),
+            )
+            .await;
+        assert_eq!(wrong_kind.fields(), vec!["customer_id", "referred_by"]);
+        let sale = staff
+            .post(
+                "/api/v1/sales",
+                json!({ "program_id": program, "customer_id": customer, "amount": 1_000_000, "lead_source": "referral_employee", "referred_by": erin, "signed_on": "2026-03-02" }),
+            )
+            .await;
+        assert_eq!(sale.status, StatusCode::CREATED, "{}", sale.text);
+        assert_eq!(sale.body["status"], "draft");
+        assert_eq!(sale.body["currency"], "USD", "the program's currency");
+        let sale_id = id(&sale.body);
+        let described = staff
+            .patch(&format!("/api/v1/sales/{sale_id}"), json!({ "description": "Roof and gutters" }))
+            .await;
+        assert_eq!(described.status, StatusCode::OK, "{}", described.text);
+        assert_eq!(described.body["description"], "Roof and gutters");
+        assert_eq!(described.body["signed_on"], "2026-03-02", "a patch keeps what it does not name");
+
+        // Staff may not approve; two managers at once create one set of bonuses.
+        let path = format!("/api/v1/sales/{sale_id}/approve");
+        assert_eq!(staff.post(&path, json!({})).await.status, StatusCode::FORBIDDEN);
+        let (a, b) = tokio::join!(manager.post(&path, json!({})), other_manager.post(&path, json!({})));
+        let mut statuses = [a.status, b.status];
+        statuses.sort();
+        assert_eq!(statuses, [StatusCode::OK, StatusCode::CONFLICT], "{} / {}", a.text, b.text);
+        let again = manager.post(&path, json!({})).await;
+        assert_eq!(again.status, StatusCode::CONFLICT);
+        assert_eq!(again.body["code"], "invalid_transition");
+        let view = staff.get(&format!("/api/v1/sales/{sale_id}")).await;
+        let bonuses = view.body["bonuses"].as_array().expect("bonuses").clone();
+        assert_eq!(bonuses.len(), 1, "{}", view.text);
+        let bonus = &bonuses[0];
+        assert_eq!(bonus["kind"], "referral_employee");
+        assert_eq!(bonus["status"], "incomplete");
+        assert_eq!(bonus["payee_id"], erin.as_str());
+        assert_eq!(bonus["amount"], 100_000, "10 % of USD 10,000.00");
+        assert_eq!(bonus["payment_method"], "payroll");
+        let bonus_id = id(bonus);
+
+        // Terms changed later never rewrite the bonus (it copied them).
+        manager
+            .post(
+                &format!("/api/v1/people/{erin}/terms"),
+                json!({ "percentage_bps": 200, "front_term": "sign_date" }),
+            )
+            .await;
+        let shown = staff.get(&format!("/api/v1/bonuses/{bonus_id}")).await;
+        assert_eq!(shown.body["percentage_bps"], 1000);
+        assert_eq!(shown.body["missing"], json!([]), "prefilled completely");
+
+        // Completion: a wrong value names its field; then staff submit it.
+        let wrong = staff
+            .patch(&format!("/api/v1/bonuses/{bonus_id}"), json!({ "front_share_bps": 0 }))
+            .await;
+        assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(wrong.fields(), vec!["front_share_bps"]);
+        let submitted = staff
+            .post(&format!("/api/v1/bonuses/{bonus_id}/submit"), json!({}))
+            .await;
+        assert_eq!(submitted.status, StatusCode::OK, "{}", submitted.text);
+        assert_eq!(submitted.body["status"], "ready_for_review");
+
+        // A manager approves; payment 1 is due on the sign date, payment 2 waits.
+        let approved = manager
+            .post(&format!("/api/v1/bonuses/{bonus_id}/approve"), json!({}))
+            .await;
+        assert_eq!(approved.status, StatusCode::OK, "{}", approved.text);
+        assert_eq!(
+            amounts(&approved.body["payments"]),
+            vec![
+                (50_000, "due".into(), Some("2026-03-02".into())),
+                (50_000, "awaiting_milestone".into(), None)
+            ]
+        );
+        let milestones = staff
+            .post(
+                &format!("/api/v1/sales/{sale_id}/milestones"),
+                json!({ "installed_on": "2026-04-15" }),
+            )
+            .await;
+        assert_eq!(milestones.status, StatusCode::OK, "{}", milestones.text);
+        assert_eq!(
+            amounts(&milestones.body["payments"]),
+            vec![
+                (50_000, "due".into(), Some("2026-03-02".into())),
+                (50_000, "due".into(), Some("2026-04-15".into()))
+            ]
+        );
+
+        // A payroll batch gathers both; staff build it, a manager approves and exports it.
+        let batch = staff
+            .post("/api/v1/payout-batches", json!({ "payee_group": "payroll", "due_to": "2026-03-31" }))
+            .await;
+        assert_eq!(batch.status, StatusCode::CREATED, "{}", batch.text);
+        assert_eq!(batch.body["payment_count"], 1, "only payment 1 is due by March 31");
+        assert_eq!(batch.body["totals"], json!([{ "amount": 50_000, "currency": "USD" }]));
+        let batch_id = id(&batch.body);
+        let export = format!("/api/v1/payout-batches/{batch_id}/export?pay_date=2026-04-30");
+        let draft_export = manager.get(&export).await;
+        assert_eq!(draft_export.status, StatusCode::CONFLICT, "a draft is not exported");
+        assert_eq!(
+            staff.post(&format!("/api/v1/payout-batches/{batch_id}/approve"), json!({})).await.status,
+            StatusCode::FORBIDDEN
+        );
+        let ok = manager
+            .post(&format!("/api/v1/payout-batches/{batch_id}/approve"), json!({}))
+            .await;
+        assert_eq!(ok.body["status"], "approved", "{}", ok.text);
+        let shown = staff.get(&format!("/api/v1/payout-batches/{batch_id}")).await;
+        assert_eq!(shown.body["approved_by"], ok.body["approved_by"]);
+        let held = staff.get(&format!("/api/v1/payments?batch_id={batch_id}")).await;
+        let held_id = id(&held.body["data"][0]);
+        let one = staff.get(&format!("/api/v1/payments/{held_id}")).await;
+        assert_eq!(one.body["status"], "in_batch", "{}", one.text);
+        assert_eq!(one.body["batch_id"], batch_id.as_str());
+        let file = manager.get(&export).await;
+        assert_eq!(file.status, StatusCode::OK, "{}", file.text);
+        let mut lines = file.text.lines();
+        assert_eq!(
+            lines.next(),
+            Some("employee_id,name,amount,currency,pay_date,bonus_references")
+        );
+        let line = lines.next().expect("one employee");
+        assert!(line.starts_with("E-9,Erin Diaz,500.00,USD,2026-04-30,"), "{line}");
+        assert!(line.contains(&bonus_id), "{line}");
+
+        // Paying: the batch's payment once; then payment 2 alone, two calls at once.
+        let paid = manager
+            .post(
+                &format!("/api/v1/payout-batches/{batch_id}/mark-paid"),
+                json!({ "reference": "PAYROLL-2026-04", "paid_on": "2026-04-30" }),
+            )
+            .await;
+        assert_eq!(paid.status, StatusCode::OK, "{}", paid.text);
+        assert_eq!(paid.body["status"], "paid");
+        let twice = manager
+            .post(
+                &format!("/api/v1/payout-batches/{batch_id}/mark-paid"),
+                json!({ "reference": "PAYROLL-2026-04" }),
+            )
+            .await;
+        assert_eq!(twice.status, StatusCode::CONFLICT);
+        let second = approved.body["payments"][1]["id"].as_str().expect("payment 2").to_string();
+        let pay = format!("/api/v1/payments/{second}/mark-paid");
+        let body = json!({ "reference": "CHK-1001" });
+        let (a, b) = tokio::join!(manager.post(&pay, body.clone()), other_manager.post(&pay, body.clone()));
+        let mut statuses = [a.status, b.status];
+        statuses.sort();
+        assert_eq!(statuses, [StatusCode::OK, StatusCode::CONFLICT], "{} / {}", a.text, b.text);
+        let loser = if a.status == StatusCode::CONFLICT { &a } else { &b };
+        assert_eq!(loser.body["code"], "already_paid");
+
+        // The statement adds up; the viewer may read it.
+        let viewer = app.key_client(Scope::Read).await;
+        let statement = viewer.get(&format!("/api/v1/people/{erin}/statement")).await;
+        assert_eq!(statement.status, StatusCode::OK, "{}", statement.text);
+        assert_eq!(statement.body["earned"], json!([{ "amount": 100_000, "currency": "USD" }]));
+        assert_eq!(statement.body["paid"], json!([{ "amount": 100_000, "currency": "USD" }]));
+        assert_eq!(statement.body["due"], json!([]));
+
+        // Events went out for each step.
+        let mut conn = app.state.store.conn().await.expect("conn");
+        let types: Vec<String> = sqlx::query_scalar("SELECT type FROM events ORDER BY id")
+            .fetch_all(&mut *conn)
+            .await
+            .expect("events");
+        for t in ["sale.approved", "bonus.created", "bonus.ready_for_review", "bonus.approved", "payment.due", "payout_batch.approved", "payment.paid"] {
+            assert!(types.iter().any(|x| x == t), "{t} missing from {types:?}");
+        }
+        assert_eq!(types.iter().filter(|t| *t == "payment.paid").count(), 2);
+        assert_eq!(types.iter().filter(|t| *t == "sale.approved").count(), 1);
+    })
+    .await;
+}
+
+/// Worked example 2: a contact referral generated by an employee gives two bonuses, on the
+/// program's contact terms and on the employee's own.
+#[tokio::test]
+async fn contact_referral_generated_by_an_employee() {
+    each_backend(|app| async move {
+        let program = program(&app).await;
+        let staff = app.staff(Role::Staff).await;
+        let manager = app.staff(Role::Manager).await;
+        let carla = person(&staff, "contact", "Carla Ruiz").await;
+        let gil = person(&staff, "employee", "Gil Moss").await;
+        let customer = person(&staff, "contact", "Dana Home").await;
+        let policy = manager
+            .request(reqwest::Method::PUT, &format!("/api/v1/programs/{program}/bonus-policy"))
+            .json(&json!({ "contact_terms": { "fixed_amount": 25_000, "currency": "USD", "front_term": "paid_in_full_date" } }));
+        let policy = manager.send(policy).await;
+        assert_eq!(policy.status, StatusCode::OK, "{}", policy.text);
+        manager
+            .post(
+                &format!("/api/v1/people/{gil}/terms"),
+                json!({ "fixed_amount": 10_000, "currency": "USD", "front_term": "job_approved_date" }),
+            )
+            .await;
+        let sale = staff
+            .post(
+                "/api/v1/sales",
+                json!({ "program_id": program, "customer_id": customer, "amount": 2_000_000, "lead_source": "referral_contact", "referred_by": carla, "generated_by": gil, "job_approved_on": "2026-05-01" }),
+            )
+            .await;
+        assert_eq!(sale.status, StatusCode::CREATED, "{}", sale.text);
+        let approved = manager
+            .post(&format!("/api/v1/sales/{}/approve", id(&sale.body)), json!({}))
+            .await;
+        assert_eq!(approved.status, StatusCode::OK, "{}", approved.text);
+        let bonuses = approved.body["bonuses"].as_array().expect("bonuses");
+        let kinds: Vec<_> = bonuses.iter().map(|b| (b["kind"].clone(), b["amount"].clone(), b["payee_id"].clone())).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                (json!("referral_contact"), json!(25_000), json!(carla)),
+                (json!("employee_generated"), json!(10_000), json!(gil)),
+            ]
+        );
+
+        // Carla's bonus needs a payment method (payroll is for employees): review is refused
+        // naming it, and the view lists it as missing.
+        let carla_bonus = id(&bonuses[0]);
+        let submit = staff.post(&format!("/api/v1/bonuses/{carla_bonus}/submit"), json!({})).await;
+        assert_eq!(submit.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", submit.text);
+        assert_eq!(submit.fields(), vec!["payment_method"]);
+        let payroll = staff
+            .patch(&format!("/api/v1/bonuses/{carla_bonus}"), json!({ "payment_method": "payroll" }))
+            .await;
+        assert_eq!(payroll.status, StatusCode::OK);
+        assert_eq!(payroll.body["missing"][0]["field"], "payment_method");
+        staff
+            .patch(&format!("/api/v1/bonuses/{carla_bonus}"), json!({ "payment_method": "check" }))
+            .await;
+        assert_eq!(
+            staff.post(&format!("/api/v1/bonuses/{carla_bonus}/submit"), json!({})).await.status,
+            StatusCode::OK
+        );
+        let gil_bonus = id(&bonuses[1]);
+        let mine = manager.post(&format!("/api/v1/bonuses/{gil_bonus}/submit"), json!({})).await;
+        assert_eq!(mine.status, StatusCode::OK, "{}", mine.text);
+
+        // Bulk approval: the manager who completed Gil's bonus may not approve it.
+        let decided = manager
+            .post(
+                "/api/v1/bonuses/decisions",
+                json!({ "ids": [carla_bonus, gil_bonus, "bon_missing"], "decision": "approve" }),
+            )
+            .await;
+        assert_eq!(decided.status, StatusCode::OK, "{}", decided.text);
+        let outcomes: Vec<_> = decided.body["data"]
+            .as_array()
+            .expect("outcomes")
+            .iter()
+            .map(|o| (o["ok"].clone(), o["error_code"].clone()))
+            .collect();
+        assert_eq!(
+            outcomes,
+            vec![
+                (json!(true), Value::Null),
+                (json!(false), json!("forbidden")),
+                (json!(false), json!("not_found")),
+            ]
+        );
+        let carla_view = staff.get(&format!("/api/v1/bonuses/{carla_bonus}")).await;
+        assert_eq!(
+            amounts(&carla_view.body["payments"]),
+            vec![(25_000, "awaiting_milestone".into(), None)],
+            "waits for paid in full"
+        );
+        let other = app.staff(Role::Manager).await;
+        let gil_view = other.post(&format!("/api/v1/bonuses/{gil_bonus}/approve"), json!({})).await;
+        assert_eq!(
+            amounts(&gil_view.body["payments"]),
+            vec![(10_000, "due".into(), Some("2026-05-01".into()))],
+            "due on the job-approved date"
+        );
+    })
+    .await;
+}
+
+/// Splits (worked example 3), the daily due job, cancellation with a clawback (example 4),
+/// rejection and "Add referral bonus".
+#[tokio::test]
+async fn splits_due_dates_cancellation_and_clawbacks() {
+    each_backend(|app| async move {
+        let program = program(&app).await;
+        let staff = app.staff(Role::Staff).await;
+        let manager = app.staff(Role::Manager).await;
+        let vendor = person(&staff, "vendor", "Vera Supply").await;
+        let customer = person(&staff, "contact", "Eli Owner").await;
+        manager
+            .post(
+                &format!("/api/v1/people/{vendor}/terms"),
+                json!({ "fixed_amount": 100_001, "currency": "USD", "front_term": "sign_date" }),
+            )
+            .await;
+        let today = vouch_domain::sale::date_text(app.state.clock.now().datetime().date());
+        let in_ten_days = vouch_domain::sale::date_text(
+            app.state.clock.from_now(time::Duration::days(10)).datetime().date(),
+        );
+        let sale = staff
+            .post(
+                "/api/v1/sales",
+                json!({ "program_id": program, "customer_id": customer, "amount": 5_000_000, "lead_source": "referral_vendor", "referred_by": vendor, "signed_on": today }),
+            )
+            .await;
+        let sale_id = id(&sale.body);
+        let approved = manager.post(&format!("/api/v1/sales/{sale_id}/approve"), json!({})).await;
+        let bonus_id = id(&approved.body["bonuses"][0]);
+        staff
+            .patch(&format!("/api/v1/bonuses/{bonus_id}"), json!({ "payment_method": "bank_transfer" }))
+            .await;
+        staff.post(&format!("/api/v1/bonuses/{bonus_id}/submit"), json!({})).await;
+        let ok = manager.post(&format!("/api/v1/bonuses/{bonus_id}/approve"), json!({})).await;
+        assert_eq!(ok.status, StatusCode::OK, "{}", ok.text);
+
+        // 100_001 by 33.33 % / 33.33 % / 33.34 %, the last part on the install date.
+        let bad = manager
+            .post(&format!("/api/v1/bonuses/{bonus_id}/split"), json!({ "by": "amount", "parts": [{ "amount": 1 }, { "amount": 2 }] }))
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(bad.fields(), vec!["parts"]);
+        let split = manager
+            .post(
+                &format!("/api/v1/bonuses/{bonus_id}/split"),
+                json!({ "by": "percentage", "parts": [{ "percentage_bps": 3333 }, { "percentage_bps": 3333 }, { "percentage_bps": 3334, "term": "install_date" }] }),
+            )
+            .await;
+        assert_eq!(split.status, StatusCode::OK, "{}", split.text);
+        assert_eq!(
+            amounts(&split.body["data"]),
+            vec![
+                (33_330, "due".into(), Some(today.clone())),
+                (33_330, "due".into(), Some(today.clone())),
+                (33_341, "awaiting_milestone".into(), None),
+            ],
+            "exact shares 33_330.3333, 33_330.3333, 33_340.3334: the cent left goes to the largest remainder"
+        );
+        let sum: i64 = amounts(&split.body["data"]).iter().map(|(a, _, _)| a).sum();
+        assert_eq!(sum, 100_001);
+
+        // An install date ten days out: the payment has its date and waits; the daily job
+        // makes it due once the day comes.
+        staff
+            .post(&format!("/api/v1/sales/{sale_id}/milestones"), json!({ "installed_on": in_ten_days }))
+            .await;
+        assert_eq!(vouch_app::payouts::mark_payments_due(&app.state).await.expect("job"), 0);
+        app.state.clock.advance(time::Duration::days(11));
+        assert_eq!(vouch_app::payouts::mark_payments_due(&app.state).await.expect("job"), 1);
+        // Eleven days on, the console sessions have lapsed: go on with API keys.
+        let staff = app.key_client(Scope::Write).await;
+        let manager = app.key_client(Scope::Admin).await;
+
+        // One payment paid, then the sale is cancelled: the rest are voided and the paid one
+        // opens a clawback.
+        let payments = staff.get(&format!("/api/v1/payments?bonus_id={bonus_id}&status=due")).await;
+        let first = payments.body["data"].as_array().unwrap_or_else(|| panic!("{}", payments.text)).last().expect("one").clone();
+        let paid = manager
+            .post(&format!("/api/v1/payments/{}/mark-paid", id(&first)), json!({ "reference": "WIRE-77" }))
+            .await;
+        assert_eq!(paid.status, StatusCode::OK, "{}", paid.text);
+        let no_reason = manager.post(&format!("/api/v1/sales/{sale_id}/cancel"), json!({ "reason": " " })).await;
+        assert_eq!(no_reason.fields(), vec!["reason"]);
+        let cancelled = manager
+            .post(&format!("/api/v1/sales/{sale_id}/cancel"), json!({ "reason": "Customer withdrew" }))
+            .await;
+        assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.text);
+        assert_eq!(cancelled.body["bonuses"][0]["status"], "cancelled");
+        let statuses: Vec<_> = cancelled.body["payments"]
+            .as_array()
+            .expect("payments")
+            .iter()
+            .map(|p| p["status"].as_str().expect("status").to_string())
+            .collect();
+        assert_eq!(statuses.iter().filter(|s| *s == "paid").count(), 1);
+        assert_eq!(statuses.iter().filter(|s| *s == "voided").count(), statuses.len() - 1);
+        assert_eq!(cancelled.body["clawbacks"][0]["amount"], first["amount"]);
+        assert_eq!(cancelled.body["clawbacks"][0]["status"], "open");
+        // The vendor's paid payment was recorded as an expenditure.
+        let mut conn = app.state.store.conn().await.expect("conn");
+        let spent: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM expenditures")
+            .fetch_one(&mut *conn)
+            .await
+            .expect("count");
+        assert_eq!(spent, 1);
+
+        // Rejection needs a reason; "Add referral bonus" works on approved sales only.
+        let sale2 = staff
+            .post(
+                "/api/v1/sales",
+                json!({ "program_id": program, "customer_id": customer, "amount": 100_000, "lead_source": "other" }),
+            )
+            .await;
+        let sale2_id = id(&sale2.body);
+        let early = manager
+            .post(&format!("/api/v1/sales/{sale2_id}/bonuses"), json!({ "kind": "new_customer" }))
+            .await;
+        assert_eq!(early.status, StatusCode::CONFLICT);
+        let approved2 = manager.post(&format!("/api/v1/sales/{sale2_id}/approve"), json!({})).await;
+        assert_eq!(approved2.body["bonuses"], json!([]), "a non-referral sale earns no bonus");
+        assert_eq!(
+            staff.post(&format!("/api/v1/sales/{sale2_id}/bonuses"), json!({ "kind": "new_customer" })).await.status,
+            StatusCode::FORBIDDEN
+        );
+        let added = manager
+            .post(&format!("/api/v1/sales/{sale2_id}/bonuses"), json!({ "kind": "new_customer" }))
+            .await;
+        assert_eq!(added.status, StatusCode::CREATED, "{}", added.text);
+        assert_eq!(added.body["payee_id"], customer.as_str());
+        assert_eq!(added.body["automatic"], false);
+        let added_id = id(&added.body);
+        staff
+            .patch(&format!("/api/v1/bonuses/{added_id}"), json!({ "fixed_amount": 5_000, "front_term": "sign_date", "payment_method": "check" }))
+            .await;
+        staff.post(&format!("/api/v1/bonuses/{added_id}/submit"), json!({})).await;
+        let reject = manager.post(&format!("/api/v1/bonuses/{added_id}/reject"), json!({ "reason": "" })).await;
+        assert_eq!(reject.fields(), vec!["reason"]);
+        let rejected = manager
+            .post(&format!("/api/v1/bonuses/{added_id}/reject"), json!({ "reason": "Not in the agreement" }))
+            .await;
+        assert_eq!(rejected.body["status"], "rejected", "{}", rejected.text);
+        let late = manager.post(&format!("/api/v1/bonuses/{added_id}/approve"), json!({})).await;
+        assert_eq!(late.status, StatusCode::CONFLICT);
+        assert_eq!(late.body["code"], "already_decided");
+    })
+    .await;
+}
