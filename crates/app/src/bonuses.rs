@@ -5,7 +5,7 @@
 //! Approved bonuses can be split into several payments that always sum to the bonus.
 
 use crate::resources;
-use crate::{AppError, AppResult, Ctx, commit, payouts, record};
+use crate::{AppError, AppResult, Ctx, checked_reason, commit, payouts, record};
 use vouch_domain::FieldError;
 use vouch_domain::bonus::{
     self, BonusFacts, BonusKind, BonusStatus, Milestone, PaymentMethod, PaymentStatus,
@@ -262,7 +262,7 @@ pub async fn approve_bonus(ctx: &Ctx, origin: &Origin, id: &str) -> AppResult<Bo
         .ok_or_else(|| AppError::internal("the payee went away"))?;
     let instalments = complete.terms.instalments(complete.amount);
     let parts: Vec<(Money, Milestone)> = instalments.iter().map(|i| (i.amount, i.term)).collect();
-    add_payments(
+    let payments = add_payments(
         &mut tx,
         origin,
         &after,
@@ -274,6 +274,7 @@ pub async fn approve_bonus(ctx: &Ctx, origin: &Origin, id: &str) -> AppResult<Bo
     )
     .await?;
     payouts::release_due(ctx, &mut tx, Some(&sale.id)).await?;
+    tell_approved(&mut tx, &after, &sale, &payee, &payments).await?;
     record::change(
         &mut tx,
         origin,
@@ -285,6 +286,55 @@ pub async fn approve_bonus(ctx: &Ctx, origin: &Origin, id: &str) -> AppResult<Bo
     .await?;
     commit(tx).await?;
     Ok(after)
+}
+
+/// Emails the payee (when they have an address) that their bonus was approved, with each
+/// payment and when it falls due. Queued in the approval's transaction, so it goes out only if
+/// the approval commits.
+async fn tell_approved(
+    conn: &mut Conn,
+    bonus: &Bonus,
+    sale: &Sale,
+    payee: &people::Person,
+    payments: &[Payment],
+) -> AppResult<()> {
+    let Some(to) = payee.email.as_deref() else {
+        return Ok(());
+    };
+    let program = vouch_store::programs::get(conn, &sale.program_id).await?;
+    let lines: Vec<serde_json::Value> = payments
+        .iter()
+        .map(|p| {
+            let when = match p.due_on {
+                Some(d) => format!("due {}", vouch_domain::sale::date_text(d)),
+                None => format!("when the {} is known", p.term.label()),
+            };
+            serde_json::json!({ "amount": p.amount.to_string(), "when": when })
+        })
+        .collect();
+    let vars = serde_json::json!({
+        "payee": { "id": payee.id, "name": payee.name, "email": to },
+        "bonus": {
+            "id": bonus.id,
+            "kind": bonus.kind.label(),
+            "amount": bonus.amount.map(|a| a.to_string()).unwrap_or_default(),
+        },
+        "sale": { "id": sale.id, "description": sale.description },
+        "program": program.as_ref().map(|p| serde_json::json!({ "id": p.id, "name": p.name, "slug": p.slug })),
+        "payments": lines,
+    });
+    vouch_store::emails::queue(
+        conn,
+        vouch_domain::email_template::Kind::BonusApproved,
+        to,
+        &vars,
+        vouch_store::emails::QueueOptions {
+            program_id: Some(&sale.program_id),
+            unsubscribe_url: None,
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 /// Adds a bonus's payments, numbered from `first_sequence`, each waiting for its term's date
@@ -327,16 +377,8 @@ async fn add_payments(
 
 /// Rejects a bonus in review, with the reason the payee's manager will read.
 pub async fn reject_bonus(ctx: &Ctx, origin: &Origin, id: &str, reason: &str) -> AppResult<Bonus> {
-    let reason = reason.trim();
-    if reason.is_empty() {
-        return Err(AppError::field(
-            "reason",
-            "is required: why the bonus is rejected",
-        ));
-    }
-    if reason.chars().count() > 500 {
-        return Err(AppError::field("reason", "must be at most 500 characters"));
-    }
+    let reason = checked_reason(reason, "the bonus is rejected")?;
+    let reason = reason.as_str();
     let mut tx = ctx.store.begin().await?;
     let (before, _) = load(&mut tx, id).await?;
     if before.status != BonusStatus::ReadyForReview {
@@ -395,8 +437,9 @@ pub async fn decide_many(
     if ids.is_empty() || ids.len() > 100 {
         return Err(AppError::field("ids", "give 1 to 100 bonus ids"));
     }
-    if decision == Decision::Reject && reason.trim().is_empty() {
-        return Err(AppError::field("reason", "is required to reject"));
+    // Checked whatever the decision, so a reason is never taken that would be refused alone.
+    if decision == Decision::Reject || !reason.trim().is_empty() {
+        checked_reason(reason, "the bonuses are rejected")?;
     }
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {

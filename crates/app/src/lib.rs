@@ -25,6 +25,7 @@ mod record;
 pub mod resources;
 pub mod rewards;
 pub mod sales;
+pub mod sales_reports;
 pub mod setups;
 pub mod signed;
 pub mod staff;
@@ -148,4 +149,19 @@ impl Ctx {
 async fn commit(tx: Tx) -> AppResult<()> {
     tx.commit().await.map_err(StoreError::from)?;
     Ok(())
+}
+
+/// A reason a person gives (to cancel a sale, to reject a bonus): required, printable, at most
+/// 500 characters. `why` ends "is required: why …".
+pub(crate) fn checked_reason(raw: &str, why: &str) -> AppResult<String> {
+    vouch_domain::validation::required_text(raw, 500).map_err(|m| {
+        AppError::field(
+            "reason",
+            if m == "is required" {
+                format!("is required: why {why}")
+            } else {
+                m
+            },
+        )
+    })
 }

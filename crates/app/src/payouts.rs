@@ -74,20 +74,16 @@ pub struct PaidWith {
 }
 
 fn check_paid_with(reference: &str) -> AppResult<String> {
-    let reference = reference.trim();
-    if reference.is_empty() {
-        return Err(AppError::field(
+    vouch_domain::validation::required_text(reference, 200).map_err(|m| {
+        AppError::field(
             "reference",
-            "is required: the bank, payroll or check reference",
-        ));
-    }
-    if reference.chars().count() > 200 || reference.chars().any(char::is_control) {
-        return Err(AppError::field(
-            "reference",
-            "must be at most 200 characters, without control characters",
-        ));
-    }
-    Ok(reference.to_string())
+            if m == "is required" {
+                "is required: the bank, payroll or check reference".to_string()
+            } else {
+                m
+            },
+        )
+    })
 }
 
 fn not_payable(p: &Payment) -> AppError {
@@ -119,6 +115,7 @@ async fn pay(
     if after.payee_kind == PersonKind::Vendor {
         payments::record_expenditure(conn, &after, with.paid_on).await?;
     }
+    tell_paid(conn, &after).await?;
     record::change(
         conn,
         origin,
@@ -129,6 +126,47 @@ async fn pay(
     )
     .await?;
     Ok(Some(after))
+}
+
+/// Emails the payee (when they have an address) that a payment was made, in the payment's
+/// transaction.
+async fn tell_paid(conn: &mut Conn, p: &Payment) -> AppResult<()> {
+    let Some(payee) = people::get(conn, &p.payee_id).await? else {
+        return Ok(());
+    };
+    let Some(to) = payee.email.as_deref() else {
+        return Ok(());
+    };
+    let bonus = vouch_store::bonuses::get(conn, &p.bonus_id).await?;
+    let program = vouch_store::programs::get(conn, &p.program_id).await?;
+    let vars = serde_json::json!({
+        "payee": { "id": payee.id, "name": payee.name, "email": to },
+        "bonus": bonus.as_ref().map(|b| serde_json::json!({
+            "id": b.id,
+            "kind": b.kind.label(),
+            "amount": b.amount.map(|a| a.to_string()).unwrap_or_default(),
+        })),
+        "payment": {
+            "id": p.id,
+            "amount": p.amount.to_string(),
+            "paid_on": p.paid_on.map(vouch_domain::sale::date_text).unwrap_or_default(),
+            "reference": p.paid_reference,
+            "method": p.payment_method.label(),
+        },
+        "program": program.as_ref().map(|g| serde_json::json!({ "id": g.id, "name": g.name, "slug": g.slug })),
+    });
+    vouch_store::emails::queue(
+        conn,
+        vouch_domain::email_template::Kind::PaymentPaid,
+        to,
+        &vars,
+        vouch_store::emails::QueueOptions {
+            program_id: Some(&p.program_id),
+            unsubscribe_url: None,
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 /// Marks a due (or batched) payment paid. Paid once only: a second attempt, concurrent or

@@ -336,16 +336,8 @@ pub async fn cancel_sale(
     id: &str,
     reason: &str,
 ) -> AppResult<SaleView> {
-    let reason = reason.trim();
-    if reason.is_empty() {
-        return Err(AppError::field(
-            "reason",
-            "is required: why the sale is cancelled",
-        ));
-    }
-    if reason.chars().count() > 500 {
-        return Err(AppError::field("reason", "must be at most 500 characters"));
-    }
+    let reason = crate::checked_reason(reason, "the sale is cancelled")?;
+    let reason = reason.as_str();
     let mut tx = ctx.store.begin().await?;
     let before = sales::get(&mut tx, id)
         .await?

@@ -24,10 +24,15 @@ pub enum Kind {
     ParticipantLogin,
     /// To a known person invited to join with one click (an instant signup link).
     InstantSignup,
+    /// To a payee whose sales referral bonus a manager approved: the amount and when each
+    /// payment falls due.
+    BonusApproved,
+    /// To a payee whose payment was marked paid, with its reference.
+    PaymentPaid,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 9] = [
         Kind::WebhookEndpointDisabled,
         Kind::ParticipantWelcome,
         Kind::ReferralWon,
@@ -35,6 +40,8 @@ impl Kind {
         Kind::RewardDelivered,
         Kind::ParticipantLogin,
         Kind::InstantSignup,
+        Kind::BonusApproved,
+        Kind::PaymentPaid,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -46,6 +53,8 @@ impl Kind {
             Kind::RewardDelivered => "reward_delivered",
             Kind::ParticipantLogin => "participant_login",
             Kind::InstantSignup => "instant_signup",
+            Kind::BonusApproved => "bonus_approved",
+            Kind::PaymentPaid => "payment_paid",
         }
     }
 
@@ -58,6 +67,8 @@ impl Kind {
             Kind::RewardDelivered => "Reward delivered (to the participant)",
             Kind::ParticipantLogin => "Link to the referral page (to a participant who asked)",
             Kind::InstantSignup => "Instant signup invitation (one-click join)",
+            Kind::BonusApproved => "Referral bonus approved (to the payee)",
+            Kind::PaymentPaid => "Bonus payment paid (to the payee)",
         }
     }
 
@@ -69,7 +80,11 @@ impl Kind {
     /// operational email to staff is not marketing.
     pub fn marketing(self) -> bool {
         match self {
-            Kind::WebhookEndpointDisabled | Kind::ParticipantLogin => false,
+            // What a company owes someone is not marketing: it is sent whatever their choice.
+            Kind::WebhookEndpointDisabled
+            | Kind::ParticipantLogin
+            | Kind::BonusApproved
+            | Kind::PaymentPaid => false,
             Kind::ParticipantWelcome
             | Kind::ReferralWon
             | Kind::RewardEarned
@@ -116,6 +131,16 @@ impl Kind {
                 text: "Hi {{ participant.first_name or \"there\" }},\n\nOpen your referral page (the link works once, for 30 minutes):\n\n{{ login_url }}\n\nIf you did not ask for it, ignore this email.\n".into(),
                 html: "<p>Hi {{ participant.first_name or \"there\" }},</p>\n<p><a href=\"{{ login_url }}\">Open your referral page</a> (the link works once, for 30 minutes).</p>\n<p>If you did not ask for it, ignore this email.</p>\n".into(),
             },
+            Kind::BonusApproved => Template {
+                subject: "Your {{ bonus.kind }} bonus of {{ bonus.amount }} was approved".into(),
+                text: "Hi {{ payee.name }},\n\nYour {{ bonus.kind }} bonus of {{ bonus.amount }}{% if sale.description %} for {{ sale.description }}{% endif %} was approved. It is paid in {{ payments | length }} payment{% if payments | length != 1 %}s{% endif %}:\n{% for p in payments %}\n- {{ p.amount }}: {{ p.when }}{% endfor %}\n\nThank you for the referral.\n".into(),
+                html: "<p>Hi {{ payee.name }},</p>\n<p>Your {{ bonus.kind }} bonus of <strong>{{ bonus.amount }}</strong>{% if sale.description %} for {{ sale.description }}{% endif %} was approved. It is paid in {{ payments | length }} payment{% if payments | length != 1 %}s{% endif %}:</p>\n<ul>{% for p in payments %}<li>{{ p.amount }}: {{ p.when }}</li>{% endfor %}</ul>\n<p>Thank you for the referral.</p>\n".into(),
+            },
+            Kind::PaymentPaid => Template {
+                subject: "{{ payment.amount }} of your referral bonus was paid".into(),
+                text: "Hi {{ payee.name }},\n\n{{ payment.amount }} of your {{ bonus.kind }} bonus was paid on {{ payment.paid_on }} ({{ payment.method }}, reference {{ payment.reference }}).\n".into(),
+                html: "<p>Hi {{ payee.name }},</p>\n<p><strong>{{ payment.amount }}</strong> of your {{ bonus.kind }} bonus was paid on {{ payment.paid_on }} ({{ payment.method }}, reference <code>{{ payment.reference }}</code>).</p>\n".into(),
+            },
             Kind::RewardDelivered => Template {
                 subject: "Your {{ program.name }} reward is here".into(),
                 text: "Hi {{ participant.first_name or \"there\" }},\n\nYour reward, {{ reward.title }}, has been delivered.{% if reward.coupon_code %}\n\nYour code: {{ reward.coupon_code }}{% endif %}\n".into(),
@@ -158,6 +183,22 @@ impl Kind {
                 "program": { "id": "prg_01example", "name": "Friends of Acme", "slug": "friends" },
                 "login_url": "https://refer.example.com/p/friends/me/login?token=example",
                 "referral_link": "https://refer.example.com/r/ANN7KQ3M",
+            }),
+            Kind::BonusApproved => serde_json::json!({
+                "payee": { "id": "per_01example", "name": "Erin Diaz", "email": "erin@example.com" },
+                "bonus": { "id": "bon_01example", "kind": "Referral-Employee", "amount": "USD 1000.00" },
+                "sale": { "id": "sal_01example", "description": "Roof and gutters" },
+                "program": { "id": "prg_01example", "name": "1Stop referrals", "slug": "1stop" },
+                "payments": [
+                    { "amount": "USD 500.00", "when": "due 2026-03-02" },
+                    { "amount": "USD 500.00", "when": "when the Install Date is known" },
+                ],
+            }),
+            Kind::PaymentPaid => serde_json::json!({
+                "payee": { "id": "per_01example", "name": "Erin Diaz", "email": "erin@example.com" },
+                "bonus": { "id": "bon_01example", "kind": "Referral-Employee", "amount": "USD 1000.00" },
+                "payment": { "id": "pay_01example", "amount": "USD 500.00", "paid_on": "2026-04-30", "reference": "PAYROLL-2026-04", "method": "Payroll" },
+                "program": { "id": "prg_01example", "name": "1Stop referrals", "slug": "1stop" },
             }),
             Kind::RewardEarned | Kind::RewardDelivered => serde_json::json!({
                 "participant": { "id": "par_01example", "email": "ann@example.com", "first_name": "Ann", "last_name": "Lee", "code": "ANN7KQ3M" },

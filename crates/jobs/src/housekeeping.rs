@@ -1,8 +1,9 @@
 //! The schedules every worker runs (`vouch worker`, and `vouch serve` unless `--no-worker`):
 //! expired sessions, participant login tokens, idempotency keys past retention and login attempts outside every
-//! throttling window are deleted, and rewards whose hold period ended become earned — once at
-//! start and then every 10 minutes, until shutdown. Several workers may run them at once: each
-//! pass is idempotent (a hold ends once, guarded on the reward's status).
+//! throttling window are deleted, rewards whose hold period ended become earned, and payments
+//! whose due date has come become due — once at start and then every 10 minutes, until
+//! shutdown. Several workers may run them at once: each pass is idempotent (a hold ends once,
+//! guarded on the reward's status; a payment falls due once, guarded on its status).
 
 use std::time::Duration;
 use vouch_app::Ctx;
@@ -24,6 +25,13 @@ pub async fn run(ctx: Ctx, stop: impl std::future::Future<Output = ()>) {
             Err(e) => {
                 tracing::warn!(error = %e, "releasing reward holds failed; will retry")
             }
+        }
+        // Due dates are days: checking every pass (not once a day) makes a payment due within
+        // minutes of its day starting, and a missed pass costs nothing.
+        match vouch_app::payouts::mark_payments_due(&ctx).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(payments = n, "payments fell due"),
+            Err(e) => tracing::warn!(error = %e, "marking payments due failed; will retry"),
         }
         tokio::select! {
             () = &mut stop => return,

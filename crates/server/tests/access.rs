@@ -358,6 +358,88 @@ const API_ROUTES: &[(&str, &str, Action)] = &[
 
 /// Every console page and form with the action it needs.
 const CONSOLE_ROUTES: &[(&str, &str, Action)] = &[
+    ("GET", "/admin/people", Action::PeopleRead),
+    ("GET", "/admin/people/new", Action::PeopleWrite),
+    ("POST", "/admin/people/new", Action::PeopleWrite),
+    ("GET", "/admin/people/{e}", Action::PeopleRead),
+    ("POST", "/admin/people/{e}/terms", Action::TermsManage),
+    ("GET", "/admin/people/{e}/statement.csv", Action::SalesRead),
+    ("GET", "/admin/sales", Action::SalesRead),
+    ("GET", "/admin/sales/new", Action::SalesWrite),
+    ("POST", "/admin/sales/new", Action::SalesWrite),
+    ("GET", "/admin/sales/sal_missing", Action::SalesRead),
+    (
+        "POST",
+        "/admin/sales/sal_missing/milestones",
+        Action::SalesWrite,
+    ),
+    (
+        "POST",
+        "/admin/sales/sal_missing/approve",
+        Action::SalesApprove,
+    ),
+    (
+        "POST",
+        "/admin/sales/sal_missing/cancel",
+        Action::SalesApprove,
+    ),
+    (
+        "POST",
+        "/admin/sales/sal_missing/bonuses",
+        Action::SalesApprove,
+    ),
+    ("GET", "/admin/bonuses", Action::SalesRead),
+    ("POST", "/admin/bonuses/decide", Action::SalesApprove),
+    ("GET", "/admin/bonuses/bon_missing", Action::SalesRead),
+    (
+        "POST",
+        "/admin/bonuses/bon_missing/step",
+        Action::SalesWrite,
+    ),
+    (
+        "POST",
+        "/admin/bonuses/bon_missing/submit",
+        Action::SalesWrite,
+    ),
+    (
+        "POST",
+        "/admin/bonuses/bon_missing/decide",
+        Action::SalesApprove,
+    ),
+    (
+        "POST",
+        "/admin/bonuses/bon_missing/split",
+        Action::SalesApprove,
+    ),
+    ("GET", "/admin/payments", Action::SalesRead),
+    (
+        "POST",
+        "/admin/payments/pay_missing/mark-paid",
+        Action::PayoutsManage,
+    ),
+    ("GET", "/admin/payout-batches", Action::SalesRead),
+    ("POST", "/admin/payout-batches", Action::PayoutsPrepare),
+    (
+        "GET",
+        "/admin/payout-batches/pob_missing",
+        Action::SalesRead,
+    ),
+    (
+        "POST",
+        "/admin/payout-batches/pob_missing/approve",
+        Action::PayoutsManage,
+    ),
+    (
+        "GET",
+        "/admin/payout-batches/pob_missing/export",
+        Action::PayoutsManage,
+    ),
+    (
+        "POST",
+        "/admin/payout-batches/pob_missing/mark-paid",
+        Action::PayoutsManage,
+    ),
+    ("GET", "/admin/sales/reports", Action::SalesRead),
     ("GET", "/admin/accounts", Action::AccountsRead),
     ("GET", "/admin/accounts/new", Action::AccountsWrite),
     ("POST", "/admin/accounts/new", Action::AccountsWrite),

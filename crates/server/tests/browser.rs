@@ -626,3 +626,243 @@ async fn reward_amounts_are_typed_in_major_units_on_postgres() {
         reward_amounts_are_typed_in_major_units(vouch_store::Backend::Postgres).await;
     }
 }
+
+/// Sets a date input's value (typing into one depends on the browser's locale).
+async fn set_date(c: &Client, id: &str, value: &str) {
+    c.execute(
+        "document.getElementById(arguments[0]).value = arguments[1];",
+        vec![serde_json::json!(id), serde_json::json!(value)],
+    )
+    .await
+    .expect("set date");
+}
+
+/// Issue 9's path in the console: a sale recorded by staff, approved by a manager (its bonus
+/// appears), completed step by step in the wizard (a wrong value named next to its field),
+/// approved by another manager (payments due on the sign date and waiting for the install
+/// date), the install date recorded, the bonus split, a payroll batch built, approved,
+/// exported and marked paid. Screenshots at 1280 and 390 px.
+#[tokio::test]
+async fn sales_bonus_from_sale_to_paid_payroll() {
+    let Some((_driver, c)) = start_browser().await else {
+        return;
+    };
+    let app = TestApp::spawn(vouch_store::Backend::Sqlite).await;
+    let tag = "sales";
+    let api = app.staff(Role::Manager).await;
+    let program = api
+        .post(
+            "/api/v1/programs",
+            serde_json::json!({ "name": "1Stop referrals", "landing_url": "https://1stop.example.com" }),
+        )
+        .await;
+    let program = program.body["id"].as_str().expect("program").to_string();
+    let erin = api
+        .post(
+            "/api/v1/people",
+            serde_json::json!({ "kind": "employee", "name": "Erin Diaz", "email": "erin@example.com", "employee_number": "E-104" }),
+        )
+        .await;
+    let erin = erin.body["id"].as_str().expect("erin").to_string();
+    api.post(
+        &format!("/api/v1/people/{erin}/terms"),
+        serde_json::json!({ "percentage_bps": 1000, "front_term": "sign_date", "back_term": "install_date", "front_share_bps": 5000 }),
+    )
+    .await;
+    let cora = api
+        .post(
+            "/api/v1/people",
+            serde_json::json!({ "kind": "contact", "name": "Cora Buyer", "email": "cora@example.com" }),
+        )
+        .await;
+    let cora = cora.body["id"].as_str().expect("cora").to_string();
+    app.create_user("sales-staff@vouch.test", Role::Staff).await;
+    app.create_user("sales-manager@vouch.test", Role::Manager)
+        .await;
+    app.create_user("sales-reviewer@vouch.test", Role::Manager)
+        .await;
+
+    // Staff record the sale: a bad amount is named next to its field, then it is a draft.
+    login(&c, &app, "sales-staff@vouch.test").await;
+    c.goto(&app.url("/admin/sales/new"))
+        .await
+        .expect("new sale");
+    find(&c, "#f-program_id")
+        .await
+        .select_by_value(&program)
+        .await
+        .expect("program");
+    find(&c, "#f-customer_id")
+        .await
+        .select_by_value(&cora)
+        .await
+        .expect("customer");
+    fill(&c, "amount", "10000.001").await;
+    find(&c, "#f-lead_source")
+        .await
+        .select_by_value("referral_employee")
+        .await
+        .expect("source");
+    find(&c, "#f-referred_by")
+        .await
+        .select_by_value(&erin)
+        .await
+        .expect("referrer");
+    set_date(&c, "f-signed_on", "2026-03-02").await;
+    click(&c, "#sale-form button[type=submit]").await;
+    wait_text(&c, "#e-amount", "2 decimals").await;
+    shot(&c, &format!("{tag}-01-sale-refused")).await;
+    fill(&c, "amount", "10000").await;
+    set_date(&c, "f-signed_on", "2026-03-02").await;
+    click(&c, "#sale-form button[type=submit]").await;
+    wait_text(&c, "#sale-status", "draft").await;
+    assert_eq!(text(&c, "#sale-amount").await, "USD 10000.00");
+    let sale_url = c.current_url().await.expect("url");
+    let sale_path = sale_url.path().to_string();
+    assert!(
+        c.find(Locator::Css("#approve-sale")).await.is_err(),
+        "staff cannot approve"
+    );
+    logout(&c).await;
+
+    // A manager approves: the bonus appears, incomplete, prefilled from Erin's terms.
+    login(&c, &app, "sales-manager@vouch.test").await;
+    c.goto(&app.url(&sale_path)).await.expect("sale");
+    click(&c, "#approve-sale").await;
+    wait_text(&c, ".flash", "1 bonus created").await;
+    let bonuses = wait_text(&c, "#bonuses", "Referral-Employee").await;
+    assert!(
+        bonuses.contains("USD 1000.00") && bonuses.contains("Incomplete"),
+        "{bonuses}"
+    );
+    shot(&c, &format!("{tag}-02-sale-approved")).await;
+    logout(&c).await;
+
+    // Staff complete it step by step.
+    login(&c, &app, "sales-staff@vouch.test").await;
+    c.goto(&app.url(&sale_path)).await.expect("sale");
+    click(&c, "#bonuses a").await;
+    wait_text(&c, "#progress", "Step 4 of 4").await;
+    let bonus_path = c.current_url().await.expect("url").path().to_string();
+    c.goto(&app.url(&format!("{bonus_path}?step=payee")))
+        .await
+        .expect("step 1");
+    wait_text(&c, "#progress", "Step 1 of 4").await;
+    shot(&c, &format!("{tag}-03-wizard-payee")).await;
+    click(&c, "#save-step").await;
+    wait_text(&c, "#progress", "Step 2 of 4").await;
+    fill(&c, "percentage", "ten").await;
+    click(&c, "#save-step").await;
+    wait_text(&c, "#e-percentage", "percentage").await;
+    shot(&c, &format!("{tag}-04-wizard-basis-refused")).await;
+    fill(&c, "percentage", "10").await;
+    click(&c, "#save-step").await;
+    wait_text(&c, "#progress", "Step 3 of 4").await;
+    click(&c, "#save-step").await;
+    wait_text(&c, "#progress", "Step 4 of 4").await;
+    assert_eq!(text(&c, "#bonus-amount").await, "USD 1000.00");
+    shot(&c, &format!("{tag}-05-wizard-review")).await;
+    c.set_window_size(390, 844).await.expect("phone");
+    shot(&c, &format!("{tag}-06-wizard-review-phone")).await;
+    c.set_window_size(1280, 900).await.expect("desktop");
+    click(&c, "#submit-bonus").await;
+    wait_text(&c, "#bonus-status", "Ready for review").await;
+    logout(&c).await;
+
+    // Another manager approves it from the review queue, in bulk.
+    login(&c, &app, "sales-reviewer@vouch.test").await;
+    c.goto(&app.url("/admin/bonuses")).await.expect("queue");
+    let queue = wait_text(&c, "#bonus-queue", "Erin Diaz").await;
+    assert!(queue.contains("sales-staff@vouch.test"), "{queue}");
+    shot(&c, &format!("{tag}-07-review-queue")).await;
+    click(&c, "#bonus-queue input[type=checkbox]").await;
+    click(&c, "#bulk-approve").await;
+    wait_text(&c, ".flash", "1 bonus(es) approved").await;
+    c.goto(&app.url(&sale_path)).await.expect("sale");
+    let payments = wait_text(&c, "#payments", "2026-03-02").await;
+    assert!(payments.contains("awaiting Install Date"), "{payments}");
+
+    // The install date arrives; then the bonus is split in four.
+    set_date(&c, "f-installed_on", "2026-04-15").await;
+    click(&c, "#milestones-form button[type=submit]").await;
+    wait_text(&c, ".flash", "Dates recorded").await;
+    let payments = wait_text(&c, "#payments", "2026-04-15").await;
+    assert!(!payments.contains("awaiting"), "{payments}");
+    shot(&c, &format!("{tag}-08-sale-with-payments")).await;
+    c.set_window_size(390, 844).await.expect("phone");
+    shot(&c, &format!("{tag}-09-sale-phone")).await;
+    c.set_window_size(1280, 900).await.expect("desktop");
+    c.goto(&app.url(&bonus_path)).await.expect("bonus");
+    fill(&c, "count", "4").await;
+    click(&c, "#split-bonus").await;
+    wait_text(&c, ".flash", "Split into 4 payment(s)").await;
+    let split = text(&c, "#bonus-payments").await;
+    assert_eq!(split.matches("USD 250.00").count(), 4, "{split}");
+
+    // A payroll batch: built, approved, exported, paid.
+    c.goto(&app.url("/admin/payout-batches"))
+        .await
+        .expect("batches");
+    click(&c, "#build-batch").await;
+    wait_text(&c, ".flash", "Batch built with 4 payment(s)").await;
+    assert_eq!(text(&c, "#batch-total").await, "USD 1000.00");
+    click(&c, "#approve-batch").await;
+    wait_text(&c, "#batch-status", "approved").await;
+    let export = find(&c, "#export-batch")
+        .await
+        .attr("href")
+        .await
+        .expect("href")
+        .expect("link");
+    let csv = api.get(&format!("{export}?pay_date=2026-04-30")).await;
+    assert_eq!(
+        csv.text,
+        format!(
+            "employee_id,name,amount,currency,pay_date,bonus_references\nE-104,Erin Diaz,1000.00,USD,2026-04-30,{}\n",
+            csv.text
+                .lines()
+                .nth(1)
+                .and_then(|l| l.rsplit(',').next())
+                .unwrap_or_default()
+        ),
+        "one payroll line for Erin"
+    );
+    fill(&c, "reference", "PAYROLL-2026-04").await;
+    click(&c, "#mark-batch-paid").await;
+    wait_text(&c, ".flash", "Batch paid: 4 payment(s)").await;
+    wait_text(&c, "#batch-status", "paid").await;
+    shot(&c, &format!("{tag}-10-batch-paid")).await;
+    c.set_window_size(390, 844).await.expect("phone");
+    shot(&c, &format!("{tag}-11-batch-phone")).await;
+    c.set_window_size(1280, 900).await.expect("desktop");
+
+    // Erin's page: terms and statement.
+    c.goto(&app.url(&format!("/admin/people/{erin}")))
+        .await
+        .expect("erin");
+    let statement = wait_text(&c, "#statement", "Paid").await;
+    assert!(statement.contains("USD 1000.00"), "{statement}");
+    shot(&c, &format!("{tag}-12-payee")).await;
+
+    // The reports show it, each as a chart and a table, and each downloads as CSV.
+    c.goto(&app.url("/admin/sales/reports"))
+        .await
+        .expect("reports");
+    let top = wait_text(&c, "#report-top_bonus", "Erin Diaz").await;
+    assert!(top.contains("USD 1000.00"), "{top}");
+    let paid = text(&c, "#report-paid").await;
+    assert!(
+        paid.contains("employee") && paid.contains("USD 1000.00"),
+        "{paid}"
+    );
+    find(&c, "#report-bonuses svg").await;
+    shot(&c, &format!("{tag}-13-reports")).await;
+    c.set_window_size(390, 844).await.expect("phone");
+    shot(&c, &format!("{tag}-14-reports-phone")).await;
+    c.set_window_size(1280, 900).await.expect("desktop");
+    let csv = api.get("/admin/sales/reports.csv?report=top_sales").await;
+    assert_eq!(csv.text, "person,sales,amount\nErin Diaz,1,USD 10000.00\n");
+    logout(&c).await;
+    app.stop().await;
+    c.close().await.expect("close");
+}

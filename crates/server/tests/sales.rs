@@ -259,6 +259,20 @@ async fn employee_referral_from_sale_to_payroll() {
         }
         assert_eq!(types.iter().filter(|t| *t == "payment.paid").count(), 2);
         assert_eq!(types.iter().filter(|t| *t == "sale.approved").count(), 1);
+
+        // Erin heard about the approval (with both payments) and about each payment.
+        let mails: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT kind, subject, text_body FROM email_messages WHERE to_address = 'erin.diaz@example.com' ORDER BY id",
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .expect("emails");
+        let kinds: Vec<&str> = mails.iter().map(|m| m.0.as_str()).collect();
+        assert_eq!(kinds, vec!["bonus_approved", "payment_paid", "payment_paid"]);
+        assert_eq!(mails[0].1, "Your Referral-Employee bonus of USD 1000.00 was approved");
+        assert!(mails[0].2.contains("- USD 500.00: due 2026-03-02"), "{}", mails[0].2);
+        assert!(mails[0].2.contains("- USD 500.00: when the Install Date is known"), "{}", mails[0].2);
+        assert!(mails[1].2.contains("paid on 2026-04-30 (Payroll, reference PAYROLL-2026-04)"), "{}", mails[1].2);
     })
     .await;
 }

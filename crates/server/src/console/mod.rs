@@ -8,10 +8,15 @@
 
 mod accounts;
 mod admin;
+mod bonuses;
 mod emails;
 mod login;
+mod payouts;
+mod people;
 mod program_work;
 mod programs;
+mod sales;
+mod sales_reports;
 mod setups;
 mod webhooks;
 
@@ -45,6 +50,11 @@ pub fn routes() -> Router<AppState> {
         .merge(emails::routes())
         .merge(programs::routes())
         .merge(program_work::routes())
+        .merge(people::routes())
+        .merge(sales::routes())
+        .merge(bonuses::routes())
+        .merge(payouts::routes())
+        .merge(sales_reports::routes())
         // The console is never framed by another site (clickjacking); the public pages under
         // /p/ are meant to be embedded and do not get these headers.
         .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
