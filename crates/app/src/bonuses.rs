@@ -216,6 +216,13 @@ pub async fn submit_bonus(ctx: &Ctx, origin: &Origin, id: &str) -> AppResult<Bon
     Ok(after)
 }
 
+fn sale_not_approved() -> AppError {
+    AppError::conflict(
+        "invalid_transition",
+        "the bonus's sale is not approved (it was cancelled); nothing more is paid on it",
+    )
+}
+
 fn not_in_review(b: &Bonus) -> AppError {
     AppError::conflict(
         "already_decided",
@@ -231,10 +238,15 @@ fn not_in_review(b: &Bonus) -> AppError {
 /// the bonus may not approve it unless the program's policy allows it.
 pub async fn approve_bonus(ctx: &Ctx, origin: &Origin, id: &str) -> AppResult<Bonus> {
     let mut tx = ctx.store.begin().await?;
-    let (before, sale) = load(&mut tx, id).await?;
+    let (before, _) = load(&mut tx, id).await?;
     if before.status != BonusStatus::ReadyForReview {
         return Err(not_in_review(&before));
     }
+    // The sale's row first: a cancellation or a milestone date recorded meanwhile waits for
+    // this approval, and the payments take the dates as they are now.
+    let sale = sales::lock_approved(&mut tx, &before.sale_id)
+        .await?
+        .ok_or_else(sale_not_approved)?;
     let policy = sales::policy(&mut tx, &before.program_id).await?;
     let completed_by_caller =
         before.completed_by_id.is_some() && before.completed_by_id == origin.actor.id;
@@ -481,18 +493,21 @@ pub async fn add_bonus(
     payee_id: Option<&str>,
 ) -> AppResult<Bonus> {
     let mut tx = ctx.store.begin().await?;
-    let sale = sales::get(&mut tx, sale_id)
+    let found = sales::get(&mut tx, sale_id)
         .await?
         .ok_or_else(|| AppError::not_found("sale"))?;
-    if sale.status != SaleStatus::Approved {
+    if found.status != SaleStatus::Approved {
         return Err(AppError::conflict(
             "invalid_transition",
             format!(
                 "the sale is {}; bonuses are added to approved sales",
-                sale.status
+                found.status
             ),
         ));
     }
+    let sale = sales::lock_approved(&mut tx, sale_id)
+        .await?
+        .ok_or_else(sale_not_approved)?;
     if let Some(p) = payee_id
         && people::get(&mut tx, p).await?.is_none()
     {
@@ -604,13 +619,24 @@ pub async fn split_bonus(
     split: Split,
 ) -> AppResult<Vec<Payment>> {
     let mut tx = ctx.store.begin().await?;
-    let (bonus, sale) = load(&mut tx, id).await?;
-    if bonus.status != BonusStatus::Approved {
-        return Err(AppError::conflict(
+    let (found, _) = load(&mut tx, id).await?;
+    let not_approved = || {
+        AppError::conflict(
             "invalid_transition",
             "only an approved bonus has payments to split",
-        ));
+        )
+    };
+    if found.status != BonusStatus::Approved {
+        return Err(not_approved());
     }
+    // Sale, then bonus: the order a cancellation takes them in, so a split and a cancellation
+    // (or two splits) run one after the other, and the payments are read after the wait.
+    let sale = sales::lock_approved(&mut tx, &found.sale_id)
+        .await?
+        .ok_or_else(sale_not_approved)?;
+    let bonus = bonuses::lock(&mut tx, id, BonusStatus::Approved)
+        .await?
+        .ok_or_else(not_approved)?;
     let existing = payments::for_bonus(&mut tx, id).await?;
     if existing
         .iter()
@@ -655,9 +681,21 @@ pub async fn split_bonus(
     let mut next = 1;
     for p in &existing {
         next = next.max(p.sequence + 1);
-        if let Some(voided) = payments::void(&mut tx, &p.id, "replaced by a split").await? {
-            record::change(&mut tx, origin, "payment.voided", Some(p), &voided, &[]).await?;
+        if !matches!(
+            p.status,
+            PaymentStatus::AwaitingMilestone | PaymentStatus::Due
+        ) {
+            continue;
         }
+        let voided = payments::void(&mut tx, &p.id, p.status, "replaced by a split")
+            .await?
+            .ok_or_else(|| {
+                AppError::conflict(
+                    "invalid_transition",
+                    "a payment of this bonus changed meanwhile; reload it and split again",
+                )
+            })?;
+        record::change(&mut tx, origin, "payment.voided", Some(p), &voided, &[]).await?;
     }
     let payee_id = bonus
         .payee_id

@@ -25,6 +25,7 @@ mod record;
 pub mod resources;
 pub mod rewards;
 pub mod sales;
+pub mod sales_referrals;
 pub mod sales_reports;
 pub mod setups;
 pub mod signed;

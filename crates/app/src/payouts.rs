@@ -93,6 +93,10 @@ fn not_payable(p: &Payment) -> AppError {
             "invalid_transition",
             "the payment is voided; nothing is owed",
         ),
+        PaymentStatus::InBatch => AppError::conflict(
+            "invalid_transition",
+            "the payment is in a payout batch; it is paid when its batch is marked paid",
+        ),
         _ => AppError::conflict(
             "invalid_transition",
             "the payment is not due yet: it waits for its milestone date",
@@ -108,7 +112,14 @@ async fn pay(
     before: &Payment,
     with: &PaidWith,
 ) -> AppResult<Option<Payment>> {
-    let Some(after) = payments::mark_paid(conn, &before.id, &with.reference, with.paid_on).await?
+    let Some(after) = payments::mark_paid(
+        conn,
+        &before.id,
+        before.status,
+        &with.reference,
+        with.paid_on,
+    )
+    .await?
     else {
         return Ok(None);
     };
@@ -169,8 +180,8 @@ async fn tell_paid(conn: &mut Conn, p: &Payment) -> AppResult<()> {
     Ok(())
 }
 
-/// Marks a due (or batched) payment paid. Paid once only: a second attempt, concurrent or
-/// not, is 409 `already_paid`.
+/// Marks a due payment paid. Paid once only: a second attempt, concurrent or not, is 409
+/// `already_paid`; a payment in a batch is paid with its batch (409).
 pub async fn mark_payment_paid(
     ctx: &Ctx,
     origin: &Origin,
@@ -186,7 +197,9 @@ pub async fn mark_payment_paid(
     let before = payments::get(&mut tx, id)
         .await?
         .ok_or_else(|| AppError::not_found("payment"))?;
-    if !matches!(before.status, PaymentStatus::Due | PaymentStatus::InBatch) {
+    // A batched payment is paid with its batch, so that the batch's file and its record of
+    // what was paid never disagree.
+    if before.status != PaymentStatus::Due {
         return Err(not_payable(&before));
     }
     let after = match pay(&mut tx, origin, &before, &with).await? {

@@ -4,9 +4,11 @@
 
 use crate::resources::{self, BonusPolicy as PolicyOut};
 use crate::{AppError, AppResult, Ctx, commit, payouts, record};
+use vouch_domain::bonus::PaymentStatus;
 use vouch_domain::bonus::{
     self, BonusKind, BonusSettings, Milestone, OnCancel, PaymentMethod, SaleFacts,
 };
+use vouch_domain::payout::BatchStatus;
 use vouch_domain::person::{PersonKind, TermsFields};
 use vouch_domain::sale::SaleFields;
 use vouch_store::audit::Origin;
@@ -41,6 +43,14 @@ async fn checked(conn: &mut Conn, fields: &SaleFields) -> AppResult<vouch_domain
         .as_ref()
         .and_then(|p| vouch_domain::money::Currency::parse(&p.currency).ok())
         .unwrap_or(vouch_domain::money::Currency::parse("USD").map_err(AppError::internal)?);
+    let filled;
+    let fields = match fields.referral_id.trim() {
+        "" => fields,
+        id => {
+            filled = from_referral(conn, fields, id).await?;
+            &filled
+        }
+    };
     let draft = fields.parse(currency)?;
     let mut v = vouch_domain::Validation::new();
     must_be(
@@ -59,6 +69,61 @@ async fn checked(conn: &mut Conn, fields: &SaleFields) -> AppResult<vouch_domain
     }
     v.into_result().map_err(AppError::invalid)?;
     Ok(draft)
+}
+
+/// The sale's fields completed from the referral it was made from: its customer is the
+/// referred contact, its lead source follows the referrer's kind, and its referrer and
+/// generating employee are the referral's. A field given that says otherwise is refused.
+async fn from_referral(conn: &mut Conn, fields: &SaleFields, id: &str) -> AppResult<SaleFields> {
+    let referral = vouch_store::sales_referrals::get(conn, id)
+        .await?
+        .ok_or_else(|| AppError::field("referral_id", "no referral has this id"))?;
+    let referrer = people::get(conn, &referral.referrer_id)
+        .await?
+        .ok_or_else(|| AppError::internal("a referral's referrer went away"))?;
+    let source = vouch_domain::sales_referral::lead_source_for(referrer.kind);
+    let mut out = fields.clone();
+    let mut v = vouch_domain::Validation::new();
+    let take = |field: &str, slot: &mut String, value: &str, v: &mut vouch_domain::Validation| {
+        if slot.trim().is_empty() {
+            *slot = value.to_string();
+        } else if slot.trim() != value {
+            v.add(
+                field,
+                "must match the referral the sale was made from (or be left out)",
+            );
+        }
+    };
+    take(
+        "customer_id",
+        &mut out.customer_id,
+        &referral.referred_id,
+        &mut v,
+    );
+    take(
+        "referred_by",
+        &mut out.referred_by,
+        &referral.referrer_id,
+        &mut v,
+    );
+    let generated = referral.generated_by.clone().unwrap_or_default();
+    take("generated_by", &mut out.generated_by, &generated, &mut v);
+    if out.program_id.trim().is_empty() {
+        out.program_id = referral.program_id.clone();
+    }
+    match out.lead_source {
+        None => out.lead_source = Some(source),
+        Some(s) if s != source => v.add(
+            "lead_source",
+            format!(
+                "must be {} for this referral (or be left out)",
+                source.as_str()
+            ),
+        ),
+        Some(_) => {}
+    }
+    v.into_result().map_err(AppError::invalid)?;
+    Ok(out)
 }
 
 /// Adds to `v` when `id` names nobody, or someone not of `kind`.
@@ -114,6 +179,7 @@ pub fn fields_of(s: &Sale) -> SaleFields {
                 (m, text)
             })
             .collect(),
+        referral_id: s.referral_id.clone().unwrap_or_default(),
     }
 }
 
@@ -212,6 +278,9 @@ pub async fn approve_sale(ctx: &Ctx, origin: &Origin, id: &str) -> AppResult<Sal
     let sale = sales::approve(&mut tx, id, &origin.actor.label)
         .await?
         .ok_or_else(|| not_draft(&before))?;
+    if let Some(referral) = &sale.referral_id {
+        crate::sales_referrals::win_with_sale(&mut tx, origin, referral, &sale.id).await?;
+    }
     let policy = sales::policy(&mut tx, &sale.program_id).await?;
     let kinds = bonus::bonuses_for(
         SaleFacts {
@@ -313,6 +382,16 @@ pub(crate) async fn prefill(
         }
     }
     .unwrap_or_default();
+    // Fixed terms in another currency than the sale's cannot be copied as they are: leave the
+    // basis for whoever completes the bonus.
+    let terms = match terms.currency.as_deref() {
+        Some(c) if c != sale.amount.currency().as_str() => TermsFields {
+            fixed_amount: None,
+            currency: None,
+            ..terms
+        },
+        _ => terms,
+    };
     let payment_method = payee
         .as_ref()
         .filter(|p| p.kind == PersonKind::Employee)
@@ -362,12 +441,28 @@ pub async fn cancel_sale(
         record::change(&mut tx, origin, "bonus.cancelled", None, &b, &[]).await?;
     }
     for p in payments::for_sale(&mut tx, id).await? {
-        match p.status.on_cancel() {
+        let mut action = p.status.on_cancel();
+        // A payment in a batch a manager approved may be paid already outside Vouch (the file
+        // was exported): it stays with its batch, and a clawback says to recover it.
+        if p.status == PaymentStatus::InBatch
+            && let Some(batch) = &p.batch_id
+            && payments::get_batch(&mut tx, batch)
+                .await?
+                .is_some_and(|b| b.status != BatchStatus::Draft)
+        {
+            action = OnCancel::Clawback;
+        }
+        match action {
             OnCancel::Void => {
-                if let Some(voided) = payments::void(&mut tx, &p.id, "sale cancelled").await? {
-                    record::change(&mut tx, origin, "payment.voided", Some(&p), &voided, &[])
-                        .await?;
-                }
+                let voided = payments::void(&mut tx, &p.id, p.status, "sale cancelled")
+                    .await?
+                    .ok_or_else(|| {
+                        AppError::conflict(
+                            "invalid_transition",
+                            "a payment of this sale changed meanwhile; reload it and cancel again",
+                        )
+                    })?;
+                record::change(&mut tx, origin, "payment.voided", Some(&p), &voided, &[]).await?;
             }
             OnCancel::Clawback => {
                 let clawback =

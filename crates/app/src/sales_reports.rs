@@ -20,6 +20,8 @@ pub struct SalesReport {
     pub paid_per_month: Vec<(String, String, vouch_domain::money::Money)>,
     pub top_by_bonus: Vec<Top>,
     pub top_by_sales: Vec<Top>,
+    /// Referrals entered in the range, and how many of them were won with a sale.
+    pub conversion: (i64, i64),
 }
 
 /// The longest range a report covers.
@@ -29,13 +31,19 @@ pub const MAX_DAYS: i64 = 731;
 pub async fn report(ctx: &Ctx, from: Option<Date>, to: Option<Date>) -> AppResult<SalesReport> {
     let today = crate::payouts::today(ctx);
     let to = to.unwrap_or(today);
-    let from = from.unwrap_or(to - Duration::days(89));
+    let from = match from {
+        Some(f) => f,
+        None => to
+            .checked_sub(Duration::days(89))
+            .ok_or_else(|| AppError::field("to", "is too early"))?,
+    };
     if from > to {
         return Err(AppError::field("to", "must not be before from"));
     }
     if (to - from).whole_days() >= MAX_DAYS {
         return Err(AppError::field("from", "a report covers at most two years"));
     }
+    // Dates from the clock are years away from the calendar's ends.
     let week_start = today - Duration::days(i64::from(today.weekday().number_days_from_monday()));
     let week = (week_start, week_start + Duration::days(6));
     let month_start = today
@@ -62,5 +70,9 @@ pub async fn report(ctx: &Ctx, from: Option<Date>, to: Option<Date>) -> AppResul
         paid_per_month: store::paid_per_month(&mut conn, from, to).await?,
         top_by_bonus: store::top_by_bonus(&mut conn, from, to).await?,
         top_by_sales: store::top_by_sales(&mut conn, from, to).await?,
+        conversion: {
+            let (start, end) = store::created_bounds(from, to);
+            vouch_store::sales_referrals::conversion(&mut conn, &start, &end).await?
+        },
     })
 }

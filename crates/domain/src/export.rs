@@ -5,10 +5,14 @@
 /// Plain numbers (`-5.00`, `+3`) are left alone, so amounts stay numbers.
 pub fn inert_cell(text: &str) -> std::borrow::Cow<'_, str> {
     let risky = text.starts_with(['=', '+', '-', '@', '\t', '\r']);
-    let number = text.len() > 1
-        && text[1..].chars().all(|c| c.is_ascii_digit() || c == '.')
-        && text[1..].chars().any(|c| c.is_ascii_digit());
-    if risky && !(text.starts_with(['+', '-']) && number) {
+    if !risky {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    // Every risky first character is one byte, so the rest starts at byte 1.
+    let rest = text.get(1..).unwrap_or_default();
+    let number = rest.chars().all(|c| c.is_ascii_digit() || c == '.')
+        && rest.chars().any(|c| c.is_ascii_digit());
+    if !(text.starts_with(['+', '-']) && number) {
         std::borrow::Cow::Owned(format!("'{text}"))
     } else {
         std::borrow::Cow::Borrowed(text)
@@ -24,7 +28,7 @@ mod tests {
         for risky in ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tx", "\r=x", "-", "+"] {
             assert_eq!(inert_cell(risky), format!("'{risky}"), "{risky:?}");
         }
-        for safe in ["-5.00", "+3", "Erin", "", "5-3", "a=b"] {
+        for safe in ["-5.00", "+3", "Erin", "", "5-3", "a=b", "Émile", "日本"] {
             assert_eq!(inert_cell(safe), safe, "{safe:?}");
         }
     }

@@ -19,6 +19,7 @@ pub mod program;
 pub mod referral;
 pub mod reward;
 pub mod sale;
+pub mod sales_referral;
 pub mod setup;
 pub mod timestamp;
 pub mod validation;

@@ -146,10 +146,24 @@ pub fn parse_date(raw: &str) -> Result<Option<Date>, String> {
     if raw.is_empty() {
         return Ok(None);
     }
+    let refuse = || "must be a date like 2026-04-15".to_string();
+    // Four-digit years only: `time` also reads signed and longer years, which no sale has.
+    let shape = raw.len() == 10
+        && raw.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
+    if !shape {
+        return Err(refuse());
+    }
     let format = time::macros::format_description!("[year]-[month]-[day]");
-    Date::parse(raw, format)
-        .map(Some)
-        .map_err(|_| "must be a date like 2026-04-15".to_string())
+    match Date::parse(raw, format) {
+        Ok(d) if d.year() >= 1 => Ok(Some(d)),
+        _ => Err(refuse()),
+    }
 }
 
 /// A date as stored and shown: `2026-04-15`.
@@ -174,6 +188,8 @@ pub struct SaleFields {
     pub description: String,
     /// Milestone dates as typed, by milestone; absent ones are unknown.
     pub dates: Vec<(Milestone, String)>,
+    /// The referral the sale was made from, if any.
+    pub referral_id: String,
 }
 
 /// A checked sale: every field well-formed and the referral fields consistent with the lead
@@ -190,6 +206,7 @@ pub struct SaleDraft {
     pub add_on: bool,
     pub description: Option<String>,
     pub milestones: Milestones,
+    pub referral_id: Option<String>,
 }
 
 impl SaleFields {
@@ -276,6 +293,7 @@ impl SaleFields {
             add_on: self.add_on,
             description,
             milestones,
+            referral_id: Some(self.referral_id.trim().to_string()).filter(|r| !r.is_empty()),
         })
     }
 }
@@ -350,6 +368,21 @@ mod tests {
                 "installed_on"
             ]
         );
+    }
+
+    #[test]
+    fn dates_have_four_digit_years() {
+        for bad in [
+            "-9999-01-01",
+            "+2026-01-01",
+            "20260-01-01",
+            "2026-1-01",
+            "0000-01-01",
+            "2026-02-30",
+        ] {
+            assert!(parse_date(bad).is_err(), "{bad}");
+        }
+        assert!(parse_date("2026-02-28").is_ok());
     }
 
     #[test]

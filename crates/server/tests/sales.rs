@@ -214,6 +214,13 @@ async fn employee_referral_from_sale_to_payroll() {
         assert!(line.starts_with("E-9,Erin Diaz,500.00,USD,2026-04-30,"), "{line}");
         assert!(line.contains(&bonus_id), "{line}");
 
+        // A batched payment is paid with its batch, never on its own.
+        let alone = manager
+            .post(&format!("/api/v1/payments/{held_id}/mark-paid"), json!({ "reference": "X" }))
+            .await;
+        assert_eq!(alone.status, StatusCode::CONFLICT, "{}", alone.text);
+        assert_eq!(alone.body["code"], "invalid_transition");
+
         // Paying: the batch's payment once; then payment 2 alone, two calls at once.
         let paid = manager
             .post(
@@ -442,6 +449,29 @@ async fn splits_due_dates_cancellation_and_clawbacks() {
         let sum: i64 = amounts(&split.body["data"]).iter().map(|(a, _, _)| a).sum();
         assert_eq!(sum, 100_001);
 
+        // Two splits at once: they run one after the other, and the live payments still sum
+        // to the bonus, numbered without a repeat.
+        let again = json!({ "by": "equal", "count": 2, "term": "sign_date" });
+        let path = format!("/api/v1/bonuses/{bonus_id}/split");
+        let other = app.staff(Role::Manager).await;
+        let (a, b) = tokio::join!(manager.post(&path, again.clone()), other.post(&path, json!({ "by": "equal", "count": 3 })));
+        assert!(a.status == StatusCode::OK || b.status == StatusCode::OK, "{} / {}", a.text, b.text);
+        let now = staff.get(&format!("/api/v1/bonuses/{bonus_id}")).await;
+        let live: i64 = amounts(&now.body["payments"]).iter().map(|(a, _, _)| a).sum();
+        assert_eq!(live, 100_001, "{}", now.text);
+        let mut seqs: Vec<i64> = now.body["payments"].as_array().expect("payments").iter().map(|p| p["sequence"].as_i64().expect("seq")).collect();
+        let n = seqs.len();
+        seqs.dedup();
+        assert_eq!(seqs.len(), n, "sequence numbers repeat: {}", now.text);
+        // Back to the three parts the rest of this test expects.
+        let split = manager
+            .post(
+                &format!("/api/v1/bonuses/{bonus_id}/split"),
+                json!({ "by": "percentage", "parts": [{ "percentage_bps": 3333 }, { "percentage_bps": 3333 }, { "percentage_bps": 3334, "term": "install_date" }] }),
+            )
+            .await;
+        assert_eq!(split.status, StatusCode::OK, "{}", split.text);
+
         // An install date ten days out: the payment has its date and waits; the daily job
         // makes it due once the day comes.
         staff
@@ -525,6 +555,82 @@ async fn splits_due_dates_cancellation_and_clawbacks() {
         let late = manager.post(&format!("/api/v1/bonuses/{added_id}/approve"), json!({})).await;
         assert_eq!(late.status, StatusCode::CONFLICT);
         assert_eq!(late.body["code"], "already_decided");
+    })
+    .await;
+}
+
+/// Cancelling a sale whose payment sits in a batch a manager approved: the payment may be paid
+/// outside Vouch already, so it stays with its batch and a clawback opens; one in a draft
+/// batch is voided and leaves it. Console forms refuse control characters.
+#[tokio::test]
+async fn cancelling_with_batched_payments() {
+    each_backend(|app| async move {
+        let program = program(&app).await;
+        let staff = app.staff(Role::Staff).await;
+        let manager = app.staff(Role::Manager).await;
+        let reviewer = app.staff(Role::Manager).await;
+        let vendor = person(&staff, "vendor", "Vic Parts").await;
+        let customer = person(&staff, "contact", "Flo Home").await;
+        manager
+            .post(
+                &format!("/api/v1/people/{vendor}/terms"),
+                json!({ "percentage_bps": 500, "front_term": "sign_date" }),
+            )
+            .await;
+        let mut bonus_ids = Vec::new();
+        for _ in 0..2 {
+            let sale = staff
+                .post(
+                    "/api/v1/sales",
+                    json!({ "program_id": program, "customer_id": customer, "amount": 200_000, "lead_source": "referral_vendor", "referred_by": vendor, "signed_on": "2026-01-10" }),
+                )
+                .await;
+            let v = manager.post(&format!("/api/v1/sales/{}/approve", id(&sale.body)), json!({})).await;
+            let b = id(&v.body["bonuses"][0]);
+            staff.patch(&format!("/api/v1/bonuses/{b}"), json!({ "payment_method": "check" })).await;
+            staff.post(&format!("/api/v1/bonuses/{b}/submit"), json!({})).await;
+            let ok = reviewer.post(&format!("/api/v1/bonuses/{b}/approve"), json!({})).await;
+            assert_eq!(ok.status, StatusCode::OK, "{}", ok.text);
+            bonus_ids.push((id(&sale.body), b));
+        }
+        let batch = staff.post("/api/v1/payout-batches", json!({ "payee_group": "payables" })).await;
+        assert_eq!(batch.body["payment_count"], 2, "{}", batch.text);
+        let batch_id = id(&batch.body);
+        let payroll = staff.post("/api/v1/payout-batches", json!({ "payee_group": "payroll" })).await;
+        assert_eq!(payroll.status, StatusCode::CONFLICT);
+        assert_eq!(payroll.body["code"], "nothing_to_pay");
+
+        // In the draft batch: voided, out of the batch.
+        let first = manager
+            .post(&format!("/api/v1/sales/{}/cancel", bonus_ids[0].0), json!({ "reason": "Withdrew" }))
+            .await;
+        assert_eq!(first.body["payments"][0]["status"], "voided", "{}", first.text);
+        assert!(first.body["payments"][0]["batch_id"].is_null());
+        assert_eq!(first.body["clawbacks"], json!([]));
+        let shown = staff.get(&format!("/api/v1/payout-batches/{batch_id}")).await;
+        assert_eq!(shown.body["payment_count"], 1);
+
+        // In the approved batch: it stays and a clawback opens; paying the batch pays it.
+        manager.post(&format!("/api/v1/payout-batches/{batch_id}/approve"), json!({})).await;
+        let second = manager
+            .post(&format!("/api/v1/sales/{}/cancel", bonus_ids[1].0), json!({ "reason": "Withdrew too" }))
+            .await;
+        assert_eq!(second.body["payments"][0]["status"], "in_batch", "{}", second.text);
+        assert_eq!(second.body["clawbacks"][0]["amount"], 10_000);
+        let paid = manager
+            .post(&format!("/api/v1/payout-batches/{batch_id}/mark-paid"), json!({ "reference": "CHK-9" }))
+            .await;
+        assert_eq!(paid.body["status"], "paid", "{}", paid.text);
+        let file = manager.get(&format!("/api/v1/payout-batches/{batch_id}/export")).await;
+        assert_eq!(file.text.lines().count(), 2, "one payment: {}", file.text);
+
+        // A NUL in a console form is refused before anything is read from it.
+        let csrf = staff.csrf.clone().expect("csrf");
+        let req = staff
+            .request(reqwest::Method::POST, "/admin/sales/new")
+            .form(&[("csrf", csrf.as_str()), ("customer_id", "per_\u{0}x")]);
+        let r = staff.send(req).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
     })
     .await;
 }

@@ -161,6 +161,24 @@ pub async fn of_payee(conn: &mut AnyConnection, payee_id: &str) -> Result<Vec<Bo
     rows.iter().map(from_row).collect()
 }
 
+/// Takes the bonus's row for the caller's transaction while it is in `status` (a row lock on
+/// PostgreSQL): splits, cancellations and decisions on one bonus then run one after the
+/// other. `None` when it is not in that status.
+pub async fn lock(
+    conn: &mut AnyConnection,
+    id: &str,
+    status: BonusStatus,
+) -> Result<Option<Bonus>> {
+    let row = sqlx::query(
+        "UPDATE bonuses SET updated_at = updated_at WHERE id = $1 AND status = $2 RETURNING *",
+    )
+    .bind(id)
+    .bind(status.as_str())
+    .fetch_optional(conn)
+    .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
 /// Saves completion fields on an incomplete bonus; `None` when it is no longer incomplete.
 pub async fn save_fields(
     conn: &mut AnyConnection,

@@ -26,6 +26,7 @@ mod query;
 pub mod referrals;
 pub mod rewards;
 pub mod sales;
+pub mod sales_referrals;
 pub mod sales_reports;
 pub mod secrets;
 pub mod sessions;

@@ -172,37 +172,46 @@ pub async fn mark_due(
     Ok(out)
 }
 
-/// Voids a payment not yet paid; `None` when it is paid or voided already.
-pub async fn void(conn: &mut AnyConnection, id: &str, reason: &str) -> Result<Option<Payment>> {
+/// Voids a payment if it is still in `from` (taking it out of a draft batch); `None` when it
+/// is not.
+pub async fn void(
+    conn: &mut AnyConnection,
+    id: &str,
+    from: PaymentStatus,
+    reason: &str,
+) -> Result<Option<Payment>> {
     let row = sqlx::query(
         "UPDATE payments SET status = 'voided', void_reason = $1, batch_id = NULL, updated_at = $2
-         WHERE id = $3 AND status IN ('awaiting_milestone', 'due', 'in_batch') RETURNING *",
+         WHERE id = $3 AND status = $4 RETURNING *",
     )
     .bind(reason)
     .bind(now())
     .bind(id)
+    .bind(from.as_str())
     .fetch_optional(conn)
     .await?;
     row.as_ref().map(from_row).transpose()
 }
 
-/// Marks one payment paid; `None` when it is not due or in a batch (paid already by anyone,
-/// voided, or still waiting).
+/// Marks one payment paid if it is still in `from` (`due`, or `in_batch` for its batch);
+/// `None` when it is not (paid already by anyone, voided, batched meanwhile, still waiting).
 pub async fn mark_paid(
     conn: &mut AnyConnection,
     id: &str,
+    from: PaymentStatus,
     reference: &str,
     paid_on: Date,
 ) -> Result<Option<Payment>> {
     let at = now();
     let row = sqlx::query(
         "UPDATE payments SET status = 'paid', paid_reference = $1, paid_on = $2, paid_at = $3, updated_at = $3
-         WHERE id = $4 AND status IN ('due', 'in_batch') RETURNING *",
+         WHERE id = $4 AND status = $5 RETURNING *",
     )
     .bind(reference)
     .bind(date_text(Some(paid_on)))
     .bind(&at)
     .bind(id)
+    .bind(from.as_str())
     .fetch_optional(conn)
     .await?;
     row.as_ref().map(from_row).transpose()

@@ -29,6 +29,8 @@ pub struct Sale {
     pub cancelled_by: Option<String>,
     pub cancelled_at: Option<Timestamp>,
     pub cancel_reason: Option<String>,
+    /// The referral the sale was made from.
+    pub referral_id: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -56,6 +58,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Sale> {
         cancelled_by: row.try_get("cancelled_by")?,
         cancelled_at: time_col(row, "cancelled_at")?,
         cancel_reason: row.try_get("cancel_reason")?,
+        referral_id: row.try_get("referral_id")?,
         created_at: time_col(row, "created_at")?,
         updated_at: time_col(row, "updated_at")?,
     })
@@ -65,8 +68,8 @@ pub async fn create(conn: &mut AnyConnection, d: &SaleDraft) -> Result<Sale> {
     let m = &d.milestones;
     let row = sqlx::query(
         "INSERT INTO sales (id, program_id, customer_id, amount, currency, lead_source, referred_by, generated_by, add_on, description,
-             signed_on, job_approved_on, installed_on, revenue_recognized_on, permit_closed_on, paid_in_full_on, status, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 'draft', $17, $17) RETURNING *",
+             signed_on, job_approved_on, installed_on, revenue_recognized_on, permit_closed_on, paid_in_full_on, status, created_at, updated_at, referral_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 'draft', $17, $17, $18) RETURNING *",
     )
     .bind(vouch_domain::id::new_id("sal"))
     .bind(&d.program_id)
@@ -85,6 +88,7 @@ pub async fn create(conn: &mut AnyConnection, d: &SaleDraft) -> Result<Sale> {
     .bind(date_text(m.permit_closed))
     .bind(date_text(m.paid_in_full))
     .bind(now())
+    .bind(d.referral_id.clone())
     .fetch_one(&mut *conn)
     .await?;
     from_row(&row)
@@ -108,7 +112,7 @@ pub async fn update_draft(
     let row = sqlx::query(
         "UPDATE sales SET program_id = $1, customer_id = $2, amount = $3, currency = $4, lead_source = $5, referred_by = $6,
              generated_by = $7, add_on = $8, description = $9, signed_on = $10, job_approved_on = $11, installed_on = $12,
-             revenue_recognized_on = $13, permit_closed_on = $14, paid_in_full_on = $15, updated_at = $16
+             revenue_recognized_on = $13, permit_closed_on = $14, paid_in_full_on = $15, updated_at = $16, referral_id = $18
          WHERE id = $17 AND status = 'draft' RETURNING *",
     )
     .bind(&d.program_id)
@@ -128,6 +132,7 @@ pub async fn update_draft(
     .bind(date_text(m.paid_in_full))
     .bind(now())
     .bind(id)
+    .bind(d.referral_id.clone())
     .fetch_optional(&mut *conn)
     .await?;
     row.as_ref().map(from_row).transpose()
@@ -153,6 +158,19 @@ pub async fn set_milestones(
     .bind(now())
     .bind(id)
     .fetch_optional(&mut *conn)
+    .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// Takes the approved sale's row for the caller's transaction (on PostgreSQL a row lock, on
+/// SQLite the writer's turn it already holds): a cancellation and a bonus change on one sale
+/// then happen one after the other. `None` when the sale is not approved.
+pub async fn lock_approved(conn: &mut AnyConnection, id: &str) -> Result<Option<Sale>> {
+    let row = sqlx::query(
+        "UPDATE sales SET updated_at = updated_at WHERE id = $1 AND status = 'approved' RETURNING *",
+    )
+    .bind(id)
+    .fetch_optional(conn)
     .await?;
     row.as_ref().map(from_row).transpose()
 }
@@ -281,13 +299,14 @@ pub async fn policy(conn: &mut AnyConnection, program_id: &str) -> Result<BonusP
 
 /// Replaces the program's policy.
 pub async fn put_policy(conn: &mut AnyConnection, p: &BonusPolicy) -> Result<BonusPolicy> {
-    sqlx::query("DELETE FROM bonus_policies WHERE program_id = $1")
-        .bind(&p.program_id)
-        .execute(&mut *conn)
-        .await?;
+    // One statement, so two first saves at once cannot both insert.
     sqlx::query(
         "INSERT INTO bonus_policies (program_id, contact_terms, new_customer_bonus, new_customer_terms, add_on_bonus, add_on_terms, allow_self_approval, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (program_id) DO UPDATE SET contact_terms = excluded.contact_terms,
+             new_customer_bonus = excluded.new_customer_bonus, new_customer_terms = excluded.new_customer_terms,
+             add_on_bonus = excluded.add_on_bonus, add_on_terms = excluded.add_on_terms,
+             allow_self_approval = excluded.allow_self_approval, updated_at = excluded.updated_at",
     )
     .bind(&p.program_id)
     .bind(terms_text(p.contact_terms.as_ref()))

@@ -16,7 +16,7 @@ pub struct BonusGroup {
 }
 
 /// `[from, to]` as the text bounds of a `created_at` column (inclusive days).
-fn created_bounds(from: Date, to: Date) -> (String, String) {
+pub fn created_bounds(from: Date, to: Date) -> (String, String) {
     let start = format!("{}T00:00:00", vouch_domain::sale::date_text(from));
     let end = format!("{}T23:59:59.999Z", vouch_domain::sale::date_text(to));
     (start, end)
@@ -118,7 +118,8 @@ fn top_rows(rows: &[sqlx::any::AnyRow]) -> Result<Vec<Top>> {
         .collect()
 }
 
-/// The ten payees with the most in approved bonuses created in the range.
+/// The ten payees with the most in approved bonuses created in the range (ranked within each
+/// currency: amounts of different currencies are not compared).
 pub async fn top_by_bonus(conn: &mut AnyConnection, from: Date, to: Date) -> Result<Vec<Top>> {
     let (start, end) = created_bounds(from, to);
     let rows = sqlx::query(
@@ -126,7 +127,7 @@ pub async fn top_by_bonus(conn: &mut AnyConnection, from: Date, to: Date) -> Res
                 CAST(SUM(b.amount) AS BIGINT) AS amount
          FROM bonuses b JOIN people p ON p.id = b.payee_id
          WHERE b.status = 'approved' AND b.created_at >= $1 AND b.created_at <= $2
-         GROUP BY b.payee_id, p.name, b.currency ORDER BY amount DESC, name LIMIT 10",
+         GROUP BY b.payee_id, p.name, b.currency ORDER BY currency, amount DESC, name LIMIT 10",
     )
     .bind(start)
     .bind(end)
@@ -135,7 +136,8 @@ pub async fn top_by_bonus(conn: &mut AnyConnection, from: Date, to: Date) -> Res
     top_rows(&rows)
 }
 
-/// The ten referrers whose approved sales in the range add up to the most.
+/// The ten referrers whose approved sales in the range add up to the most (ranked within each
+/// currency).
 pub async fn top_by_sales(conn: &mut AnyConnection, from: Date, to: Date) -> Result<Vec<Top>> {
     let (start, end) = created_bounds(from, to);
     let rows = sqlx::query(
@@ -143,7 +145,7 @@ pub async fn top_by_sales(conn: &mut AnyConnection, from: Date, to: Date) -> Res
                 CAST(SUM(s.amount) AS BIGINT) AS amount
          FROM sales s JOIN people p ON p.id = s.referred_by
          WHERE s.status = 'approved' AND s.created_at >= $1 AND s.created_at <= $2
-         GROUP BY s.referred_by, p.name, s.currency ORDER BY amount DESC, name LIMIT 10",
+         GROUP BY s.referred_by, p.name, s.currency ORDER BY currency, amount DESC, name LIMIT 10",
     )
     .bind(start)
     .bind(end)

@@ -28,7 +28,10 @@ pub use people::{BonusTerms, Person};
 pub use programs::{Participant, Program, ProgramEvent};
 pub use referrals::{Referral, StageChange};
 pub use rewards::{Clawback, Reward, RewardRule};
-pub use sales::{Bonus, BonusPolicy, Payment, PaymentClawback, PayoutBatch, Sale, Total};
+pub use sales::{
+    Bonus, BonusPolicy, Payment, PaymentClawback, PayoutBatch, ReferralHistoryEntry, Sale,
+    SalesReferral, Total,
+};
 pub use staff::{ApiKey, StaffUser};
 pub use stats::{Day, RewardTotal, TopReferrer};
 pub use webhooks::{Attempt, Endpoint, Job, Message};

@@ -51,6 +51,8 @@ pub struct Sale {
     pub cancelled_by: Option<String>,
     pub cancelled_at: Option<Timestamp>,
     pub cancel_reason: Option<String>,
+    /// The sales referral it was made from.
+    pub referral_id: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -81,6 +83,7 @@ impl From<store::sales::Sale> for Sale {
             cancelled_by: row.cancelled_by,
             cancelled_at: row.cancelled_at,
             cancel_reason: row.cancel_reason,
+            referral_id: row.referral_id,
             created_at: row.created_at,
             updated_at: row.updated_at,
         }
@@ -344,6 +347,74 @@ impl From<store::sales::BonusPolicy> for BonusPolicy {
             add_on_terms: row.add_on_terms,
             allow_self_approval: row.allow_self_approval,
             updated_at: row.updated_at,
+        }
+    }
+}
+
+/// A sales referral: a contact referred by a contact, employee or vendor, on its way to a sale.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct SalesReferral {
+    pub id: String,
+    pub program_id: String,
+    /// The referred contact (per_…).
+    pub referred_id: String,
+    /// Who referred them: a contact, employee or vendor (per_…).
+    pub referrer_id: String,
+    /// The employee who generated the referral from a referring contact.
+    pub generated_by: Option<String>,
+    pub stage: vouch_domain::sales_referral::Stage,
+    pub meeting_at: Option<Timestamp>,
+    pub notes: Option<String>,
+    pub lost_reason: Option<String>,
+    /// The sale it was won with.
+    pub sale_id: Option<String>,
+    pub created_by: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl From<store::sales_referrals::SalesReferral> for SalesReferral {
+    fn from(row: store::sales_referrals::SalesReferral) -> Self {
+        Self {
+            id: row.id,
+            program_id: row.program_id,
+            referred_id: row.referred_id,
+            referrer_id: row.referrer_id,
+            generated_by: row.generated_by,
+            stage: row.stage,
+            meeting_at: row.meeting_at,
+            notes: row.notes,
+            lost_reason: row.lost_reason,
+            sale_id: row.sale_id,
+            created_by: row.created_by,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+/// One entry of a referral's history.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct ReferralHistoryEntry {
+    /// `created`, `stage` (a move between stages) or `note`.
+    pub kind: String,
+    pub from_stage: Option<String>,
+    pub to_stage: Option<String>,
+    pub note: Option<String>,
+    /// Who did it.
+    pub actor: String,
+    pub at: Timestamp,
+}
+
+impl From<store::sales_referrals::ReferralEvent> for ReferralHistoryEntry {
+    fn from(row: store::sales_referrals::ReferralEvent) -> Self {
+        Self {
+            kind: row.kind,
+            from_stage: row.from_stage,
+            to_stage: row.to_stage,
+            note: row.note,
+            actor: row.actor,
+            at: row.created_at,
         }
     }
 }

@@ -112,9 +112,9 @@ struct PaidIn {
     responses((status = 200, description = "Paid", body = Payment), (status = "4XX", description = "A problem (RFC 9457): see its `code`, `detail` and `errors`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
     security(("bearer" = []), ("session" = []))
 )]
-/// Mark a due (or batched) payment paid. A payment is paid once: a second attempt, even at
-/// the same moment, is 409 `already_paid`; one still waiting for its milestone or voided is
-/// 409 `invalid_transition`.
+/// Mark a due payment paid. A payment is paid once: a second attempt, even at the same
+/// moment, is 409 `already_paid`; one still waiting for its milestone, voided, or in a payout
+/// batch (paid with its batch) is 409 `invalid_transition`.
 async fn mark_payment_paid(
     State(state): State<AppState>,
     Can(caller, _): Can<perm::PayoutsManage>,

@@ -123,8 +123,9 @@ struct NewSaleIn {
     /// The program whose policy and currency the sale follows (prg_…).
     #[schema(min_length = 1, example = "prg_01m8mckw9596hhcdwmfwxwr7ar")]
     program_id: String,
-    /// The customer: a contact (per_…).
-    #[schema(min_length = 1, example = "per_01m8mckw9596hhcdwmfwxwr7ar")]
+    /// The customer: a contact (per_…). Required unless `referral_id` is given.
+    #[schema(example = "per_01m8mckw9596hhcdwmfwxwr7ar")]
+    #[serde(default)]
     customer_id: String,
     /// Minor units of `currency` (1000000 is USD 10,000.00).
     #[schema(minimum = 1, maximum = 1_000_000_000_000_i64, example = 1_000_000)]
@@ -137,9 +138,14 @@ struct NewSaleIn {
         example = "USD"
     )]
     currency: Option<String>,
-    lead_source: LeadSource,
+    /// Required unless `referral_id` is given (then it follows the referrer's kind).
+    lead_source: Option<LeadSource>,
     referred_by: Option<String>,
     generated_by: Option<String>,
+    /// The sales referral the sale is made from (srf_…): it fills `customer_id`,
+    /// `lead_source`, `referred_by` and `generated_by` (any of them given must match), and
+    /// approving the sale wins the referral.
+    referral_id: Option<String>,
     /// A sale to an existing customer (an add-on).
     #[serde(default)]
     add_on: bool,
@@ -183,7 +189,7 @@ async fn create(
         customer_id: body.customer_id,
         amount: Some(body.amount),
         currency: body.currency.unwrap_or_default(),
-        lead_source: Some(body.lead_source),
+        lead_source: body.lead_source,
         referred_by: body.referred_by.unwrap_or_default(),
         generated_by: body.generated_by.unwrap_or_default(),
         add_on: body.add_on,
@@ -197,6 +203,7 @@ async fn create(
             paid_in_full_on: body.paid_in_full_on,
         }
         .given(),
+        referral_id: body.referral_id.unwrap_or_default(),
     };
     let sale = svc::create_sale(&state, &caller.origin, &fields).await?;
     Ok((

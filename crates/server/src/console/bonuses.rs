@@ -626,16 +626,21 @@ struct SplitForm {
 
 impl SplitForm {
     fn to_split(&self, currency: Currency) -> Result<Split, ApiError> {
-        let lines: Vec<(&str, Option<Milestone>)> = self
-            .parts
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .map(|l| match l.split_once('@') {
-                Some((v, t)) => (v.trim(), t.trim().parse::<Milestone>().ok()),
+        let mut lines: Vec<(&str, Option<Milestone>)> = Vec::new();
+        for l in self.parts.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            lines.push(match l.split_once('@') {
+                // A mistyped term must not quietly become the front term.
+                Some((v, t)) => (
+                    v.trim(),
+                    Some(
+                        t.trim()
+                            .parse::<Milestone>()
+                            .map_err(|m| ApiError::field("parts", format!("{l}: the term {m}")))?,
+                    ),
+                ),
                 None => (l, None),
-            })
-            .collect();
+            });
+        }
         match self.by.as_str() {
             "equal" => {
                 let parts = self

@@ -175,6 +175,19 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<
                 if !token.is_empty() && constant_time_eq(&sent.csrf, &token) => {}
             _ => return Err(csrf_refused()),
         }
+        // A control character (NUL above all, which PostgreSQL cannot store) has no place in
+        // a form field; tab and line breaks are text.
+        let stray = form_urlencoded::parse(&bytes).any(|(k, v)| {
+            [k, v].iter().any(|t| {
+                t.chars()
+                    .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+            })
+        });
+        if stray {
+            return Err(error_page(&ApiError::bad_request(
+                "The form holds a control character (such as NUL) that no field accepts. Go back, remove it and send the form again.",
+            )));
+        }
         serde_urlencoded::from_bytes(&bytes).map(Self).map_err(|e| {
             error_page(&ApiError::bad_request(format!(
                 "The form could not be read: {e}"

@@ -151,7 +151,12 @@ impl PaidForm {
 
     /// Where to go afterwards: a console page only.
     fn back(&self, default: &str) -> String {
-        if self.back.starts_with("/admin/") && !self.back.starts_with("//") {
+        if self.back.starts_with("/admin/")
+            && !self
+                .back
+                .chars()
+                .any(|c| c.is_control() || c.is_whitespace() || c == '\\')
+        {
             self.back.clone()
         } else {
             default.to_string()

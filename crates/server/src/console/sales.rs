@@ -193,6 +193,9 @@ pub struct SaleForm {
     permit_closed_on: String,
     #[serde(default)]
     paid_in_full_on: String,
+    /// The referral the sale is made from (the "Record the sale" link of a referral).
+    #[serde(default)]
+    referral_id: String,
 }
 
 const SALE_FIELDS: &[&str] = &[
@@ -264,6 +267,7 @@ impl SaleForm {
             add_on: ticked(&self.add_on),
             description: self.description.clone(),
             dates: self.dates(),
+            referral_id: self.referral_id.clone(),
         })
     }
 }

@@ -46,8 +46,8 @@ pub struct Section {
     pub title: &'static str,
     pub header: Vec<&'static str>,
     pub rows: Vec<Vec<String>>,
-    /// A bar per row: its label and its value (minor units, or a count).
-    pub bars: Vec<(String, i64)>,
+    /// The chart's bars: label, value (minor units, or a count) and the value as shown.
+    pub bars: Vec<(String, i64, String)>,
 }
 
 impl Section {
@@ -57,7 +57,7 @@ impl Section {
             // The table says "Nothing in this range"; an empty chart would say it twice.
             return String::new();
         }
-        bar_chart(self.title, &self.bars, &self.rows)
+        bar_chart(self.title, &self.bars)
     }
 }
 
@@ -68,33 +68,28 @@ fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// Bars scaled to the largest; each labelled with its row's first and last cells.
-fn bar_chart(title: &str, bars: &[(String, i64)], rows: &[Vec<String>]) -> String {
+/// Bars scaled to the largest, each with its label and its value as shown.
+fn bar_chart(title: &str, bars: &[(String, i64, String)]) -> String {
     let width = 640;
     let label_w = 260;
     let bar_h = 22;
     let height = (bars.len().max(1) * (bar_h + 6)) + 10;
-    let max = bars.iter().map(|(_, v)| *v).max().unwrap_or(0).max(1);
+    let max = bars.iter().map(|(_, v, _)| *v).max().unwrap_or(0).max(1);
     let mut out = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\"{}\" viewBox=\"0 0 {width} {height}\" width=\"100%\" style=\"max-width:{width}px\" font-family=\"system-ui, sans-serif\" font-size=\"12\">",
         escape(title)
     );
-    for (i, (label, value)) in bars.iter().enumerate() {
+    for (i, (label, value, shown)) in bars.iter().enumerate() {
         let y = 5 + i * (bar_h + 6);
         let span = (width - label_w - 90) as i64;
         let w = (value.max(&0) * span / max).max(1);
-        let shown = rows
-            .get(i)
-            .and_then(|r| r.last())
-            .cloned()
-            .unwrap_or_default();
         out.push_str(&format!(
             "<text x=\"0\" y=\"{}\" fill=\"#1d2330\">{}</text><rect x=\"{label_w}\" y=\"{y}\" width=\"{w}\" height=\"{bar_h}\" rx=\"3\" fill=\"#2f5bd3\"/><text x=\"{}\" y=\"{}\" fill=\"#5b6475\">{}</text>",
             y + 15,
             escape(label),
             label_w as i64 + w + 6,
             y + 15,
-            escape(&shown)
+            escape(shown)
         ));
     }
     out.push_str("</svg>");
@@ -129,7 +124,7 @@ fn sections(r: &SalesReport) -> Vec<Section> {
             .collect(),
         bars: rows
             .iter()
-            .map(|(_, m)| (m.currency().to_string(), m.minor()))
+            .map(|(_, m)| (m.currency().to_string(), m.minor(), m.to_string()))
             .collect(),
     };
     let top = |key, title, rows: &[vouch_store::sales_reports::Top], what| Section {
@@ -142,7 +137,7 @@ fn sections(r: &SalesReport) -> Vec<Section> {
             .collect(),
         bars: rows
             .iter()
-            .map(|t| (t.name.clone(), t.amount.minor()))
+            .map(|t| (t.name.clone(), t.amount.minor(), t.amount.to_string()))
             .collect(),
     };
     vec![
@@ -169,6 +164,7 @@ fn sections(r: &SalesReport) -> Vec<Section> {
                     (
                         format!("{} · {}", kind_label(&g.kind), status_label(&g.status)),
                         g.amount.minor(),
+                        g.amount.to_string(),
                     )
                 })
                 .collect(),
@@ -187,8 +183,30 @@ fn sections(r: &SalesReport) -> Vec<Section> {
             bars: r
                 .paid_per_month
                 .iter()
-                .map(|(m, k, a)| (format!("{m} · {k}"), a.minor()))
+                .map(|(m, k, a)| (format!("{m} · {k}"), a.minor(), a.to_string()))
                 .collect(),
+        },
+        {
+            let (entered, won) = r.conversion;
+            let rate = if entered > 0 {
+                format!("{:.1} %", won as f64 * 100.0 / entered as f64)
+            } else {
+                "—".into()
+            };
+            Section {
+                key: "conversion",
+                title: "Referral → sale conversion",
+                header: vec!["referrals entered", "won with a sale", "conversion"],
+                rows: vec![vec![entered.to_string(), won.to_string(), rate]],
+                bars: if entered > 0 {
+                    vec![
+                        ("Entered".into(), entered, entered.to_string()),
+                        ("Won".into(), won, won.to_string()),
+                    ]
+                } else {
+                    Vec::new()
+                },
+            }
         },
         top(
             "top_bonus",

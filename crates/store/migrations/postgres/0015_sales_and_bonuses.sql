@@ -124,7 +124,7 @@ CREATE TABLE payments (
     updated_at TEXT NOT NULL
 );
 CREATE INDEX payments_status ON payments (status, due_on, id);
-CREATE INDEX payments_bonus ON payments (bonus_id, sequence);
+CREATE UNIQUE INDEX payments_bonus_sequence ON payments (bonus_id, sequence);
 CREATE INDEX payments_payee ON payments (payee_id, id);
 CREATE INDEX payments_batch ON payments (batch_id, id);
 
