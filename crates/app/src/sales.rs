@@ -31,6 +31,15 @@ pub async fn create_sale(ctx: &Ctx, origin: &Origin, fields: &SaleFields) -> App
 
 /// The fields checked, and the people they name of the kinds the lead source needs.
 async fn checked(conn: &mut Conn, fields: &SaleFields) -> AppResult<vouch_domain::sale::SaleDraft> {
+    // A sale made from a referral takes its program and people first.
+    let filled;
+    let fields = match fields.referral_id.trim() {
+        "" => fields,
+        id => {
+            filled = from_referral(conn, fields, id).await?;
+            &filled
+        }
+    };
     let program = match fields.program_id.trim() {
         "" => None,
         id => Some(
@@ -43,14 +52,6 @@ async fn checked(conn: &mut Conn, fields: &SaleFields) -> AppResult<vouch_domain
         .as_ref()
         .and_then(|p| vouch_domain::money::Currency::parse(&p.currency).ok())
         .unwrap_or(vouch_domain::money::Currency::parse("USD").map_err(AppError::internal)?);
-    let filled;
-    let fields = match fields.referral_id.trim() {
-        "" => fields,
-        id => {
-            filled = from_referral(conn, fields, id).await?;
-            &filled
-        }
-    };
     let draft = fields.parse(currency)?;
     let mut v = vouch_domain::Validation::new();
     must_be(

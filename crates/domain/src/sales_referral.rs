@@ -12,6 +12,8 @@ use std::str::FromStr;
 /// Where a referral is in the sales process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+// Named apart from the participant referrals' `Stage` in the OpenAPI document.
+#[schema(as = SalesReferralStage)]
 pub enum Stage {
     /// Entered; nobody has met the referred contact yet.
     New,

@@ -627,6 +627,15 @@ async fn reward_amounts_are_typed_in_major_units_on_postgres() {
     }
 }
 
+/// Picks an option of a select by its value.
+async fn choose(c: &Client, css: &str, value: &str) {
+    find(c, css)
+        .await
+        .select_by_value(value)
+        .await
+        .unwrap_or_else(|e| panic!("{css} = {value}: {e}"));
+}
+
 /// Sets a date input's value (typing into one depends on the browser's locale).
 async fn set_date(c: &Client, id: &str, value: &str) {
     c.execute(
@@ -682,32 +691,28 @@ async fn sales_bonus_from_sale_to_paid_payroll() {
     app.create_user("sales-reviewer@vouch.test", Role::Manager)
         .await;
 
-    // Staff record the sale: a bad amount is named next to its field, then it is a draft.
+    // Staff enter Erin's referral of Cora, book the meeting and move it on.
     login(&c, &app, "sales-staff@vouch.test").await;
-    c.goto(&app.url("/admin/sales/new"))
+    c.goto(&app.url("/admin/sales-referrals/new"))
         .await
-        .expect("new sale");
-    find(&c, "#f-program_id")
-        .await
-        .select_by_value(&program)
-        .await
-        .expect("program");
-    find(&c, "#f-customer_id")
-        .await
-        .select_by_value(&cora)
-        .await
-        .expect("customer");
+        .expect("new referral");
+    choose(&c, "#f-program_id", &program).await;
+    choose(&c, "#f-referred_id", &cora).await;
+    choose(&c, "#f-referrer_id", &erin).await;
+    click(&c, "#referral-form button[type=submit]").await;
+    wait_text(&c, "#referral-stage", "New").await;
+    set_date(&c, "f-meeting_at", "2026-02-20T15:00").await;
+    click(&c, "#meeting-form button[type=submit]").await;
+    wait_text(&c, ".flash", "Meeting booked").await;
+    choose(&c, "#f-stage", "meeting_scheduled").await;
+    click(&c, "#stage-form button[type=submit]").await;
+    wait_text(&c, "#referral-stage", "Meeting scheduled").await;
+    shot(&c, &format!("{tag}-00-referral")).await;
+
+    // The sale recorded from it: a bad amount is named next to its field, then it is a draft.
+    click(&c, "#record-sale").await;
+    wait_text(&c, "#from-referral", "Recorded from").await;
     fill(&c, "amount", "10000.001").await;
-    find(&c, "#f-lead_source")
-        .await
-        .select_by_value("referral_employee")
-        .await
-        .expect("source");
-    find(&c, "#f-referred_by")
-        .await
-        .select_by_value(&erin)
-        .await
-        .expect("referrer");
     set_date(&c, "f-signed_on", "2026-03-02").await;
     click(&c, "#sale-form button[type=submit]").await;
     wait_text(&c, "#e-amount", "2 decimals").await;
@@ -835,6 +840,13 @@ async fn sales_bonus_from_sale_to_paid_payroll() {
     c.set_window_size(390, 844).await.expect("phone");
     shot(&c, &format!("{tag}-11-batch-phone")).await;
     c.set_window_size(1280, 900).await.expect("desktop");
+
+    // The referral was won by the sale's approval.
+    c.goto(&app.url("/admin/sales-referrals"))
+        .await
+        .expect("referrals");
+    let list = wait_text(&c, "#referrals", "Cora Buyer").await;
+    assert!(list.contains("Won"), "{list}");
 
     // Erin's page: terms and statement.
     c.goto(&app.url(&format!("/admin/people/{erin}")))

@@ -634,3 +634,119 @@ async fn cancelling_with_batched_payments() {
     })
     .await;
 }
+
+/// The referrals module: a referral entered, its meeting booked, moved with notes and its
+/// history kept; a sale made from it takes its people and lead source, and approving the sale
+/// wins the referral. Conversion shows in the reports.
+#[tokio::test]
+async fn referral_from_entry_to_won_sale() {
+    each_backend(|app| async move {
+        let program = program(&app).await;
+        let staff = app.staff(Role::Staff).await;
+        let manager = app.staff(Role::Manager).await;
+        let carla = person(&staff, "contact", "Carla Ruiz").await;
+        let gil = person(&staff, "employee", "Gil Moss").await;
+        let dana = person(&staff, "contact", "Dana Home").await;
+        let vendor = person(&staff, "vendor", "Vic Parts").await;
+
+        let bad = staff
+            .post(
+                "/api/v1/sales-referrals",
+                json!({ "program_id": program, "referred_id": gil, "referrer_id": vendor, "generated_by": gil, "meeting_at": "next week" }),
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text);
+        assert_eq!(bad.fields(), vec!["meeting_at"]);
+        let bad = staff
+            .post(
+                "/api/v1/sales-referrals",
+                json!({ "program_id": program, "referred_id": gil, "referrer_id": vendor, "generated_by": gil }),
+            )
+            .await;
+        assert_eq!(bad.fields(), vec!["referred_id", "generated_by"]);
+
+        let r = staff
+            .post(
+                "/api/v1/sales-referrals",
+                json!({ "program_id": program, "referred_id": dana, "referrer_id": carla, "generated_by": gil, "notes": "Wants solar" }),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        assert_eq!(r.body["stage"], "new");
+        let rid = id(&r.body);
+        let early = staff
+            .post(&format!("/api/v1/sales-referrals/{rid}/stage"), json!({ "stage": "meeting_scheduled" }))
+            .await;
+        assert_eq!(early.fields(), vec!["meeting_at"], "book the meeting first");
+        let booked = staff
+            .patch(&format!("/api/v1/sales-referrals/{rid}"), json!({ "meeting_at": "2026-12-03T15:00:00Z" }))
+            .await;
+        assert_eq!(booked.body["meeting_at"], "2026-12-03T15:00:00.000Z", "{}", booked.text);
+        staff
+            .post(&format!("/api/v1/sales-referrals/{rid}/stage"), json!({ "stage": "meeting_scheduled" }))
+            .await;
+        let noted = staff
+            .post(&format!("/api/v1/sales-referrals/{rid}/notes"), json!({ "text": "Met; quote sent" }))
+            .await;
+        assert_eq!(noted.status, StatusCode::CREATED);
+        let won = staff
+            .post(&format!("/api/v1/sales-referrals/{rid}/stage"), json!({ "stage": "won" }))
+            .await;
+        assert_eq!(won.fields(), vec!["stage"], "won comes from a sale");
+
+        // The sale made from it: people and lead source come from the referral.
+        let clash = staff
+            .post("/api/v1/sales", json!({ "referral_id": rid, "amount": 500_000, "customer_id": carla }))
+            .await;
+        assert_eq!(clash.fields(), vec!["customer_id"]);
+        let sale = staff
+            .post("/api/v1/sales", json!({ "referral_id": rid, "amount": 500_000, "signed_on": "2026-12-05" }))
+            .await;
+        assert_eq!(sale.status, StatusCode::CREATED, "{}", sale.text);
+        assert_eq!(sale.body["lead_source"], "referral_contact");
+        assert_eq!(sale.body["customer_id"], dana.as_str());
+        assert_eq!(sale.body["generated_by"], gil.as_str());
+        let approved = manager.post(&format!("/api/v1/sales/{}/approve", id(&sale.body)), json!({})).await;
+        let kinds: Vec<_> = approved.body["bonuses"].as_array().expect("bonuses").iter().map(|b| b["kind"].clone()).collect();
+        assert_eq!(kinds, vec![json!("referral_contact"), json!("employee_generated")]);
+
+        let shown = staff.get(&format!("/api/v1/sales-referrals/{rid}")).await;
+        assert_eq!(shown.body["stage"], "won");
+        assert_eq!(shown.body["sale_id"], sale.body["id"]);
+        let history: Vec<(String, Option<String>)> = shown.body["history"]
+            .as_array()
+            .expect("history")
+            .iter()
+            .map(|h| (h["kind"].as_str().unwrap_or_default().to_string(), h["to_stage"].as_str().map(str::to_string)))
+            .collect();
+        assert_eq!(
+            history,
+            vec![
+                ("created".into(), Some("new".into())),
+                ("stage".into(), Some("meeting_scheduled".into())),
+                ("note".into(), None),
+                ("stage".into(), Some("won".into())),
+            ]
+        );
+        let after = staff.patch(&format!("/api/v1/sales-referrals/{rid}"), json!({ "notes": "late" })).await;
+        assert_eq!(after.status, StatusCode::CONFLICT);
+
+        // A second referral, lost with a reason: conversion is one in two.
+        let r2 = staff
+            .post("/api/v1/sales-referrals", json!({ "program_id": program, "referred_id": carla, "referrer_id": vendor }))
+            .await;
+        let no_reason = staff
+            .post(&format!("/api/v1/sales-referrals/{}/stage", id(&r2.body)), json!({ "stage": "lost" }))
+            .await;
+        assert_eq!(no_reason.fields(), vec!["note"]);
+        let lost = staff
+            .post(&format!("/api/v1/sales-referrals/{}/stage", id(&r2.body)), json!({ "stage": "lost", "note": "Chose a competitor" }))
+            .await;
+        assert_eq!(lost.body["lost_reason"], "Chose a competitor", "{}", lost.text);
+        let report = staff.get("/admin/sales/reports.csv?report=conversion").await;
+        assert_eq!(report.text, "referrals entered,won with a sale,conversion\n2,1,50.0 %\n");
+        let listed = staff.get(&format!("/api/v1/sales-referrals?person_id={carla}")).await;
+        assert_eq!(listed.body["data"].as_array().map(Vec::len), Some(2));
+    })
+    .await;
+}

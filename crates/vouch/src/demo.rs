@@ -1,5 +1,6 @@
-//! `vouch demo`: the three tables of the super-customer playbook (seed 000) as data, so that a
-//! newcomer sees a populated console after one command.
+//! `vouch demo`: the three tables of the super-customer playbook (seed 000) as data, and a
+//! sales bonus program (seed 002, in `demo_sales`), so that a newcomer sees a populated
+//! console after one command.
 
 use anyhow::Context;
 use vouch_app::Ctx;
@@ -189,6 +190,9 @@ pub async fn load(ctx: &Ctx) -> anyhow::Result<()> {
             .with_context(|| company.to_string())?;
     }
     tx.commit().await?;
+    let sales_program = crate::demo_sales::load(ctx, &origin)
+        .await
+        .context("the sales bonus demo")?;
     let password = format!("demo-{}", &vouch_app::auth::random_hex(8));
     vouch_app::staff::create_user(
         ctx,
@@ -206,6 +210,9 @@ pub async fn load(ctx: &Ctx) -> anyhow::Result<()> {
         REFERRAL_PROGRAMS.len(),
         CHANNEL_PARTNERS.len(),
         GENERIC.len()
+    );
+    println!(
+        "loaded a 1Stop-style sales bonus program ({sales_program}): employees and vendors on agreed terms, referrals at each stage, sales, bonuses in each state and a paid payroll batch"
     );
     println!(
         "log in at {}/admin with {DEMO_OWNER} / {password}",

@@ -261,6 +261,45 @@ async fn users_keys_demo_serve_and_graceful_stop() {
         for id in [3192, 3337, 8182, 1746, 1048, 2650, 3333] {
             assert!(ids.contains(&id), "demo super customer {id} missing");
         }
+        // The sales bonus demo: bonuses in each state, payments due and waiting, a paid
+        // payroll batch.
+        let get = |path: &str| {
+            let request = client.get(format!("{base}{path}")).bearer_auth(&secret);
+            async move {
+                request
+                    .send()
+                    .await
+                    .expect("get")
+                    .json::<serde_json::Value>()
+                    .await
+                    .expect("json")
+            }
+        };
+        for status in ["incomplete", "ready_for_review", "approved", "rejected"] {
+            let found = get(&format!("/api/v1/bonuses?status={status}")).await;
+            assert!(
+                found["data"].as_array().is_some_and(|d| !d.is_empty()),
+                "no {status} bonus in the demo"
+            );
+        }
+        for status in ["due", "awaiting_milestone", "paid"] {
+            let found = get(&format!("/api/v1/payments?status={status}")).await;
+            assert!(
+                found["data"].as_array().is_some_and(|d| !d.is_empty()),
+                "no {status} payment in the demo"
+            );
+        }
+        let batches = get("/api/v1/payout-batches?status=paid").await;
+        assert_eq!(batches["data"][0]["payee_group"], "payroll");
+        let drafts = get("/api/v1/sales?status=draft").await;
+        assert_eq!(drafts["data"].as_array().map(Vec::len), Some(1));
+        for stage in ["new", "meeting_scheduled", "proposal_sent", "won", "lost"] {
+            let found = get(&format!("/api/v1/sales-referrals?stage={stage}")).await;
+            assert!(
+                found["data"].as_array().is_some_and(|d| !d.is_empty()),
+                "no {stage} referral in the demo"
+            );
+        }
         let channel = client
             .get(format!("{base}/register?super_customer_id=3093"))
             .send()

@@ -13,6 +13,7 @@ pub mod programs;
 pub mod referrals;
 pub mod rewards;
 pub mod sales;
+pub mod sales_referrals;
 pub mod setups;
 pub mod transfer;
 pub mod webhooks;
@@ -45,6 +46,7 @@ pub fn routes(state: AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(transfer::routes())
         .merge(people::routes())
         .merge(sales::routes())
+        .merge(sales_referrals::routes())
         .merge(bonuses::routes())
         .merge(payouts::routes())
         .split_for_parts();

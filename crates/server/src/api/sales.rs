@@ -120,8 +120,10 @@ impl MilestoneDatesIn {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewSaleIn {
-    /// The program whose policy and currency the sale follows (prg_…).
-    #[schema(min_length = 1, example = "prg_01m8mckw9596hhcdwmfwxwr7ar")]
+    /// The program whose policy and currency the sale follows (prg_…). Required unless
+    /// `referral_id` is given (then the referral's).
+    #[schema(example = "prg_01m8mckw9596hhcdwmfwxwr7ar")]
+    #[serde(default)]
     program_id: String,
     /// The customer: a contact (per_…). Required unless `referral_id` is given.
     #[schema(example = "per_01m8mckw9596hhcdwmfwxwr7ar")]

@@ -16,6 +16,7 @@ mod people;
 mod program_work;
 mod programs;
 mod sales;
+mod sales_referrals;
 mod sales_reports;
 mod setups;
 mod webhooks;
@@ -55,6 +56,7 @@ pub fn routes() -> Router<AppState> {
         .merge(bonuses::routes())
         .merge(payouts::routes())
         .merge(sales_reports::routes())
+        .merge(sales_referrals::routes())
         // The console is never framed by another site (clickjacking); the public pages under
         // /p/ are meant to be embedded and do not get these headers.
         .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(

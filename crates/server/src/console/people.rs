@@ -199,19 +199,19 @@ async fn create(
 pub struct TermsForm {
     /// `percentage` or `fixed`.
     #[serde(default)]
-    basis: String,
+    pub basis: String,
     #[serde(default)]
-    percentage: String,
+    pub percentage: String,
     #[serde(default)]
-    fixed_amount: String,
+    pub fixed_amount: String,
     #[serde(default)]
-    currency: String,
+    pub currency: String,
     #[serde(default)]
-    front_term: String,
+    pub front_term: String,
     #[serde(default)]
-    back_term: String,
+    pub back_term: String,
     #[serde(default)]
-    front_share: String,
+    pub front_share: String,
 }
 
 pub const TERMS_FIELDS: &[&str] = &[
@@ -279,6 +279,17 @@ impl TermsForm {
             Ok(out)
         } else {
             Err(ApiError::invalid(errors))
+        }
+    }
+
+    /// An empty form: a percentage, all on the front term.
+    pub fn blank(currency: &str) -> Self {
+        Self {
+            basis: "percentage".into(),
+            currency: currency.into(),
+            front_share: "100".into(),
+            back_term: "not_applicable".into(),
+            ..Default::default()
         }
     }
 
@@ -409,13 +420,7 @@ async fn load_show(
                     front_share_bps: Some(t.front_share_bps),
                 })
             })
-            .unwrap_or(TermsForm {
-                basis: "percentage".into(),
-                currency: "USD".into(),
-                front_share: "100".into(),
-                back_term: "not_applicable".into(),
-                ..Default::default()
-            })
+            .unwrap_or_else(|| TermsForm::blank("USD"))
     } else {
         tf
     };
