@@ -148,3 +148,60 @@ pub struct PersonView {
     pub person: PersonOut,
     pub terms: Option<BonusTerms>,
 }
+
+/// What a people import did (or, on a dry run, would do).
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct PeopleImportReport {
+    pub dry_run: bool,
+    /// Rows added as new people.
+    pub created: u64,
+    /// Rows skipped because the person is there already (same kind and email, or same kind and
+    /// name without an email): importing a file twice changes nothing.
+    pub already_present: u64,
+    /// Problems by line; those lines were skipped.
+    pub errors: Vec<vouch_domain::import::LineError>,
+}
+
+/// Imports people from CSV (see `vouch_domain::person::parse_people_csv` for the columns),
+/// each row in its own transaction and audited like one added by hand.
+pub async fn import_people(
+    ctx: &Ctx,
+    origin: &Origin,
+    text: &str,
+    default_kind: Option<PersonKind>,
+    dry_run: bool,
+) -> AppResult<PeopleImportReport> {
+    let (rows, errors) = vouch_domain::person::parse_people_csv(text, default_kind)
+        .map_err(|m| AppError::field("csv", m))?;
+    let mut report = PeopleImportReport {
+        dry_run,
+        created: 0,
+        already_present: 0,
+        errors,
+    };
+    for row in rows {
+        let mut tx = ctx.store.begin().await?;
+        if people::find_same(
+            &mut tx,
+            row.kind,
+            &row.draft.name,
+            row.draft.email.as_deref(),
+        )
+        .await?
+        .is_some()
+        {
+            report.already_present += 1;
+            continue;
+        }
+        if dry_run {
+            report.created += 1;
+            continue;
+        }
+        let person = people::create(&mut tx, row.kind, &row.draft).await?;
+        record::change(&mut tx, origin, "person.created", None, &person, &[]).await?;
+        commit(tx).await?;
+        report.created += 1;
+    }
+    report.errors.sort_by_key(|e| e.line);
+    Ok(report)
+}

@@ -357,3 +357,131 @@ mod tests {
         }
     }
 }
+
+/// One row of a people import: its line and what it holds, or what is wrong with it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PeopleRow {
+    /// Line in the file (the header is line 1).
+    pub line: u64,
+    pub kind: PersonKind,
+    pub draft: PersonDraft,
+}
+
+/// The columns a people import reads (headers are matched case-insensitively; others are
+/// ignored): `kind` (contact, employee or vendor; the default kind when absent), `name`,
+/// `email`, `phone`, `company`, `employee_number`, `notes`.
+pub const IMPORT_COLUMNS: [&str; 7] = [
+    "kind",
+    "name",
+    "email",
+    "phone",
+    "company",
+    "employee_number",
+    "notes",
+];
+
+/// Reads a people CSV: every good row, and every problem by line and field. `default_kind`
+/// fills rows without a `kind`. Fails whole only when the header cannot be read or has no
+/// `name` column.
+pub fn parse_people_csv(
+    text: &str,
+    default_kind: Option<PersonKind>,
+) -> Result<(Vec<PeopleRow>, Vec<crate::import::LineError>), String> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| format!("the header line cannot be read: {e}"))?
+        .clone();
+    let index = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h.trim().eq_ignore_ascii_case(name))
+    };
+    if index("name").is_none() {
+        return Err("no column is named `name`".into());
+    }
+    let mut rows = Vec::new();
+    let mut errors = Vec::new();
+    for record in reader.records() {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                errors.push(crate::import::LineError {
+                    line: e.position().map_or(0, csv::Position::line),
+                    field: "file".into(),
+                    message: format!("cannot be read: {e}"),
+                });
+                continue;
+            }
+        };
+        let line = record.position().map_or(0, csv::Position::line);
+        let cell = |name: &str| {
+            index(name)
+                .and_then(|i| record.get(i))
+                .unwrap_or_default()
+                .to_string()
+        };
+        let kind = match cell("kind").as_str() {
+            "" => {
+                default_kind.ok_or_else(|| "is required: contact, employee or vendor".to_string())
+            }
+            k => k.to_ascii_lowercase().parse::<PersonKind>(),
+        };
+        let kind = match kind {
+            Ok(k) => k,
+            Err(message) => {
+                errors.push(crate::import::LineError {
+                    line,
+                    field: "kind".into(),
+                    message,
+                });
+                continue;
+            }
+        };
+        let fields = PersonFields {
+            name: cell("name"),
+            email: cell("email"),
+            phone: cell("phone"),
+            company: cell("company"),
+            employee_number: cell("employee_number"),
+            notes: cell("notes"),
+        };
+        match fields.parse(kind) {
+            Ok(draft) => rows.push(PeopleRow { line, kind, draft }),
+            Err(v) => errors.extend(v.errors().iter().map(|e| crate::import::LineError {
+                line,
+                field: e.field.clone(),
+                message: e.message.clone(),
+            })),
+        }
+    }
+    Ok((rows, errors))
+}
+
+#[cfg(test)]
+mod import_tests {
+    use super::*;
+
+    #[test]
+    fn a_people_file_is_read_row_by_row() {
+        let text = "Name,Kind,Email,Employee_Number\nErin Diaz,employee,erin@example.com,E-104\n,contact,x@example.com,\nVera Supply,vendor,vera@example.com,V-1\nCarla Ruiz,,carla@example.com,\n";
+        let (rows, errors) = parse_people_csv(text, Some(PersonKind::Contact)).expect("file");
+        let names: Vec<_> = rows
+            .iter()
+            .map(|r| (r.line, r.kind, r.draft.name.clone()))
+            .collect();
+        assert_eq!(
+            names,
+            vec![
+                (2, PersonKind::Employee, "Erin Diaz".to_string()),
+                (5, PersonKind::Contact, "Carla Ruiz".to_string()),
+            ]
+        );
+        let problems: Vec<_> = errors.iter().map(|e| (e.line, e.field.as_str())).collect();
+        assert_eq!(problems, vec![(3, "name"), (4, "employee_number")]);
+        assert!(parse_people_csv("email\nx@y.z\n", None).is_err());
+    }
+}

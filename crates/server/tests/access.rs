@@ -65,6 +65,7 @@ const API_ROUTES: &[(&str, &str, Action)] = &[
     ("GET", "/api/v1/people/{e}/terms", Action::PeopleRead),
     ("POST", "/api/v1/people/{e}/terms", Action::TermsManage),
     ("GET", "/api/v1/people/{e}/statement", Action::SalesRead),
+    ("POST", "/api/v1/people/imports", Action::PeopleWrite),
     ("GET", "/api/v1/sales-referrals", Action::SalesRead),
     ("POST", "/api/v1/sales-referrals", Action::SalesWrite),
     (
@@ -382,6 +383,8 @@ const API_ROUTES: &[(&str, &str, Action)] = &[
 const CONSOLE_ROUTES: &[(&str, &str, Action)] = &[
     ("GET", "/admin/people", Action::PeopleRead),
     ("GET", "/admin/people/new", Action::PeopleWrite),
+    ("GET", "/admin/people/import", Action::PeopleWrite),
+    ("POST", "/admin/people/import", Action::PeopleWrite),
     ("POST", "/admin/people/new", Action::PeopleWrite),
     ("GET", "/admin/people/{e}", Action::PeopleRead),
     ("POST", "/admin/people/{e}/terms", Action::TermsManage),

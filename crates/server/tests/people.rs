@@ -115,3 +115,60 @@ async fn people_and_their_terms_with_history() {
     })
     .await;
 }
+
+/// People from CSV: good lines added, bad ones reported by line, a second run changes
+/// nothing; a dry run saves nothing; the console page does the same.
+#[tokio::test]
+async fn people_import_from_csv() {
+    each_backend(|app| async move {
+        let staff = app.staff(Role::Staff).await;
+        let csv = "name,kind,email,employee_number\nErin Diaz,employee,erin@example.com,E-104\nNo Kind,,nokind@example.com,\n,vendor,v@example.com,\nVera Supply,vendor,vera@example.com,V-9\nCarla Ruiz,contact,carla@example.com,\n";
+        let dry = staff
+            .post("/api/v1/people/imports", json!({ "csv": csv, "dry_run": true }))
+            .await;
+        assert_eq!(dry.status, StatusCode::OK, "{}", dry.text);
+        assert_eq!(dry.body["created"], 2);
+        let listed = staff.get("/api/v1/people").await;
+        assert_eq!(listed.body["data"].as_array().map(Vec::len), Some(0), "a dry run saves nothing");
+        let first = staff.post("/api/v1/people/imports", json!({ "csv": csv })).await;
+        assert_eq!(first.body["created"], 2, "{}", first.text);
+        let problems: Vec<(i64, String)> = first.body["errors"]
+            .as_array()
+            .expect("errors")
+            .iter()
+            .map(|e| (e["line"].as_i64().unwrap_or(0), e["field"].as_str().unwrap_or_default().to_string()))
+            .collect();
+        assert_eq!(
+            problems,
+            vec![(3, "kind".into()), (4, "name".into()), (5, "employee_number".into())]
+        );
+        let again = staff
+            .post("/api/v1/people/imports", json!({ "csv": csv, "kind": "contact" }))
+            .await;
+        assert_eq!(again.body["created"], 1, "only the row that now has a kind: {}", again.text);
+        assert_eq!(again.body["already_present"], 2);
+        let no_name = staff.post("/api/v1/people/imports", json!({ "csv": "email\nx@y.z\n" })).await;
+        assert_eq!(no_name.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(no_name.fields(), vec!["csv"]);
+        let viewer = app.key_client(Scope::Read).await;
+        assert_eq!(
+            viewer.post("/api/v1/people/imports", json!({ "csv": csv })).await.status,
+            StatusCode::FORBIDDEN
+        );
+
+        // The console page.
+        let csrf = staff.csrf.clone().expect("csrf");
+        let req = staff.request(reqwest::Method::POST, "/admin/people/import").form(&[
+            ("csrf", csrf.as_str()),
+            ("kind", "contact"),
+            ("csv", "name,email\nDana Home,dana@example.com\n"),
+            ("action", "import"),
+        ]);
+        let page = staff.send(req).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+        assert!(page.text.contains("Added <strong>1</strong>"), "{}", page.text);
+        let contacts = staff.get("/api/v1/people?kind=contact").await;
+        assert_eq!(contacts.body["data"].as_array().map(Vec::len), Some(3));
+    })
+    .await;
+}

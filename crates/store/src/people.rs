@@ -67,6 +67,33 @@ pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Person>> {
     row.as_ref().map(from_row).transpose()
 }
 
+/// A person of this kind with this email (case-insensitive), or, without an email, with this
+/// name and no email: what a re-run import finds already there.
+pub async fn find_same(
+    conn: &mut AnyConnection,
+    kind: PersonKind,
+    name: &str,
+    email: Option<&str>,
+) -> Result<Option<Person>> {
+    let row = match email {
+        Some(e) => {
+            sqlx::query("SELECT * FROM people WHERE kind = $1 AND LOWER(email) = LOWER($2) ORDER BY id LIMIT 1")
+                .bind(kind.as_str())
+                .bind(e)
+                .fetch_optional(conn)
+                .await?
+        }
+        None => {
+            sqlx::query("SELECT * FROM people WHERE kind = $1 AND name = $2 AND email IS NULL ORDER BY id LIMIT 1")
+                .bind(kind.as_str())
+                .bind(name)
+                .fetch_optional(conn)
+                .await?
+        }
+    };
+    row.as_ref().map(from_row).transpose()
+}
+
 /// Replaces the editable fields (the kind never changes).
 pub async fn update(conn: &mut AnyConnection, before: &Person, d: &PersonDraft) -> Result<Person> {
     let row = sqlx::query(

@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use vouch_app::people::{self as svc, PersonView};
+use vouch_app::people::{self as svc, PeopleImportReport, PersonView};
 use vouch_app::resources::BonusTerms;
 use vouch_domain::person::{PersonFields, PersonKind, TermsFields};
 
@@ -20,6 +20,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list, create))
         .routes(routes!(show, update))
         .routes(routes!(terms_history, set_terms))
+        .routes(routes!(import))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -246,5 +247,45 @@ async fn set_terms(
     Ok((
         StatusCode::CREATED,
         Json(svc::set_terms(&state, &caller.origin, &id, &body).await?),
+    ))
+}
+
+/// A CSV of people to add.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct PeopleImportIn {
+    /// The file's text, header line first (up to 1 MiB). Columns (case-insensitive; others
+    /// ignored): `name` (required), `kind`, `email`, `phone`, `company`, `employee_number`,
+    /// `notes`.
+    #[schema(min_length = 1, format = "text/csv")]
+    csv: String,
+    /// The kind of rows without a `kind` cell (such rows are refused when absent).
+    kind: Option<PersonKind>,
+    /// Check every line and report; save nothing.
+    #[serde(default)]
+    dry_run: bool,
+}
+
+#[utoipa::path(
+    operation_id = "import_people",
+    post,
+    path = "/api/v1/people/imports",
+    tag = "people",
+    request_body = PeopleImportIn,
+    responses((status = 200, description = "The report: people added, already present, and problems by line", body = PeopleImportReport), (status = "4XX", description = "A problem (RFC 9457); `csv` when the header has no `name` column", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    security(("bearer" = []), ("session" = []))
+)]
+/// Import contacts, employees and vendors from CSV. Each line is checked like a person added
+/// by hand; lines with problems are reported by line number and skipped (the import still
+/// answers 200). People already there (same kind and email, or same kind and name without an
+/// email) are skipped, so sending the same file again changes nothing. Terms are agreed
+/// separately.
+async fn import(
+    State(state): State<AppState>,
+    Can(caller, _): Can<perm::PeopleWrite>,
+    ApiJson(body): ApiJson<PeopleImportIn>,
+) -> ApiResult<Json<PeopleImportReport>> {
+    Ok(Json(
+        svc::import_people(&state, &caller.origin, &body.csv, body.kind, body.dry_run).await?,
     ))
 }

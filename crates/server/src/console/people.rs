@@ -24,6 +24,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/admin/people", get(list))
         .route("/admin/people/new", get(new_page).post(create))
+        .route("/admin/people/import", get(import_page).post(import))
         .route("/admin/people/{id}", get(show))
         .route("/admin/people/{id}/terms", post(set_terms))
 }
@@ -490,4 +491,64 @@ async fn set_terms(
         }
         Err(err) => error_page(&err),
     }
+}
+
+#[derive(Deserialize, Default)]
+pub struct ImportForm {
+    #[serde(default)]
+    csv: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    action: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "sales/people_import.html")]
+struct ImportPage {
+    l: Layout,
+    csv: String,
+    kind: String,
+    report: Option<vouch_app::people::PeopleImportReport>,
+    problem: Option<String>,
+}
+
+async fn import_page(StaffCan(mut console, _): StaffCan<perm::PeopleWrite>) -> Response {
+    ImportPage {
+        l: console.layout("sales"),
+        csv: String::new(),
+        kind: "contact".into(),
+        report: None,
+        problem: None,
+    }
+    .into_response()
+}
+
+async fn import(
+    StaffCan(mut console, _): StaffCan<perm::PeopleWrite>,
+    CsrfForm(form): CsrfForm<ImportForm>,
+) -> Response {
+    let kind = form.kind.parse::<PersonKind>().ok();
+    let dry_run = form.action != "import";
+    let result =
+        svc::import_people(&console.state, &console.origin, &form.csv, kind, dry_run).await;
+    let (report, problem, status) = match result {
+        Ok(r) => (Some(r), None, axum::http::StatusCode::OK),
+        Err(e) if e.is_client_error() => (
+            None,
+            Some(e.detail()),
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        Err(e) => return error_page(&e.into()),
+    };
+    with_status(
+        status,
+        ImportPage {
+            l: console.layout("sales"),
+            csv: form.csv,
+            kind: form.kind,
+            report,
+            problem,
+        },
+    )
 }
