@@ -578,3 +578,59 @@ pub async fn statement(ctx: &Ctx, payee_id: &str) -> AppResult<Statement> {
     }
     Ok(s)
 }
+
+/// Records staff's decision on a clawback opened by a cancelled sale: `recovered` (the money
+/// came back) or `waived` (the payee keeps it). Final: a second decision is 409
+/// `already_decided`.
+pub async fn decide_clawback(
+    ctx: &Ctx,
+    origin: &Origin,
+    id: &str,
+    decision: &str,
+) -> AppResult<resources::PaymentClawback> {
+    if !matches!(decision, "recovered" | "waived") {
+        return Err(AppError::field("decision", "must be recovered or waived"));
+    }
+    let mut tx = ctx.store.begin().await?;
+    let before = payments::get_clawback(&mut tx, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("clawback"))?;
+    let after = payments::decide_clawback(&mut tx, id, decision, &origin.actor.label)
+        .await?
+        .ok_or_else(|| {
+            AppError::conflict(
+                "already_decided",
+                format!("the clawback was {} already", before.status),
+            )
+        })?;
+    let after = resources::PaymentClawback::from(after);
+    record::entry(
+        &mut tx,
+        origin,
+        &format!("payment_clawback.{decision}"),
+        "payment_clawback",
+        id,
+        serde_json::to_value(resources::PaymentClawback::from(before)).ok(),
+        serde_json::to_value(&after).ok(),
+    )
+    .await?;
+    commit(tx).await?;
+    Ok(after)
+}
+
+/// Clawbacks of payments newest first (`limit + 1` rows), optionally in one status.
+pub async fn list_clawbacks(
+    ctx: &Ctx,
+    status: Option<&str>,
+    starting_after: Option<&str>,
+    limit: i64,
+) -> AppResult<Vec<resources::PaymentClawback>> {
+    let mut conn = ctx.store.conn().await?;
+    Ok(
+        payments::list_clawbacks(&mut conn, status, starting_after, limit)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+    )
+}

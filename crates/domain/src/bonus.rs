@@ -535,6 +535,17 @@ impl PaymentStatus {
         PaymentStatus::Voided,
     ];
 
+    /// As people read it.
+    pub fn label(self) -> &'static str {
+        match self {
+            PaymentStatus::AwaitingMilestone => "Awaiting milestone",
+            PaymentStatus::Due => "Due",
+            PaymentStatus::InBatch => "In a batch",
+            PaymentStatus::Paid => "Paid",
+            PaymentStatus::Voided => "Voided",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             PaymentStatus::AwaitingMilestone => "awaiting_milestone",

@@ -58,6 +58,14 @@ impl BatchStatus {
     pub const ALL: [BatchStatus; 3] =
         [BatchStatus::Draft, BatchStatus::Approved, BatchStatus::Paid];
 
+    pub fn label(self) -> &'static str {
+        match self {
+            BatchStatus::Draft => "Draft",
+            BatchStatus::Approved => "Approved",
+            BatchStatus::Paid => "Paid",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             BatchStatus::Draft => "draft",

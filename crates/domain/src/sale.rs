@@ -32,6 +32,14 @@ impl SaleStatus {
         SaleStatus::Cancelled,
     ];
 
+    pub fn label(self) -> &'static str {
+        match self {
+            SaleStatus::Draft => "Draft",
+            SaleStatus::Approved => "Approved",
+            SaleStatus::Cancelled => "Cancelled",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             SaleStatus::Draft => "draft",

@@ -50,6 +50,19 @@ impl Timestamp {
     pub fn date(self) -> time::Date {
         self.0.date()
     }
+
+    /// As people read it in the console: `20 Feb 2026, 15:00 UTC`.
+    pub fn short(self) -> String {
+        let t = self.0;
+        format!(
+            "{} {} {}, {:02}:{:02} UTC",
+            t.day(),
+            &t.month().to_string()[..3],
+            t.year(),
+            t.hour(),
+            t.minute()
+        )
+    }
 }
 
 impl std::ops::Add<Duration> for Timestamp {
@@ -133,6 +146,12 @@ impl utoipa::ToSchema for Timestamp {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_form_for_people() {
+        let t = Timestamp::parse("2026-02-20T15:04:05.123Z").expect("parse");
+        assert_eq!(t.short(), "20 Feb 2026, 15:04 UTC");
+    }
 
     #[test]
     fn text_form_is_fixed_width_utc_with_milliseconds() {

@@ -153,6 +153,12 @@ const API_ROUTES: &[(&str, &str, Action)] = &[
         "/api/v1/payments/pay_missing/mark-paid",
         Action::PayoutsManage,
     ),
+    ("GET", "/api/v1/payment-clawbacks", Action::SalesRead),
+    (
+        "POST",
+        "/api/v1/payment-clawbacks/pcb_missing/decide",
+        Action::PayoutsManage,
+    ),
     ("GET", "/api/v1/payout-batches", Action::SalesRead),
     ("POST", "/api/v1/payout-batches", Action::PayoutsPrepare),
     (
@@ -466,6 +472,11 @@ const CONSOLE_ROUTES: &[(&str, &str, Action)] = &[
         Action::SalesApprove,
     ),
     ("GET", "/admin/payments", Action::SalesRead),
+    (
+        "POST",
+        "/admin/payment-clawbacks/pcb_missing/decide",
+        Action::PayoutsManage,
+    ),
     (
         "POST",
         "/admin/payments/pay_missing/mark-paid",

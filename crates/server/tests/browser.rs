@@ -720,7 +720,7 @@ async fn sales_bonus_from_sale_to_paid_payroll() {
     fill(&c, "amount", "10000").await;
     set_date(&c, "f-signed_on", "2026-03-02").await;
     click(&c, "#sale-form button[type=submit]").await;
-    wait_text(&c, "#sale-status", "draft").await;
+    wait_text(&c, "#sale-status", "Draft").await;
     assert_eq!(text(&c, "#sale-amount").await, "USD 10000.00");
     let sale_url = c.current_url().await.expect("url");
     let sale_path = sale_url.path().to_string();
@@ -766,6 +766,11 @@ async fn sales_bonus_from_sale_to_paid_payroll() {
     click(&c, "#save-step").await;
     wait_text(&c, "#progress", "Step 4 of 4").await;
     assert_eq!(text(&c, "#bonus-amount").await, "USD 1000.00");
+    let review = text(&c, "#review").await;
+    assert!(
+        review.contains("10 % of the sale; 50 % on Sign Date, the rest on Install Date"),
+        "{review}"
+    );
     shot(&c, &format!("{tag}-05-wizard-review")).await;
     c.set_window_size(390, 844).await.expect("phone");
     shot(&c, &format!("{tag}-06-wizard-review-phone")).await;
@@ -812,7 +817,7 @@ async fn sales_bonus_from_sale_to_paid_payroll() {
     wait_text(&c, ".flash", "Batch built with 4 payment(s)").await;
     assert_eq!(text(&c, "#batch-total").await, "USD 1000.00");
     click(&c, "#approve-batch").await;
-    wait_text(&c, "#batch-status", "approved").await;
+    wait_text(&c, "#batch-status", "Approved").await;
     let export = find(&c, "#export-batch")
         .await
         .attr("href")
@@ -835,7 +840,7 @@ async fn sales_bonus_from_sale_to_paid_payroll() {
     fill(&c, "reference", "PAYROLL-2026-04").await;
     click(&c, "#mark-batch-paid").await;
     wait_text(&c, ".flash", "Batch paid: 4 payment(s)").await;
-    wait_text(&c, "#batch-status", "paid").await;
+    wait_text(&c, "#batch-status", "Paid").await;
     shot(&c, &format!("{tag}-10-batch-paid")).await;
     c.set_window_size(390, 844).await.expect("phone");
     shot(&c, &format!("{tag}-11-batch-phone")).await;

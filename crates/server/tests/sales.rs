@@ -624,6 +624,19 @@ async fn cancelling_with_batched_payments() {
         let file = manager.get(&format!("/api/v1/payout-batches/{batch_id}/export")).await;
         assert_eq!(file.text.lines().count(), 2, "one payment: {}", file.text);
 
+        // The clawback is decided once; staff may not decide it.
+        let open = staff.get("/api/v1/payment-clawbacks?status=open").await;
+        let claw = id(&open.body["data"][0]);
+        let path = format!("/api/v1/payment-clawbacks/{claw}/decide");
+        assert_eq!(staff.post(&path, json!({ "decision": "waived" })).await.status, StatusCode::FORBIDDEN);
+        let decided = manager.post(&path, json!({ "decision": "recovered" })).await;
+        assert_eq!(decided.body["status"], "recovered", "{}", decided.text);
+        let again = manager.post(&path, json!({ "decision": "waived" })).await;
+        assert_eq!(again.status, StatusCode::CONFLICT);
+        assert_eq!(again.body["code"], "already_decided");
+        let open = staff.get("/api/v1/payment-clawbacks?status=open").await;
+        assert_eq!(open.body["data"], json!([]));
+
         // A NUL in a console form is refused before anything is read from it.
         let csrf = staff.csrf.clone().expect("csrf");
         let req = staff

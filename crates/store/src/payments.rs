@@ -476,6 +476,48 @@ pub async fn open_clawback(
     clawback_from_row(&row)
 }
 
+pub async fn get_clawback(conn: &mut AnyConnection, id: &str) -> Result<Option<PaymentClawback>> {
+    let row = sqlx::query("SELECT * FROM payment_clawbacks WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(clawback_from_row).transpose()
+}
+
+/// Records staff's decision on an open clawback (`recovered` or `waived`); `None` when it was
+/// decided already.
+pub async fn decide_clawback(
+    conn: &mut AnyConnection,
+    id: &str,
+    decision: &str,
+    by: &str,
+) -> Result<Option<PaymentClawback>> {
+    let row = sqlx::query(
+        "UPDATE payment_clawbacks SET status = $1, decided_by = $2, decided_at = $3
+         WHERE id = $4 AND status = 'open' RETURNING *",
+    )
+    .bind(decision)
+    .bind(by)
+    .bind(now())
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    row.as_ref().map(clawback_from_row).transpose()
+}
+
+/// Clawbacks newest first, optionally in one status, `limit + 1` rows.
+pub async fn list_clawbacks(
+    conn: &mut AnyConnection,
+    status: Option<&str>,
+    starting_after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<PaymentClawback>> {
+    let mut list = NewestFirst::table("payment_clawbacks");
+    list.eq("status", status);
+    let rows = list.page(conn, starting_after, limit).await?;
+    rows.iter().map(clawback_from_row).collect()
+}
+
 /// The clawbacks opened on these payments.
 pub async fn clawbacks_for_sale(
     conn: &mut AnyConnection,

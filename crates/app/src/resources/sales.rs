@@ -299,8 +299,10 @@ pub struct PaymentClawback {
     pub amount: i64,
     pub currency: String,
     pub reason: String,
-    /// `open` until staff recover or waive it.
+    /// `open` until staff decide: `recovered` (the money came back) or `waived`.
     pub status: String,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<Timestamp>,
     pub created_at: Timestamp,
 }
 
@@ -313,6 +315,8 @@ impl From<store::payments::PaymentClawback> for PaymentClawback {
             currency: row.amount.currency().to_string(),
             reason: row.reason,
             status: row.status,
+            decided_by: row.decided_by,
+            decided_at: row.decided_at,
             created_at: row.created_at,
         }
     }

@@ -31,6 +31,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(export_batch))
         .routes(routes!(mark_batch_paid))
         .routes(routes!(statement))
+        .routes(routes!(list_clawbacks))
+        .routes(routes!(decide_clawback))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -319,6 +321,96 @@ async fn statement(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Statement>> {
     Ok(Json(svc::statement(&state, &id).await?))
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+enum ClawbackStatus {
+    Open,
+    Recovered,
+    Waived,
+}
+
+impl ClawbackStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            ClawbackStatus::Open => "open",
+            ClawbackStatus::Recovered => "recovered",
+            ClawbackStatus::Waived => "waived",
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+struct ClawbackParams {
+    #[param(inline)]
+    status: Option<ClawbackStatus>,
+    limit: Option<i64>,
+    starting_after: Option<String>,
+}
+
+#[utoipa::path(
+    operation_id = "list_payment_clawbacks", get, path = "/api/v1/payment-clawbacks", tag = "payments", params(ClawbackParams),
+    responses((status = 200, description = "OK", body = Page<vouch_app::resources::PaymentClawback>), (status = "4XX", description = "A problem (RFC 9457): see its `code`, `detail` and `errors`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    security(("bearer" = []), ("session" = []))
+)]
+/// Clawbacks of payments already made when their sale was cancelled, newest first
+/// (`status=open` is what waits for a decision).
+async fn list_clawbacks(
+    State(state): State<AppState>,
+    _: Can<perm::SalesRead>,
+    ApiQuery(p): ApiQuery<ClawbackParams>,
+) -> ApiResult<Json<Page<vouch_app::resources::PaymentClawback>>> {
+    let limit = check_limit(p.limit)?;
+    let rows = svc::list_clawbacks(
+        &state,
+        p.status.map(ClawbackStatus::as_str),
+        p.starting_after.as_deref(),
+        limit,
+    )
+    .await?;
+    Ok(Json(page(rows, limit, |c| c.id.clone(), |c| c)))
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+enum ClawbackDecision {
+    /// The money came back.
+    Recovered,
+    /// The payee keeps it.
+    Waived,
+}
+
+/// A decision on a payment clawback.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct ClawbackDecisionIn {
+    decision: ClawbackDecision,
+}
+
+#[utoipa::path(
+    operation_id = "decide_payment_clawback", post, path = "/api/v1/payment-clawbacks/{id}/decide", tag = "payments",
+    params(("id" = String, Path, description = "Clawback id (pcb_…)")), request_body = ClawbackDecisionIn,
+    responses((status = 200, description = "Decided", body = vouch_app::resources::PaymentClawback), (status = "4XX", description = "A problem (RFC 9457): see its `code`, `detail` and `errors`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    security(("bearer" = []), ("session" = []))
+)]
+/// Record what happened to a clawback: `recovered` or `waived`. Final: a second decision is
+/// 409 `already_decided`.
+async fn decide_clawback(
+    State(state): State<AppState>,
+    Can(caller, _): Can<perm::PayoutsManage>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ClawbackDecisionIn>,
+) -> ApiResult<Json<vouch_app::resources::PaymentClawback>> {
+    let decision = match body.decision {
+        ClawbackDecision::Recovered => "recovered",
+        ClawbackDecision::Waived => "waived",
+    };
+    Ok(Json(
+        svc::decide_clawback(&state, &caller.origin, &id, decision).await?,
+    ))
 }
 
 #[cfg(test)]

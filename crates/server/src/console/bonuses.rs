@@ -270,7 +270,7 @@ impl WizardForm {
             percentage: b
                 .percentage_bps
                 .and_then(|x| u32::try_from(x).ok())
-                .map(|x| BasisPoints(x).percent_text())
+                .map(|x| super::people::percent_value(BasisPoints(x)))
                 .unwrap_or_default(),
             fixed_amount: match (b.fixed_amount, currency) {
                 (Some(a), Some(c)) => Money::new(a, c).major_text(),
@@ -288,7 +288,7 @@ impl WizardForm {
             front_share: b
                 .front_share_bps
                 .and_then(|x| u32::try_from(x).ok())
-                .map(|x| BasisPoints(x).percent_text())
+                .map(|x| super::people::percent_value(BasisPoints(x)))
                 .unwrap_or_default(),
         }
     }

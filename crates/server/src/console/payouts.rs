@@ -36,6 +36,10 @@ pub fn routes() -> Router<AppState> {
             post(mark_batch_paid),
         )
         .route("/admin/people/{id}/statement.csv", get(statement_csv))
+        .route(
+            "/admin/payment-clawbacks/{id}/decide",
+            post(decide_clawback),
+        )
 }
 
 const PAGE_SIZE: i64 = 50;
@@ -437,4 +441,29 @@ async fn statement_csv(
         }
         Err(e) => error_page(&e.into()),
     }
+}
+
+#[derive(Deserialize, Default)]
+struct ClawbackForm {
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    back: String,
+}
+
+async fn decide_clawback(
+    StaffCan(console, _): StaffCan<perm::PayoutsManage>,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<ClawbackForm>,
+) -> Response {
+    let back = PaidForm {
+        back: form.back.clone(),
+        ..Default::default()
+    }
+    .back("/admin/sales");
+    let outcome = svc::decide_clawback(&console.state, &console.origin, &id, &form.decision)
+        .await
+        .map(|c| format!("Clawback marked {}.", c.status))
+        .map_err(ApiError::from);
+    console.finish(&back, outcome).await
 }

@@ -306,7 +306,7 @@ impl TermsForm {
             percentage: t
                 .percentage_bps
                 .and_then(|b| u32::try_from(b).ok())
-                .map(|b| BasisPoints(b).percent_text())
+                .map(|b| percent_value(BasisPoints(b)))
                 .unwrap_or_default(),
             fixed_amount: match (t.fixed_amount, Currency::parse(&currency)) {
                 (Some(a), Ok(c)) => Money::new(a, c).major_text(),
@@ -323,10 +323,15 @@ impl TermsForm {
             front_share: t
                 .front_share_bps
                 .and_then(|b| u32::try_from(b).ok())
-                .map(|b| BasisPoints(b).percent_text())
+                .map(|b| percent_value(BasisPoints(b)))
                 .unwrap_or_else(|| "100".into()),
         }
     }
+}
+
+/// A percentage as a form field shows it for editing: `12.5`, without the sign.
+pub fn percent_value(bp: BasisPoints) -> String {
+    bp.percent_text().trim_end_matches(" %").to_string()
 }
 
 /// API field names (`percentage_bps`) as the form calls them (`percentage`).
@@ -342,7 +347,7 @@ pub fn terms_form_field(api: &str) -> String {
 pub fn describe_terms(t: &TermsFields) -> String {
     let basis = match (t.percentage_bps, t.fixed_amount, t.currency.as_deref()) {
         (Some(b), _, _) => format!(
-            "{} % of the sale",
+            "{} of the sale",
             u32::try_from(b)
                 .map(|b| BasisPoints(b).percent_text())
                 .unwrap_or_default()
@@ -359,11 +364,8 @@ pub fn describe_terms(t: &TermsFields) -> String {
                 .front_share_bps
                 .and_then(|b| u32::try_from(b).ok())
                 .map(|b| BasisPoints(b).percent_text())
-                .unwrap_or_else(|| "100".into());
-            format!(
-                "{basis}; {share} % on {front}, the rest on {}",
-                back.label()
-            )
+                .unwrap_or_else(|| "100 %".into());
+            format!("{basis}; {share} on {front}, the rest on {}", back.label())
         }
         None => format!("{basis}; all on {front}"),
     }
@@ -551,4 +553,29 @@ async fn import(
             problem,
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terms_read_as_a_sentence() {
+        let t = TermsFields {
+            percentage_bps: Some(1_000),
+            front_term: Some(Milestone::SignDate),
+            back_term: Some(Milestone::InstallDate),
+            front_share_bps: Some(5_000),
+            ..Default::default()
+        };
+        assert_eq!(
+            describe_terms(&t),
+            "10 % of the sale; 50 % on Sign Date, the rest on Install Date"
+        );
+        let form = TermsForm::from_fields(&t);
+        assert_eq!(
+            (form.percentage.as_str(), form.front_share.as_str()),
+            ("10", "50")
+        );
+    }
 }

@@ -410,6 +410,7 @@ struct ShowPage {
     bonuses: Vec<BonusRow>,
     can_write: bool,
     can_approve: bool,
+    can_pay: bool,
     kinds: Vec<(String, String)>,
     errors: FormErrors,
 }
@@ -471,6 +472,7 @@ async fn load_show(
         l: console.layout("sales"),
         can_write: console.may(Action::SalesWrite),
         can_approve: console.may(Action::SalesApprove),
+        can_pay: console.may(Action::PayoutsManage),
         v,
         customer,
         referrer,

@@ -270,6 +270,14 @@ struct ShowPage {
     meeting_value: String,
 }
 
+impl ShowPage {
+    /// A stage as people read it (the history keeps the stored name).
+    fn stage(&self, s: &str) -> String {
+        s.parse::<Stage>()
+            .map_or_else(|_| s.to_string(), |st| st.label().to_string())
+    }
+}
+
 async fn show(
     StaffCan(mut console, _): StaffCan<perm::SalesRead>,
     Path(id): Path<String>,
