@@ -20,19 +20,6 @@ use vouch_store::payments::{self, NewPayment, Payment};
 use vouch_store::people;
 use vouch_store::sales::{self, Sale};
 
-/// `fields` with the amount its terms give on a sale of `sale` (none while they give none).
-pub(crate) fn with_amount(mut fields: BonusFields, sale: Money) -> BonusFields {
-    fields.amount = match (fields.terms.percentage_bps, fields.terms.fixed_amount) {
-        (Some(bps), None) => u32::try_from(bps)
-            .ok()
-            .filter(|b| (1..=10_000).contains(b))
-            .map(|b| sale.share(BasisPoints(b)).minor()),
-        (None, Some(fixed)) => Some(fixed),
-        _ => None,
-    };
-    fields
-}
-
 /// A change to a bonus's completion fields; `None` leaves a field as it is. Giving
 /// `percentage_bps` switches the basis to a percentage (clearing a fixed amount), and the
 /// reverse.
@@ -164,7 +151,7 @@ pub async fn update_bonus(
     {
         return Err(AppError::field("payee_id", "no person has this id"));
     }
-    let fields = with_amount(apply(&before, patch), sale.amount);
+    let fields = crate::bonus_prefill::with_amount(apply(&before, patch), sale.amount);
     let after = bonuses::save_fields(&mut tx, id, &fields)
         .await?
         .ok_or_else(|| not_editable(&before))?;
@@ -514,7 +501,7 @@ pub async fn add_bonus(
         return Err(AppError::field("payee_id", "no person has this id"));
     }
     let policy = sales::policy(&mut tx, &sale.program_id).await?;
-    let mut fields = crate::sales::prefill(&mut tx, &sale, &policy, kind).await?;
+    let mut fields = crate::bonus_prefill::prefill(&mut tx, &sale, &policy, kind).await?;
     if let Some(p) = payee_id {
         fields.payee_id = Some(p.to_string());
     }

@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod auth;
+mod bonus_prefill;
 pub mod bonuses;
 pub mod emails;
 mod error;

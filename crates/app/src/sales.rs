@@ -5,14 +5,12 @@
 use crate::resources::{self, BonusPolicy as PolicyOut};
 use crate::{AppError, AppResult, Ctx, commit, payouts, record};
 use vouch_domain::bonus::PaymentStatus;
-use vouch_domain::bonus::{
-    self, BonusKind, BonusSettings, Milestone, OnCancel, PaymentMethod, SaleFacts,
-};
+use vouch_domain::bonus::{self, BonusSettings, Milestone, OnCancel, SaleFacts};
 use vouch_domain::payout::BatchStatus;
 use vouch_domain::person::{PersonKind, TermsFields};
 use vouch_domain::sale::SaleFields;
 use vouch_store::audit::Origin;
-use vouch_store::bonuses::{self, BonusFields, NewBonus};
+use vouch_store::bonuses::{self, NewBonus};
 use vouch_store::payments;
 use vouch_store::people;
 use vouch_store::programs;
@@ -305,7 +303,7 @@ pub async fn approve_sale(ctx: &Ctx, origin: &Origin, id: &str) -> AppResult<Sal
     .await?;
     let mut created = Vec::new();
     for kind in kinds {
-        let fields = prefill(&mut tx, &sale, &policy, kind).await?;
+        let fields = crate::bonus_prefill::prefill(&mut tx, &sale, &policy, kind).await?;
         let bonus = bonuses::insert(
             &mut tx,
             &NewBonus {
@@ -342,70 +340,6 @@ pub async fn approve_sale(ctx: &Ctx, origin: &Origin, id: &str) -> AppResult<Sal
         payments: Vec::new(),
         clawbacks: Vec::new(),
     })
-}
-
-/// Who a bonus of this kind pays on this sale.
-pub(crate) fn payee_of(sale: &Sale, kind: BonusKind) -> Option<String> {
-    match kind {
-        BonusKind::NewCustomer | BonusKind::AddOnSale => Some(sale.customer_id.clone()),
-        BonusKind::EmployeeGenerated => sale.generated_by.clone(),
-        BonusKind::ReferralContact | BonusKind::ReferralEmployee | BonusKind::ReferralVendor => {
-            sale.referred_by.clone()
-        }
-    }
-}
-
-/// What is known of a new bonus: its payee, the terms in force for them (an employee's or
-/// vendor's own, the program's for contacts and the optional bonuses), the amount those give
-/// on the sale, and payroll for employees. Completion confirms or changes each.
-pub(crate) async fn prefill(
-    conn: &mut Conn,
-    sale: &Sale,
-    policy: &BonusPolicy,
-    kind: BonusKind,
-) -> AppResult<BonusFields> {
-    let payee_id = payee_of(sale, kind);
-    let payee = match &payee_id {
-        Some(id) => people::get(conn, id).await?,
-        None => None,
-    };
-    let terms = match kind {
-        BonusKind::NewCustomer => policy.new_customer_terms.clone(),
-        BonusKind::AddOnSale => policy.add_on_terms.clone(),
-        BonusKind::ReferralContact => policy.contact_terms.clone(),
-        BonusKind::EmployeeGenerated | BonusKind::ReferralEmployee | BonusKind::ReferralVendor => {
-            match &payee_id {
-                Some(id) => people::current_terms(conn, id)
-                    .await?
-                    .map(|t| TermsFields::from(t.terms)),
-                None => None,
-            }
-        }
-    }
-    .unwrap_or_default();
-    // Fixed terms in another currency than the sale's cannot be copied as they are: leave the
-    // basis for whoever completes the bonus.
-    let terms = match terms.currency.as_deref() {
-        Some(c) if c != sale.amount.currency().as_str() => TermsFields {
-            fixed_amount: None,
-            currency: None,
-            ..terms
-        },
-        _ => terms,
-    };
-    let payment_method = payee
-        .as_ref()
-        .filter(|p| p.kind == PersonKind::Employee)
-        .map(|_| PaymentMethod::Payroll);
-    Ok(crate::bonuses::with_amount(
-        BonusFields {
-            payee_id,
-            terms,
-            amount: None,
-            payment_method,
-        },
-        sale.amount,
-    ))
 }
 
 /// Cancels a sale. Its bonuses are cancelled; unpaid payments are voided (leaving any batch),
