@@ -76,3 +76,138 @@ pub async fn report(ctx: &Ctx, from: Option<Date>, to: Option<Date>) -> AppResul
         },
     })
 }
+
+/// The reports as the API shows them: amounts in minor units beside their currency.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct SalesReportOut {
+    #[schema(format = Date)]
+    pub from: String,
+    #[schema(format = Date)]
+    pub to: String,
+    pub bonuses_by_kind_and_status: Vec<BonusGroupOut>,
+    pub due_this_week: DueOut,
+    pub due_this_month: DueOut,
+    pub paid_per_month: Vec<PaidOut>,
+    /// The ten payees with the most in approved bonuses, ranked within each currency.
+    pub top_by_bonus: Vec<TopOut>,
+    /// The ten referrers whose approved sales add up to the most, ranked within each currency.
+    pub top_by_sales: Vec<TopOut>,
+    pub conversion: ConversionOut,
+}
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct BonusGroupOut {
+    pub kind: vouch_domain::bonus::BonusKind,
+    pub status: vouch_domain::bonus::BonusStatus,
+    pub count: i64,
+    pub amount: i64,
+    pub currency: String,
+}
+
+/// Unpaid payments falling due in a range, per currency.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct DueOut {
+    #[schema(format = Date)]
+    pub from: String,
+    #[schema(format = Date)]
+    pub to: String,
+    pub totals: Vec<DueTotal>,
+}
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct DueTotal {
+    pub count: i64,
+    pub amount: i64,
+    pub currency: String,
+}
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct PaidOut {
+    /// `2026-04`.
+    pub month: String,
+    pub payee_kind: vouch_domain::person::PersonKind,
+    pub amount: i64,
+    pub currency: String,
+}
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct TopOut {
+    pub person_id: String,
+    pub name: String,
+    pub count: i64,
+    pub amount: i64,
+    pub currency: String,
+}
+
+/// Referrals entered in the range and how many were won with a sale.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ConversionOut {
+    pub entered: i64,
+    pub won: i64,
+}
+
+impl From<&SalesReport> for SalesReportOut {
+    fn from(r: &SalesReport) -> Self {
+        use vouch_domain::sale::date_text;
+        let due = |range: (Date, Date), rows: &[(i64, vouch_domain::money::Money)]| DueOut {
+            from: date_text(range.0),
+            to: date_text(range.1),
+            totals: rows
+                .iter()
+                .map(|(n, m)| DueTotal {
+                    count: *n,
+                    amount: m.minor(),
+                    currency: m.currency().to_string(),
+                })
+                .collect(),
+        };
+        let top = |rows: &[Top]| {
+            rows.iter()
+                .map(|t| TopOut {
+                    person_id: t.person_id.clone(),
+                    name: t.name.clone(),
+                    count: t.count,
+                    amount: t.amount.minor(),
+                    currency: t.amount.currency().to_string(),
+                })
+                .collect()
+        };
+        Self {
+            from: date_text(r.from),
+            to: date_text(r.to),
+            bonuses_by_kind_and_status: r
+                .bonuses
+                .iter()
+                .filter_map(|g| {
+                    Some(BonusGroupOut {
+                        kind: g.kind.parse().ok()?,
+                        status: g.status.parse().ok()?,
+                        count: g.count,
+                        amount: g.amount.minor(),
+                        currency: g.amount.currency().to_string(),
+                    })
+                })
+                .collect(),
+            due_this_week: due(r.week, &r.due_this_week),
+            due_this_month: due(r.month, &r.due_this_month),
+            paid_per_month: r
+                .paid_per_month
+                .iter()
+                .filter_map(|(month, kind, m)| {
+                    Some(PaidOut {
+                        month: month.clone(),
+                        payee_kind: kind.parse().ok()?,
+                        amount: m.minor(),
+                        currency: m.currency().to_string(),
+                    })
+                })
+                .collect(),
+            top_by_bonus: top(&r.top_by_bonus),
+            top_by_sales: top(&r.top_by_sales),
+            conversion: ConversionOut {
+                entered: r.conversion.0,
+                won: r.conversion.1,
+            },
+        }
+    }
+}

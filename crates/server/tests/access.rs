@@ -154,6 +154,7 @@ const API_ROUTES: &[(&str, &str, Action)] = &[
         Action::PayoutsManage,
     ),
     ("GET", "/api/v1/payment-clawbacks", Action::SalesRead),
+    ("GET", "/api/v1/sales-reports", Action::SalesRead),
     (
         "POST",
         "/api/v1/payment-clawbacks/pcb_missing/decide",

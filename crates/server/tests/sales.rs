@@ -758,6 +758,19 @@ async fn referral_from_entry_to_won_sale() {
         assert_eq!(lost.body["lost_reason"], "Chose a competitor", "{}", lost.text);
         let report = staff.get("/admin/sales/reports.csv?report=conversion").await;
         assert_eq!(report.text, "referrals entered,won with a sale,conversion\n2,1,50.0 %\n");
+        let api_report = staff.get("/api/v1/sales-reports").await;
+        assert_eq!(api_report.status, StatusCode::OK, "{}", api_report.text);
+        assert_eq!(api_report.body["conversion"], json!({ "entered": 2, "won": 1 }));
+        let kinds: Vec<_> = api_report.body["bonuses_by_kind_and_status"]
+            .as_array()
+            .expect("groups")
+            .iter()
+            .map(|g| (g["kind"].clone(), g["status"].clone(), g["count"].clone()))
+            .collect();
+        assert!(kinds.contains(&(json!("employee_generated"), json!("incomplete"), json!(1))), "{kinds:?}");
+        assert_eq!(api_report.body["top_by_sales"][0]["name"], "Carla Ruiz");
+        let backwards = staff.get("/api/v1/sales-reports?from=2026-05-01&to=2026-04-01").await;
+        assert_eq!(backwards.fields(), vec!["to"]);
         let listed = staff.get(&format!("/api/v1/sales-referrals?person_id={carla}")).await;
         assert_eq!(listed.body["data"].as_array().map(Vec::len), Some(2));
     })

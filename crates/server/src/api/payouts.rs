@@ -32,6 +32,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(mark_batch_paid))
         .routes(routes!(statement))
         .routes(routes!(list_clawbacks))
+        .routes(routes!(sales_report))
         .routes(routes!(decide_clawback))
 }
 
@@ -411,6 +412,38 @@ async fn decide_clawback(
     Ok(Json(
         svc::decide_clawback(&state, &caller.origin, &id, decision).await?,
     ))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+struct ReportParams {
+    /// First day (inclusive); 89 days before `to` by default.
+    #[param(format = Date, pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
+    from: Option<String>,
+    /// Last day (inclusive); today by default.
+    #[param(format = Date, pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
+    to: Option<String>,
+}
+
+#[utoipa::path(
+    operation_id = "sales_report", get, path = "/api/v1/sales-reports", tag = "payments", params(ReportParams),
+    responses((status = 200, description = "OK", body = vouch_app::sales_reports::SalesReportOut), (status = "4XX", description = "A problem (RFC 9457): see its `code`, `detail` and `errors`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    security(("bearer" = []), ("session" = []))
+)]
+/// The sales-bonus reports over a date range (at most two years; `to` not before `from`):
+/// bonuses by type and status, what falls due this week and this month, what was paid per
+/// month by payee kind, the top referrers by bonus and by sales, and referral → sale
+/// conversion. The console shows each as a chart and a table, and downloads each as CSV.
+async fn sales_report(
+    State(state): State<AppState>,
+    _: Can<perm::SalesRead>,
+    ApiQuery(p): ApiQuery<ReportParams>,
+) -> ApiResult<Json<vouch_app::sales_reports::SalesReportOut>> {
+    let from = query_date("from", p.from.as_deref())?;
+    let to = query_date("to", p.to.as_deref())?;
+    let report = vouch_app::sales_reports::report(&state, from, to).await?;
+    Ok(Json((&report).into()))
 }
 
 #[cfg(test)]
