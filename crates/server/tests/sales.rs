@@ -771,6 +771,9 @@ async fn referral_from_entry_to_won_sale() {
         assert_eq!(api_report.body["top_by_sales"][0]["name"], "Carla Ruiz");
         let backwards = staff.get("/api/v1/sales-reports?from=2026-05-01&to=2026-04-01").await;
         assert_eq!(backwards.fields(), vec!["to"]);
+        let empty = staff.get("/api/v1/sales-reports?to=").await;
+        assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY, "an empty date is not a date");
+        assert_eq!(empty.fields(), vec!["to"]);
         let listed = staff.get(&format!("/api/v1/sales-referrals?person_id={carla}")).await;
         assert_eq!(listed.body["data"].as_array().map(Vec::len), Some(2));
     })

@@ -482,10 +482,16 @@ async fn put_policy(
     ))
 }
 
-/// A date in a query string, or 422 naming the parameter.
+/// An optional date of the API (query parameter or body field): absent is `None`; given, it
+/// must be a date (an empty value is refused, as the document's pattern says), else 422
+/// naming the field.
 pub(crate) fn query_date(field: &str, raw: Option<&str>) -> ApiResult<Option<time::Date>> {
     match raw {
         None => Ok(None),
-        Some(text) => vouch_domain::sale::parse_date(text).map_err(|m| ApiError::field(field, m)),
+        Some(text) => match vouch_domain::sale::parse_date(text) {
+            Ok(Some(date)) => Ok(Some(date)),
+            Ok(None) => Err(ApiError::field(field, "must be a date like 2026-04-15")),
+            Err(m) => Err(ApiError::field(field, m)),
+        },
     }
 }
