@@ -2,6 +2,7 @@
 //! wizard (payee and method → basis and amount → pay terms → review), a manager's decision,
 //! and splitting an approved bonus into payments.
 
+use super::people::name_of;
 use super::sales::{MILESTONES, money_text};
 use super::{CsrfForm, FormErrors, Layout, StaffCan, error_page, with_status};
 use crate::AppState;
@@ -94,15 +95,6 @@ impl QueuePage {
 
 const PAGE_SIZE: i64 = 50;
 
-async fn person_name(state: &AppState, id: Option<&str>) -> String {
-    match id {
-        None => "not chosen yet".into(),
-        Some(id) => vouch_app::people::get_person(state, id)
-            .await
-            .map_or_else(|_| id.to_string(), |p| p.name),
-    }
-}
-
 async fn queue(
     StaffCan(mut console, _): StaffCan<perm::SalesRead>,
     Query(p): Query<QueueParams>,
@@ -144,7 +136,7 @@ async fn queue(
         .flatten();
     let mut out = Vec::new();
     for b in rows {
-        let payee = person_name(&console.state, b.payee_id.as_deref()).await;
+        let payee = name_of(&console.state, b.payee_id.as_deref(), "not chosen yet").await;
         let sale_amount = vouch_app::sales::get_sale(&console.state, &b.sale_id)
             .await
             .map(|s| s.amount.to_string())
@@ -446,7 +438,12 @@ async fn load(
     let bonus = svc::get_bonus(&console.state, id).await?;
     let v = svc::bonus_view(&console.state, bonus).await?;
     let sale = vouch_app::sales::get_sale(&console.state, &v.bonus.sale_id).await?;
-    let payee = person_name(&console.state, v.bonus.payee_id.as_deref()).await;
+    let payee = name_of(
+        &console.state,
+        v.bonus.payee_id.as_deref(),
+        "not chosen yet",
+    )
+    .await;
     // The first step with something missing, or review.
     let step = if step.is_empty() {
         STEPS

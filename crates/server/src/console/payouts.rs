@@ -52,9 +52,7 @@ pub struct PaymentRow {
 async fn rows_of(state: &AppState, payments: Vec<Payment>) -> Vec<PaymentRow> {
     let mut out = Vec::with_capacity(payments.len());
     for p in payments {
-        let payee = vouch_app::people::get_person(state, &p.payee_id)
-            .await
-            .map_or_else(|_| p.payee_id.clone(), |x| x.name);
+        let payee = super::people::name_of(state, Some(&p.payee_id), "—").await;
         out.push(PaymentRow { p, payee });
     }
     out

@@ -20,6 +20,16 @@ use vouch_domain::money::{BasisPoints, Currency, Money};
 use vouch_domain::permission::Action;
 use vouch_domain::person::{PersonFields, PersonKind, TermsFields};
 
+/// A person's name for a page, `none` when there is no one, or the id if they went away.
+pub async fn name_of(state: &AppState, id: Option<&str>, none: &str) -> String {
+    match id {
+        None => none.into(),
+        Some(id) => svc::get_person(state, id)
+            .await
+            .map_or_else(|_| id.to_string(), |p| p.name),
+    }
+}
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/admin/people", get(list))

@@ -2,6 +2,7 @@
 //! milestone dates, approve (managers), cancel, add a bonus by hand. Amounts are typed and
 //! shown in major units.
 
+use super::people::name_of;
 use super::{CsrfForm, FormErrors, Layout, StaffCan, error_page, form_status, ticked, with_status};
 use crate::AppState;
 use crate::auth::perm;
@@ -97,15 +98,6 @@ impl ListPage {
     }
 }
 
-async fn name_of(state: &AppState, id: Option<&str>) -> String {
-    match id {
-        None => "—".into(),
-        Some(id) => vouch_app::people::get_person(state, id)
-            .await
-            .map_or_else(|_| id.to_string(), |p| p.name),
-    }
-}
-
 async fn list(
     StaffCan(mut console, _): StaffCan<perm::SalesRead>,
     Query(p): Query<ListParams>,
@@ -142,8 +134,8 @@ async fn list(
         .flatten();
     let mut out = Vec::with_capacity(rows.len());
     for s in rows {
-        let customer = name_of(&console.state, Some(&s.customer_id)).await;
-        let referrer = name_of(&console.state, s.referred_by.as_deref()).await;
+        let customer = name_of(&console.state, Some(&s.customer_id), "—").await;
+        let referrer = name_of(&console.state, s.referred_by.as_deref(), "—").await;
         out.push(SaleRow {
             sale: s.into(),
             customer,
@@ -454,13 +446,13 @@ async fn load_show(
 ) -> Result<ShowPage, ApiError> {
     let sale = svc::get_sale(&console.state, id).await?;
     let v = svc::sale_view(&console.state, sale).await?;
-    let customer = name_of(&console.state, Some(&v.sale.customer_id)).await;
-    let referrer = name_of(&console.state, v.sale.referred_by.as_deref()).await;
-    let generated_by = name_of(&console.state, v.sale.generated_by.as_deref()).await;
+    let customer = name_of(&console.state, Some(&v.sale.customer_id), "—").await;
+    let referrer = name_of(&console.state, v.sale.referred_by.as_deref(), "—").await;
+    let generated_by = name_of(&console.state, v.sale.generated_by.as_deref(), "—").await;
     let mut bonuses = Vec::new();
     for b in &v.bonuses {
         bonuses.push(BonusRow {
-            payee: name_of(&console.state, b.payee_id.as_deref()).await,
+            payee: name_of(&console.state, b.payee_id.as_deref(), "—").await,
             bonus: b.clone(),
         });
     }

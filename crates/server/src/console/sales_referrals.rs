@@ -1,6 +1,7 @@
 //! Sales referrals in the console: the list by stage, entering one, and its page (meeting,
 //! stage moves with notes, history, "Record the sale"). Also a program's bonus policy.
 
+use super::people::name_of;
 use super::people::{TERMS_FIELDS, TermsForm, terms_form_field};
 use super::{CsrfForm, FormErrors, Layout, StaffCan, error_page, form_status, ticked, with_status};
 use crate::AppState;
@@ -31,15 +32,6 @@ pub fn routes() -> Router<AppState> {
             "/admin/programs/{id}/bonus-policy",
             get(policy_page).post(save_policy),
         )
-}
-
-async fn name_of(state: &AppState, id: Option<&str>) -> String {
-    match id {
-        None => "—".into(),
-        Some(id) => vouch_app::people::get_person(state, id)
-            .await
-            .map_or_else(|_| id.to_string(), |p| p.name),
-    }
 }
 
 pub struct Row {
@@ -108,8 +100,8 @@ async fn list(
     let mut out = Vec::new();
     for r in rows {
         out.push(Row {
-            referred: name_of(&console.state, Some(&r.referred_id)).await,
-            referrer: name_of(&console.state, Some(&r.referrer_id)).await,
+            referred: name_of(&console.state, Some(&r.referred_id), "—").await,
+            referrer: name_of(&console.state, Some(&r.referrer_id), "—").await,
             r: r.into(),
         });
     }
@@ -290,9 +282,9 @@ async fn show(
         Ok(v) => v,
         Err(e) => return error_page(&e.into()),
     };
-    let referred = name_of(&console.state, Some(&v.referral.referred_id)).await;
-    let referrer = name_of(&console.state, Some(&v.referral.referrer_id)).await;
-    let generated_by = name_of(&console.state, v.referral.generated_by.as_deref()).await;
+    let referred = name_of(&console.state, Some(&v.referral.referred_id), "—").await;
+    let referrer = name_of(&console.state, Some(&v.referral.referrer_id), "—").await;
+    let generated_by = name_of(&console.state, v.referral.generated_by.as_deref(), "—").await;
     // A datetime-local input takes `2026-12-03T15:00`.
     let meeting_value = v
         .referral
