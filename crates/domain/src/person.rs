@@ -179,16 +179,18 @@ impl TermsFields {
                     .ok_or_else(|| "must be between 1 and 10000 basis points".to_string()),
             )
         };
+        // A currency is checked whenever one is sent, even beside a percentage where it is not
+        // used: a malformed value is never silently dropped.
+        let currency = self
+            .currency
+            .as_deref()
+            .and_then(|c| v.check("currency", Currency::parse(c)));
         let basis = match (self.percentage_bps, self.fixed_amount) {
             (Some(p), None) => bps("percentage_bps", p, &mut v).map(Basis::Percentage),
             (None, Some(amount)) => {
-                let currency = match self.currency.as_deref() {
-                    Some(c) => v.check("currency", Currency::parse(c)),
-                    None => {
-                        v.add("currency", "is required with fixed_amount");
-                        None
-                    }
-                };
+                if self.currency.is_none() {
+                    v.add("currency", "is required with fixed_amount");
+                }
                 let amount = v.check(
                     "fixed_amount",
                     if (1..=1_000_000_000).contains(&amount) {
@@ -239,9 +241,12 @@ impl TermsFields {
                 other => other,
             };
             v.add(field, e.message);
-            return Err(v);
         }
-        Ok(terms)
+        if v.is_empty() {
+            Ok(terms)
+        } else {
+            Err(v)
+        }
     }
 }
 
@@ -349,6 +354,15 @@ mod tests {
                     ..Default::default()
                 },
                 vec!["front_share_bps"],
+            ),
+            (
+                TermsFields {
+                    percentage_bps: Some(500),
+                    currency: Some("\u{91}T".into()),
+                    front_term: Some(Milestone::SignDate),
+                    ..Default::default()
+                },
+                vec!["currency"],
             ),
         ];
         for (input, expected) in cases {
