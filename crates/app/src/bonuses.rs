@@ -16,7 +16,7 @@ use vouch_domain::sale::SaleStatus;
 use vouch_store::Conn;
 use vouch_store::audit::Origin;
 use vouch_store::bonuses::{self, Bonus, BonusFields, BonusFilter, NewBonus};
-use vouch_store::payments::{self, NewPayment, Payment};
+use vouch_store::payments::{self, NewPayment, Payment, Pays};
 use vouch_store::people;
 use vouch_store::sales::{self, Sale};
 
@@ -306,7 +306,10 @@ async fn tell_approved(
         .map(|p| {
             let when = match p.due_on {
                 Some(d) => format!("due {}", vouch_domain::sale::date_text(d)),
-                None => format!("when the {} is known", p.term.label()),
+                None => match p.term {
+                    Some(term) => format!("when the {} is known", term.label()),
+                    None => "when it falls due".to_string(),
+                },
             };
             serde_json::json!({ "amount": p.amount.to_string(), "when": when })
         })
@@ -354,14 +357,16 @@ async fn add_payments(
         let payment = payments::insert(
             conn,
             &NewPayment {
-                bonus_id: &bonus.id,
-                sale_id: &sale.id,
+                pays: Pays::Bonus {
+                    bonus_id: &bonus.id,
+                    sale_id: &sale.id,
+                },
                 program_id: &sale.program_id,
                 payee_id: &payee.id,
                 payee_kind: payee.kind,
                 sequence: n,
                 amount: *amount,
-                term: *term,
+                term: Some(*term),
                 due_on: sale.milestones.date(*term),
                 status: PaymentStatus::AwaitingMilestone,
                 payment_method: method,

@@ -24,6 +24,7 @@ pub mod people;
 pub mod programs;
 mod record;
 pub mod resources;
+mod reward_status;
 pub mod rewards;
 pub mod sales;
 pub mod sales_referrals;

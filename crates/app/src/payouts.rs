@@ -6,7 +6,7 @@
 use crate::resources::{self, PayoutBatch, Total};
 use crate::{AppError, AppResult, Ctx, commit, record};
 use time::Date;
-use vouch_domain::bonus::PaymentStatus;
+use vouch_domain::bonus::{OnCancel, PaymentMethod, PaymentStatus};
 use vouch_domain::money::Money;
 use vouch_domain::payout::{BatchStatus, PayeeGroup};
 use vouch_domain::person::PersonKind;
@@ -14,6 +14,122 @@ use vouch_store::Conn;
 use vouch_store::audit::Origin;
 use vouch_store::payments::{self, Batch, BatchPick, Payment, PaymentFilter};
 use vouch_store::people;
+
+/// Takes a payment back because what it paid for is gone (a cancelled sale, a revoked reward):
+/// an unpaid one is voided (leaving a draft batch); a paid one, or one in a batch a manager
+/// approved (its file may have been paid outside Vouch), opens a clawback for review.
+pub(crate) async fn undo_payment(
+    conn: &mut Conn,
+    origin: &Origin,
+    p: &Payment,
+    why: &str,
+    detail: &str,
+) -> AppResult<()> {
+    let mut action = p.status.on_cancel();
+    if p.status == PaymentStatus::InBatch
+        && let Some(batch) = &p.batch_id
+        && payments::get_batch(conn, batch)
+            .await?
+            .is_some_and(|b| b.status != BatchStatus::Draft)
+    {
+        action = OnCancel::Clawback;
+    }
+    match action {
+        OnCancel::Void => {
+            let voided = payments::void(conn, &p.id, p.status, why)
+                .await?
+                .ok_or_else(|| {
+                    AppError::conflict(
+                        "invalid_transition",
+                        "a payment changed meanwhile; reload and try again",
+                    )
+                })?;
+            record::change(conn, origin, "payment.voided", Some(p), &voided, &[]).await?;
+        }
+        OnCancel::Clawback => {
+            let clawback = payments::open_clawback(conn, p, &format!("{why}: {detail}")).await?;
+            record::entry(
+                conn,
+                origin,
+                "payment_clawback.opened",
+                "payment_clawback",
+                &clawback.id.clone(),
+                None,
+                serde_json::to_value(resources::PaymentClawback::from(clawback)).ok(),
+            )
+            .await?;
+        }
+        OnCancel::Nothing => {}
+    }
+    Ok(())
+}
+
+/// Puts an earned reward of a payout rule into the ledger: a payment due today, owed to the
+/// contact who stands for its participant in People (created with the participant's name and
+/// email on their first such reward). Announced as `payment.due`.
+pub(crate) async fn owe_reward(
+    ctx: &Ctx,
+    conn: &mut Conn,
+    origin: &Origin,
+    reward: &vouch_store::rewards::Reward,
+    amount: Money,
+) -> AppResult<Payment> {
+    let participant = vouch_store::participants::get(conn, &reward.participant_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("participant"))?;
+    let name = [
+        participant.first_name.as_deref(),
+        participant.last_name.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .map(str::trim)
+    .filter(|n| !n.is_empty())
+    .collect::<Vec<_>>()
+    .join(" ");
+    let draft = vouch_domain::person::PersonDraft {
+        name: if name.is_empty() {
+            participant.email.clone()
+        } else {
+            name
+        },
+        email: Some(participant.email.clone()),
+        notes: Some(format!(
+            "Participant of program {}: paid their cash rewards by payout.",
+            participant.program_id
+        )),
+        ..Default::default()
+    };
+    let payee = people::payee_of_participant(conn, &participant.id, &draft).await?;
+    let payment = payments::insert(
+        conn,
+        &payments::NewPayment {
+            pays: payments::Pays::Reward {
+                reward_id: &reward.id,
+            },
+            program_id: &reward.program_id,
+            payee_id: &payee.id,
+            payee_kind: payee.kind,
+            sequence: 1,
+            amount,
+            term: None,
+            due_on: Some(today(ctx)),
+            status: PaymentStatus::Due,
+            payment_method: PaymentMethod::BankTransfer,
+        },
+    )
+    .await?;
+    record::change(
+        conn,
+        origin,
+        "payment.created",
+        None,
+        &payment,
+        &["payment.due"],
+    )
+    .await?;
+    Ok(payment)
+}
 
 /// Today in the installation's clock (UTC), the day due dates are compared with.
 pub fn today(ctx: &Ctx) -> Date {
@@ -45,6 +161,19 @@ pub async fn mark_payments_due(ctx: &Ctx) -> AppResult<usize> {
     let due = release_due(ctx, &mut tx, None).await?;
     commit(tx).await?;
     Ok(due.len())
+}
+
+/// The live ledger payment of each reward (delivered by payout), in the order asked.
+pub async fn payments_of_rewards(
+    ctx: &Ctx,
+    reward_ids: &[&str],
+) -> AppResult<Vec<Option<Payment>>> {
+    let mut conn = ctx.store.conn().await?;
+    let mut out = Vec::with_capacity(reward_ids.len());
+    for id in reward_ids {
+        out.push(payments::for_reward(&mut conn, id).await?);
+    }
+    Ok(out)
 }
 
 pub async fn get_payment(ctx: &Ctx, id: &str) -> AppResult<Payment> {
@@ -105,9 +234,11 @@ fn not_payable(p: &Payment) -> AppError {
 }
 
 /// Marks one payment paid, inside the caller's transaction; a vendor payment also records an
-/// expenditure. `None` when it was not payable (the caller decides what that means).
+/// expenditure, and a reward's payment delivers the reward (whose email tells the participant).
+/// `None` when it was not payable (the caller decides what that means).
 async fn pay(
-    conn: &mut Conn,
+    ctx: &Ctx,
+    conn: &mut vouch_store::Tx,
     origin: &Origin,
     before: &Payment,
     with: &PaidWith,
@@ -126,7 +257,10 @@ async fn pay(
     if after.payee_kind == PersonKind::Vendor {
         payments::record_expenditure(conn, &after, with.paid_on).await?;
     }
-    tell_paid(conn, &after).await?;
+    match &after.reward_id {
+        Some(reward_id) => crate::reward_status::paid_out(ctx, conn, origin, reward_id).await?,
+        None => tell_paid(conn, &after).await?,
+    }
     record::change(
         conn,
         origin,
@@ -148,7 +282,10 @@ async fn tell_paid(conn: &mut Conn, p: &Payment) -> AppResult<()> {
     let Some(to) = payee.email.as_deref() else {
         return Ok(());
     };
-    let bonus = vouch_store::bonuses::get(conn, &p.bonus_id).await?;
+    let bonus = match &p.bonus_id {
+        Some(id) => vouch_store::bonuses::get(conn, id).await?,
+        None => None,
+    };
     let program = vouch_store::programs::get(conn, &p.program_id).await?;
     let vars = serde_json::json!({
         "payee": { "id": payee.id, "name": payee.name, "email": to },
@@ -202,7 +339,7 @@ pub async fn mark_payment_paid(
     if before.status != PaymentStatus::Due {
         return Err(not_payable(&before));
     }
-    let after = match pay(&mut tx, origin, &before, &with).await? {
+    let after = match pay(ctx, &mut tx, origin, &before, &with).await? {
         Some(p) => p,
         None => {
             // Someone else changed it between the read and the write: tell what it is now.
@@ -363,7 +500,7 @@ pub async fn mark_batch_paid(
     for p in &held {
         // A payment paid on its own meanwhile stays as it was; the rest are paid now.
         if p.status == PaymentStatus::InBatch {
-            pay(&mut tx, origin, p, &with).await?;
+            pay(ctx, &mut tx, origin, p, &with).await?;
         }
     }
     let held_now = payments::in_batch(&mut tx, id).await?;
@@ -418,7 +555,7 @@ pub async fn export_batch(ctx: &Ctx, id: &str, pay_date: Option<Date>) -> AppRes
             // One line per employee and currency, in payee order (the batch is read so).
             let mut lines: Vec<(String, Money, Vec<String>)> = Vec::new();
             for p in &held {
-                let refs = format!("{}/{}", p.bonus_id, p.id);
+                let refs = format!("{}/{}", p.pays_for(), p.id);
                 match lines.iter_mut().find(|(payee, m, _)| {
                     payee == &p.payee_id && m.currency() == p.amount.currency()
                 }) {
@@ -464,8 +601,9 @@ pub async fn export_batch(ctx: &Ctx, id: &str, pay_date: Option<Date>) -> AppRes
                         .unwrap_or_default(),
                     date.clone(),
                     p.id.clone(),
-                    p.bonus_id.clone(),
-                    p.sale_id.clone(),
+                    p.bonus_id.clone().unwrap_or_default(),
+                    p.sale_id.clone().unwrap_or_default(),
+                    p.reward_id.clone().unwrap_or_default(),
                 ]
             })
             .collect(),
@@ -492,6 +630,7 @@ pub async fn export_batch(ctx: &Ctx, id: &str, pay_date: Option<Date>) -> AppRes
             "payment_id",
             "bonus_id",
             "sale_id",
+            "reward_id",
         ],
     };
     Ok(Table {
@@ -559,6 +698,12 @@ pub async fn statement(ctx: &Ctx, payee_id: &str) -> AppResult<Statement> {
         }
     }
     for p in payments::of_payee(&mut conn, payee_id).await? {
+        // A participant's reward is earned and approved by its program's rule when it enters
+        // the ledger; a bonus is counted from the bonus above.
+        if p.reward_id.is_some() && p.status != PaymentStatus::Voided {
+            add_to(&mut s.earned, p.amount);
+            add_to(&mut s.approved, p.amount);
+        }
         match p.status {
             PaymentStatus::AwaitingMilestone => add_to(&mut s.awaiting, p.amount),
             PaymentStatus::Due | PaymentStatus::InBatch => add_to(&mut s.due, p.amount),

@@ -5,19 +5,20 @@
 //! so the same computation run twice, or after a revocation, lands on the same set of steps;
 //! the unique step key in the store makes a repeated creation a no-op.
 
-use super::participants::mail_participant;
 use crate::Ctx;
 use crate::commit;
 use crate::record;
+pub use crate::reward_status::title;
+use crate::reward_status::{move_reward, tell};
 use crate::{AppError, AppResult};
 use vouch_domain::email_template::Kind;
-use vouch_domain::money::Currency;
+use vouch_domain::money::{Currency, Money};
 use vouch_domain::referral::Stage;
 use vouch_domain::reward::{
     Delivery, Recipient, RewardKind, RewardStatus, RuleFields, Sides, steps_reached,
 };
 use vouch_store::audit::Origin;
-use vouch_store::participants;
+use vouch_store::payments;
 use vouch_store::programs::{self, Program};
 use vouch_store::referrals::{self, Referral};
 use vouch_store::rewards::{self, Change, Clawback, Filter, NewReward, Reward, RewardRule};
@@ -151,49 +152,6 @@ pub async fn add_coupons(
     })
 }
 
-/// How a reward reads in an email or on a page: `USD 25.00 (3 friends joined)`.
-pub fn title(reward: &Reward) -> String {
-    let amount = reward
-        .amount
-        .map(|a| vouch_domain::money::format(a, &reward.currency));
-    match (amount, &reward.description) {
-        (Some(a), Some(d)) => format!("{a} ({d})"),
-        (Some(a), None) => match reward.kind {
-            RewardKind::Credit => format!("{a} account credit"),
-            _ => a,
-        },
-        (None, Some(d)) => d.clone(),
-        (None, None) => "a reward".into(),
-    }
-}
-
-async fn tell(
-    ctx: &Ctx,
-    tx: &mut Tx,
-    kind: Kind,
-    program: &Program,
-    reward: &Reward,
-) -> AppResult<()> {
-    let Some(to) = participants::get(tx, &reward.participant_id).await? else {
-        return Ok(());
-    };
-    let reward_json = serde_json::json!({
-        "id": reward.id, "title": title(reward), "kind": reward.kind,
-        "amount": reward.amount.map(|a| vouch_domain::money::format(a, &reward.currency)),
-        "description": reward.description, "coupon_code": reward.coupon_code,
-        "hold_days": if reward.hold_until.is_some() { program.reward_hold_days } else { 0 },
-    });
-    mail_participant(
-        ctx,
-        tx,
-        kind,
-        program,
-        &to,
-        serde_json::json!({ "reward": reward_json }),
-    )
-    .await
-}
-
 /// Delivers an earned reward in the caller's transaction: a coupon gets the next code of its
 /// rule's pool (a `coupon_pool_empty` conflict when the pool is empty).
 async fn deliver_in(
@@ -203,6 +161,15 @@ async fn deliver_in(
     program: &Program,
     reward: &Reward,
 ) -> AppResult<Reward> {
+    if rewards::get_rule(tx, &reward.rule_id)
+        .await?
+        .is_some_and(|rule| rule.delivery == Delivery::Payout)
+    {
+        return Err(AppError::conflict(
+            "paid_by_payout",
+            "this reward is paid through the payables ledger: it is delivered when its payment is marked paid",
+        ));
+    }
     let code = if reward.kind == RewardKind::Coupon {
         let code =
             rewards::take_coupon(tx, ctx.store.backend(), &reward.rule_id, &reward.id).await?;
@@ -241,14 +208,22 @@ async fn on_earned(
     reward: &Reward,
 ) -> AppResult<()> {
     tell(ctx, tx, Kind::RewardEarned, program, reward).await?;
-    if rule.delivery == Delivery::Automatic {
-        match deliver_in(ctx, tx, origin, program, reward).await {
+    match rule.delivery {
+        Delivery::Automatic => match deliver_in(ctx, tx, origin, program, reward).await {
             Ok(_) => {}
             Err(e) if e.code() == "coupon_pool_empty" => {
                 tracing::warn!(rule = %rule.id, "coupon pool empty; the reward waits for staff");
             }
             Err(e) => return Err(e),
+        },
+        Delivery::Payout => {
+            let amount = reward.amount.ok_or_else(|| {
+                AppError::internal(format!("cash reward {} has no amount", reward.id))
+            })?;
+            let amount = Money::new(amount, currency(program)?);
+            crate::payouts::owe_reward(ctx, tx, origin, reward, amount).await?;
         }
+        Delivery::Manual => {}
     }
     Ok(())
 }
@@ -329,17 +304,7 @@ pub async fn after_revoke(
     for reward in lost {
         match reward.status {
             RewardStatus::Pending | RewardStatus::Earned => {
-                move_reward(
-                    tx,
-                    origin,
-                    &reward,
-                    RewardStatus::Revoked,
-                    Change {
-                        reason: Some(reason),
-                        ..Change::default()
-                    },
-                )
-                .await?;
+                revoke_in(tx, origin, &reward, reason).await?;
             }
             RewardStatus::Delivered => {
                 if let Some(c) = rewards::open_clawback(tx, &reward, reason).await? {
@@ -423,10 +388,24 @@ pub async fn deliver(ctx: &Ctx, origin: &Origin, id: &str) -> AppResult<Reward> 
 pub async fn revoke(ctx: &Ctx, origin: &Origin, id: &str, reason: &str) -> AppResult<Reward> {
     let mut tx = ctx.store.begin().await?;
     let (reward, _) = reward_and_program(&mut tx, id).await?;
+    let after = revoke_in(&mut tx, origin, &reward, reason).await?;
+    commit(tx).await?;
+    Ok(after)
+}
+
+/// Revokes a pending or earned reward in the caller's transaction. An earned reward of a
+/// payout rule owes a payment in the ledger: it is voided, or, when it may have been paid
+/// already (an approved batch), a clawback opens for it.
+async fn revoke_in(
+    tx: &mut Tx,
+    origin: &Origin,
+    reward: &Reward,
+    reason: &str,
+) -> AppResult<Reward> {
     let after = move_reward(
-        &mut tx,
+        tx,
         origin,
-        &reward,
+        reward,
         RewardStatus::Revoked,
         Change {
             reason: Some(reason),
@@ -434,7 +413,9 @@ pub async fn revoke(ctx: &Ctx, origin: &Origin, id: &str, reason: &str) -> AppRe
         },
     )
     .await?;
-    commit(tx).await?;
+    if let Some(p) = payments::for_reward(tx, &reward.id).await? {
+        crate::payouts::undo_payment(tx, origin, &p, "reward revoked", reason).await?;
+    }
     Ok(after)
 }
 
@@ -564,18 +545,4 @@ async fn create_reward(
     }
     record::change(tx, origin, "reward.created", None, &reward, &events).await?;
     Ok(Some(reward))
-}
-
-/// Moves a reward to `to`, audited and announced as `reward.{to}`.
-async fn move_reward(
-    tx: &mut Tx,
-    origin: &Origin,
-    before: &Reward,
-    to: RewardStatus,
-    change: Change<'_>,
-) -> AppResult<Reward> {
-    let after = rewards::set_status(tx, before, to, change).await?;
-    let action = format!("reward.{}", to.as_str());
-    record::change(tx, origin, &action, Some(before), &after, &[&action]).await?;
-    Ok(after)
 }

@@ -4,9 +4,7 @@
 
 use crate::resources::{self, BonusPolicy as PolicyOut};
 use crate::{AppError, AppResult, Ctx, commit, payouts, record};
-use vouch_domain::bonus::PaymentStatus;
-use vouch_domain::bonus::{self, BonusSettings, Milestone, OnCancel, SaleFacts};
-use vouch_domain::payout::BatchStatus;
+use vouch_domain::bonus::{self, BonusSettings, Milestone, SaleFacts};
 use vouch_domain::person::{PersonKind, TermsFields};
 use vouch_domain::sale::SaleFields;
 use vouch_store::audit::Origin;
@@ -376,46 +374,7 @@ pub async fn cancel_sale(
         record::change(&mut tx, origin, "bonus.cancelled", None, &b, &[]).await?;
     }
     for p in payments::for_sale(&mut tx, id).await? {
-        let mut action = p.status.on_cancel();
-        // A payment in a batch a manager approved may be paid already outside Vouch (the file
-        // was exported): it stays with its batch, and a clawback says to recover it.
-        if p.status == PaymentStatus::InBatch
-            && let Some(batch) = &p.batch_id
-            && payments::get_batch(&mut tx, batch)
-                .await?
-                .is_some_and(|b| b.status != BatchStatus::Draft)
-        {
-            action = OnCancel::Clawback;
-        }
-        match action {
-            OnCancel::Void => {
-                let voided = payments::void(&mut tx, &p.id, p.status, "sale cancelled")
-                    .await?
-                    .ok_or_else(|| {
-                        AppError::conflict(
-                            "invalid_transition",
-                            "a payment of this sale changed meanwhile; reload it and cancel again",
-                        )
-                    })?;
-                record::change(&mut tx, origin, "payment.voided", Some(&p), &voided, &[]).await?;
-            }
-            OnCancel::Clawback => {
-                let clawback =
-                    payments::open_clawback(&mut tx, &p, &format!("sale cancelled: {reason}"))
-                        .await?;
-                record::entry(
-                    &mut tx,
-                    origin,
-                    "payment_clawback.opened",
-                    "payment_clawback",
-                    &clawback.id.clone(),
-                    None,
-                    serde_json::to_value(resources::PaymentClawback::from(clawback)).ok(),
-                )
-                .await?;
-            }
-            OnCancel::Nothing => {}
-        }
+        crate::payouts::undo_payment(&mut tx, origin, &p, "sale cancelled", reason).await?;
     }
     commit(tx).await?;
     sale_view(ctx, sale).await

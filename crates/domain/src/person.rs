@@ -87,7 +87,7 @@ pub struct PersonFields {
 }
 
 /// Checked person fields.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PersonDraft {
     pub name: String,
     pub email: Option<String>,
@@ -242,11 +242,7 @@ impl TermsFields {
             };
             v.add(field, e.message);
         }
-        if v.is_empty() {
-            Ok(terms)
-        } else {
-            Err(v)
-        }
+        if v.is_empty() { Ok(terms) } else { Err(v) }
     }
 }
 

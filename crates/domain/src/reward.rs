@@ -62,8 +62,9 @@ string_enum!(
     RewardKind { Cash => "cash", Credit => "credit", Coupon => "coupon", Custom => "custom" }
 );
 string_enum!(
-    /// Whether an earned reward is delivered by staff from the queue, or at once.
-    Delivery { Manual => "manual", Automatic => "automatic" }
+    /// How an earned reward is delivered: by staff from the queue, at once, or (cash only) as a
+    /// due payment in the payables ledger, delivered when that payment is paid.
+    Delivery { Manual => "manual", Automatic => "automatic", Payout => "payout" }
 );
 string_enum!(
     RewardStatus { Pending => "pending", Earned => "earned", Delivered => "delivered", Revoked => "revoked" }
@@ -131,7 +132,9 @@ pub struct RuleFields {
     /// At most this many rewards of this rule per participant: 1 to 10 000.
     #[schema(minimum = 1, maximum = 10000)]
     pub max_per_participant: Option<i64>,
-    /// `manual` (the default) or `automatic`.
+    /// `manual` (the default: staff deliver it from the queue), `automatic` (at once, when
+    /// earned) or, for cash, `payout` (a due payment in the payables ledger once earned; the
+    /// reward is delivered when a payout batch or staff mark that payment paid).
     #[schema(value_type = Option<Delivery>)]
     #[serde(deserialize_with = "choice")]
     pub delivery: String,
@@ -215,6 +218,9 @@ impl RuleFields {
             "delivery",
             parse_or_default(&self.delivery, Delivery::Manual),
         );
+        if delivery == Some(Delivery::Payout) && kind.is_some_and(|k| k != RewardKind::Cash) {
+            v.add("delivery", "payout is for cash rewards only");
+        }
         let money = matches!(kind, Some(RewardKind::Cash | RewardKind::Credit));
         let amount = v.check("amount", check_amount(self.amount, money, currency));
         let description = v.check("description", optional_text(&self.description, 500));
@@ -396,5 +402,20 @@ mod tests {
             too_much.errors()[0].message,
             "must be between USD 0.01 and USD 10000000.00"
         );
+        let payout = |kind: &str| RuleFields {
+            name: "Paid out".into(),
+            threshold: 1,
+            kind: kind.into(),
+            amount: Some(1000),
+            description: "A gift".into(),
+            delivery: "payout".into(),
+            ..Default::default()
+        };
+        let cash = payout("cash").parse(Currency::USD).expect("cash by payout");
+        assert_eq!(cash.delivery, Delivery::Payout);
+        for kind in ["credit", "coupon", "custom"] {
+            let err = payout(kind).parse(Currency::USD).expect_err(kind);
+            assert_eq!(err.errors()[0].field, "delivery", "{kind}");
+        }
     }
 }

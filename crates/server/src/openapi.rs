@@ -80,6 +80,11 @@ pub const ERROR_CODES: &[(&str, u16, &str)] = &[
         "The payment is paid already; a payment is paid once.",
     ),
     (
+        "paid_by_payout",
+        409,
+        "The reward's rule delivers by payout: the reward is delivered when its payment in the payables ledger is marked paid.",
+    ),
+    (
         "nothing_to_pay",
         409,
         "No due payment matches the batch's filters; nothing was created.",

@@ -346,3 +346,126 @@ async fn coupon_rules_hand_out_codes_from_their_pool() {
     })
     .await;
 }
+
+/// Cash rewards of a `payout` rule join the payables ledger: each earned reward owes a due
+/// payment to a contact who stands for its participant; a payables batch pays it, which
+/// delivers the reward; revoking an unpaid one voids its payment; staff cannot deliver it
+/// by hand.
+#[tokio::test]
+async fn cash_rewards_delivered_by_payout_are_paid_through_the_ledger() {
+    each_backend(|app| async move {
+        let program = program(&app, 0).await;
+        let manager = app.staff(Role::Manager).await;
+        let staff = app.staff(Role::Staff).await;
+        let coupon = manager
+            .post(&format!("/api/v1/programs/{program}/reward-rules"), json!({ "name": "Codes", "threshold": 1, "kind": "coupon", "description": "10% off", "delivery": "payout" }))
+            .await;
+        assert_eq!(coupon.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", coupon.text);
+        assert_eq!(coupon.fields(), vec!["delivery"]);
+        let rule = rule(&manager, &program, json!({ "name": "Cash for friends", "trigger": "every", "threshold": 1, "max_per_participant": 2, "sides": "double", "amount": 2500, "friend_amount": 1000, "delivery": "payout" })).await;
+        assert_eq!(rule["delivery"], "payout");
+
+        let key = app.key_client(Scope::Write).await;
+        let ann = enrol(&key, &program, "ann@example.com", None).await;
+        let friends = win_friends(&key, &program, &ann, 2).await;
+        let all = rewards_of(&key, &program, "").await;
+        assert_eq!(all.len(), 4, "two for Ann, one for each friend");
+        assert!(all.iter().all(|r| r["status"] == "earned"), "{all:?}");
+
+        // Each earned reward owes one due payment; Ann's two are owed to one contact.
+        let payment_of = |reward: &Value| {
+            let reward = reward["id"].as_str().expect("id").to_string();
+            let staff = &staff;
+            async move {
+                let r = staff.get(&format!("/api/v1/payments?reward_id={reward}")).await;
+                assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+                let data = r.body["data"].as_array().cloned().unwrap_or_default();
+                assert_eq!(data.len(), 1, "{}", r.text);
+                data[0].clone()
+            }
+        };
+        let anns: Vec<&Value> = all.iter().filter(|r| r["participant_id"] == ann["id"]).collect();
+        let first = payment_of(anns[0]).await;
+        let second = payment_of(anns[1]).await;
+        assert_eq!(first["status"], "due");
+        assert_eq!(first["amount"], 2500);
+        assert_eq!(first["currency"], "USD");
+        assert_eq!(first["payee_kind"], "contact");
+        assert_eq!(first["payment_method"], "bank_transfer");
+        assert!(first["bonus_id"].is_null() && first["sale_id"].is_null() && first["term"].is_null());
+        assert!(first["due_on"].is_string());
+        assert_eq!(first["payee_id"], second["payee_id"], "one contact per participant");
+        let payee = first["payee_id"].as_str().expect("payee").to_string();
+        let person = staff.get(&format!("/api/v1/people/{payee}")).await;
+        assert_eq!(person.body["kind"], "contact", "{}", person.text);
+        assert_eq!(person.body["name"], "ann");
+        assert_eq!(person.body["email"], "ann@example.com");
+        assert_eq!(person.body["participant_id"], ann["id"]);
+
+        // Not delivered by hand: it is delivered when paid.
+        let by_hand = manager.post(&format!("/api/v1/rewards/{}/deliver", anns[0]["id"].as_str().expect("id")), json!({})).await;
+        assert_eq!(by_hand.status, StatusCode::CONFLICT);
+        assert_eq!(by_hand.body["code"], "paid_by_payout");
+
+        // Revoking an unpaid one voids its payment.
+        let friend_reward = all.iter().find(|r| r["participant_id"] == friends[0]["id"]).expect("friend's reward");
+        let friend_payment = payment_of(friend_reward).await;
+        let revoked = manager
+            .post(&format!("/api/v1/rewards/{}/revoke", friend_reward["id"].as_str().expect("id")), json!({ "reason": "duplicate account" }))
+            .await;
+        assert_eq!(revoked.body["status"], "revoked", "{}", revoked.text);
+        let voided = staff.get(&format!("/api/v1/payments/{}", friend_payment["id"].as_str().expect("id"))).await;
+        assert_eq!(voided.body["status"], "voided", "{}", voided.text);
+        assert_eq!(voided.body["void_reason"], "reward revoked");
+
+        // The console's rewards tab says where each one is, instead of offering "Deliver".
+        let page = manager.get(&format!("/admin/programs/{program}/rewards")).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert_eq!(page.text.matches("Owed in the payables ledger (Due)").count(), 3, "{}", page.text);
+        assert!(!page.text.contains(">Deliver<"), "{}", page.text);
+
+        // A payables batch of the program pays the three still owed.
+        let batch = staff
+            .post("/api/v1/payout-batches", json!({ "payee_group": "payables", "program_id": program }))
+            .await;
+        assert_eq!(batch.status, StatusCode::CREATED, "{}", batch.text);
+        assert_eq!(batch.body["payment_count"], 3, "{}", batch.text);
+        let batch_id = batch.body["id"].as_str().expect("id").to_string();
+        manager.post(&format!("/api/v1/payout-batches/{batch_id}/approve"), json!({})).await;
+        let file = manager.get(&format!("/api/v1/payout-batches/{batch_id}/export")).await;
+        assert_eq!(file.status, StatusCode::OK, "{}", file.text);
+        let header = file.text.lines().next().unwrap_or_default();
+        assert!(header.ends_with("bonus_id,sale_id,reward_id"), "{header}");
+        assert!(file.text.contains(anns[0]["id"].as_str().expect("id")), "{}", file.text);
+        assert!(file.text.contains(",25.00,USD,"), "{}", file.text);
+        let paid = manager
+            .post(&format!("/api/v1/payout-batches/{batch_id}/mark-paid"), json!({ "reference": "ACH-2026-11" }))
+            .await;
+        assert_eq!(paid.body["status"], "paid", "{}", paid.text);
+
+        // Paying delivered the rewards (the revoked one stays revoked), and told each
+        // participant once, with the reward's own email rather than a bonus payment's.
+        let after = rewards_of(&key, &program, "").await;
+        for r in &after {
+            let expected = if r["id"] == friend_reward["id"] { "revoked" } else { "delivered" };
+            assert_eq!(r["status"], expected, "{r}");
+        }
+        let admin = app.key_client(Scope::Admin).await;
+        let mails = admin.get("/api/v1/emails?limit=100").await;
+        let to_ann = |kind: &str| {
+            mails.body["data"].as_array().expect("mails").iter()
+                .filter(|m| m["kind"] == kind && m["to_address"] == "ann@example.com")
+                .count()
+        };
+        assert_eq!(to_ann("reward_delivered"), 2);
+        assert_eq!(to_ann("payment_paid"), 0);
+
+        // Ann's statement: earned and paid USD 50.00.
+        let statement = staff.get(&format!("/api/v1/people/{payee}/statement")).await;
+        assert_eq!(statement.status, StatusCode::OK, "{}", statement.text);
+        assert_eq!(statement.body["earned"], json!([{ "amount": 5000, "currency": "USD" }]));
+        assert_eq!(statement.body["paid"], json!([{ "amount": 5000, "currency": "USD" }]));
+        assert_eq!(statement.body["due"], json!([]));
+    })
+    .await;
+}

@@ -4,7 +4,9 @@
 //! calls find it only once.
 
 use crate::query::{NewestFirst, Sql};
-use crate::{Result, conflict, date_col, date_text, enum_col, money_col, now, time_col};
+use crate::{
+    Result, conflict, date_col, date_text, enum_col, money_col, now, opt_enum_col, time_col,
+};
 use sqlx::{AnyConnection, Row};
 use time::Date;
 use vouch_domain::Timestamp;
@@ -16,16 +18,18 @@ use vouch_domain::person::PersonKind;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Payment {
     pub id: String,
-    pub bonus_id: String,
-    pub sale_id: String,
+    /// The bonus it pays, with the bonus's sale; or else the participant reward it pays.
+    pub bonus_id: Option<String>,
+    pub sale_id: Option<String>,
+    pub reward_id: Option<String>,
     pub program_id: String,
     pub payee_id: String,
     pub payee_kind: PersonKind,
-    /// 1, 2, … within its bonus (a split continues the numbering).
+    /// 1, 2, … within its bonus (a split continues the numbering); 1 for a reward.
     pub sequence: i64,
     pub amount: Money,
-    /// The milestone it falls due on.
-    pub term: Milestone,
+    /// The milestone a bonus payment falls due on; none for a reward (due when earned).
+    pub term: Option<Milestone>,
     pub due_on: Option<Date>,
     pub status: PaymentStatus,
     pub payment_method: PaymentMethod,
@@ -38,17 +42,28 @@ pub struct Payment {
     pub updated_at: Timestamp,
 }
 
+impl Payment {
+    /// The id of what it pays: its bonus, or its reward.
+    pub fn pays_for(&self) -> &str {
+        self.bonus_id
+            .as_deref()
+            .or(self.reward_id.as_deref())
+            .unwrap_or_default()
+    }
+}
+
 fn from_row(row: &sqlx::any::AnyRow) -> Result<Payment> {
     Ok(Payment {
         id: row.try_get("id")?,
         bonus_id: row.try_get("bonus_id")?,
         sale_id: row.try_get("sale_id")?,
+        reward_id: row.try_get("reward_id")?,
         program_id: row.try_get("program_id")?,
         payee_id: row.try_get("payee_id")?,
         payee_kind: enum_col(row, "payee_kind")?,
         sequence: row.try_get("sequence")?,
         amount: money_col(row, "amount", "currency")?,
-        term: enum_col(row, "term")?,
+        term: opt_enum_col(row, "term")?,
         due_on: date_col(row, "due_on")?,
         status: enum_col(row, "status")?,
         payment_method: enum_col(row, "payment_method")?,
@@ -68,35 +83,65 @@ fn many(rows: &[sqlx::any::AnyRow]) -> Result<Vec<Payment>> {
 
 /// A payment to add to the ledger.
 pub struct NewPayment<'a> {
-    pub bonus_id: &'a str,
-    pub sale_id: &'a str,
+    pub pays: Pays<'a>,
     pub program_id: &'a str,
     pub payee_id: &'a str,
     pub payee_kind: PersonKind,
     pub sequence: i64,
     pub amount: Money,
-    pub term: Milestone,
+    pub term: Option<Milestone>,
     pub due_on: Option<Date>,
     pub status: PaymentStatus,
     pub payment_method: PaymentMethod,
 }
 
+/// What a payment pays: a bonus (of a sale) or a participant's reward.
+#[derive(Debug, Clone, Copy)]
+pub enum Pays<'a> {
+    Bonus { bonus_id: &'a str, sale_id: &'a str },
+    Reward { reward_id: &'a str },
+}
+
+impl<'a> Pays<'a> {
+    fn bonus_id(self) -> Option<&'a str> {
+        match self {
+            Pays::Bonus { bonus_id, .. } => Some(bonus_id),
+            Pays::Reward { .. } => None,
+        }
+    }
+
+    fn sale_id(self) -> Option<&'a str> {
+        match self {
+            Pays::Bonus { sale_id, .. } => Some(sale_id),
+            Pays::Reward { .. } => None,
+        }
+    }
+
+    fn reward_id(self) -> Option<&'a str> {
+        match self {
+            Pays::Reward { reward_id } => Some(reward_id),
+            Pays::Bonus { .. } => None,
+        }
+    }
+}
+
 pub async fn insert(conn: &mut AnyConnection, p: &NewPayment<'_>) -> Result<Payment> {
     let row = sqlx::query(
-        "INSERT INTO payments (id, bonus_id, sale_id, program_id, payee_id, payee_kind, sequence, amount, currency, term, due_on,
-             status, payment_method, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING *",
+        "INSERT INTO payments (id, bonus_id, sale_id, reward_id, program_id, payee_id, payee_kind, sequence, amount, currency,
+             term, due_on, status, payment_method, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) RETURNING *",
     )
     .bind(vouch_domain::id::new_id("pay"))
-    .bind(p.bonus_id)
-    .bind(p.sale_id)
+    .bind(p.pays.bonus_id())
+    .bind(p.pays.sale_id())
+    .bind(p.pays.reward_id())
     .bind(p.program_id)
     .bind(p.payee_id)
     .bind(p.payee_kind.as_str())
     .bind(p.sequence)
     .bind(p.amount.minor())
     .bind(p.amount.currency().to_string())
-    .bind(p.term.as_str())
+    .bind(p.term.map(Milestone::as_str))
     .bind(date_text(p.due_on))
     .bind(p.status.as_str())
     .bind(p.payment_method.as_str())
@@ -121,6 +166,15 @@ pub async fn for_bonus(conn: &mut AnyConnection, bonus_id: &str) -> Result<Vec<P
         .fetch_all(conn)
         .await?;
     many(&rows)
+}
+
+/// The live (not voided) payment of a participant's reward, if it went to the ledger.
+pub async fn for_reward(conn: &mut AnyConnection, reward_id: &str) -> Result<Option<Payment>> {
+    let row = sqlx::query("SELECT * FROM payments WHERE reward_id = $1 AND status <> 'voided'")
+        .bind(reward_id)
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(from_row).transpose()
 }
 
 /// A sale's payments, by bonus then order.
@@ -224,6 +278,7 @@ pub struct PaymentFilter<'a> {
     pub payee_id: Option<&'a str>,
     pub payee_kind: Option<PersonKind>,
     pub bonus_id: Option<&'a str>,
+    pub reward_id: Option<&'a str>,
     pub batch_id: Option<&'a str>,
     pub program_id: Option<&'a str>,
     pub due_from: Option<Date>,
@@ -235,6 +290,7 @@ fn filtered(list: &mut NewestFirst, f: &PaymentFilter<'_>) {
         .eq("payee_id", f.payee_id)
         .eq("payee_kind", f.payee_kind.map(PersonKind::as_str))
         .eq("bonus_id", f.bonus_id)
+        .eq("reward_id", f.reward_id)
         .eq("batch_id", f.batch_id)
         .eq("program_id", f.program_id);
     if let Some(from) = date_text(f.due_from) {

@@ -20,6 +20,9 @@ pub struct Person {
     pub company: Option<String>,
     pub employee_number: Option<String>,
     pub notes: Option<String>,
+    /// The program participant this contact was created for, when their cash rewards are
+    /// paid through the payables ledger.
+    pub participant_id: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -35,6 +38,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Person> {
         company: row.try_get("company")?,
         employee_number: row.try_get("employee_number")?,
         notes: row.try_get("notes")?,
+        participant_id: row.try_get("participant_id")?,
         created_at: crate::time_col(row, "created_at")?,
         updated_at: crate::time_col(row, "updated_at")?,
     })
@@ -56,6 +60,32 @@ pub async fn create(conn: &mut AnyConnection, kind: PersonKind, d: &PersonDraft)
     .bind(now())
     .fetch_one(&mut *conn)
     .await?;
+    from_row(&row)
+}
+
+/// The contact who is paid a participant's rewards: found by the participant, or created from
+/// `d` and linked to it. Two concurrent first rewards of one participant create one contact.
+pub async fn payee_of_participant(
+    conn: &mut AnyConnection,
+    participant_id: &str,
+    d: &PersonDraft,
+) -> Result<Person> {
+    sqlx::query(
+        "INSERT INTO people (id, kind, name, email, phone, company, employee_number, notes, participant_id, created_at, updated_at)
+         VALUES ($1, 'contact', $2, $3, NULL, NULL, NULL, $4, $5, $6, $6) ON CONFLICT DO NOTHING",
+    )
+    .bind(vouch_domain::id::new_id("per"))
+    .bind(&d.name)
+    .bind(d.email.clone())
+    .bind(d.notes.clone())
+    .bind(participant_id)
+    .bind(now())
+    .execute(&mut *conn)
+    .await?;
+    let row = sqlx::query("SELECT * FROM people WHERE participant_id = $1")
+        .bind(participant_id)
+        .fetch_one(&mut *conn)
+        .await?;
     from_row(&row)
 }
 

@@ -18,6 +18,9 @@ pub struct Person {
     /// The payroll system's id (employees only).
     pub employee_number: Option<String>,
     pub notes: Option<String>,
+    /// The program participant this contact was created for: their cash rewards delivered by
+    /// payout are paid to this contact.
+    pub participant_id: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -33,6 +36,7 @@ impl From<store::people::Person> for Person {
             company: row.company,
             employee_number: row.employee_number,
             notes: row.notes,
+            participant_id: row.participant_id,
             created_at: row.created_at,
             updated_at: row.updated_at,
         }

@@ -168,18 +168,22 @@ impl From<store::bonuses::Bonus> for Bonus {
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Payment {
     pub id: String,
-    pub bonus_id: String,
-    pub sale_id: String,
+    /// The bonus this payment pays (with `sale_id`); `null` when it pays a participant's
+    /// reward (`reward_id`).
+    pub bonus_id: Option<String>,
+    pub sale_id: Option<String>,
+    /// The participant reward this payment pays (a cash rule delivered by payout).
+    pub reward_id: Option<String>,
     pub program_id: String,
     pub payee_id: String,
     pub payee_kind: PersonKind,
-    /// 1, 2, … within its bonus.
+    /// 1, 2, … within its bonus; 1 for a reward.
     pub sequence: i64,
     /// Minor units of `currency`.
     pub amount: i64,
     pub currency: String,
-    /// The milestone it falls due on.
-    pub term: Milestone,
+    /// The milestone a bonus payment falls due on; `null` for a reward (due once earned).
+    pub term: Option<Milestone>,
     /// `null` while the sale's date for `term` is unknown.
     #[schema(format = Date)]
     pub due_on: Option<String>,
@@ -195,12 +199,20 @@ pub struct Payment {
     pub updated_at: Timestamp,
 }
 
+impl Payment {
+    /// What it falls due on, in words: its milestone, or the reward being earned.
+    pub fn term_label(&self) -> &'static str {
+        self.term.map_or("Reward earned", Milestone::label)
+    }
+}
+
 impl From<store::payments::Payment> for Payment {
     fn from(row: store::payments::Payment) -> Self {
         Self {
             id: row.id,
             bonus_id: row.bonus_id,
             sale_id: row.sale_id,
+            reward_id: row.reward_id,
             program_id: row.program_id,
             payee_id: row.payee_id,
             payee_kind: row.payee_kind,

@@ -44,6 +44,8 @@ struct PaymentParams {
     payee_id: Option<String>,
     payee_kind: Option<PersonKind>,
     bonus_id: Option<String>,
+    /// The payment of a participant's reward (a cash rule delivered by payout).
+    reward_id: Option<String>,
     batch_id: Option<String>,
     program_id: Option<String>,
     /// Due on or after this date.
@@ -73,6 +75,7 @@ async fn list_payments(
         payee_id: p.payee_id.as_deref(),
         payee_kind: p.payee_kind,
         bonus_id: p.bonus_id.as_deref(),
+        reward_id: p.reward_id.as_deref(),
         batch_id: p.batch_id.as_deref(),
         program_id: p.program_id.as_deref(),
         due_from: query_date("due_from", p.due_from.as_deref())?,
@@ -262,7 +265,8 @@ pub(crate) fn csv_of(table: &Table) -> Result<Vec<u8>, csv::Error> {
 /// Export an approved (or paid) batch. Payroll: one line per employee and currency with
 /// `employee_id, name, amount, currency, pay_date, bonus_references`. Payables: one line per
 /// payment with `payee_id, name, payee_kind, email, payment_method, amount, currency, due_on,
-/// pay_date, payment_id, bonus_id, sale_id`. Amounts in major units (`500.00`).
+/// pay_date, payment_id, bonus_id, sale_id, reward_id` (a payment pays a bonus of a sale or a
+/// participant's reward). Amounts in major units (`500.00`).
 async fn export_batch(
     State(state): State<AppState>,
     _: Can<perm::PayoutsManage>,

@@ -248,11 +248,12 @@ async fn get_reward(
 #[utoipa::path(
     post, path = "/api/v1/rewards/{id}/deliver", operation_id = "deliver_reward", tag = "rewards",
     params(("id" = String, Path, description = "Reward id (rwd_…)")),
-    responses((status = 200, description = "Delivered; a coupon reward carries its code", body = Reward), (status = "4XX", description = "A problem (RFC 9457); 409 `invalid_transition` unless earned, `coupon_pool_empty` when no code is left", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    responses((status = 200, description = "Delivered; a coupon reward carries its code", body = Reward), (status = "4XX", description = "A problem (RFC 9457); 409 `invalid_transition` unless earned, `coupon_pool_empty` when no code is left, `paid_by_payout` when its rule delivers by payout", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
     security(("bearer" = []), ("session" = []))
 )]
 /// Mark an earned reward delivered (and hand out a coupon code). Two deliveries of one reward
-/// at once: one succeeds, the other gets 409.
+/// at once: one succeeds, the other gets 409. A reward whose rule delivers by `payout` is
+/// delivered when its payment in the payables ledger is paid, not here (409 `paid_by_payout`).
 async fn deliver(
     State(state): State<AppState>,
     Can(caller, _): Can<perm::RewardsManage>,

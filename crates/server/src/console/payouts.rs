@@ -406,9 +406,10 @@ async fn statement_csv(
                 .map(|p| {
                     vec![
                         p.id.clone(),
-                        p.bonus_id.clone(),
-                        p.sale_id.clone(),
-                        p.term.as_str().to_string(),
+                        p.bonus_id.clone().unwrap_or_default(),
+                        p.sale_id.clone().unwrap_or_default(),
+                        p.reward_id.clone().unwrap_or_default(),
+                        p.term.map(|t| t.as_str()).unwrap_or_default().to_string(),
                         p.due_on.clone().unwrap_or_default(),
                         p.status.as_str().to_string(),
                         vouch_domain::money::Currency::parse(&p.currency)
@@ -426,6 +427,7 @@ async fn statement_csv(
                     "payment_id",
                     "bonus_id",
                     "sale_id",
+                    "reward_id",
                     "term",
                     "due_on",
                     "status",

@@ -20,6 +20,8 @@ pub struct RewardRow {
     pub w: Reward,
     pub who: String,
     pub title: String,
+    /// Its payment in the payables ledger, when its rule delivers by payout.
+    pub payment: Option<vouch_store::payments::Payment>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -60,13 +62,17 @@ pub(super) async fn rewards_page(
         let next = next_cursor(&mut rows, |r| r.id.clone());
         let ids: Vec<&str> = rows.iter().map(|w| w.participant_id.as_str()).collect();
         let people = vouch_app::participants::find_each(&console.state, &ids).await?;
+        let reward_ids: Vec<&str> = rows.iter().map(|w| w.id.as_str()).collect();
+        let payments = vouch_app::payouts::payments_of_rewards(&console.state, &reward_ids).await?;
         let out = rows
             .into_iter()
             .zip(people)
-            .map(|(w, who)| RewardRow {
+            .zip(payments)
+            .map(|((w, who), payment)| RewardRow {
                 title: reward_service::title(&w),
                 who: who.map_or_else(|| w.participant_id.clone(), |p| p.email),
                 w,
+                payment,
             })
             .collect();
         let clawbacks =
