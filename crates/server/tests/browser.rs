@@ -610,6 +610,23 @@ async fn reward_amounts_are_typed_in_major_units(backend: vouch_store::Backend) 
         (Some(1000), Some(1000)),
         "{rule}"
     );
+
+    // Cash may be paid by payout (through the payables ledger); nothing else may.
+    fill(&c, "name", "Paid out").await;
+    choose(&c, "#f-kind", "coupon").await;
+    choose(&c, "#f-delivery", "payout").await;
+    fill(&c, "description", "A gift card").await;
+    click(&c, "#add-rule").await;
+    wait_text(&c, "#e-delivery", "Payout is for cash rewards only").await;
+    shot(&c, &format!("{tag}-03-payout-refused")).await;
+    choose(&c, "#f-kind", "cash").await;
+    fill(&c, "amount", "25").await;
+    fill(&c, "description", "").await;
+    click(&c, "#add-rule").await;
+    wait_text(&c, ".flash", "Rule “Paid out” added").await;
+    let rows = wait_text(&c, "#rules", "USD 25.00 cash").await;
+    assert!(rows.contains("by payout"), "{rows}");
+    shot(&c, &format!("{tag}-04-payout-rule")).await;
     logout(&c).await;
     app.stop().await;
     c.close().await.expect("close");
@@ -879,6 +896,38 @@ async fn sales_bonus_from_sale_to_paid_payroll() {
     c.set_window_size(1280, 900).await.expect("desktop");
     let csv = api.get("/admin/sales/reports.csv?report=top_sales").await;
     assert_eq!(csv.text, "person,sales,amount\nErin Diaz,1,USD 10000.00\n");
+
+    // The program's bonus policy: the New Customer bonus's own terms, folded until wanted.
+    c.goto(&app.url(&format!("/admin/programs/{program}/bonus-policy")))
+        .await
+        .expect("policy");
+    find(&c, "#policy-form").await;
+    shot(&c, &format!("{tag}-15-policy")).await;
+    click(&c, "input[name=new_customer_bonus]").await;
+    click(&c, "#nc-terms summary").await;
+    click(&c, "input[name=new_customer_terms_on]").await;
+    fill(&c, "nc_percentage", "2.5").await;
+    click(&c, "#policy-form button[type=submit]").await;
+    wait_text(&c, "#e-nc_front_term", "front payment").await;
+    wait_text(&c, ".problem", "Nothing was saved").await;
+    c.execute(
+        "document.getElementById('e-nc_front_term').scrollIntoView({block: 'center'});",
+        vec![],
+    )
+    .await
+    .expect("scroll");
+    shot(&c, &format!("{tag}-16-policy-refused")).await;
+    choose(&c, "#f-nc_front_term", "sign_date").await;
+    click(&c, "#policy-form button[type=submit]").await;
+    wait_text(&c, ".flash", "Bonus policy saved").await;
+    let saved = api
+        .get(&format!("/api/v1/programs/{program}/bonus-policy"))
+        .await;
+    assert_eq!(saved.body["new_customer_bonus"], true, "{}", saved.text);
+    assert_eq!(saved.body["new_customer_terms"]["percentage_bps"], 250);
+    c.set_window_size(390, 844).await.expect("phone");
+    shot(&c, &format!("{tag}-17-policy-phone")).await;
+    c.set_window_size(1280, 900).await.expect("desktop");
     logout(&c).await;
     app.stop().await;
     c.close().await.expect("close");

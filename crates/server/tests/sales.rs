@@ -779,3 +779,67 @@ async fn referral_from_entry_to_won_sale() {
     })
     .await;
 }
+
+/// The console's bonus policy page sets all three sets of terms: contacts', New Customer
+/// bonuses' and Add-On Sale bonuses', each with its errors next to its own fields.
+#[tokio::test]
+async fn the_console_sets_every_set_of_policy_terms() {
+    each_backend(|app| async move {
+        let program = program(&app).await;
+        let manager = app.staff(Role::Manager).await;
+        let csrf = manager.csrf.clone().expect("csrf");
+        let path = format!("/admin/programs/{program}/bonus-policy");
+        let send = |fields: Vec<(String, String)>| {
+            let mut form = vec![("csrf".to_string(), csrf.clone())];
+            form.extend(fields);
+            let req = manager.request(reqwest::Method::POST, &path).form(&form);
+            manager.send(req)
+        };
+        let ticks = |names: &[&str]| -> Vec<(String, String)> {
+            names.iter().map(|n| (n.to_string(), "on".to_string())).collect()
+        };
+        let terms = |px: &str, percentage: &str| -> Vec<(String, String)> {
+            [
+                ("basis", "percentage"),
+                ("percentage", percentage),
+                ("currency", "USD"),
+                ("front_term", "sign_date"),
+                ("back_term", "not_applicable"),
+                ("front_share", "100"),
+            ]
+            .into_iter()
+            .map(|(f, v)| (format!("{px}{f}"), v.to_string()))
+            .collect()
+        };
+
+        // A bad New Customer percentage is shown next to its own field; nothing is saved.
+        let mut bad = ticks(&["new_customer_bonus", "new_customer_terms_on"]);
+        bad.extend(terms("", "5"));
+        bad.extend(terms("nc_", "250"));
+        bad.extend(terms("ao_", "3"));
+        let page = send(bad).await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", page.text);
+        assert!(page.text.contains(r#"id="e-nc_percentage""#), "{}", page.text);
+        assert!(!page.text.contains(r#"id="e-percentage""#), "the contacts' terms are fine");
+        assert!(page.text.contains(r#"<details id="nc-terms" open>"#), "{}", page.text);
+        assert!(page.text.contains(r#"name="new_customer_bonus" value="on" checked"#), "what was sent stays ticked");
+        let saved = manager.get(&format!("/api/v1/programs/{program}/bonus-policy")).await;
+        assert_eq!(saved.body["new_customer_bonus"], false, "{}", saved.text);
+
+        // All three at once; an unticked set is not saved even when its fields are filled.
+        let mut good = ticks(&["contact_on", "new_customer_bonus", "new_customer_terms_on", "add_on_bonus"]);
+        good.extend(terms("", "5"));
+        good.extend(terms("nc_", "2.5"));
+        good.extend(terms("ao_", "3"));
+        let page = send(good).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text);
+        let saved = manager.get(&format!("/api/v1/programs/{program}/bonus-policy")).await;
+        assert_eq!(saved.body["contact_terms"]["percentage_bps"], 500, "{}", saved.text);
+        assert_eq!(saved.body["new_customer_terms"]["percentage_bps"], 250, "{}", saved.text);
+        assert!(saved.body["add_on_terms"].is_null(), "{}", saved.text);
+        assert_eq!(saved.body["add_on_bonus"], true);
+        let shown = manager.get(&path).await;
+        assert!(shown.text.contains(r#"id="f-nc_percentage" type="text" inputmode="decimal" name="nc_percentage" value="2.5""#), "{}", shown.text);
+    })
+    .await;
+}

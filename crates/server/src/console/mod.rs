@@ -293,6 +293,17 @@ impl FormErrors {
         self.fields.get(field).map(String::as_str)
     }
 
+    /// A field of a form that repeats a group of fields under name prefixes (`nc_percentage`).
+    pub fn has_in(&self, prefix: &str, field: &str) -> bool {
+        self.fields.contains_key(&format!("{prefix}{field}"))
+    }
+
+    pub fn get_in(&self, prefix: &str, field: &str) -> Option<&str> {
+        self.fields
+            .get(&format!("{prefix}{field}"))
+            .map(String::as_str)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.fields.is_empty() && self.general.is_empty()
     }

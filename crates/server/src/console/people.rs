@@ -293,6 +293,17 @@ impl TermsForm {
         }
     }
 
+    /// One text field by its form name (for the template's loop over them).
+    pub fn value(&self, name: &str) -> &str {
+        match name {
+            "percentage" => &self.percentage,
+            "fixed_amount" => &self.fixed_amount,
+            "currency" => &self.currency,
+            "front_share" => &self.front_share,
+            _ => "",
+        }
+    }
+
     /// An empty form: a percentage, all on the front term.
     pub fn blank(currency: &str) -> Self {
         Self {

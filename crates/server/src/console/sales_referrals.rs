@@ -17,6 +17,7 @@ use serde::Deserialize;
 use vouch_app::sales_referrals::{self as svc, ReferralView};
 use vouch_domain::permission::Action;
 use vouch_domain::person::PersonKind;
+use vouch_domain::person::TermsFields;
 use vouch_domain::sales_referral::{ReferralFields, Stage};
 use vouch_store::sales_referrals::ReferralFilter;
 
@@ -387,40 +388,100 @@ async fn note(
         .await
 }
 
-/// A program's bonus policy as the form sends it: the contact terms (when ticked) and the
-/// switches. The optional bonuses' own terms are set through the API.
+/// A program's bonus policy as the form sends it: the switches, and three sets of terms under
+/// name prefixes (contacts' terms unprefixed, `nc_` for New Customer bonuses, `ao_` for
+/// Add-On Sale bonuses), each used only when its box is ticked.
 #[derive(Deserialize, Default, Clone)]
 pub struct PolicyForm {
     contact_on: Option<String>,
     new_customer_bonus: Option<String>,
+    new_customer_terms_on: Option<String>,
     add_on_bonus: Option<String>,
+    add_on_terms_on: Option<String>,
     allow_self_approval: Option<String>,
-    #[serde(default)]
-    basis: String,
-    #[serde(default)]
-    percentage: String,
-    #[serde(default)]
-    fixed_amount: String,
-    #[serde(default)]
-    currency: String,
-    #[serde(default)]
-    front_term: String,
-    #[serde(default)]
-    back_term: String,
-    #[serde(default)]
-    front_share: String,
+    #[serde(flatten)]
+    fields: std::collections::HashMap<String, String>,
 }
 
+/// The policy's three sets of terms: (form prefix, the API's field).
+const POLICY_TERMS: [(&str, &str); 3] = [
+    ("", "contact_terms"),
+    ("nc_", "new_customer_terms"),
+    ("ao_", "add_on_terms"),
+];
+
 impl PolicyForm {
-    fn terms_form(&self) -> TermsForm {
+    fn terms_form(&self, prefix: &str) -> TermsForm {
+        let get = |name: &str| {
+            self.fields
+                .get(&format!("{prefix}{name}"))
+                .cloned()
+                .unwrap_or_default()
+        };
         TermsForm {
-            basis: self.basis.clone(),
-            percentage: self.percentage.clone(),
-            fixed_amount: self.fixed_amount.clone(),
-            currency: self.currency.clone(),
-            front_term: self.front_term.clone(),
-            back_term: self.back_term.clone(),
-            front_share: self.front_share.clone(),
+            basis: get("basis"),
+            percentage: get("percentage"),
+            fixed_amount: get("fixed_amount"),
+            currency: get("currency"),
+            front_term: get("front_term"),
+            back_term: get("back_term"),
+            front_share: get("front_share"),
+        }
+    }
+
+    fn ticked_terms(&self) -> [bool; 3] {
+        [
+            ticked(&self.contact_on),
+            ticked(&self.new_customer_terms_on),
+            ticked(&self.add_on_terms_on),
+        ]
+    }
+}
+
+/// The three terms forms of a policy page, in [`POLICY_TERMS`] order, and which are on.
+struct PolicyTerms {
+    forms: [TermsForm; 3],
+    on: [bool; 3],
+}
+
+impl PolicyTerms {
+    fn of(policy: &vouch_app::resources::BonusPolicy, currency: &str) -> Self {
+        let sets = [
+            &policy.contact_terms,
+            &policy.new_customer_terms,
+            &policy.add_on_terms,
+        ];
+        Self {
+            forms: sets.map(|t| {
+                t.as_ref()
+                    .map(TermsForm::from_fields)
+                    .unwrap_or_else(|| TermsForm::blank(currency))
+            }),
+            on: sets.map(Option::is_some),
+        }
+    }
+
+    /// Each ticked set as the API takes it; every problem of every set at once, named by the
+    /// form's field (`nc_percentage`).
+    fn to_fields(&self) -> Result<[Option<TermsFields>; 3], ApiError> {
+        let mut errors = Vec::new();
+        let mut out: [Option<TermsFields>; 3] = Default::default();
+        for (i, (prefix, _)) in POLICY_TERMS.iter().enumerate() {
+            if !self.on[i] {
+                continue;
+            }
+            match self.forms[i].to_fields() {
+                Ok(t) => out[i] = Some(t),
+                Err(e) => errors.extend(e.errors.into_iter().map(|mut f| {
+                    f.field = format!("{prefix}{}", f.field);
+                    f
+                })),
+            }
+        }
+        if errors.is_empty() {
+            Ok(out)
+        } else {
+            Err(ApiError::invalid(errors))
         }
     }
 }
@@ -431,10 +492,18 @@ struct PolicyPage {
     l: Layout,
     program: vouch_store::programs::Program,
     policy: vouch_app::resources::BonusPolicy,
-    contact_on: bool,
-    tf: TermsForm,
+    terms: PolicyTerms,
     errors: FormErrors,
     can_set: bool,
+}
+
+impl PolicyPage {
+    /// Whether a set of terms has an error, so that its folded section opens.
+    fn errors_in(&self, prefix: &str) -> bool {
+        super::people::TERMS_FIELDS
+            .iter()
+            .any(|f| self.errors.has_in(prefix, f))
+    }
 }
 
 async fn policy_page(
@@ -448,23 +517,15 @@ async fn policy_page(
     }
     .await;
     match result {
-        Ok((program, policy)) => {
-            let tf = policy
-                .contact_terms
-                .as_ref()
-                .map(TermsForm::from_fields)
-                .unwrap_or_else(|| TermsForm::blank(&program.currency));
-            PolicyPage {
-                l: console.layout("programs"),
-                can_set: console.may(Action::SalesApprove),
-                contact_on: policy.contact_terms.is_some(),
-                program,
-                policy,
-                tf,
-                errors: FormErrors::default(),
-            }
-            .into_response()
+        Ok((program, policy)) => PolicyPage {
+            l: console.layout("programs"),
+            can_set: console.may(Action::SalesApprove),
+            terms: PolicyTerms::of(&policy, &program.currency),
+            program,
+            policy,
+            errors: FormErrors::default(),
         }
+        .into_response(),
         Err(e) => error_page(&e.into()),
     }
 }
@@ -474,15 +535,12 @@ async fn save_policy(
     Path(id): Path<String>,
     CsrfForm(form): CsrfForm<PolicyForm>,
 ) -> Response {
-    let contact_on = ticked(&form.contact_on);
-    let tf = form.terms_form();
+    let terms = PolicyTerms {
+        forms: POLICY_TERMS.map(|(prefix, _)| form.terms_form(prefix)),
+        on: form.ticked_terms(),
+    };
     let result = async {
-        let before = vouch_app::sales::policy(&console.state, &id).await?;
-        let contact_terms = if contact_on {
-            Some(tf.to_fields()?)
-        } else {
-            None
-        };
+        let [contact_terms, new_customer_terms, add_on_terms] = terms.to_fields()?;
         vouch_app::sales::set_policy(
             &console.state,
             &console.origin,
@@ -490,9 +548,9 @@ async fn save_policy(
             vouch_app::sales::PolicyFields {
                 contact_terms,
                 new_customer_bonus: ticked(&form.new_customer_bonus),
-                new_customer_terms: before.new_customer_terms,
+                new_customer_terms,
                 add_on_bonus: ticked(&form.add_on_bonus),
-                add_on_terms: before.add_on_terms,
+                add_on_terms,
                 allow_self_approval: ticked(&form.allow_self_approval),
             },
         )
@@ -510,15 +568,23 @@ async fn save_policy(
                 .await
         }
         Err(mut err) if err.status.is_client_error() && err.status.as_u16() != 404 => {
+            // The application names a field under its set (`new_customer_terms.front_term`);
+            // the form names it with the set's prefix (`nc_front_term`).
             for e in &mut err.errors {
-                let short = e
-                    .field
-                    .strip_prefix("contact_terms.")
-                    .unwrap_or(&e.field)
-                    .to_string();
-                e.field = terms_form_field(&short);
+                if let Some((prefix, rest)) = POLICY_TERMS.iter().find_map(|(prefix, api)| {
+                    e.field
+                        .strip_prefix(&format!("{api}."))
+                        .map(|rest| (*prefix, rest.to_string()))
+                }) {
+                    e.field = format!("{prefix}{}", terms_form_field(&rest));
+                }
             }
-            let errors = FormErrors::from_api(&err, "", TERMS_FIELDS);
+            let known: Vec<String> = POLICY_TERMS
+                .iter()
+                .flat_map(|(prefix, _)| TERMS_FIELDS.iter().map(move |f| format!("{prefix}{f}")))
+                .collect();
+            let known: Vec<&str> = known.iter().map(String::as_str).collect();
+            let errors = FormErrors::from_api(&err, "", &known);
             let status = form_status(&err);
             let page = async {
                 let program = vouch_app::programs::get(&console.state, &id).await?;
@@ -527,18 +593,23 @@ async fn save_policy(
             }
             .await;
             match page {
-                Ok((program, policy)) => with_status(
-                    status,
-                    PolicyPage {
-                        l: console.layout("programs"),
-                        can_set: true,
-                        contact_on,
-                        program,
-                        policy,
-                        tf,
-                        errors,
-                    },
-                ),
+                Ok((program, mut policy)) => {
+                    // The page shows what was sent, not what is saved.
+                    policy.new_customer_bonus = ticked(&form.new_customer_bonus);
+                    policy.add_on_bonus = ticked(&form.add_on_bonus);
+                    policy.allow_self_approval = ticked(&form.allow_self_approval);
+                    with_status(
+                        status,
+                        PolicyPage {
+                            l: console.layout("programs"),
+                            can_set: true,
+                            terms,
+                            program,
+                            policy,
+                            errors,
+                        },
+                    )
+                }
                 Err(e) => error_page(&e.into()),
             }
         }
