@@ -100,7 +100,10 @@ pub(crate) async fn owe_reward(
         )),
         ..Default::default()
     };
-    let payee = people::payee_of_participant(conn, &participant.id, &draft).await?;
+    let (payee, created) = people::payee_of_participant(conn, &participant.id, &draft).await?;
+    if created {
+        record::change(conn, origin, "person.created", None, &payee, &[]).await?;
+    }
     let payment = payments::insert(
         conn,
         &payments::NewPayment {
@@ -163,17 +166,40 @@ pub async fn mark_payments_due(ctx: &Ctx) -> AppResult<usize> {
     Ok(due.len())
 }
 
-/// The live ledger payment of each reward (delivered by payout), in the order asked.
+/// A reward's payment in the ledger, and the open clawback of it when its reward was revoked
+/// after its batch was approved.
+#[derive(Debug, Clone)]
+pub struct RewardPayment {
+    pub payment: Payment,
+    pub open_clawback: Option<resources::PaymentClawback>,
+}
+
+/// The live ledger payment of each reward (delivered by payout), in the order asked: one query
+/// for the payments, one for their open clawbacks.
 pub async fn payments_of_rewards(
     ctx: &Ctx,
     reward_ids: &[&str],
-) -> AppResult<Vec<Option<Payment>>> {
+) -> AppResult<Vec<Option<RewardPayment>>> {
     let mut conn = ctx.store.conn().await?;
-    let mut out = Vec::with_capacity(reward_ids.len());
-    for id in reward_ids {
-        out.push(payments::for_reward(&mut conn, id).await?);
-    }
-    Ok(out)
+    let found = payments::for_rewards(&mut conn, reward_ids).await?;
+    let ids: Vec<&str> = found.iter().map(|p| p.id.as_str()).collect();
+    let clawbacks = payments::open_clawbacks_of(&mut conn, &ids).await?;
+    Ok(reward_ids
+        .iter()
+        .map(|id| {
+            found
+                .iter()
+                .find(|p| p.reward_id.as_deref() == Some(*id))
+                .map(|p| RewardPayment {
+                    payment: p.clone(),
+                    open_clawback: clawbacks
+                        .iter()
+                        .find(|c| c.payment_id == p.id)
+                        .cloned()
+                        .map(resources::PaymentClawback::from),
+                })
+        })
+        .collect())
 }
 
 pub async fn get_payment(ctx: &Ctx, id: &str) -> AppResult<Payment> {

@@ -220,7 +220,14 @@ async fn on_earned(
             let amount = reward.amount.ok_or_else(|| {
                 AppError::internal(format!("cash reward {} has no amount", reward.id))
             })?;
-            let amount = Money::new(amount, currency(program)?);
+            // The reward's own currency: the program's may have changed since it was earned.
+            let currency = Currency::parse(&reward.currency).map_err(|e| {
+                AppError::internal(format!(
+                    "reward {} has a malformed currency: {e}",
+                    reward.id
+                ))
+            })?;
+            let amount = Money::new(amount, currency);
             crate::payouts::owe_reward(ctx, tx, origin, reward, amount).await?;
         }
         Delivery::Manual => {}
@@ -395,14 +402,20 @@ pub async fn revoke(ctx: &Ctx, origin: &Origin, id: &str, reason: &str) -> AppRe
 
 /// Revokes a pending or earned reward in the caller's transaction. An earned reward of a
 /// payout rule owes a payment in the ledger: it is voided, or, when it may have been paid
-/// already (an approved batch), a clawback opens for it.
+/// already (an approved batch), a clawback opens for it. The payment is changed before the
+/// reward, the order in which paying it changes them, so the two never wait on each other.
 async fn revoke_in(
     tx: &mut Tx,
     origin: &Origin,
     reward: &Reward,
     reason: &str,
 ) -> AppResult<Reward> {
-    let after = move_reward(
+    if reward.status == RewardStatus::Earned
+        && let Some(p) = payments::for_reward(tx, &reward.id).await?
+    {
+        crate::payouts::undo_payment(tx, origin, &p, "reward revoked", reason).await?;
+    }
+    move_reward(
         tx,
         origin,
         reward,
@@ -412,11 +425,7 @@ async fn revoke_in(
             ..Change::default()
         },
     )
-    .await?;
-    if let Some(p) = payments::for_reward(tx, &reward.id).await? {
-        crate::payouts::undo_payment(tx, origin, &p, "reward revoked", reason).await?;
-    }
-    Ok(after)
+    .await
 }
 
 /// `recovered` (the money came back) or `waived` (it stays with the participant).

@@ -469,3 +469,76 @@ async fn cash_rewards_delivered_by_payout_are_paid_through_the_ledger() {
     })
     .await;
 }
+
+/// The other ways a payout reward leaves the ledger: its referral is lost (the payment is
+/// voided), it is paid on its own (the reward is delivered), and it is revoked after its batch
+/// was approved (a clawback opens, shown and decided on the program's rewards tab).
+#[tokio::test]
+async fn payout_rewards_follow_their_referral_and_their_batch() {
+    each_backend(|app| async move {
+        let program = program(&app, 0).await;
+        let manager = app.staff(Role::Manager).await;
+        let staff = app.staff(Role::Staff).await;
+        rule(&manager, &program, json!({ "name": "Each friend", "trigger": "every", "threshold": 1, "amount": 1500, "delivery": "payout" })).await;
+        let key = app.key_client(Scope::Write).await;
+        let ann = enrol(&key, &program, "ann@example.com", None).await;
+        let friends = win_friends(&key, &program, &ann, 3).await;
+        let rewards = rewards_of(&key, &program, "").await;
+        assert_eq!(rewards.len(), 3);
+        let payment_of = |reward: &Value| {
+            let reward = reward["id"].as_str().expect("id").to_string();
+            let staff = &staff;
+            async move {
+                let r = staff.get(&format!("/api/v1/payments?reward_id={reward}")).await;
+                r.body["data"][0].clone()
+            }
+        };
+        let step = |n: i64| rewards.iter().find(|r| r["step"] == n).expect("step").clone();
+
+        // The third friend is refunded: Ann is down to two wins, step 3's payment is voided.
+        let referral = referral_of(&key, &program, &friends[2]).await;
+        let lost = key.post(&format!("/api/v1/referrals/{referral}/stage"), json!({ "stage": "lost", "reason": "refunded" })).await;
+        assert_eq!(lost.status, StatusCode::OK, "{}", lost.text);
+        let third = payment_of(&step(3)).await;
+        assert_eq!(third["status"], "voided", "{third}");
+        assert_eq!(third["void_reason"], "reward revoked");
+
+        // Step 1 is paid on its own: the reward is delivered.
+        let first = payment_of(&step(1)).await;
+        let paid = manager
+            .post(&format!("/api/v1/payments/{}/mark-paid", first["id"].as_str().expect("id")), json!({ "reference": "WIRE-1" }))
+            .await;
+        assert_eq!(paid.body["status"], "paid", "{}", paid.text);
+        let reward = key.get(&format!("/api/v1/rewards/{}", step(1)["id"].as_str().expect("id"))).await;
+        assert_eq!(reward.body["status"], "delivered", "{}", reward.text);
+
+        // Step 2 goes into a batch a manager approves; then it is revoked: a clawback opens,
+        // the payment stays with its batch, and the rewards tab asks for a decision.
+        let batch = staff.post("/api/v1/payout-batches", json!({ "payee_group": "payables" })).await;
+        assert_eq!(batch.body["payment_count"], 1, "{}", batch.text);
+        let batch_id = batch.body["id"].as_str().expect("id").to_string();
+        manager.post(&format!("/api/v1/payout-batches/{batch_id}/approve"), json!({})).await;
+        let second = step(2);
+        let revoked = manager
+            .post(&format!("/api/v1/rewards/{}/revoke", second["id"].as_str().expect("id")), json!({ "reason": "fraud" }))
+            .await;
+        assert_eq!(revoked.body["status"], "revoked", "{}", revoked.text);
+        let held = payment_of(&second).await;
+        assert_eq!(held["status"], "in_batch", "{held}");
+        let open = staff.get("/api/v1/payment-clawbacks?status=open").await;
+        assert_eq!(open.body["data"][0]["payment_id"], held["id"], "{}", open.text);
+        assert_eq!(open.body["data"][0]["reason"], "reward revoked: fraud");
+        let page = manager.get(&format!("/admin/programs/{program}/rewards")).await;
+        assert!(page.text.contains("Revoked after its payout batch was approved: recover USD 15.00"), "{}", page.text);
+        assert!(page.text.contains("Paid by payout"), "{}", page.text);
+
+        // Paying the batch leaves the revoked reward revoked.
+        let paid = manager
+            .post(&format!("/api/v1/payout-batches/{batch_id}/mark-paid"), json!({ "reference": "ACH-9" }))
+            .await;
+        assert_eq!(paid.body["status"], "paid", "{}", paid.text);
+        let reward = key.get(&format!("/api/v1/rewards/{}", second["id"].as_str().expect("id"))).await;
+        assert_eq!(reward.body["status"], "revoked", "{}", reward.text);
+    })
+    .await;
+}

@@ -177,6 +177,44 @@ pub async fn for_reward(conn: &mut AnyConnection, reward_id: &str) -> Result<Opt
     row.as_ref().map(from_row).transpose()
 }
 
+/// The live payments of these rewards (one query).
+pub async fn for_rewards(conn: &mut AnyConnection, reward_ids: &[&str]) -> Result<Vec<Payment>> {
+    if reward_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = Sql::new("SELECT * FROM payments WHERE status <> 'voided' AND reward_id IN (");
+    for (n, id) in reward_ids.iter().enumerate() {
+        if n > 0 {
+            sql.push(", ");
+        }
+        sql.push_bind(id.to_string());
+    }
+    sql.push(")");
+    let rows = sql.fetch_all(conn).await?;
+    many(&rows)
+}
+
+/// The open clawbacks of these payments (one query).
+pub async fn open_clawbacks_of(
+    conn: &mut AnyConnection,
+    payment_ids: &[&str],
+) -> Result<Vec<PaymentClawback>> {
+    if payment_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql =
+        Sql::new("SELECT * FROM payment_clawbacks WHERE status = 'open' AND payment_id IN (");
+    for (n, id) in payment_ids.iter().enumerate() {
+        if n > 0 {
+            sql.push(", ");
+        }
+        sql.push_bind(id.to_string());
+    }
+    sql.push(")");
+    let rows = sql.fetch_all(conn).await?;
+    rows.iter().map(clawback_from_row).collect()
+}
+
 /// A sale's payments, by bonus then order.
 pub async fn for_sale(conn: &mut AnyConnection, sale_id: &str) -> Result<Vec<Payment>> {
     let rows = sqlx::query("SELECT * FROM payments WHERE sale_id = $1 ORDER BY bonus_id, sequence")

@@ -64,15 +64,16 @@ pub async fn create(conn: &mut AnyConnection, kind: PersonKind, d: &PersonDraft)
 }
 
 /// The contact who is paid a participant's rewards: found by the participant, or created from
-/// `d` and linked to it. Two concurrent first rewards of one participant create one contact.
+/// `d` and linked to it (then `true`). Two concurrent first rewards of one participant create
+/// one contact.
 pub async fn payee_of_participant(
     conn: &mut AnyConnection,
     participant_id: &str,
     d: &PersonDraft,
-) -> Result<Person> {
-    sqlx::query(
+) -> Result<(Person, bool)> {
+    let created = sqlx::query(
         "INSERT INTO people (id, kind, name, email, phone, company, employee_number, notes, participant_id, created_at, updated_at)
-         VALUES ($1, 'contact', $2, $3, NULL, NULL, NULL, $4, $5, $6, $6) ON CONFLICT DO NOTHING",
+         VALUES ($1, 'contact', $2, $3, NULL, NULL, NULL, $4, $5, $6, $6) ON CONFLICT DO NOTHING RETURNING *",
     )
     .bind(vouch_domain::id::new_id("per"))
     .bind(&d.name)
@@ -80,13 +81,16 @@ pub async fn payee_of_participant(
     .bind(d.notes.clone())
     .bind(participant_id)
     .bind(now())
-    .execute(&mut *conn)
+    .fetch_optional(&mut *conn)
     .await?;
+    if let Some(row) = created {
+        return Ok((from_row(&row)?, true));
+    }
     let row = sqlx::query("SELECT * FROM people WHERE participant_id = $1")
         .bind(participant_id)
         .fetch_one(&mut *conn)
         .await?;
-    from_row(&row)
+    Ok((from_row(&row)?, false))
 }
 
 pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Person>> {

@@ -49,8 +49,9 @@ pub async fn bonuses_by_kind_and_status(
         .collect()
 }
 
-/// Unpaid payments (waiting, due or batched) whose due date falls in `[from, to]`, per
-/// currency: how many, and their sum.
+/// Unpaid bonus payments (waiting, due or batched) whose due date falls in `[from, to]`, per
+/// currency: how many, and their sum. These reports are about sales bonuses: the payouts of
+/// participants' rewards, in the same ledger, are left out.
 pub async fn due_between(
     conn: &mut AnyConnection,
     from: Date,
@@ -58,7 +59,8 @@ pub async fn due_between(
 ) -> Result<Vec<(i64, Money)>> {
     let rows = sqlx::query(
         "SELECT currency, COUNT(*) AS n, CAST(SUM(amount) AS BIGINT) AS amount FROM payments
-         WHERE status IN ('awaiting_milestone', 'due', 'in_batch') AND due_on >= $1 AND due_on <= $2
+         WHERE bonus_id IS NOT NULL AND status IN ('awaiting_milestone', 'due', 'in_batch')
+           AND due_on >= $1 AND due_on <= $2
          GROUP BY currency ORDER BY currency",
     )
     .bind(date_text(Some(from)))
@@ -70,7 +72,7 @@ pub async fn due_between(
         .collect()
 }
 
-/// What was paid, per month (`2026-04`), payee kind and currency.
+/// What bonuses paid, per month (`2026-04`), payee kind and currency.
 pub async fn paid_per_month(
     conn: &mut AnyConnection,
     from: Date,
@@ -78,7 +80,7 @@ pub async fn paid_per_month(
 ) -> Result<Vec<(String, String, Money)>> {
     let rows = sqlx::query(
         "SELECT SUBSTR(paid_on, 1, 7) AS month, payee_kind, currency, CAST(SUM(amount) AS BIGINT) AS amount
-         FROM payments WHERE status = 'paid' AND paid_on >= $1 AND paid_on <= $2
+         FROM payments WHERE bonus_id IS NOT NULL AND status = 'paid' AND paid_on >= $1 AND paid_on <= $2
          GROUP BY SUBSTR(paid_on, 1, 7), payee_kind, currency ORDER BY month, payee_kind, currency",
     )
     .bind(date_text(Some(from)))

@@ -408,7 +408,6 @@ async fn statement_csv(
                         p.id.clone(),
                         p.bonus_id.clone().unwrap_or_default(),
                         p.sale_id.clone().unwrap_or_default(),
-                        p.reward_id.clone().unwrap_or_default(),
                         p.term.map(|t| t.as_str()).unwrap_or_default().to_string(),
                         p.due_on.clone().unwrap_or_default(),
                         p.status.as_str().to_string(),
@@ -418,6 +417,7 @@ async fn statement_csv(
                         p.currency.clone(),
                         p.paid_on.clone().unwrap_or_default(),
                         p.paid_reference.clone().unwrap_or_default(),
+                        p.reward_id.clone().unwrap_or_default(),
                     ]
                 })
                 .collect();
@@ -427,7 +427,6 @@ async fn statement_csv(
                     "payment_id",
                     "bonus_id",
                     "sale_id",
-                    "reward_id",
                     "term",
                     "due_on",
                     "status",
@@ -435,6 +434,7 @@ async fn statement_csv(
                     "currency",
                     "paid_on",
                     "reference",
+                    "reward_id",
                 ],
                 rows,
             })

@@ -21,7 +21,7 @@ pub struct RewardRow {
     pub who: String,
     pub title: String,
     /// Its payment in the payables ledger, when its rule delivers by payout.
-    pub payment: Option<vouch_store::payments::Payment>,
+    pub payment: Option<vouch_app::payouts::RewardPayment>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -34,6 +34,14 @@ pub(super) struct RewardsPage {
     next_url: Option<String>,
     clawbacks: Vec<(Clawback, String)>,
     can_manage: bool,
+    /// May decide clawbacks of ledger payments.
+    can_pay: bool,
+}
+
+impl RewardsPage {
+    fn money(&self, amount: &i64, currency: &str) -> String {
+        crate::console::sales::money_text(*amount, currency)
+    }
 }
 
 pub(super) async fn rewards_page(
@@ -88,6 +96,7 @@ pub(super) async fn rewards_page(
     RewardsPage {
         l: console.layout("programs"),
         can_manage: console.may(Action::RewardsManage),
+        can_pay: console.may(Action::PayoutsManage),
         next_url: next.map(|c| {
             format!(
                 "/admin/programs/{}/rewards?status={status_text}&starting_after={c}",
