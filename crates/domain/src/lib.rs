@@ -11,6 +11,7 @@ pub mod id;
 pub mod import;
 pub mod money;
 pub mod participant;
+pub mod partner;
 pub mod password;
 pub mod payout;
 pub mod permission;

@@ -144,8 +144,8 @@ pub enum Action {
     PeopleRead,
     /// Add and edit people who refer sales.
     PeopleWrite,
-    /// Agree an employee's or vendor's referral-bonus terms: what they are owed per sale, so a
-    /// Management Team decision.
+    /// Agree an employee's or vendor's referral-bonus terms, or a partner's commission per
+    /// program: what they are owed, so a Management Team decision.
     TermsManage,
     /// Sales, bonuses, payments and payout batches: list and view, statements and reports.
     SalesRead,
@@ -158,10 +158,14 @@ pub enum Action {
     PayoutsPrepare,
     /// Approve payout batches, export them and mark batches or payments paid.
     PayoutsManage,
+    /// Partner companies and their commission terms: list and view.
+    PartnersRead,
+    /// Add, edit and import partner companies (their commission terms need `TermsManage`).
+    PartnersWrite,
 }
 
 impl Action {
-    pub const ALL: [Action; 23] = [
+    pub const ALL: [Action; 25] = [
         Action::AccountsRead,
         Action::AccountsWrite,
         Action::SetupsRead,
@@ -185,6 +189,8 @@ impl Action {
         Action::SalesApprove,
         Action::PayoutsPrepare,
         Action::PayoutsManage,
+        Action::PartnersRead,
+        Action::PartnersWrite,
     ];
 
     pub fn name(self) -> &'static str {
@@ -212,6 +218,8 @@ impl Action {
             Action::SalesApprove => "sales.approve",
             Action::PayoutsPrepare => "payouts.prepare",
             Action::PayoutsManage => "payouts.manage",
+            Action::PartnersRead => "partners.read",
+            Action::PartnersWrite => "partners.write",
         }
     }
 
@@ -222,13 +230,15 @@ impl Action {
             | Action::SetupsRead
             | Action::ProgramsRead
             | Action::PeopleRead
-            | Action::SalesRead => Role::Viewer,
+            | Action::SalesRead
+            | Action::PartnersRead => Role::Viewer,
             Action::AccountsWrite
             | Action::SetupsRequest
             | Action::ProgramsWrite
             | Action::PeopleWrite
             | Action::SalesWrite
-            | Action::PayoutsPrepare => Role::Staff,
+            | Action::PayoutsPrepare
+            | Action::PartnersWrite => Role::Staff,
             Action::SetupsDecide
             | Action::AuditRead
             | Action::ProgramsPublish
@@ -251,13 +261,15 @@ impl Action {
             | Action::SetupsRead
             | Action::ProgramsRead
             | Action::PeopleRead
-            | Action::SalesRead => Scope::Read,
+            | Action::SalesRead
+            | Action::PartnersRead => Scope::Read,
             Action::AccountsWrite
             | Action::SetupsRequest
             | Action::ProgramsWrite
             | Action::PeopleWrite
             | Action::SalesWrite
-            | Action::PayoutsPrepare => Scope::Write,
+            | Action::PayoutsPrepare
+            | Action::PartnersWrite => Scope::Write,
             Action::SetupsDecide
             | Action::ProgramsPublish
             | Action::RewardsManage
@@ -313,6 +325,7 @@ mod tests {
                     | Action::ProgramsRead
                     | Action::PeopleRead
                     | Action::SalesRead
+                    | Action::PartnersRead
             );
             assert_eq!(
                 role_allows(Role::Viewer, action),

@@ -255,7 +255,9 @@ pub mod perm {
         SalesWrite,
         SalesApprove,
         PayoutsPrepare,
-        PayoutsManage
+        PayoutsManage,
+        PartnersRead,
+        PartnersWrite
     );
 }
 

@@ -58,6 +58,26 @@ const API_ROUTES: &[(&str, &str, Action)] = &[
     ("POST", "/api/v1/api-keys", Action::ApiKeysManage),
     ("POST", "/api/v1/api-keys/{k}/revoke", Action::ApiKeysManage),
     ("GET", "/api/v1/audit-events", Action::AuditRead),
+    ("GET", "/api/v1/partners", Action::PartnersRead),
+    ("POST", "/api/v1/partners", Action::PartnersWrite),
+    ("GET", "/api/v1/partners/{t}", Action::PartnersRead),
+    ("PATCH", "/api/v1/partners/{t}", Action::PartnersWrite),
+    ("POST", "/api/v1/partners/imports", Action::PartnersWrite),
+    (
+        "GET",
+        "/api/v1/partners/{t}/commission-terms",
+        Action::PartnersRead,
+    ),
+    (
+        "PUT",
+        "/api/v1/partners/{t}/commission-terms/{p}",
+        Action::TermsManage,
+    ),
+    (
+        "DELETE",
+        "/api/v1/partners/{t}/commission-terms/{p}",
+        Action::TermsManage,
+    ),
     ("GET", "/api/v1/people", Action::PeopleRead),
     ("POST", "/api/v1/people", Action::PeopleWrite),
     ("GET", "/api/v1/people/{e}", Action::PeopleRead),
@@ -388,6 +408,23 @@ const API_ROUTES: &[(&str, &str, Action)] = &[
 
 /// Every console page and form with the action it needs.
 const CONSOLE_ROUTES: &[(&str, &str, Action)] = &[
+    ("GET", "/admin/partners", Action::PartnersRead),
+    ("GET", "/admin/partners/new", Action::PartnersWrite),
+    ("POST", "/admin/partners/new", Action::PartnersWrite),
+    ("GET", "/admin/partners/import", Action::PartnersWrite),
+    ("POST", "/admin/partners/import", Action::PartnersWrite),
+    ("GET", "/admin/partners/{t}", Action::PartnersRead),
+    ("POST", "/admin/partners/{t}", Action::PartnersWrite),
+    (
+        "POST",
+        "/admin/partners/{t}/commission-terms",
+        Action::TermsManage,
+    ),
+    (
+        "POST",
+        "/admin/partners/{t}/commission-terms/{p}/remove",
+        Action::TermsManage,
+    ),
     ("GET", "/admin/people", Action::PeopleRead),
     ("GET", "/admin/people/new", Action::PeopleWrite),
     ("GET", "/admin/people/import", Action::PeopleWrite),
@@ -661,6 +698,7 @@ struct Ids {
     j: String,
     p: String,
     e: String,
+    t: String,
 }
 
 impl Ids {
@@ -674,6 +712,7 @@ impl Ids {
             .replace("{j}", &self.j)
             .replace("{p}", &self.p)
             .replace("{e}", &self.e)
+            .replace("{t}", &self.t)
     }
 }
 
@@ -712,7 +751,14 @@ async fn fixtures(app: &TestApp) -> Ids {
             json!({ "kind": "employee", "name": "Target employee" }),
         )
         .await;
+    let t = owner
+        .post(
+            "/api/v1/partners",
+            json!({ "name": "Target partner", "refers_clients": true }),
+        )
+        .await;
     Ids {
+        t: t.body["id"].as_str().expect("partner").to_string(),
         e: e.body["id"].as_str().expect("person").to_string(),
         p: p.body["id"].as_str().expect("program").to_string(),
         m: m.body["id"].as_str().expect("message").to_string(),

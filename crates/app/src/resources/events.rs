@@ -200,7 +200,7 @@ pub const EVENT_TYPES: &[EventType] = &[
     event(
         "payment.due",
         "Payment",
-        "A payment fell due: its milestone date was recorded and has come.",
+        "A payment fell due: a bonus payment's milestone date was recorded and has come, or a participant's cash reward delivered by payout was earned (its `bonus_id`, `sale_id` and `term` are then null, and `reward_id` is set).",
     ),
     event(
         "payment.paid",
@@ -211,6 +211,16 @@ pub const EVENT_TYPES: &[EventType] = &[
         "payout_batch.approved",
         "PayoutBatch",
         "A manager approved a payout batch; it can be exported and paid.",
+    ),
+    event(
+        "partner.created",
+        "Partner",
+        "Staff added a partner company (by hand, through the API or from a CSV import).",
+    ),
+    event(
+        "partner.updated",
+        "Partner",
+        "A partner company's details, status, manager or capabilities changed.",
     ),
     event(
         "email.unsubscribed",

@@ -7,6 +7,7 @@ pub mod admin;
 pub mod bonuses;
 pub mod emails;
 pub mod participants;
+pub mod partners;
 pub mod payouts;
 pub mod people;
 pub mod programs;
@@ -45,6 +46,7 @@ pub fn routes(state: AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(rewards::routes())
         .merge(transfer::routes())
         .merge(people::routes())
+        .merge(partners::routes())
         .merge(sales::routes())
         .merge(sales_referrals::routes())
         .merge(bonuses::routes())
@@ -79,7 +81,8 @@ pub fn routes(state: AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         (name = "programs", description = "Referral programs: settings and lifecycle"),
         (name = "referrals", description = "Referrals, and the events from your systems that qualify them"),
         (name = "rewards", description = "Reward rules, the rewards they earn, coupon pools and clawbacks"),
-        (name = "people", description = "Contacts, employees and vendors who refer sales, and their agreed referral-bonus terms")
+        (name = "people", description = "Contacts, employees and vendors who refer sales, and their agreed referral-bonus terms"),
+        (name = "partners", description = "Partner companies that refer clients, receive referrals or buy customers, and their commission terms")
     )
 )]
 struct ApiDoc;

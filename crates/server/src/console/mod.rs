@@ -11,6 +11,7 @@ mod admin;
 mod bonuses;
 mod emails;
 mod login;
+mod partners;
 mod payouts;
 mod people;
 mod program_work;
@@ -52,6 +53,7 @@ pub fn routes() -> Router<AppState> {
         .merge(programs::routes())
         .merge(program_work::routes())
         .merge(people::routes())
+        .merge(partners::routes())
         .merge(sales::routes())
         .merge(bonuses::routes())
         .merge(payouts::routes())
