@@ -19,6 +19,7 @@ pub mod links;
 pub mod outbound;
 pub mod participant_access;
 pub mod participants;
+pub mod partner_referrals;
 pub mod partners;
 pub mod payouts;
 pub mod people;

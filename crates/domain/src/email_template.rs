@@ -29,10 +29,14 @@ pub enum Kind {
     BonusApproved,
     /// To a payee whose payment was marked paid, with its reference.
     PaymentPaid,
+    /// To a partner company: we sent it a referral to follow up.
+    PartnerReferralReceived,
+    /// To a partner manager: one of their partners submitted a referral to us.
+    PartnerReferralSubmitted,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 11] = [
         Kind::WebhookEndpointDisabled,
         Kind::ParticipantWelcome,
         Kind::ReferralWon,
@@ -42,6 +46,8 @@ impl Kind {
         Kind::InstantSignup,
         Kind::BonusApproved,
         Kind::PaymentPaid,
+        Kind::PartnerReferralReceived,
+        Kind::PartnerReferralSubmitted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -55,6 +61,8 @@ impl Kind {
             Kind::InstantSignup => "instant_signup",
             Kind::BonusApproved => "bonus_approved",
             Kind::PaymentPaid => "payment_paid",
+            Kind::PartnerReferralReceived => "partner_referral_received",
+            Kind::PartnerReferralSubmitted => "partner_referral_submitted",
         }
     }
 
@@ -69,6 +77,10 @@ impl Kind {
             Kind::InstantSignup => "Instant signup invitation (one-click join)",
             Kind::BonusApproved => "Referral bonus approved (to the payee)",
             Kind::PaymentPaid => "Bonus payment paid (to the payee)",
+            Kind::PartnerReferralReceived => "Referral sent to a partner (to the partner)",
+            Kind::PartnerReferralSubmitted => {
+                "Referral submitted by a partner (to its partner manager)"
+            }
         }
     }
 
@@ -84,7 +96,9 @@ impl Kind {
             Kind::WebhookEndpointDisabled
             | Kind::ParticipantLogin
             | Kind::BonusApproved
-            | Kind::PaymentPaid => false,
+            | Kind::PaymentPaid
+            | Kind::PartnerReferralReceived
+            | Kind::PartnerReferralSubmitted => false,
             Kind::ParticipantWelcome
             | Kind::ReferralWon
             | Kind::RewardEarned
@@ -96,7 +110,12 @@ impl Kind {
     /// Participant-facing kinds can be overridden per program; staff notices only for the
     /// whole installation.
     pub fn per_program(self) -> bool {
-        self != Kind::WebhookEndpointDisabled
+        !matches!(
+            self,
+            Kind::WebhookEndpointDisabled
+                | Kind::PartnerReferralReceived
+                | Kind::PartnerReferralSubmitted
+        )
     }
 
     pub fn default_template(self) -> Template {
@@ -140,6 +159,16 @@ impl Kind {
                 subject: "{{ payment.amount }} of your referral bonus was paid".into(),
                 text: "Hi {{ payee.name }},\n\n{{ payment.amount }} of your {{ bonus.kind }} bonus was paid on {{ payment.paid_on }} ({{ payment.method }}, reference {{ payment.reference }}).\n".into(),
                 html: "<p>Hi {{ payee.name }},</p>\n<p><strong>{{ payment.amount }}</strong> of your {{ bonus.kind }} bonus was paid on {{ payment.paid_on }} ({{ payment.method }}, reference <code>{{ payment.reference }}</code>).</p>\n".into(),
+            },
+            Kind::PartnerReferralReceived => Template {
+                subject: "New referral {{ referral.reference }}: {{ referral.client_name }}".into(),
+                text: "Hello {{ partner.name }},\n\nWe sent you a referral to follow up: {{ referral.client_name }}{% if referral.company %} ({{ referral.company }}){% endif %}.\n{% if referral.email %}Email: {{ referral.email }}\n{% endif %}{% if referral.phone %}Phone: {{ referral.phone }}\n{% endif %}{% if referral.needs %}They need: {{ referral.needs }}\n{% endif %}{% if referral.notes %}\n{{ referral.notes }}\n{% endif %}\nYou are responsible for contacting the client, scoping the work and closing it. Keep its stage up to date so we can help when the client calls.\n".into(),
+                html: "<p>Hello {{ partner.name }},</p>\n<p>We sent you a referral to follow up: <strong>{{ referral.client_name }}</strong>{% if referral.company %} ({{ referral.company }}){% endif %}.</p>\n<ul>{% if referral.email %}<li>Email: {{ referral.email }}</li>{% endif %}{% if referral.phone %}<li>Phone: {{ referral.phone }}</li>{% endif %}{% if referral.needs %}<li>They need: {{ referral.needs }}</li>{% endif %}</ul>\n{% if referral.notes %}<p>{{ referral.notes }}</p>\n{% endif %}<p>You are responsible for contacting the client, scoping the work and closing it. Keep its stage up to date so we can help when the client calls.</p>\n".into(),
+            },
+            Kind::PartnerReferralSubmitted => Template {
+                subject: "{{ partner.name }} referred {{ referral.client_name }} ({{ referral.reference }})".into(),
+                text: "Hello {{ manager.name }},\n\n{{ partner.name }} referred a client to us: {{ referral.client_name }}{% if referral.company %} ({{ referral.company }}){% endif %}, allocated to you.\n{% if referral.needs %}They need: {{ referral.needs }}\n{% endif %}{% if referral.duplicate %}\nIt may duplicate an earlier referral: decide in the console.\n{% endif %}\nContact the partner to discuss the client's requirements:\n{{ console_url }}\n".into(),
+                html: "<p>Hello {{ manager.name }},</p>\n<p>{{ partner.name }} referred a client to us: <strong>{{ referral.client_name }}</strong>{% if referral.company %} ({{ referral.company }}){% endif %}, allocated to you.</p>\n{% if referral.needs %}<p>They need: {{ referral.needs }}</p>\n{% endif %}{% if referral.duplicate %}<p>It may duplicate an earlier referral: decide in the console.</p>\n{% endif %}<p>Contact the partner to discuss the client's requirements: <a href=\"{{ console_url }}\">open the referral</a>.</p>\n".into(),
             },
             Kind::RewardDelivered => Template {
                 subject: "Your {{ program.name }} reward is here".into(),
@@ -199,6 +228,12 @@ impl Kind {
                 "bonus": { "id": "bon_01example", "kind": "Referral-Employee", "amount": "USD 1000.00" },
                 "payment": { "id": "pay_01example", "amount": "USD 500.00", "paid_on": "2026-04-30", "reference": "PAYROLL-2026-04", "method": "Payroll" },
                 "program": { "id": "prg_01example", "name": "1Stop referrals", "slug": "1stop" },
+            }),
+            Kind::PartnerReferralReceived | Kind::PartnerReferralSubmitted => serde_json::json!({
+                "partner": { "id": "ptn_01example", "name": "Northwind Agency" },
+                "manager": { "name": "Mia Partner", "email": "mia@vouch.example" },
+                "referral": { "id": "prf_01example", "reference": "R-1001", "client_name": "Dana Home", "company": "Home Goods Ltd", "email": "dana@homegoods.example", "phone": "+1 555 0100", "needs": "Which subscription plan suits them; A joint demo with the client", "notes": "Moving from a hosted shop in spring.", "duplicate": false },
+                "console_url": "https://refer.example.com/admin/partner-referrals/prf_01example",
             }),
             Kind::RewardEarned | Kind::RewardDelivered => serde_json::json!({
                 "participant": { "id": "par_01example", "email": "ann@example.com", "first_name": "Ann", "last_name": "Lee", "code": "ANN7KQ3M" },

@@ -12,6 +12,7 @@ pub mod import;
 pub mod money;
 pub mod participant;
 pub mod partner;
+pub mod partner_referral;
 pub mod password;
 pub mod payout;
 pub mod permission;

@@ -78,6 +78,19 @@ const API_ROUTES: &[(&str, &str, Action)] = &[
         "/api/v1/partners/{t}/commission-terms/{p}",
         Action::TermsManage,
     ),
+    ("GET", "/api/v1/partner-referrals", Action::PartnersRead),
+    ("POST", "/api/v1/partner-referrals", Action::PartnersWrite),
+    ("GET", "/api/v1/partner-referrals/{r}", Action::PartnersRead),
+    (
+        "PATCH",
+        "/api/v1/partner-referrals/{r}",
+        Action::PartnersWrite,
+    ),
+    (
+        "POST",
+        "/api/v1/partner-referrals/{r}/duplicate",
+        Action::PartnersWrite,
+    ),
     ("GET", "/api/v1/people", Action::PeopleRead),
     ("POST", "/api/v1/people", Action::PeopleWrite),
     ("GET", "/api/v1/people/{e}", Action::PeopleRead),
@@ -425,6 +438,24 @@ const CONSOLE_ROUTES: &[(&str, &str, Action)] = &[
         "/admin/partners/{t}/commission-terms/{p}/remove",
         Action::TermsManage,
     ),
+    ("GET", "/admin/partner-referrals", Action::PartnersRead),
+    ("GET", "/admin/partner-referrals/new", Action::PartnersWrite),
+    (
+        "POST",
+        "/admin/partner-referrals/new",
+        Action::PartnersWrite,
+    ),
+    ("GET", "/admin/partner-referrals/{r}", Action::PartnersRead),
+    (
+        "POST",
+        "/admin/partner-referrals/{r}",
+        Action::PartnersWrite,
+    ),
+    (
+        "POST",
+        "/admin/partner-referrals/{r}/duplicate",
+        Action::PartnersWrite,
+    ),
     ("GET", "/admin/people", Action::PeopleRead),
     ("GET", "/admin/people/new", Action::PeopleWrite),
     ("GET", "/admin/people/import", Action::PeopleWrite),
@@ -699,6 +730,7 @@ struct Ids {
     p: String,
     e: String,
     t: String,
+    r: String,
 }
 
 impl Ids {
@@ -713,6 +745,7 @@ impl Ids {
             .replace("{p}", &self.p)
             .replace("{e}", &self.e)
             .replace("{t}", &self.t)
+            .replace("{r}", &self.r)
     }
 }
 
@@ -757,8 +790,16 @@ async fn fixtures(app: &TestApp) -> Ids {
             json!({ "name": "Target partner", "refers_clients": true }),
         )
         .await;
+    let t = t.body["id"].as_str().expect("partner").to_string();
+    let r = owner
+        .post(
+            "/api/v1/partner-referrals",
+            json!({ "partner_id": t, "direction": "to_us", "client_name": "Target client", "email": "client@target.example" }),
+        )
+        .await;
     Ids {
-        t: t.body["id"].as_str().expect("partner").to_string(),
+        r: r.body["id"].as_str().expect("partner referral").to_string(),
+        t,
         e: e.body["id"].as_str().expect("person").to_string(),
         p: p.body["id"].as_str().expect("program").to_string(),
         m: m.body["id"].as_str().expect("message").to_string(),

@@ -249,3 +249,135 @@ async fn partners_import_from_csv_and_the_console_pages() {
     })
     .await;
 }
+
+/// Referrals both ways: sent to a partner (the partner is emailed), submitted by one (its
+/// manager is emailed), a possible duplicate flagged and decided once, edits kept as history
+/// with a stage change announced, and the list filtered, searched on every field but the
+/// date, sorted by any column and counted.
+#[tokio::test]
+async fn partner_referrals_both_ways_with_history_and_duplicates() {
+    each_backend(|app| async move {
+        let staff = app.staff(Role::Staff).await;
+        let manager = app.staff(Role::Manager).await;
+        let me = manager.get("/api/v1/me").await;
+        let manager_id = me.body["id"].as_str().expect("id").to_string();
+        let manager_email = me.body["label"].as_str().unwrap_or_default().to_string();
+        let agency = staff
+            .post("/api/v1/partners", json!({ "name": "Northwind Agency", "contact_email": "ops@northwind.example", "refers_clients": true, "receives_referrals": true, "manager_id": manager_id }))
+            .await;
+        let agency = id(&agency.body);
+        let buyer = staff
+            .post("/api/v1/partners", json!({ "name": "Buyer Only", "buys_customers": true, "delivery_method": "email", "notification_emails": ["b@buyer.example"] }))
+            .await;
+        let buyer = id(&buyer.body);
+
+        // Sent to the partner: New, emailed to its contact.
+        let sent = staff
+            .post("/api/v1/partner-referrals", json!({ "partner_id": agency, "direction": "to_partner", "client_name": "Dana Home", "company": "Home Goods Ltd", "email": "dana@homegoods.example", "needs": ["plan_advice", "joint_demo"], "value": 250_000, "currency": "USD" }))
+            .await;
+        assert_eq!(sent.status, StatusCode::CREATED, "{}", sent.text);
+        assert_eq!(sent.body["stage"], "new");
+        assert_eq!(sent.body["duplicate_status"], "unique");
+        assert_eq!(sent.body["partner_name"], "Northwind Agency");
+        let first_ref = sent.body["reference"].as_str().expect("reference").to_string();
+        assert!(first_ref.starts_with("R-"), "{first_ref}");
+        let sent = id(&sent.body);
+
+        // A partner that does not receive referrals cannot be sent one; nor one without a way
+        // to reach the client.
+        let refused = staff.post("/api/v1/partner-referrals", json!({ "partner_id": buyer, "direction": "to_partner", "client_name": "X", "email": "x@x.example" })).await;
+        assert_eq!((refused.status, refused.body["code"].as_str()), (StatusCode::CONFLICT, Some("partner_cannot")));
+        let unreachable = staff.post("/api/v1/partner-referrals", json!({ "partner_id": agency, "direction": "to_us", "client_name": "Nobody" })).await;
+        assert_eq!(unreachable.fields(), vec!["email"]);
+
+        // The partner introduces a client at the same company: a possible duplicate, allocated
+        // to the partner manager, who is emailed.
+        let submitted = staff
+            .post("/api/v1/partner-referrals", json!({ "partner_id": agency, "direction": "to_us", "client_name": "Eli Home", "email": "eli@homegoods.example", "notes": "Wants a demo in March" }))
+            .await;
+        assert_eq!(submitted.status, StatusCode::CREATED, "{}", submitted.text);
+        assert_eq!(submitted.body["duplicate_status"], "suspected");
+        assert_eq!(submitted.body["duplicate_of"], json!(sent));
+        assert_eq!(submitted.body["manager_id"], json!(manager_id));
+        let submitted = id(&submitted.body);
+        let admin = app.key_client(Scope::Admin).await;
+        let mails = admin.get("/api/v1/emails?limit=100").await;
+        let kinds: Vec<(String, String)> = mails.body["data"].as_array().expect("mails").iter()
+            .map(|m| (m["kind"].as_str().unwrap_or_default().to_string(), m["to_address"].as_str().unwrap_or_default().to_string()))
+            .collect();
+        assert!(kinds.contains(&("partner_referral_received".into(), "ops@northwind.example".into())), "{kinds:?}");
+        assert!(kinds.contains(&("partner_referral_submitted".into(), manager_email.clone())), "{kinds:?}");
+
+        // Decided once.
+        let path = format!("/api/v1/partner-referrals/{submitted}/duplicate");
+        let decided = staff.post(&path, json!({ "decision": "cleared" })).await;
+        assert_eq!(decided.body["duplicate_status"], "cleared", "{}", decided.text);
+        let again = staff.post(&path, json!({ "decision": "confirmed" })).await;
+        assert_eq!((again.status, again.body["code"].as_str()), (StatusCode::CONFLICT, Some("already_decided")));
+
+        // Edits: each change a line of history; the stage change is announced.
+        let edited = staff.patch(&format!("/api/v1/partner-referrals/{sent}"), json!({ "stage": "in_progress", "value": 300_000, "notes": "Called on Monday" })).await;
+        assert_eq!(edited.status, StatusCode::OK, "{}", edited.text);
+        assert_eq!(edited.body["stage"], "in_progress");
+        let bad = staff.patch(&format!("/api/v1/partner-referrals/{sent}"), json!({ "value": 5, "currency": "US" })).await;
+        assert_eq!(bad.fields(), vec!["currency"]);
+        let shown = staff.get(&format!("/api/v1/partner-referrals/{sent}")).await;
+        let history: Vec<(String, Option<String>, Option<String>)> = shown.body["history"].as_array().expect("history").iter()
+            .map(|c| (c["field"].as_str().unwrap_or_default().to_string(), c["from"].as_str().map(str::to_string), c["to"].as_str().map(str::to_string)))
+            .collect();
+        assert_eq!(history, vec![
+            ("created".into(), None, Some("Us → partner".into())),
+            ("stage".into(), Some("New".into()), Some("In Progress".into())),
+            ("value".into(), Some("USD 2500.00".into()), Some("USD 3000.00".into())),
+            ("notes".into(), None, Some("Called on Monday".into())),
+        ]);
+        let audit = admin.get("/api/v1/audit-events?limit=100").await;
+        assert!(audit.text.contains("partner_referral.updated"), "{}", audit.text);
+
+        // The list: both directions, search every field but the date, sort, totals.
+        let list = |q: &str| {
+            let staff = &staff;
+            let q = q.to_string();
+            async move { staff.get(&format!("/api/v1/partner-referrals?{q}")).await }
+        };
+        let clients = |v: &Value| -> Vec<String> {
+            v["data"].as_array().expect("data").iter().map(|r| r["client_name"].as_str().unwrap_or_default().to_string()).collect()
+        };
+        let all = list("").await;
+        assert_eq!(all.body["total"], 2, "{}", all.text);
+        assert_eq!(clients(&all.body), vec!["Eli Home", "Dana Home"], "newest number first");
+        assert_eq!(clients(&list("sort=client_name").await.body), vec!["Dana Home", "Eli Home"]);
+        assert_eq!(clients(&list("sort=-value").await.body), vec!["Dana Home", "Eli Home"]);
+        assert_eq!(clients(&list("direction=to_us").await.body), vec!["Eli Home"]);
+        assert_eq!(clients(&list("search=march").await.body), vec!["Eli Home"], "notes are searched");
+        assert_eq!(clients(&list(&format!("search={first_ref}")).await.body), vec!["Dana Home"], "the reference finds it");
+        assert_eq!(clients(&list("search=in%20progress").await.body), vec!["Dana Home"], "the stage as it reads");
+        assert_eq!(clients(&list("search=northwind").await.body).len(), 2, "the partner's name");
+        assert_eq!(list("sort=colour").await.fields(), vec!["sort"]);
+        let page = list("sort=client_name&limit=1").await;
+        assert_eq!((clients(&page.body), page.body["total"].as_i64()), (vec!["Dana Home".to_string()], Some(2)));
+        let cursor = page.body["next_cursor"].as_str().expect("cursor").to_string();
+        let next = list(&format!("sort=client_name&limit=1&starting_after={cursor}")).await;
+        assert_eq!(clients(&next.body), vec!["Eli Home"]);
+        assert_eq!(next.body["has_more"], false);
+
+        // The console: sortable headers, the referral page with its history.
+        let page = staff.get("/admin/partner-referrals?sort=-value").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.text.contains(r#"aria-sort="descending""#), "{}", page.text);
+        assert!(page.text.contains("2 of 2 referral(s)"), "{}", page.text);
+        let shown = staff.get(&format!("/admin/partner-referrals/{sent}")).await;
+        assert!(shown.text.contains("New → In Progress"), "{}", shown.text);
+        let csrf = staff.csrf.clone().expect("csrf");
+        let req = staff.request(reqwest::Method::POST, &format!("/admin/partner-referrals/{sent}")).form(&[("csrf", csrf.as_str()), ("stage", "won"), ("value", "abc"), ("currency", "USD"), ("notes", "")]);
+        let refused = staff.send(req).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(refused.text.contains(r#"id="e-value""#), "{}", refused.text);
+        let req = staff.request(reqwest::Method::POST, &format!("/admin/partner-referrals/{sent}")).form(&[("csrf", csrf.as_str()), ("stage", "won"), ("value", "3100.00"), ("currency", "USD"), ("notes", "Signed")]);
+        let saved = staff.send(req).await;
+        assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text);
+        let won = staff.get(&format!("/api/v1/partner-referrals/{sent}")).await;
+        assert_eq!((won.body["stage"].as_str(), won.body["value"].as_i64()), (Some("won"), Some(310_000)));
+    })
+    .await;
+}

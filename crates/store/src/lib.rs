@@ -18,6 +18,7 @@ pub mod login_attempts;
 mod migrate;
 pub mod participant_access;
 pub mod participants;
+pub mod partner_referrals;
 pub mod partners;
 pub mod payments;
 pub mod people;

@@ -223,6 +223,16 @@ pub const EVENT_TYPES: &[EventType] = &[
         "A partner company's details, status, manager or capabilities changed.",
     ),
     event(
+        "partner_referral.created",
+        "PartnerReferralOut",
+        "A referral between us and a partner was recorded: sent to the partner, or submitted by it (allocated to its partner manager).",
+    ),
+    event(
+        "partner_referral.stage_changed",
+        "PartnerReferralOut",
+        "Staff or the partner moved a referral to another stage (New, In Progress, Won, Lost, Junk).",
+    ),
+    event(
         "email.unsubscribed",
         "Unsubscribed",
         "An address unsubscribed from marketing email.",

@@ -25,7 +25,7 @@ pub use accounts::{Account, Setup};
 pub use audit::AuditEvent;
 pub use emails::EmailMessage;
 pub use events::{EVENT_TYPES, EventType, TestEvent, Unsubscribed};
-pub use partners::{CommissionTerms, Partner};
+pub use partners::{CommissionTerms, Partner, PartnerReferral, ReferralChange};
 pub use people::{BonusTerms, Person};
 pub use programs::{Participant, Program, ProgramEvent};
 pub use referrals::{Referral, StageChange};

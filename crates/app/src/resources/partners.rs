@@ -3,6 +3,7 @@
 use serde::Serialize;
 use vouch_domain::Timestamp;
 use vouch_domain::partner::{Commission, DeliveryMethod, PartnerStatus};
+use vouch_domain::partner_referral::{Direction, DuplicateStatus, Need, Stage as ReferralStage};
 use vouch_store as store;
 
 /// A partner company: what it does with us (any combination of refers clients, receives
@@ -92,6 +93,109 @@ impl From<store::partners::CommissionTerms> for CommissionTerms {
             description: row.commission.describe(),
             set_by: row.set_by,
             updated_at: row.updated_at,
+        }
+    }
+}
+
+/// A referral between us and a partner company.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = PartnerReferralOut)]
+pub struct PartnerReferral {
+    pub id: String,
+    /// Unique across the installation; `reference` is how people say it.
+    pub number: i64,
+    /// `R-1001`.
+    pub reference: String,
+    pub partner_id: String,
+    /// The partner's name (when the partner still exists).
+    pub partner_name: Option<String>,
+    /// `to_us`: the partner introduced the client; `to_partner`: we sent the client to it.
+    pub direction: Direction,
+    pub client_name: String,
+    pub company: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub website: Option<String>,
+    pub needs: Vec<Need>,
+    pub notes: Option<String>,
+    /// The referral's value in minor units of `currency`.
+    pub value: Option<i64>,
+    pub currency: Option<String>,
+    pub stage: ReferralStage,
+    /// The partner manager it is allocated to.
+    pub manager_id: Option<String>,
+    pub submitted_by: String,
+    /// `suspected` when it names a client already referred (same email or company domain);
+    /// staff confirm or clear it.
+    pub duplicate_status: DuplicateStatus,
+    /// The earlier referral it may duplicate.
+    pub duplicate_of: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl PartnerReferral {
+    pub fn new(
+        row: store::partner_referrals::PartnerReferral,
+        partner_name: Option<String>,
+    ) -> Self {
+        Self {
+            reference: format!("R-{}", row.number),
+            id: row.id,
+            number: row.number,
+            partner_id: row.partner_id,
+            partner_name,
+            direction: row.direction,
+            client_name: row.client_name,
+            company: row.company,
+            email: row.email,
+            phone: row.phone,
+            website: row.website,
+            needs: row.needs,
+            notes: row.notes,
+            value: row.value.map(|m| m.minor()),
+            currency: row.value.map(|m| m.currency().to_string()),
+            stage: row.stage,
+            manager_id: row.manager_id,
+            submitted_by: row.submitted_by,
+            duplicate_status: row.duplicate_status,
+            duplicate_of: row.duplicate_of,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+
+    /// The value as people read it: `USD 2500.00`.
+    pub fn value_text(&self) -> Option<String> {
+        match (self.value, &self.currency) {
+            (Some(v), Some(c)) => Some(vouch_domain::money::format(v, c)),
+            _ => None,
+        }
+    }
+}
+
+/// One line of a referral's history: who changed what, when, from which side.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct ReferralChange {
+    /// `staff` or `partner`.
+    pub side: String,
+    pub actor: String,
+    /// `created`, `stage`, `value`, `notes` or `duplicate`.
+    pub field: String,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub at: Timestamp,
+}
+
+impl From<store::partner_referrals::Change> for ReferralChange {
+    fn from(c: store::partner_referrals::Change) -> Self {
+        Self {
+            side: c.side,
+            actor: c.actor,
+            field: c.field,
+            from: c.from_value,
+            to: c.to_value,
+            at: c.created_at,
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod admin;
 pub mod bonuses;
 pub mod emails;
 pub mod participants;
+pub mod partner_referrals;
 pub mod partners;
 pub mod payouts;
 pub mod people;
@@ -47,6 +48,7 @@ pub fn routes(state: AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(transfer::routes())
         .merge(people::routes())
         .merge(partners::routes())
+        .merge(partner_referrals::routes())
         .merge(sales::routes())
         .merge(sales_referrals::routes())
         .merge(bonuses::routes())

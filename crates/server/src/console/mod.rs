@@ -11,6 +11,7 @@ mod admin;
 mod bonuses;
 mod emails;
 mod login;
+mod partner_referrals;
 mod partners;
 mod payouts;
 mod people;
@@ -54,6 +55,7 @@ pub fn routes() -> Router<AppState> {
         .merge(program_work::routes())
         .merge(people::routes())
         .merge(partners::routes())
+        .merge(partner_referrals::routes())
         .merge(sales::routes())
         .merge(bonuses::routes())
         .merge(payouts::routes())
