@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 use vouch_domain::permission::Action;
 use vouch_store::api_keys::{self, ApiKey};
 use vouch_store::audit::{self, Actor, ActorKind, Origin};
+use vouch_store::sessions::Realm;
 use vouch_store::users::StaffUser;
 use vouch_store::{StoreError, login_attempts, sessions, users};
 
@@ -84,6 +85,7 @@ pub async fn session(ctx: &Ctx, token: &str, take_flash: bool) -> AppResult<Opti
     let mut conn = ctx.store.conn().await?;
     let Some(session) = sessions::touch(
         &mut conn,
+        Realm::Staff,
         &token_hash,
         ctx.clock
             .ago(time::Duration::minutes(s.session_idle_minutes)),
@@ -99,7 +101,7 @@ pub async fn session(ctx: &Ctx, token: &str, take_flash: bool) -> AppResult<Opti
         .await?
         .filter(StaffUser::is_active)
     else {
-        sessions::delete(&mut conn, &token_hash).await?;
+        sessions::delete(&mut conn, Realm::Staff, &token_hash).await?;
         return Ok(None);
     };
     Ok(Some(StaffSession {
@@ -120,7 +122,7 @@ pub async fn api_key(ctx: &Ctx, secret: &str) -> AppResult<Option<ApiKey>> {
 /// Keeps a one-time message on the session for the page a form redirects to.
 pub async fn set_flash(ctx: &Ctx, session: &StaffSession, message: &str) -> AppResult<()> {
     let mut conn = ctx.store.conn().await?;
-    Ok(sessions::set_flash(&mut conn, &session.token_hash, message).await?)
+    Ok(sessions::set_flash(&mut conn, Realm::Staff, &session.token_hash, message).await?)
 }
 
 /// Records a refused action in the audit log; a failure to record is logged, never raised, so
@@ -148,7 +150,7 @@ pub async fn audit_refusal(ctx: &Ctx, origin: &Origin, action: Action) {
 /// Ends a staff session (logging out), audited.
 pub async fn logout(ctx: &Ctx, origin: &Origin, session: &StaffSession) -> AppResult<()> {
     let mut tx = ctx.store.begin().await?;
-    sessions::delete(&mut tx, &session.token_hash).await?;
+    sessions::delete(&mut tx, Realm::Staff, &session.token_hash).await?;
     audit::record(
         &mut tx,
         origin,
@@ -177,6 +179,43 @@ pub struct LoggedIn {
     pub user: StaffUser,
 }
 
+/// Seconds to wait before another sign-in may be tried with this email or from this address
+/// (too many recent failures of either), or `None`. Staff and partner users share the count.
+pub(crate) async fn throttled(
+    ctx: &Ctx,
+    conn: &mut vouch_store::Conn,
+    email: &str,
+    client_ip: &str,
+) -> AppResult<Option<u64>> {
+    let s = &ctx.settings;
+    let window = s.login_window_minutes * 60;
+    let (by_email, by_ip, oldest) = login_attempts::recent_failures(
+        conn,
+        email,
+        client_ip,
+        ctx.clock.ago(time::Duration::seconds(window)),
+    )
+    .await?;
+    if by_email < s.login_max_failures && by_ip < s.login_max_failures {
+        return Ok(None);
+    }
+    let wait = oldest
+        .map(|t| {
+            (t + time::Duration::seconds(window) - ctx.clock.now())
+                .whole_seconds()
+                .max(1)
+        })
+        .unwrap_or(window);
+    Ok(Some(u64::try_from(wait).unwrap_or(1)))
+}
+
+/// A hash to verify against for an unknown address, computed off the async threads.
+pub(crate) async fn dummy_hash() -> String {
+    tokio::task::spawn_blocking(|| DUMMY_HASH.clone())
+        .await
+        .unwrap_or_default()
+}
+
 /// Checks credentials with throttling (per email and per address) and audits the outcome.
 /// On success creates a fresh session and returns its cookie token.
 pub async fn login(
@@ -187,16 +226,8 @@ pub async fn login(
     password: &str,
 ) -> AppResult<Result<LoggedIn, LoginFailure>> {
     let email = email.trim().to_lowercase();
-    let s = &ctx.settings;
-    let window = s.login_window_minutes * 60;
     let mut conn = ctx.store.conn().await?;
-    let (by_email, by_ip, oldest) = login_attempts::recent_failures(
-        &mut conn,
-        &email,
-        client_ip,
-        ctx.clock.ago(time::Duration::seconds(window)),
-    )
-    .await?;
+    let retry_after = throttled(ctx, &mut conn, &email, client_ip).await?;
     let origin = Origin {
         actor: Actor {
             kind: ActorKind::Public,
@@ -206,14 +237,7 @@ pub async fn login(
         request_id: request_id.map(str::to_string),
         client_ip: Some(client_ip.to_string()),
     };
-    if by_email >= s.login_max_failures || by_ip >= s.login_max_failures {
-        let retry_after = oldest
-            .map(|t| {
-                (t + time::Duration::seconds(window) - ctx.clock.now())
-                    .whole_seconds()
-                    .max(1)
-            })
-            .unwrap_or(window);
+    if let Some(retry_after) = retry_after {
         audit::record(
             &mut conn,
             &origin,
@@ -224,17 +248,13 @@ pub async fn login(
             None,
         )
         .await?;
-        return Ok(Err(LoginFailure::Throttled {
-            retry_after: u64::try_from(retry_after).unwrap_or(1),
-        }));
+        return Ok(Err(LoginFailure::Throttled { retry_after }));
     }
     let user = users::by_email(&mut conn, &email).await?;
     drop(conn);
     let hash = match &user {
         Some(u) => u.password_hash.clone(),
-        None => tokio::task::spawn_blocking(|| DUMMY_HASH.clone())
-            .await
-            .unwrap_or_default(),
+        None => dummy_hash().await,
     };
     let password_ok = verify_password(password.to_string(), hash).await;
     let mut tx = ctx.store.begin().await?;
@@ -242,7 +262,14 @@ pub async fn login(
         Some(user) => {
             login_attempts::record(&mut tx, &email, client_ip, true).await?;
             let token = random_hex(32);
-            sessions::create(&mut tx, &sha256_hex(&token), &user.id, &random_hex(32)).await?;
+            sessions::create(
+                &mut tx,
+                Realm::Staff,
+                &sha256_hex(&token),
+                &user.id,
+                &random_hex(32),
+            )
+            .await?;
             let origin = Origin {
                 actor: staff_actor(&user),
                 ..origin

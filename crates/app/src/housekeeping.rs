@@ -1,4 +1,4 @@
-//! Rows whose time is over: expired staff sessions, idempotency keys past retention, login
+//! Rows whose time is over: expired staff and partner sessions, idempotency keys past retention, login
 //! attempts outside every throttling window, used or expired participant tokens.
 
 use crate::Ctx;
@@ -8,14 +8,18 @@ use vouch_store::{idempotency, login_attempts, sessions};
 pub async fn purge_expired(ctx: &Ctx) -> vouch_store::Result<u64> {
     let s = &ctx.settings;
     let mut conn = ctx.store.conn().await?;
-    let expired = sessions::purge(
-        &mut conn,
-        ctx.clock
-            .ago(time::Duration::minutes(s.session_idle_minutes)),
-        ctx.clock
-            .ago(time::Duration::hours(s.session_absolute_hours)),
-    )
-    .await?;
+    let mut expired = 0;
+    for realm in [sessions::Realm::Staff, sessions::Realm::Partner] {
+        expired += sessions::purge(
+            &mut conn,
+            realm,
+            ctx.clock
+                .ago(time::Duration::minutes(s.session_idle_minutes)),
+            ctx.clock
+                .ago(time::Duration::hours(s.session_absolute_hours)),
+        )
+        .await?;
+    }
     let keys = idempotency::purge(&mut conn).await?;
     // Keep a day of attempts for investigations, never less than the throttling window.
     let keep = (s.login_window_minutes * 60).max(86_400);

@@ -20,6 +20,7 @@ pub mod outbound;
 pub mod participant_access;
 pub mod participants;
 pub mod partner_referrals;
+pub mod partner_users;
 pub mod partners;
 pub mod payouts;
 pub mod people;

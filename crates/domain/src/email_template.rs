@@ -33,10 +33,14 @@ pub enum Kind {
     PartnerReferralReceived,
     /// To a partner manager: one of their partners submitted a referral to us.
     PartnerReferralSubmitted,
+    /// To someone invited to a partner's portal: a one-time link to set a password.
+    PartnerInvite,
+    /// To a partner user who asked: a one-time link to set a new password.
+    PartnerPasswordReset,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 13] = [
         Kind::WebhookEndpointDisabled,
         Kind::ParticipantWelcome,
         Kind::ReferralWon,
@@ -48,6 +52,8 @@ impl Kind {
         Kind::PaymentPaid,
         Kind::PartnerReferralReceived,
         Kind::PartnerReferralSubmitted,
+        Kind::PartnerInvite,
+        Kind::PartnerPasswordReset,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -63,6 +69,8 @@ impl Kind {
             Kind::PaymentPaid => "payment_paid",
             Kind::PartnerReferralReceived => "partner_referral_received",
             Kind::PartnerReferralSubmitted => "partner_referral_submitted",
+            Kind::PartnerInvite => "partner_invite",
+            Kind::PartnerPasswordReset => "partner_password_reset",
         }
     }
 
@@ -81,6 +89,8 @@ impl Kind {
             Kind::PartnerReferralSubmitted => {
                 "Referral submitted by a partner (to its partner manager)"
             }
+            Kind::PartnerInvite => "Partner portal invitation (to the invited user)",
+            Kind::PartnerPasswordReset => "Partner portal password reset (to the user who asked)",
         }
     }
 
@@ -98,7 +108,9 @@ impl Kind {
             | Kind::BonusApproved
             | Kind::PaymentPaid
             | Kind::PartnerReferralReceived
-            | Kind::PartnerReferralSubmitted => false,
+            | Kind::PartnerReferralSubmitted
+            | Kind::PartnerInvite
+            | Kind::PartnerPasswordReset => false,
             Kind::ParticipantWelcome
             | Kind::ReferralWon
             | Kind::RewardEarned
@@ -115,6 +127,8 @@ impl Kind {
             Kind::WebhookEndpointDisabled
                 | Kind::PartnerReferralReceived
                 | Kind::PartnerReferralSubmitted
+                | Kind::PartnerInvite
+                | Kind::PartnerPasswordReset
         )
     }
 
@@ -169,6 +183,16 @@ impl Kind {
                 subject: "{{ partner.name }} referred {{ referral.client_name }} ({{ referral.reference }})".into(),
                 text: "Hello {{ manager.name }},\n\n{{ partner.name }} referred a client to us: {{ referral.client_name }}{% if referral.company %} ({{ referral.company }}){% endif %}, allocated to you.\n{% if referral.needs %}They need: {{ referral.needs }}\n{% endif %}{% if referral.duplicate %}\nIt may duplicate an earlier referral: decide in the console.\n{% endif %}\nContact the partner to discuss the client's requirements:\n{{ console_url }}\n".into(),
                 html: "<p>Hello {{ manager.name }},</p>\n<p>{{ partner.name }} referred a client to us: <strong>{{ referral.client_name }}</strong>{% if referral.company %} ({{ referral.company }}){% endif %}, allocated to you.</p>\n{% if referral.needs %}<p>They need: {{ referral.needs }}</p>\n{% endif %}{% if referral.duplicate %}<p>It may duplicate an earlier referral: decide in the console.</p>\n{% endif %}<p>Contact the partner to discuss the client's requirements: <a href=\"{{ console_url }}\">open the referral</a>.</p>\n".into(),
+            },
+            Kind::PartnerInvite => Template {
+                subject: "You're invited to the {{ partner.name }} partner portal".into(),
+                text: "Hi {{ user.name }},\n\n{{ invited_by }} invited you to the partner portal of {{ partner.name }}, where you submit referrals and follow every referral between us.\n\nSet your password (the link works once, for {{ hours }} hours):\n{{ link }}\n\nIf you did not expect this, ignore this email.\n".into(),
+                html: "<p>Hi {{ user.name }},</p>\n<p>{{ invited_by }} invited you to the partner portal of <strong>{{ partner.name }}</strong>, where you submit referrals and follow every referral between us.</p>\n<p><a href=\"{{ link }}\">Set your password</a> (the link works once, for {{ hours }} hours).</p>\n<p>If you did not expect this, ignore this email.</p>\n".into(),
+            },
+            Kind::PartnerPasswordReset => Template {
+                subject: "Set a new password for the {{ partner.name }} partner portal".into(),
+                text: "Hi {{ user.name }},\n\nSet a new password (the link works once, for {{ hours }} hours):\n{{ link }}\n\nIf you did not ask for it, ignore this email: your password stays as it is.\n".into(),
+                html: "<p>Hi {{ user.name }},</p>\n<p><a href=\"{{ link }}\">Set a new password</a> (the link works once, for {{ hours }} hours).</p>\n<p>If you did not ask for it, ignore this email: your password stays as it is.</p>\n".into(),
             },
             Kind::RewardDelivered => Template {
                 subject: "Your {{ program.name }} reward is here".into(),
@@ -234,6 +258,13 @@ impl Kind {
                 "manager": { "name": "Mia Partner", "email": "mia@vouch.example" },
                 "referral": { "id": "prf_01example", "reference": "R-1001", "client_name": "Dana Home", "company": "Home Goods Ltd", "email": "dana@homegoods.example", "phone": "+1 555 0100", "needs": "Which subscription plan suits them; A joint demo with the client", "notes": "Moving from a hosted shop in spring.", "duplicate": false },
                 "console_url": "https://refer.example.com/admin/partner-referrals/prf_01example",
+            }),
+            Kind::PartnerInvite | Kind::PartnerPasswordReset => serde_json::json!({
+                "partner": { "id": "ptn_01example", "name": "Northwind Agency" },
+                "user": { "id": "pus_01example", "name": "Nora West", "email": "nora@northwind.example" },
+                "invited_by": "mia@vouch.example",
+                "link": "https://refer.example.com/portal/welcome?token=example",
+                "hours": 72,
             }),
             Kind::RewardEarned | Kind::RewardDelivered => serde_json::json!({
                 "participant": { "id": "par_01example", "email": "ann@example.com", "first_name": "Ann", "last_name": "Lee", "code": "ANN7KQ3M" },

@@ -13,6 +13,7 @@ pub mod money;
 pub mod participant;
 pub mod partner;
 pub mod partner_referral;
+pub mod partner_user;
 pub mod password;
 pub mod payout;
 pub mod permission;

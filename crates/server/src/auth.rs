@@ -31,6 +31,29 @@ pub fn session_cookie_name(settings: &Settings) -> &'static str {
     }
 }
 
+/// The partner portal's session cookie: another name, so a staff cookie is never sent as a
+/// portal session nor the reverse (and the two tables could not match anyway).
+pub fn portal_cookie_name(settings: &Settings) -> &'static str {
+    if secure_cookies(settings) {
+        "__Host-vouch_portal"
+    } else {
+        "vouch_portal"
+    }
+}
+
+pub fn portal_cookie(settings: &Settings, token: &str, clear: bool) -> String {
+    let secure = if secure_cookies(settings) {
+        "; Secure"
+    } else {
+        ""
+    };
+    let max_age = if clear { "; Max-Age=0" } else { "" };
+    format!(
+        "{}={token}; Path=/; HttpOnly; SameSite=Lax{max_age}{secure}",
+        portal_cookie_name(settings)
+    )
+}
+
 pub fn session_cookie(settings: &Settings, token: &str) -> String {
     let secure = if secure_cookies(settings) {
         "; Secure"

@@ -13,6 +13,7 @@ pub mod instant;
 mod join;
 pub mod me;
 mod openapi;
+mod portal;
 mod public;
 mod redirect;
 pub mod register;
@@ -67,6 +68,7 @@ pub fn router(state: AppState) -> Router {
         .merge(instant::routes())
         .merge(me::routes())
         .merge(console::routes())
+        .merge(portal::routes())
         .merge(api_routes)
         .merge(openapi::routes(spec))
         .layer(DefaultBodyLimit::max(1024 * 1024))

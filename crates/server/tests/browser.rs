@@ -932,3 +932,119 @@ async fn sales_bonus_from_sale_to_paid_payroll() {
     app.stop().await;
     c.close().await.expect("close");
 }
+
+/// Issue 10's portal path in a browser: staff invite a partner user from the console; the
+/// invitation link sets a password; the user submits a referral (a wrong field named next to
+/// it), sees both directions in View Referrals, sorts by clicking a header, searches, edits the
+/// stage and value, and reads the history. Screenshots at 1280 and 390 px.
+#[tokio::test]
+async fn partner_portal_from_invitation_to_edited_referral() {
+    let Some((_driver, c)) = start_browser().await else {
+        return;
+    };
+    let app = TestApp::spawn(vouch_store::Backend::Sqlite).await;
+    let tag = "portal";
+    let api = app.staff(Role::Manager).await;
+    let partner = api
+        .post(
+            "/api/v1/partners",
+            serde_json::json!({ "name": "Northwind Agency", "contact_email": "ops@northwind.example", "refers_clients": true, "receives_referrals": true }),
+        )
+        .await;
+    let partner = partner.body["id"].as_str().expect("partner").to_string();
+    api.post(
+        "/api/v1/partner-referrals",
+        serde_json::json!({ "partner_id": partner, "direction": "to_partner", "client_name": "Abe Client", "phone": "+1 555 0100", "value": 90_000, "currency": "USD" }),
+    )
+    .await;
+
+    // Staff invite Nora from the partner's page.
+    app.create_user("partners@vouch.test", Role::Staff).await;
+    login(&c, &app, "partners@vouch.test").await;
+    c.goto(&app.url(&format!("/admin/partners/{partner}")))
+        .await
+        .expect("partner");
+    fill(&c, "invite_email", "nora@northwind.example").await;
+    fill(&c, "invite_name", "Nora West").await;
+    choose(&c, "#f-invite_role", "admin").await;
+    click(&c, "#invite-user").await;
+    wait_text(&c, ".flash", "nora@northwind.example is invited").await;
+    wait_text(&c, "#portal-users", "invited").await;
+    shot(&c, &format!("{tag}-01-invited")).await;
+    logout(&c).await;
+
+    // The link from the email sets her password and signs her in.
+    let mail = newest_email(&app, "partner_invite", "nora@northwind.example").await;
+    let body = mail["text_body"].as_str().expect("text");
+    let link = body
+        .split_whitespace()
+        .find(|w| w.contains("/portal/welcome?token="))
+        .expect("link");
+    let path = &link[link.find("/portal/").expect("path")..];
+    c.goto(&app.url(path)).await.expect("welcome");
+    wait_text(&c, "h1", "Welcome, Nora West").await;
+    fill(&c, "password", "northwind-nora-1").await;
+    fill(&c, "confirm", "northwind-nora-1").await;
+    click(&c, "#set-password").await;
+    wait_text(&c, "h1", "Referrals").await;
+
+    // Submit a Referral: a bad email is named next to its field, then it goes through.
+    click(&c, "nav a[href='/portal/referrals/new']").await;
+    wait_text(&c, "#when-to-submit", "before the client has agreed").await;
+    fill(&c, "client_name", "Dana Home").await;
+    fill(&c, "company", "Home Goods Ltd").await;
+    fill(&c, "email", "dana@").await;
+    click(&c, "input[name=plan_advice]").await;
+    click(&c, "#submit").await;
+    wait_text(&c, "#e-email", "").await;
+    shot(&c, &format!("{tag}-02-submit-refused")).await;
+    fill(&c, "email", "dana@homegoods.example").await;
+    fill(&c, "value", "2500.00").await;
+    click(&c, "#submit").await;
+    wait_text(&c, ".flash", "your partner manager will contact you").await;
+    shot(&c, &format!("{tag}-03-submitted")).await;
+
+    // View Referrals: both directions; sort by clicking Client; search.
+    click(&c, "nav a[href='/portal/referrals']").await;
+    let table = wait_text(&c, "#portal-referrals", "Dana Home").await;
+    assert!(table.contains("Abe Client"), "{table}");
+    assert!(text(&c, "#referral-total").await.contains("2 of 2"));
+    click(&c, "#portal-referrals th:nth-child(2) a").await;
+    wait_text(&c, "#portal-referrals th[aria-sort=ascending]", "Client").await;
+    let rows = text(&c, "#portal-referrals tbody").await;
+    assert!(
+        rows.find("Abe Client") < rows.find("Dana Home"),
+        "sorted by client: {rows}"
+    );
+    shot(&c, &format!("{tag}-04-referrals")).await;
+    c.set_window_size(390, 844).await.expect("phone");
+    shot(&c, &format!("{tag}-05-referrals-phone")).await;
+    c.set_window_size(1280, 900).await.expect("desktop");
+    fill(&c, "q", "homegoods").await;
+    click(&c, "form[role=search] button").await;
+    wait_text(&c, "#referral-total", "1 of 1").await;
+
+    // Edit ours: stage and value; the history shows it.
+    c.goto(&app.url("/portal/referrals?q=abe"))
+        .await
+        .expect("search");
+    click(&c, "#portal-referrals tbody a").await;
+    click(&c, "#edit-button").await;
+    click(&c, "input[name=stage][value=in_progress]").await;
+    fill(&c, "value", "1200.00").await;
+    click(&c, "#save-referral").await;
+    wait_text(&c, ".flash", "saved").await;
+    let history = wait_text(&c, "#referral-history", "New → In Progress").await;
+    assert!(history.contains("USD 900.00 → USD 1200.00"), "{history}");
+    shot(&c, &format!("{tag}-06-history")).await;
+    c.set_window_size(390, 844).await.expect("phone");
+    shot(&c, &format!("{tag}-07-history-phone")).await;
+    c.set_window_size(1280, 900).await.expect("desktop");
+
+    // My Account lists who has access.
+    click(&c, "nav a[href='/portal/account']").await;
+    wait_text(&c, "#portal-users", "nora@northwind.example").await;
+    shot(&c, &format!("{tag}-08-account")).await;
+    app.stop().await;
+    c.close().await.expect("close");
+}

@@ -19,6 +19,7 @@ mod migrate;
 pub mod participant_access;
 pub mod participants;
 pub mod partner_referrals;
+pub mod partner_users;
 pub mod partners;
 pub mod payments;
 pub mod people;

@@ -119,7 +119,7 @@ pub async fn update(
     .ok_or(StoreError::NotFound)?;
     let after = from_row(&row)?;
     if disabled {
-        crate::sessions::delete_for_user(conn, &after.id).await?;
+        crate::sessions::delete_for_user(conn, crate::sessions::Realm::Staff, &after.id).await?;
     }
     Ok(after)
 }

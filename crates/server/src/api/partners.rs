@@ -11,9 +11,11 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use vouch_app::partner_users::PartnerUserOut;
 use vouch_app::partners::{self as svc, PartnerImportReport};
 use vouch_app::resources::{CommissionTerms, Partner};
 use vouch_domain::partner::{Capability, Commission, DeliveryMethod, PartnerFields, PartnerStatus};
+use vouch_domain::partner_user::PartnerRole;
 use vouch_store::partners::PartnerFilter;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -23,6 +25,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(import))
         .routes(routes!(list_terms))
         .routes(routes!(set_terms, remove_terms))
+        .routes(routes!(list_users, invite_user))
+        .routes(routes!(remove_user))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -410,5 +414,87 @@ async fn remove_terms(
     Path((id, program_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     svc::remove_commission(&state, &caller.origin, &id, &program_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(
+    operation_id = "list_partner_users",
+    get,
+    path = "/api/v1/partners/{id}/users",
+    tag = "partners",
+    params(("id" = String, Path, description = "Partner id (ptn_…)")),
+    responses((status = 200, description = "The partner's portal users, oldest first", body = Page<PartnerUserOut>), (status = "4XX", description = "A problem (RFC 9457): see its `code`, `detail` and `errors`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    security(("bearer" = []), ("session" = []))
+)]
+/// Who has access to a partner's portal (invited and active users).
+async fn list_users(
+    State(state): State<AppState>,
+    _: Can<perm::PartnersRead>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Page<PartnerUserOut>>> {
+    Ok(Json(Page {
+        data: vouch_app::partner_users::users_of(&state, &id).await?,
+        has_more: false,
+        next_cursor: None,
+    }))
+}
+
+/// Someone to invite to a partner's portal.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct InviteIn {
+    #[schema(max_length = 254, format = Email, example = "nora@northwind.example")]
+    email: String,
+    #[schema(min_length = 1, max_length = 200, example = "Nora West")]
+    name: String,
+    /// `admin` (invites and removes colleagues) or `member`.
+    role: PartnerRole,
+}
+
+#[utoipa::path(
+    operation_id = "invite_partner_user",
+    post,
+    path = "/api/v1/partners/{id}/users",
+    tag = "partners",
+    params(("id" = String, Path, description = "Partner id (ptn_…)")),
+    request_body = InviteIn,
+    responses((status = 201, description = "Invited: an email with a one-time link (72 hours) to set a password is queued", body = PartnerUserOut), (status = "4XX", description = "A problem (RFC 9457); 409 `conflict` on `email` when the address already has portal access, `partner_suspended`", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    security(("bearer" = []), ("session" = []))
+)]
+/// Invite someone to a partner's portal.
+async fn invite_user(
+    State(state): State<AppState>,
+    Can(caller, _): Can<perm::PartnersWrite>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<InviteIn>,
+) -> ApiResult<(StatusCode, Json<PartnerUserOut>)> {
+    let user = vouch_app::partner_users::invite(
+        &state,
+        &caller.origin,
+        &id,
+        &body.email,
+        &body.name,
+        body.role,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(user)))
+}
+
+#[utoipa::path(
+    operation_id = "remove_partner_user",
+    delete,
+    path = "/api/v1/partners/{id}/users/{user_id}",
+    tag = "partners",
+    params(("id" = String, Path, description = "Partner id (ptn_…)"), ("user_id" = String, Path, description = "Partner user id (pus_…)")),
+    responses((status = 204, description = "Removed: the user's sessions ended and its link stopped working"), (status = "4XX", description = "A problem (RFC 9457); 404 when the user is not a live user of this partner", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    security(("bearer" = []), ("session" = []))
+)]
+/// Remove a user's access to a partner's portal.
+async fn remove_user(
+    State(state): State<AppState>,
+    Can(caller, _): Can<perm::PartnersWrite>,
+    Path((id, user_id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    vouch_app::partner_users::remove(&state, &caller.origin, &id, &user_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

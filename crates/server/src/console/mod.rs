@@ -11,7 +11,7 @@ mod admin;
 mod bonuses;
 mod emails;
 mod login;
-mod partner_referrals;
+pub(crate) mod partner_referrals;
 mod partners;
 mod payouts;
 mod people;
@@ -150,9 +150,10 @@ impl<P: Permission> FromRequestParts<AppState> for StaffCan<P> {
     }
 }
 
-/// The session's CSRF token, left in the request by [`Console`] for [`CsrfForm`].
+/// The session's CSRF token, left in the request by [`Console`] (or the portal's extractor)
+/// for [`CsrfForm`].
 #[derive(Clone)]
-struct SessionCsrf(String);
+pub(crate) struct SessionCsrf(pub(crate) String);
 
 /// A form that carries the session's CSRF token in its `csrf` field, checked before the form
 /// is handed over. It needs a [`Console`] (or [`StaffCan`]) extractor before it in the handler;

@@ -215,33 +215,33 @@ async fn list(
 #[derive(Deserialize, Default, Clone)]
 pub struct ReferralForm {
     #[serde(default)]
-    partner_id: String,
+    pub(crate) partner_id: String,
     #[serde(default)]
-    direction: String,
+    pub(crate) direction: String,
     #[serde(default)]
-    client_name: String,
+    pub(crate) client_name: String,
     #[serde(default)]
-    company: String,
+    pub(crate) company: String,
     #[serde(default)]
-    email: String,
+    pub(crate) email: String,
     #[serde(default)]
-    phone: String,
+    pub(crate) phone: String,
     #[serde(default)]
-    website: String,
+    pub(crate) website: String,
     #[serde(default)]
-    plan_advice: Option<String>,
+    pub(crate) plan_advice: Option<String>,
     #[serde(default)]
-    requirements: Option<String>,
+    pub(crate) requirements: Option<String>,
     #[serde(default)]
-    questions: Option<String>,
+    pub(crate) questions: Option<String>,
     #[serde(default)]
-    joint_demo: Option<String>,
+    pub(crate) joint_demo: Option<String>,
     #[serde(default)]
-    notes: String,
+    pub(crate) notes: String,
     #[serde(default)]
-    value: String,
+    pub(crate) value: String,
     #[serde(default)]
-    currency: String,
+    pub(crate) currency: String,
 }
 
 impl ReferralForm {
@@ -262,7 +262,17 @@ impl ReferralForm {
         self.needs().iter().any(|n| n == need)
     }
 
-    fn fields(&self) -> Result<ReferralFields, ApiError> {
+    /// An empty form with a currency for the value.
+    pub fn with_currency(currency: &str) -> Self {
+        Self {
+            currency: currency.into(),
+            ..Default::default()
+        }
+    }
+
+    /// The client's details as the application takes them (the partner and direction are
+    /// the caller's).
+    pub fn client_fields(&self) -> Result<ReferralFields, ApiError> {
         Ok(ReferralFields {
             client_name: self.client_name.clone(),
             company: self.company.clone(),
@@ -351,7 +361,7 @@ async fn create(
             .direction
             .parse()
             .map_err(|m: String| ApiError::field("direction", m))?;
-        let fields = form.fields()?;
+        let fields = form.client_fields()?;
         svc::create(
             &console.state,
             &Side::Staff(&console.origin),

@@ -31,6 +31,11 @@ pub fn routes() -> Router<AppState> {
             "/admin/partners/{id}/commission-terms/{program_id}/remove",
             post(remove_terms),
         )
+        .route("/admin/partners/{id}/users", post(invite_user))
+        .route(
+            "/admin/partners/{id}/users/{user_id}/remove",
+            post(remove_user),
+        )
 }
 
 const PAGE_SIZE: i64 = 25;
@@ -407,6 +412,9 @@ struct ShowPage {
     programs: Vec<(String, String)>,
     cf: CommissionForm,
     commission_errors: FormErrors,
+    users: Vec<vouch_app::partner_users::PartnerUserOut>,
+    invite: InviteForm,
+    invite_errors: FormErrors,
     can_write: bool,
     can_terms: bool,
 }
@@ -444,6 +452,7 @@ async fn show_page(
     let programs = std::iter::once((String::new(), "Choose…".to_string()))
         .chain(all_programs.iter().map(|g| (g.id.clone(), g.name.clone())))
         .collect();
+    let users = vouch_app::partner_users::users_of(&console.state, id).await?;
     let currency = all_programs
         .first()
         .map_or_else(|| "USD".to_string(), |g| g.currency.clone());
@@ -463,6 +472,12 @@ async fn show_page(
         terms,
         programs,
         commission_errors,
+        users,
+        invite: InviteForm {
+            invite_role: "member".into(),
+            ..Default::default()
+        },
+        invite_errors: FormErrors::default(),
     })
 }
 
@@ -639,4 +654,92 @@ async fn import(
             problem,
         },
     )
+}
+
+/// The invite form: who to give access to the partner's portal. Its fields are prefixed, as
+/// the partner form on the same page has a `name` too.
+#[derive(Deserialize, Default, Clone)]
+pub struct InviteForm {
+    #[serde(default)]
+    invite_email: String,
+    #[serde(default)]
+    invite_name: String,
+    #[serde(default)]
+    invite_role: String,
+}
+
+async fn invite_user(
+    StaffCan(mut console, _): StaffCan<perm::PartnersWrite>,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<InviteForm>,
+) -> Response {
+    let result = async {
+        let role = form
+            .invite_role
+            .parse::<vouch_domain::partner_user::PartnerRole>()
+            .map_err(|m| ApiError::field("role", m))?;
+        vouch_app::partner_users::invite(
+            &console.state,
+            &console.origin,
+            &id,
+            &form.invite_email,
+            &form.invite_name,
+            role,
+        )
+        .await
+        .map_err(ApiError::from)
+    }
+    .await;
+    match result {
+        Ok(u) => {
+            console
+                .redirect_with(
+                    &format!("/admin/partners/{id}"),
+                    &format!(
+                        "{} is invited: the email with their link is on its way.",
+                        u.email
+                    ),
+                )
+                .await
+        }
+        Err(mut err) if err.status.is_client_error() && err.status.as_u16() != 404 => {
+            for e in &mut err.errors {
+                e.field = format!("invite_{}", e.field);
+            }
+            let errors =
+                FormErrors::from_api(&err, "", &["invite_email", "invite_name", "invite_role"]);
+            match show_page(
+                &mut console,
+                &id,
+                None,
+                FormErrors::default(),
+                None,
+                FormErrors::default(),
+            )
+            .await
+            {
+                Ok(mut page) => {
+                    page.invite = form;
+                    page.invite_errors = errors;
+                    with_status(form_status(&err), page)
+                }
+                Err(e) => error_page(&e),
+            }
+        }
+        Err(err) => error_page(&err),
+    }
+}
+
+async fn remove_user(
+    StaffCan(console, _): StaffCan<perm::PartnersWrite>,
+    Path((id, user_id)): Path<(String, String)>,
+    CsrfForm(_): CsrfForm<std::collections::HashMap<String, String>>,
+) -> Response {
+    let outcome = vouch_app::partner_users::remove(&console.state, &console.origin, &id, &user_id)
+        .await
+        .map(|()| "Access removed: their sessions ended.".to_string())
+        .map_err(ApiError::from);
+    console
+        .finish(&format!("/admin/partners/{id}"), outcome)
+        .await
 }
