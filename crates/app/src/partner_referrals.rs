@@ -78,9 +78,10 @@ pub async fn create(
     let domain = company_domain(draft.email.as_deref(), draft.website.as_deref());
     for attempt in 0..5 {
         let mut tx = ctx.store.begin().await?;
+        // The partner is named in the body: an unknown one is a field error, as other ids are.
         let partner = partners::get(&mut tx, partner_id)
             .await?
-            .ok_or_else(|| AppError::not_found("partner"))?;
+            .ok_or_else(|| AppError::field("partner_id", "no partner has this id"))?;
         check_partner(&partner, direction)?;
         let earlier =
             store::find_same_client(&mut tx, draft.email.as_deref(), domain.as_deref()).await?;
@@ -282,9 +283,22 @@ pub async fn edit(
     if !v.is_empty() {
         return Err(AppError::invalid(v.errors().to_vec()));
     }
+    let stage = fields.stage.unwrap_or(before.stage);
+    // A referral a partner brought us is closed by us: its commission will follow the stage,
+    // so the partner cannot mark it won (or lost) itself.
+    if matches!(side, Side::Partner { .. })
+        && before.direction == Direction::ToUs
+        && stage != before.stage
+        && matches!(stage, Stage::Won | Stage::Lost)
+    {
+        return Err(AppError::field(
+            "stage",
+            "your partner manager marks the referrals you brought us won or lost",
+        ));
+    }
     let wanted = Edit {
         notes,
-        stage: fields.stage.unwrap_or(before.stage),
+        stage,
         value,
     };
     let after = store::edit(&mut tx, &before, &wanted)

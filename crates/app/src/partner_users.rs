@@ -212,6 +212,7 @@ pub async fn link_holder(ctx: &Ctx, token: &str) -> AppResult<Option<(PartnerUse
     };
     Ok(partners::get(&mut conn, &user.partner_id)
         .await?
+        .filter(|p| p.status == PartnerStatus::Active)
         .map(|p| (user, p)))
 }
 
@@ -252,6 +253,13 @@ pub async fn accept(
     else {
         return Ok(None);
     };
+    // A suspended partner's users do not get in, even with a link sent before.
+    if !partners::get(&mut tx, &user.partner_id)
+        .await?
+        .is_some_and(|p| p.status == PartnerStatus::Active)
+    {
+        return Ok(None);
+    }
     let session = open_session(&mut tx, &user).await?;
     audit::record(
         &mut tx,
@@ -367,13 +375,23 @@ pub async fn sign_in(
     }
 }
 
-/// Emails a one-time link to set a new password, if the address belongs to an active user;
-/// the answer is the same either way, so the form reveals nothing about who has access.
-pub async fn request_reset(ctx: &Ctx, email: &str) -> AppResult<()> {
+/// How soon another reset link may be sent to the same user: a form anyone can post must not
+/// become a way to flood someone's inbox.
+const RESET_COOLDOWN_MINUTES: i64 = 5;
+
+/// Emails a one-time link to set a new password, if the address belongs to an active user and
+/// no link went to them in the last few minutes; the answer is the same either way, so the form
+/// reveals nothing about who has access. Audited as `partner_user.reset_requested`.
+pub async fn request_reset(ctx: &Ctx, origin: &Origin, email: &str) -> AppResult<()> {
     let mut tx = ctx.store.begin().await?;
     let Some(user) = partner_users::by_email(&mut tx, email.trim()).await? else {
         return Ok(());
     };
+    let recent = ctx.clock.from_now(time::Duration::hours(LINK_HOURS))
+        - time::Duration::minutes(RESET_COOLDOWN_MINUTES);
+    if user.token_expires_at.is_some_and(|e| e > recent) {
+        return Ok(());
+    }
     let Some(partner) = partners::get(&mut tx, &user.partner_id)
         .await?
         .filter(|p| p.status == PartnerStatus::Active)
@@ -399,6 +417,16 @@ pub async fn request_reset(ctx: &Ctx, email: &str) -> AppResult<()> {
         &user,
         &token,
         "",
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        origin,
+        "partner_user.reset_requested",
+        "partner_user",
+        Some(&user.id),
+        None,
+        None,
     )
     .await?;
     commit(tx).await?;

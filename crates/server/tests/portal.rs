@@ -166,6 +166,13 @@ async fn the_partner_portal_from_invitation_to_edited_referrals() {
         let theirs = alice.get(&format!("/portal/referrals/{ours}")).await;
         assert!(theirs.text.contains("New → In Progress"), "{}", theirs.text);
 
+        // A referral the partner brought us is closed by its manager, not by the partner.
+        let page = alice.get(&format!("/portal/referrals/{mine}?edit=1")).await;
+        let csrf = csrf_of(&page.text);
+        let self_won = form(&alice, &format!("/portal/referrals/{mine}"), &[("csrf", &csrf), ("stage", "won"), ("value", "2500.00"), ("currency", "USD"), ("notes", "")]).await;
+        assert_eq!(self_won.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", self_won.text);
+        assert!(self_won.text.contains(r#"id="e-stage""#), "{}", self_won.text);
+
         // Another partner's user sees none of it.
         assert_eq!(carol.get(&format!("/portal/referrals/{ours}")).await.status, StatusCode::NOT_FOUND);
         let carol_csrf = csrf_of(&carol.get("/portal/referrals/new").await.text);
@@ -208,6 +215,11 @@ async fn the_partner_portal_from_invitation_to_edited_referrals() {
             assert!(asked.text.contains("If that address has access"), "{}", asked.text);
         }
         assert!(newest_mail(&app, "partner_password_reset", "alice@northwind.example").await.is_some());
+        let again = form(&app.anonymous(), "/portal/reset", &[("email", "alice@northwind.example")]).await;
+        assert_eq!(again.status, StatusCode::OK, "the same answer");
+        let admin = app.key_client(Scope::Admin).await;
+        let resets = admin.get("/api/v1/emails?limit=100").await.body["data"].as_array().expect("mails").iter().filter(|m| m["kind"] == "partner_password_reset").count();
+        assert_eq!(resets, 1, "one link per user every few minutes");
         assert!(newest_mail(&app, "partner_password_reset", "nobody@northwind.example").await.is_none());
 
         // Staff remove Alice: every session of hers ends.

@@ -441,12 +441,13 @@ pub async fn list(
     sql.push(FROM);
     filtered(&mut sql, q);
     let expr = sort.expr();
-    if let Some(after) = starting_after {
+    if let Some(after) = starting_after.filter(|a| !a.is_empty()) {
+        // The cursor row is looked up under the same filters, so an id outside them (another
+        // partner's referral, for a portal user) tells nothing about where it would sort.
         let mut key_sql = Sql::new(&format!("SELECT {expr} AS k"));
-        key_sql
-            .push(FROM)
-            .push(" AND r.id = ")
-            .push_bind(after.to_string());
+        key_sql.push(FROM);
+        filtered(&mut key_sql, q);
+        key_sql.push(" AND r.id = ").push_bind(after.to_string());
         let key_rows = key_sql.fetch_all(conn).await?;
         let Some(key_row) = key_rows.first() else {
             return Err(StoreError::Invalid {

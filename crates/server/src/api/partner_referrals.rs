@@ -180,7 +180,7 @@ struct ReferralWithHistory {
     path = "/api/v1/partner-referrals",
     tag = "partners",
     request_body = NewReferralIn,
-    responses((status = 201, description = "Created", body = PartnerReferral), (status = "4XX", description = "A problem (RFC 9457); 404 for an unknown partner, 409 `partner_suspended` or `partner_cannot` when the partner does not do that direction", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    responses((status = 201, description = "Created", body = PartnerReferral), (status = "4XX", description = "A problem (RFC 9457); 422 on `partner_id` for an unknown partner, 409 `partner_suspended` or `partner_cannot` when the partner does not do that direction", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
     security(("bearer" = []), ("session" = []))
 )]
 /// Record a referral to or from a partner.
@@ -272,18 +272,19 @@ async fn update(
     ))
 }
 
+/// A decision on a suspected duplicate.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct DuplicateDecisionIn {
-    /// `confirmed` (it duplicates the earlier referral) or `cleared` (a different client).
-    #[schema(inline)]
     decision: DuplicateDecision,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 enum DuplicateDecision {
+    /// It duplicates the earlier referral.
     Confirmed,
+    /// A different client after all.
     Cleared,
 }
 

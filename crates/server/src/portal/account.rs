@@ -91,18 +91,15 @@ async fn invite(
         .map_err(ApiError::from)
     }
     .await;
+    // An address with portal access at another partner answers like a fresh invitation, so
+    // the form tells nobody who works with which partner.
+    let taken = |err: &ApiError| {
+        err.status == axum::http::StatusCode::CONFLICT
+            && err.errors.iter().any(|e| e.field == "email")
+    };
     match result {
-        Ok(u) => {
-            portal
-                .redirect_with(
-                    "/portal/account",
-                    &format!(
-                        "{} is invited: the email with their link is on its way.",
-                        u.email
-                    ),
-                )
-                .await
-        }
+        Ok(_) => invited(&portal, &form.email).await,
+        Err(err) if taken(&err) => invited(&portal, &form.email).await,
         Err(err) if err.status.is_client_error() && err.status.as_u16() != 404 => {
             let errors = FormErrors::from_api(&err, "", &["email", "name", "role"]);
             match account_page(&mut portal, form, errors).await {
@@ -112,6 +109,18 @@ async fn invite(
         }
         Err(err) => error_page(&err),
     }
+}
+
+async fn invited(portal: &Portal, email: &str) -> Response {
+    portal
+        .redirect_with(
+            "/portal/account",
+            &format!(
+                "An invitation to {} is on its way, unless that address already has access to a partner portal.",
+                email.trim()
+            ),
+        )
+        .await
 }
 
 #[derive(Deserialize)]

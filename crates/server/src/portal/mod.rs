@@ -40,6 +40,11 @@ pub fn routes() -> Router<AppState> {
             axum::http::header::CACHE_CONTROL,
             axum::http::HeaderValue::from_static("no-store"),
         ))
+        // Invitation and reset links carry their token in the address: never pass it on.
+        .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
+            axum::http::header::REFERRER_POLICY,
+            axum::http::HeaderValue::from_static("no-referrer"),
+        ))
 }
 
 /// What the portal's layout shows.

@@ -250,9 +250,22 @@ struct ResetForm {
     email: String,
 }
 
-async fn reset(State(state): State<AppState>, FormBody(form): FormBody<ResetForm>) -> Response {
+async fn reset(
+    State(state): State<AppState>,
+    meta: Meta,
+    FormBody(form): FormBody<ResetForm>,
+) -> Response {
+    let origin = vouch_store::audit::Origin {
+        actor: vouch_store::audit::Actor {
+            kind: vouch_store::audit::ActorKind::Public,
+            id: None,
+            label: form.email.trim().to_lowercase(),
+        },
+        request_id: meta.request_id,
+        client_ip: Some(meta.client_ip),
+    };
     // The same answer whether or not the address has access.
-    match vouch_app::partner_users::request_reset(&state, &form.email).await {
+    match vouch_app::partner_users::request_reset(&state, &origin, &form.email).await {
         Ok(()) => ResetPage { sent: true }.into_response(),
         Err(e) => error_page(&e.into()),
     }
