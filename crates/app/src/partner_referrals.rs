@@ -76,7 +76,7 @@ pub async fn create(
 ) -> AppResult<ReferralOut> {
     let draft = fields.parse()?;
     let domain = company_domain(draft.email.as_deref(), draft.website.as_deref());
-    for attempt in 0..5 {
+    for _attempt in 0..5 {
         let mut tx = ctx.store.begin().await?;
         // The partner is named in the body: an unknown one is a field error, as other ids are.
         let partner = partners::get(&mut tx, partner_id)
@@ -100,7 +100,8 @@ pub async fn create(
         .await;
         let referral = match inserted {
             Ok(r) => r,
-            Err(StoreError::Conflict { field }) if field == "number" && attempt < 4 => continue,
+            // Another writer took this number first; draw again in a new transaction.
+            Err(StoreError::Conflict { field }) if field == "number" => continue,
             Err(e) => return Err(e.into()),
         };
         store::add_change(

@@ -1,6 +1,9 @@
 //! Vouch's pure rules and types. Nothing here does I/O or awaits; the store persists what these
 //! functions decide and the server turns their errors into HTTP answers.
 
+#[macro_use]
+mod text_enum;
+
 pub mod account;
 pub mod bonus;
 pub mod email;
