@@ -193,6 +193,9 @@ pub async fn load(ctx: &Ctx) -> anyhow::Result<()> {
     let sales_program = crate::demo_sales::load(ctx, &origin)
         .await
         .context("the sales bonus demo")?;
+    crate::demo_partners::load(ctx, &origin, &sales_program)
+        .await
+        .context("the partner demo")?;
     let password = format!("demo-{}", &vouch_app::auth::random_hex(8));
     vouch_app::staff::create_user(
         ctx,
@@ -213,6 +216,11 @@ pub async fn load(ctx: &Ctx) -> anyhow::Result<()> {
     );
     println!(
         "loaded a 1Stop-style sales bonus program ({sales_program}): employees and vendors on agreed terms, referrals at each stage, sales, bonuses in each state and a paid payroll batch"
+    );
+    println!(
+        "loaded partner companies: an agency with referrals both ways and a commission, two buyers; its portal admin's invitation ({}) is in the outbox (Emails), its link opens {}/portal",
+        crate::demo_partners::PORTAL_ADMIN,
+        ctx.settings.base_url
     );
     println!(
         "log in at {}/admin with {DEMO_OWNER} / {password}",

@@ -3,6 +3,7 @@
 
 mod config;
 mod demo;
+mod demo_partners;
 mod demo_sales;
 mod import;
 

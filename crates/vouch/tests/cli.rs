@@ -206,6 +206,7 @@ async fn users_keys_demo_serve_and_graceful_stop() {
         let demo = run(&dir, &db, &["demo"], None);
         assert!(demo.status.success(), "{}", text(&demo.stderr));
         assert!(text(&demo.stdout).contains("owner@demo.vouch.local"));
+        assert!(text(&demo.stdout).contains("nora@northwind.demo.vouch.local"));
         assert!(text(&run(&dir, &db, &["demo"], None).stdout).contains("already loaded"));
 
         let port = free_port();
