@@ -78,6 +78,7 @@ pub fn finish(mut doc: Value) -> Value {
         text_rule(&mut doc["components"]["schemas"][name]);
     }
     add_examples(&mut doc);
+    add_links(&mut doc);
     super::webhooks::add(&mut doc);
     doc
 }
@@ -119,6 +120,79 @@ fn add_examples(doc: &mut Value) {
             }
         }
     }
+}
+
+/// Links from each creation to the operations on what it created: `POST /api/v1/partners`
+/// answers with an `id`, which `GET /api/v1/partners/{id}` (and every other operation under
+/// that one path parameter) takes. Clients and schemathesis's stateful phase follow them, so
+/// the operations that need an existing id are exercised with real ones.
+fn add_links(doc: &mut Value) {
+    let Some(paths) = doc["paths"].as_object() else {
+        return;
+    };
+    let mut found: Vec<(String, String, Map<String, Value>)> = Vec::new();
+    for (path, item) in paths {
+        let Some(post) = item.get("post") else {
+            continue;
+        };
+        let Some((status, schema)) = ["201", "200"].iter().find_map(|status| {
+            let schema = post.pointer(&format!(
+                "/responses/{status}/content/application~1json/schema/$ref"
+            ))?;
+            Some((status.to_string(), schema.as_str()?.rsplit('/').next()?.to_string()))
+        }) else {
+            continue;
+        };
+        if doc["components"]["schemas"][&schema]["properties"]
+            .get("id")
+            .is_none()
+        {
+            continue;
+        }
+        let mut links = Map::new();
+        let prefix = format!("{path}/{{");
+        for (target, target_item) in paths {
+            let Some(rest) = target.strip_prefix(&prefix) else {
+                continue;
+            };
+            // Exactly one path parameter, the one the created id fills.
+            let Some((param, tail)) = rest.split_once('}') else {
+                continue;
+            };
+            if tail.contains('{') {
+                continue;
+            }
+            for method in METHODS {
+                if let Some(id) = target_item
+                    .get(method)
+                    .and_then(|op| op["operationId"].as_str())
+                {
+                    links.insert(
+                        id.to_string(),
+                        json!({
+                            "operationId": id,
+                            "parameters": { format!("path.{param}"): "$response.body#/id" },
+                        }),
+                    );
+                }
+            }
+        }
+        if !links.is_empty() {
+            found.push((path.clone(), status, links));
+        }
+    }
+    for (path, status, links) in found {
+        if let Some(Value::Object(response)) =
+            doc.pointer_mut(&format!("/paths/{}/post/responses/{status}", pointer_escape(&path)))
+        {
+            response.insert("links".into(), Value::Object(links));
+        }
+    }
+}
+
+/// A JSON pointer token (RFC 6901): `~` and `/` escaped.
+fn pointer_escape(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
 }
 
 fn problem(description: &str) -> Value {
