@@ -333,6 +333,7 @@ async fn tell_approved(
         vouch_store::emails::QueueOptions {
             program_id: Some(&sale.program_id),
             unsubscribe_url: None,
+            about: None,
         },
     )
     .await?;

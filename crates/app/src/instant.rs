@@ -108,6 +108,7 @@ pub async fn create(
             QueueOptions {
                 program_id: Some(&program.id),
                 unsubscribe_url: Some(&unsubscribe),
+                about: None,
             },
         )
         .await?;

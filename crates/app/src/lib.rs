@@ -15,6 +15,7 @@ mod error;
 pub mod housekeeping;
 pub mod import;
 pub mod instant;
+pub mod lead_sales;
 pub mod links;
 pub mod outbound;
 pub mod participant_access;

@@ -67,6 +67,7 @@ pub async fn mail_participant(
         QueueOptions {
             program_id: Some(&program.id),
             unsubscribe_url: unsubscribe.as_deref(),
+            about: None,
         },
     )
     .await?;

@@ -212,6 +212,7 @@ async fn notify(
         vouch_store::emails::QueueOptions {
             program_id: None,
             unsubscribe_url: None,
+            about: None,
         },
     )
     .await?;

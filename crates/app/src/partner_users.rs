@@ -89,6 +89,7 @@ async fn send_link(
         vouch_store::emails::QueueOptions {
             program_id: None,
             unsubscribe_url: None,
+            about: None,
         },
     )
     .await?;

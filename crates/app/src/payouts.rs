@@ -337,6 +337,7 @@ async fn tell_paid(conn: &mut Conn, p: &Payment) -> AppResult<()> {
         vouch_store::emails::QueueOptions {
             program_id: Some(&p.program_id),
             unsubscribe_url: None,
+            about: None,
         },
     )
     .await?;

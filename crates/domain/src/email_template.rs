@@ -37,10 +37,13 @@ pub enum Kind {
     PartnerInvite,
     /// To a partner user who asked: a one-time link to set a new password.
     PartnerPasswordReset,
+    /// To a buyer's sale notification addresses: a lead or customer was sold to it (with its
+    /// details when the buyer receives leads by email).
+    LeadSold,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 13] = [
+    pub const ALL: [Kind; 14] = [
         Kind::WebhookEndpointDisabled,
         Kind::ParticipantWelcome,
         Kind::ReferralWon,
@@ -54,6 +57,7 @@ impl Kind {
         Kind::PartnerReferralSubmitted,
         Kind::PartnerInvite,
         Kind::PartnerPasswordReset,
+        Kind::LeadSold,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -71,6 +75,7 @@ impl Kind {
             Kind::PartnerReferralSubmitted => "partner_referral_submitted",
             Kind::PartnerInvite => "partner_invite",
             Kind::PartnerPasswordReset => "partner_password_reset",
+            Kind::LeadSold => "lead_sold",
         }
     }
 
@@ -91,6 +96,7 @@ impl Kind {
             }
             Kind::PartnerInvite => "Partner portal invitation (to the invited user)",
             Kind::PartnerPasswordReset => "Partner portal password reset (to the user who asked)",
+            Kind::LeadSold => "Lead or customer sold (to the buyer's notification addresses)",
         }
     }
 
@@ -110,7 +116,8 @@ impl Kind {
             | Kind::PartnerReferralReceived
             | Kind::PartnerReferralSubmitted
             | Kind::PartnerInvite
-            | Kind::PartnerPasswordReset => false,
+            | Kind::PartnerPasswordReset
+            | Kind::LeadSold => false,
             Kind::ParticipantWelcome
             | Kind::ReferralWon
             | Kind::RewardEarned
@@ -129,6 +136,7 @@ impl Kind {
                 | Kind::PartnerReferralSubmitted
                 | Kind::PartnerInvite
                 | Kind::PartnerPasswordReset
+                | Kind::LeadSold
         )
     }
 
@@ -193,6 +201,11 @@ impl Kind {
                 subject: "Set a new password for the {{ partner.name }} partner portal".into(),
                 text: "Hi {{ user.name }},\n\nSet a new password (the link works once, for {{ hours }} hours):\n{{ link }}\n\nIf you did not ask for it, ignore this email: your password stays as it is.\n".into(),
                 html: "<p>Hi {{ user.name }},</p>\n<p><a href=\"{{ link }}\">Set a new password</a> (the link works once, for {{ hours }} hours).</p>\n<p>If you did not ask for it, ignore this email: your password stays as it is.</p>\n".into(),
+            },
+            Kind::LeadSold => Template {
+                subject: "{{ sale.kind }} sold to {{ partner.name }}: {{ sale.name }}".into(),
+                text: "Hello {{ partner.name }},\n\nWe sold you a {{ sale.kind | lower }} for {{ sale.price }} (sale {{ sale.id }}).\n{% if by_email %}\nName: {{ sale.name }}\n{% if sale.company %}Company: {{ sale.company }}\n{% endif %}{% if sale.email %}Email: {{ sale.email }}\n{% endif %}{% for p in sale.phones %}Phone: {{ p }}\n{% endfor %}{% if sale.address %}Address: {{ sale.address }}\n{% endif %}{% if sale.promo_code %}Promo code: {{ sale.promo_code }}\n{% endif %}{% for f in sale.custom_fields %}{{ f.name }}: {{ f.value }}\n{% endfor %}{% if sale.customer %}Monthly recurring revenue: {{ sale.customer.monthly_recurring_revenue }}\nActivation fee: {{ sale.customer.activation_fee }}\nContract term: {{ sale.customer.contract_term_months }} months\n{% endif %}{% else %}\nIt was posted to your system with the source id {{ partner.source_id }}; our id for it is {{ sale.id }}.\n{% endif %}\nIt appears on your monthly statement.\n".into(),
+                html: "<p>Hello {{ partner.name }},</p>\n<p>We sold you a {{ sale.kind | lower }} for <strong>{{ sale.price }}</strong> (sale <code>{{ sale.id }}</code>).</p>\n{% if by_email %}<ul><li>Name: {{ sale.name }}</li>{% if sale.company %}<li>Company: {{ sale.company }}</li>{% endif %}{% if sale.email %}<li>Email: {{ sale.email }}</li>{% endif %}{% for p in sale.phones %}<li>Phone: {{ p }}</li>{% endfor %}{% if sale.address %}<li>Address: {{ sale.address }}</li>{% endif %}{% if sale.promo_code %}<li>Promo code: {{ sale.promo_code }}</li>{% endif %}{% for f in sale.custom_fields %}<li>{{ f.name }}: {{ f.value }}</li>{% endfor %}{% if sale.customer %}<li>Monthly recurring revenue: {{ sale.customer.monthly_recurring_revenue }}</li><li>Activation fee: {{ sale.customer.activation_fee }}</li><li>Contract term: {{ sale.customer.contract_term_months }} months</li>{% endif %}</ul>\n{% else %}<p>It was posted to your system with the source id <code>{{ partner.source_id }}</code>; our id for it is <code>{{ sale.id }}</code>.</p>\n{% endif %}<p>It appears on your monthly statement.</p>\n".into(),
             },
             Kind::RewardDelivered => Template {
                 subject: "Your {{ program.name }} reward is here".into(),
@@ -265,6 +278,11 @@ impl Kind {
                 "invited_by": "mia@vouch.example",
                 "link": "https://refer.example.com/portal/welcome?token=example",
                 "hours": 72,
+            }),
+            Kind::LeadSold => serde_json::json!({
+                "partner": { "id": "ptn_01example", "name": "Harbor Security", "source_id": "4471" },
+                "by_email": true,
+                "sale": { "id": "lds_01example", "kind": "Customer", "name": "Dana Home", "company": "Home Goods Ltd", "email": "dana@homegoods.example", "phones": ["+1 555 0100"], "address": "1 Main St, Springfield, IL 62701, US", "promo_code": "SPRING", "custom_fields": [{ "name": "panel", "value": "touchscreen" }], "price": "USD 150.00", "customer": { "monthly_recurring_revenue": "USD 49.99", "activation_fee": "USD 99.00", "contract_term_months": 36 } },
             }),
             Kind::RewardEarned | Kind::RewardDelivered => serde_json::json!({
                 "participant": { "id": "par_01example", "email": "ann@example.com", "first_name": "Ann", "last_name": "Lee", "code": "ANN7KQ3M" },

@@ -12,6 +12,7 @@ pub mod export;
 pub mod fraud;
 pub mod id;
 pub mod import;
+pub mod lead_sale;
 pub mod money;
 pub mod participant;
 pub mod partner;

@@ -6,6 +6,7 @@
 
 pub mod email;
 pub mod housekeeping;
+pub mod lead;
 pub mod outbound;
 pub mod signing;
 pub mod webhook;

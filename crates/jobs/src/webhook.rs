@@ -80,25 +80,7 @@ pub async fn attempt(
     let next = match result {
         Outcome::Delivered => Next::Succeeded,
         Outcome::Gone => Next::Dead,
-        Outcome::Failed => {
-            let next_attempt = u32::try_from(job.attempts + 1).unwrap_or(u32::MAX);
-            match (job.attempts < job.max_attempts)
-                .then(|| {
-                    retry_delay(
-                        &settings.retry_schedule,
-                        next_attempt,
-                        rand::random::<f64>(),
-                    )
-                })
-                .flatten()
-            {
-                Some(delay) => {
-                    let delay = answer.retry_after.map_or(delay, |ra| ra.max(delay));
-                    Next::RetryAt(Timestamp::from_datetime(OffsetDateTime::now_utc() + delay))
-                }
-                None => Next::Dead,
-            }
-        }
+        Outcome::Failed => retry_or_dead(job, settings, answer.retry_after),
     };
     // A success only needs writing down when it ends a failure streak.
     let needs_update = endpoint_id
@@ -150,6 +132,65 @@ async fn update_endpoint(
     Ok(())
 }
 
+/// After a failed attempt: the next one on the retry schedule (with jitter, and no sooner than
+/// the receiver's `Retry-After`), or none when the attempts are spent.
+pub(crate) fn retry_or_dead(
+    job: &Job,
+    settings: &DeliverySettings,
+    retry_after: Option<Duration>,
+) -> Next {
+    let next_attempt = u32::try_from(job.attempts + 1).unwrap_or(u32::MAX);
+    match (job.attempts < job.max_attempts)
+        .then(|| {
+            retry_delay(
+                &settings.retry_schedule,
+                next_attempt,
+                rand::random::<f64>(),
+            )
+        })
+        .flatten()
+    {
+        Some(delay) => {
+            let delay = retry_after.map_or(delay, |ra| ra.max(delay));
+            Next::RetryAt(Timestamp::from_datetime(OffsetDateTime::now_utc() + delay))
+        }
+        None => Next::Dead,
+    }
+}
+
+/// The `Retry-After` seconds of an answer (at most a day), and the first [`BODY_LIMIT`] bytes
+/// of its body.
+pub(crate) async fn read_answer(
+    mut response: reqwest::Response,
+) -> (Option<Duration>, Option<String>) {
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(|s| Duration::from_secs(s.min(86_400)));
+    let mut kept: Vec<u8> = Vec::new();
+    while kept.len() < BODY_LIMIT {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                kept.extend_from_slice(&chunk[..chunk.len().min(BODY_LIMIT - kept.len())])
+            }
+            _ => break,
+        }
+    }
+    let body = (!kept.is_empty()).then(|| String::from_utf8_lossy(&kept).into_owned());
+    (retry_after, body)
+}
+
+/// What a request that got no answer says went wrong.
+pub(crate) fn send_error(e: &reqwest::Error, timeout: Duration) -> String {
+    if e.is_timeout() {
+        format!("no answer within {} s", timeout.as_secs())
+    } else {
+        error_chain(e)
+    }
+}
+
 /// Sends the delivery. Besides the answer, names the endpoint and whether it was failing.
 async fn send(
     store: &Store,
@@ -198,42 +239,22 @@ async fn send(
         .body(body)
         .send()
         .await;
-    let mut response = match result {
+    let response = match result {
         Ok(r) => r,
         Err(e) => {
-            let what = if e.is_timeout() {
-                format!("no answer within {} s", settings.timeout.as_secs())
-            } else {
-                error_chain(&e)
-            };
             return Ok((
                 Answer {
                     status: None,
                     body: None,
                     retry_after: None,
-                    error: Some(what),
+                    error: Some(send_error(&e, settings.timeout)),
                 },
                 Some((endpoint.id, endpoint.failing_since.is_some())),
             ));
         }
     };
     let status = response.status().as_u16();
-    let retry_after = response
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(|s| Duration::from_secs(s.min(86_400)));
-    let mut kept: Vec<u8> = Vec::new();
-    while kept.len() < BODY_LIMIT {
-        match response.chunk().await {
-            Ok(Some(chunk)) => {
-                kept.extend_from_slice(&chunk[..chunk.len().min(BODY_LIMIT - kept.len())])
-            }
-            _ => break,
-        }
-    }
-    let body = (!kept.is_empty()).then(|| String::from_utf8_lossy(&kept).into_owned());
+    let (retry_after, body) = read_answer(response).await;
     Ok((
         Answer {
             status: Some(status),

@@ -3,6 +3,7 @@
 //! and gives back whatever it still holds.
 
 use crate::email::{self, EmailSettings, Mailer};
+use crate::lead;
 use crate::outbound;
 use crate::webhook::{self, DeliverySettings};
 use std::sync::Arc;
@@ -38,6 +39,31 @@ impl Default for WorkerSettings {
                 base_url: "http://127.0.0.1:8080".into(),
             },
         }
+    }
+}
+
+/// A job that delivers a sold lead (its API post, or an email carrying it) tells the sale when
+/// it ends, before the attempt is recorded: should recording fail, the job runs again and the
+/// sale, already moved, is left as it is.
+async fn tell_lead_sale(store: &Store, job: &Job, record: &AttemptRecord, next: &Next) {
+    let sale = job.payload["lead_sale_id"]
+        .as_str()
+        .or_else(|| job.payload["about"].as_str());
+    let Some(sale) = sale else {
+        return;
+    };
+    let end = match next {
+        Next::Succeeded => vouch_app::lead_sales::DeliveryEnd::Delivered,
+        Next::Dead => vouch_app::lead_sales::DeliveryEnd::GaveUp(
+            record
+                .error
+                .clone()
+                .unwrap_or_else(|| "every attempt failed".into()),
+        ),
+        Next::RetryAt(_) => return,
+    };
+    if let Err(e) = vouch_app::lead_sales::delivery_finished(store, sale, &end).await {
+        tracing::warn!(error = %e, sale, "could not record the end of a lead delivery; it is told again when the job reruns");
     }
 }
 
@@ -88,6 +114,9 @@ impl Worker {
         let (record, next) = match job.kind.as_str() {
             "webhook" => webhook::attempt(&store, &client, &settings.delivery, &job).await,
             "email" => email::attempt(&store, &mailer, &settings.delivery, &job).await,
+            vouch_app::lead_sales::POST_JOB => {
+                lead::attempt(&store, &client, &settings.delivery, &job).await
+            }
             other => (
                 AttemptRecord {
                     error: Some(format!("no worker knows jobs of kind {other}")),
@@ -96,6 +125,7 @@ impl Worker {
                 Next::Dead,
             ),
         };
+        tell_lead_sale(&store, &job, &record, &next).await;
         Finished { job, record, next }
     }
 

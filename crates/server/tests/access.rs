@@ -98,6 +98,24 @@ const API_ROUTES: &[(&str, &str, Action)] = &[
         "/api/v1/partner-referrals/{r}/duplicate",
         Action::PartnersWrite,
     ),
+    ("GET", "/api/v1/lead-sales", Action::PartnersRead),
+    ("POST", "/api/v1/lead-sales", Action::PartnersWrite),
+    ("GET", "/api/v1/lead-sales/{l}", Action::PartnersRead),
+    (
+        "POST",
+        "/api/v1/lead-sales/{l}/retry",
+        Action::PartnersWrite,
+    ),
+    (
+        "GET",
+        "/api/v1/partners/{t}/lead-statement",
+        Action::PartnersRead,
+    ),
+    (
+        "GET",
+        "/api/v1/partners/{t}/lead-statement.csv",
+        Action::PartnersRead,
+    ),
     ("GET", "/api/v1/people", Action::PeopleRead),
     ("POST", "/api/v1/people", Action::PeopleWrite),
     ("GET", "/api/v1/people/{e}", Action::PeopleRead),
@@ -451,6 +469,21 @@ const CONSOLE_ROUTES: &[(&str, &str, Action)] = &[
         "/admin/partners/{t}/users/pus_missing/remove",
         Action::PartnersWrite,
     ),
+    ("GET", "/admin/lead-sales", Action::PartnersRead),
+    ("GET", "/admin/lead-sales/new", Action::PartnersWrite),
+    ("POST", "/admin/lead-sales/new", Action::PartnersWrite),
+    ("GET", "/admin/lead-sales/{l}", Action::PartnersRead),
+    ("POST", "/admin/lead-sales/{l}/retry", Action::PartnersWrite),
+    (
+        "GET",
+        "/admin/partners/{t}/lead-statement",
+        Action::PartnersRead,
+    ),
+    (
+        "GET",
+        "/admin/partners/{t}/lead-statement.csv",
+        Action::PartnersRead,
+    ),
     ("GET", "/admin/partner-referrals", Action::PartnersRead),
     ("GET", "/admin/partner-referrals/new", Action::PartnersWrite),
     (
@@ -744,6 +777,7 @@ struct Ids {
     e: String,
     t: String,
     r: String,
+    l: String,
 }
 
 impl Ids {
@@ -759,6 +793,7 @@ impl Ids {
             .replace("{e}", &self.e)
             .replace("{t}", &self.t)
             .replace("{r}", &self.r)
+            .replace("{l}", &self.l)
     }
 }
 
@@ -810,7 +845,20 @@ async fn fixtures(app: &TestApp) -> Ids {
             json!({ "partner_id": t, "direction": "to_us", "client_name": "Target client", "email": "client@target.example" }),
         )
         .await;
+    let buyer = owner
+        .post(
+            "/api/v1/partners",
+            json!({ "name": "Target buyer", "buys_customers": true, "delivery_method": "email", "notification_emails": ["leads@target.example"] }),
+        )
+        .await;
+    let l = owner
+        .post(
+            "/api/v1/lead-sales",
+            json!({ "partner_id": buyer.body["id"], "first_name": "Target", "last_name": "Lead", "email": "lead@target.example", "sale_price": 100, "currency": "USD" }),
+        )
+        .await;
     Ids {
+        l: l.body["id"].as_str().expect("lead sale").to_string(),
         r: r.body["id"].as_str().expect("partner referral").to_string(),
         t,
         e: e.body["id"].as_str().expect("person").to_string(),

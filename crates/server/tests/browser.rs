@@ -1048,3 +1048,112 @@ async fn partner_portal_from_invitation_to_edited_referral() {
     app.stop().await;
     c.close().await.expect("close");
 }
+
+#[tokio::test]
+async fn leads_sold_by_api_post_and_by_email_from_the_console() {
+    let Some((_driver, c)) = start_browser().await else {
+        return;
+    };
+    let app = TestApp::spawn(vouch_store::Backend::Sqlite).await;
+    let tag = "leads";
+    let receiver = common::receiver::Receiver::start(common::receiver::Mode::Ok).await;
+    let api = app.staff(Role::Manager).await;
+    let mut buyers = Vec::new();
+    for body in [
+        serde_json::json!({ "name": "Harbor Security", "buys_customers": true, "delivery_method": "api_post", "post_url": receiver.url, "source_id": "4471", "notification_emails": ["sales@harbor.example"] }),
+        serde_json::json!({ "name": "Mail Leads Co", "buys_customers": true, "delivery_method": "email", "notification_emails": ["leads@mailleads.example"] }),
+    ] {
+        let created = api.post("/api/v1/partners", body).await;
+        buyers.push(created.body["id"].as_str().expect("buyer").to_string());
+    }
+    app.create_user("sales@vouch.test", Role::Staff).await;
+    login(&c, &app, "sales@vouch.test").await;
+
+    // A customer by API post, from the buyer's page: a bad price is named next to its field.
+    c.goto(&app.url(&format!("/admin/partners/{}", buyers[0])))
+        .await
+        .expect("buyer");
+    click(&c, "#sell-to-partner").await;
+    wait_text(&c, "h1", "Sell a lead or customer").await;
+    choose(&c, "#f-kind", "customer").await;
+    fill(&c, "first_name", "Dana").await;
+    fill(&c, "last_name", "Home").await;
+    fill(&c, "email", "dana@home.example").await;
+    fill(&c, "phone1", "+1 555 0100").await;
+    fill(&c, "city", "Springfield").await;
+    fill(&c, "sale_price", "150.005").await;
+    fill(&c, "monthly_recurring_revenue", "49.99").await;
+    fill(&c, "activation_fee", "99").await;
+    fill(&c, "contract_term_months", "36").await;
+    fill(&c, "custom_fields", "panel: touchscreen").await;
+    click(&c, "#sell").await;
+    wait_text(&c, "#e-sale_price", "decimals").await;
+    shot(&c, &format!("{tag}-01-refused")).await;
+    fill(&c, "sale_price", "150").await;
+    click(&c, "#sell").await;
+    wait_text(
+        &c,
+        ".flash",
+        "Dana Home sold to Harbor Security for USD 150.00",
+    )
+    .await;
+    wait_text(&c, "#delivery-status", "Delivering").await;
+    app.worker().drain().await.expect("drain");
+    c.refresh().await.expect("reload");
+    wait_text(&c, "#delivery-status", "Delivered").await;
+    let log = text(&c, "#delivery-log").await;
+    assert!(
+        log.contains("API post") && log.contains("HTTP 200"),
+        "{log}"
+    );
+    let posted = receiver.delivered();
+    assert_eq!(posted.len(), 1);
+    assert_eq!(posted[0].json()["source_id"], "4471");
+    assert_eq!(posted[0].json()["monthly_recurring_revenue"], 4999);
+    shot(&c, &format!("{tag}-02-delivered-by-post")).await;
+    c.set_window_size(390, 844).await.expect("phone");
+    shot(&c, &format!("{tag}-03-delivered-phone")).await;
+    c.set_window_size(1280, 900).await.expect("desktop");
+
+    // A lead by email, from the lead sales list.
+    c.goto(&app.url("/admin/lead-sales")).await.expect("list");
+    click(&c, "#new-sale").await;
+    choose(&c, "#f-partner_id", &buyers[1]).await;
+    fill(&c, "first_name", "Eli").await;
+    fill(&c, "last_name", "Ward").await;
+    fill(&c, "phone1", "555 0101").await;
+    fill(&c, "sale_price", "25").await;
+    click(&c, "#sell").await;
+    wait_text(&c, ".flash", "Eli Ward sold to Mail Leads Co for USD 25.00").await;
+    app.worker().drain().await.expect("drain");
+    c.refresh().await.expect("reload");
+    wait_text(&c, "#delivery-status", "Delivered").await;
+    let log = text(&c, "#delivery-log").await;
+    assert!(log.contains("Email to leads@mailleads.example"), "{log}");
+    let mail = newest_email(&app, "lead_sold", "leads@mailleads.example").await;
+    let body = mail["text_body"].as_str().unwrap_or_default();
+    assert!(
+        body.contains("Eli Ward") && body.contains("555 0101"),
+        "{body}"
+    );
+
+    // The list and the buyer's statement.
+    c.goto(&app.url("/admin/lead-sales")).await.expect("list");
+    let table = wait_text(&c, "#lead-sales", "Eli Ward").await;
+    assert!(
+        table.contains("Dana Home") && table.contains("USD 150.00"),
+        "{table}"
+    );
+    shot(&c, &format!("{tag}-04-list")).await;
+    c.set_window_size(390, 844).await.expect("phone");
+    shot(&c, &format!("{tag}-05-list-phone")).await;
+    c.set_window_size(1280, 900).await.expect("desktop");
+    c.goto(&app.url(&format!("/admin/partners/{}", buyers[0])))
+        .await
+        .expect("buyer");
+    click(&c, "#lead-statement").await;
+    wait_text(&c, "#statement-totals", "USD 150.00 for 1 sold").await;
+    shot(&c, &format!("{tag}-06-statement")).await;
+    app.stop().await;
+    c.close().await.expect("close");
+}

@@ -202,6 +202,10 @@ pub async fn suppress(conn: &mut AnyConnection, email: &str, reason: &str) -> Re
 pub struct QueueOptions<'a> {
     pub program_id: Option<&'a str>,
     pub unsubscribe_url: Option<&'a str>,
+    /// The record this message delivers (a lead sale): the job's subject and `about` in its
+    /// payload, so its attempts are found under the record and the worker can tell the record
+    /// when the message is sent or given up.
+    pub about: Option<&'a str>,
 }
 
 /// Renders `kind` for `to` with `ctx` and queues it, on the caller's connection. Marketing
@@ -245,8 +249,11 @@ pub async fn queue(
             jobs::enqueue(
                 conn,
                 "email",
-                Some(&id),
-                &serde_json::json!({ "email_id": id }),
+                Some(options.about.unwrap_or(&id)),
+                &match options.about {
+                    Some(about) => serde_json::json!({ "email_id": id, "about": about }),
+                    None => serde_json::json!({ "email_id": id }),
+                },
                 MAX_ATTEMPTS,
             )
             .await?

@@ -14,6 +14,7 @@ pub mod emails;
 pub mod events;
 pub mod idempotency;
 pub mod jobs;
+pub mod lead_sales;
 pub mod login_attempts;
 mod migrate;
 pub mod participant_access;

@@ -1,11 +1,12 @@
 //! The partner side of the demo (seeds 003 and 004): an agency that refers clients to us and
 //! receives referrals from us, with referrals both ways (one a possible duplicate) and a
 //! commission in the sales program, its portal admin's invitation waiting in the outbox, and
-//! two partners that buy customers (by API post and by email).
+//! two partners that buy customers (by API post and by email), each with a sale.
 
 use anyhow::anyhow;
 use vouch_app::Ctx;
 use vouch_app::partner_referrals::{self, EditFields, Side};
+use vouch_domain::lead_sale::LeadFields;
 use vouch_domain::money::BasisPoints;
 use vouch_domain::partner::{Commission, PartnerFields};
 use vouch_domain::partner_referral::{Direction, ReferralFields, Stage};
@@ -33,6 +34,46 @@ fn client(name: &str, company: &str, email: &str, value: Option<i64>) -> Referra
         },
         ..Default::default()
     }
+}
+
+/// A sale to each buyer: a customer to the email buyer (delivered when a worker runs), a lead
+/// to the API-post buyer (its example Post URL does not answer, so its delivery log shows the
+/// retries).
+async fn sell_to(
+    ctx: &Ctx,
+    origin: &Origin,
+    buyer: &vouch_store::partners::Partner,
+) -> anyhow::Result<()> {
+    let by_email = buyer.delivery_method == Some(vouch_domain::partner::DeliveryMethod::Email);
+    let mut fields = LeadFields {
+        first_name: "Dana".into(),
+        last_name: "Home".into(),
+        email: "dana@home.example".into(),
+        phones: vec!["+1 555 0100".into()],
+        street: "1 Main St".into(),
+        city: "Springfield".into(),
+        region: "IL".into(),
+        postal_code: "62701".into(),
+        country: "US".into(),
+        promo_code: "SPRING".into(),
+        sale_price: Some(2_500),
+        currency: "USD".into(),
+        ..Default::default()
+    };
+    if by_email {
+        fields.kind = "customer".into();
+        fields.first_name = "Eli".into();
+        fields.last_name = "Ward".into();
+        fields.email = "eli@ward.example".into();
+        fields.sale_price = Some(15_000);
+        fields.monthly_recurring_revenue = Some(4_999);
+        fields.activation_fee = Some(9_900);
+        fields.contract_term_months = Some(36);
+    }
+    vouch_app::lead_sales::sell(ctx, origin, &buyer.id, &fields)
+        .await
+        .map_err(describe)?;
+    Ok(())
 }
 
 pub async fn load(ctx: &Ctx, origin: &Origin, sales_program: &str) -> anyhow::Result<()> {
@@ -73,9 +114,10 @@ pub async fn load(ctx: &Ctx, origin: &Origin, sales_program: &str) -> anyhow::Re
             ..Default::default()
         },
     ] {
-        vouch_app::partners::create_partner(ctx, o, &buyer, None)
+        let buyer = vouch_app::partners::create_partner(ctx, o, &buyer, None)
             .await
             .map_err(describe)?;
+        sell_to(ctx, o, &buyer).await?;
     }
     vouch_app::partners::set_commission(
         ctx,

@@ -233,6 +233,21 @@ pub const EVENT_TYPES: &[EventType] = &[
         "Staff or the partner moved a referral to another stage (New, In Progress, Won, Lost, Junk).",
     ),
     event(
+        "lead.sold",
+        "LeadSale",
+        "A lead or customer was sold to a partner that buys them; its delivery is queued.",
+    ),
+    event(
+        "lead.delivered",
+        "LeadSale",
+        "A sold lead reached its buyer: its API post was accepted, or its email was sent.",
+    ),
+    event(
+        "lead.delivery_failed",
+        "LeadSale",
+        "Every attempt to deliver a sold lead failed; staff can retry it (see its delivery log).",
+    ),
+    event(
         "email.unsubscribed",
         "Unsubscribed",
         "An address unsubscribed from marketing email.",

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod admin;
 pub mod bonuses;
 pub mod emails;
+pub mod lead_sales;
 pub mod participants;
 pub mod partner_referrals;
 pub mod partners;
@@ -49,6 +50,7 @@ pub fn routes(state: AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(people::routes())
         .merge(partners::routes())
         .merge(partner_referrals::routes())
+        .merge(lead_sales::routes())
         .merge(sales::routes())
         .merge(sales_referrals::routes())
         .merge(bonuses::routes())

@@ -10,6 +10,7 @@ mod accounts;
 mod admin;
 mod bonuses;
 mod emails;
+pub(crate) mod lead_sales;
 mod login;
 pub(crate) mod partner_referrals;
 mod partners;
@@ -56,6 +57,7 @@ pub fn routes() -> Router<AppState> {
         .merge(people::routes())
         .merge(partners::routes())
         .merge(partner_referrals::routes())
+        .merge(lead_sales::routes())
         .merge(sales::routes())
         .merge(bonuses::routes())
         .merge(payouts::routes())

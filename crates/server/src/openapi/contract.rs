@@ -139,7 +139,10 @@ fn add_links(doc: &mut Value) {
             let schema = post.pointer(&format!(
                 "/responses/{status}/content/application~1json/schema/$ref"
             ))?;
-            Some((status.to_string(), schema.as_str()?.rsplit('/').next()?.to_string()))
+            Some((
+                status.to_string(),
+                schema.as_str()?.rsplit('/').next()?.to_string(),
+            ))
         }) else {
             continue;
         };
@@ -182,9 +185,10 @@ fn add_links(doc: &mut Value) {
         }
     }
     for (path, status, links) in found {
-        if let Some(Value::Object(response)) =
-            doc.pointer_mut(&format!("/paths/{}/post/responses/{status}", pointer_escape(&path)))
-        {
+        if let Some(Value::Object(response)) = doc.pointer_mut(&format!(
+            "/paths/{}/post/responses/{status}",
+            pointer_escape(&path)
+        )) {
             response.insert("links".into(), Value::Object(links));
         }
     }

@@ -123,7 +123,11 @@ async fn handle(
             .unwrap_or_default()
             .to_string()
     };
-    let id = header("webhook-id");
+    // Webhooks carry `webhook-id`; lead posts carry the sale's id as `idempotency-key`.
+    let id = match header("webhook-id") {
+        id if id.is_empty() => header("idempotency-key"),
+        id => id,
+    };
     let (mode, tries) = {
         let Ok(mut i) = inner.lock() else {
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
