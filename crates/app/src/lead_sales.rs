@@ -185,10 +185,23 @@ pub async fn post_target(store: &Store, sale_id: &str) -> AppResult<(String, ser
         .await?
         .ok_or_else(|| AppError::not_found("lead sale"))?;
     let buyer = partner(&mut conn, &row.partner_id).await?;
-    let (Some(url), Some(source_id)) = (buyer.post_url.clone(), buyer.source_id.clone()) else {
+    if buyer.status == PartnerStatus::Suspended {
+        return Err(AppError::conflict(
+            "partner_suspended",
+            format!("{} is suspended: nothing is sent to it", buyer.name),
+        ));
+    }
+    let (Some(DeliveryMethod::ApiPost), Some(url), Some(source_id)) = (
+        buyer.delivery_method,
+        buyer.post_url.clone(),
+        buyer.source_id.clone(),
+    ) else {
         return Err(AppError::conflict(
             "no_post_url",
-            format!("{} has no Post URL and Source ID any more", buyer.name),
+            format!(
+                "{} no longer receives leads by API post (no Post URL and Source ID)",
+                buyer.name
+            ),
         ));
     };
     let sale = SaleOut::new(row, buyer.name);
@@ -203,11 +216,22 @@ pub enum DeliveryEnd {
     GaveUp(String),
 }
 
-/// Moves the sale on when one of its delivery jobs ends, with its event, in one transaction.
+/// Moves the sale on when its delivery job `job_id` ends, with its event, in one transaction.
 /// A sale is delivered by its first success (any address, for email) and stays so; it fails
-/// only while nothing was delivered. A job that runs again changes nothing the second time.
-pub async fn delivery_finished(store: &Store, sale_id: &str, end: &DeliveryEnd) -> AppResult<()> {
+/// only when nothing was delivered and no other job about it (another address) is still
+/// queued or running. A job that runs again changes nothing the second time.
+pub async fn delivery_finished(
+    store: &Store,
+    sale_id: &str,
+    job_id: &str,
+    end: &DeliveryEnd,
+) -> AppResult<()> {
     let mut tx = store.begin().await?;
+    if matches!(end, DeliveryEnd::GaveUp(_))
+        && store::other_jobs_running(&mut tx, sale_id, job_id).await?
+    {
+        return Ok(());
+    }
     let (from, to, error, event): (&[DeliveryStatus], _, _, _) = match end {
         DeliveryEnd::Delivered => (
             &[DeliveryStatus::Pending, DeliveryStatus::Failed],
@@ -244,12 +268,28 @@ pub async fn delivery_finished(store: &Store, sale_id: &str, end: &DeliveryEnd) 
 }
 
 /// Runs a failed delivery's dead jobs once more, now. Only a failed delivery can be retried
-/// (409 `not_failed` otherwise).
+/// (409 `not_failed` otherwise), to an active buyer (409 `partner_suspended`), once the last
+/// attempt is recorded (409 `delivery_in_progress` in the moment between the two).
 pub async fn retry_delivery(ctx: &Ctx, origin: &Origin, id: &str) -> AppResult<SaleOut> {
     let mut tx = ctx.store.begin().await?;
     let before = store::get(&mut tx, id)
         .await?
         .ok_or_else(|| AppError::not_found("lead sale"))?;
+    let buyer = partner(&mut tx, &before.partner_id).await?;
+    if before.delivery_status == DeliveryStatus::Failed {
+        if buyer.status == PartnerStatus::Suspended {
+            return Err(AppError::conflict(
+                "partner_suspended",
+                format!("{} is suspended: nothing is sent to it", buyer.name),
+            ));
+        }
+        if store::dead_jobs(&mut tx, id).await?.is_empty() {
+            return Err(AppError::conflict(
+                "delivery_in_progress",
+                "the last attempt is still being recorded; try again in a moment",
+            ));
+        }
+    }
     let Some(row) = store::set_delivery(
         &mut tx,
         id,
@@ -270,8 +310,7 @@ pub async fn retry_delivery(ctx: &Ctx, origin: &Origin, id: &str) -> AppResult<S
     for job in store::dead_jobs(&mut tx, id).await? {
         vouch_store::jobs::retry_now(&mut tx, &job).await?;
     }
-    let name = partner(&mut tx, &row.partner_id).await?.name;
-    let sale = SaleOut::new(row, name);
+    let sale = SaleOut::new(row, buyer.name);
     record::entry(
         &mut tx,
         origin,

@@ -29,6 +29,9 @@ pub enum Side<'a> {
         partner_id: &'a str,
         origin: &'a Origin,
     },
+    /// Someone who asked a partner for help from the public directory ([`enquire`]); it
+    /// sees nothing afterwards.
+    Public(&'a Origin),
 }
 
 impl Side<'_> {
@@ -36,12 +39,13 @@ impl Side<'_> {
         match self {
             Side::Staff(_) => "staff",
             Side::Partner { .. } => "partner",
+            Side::Public(_) => "public",
         }
     }
 
     fn origin(&self) -> &Origin {
         match self {
-            Side::Staff(origin) | Side::Partner { origin, .. } => origin,
+            Side::Staff(origin) | Side::Partner { origin, .. } | Side::Public(origin) => origin,
         }
     }
 
@@ -54,6 +58,7 @@ impl Side<'_> {
         match self {
             Side::Staff(_) => true,
             Side::Partner { partner_id, .. } => r.partner_id == *partner_id,
+            Side::Public(_) => false,
         }
     }
 }
@@ -135,6 +140,65 @@ pub async fn create(
         "busy",
         "referral numbers were taken by others at the same moment; try again",
     ))
+}
+
+/// A listed partner, as the public directory shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    pub id: String,
+    pub name: String,
+    pub website: Option<String>,
+}
+
+/// The partners people may ask for help: active, receiving referrals and listed in the
+/// directory, by name.
+pub async fn directory(ctx: &Ctx) -> AppResult<Vec<Listed>> {
+    let mut conn = ctx.store.conn().await?;
+    Ok(partners::listed(&mut conn)
+        .await?
+        .into_iter()
+        .map(|p| Listed {
+            id: p.id,
+            name: p.name,
+            website: p.website,
+        })
+        .collect())
+}
+
+/// One listed partner; any other id (unlisted, suspended, not receiving) is not found, so the
+/// directory reveals no partner it does not list.
+pub async fn listed_partner(ctx: &Ctx, id: &str) -> AppResult<Listed> {
+    let mut conn = ctx.store.conn().await?;
+    partners::get(&mut conn, id)
+        .await?
+        .filter(|p| {
+            p.listed_in_directory && p.receives_referrals && p.status == PartnerStatus::Active
+        })
+        .map(|p| Listed {
+            id: p.id,
+            name: p.name,
+            website: p.website,
+        })
+        .ok_or_else(|| AppError::not_found("partner"))
+}
+
+/// An enquiry from the public directory: a referral from us to the listed partner (New in its
+/// portal; the partner is emailed), recorded as the public's.
+pub async fn enquire(
+    ctx: &Ctx,
+    origin: &Origin,
+    partner_id: &str,
+    fields: &ReferralFields,
+) -> AppResult<ReferralOut> {
+    listed_partner(ctx, partner_id).await?;
+    create(
+        ctx,
+        &Side::Public(origin),
+        partner_id,
+        Direction::ToPartner,
+        fields,
+    )
+    .await
 }
 
 fn check_partner(partner: &Partner, direction: Direction) -> AppResult<()> {

@@ -188,7 +188,7 @@ impl LeadFields {
                 continue;
             }
             if let Some(value) = v.check(&field, optional_text(value, 1000)) {
-                custom_fields.insert(name.clone(), value.unwrap_or_default());
+                custom_fields.insert(name.trim().to_string(), value.unwrap_or_default());
             }
         }
         let currency = if self.currency.trim().is_empty() {

@@ -43,16 +43,18 @@ impl Default for WorkerSettings {
 }
 
 /// A job that delivers a sold lead (its API post, or an email carrying it) tells the sale when
-/// it ends, before the attempt is recorded: should recording fail, the job runs again and the
-/// sale, already moved, is left as it is.
-async fn tell_lead_sale(store: &Store, job: &Job, record: &AttemptRecord, next: &Next) {
+/// it ends, before the attempt is recorded. Should recording the attempt fail, the job runs
+/// again and the sale, already moved, is left as it is; should telling the sale fail, the job
+/// is put back a minute later (a buyer de-duplicates a second post by the sale's id), so a
+/// sale never stays "delivering" for want of one write.
+async fn tell_lead_sale(store: &Store, job: &Job, record: &mut AttemptRecord, next: Next) -> Next {
     let sale = job.payload["lead_sale_id"]
         .as_str()
         .or_else(|| job.payload["about"].as_str());
     let Some(sale) = sale else {
-        return;
+        return next;
     };
-    let end = match next {
+    let end = match &next {
         Next::Succeeded => vouch_app::lead_sales::DeliveryEnd::Delivered,
         Next::Dead => vouch_app::lead_sales::DeliveryEnd::GaveUp(
             record
@@ -60,10 +62,21 @@ async fn tell_lead_sale(store: &Store, job: &Job, record: &AttemptRecord, next: 
                 .clone()
                 .unwrap_or_else(|| "every attempt failed".into()),
         ),
-        Next::RetryAt(_) => return,
+        Next::RetryAt(_) => return next,
     };
-    if let Err(e) = vouch_app::lead_sales::delivery_finished(store, sale, &end).await {
-        tracing::warn!(error = %e, sale, "could not record the end of a lead delivery; it is told again when the job reruns");
+    match vouch_app::lead_sales::delivery_finished(store, sale, &job.id, &end).await {
+        Ok(()) => next,
+        Err(e) => {
+            tracing::warn!(error = %e, sale, "could not record the end of a lead delivery; the job runs again in a minute");
+            let why = format!("the sale could not be updated: {e}");
+            record.error = Some(match record.error.take() {
+                Some(before) => format!("{before}; {why}"),
+                None => why,
+            });
+            Next::RetryAt(vouch_domain::Timestamp::from_datetime(
+                time::OffsetDateTime::now_utc() + std::time::Duration::from_secs(60),
+            ))
+        }
     }
 }
 
@@ -111,7 +124,7 @@ impl Worker {
         settings: Arc<WorkerSettings>,
         job: Job,
     ) -> Finished {
-        let (record, next) = match job.kind.as_str() {
+        let (mut record, next) = match job.kind.as_str() {
             "webhook" => webhook::attempt(&store, &client, &settings.delivery, &job).await,
             "email" => email::attempt(&store, &mailer, &settings.delivery, &job).await,
             vouch_app::lead_sales::POST_JOB => {
@@ -125,7 +138,7 @@ impl Worker {
                 Next::Dead,
             ),
         };
-        tell_lead_sale(&store, &job, &record, &next).await;
+        let next = tell_lead_sale(&store, &job, &mut record, next).await;
         Finished { job, record, next }
     }
 

@@ -6,6 +6,7 @@ pub mod api;
 pub mod auth;
 pub mod clicks;
 pub mod console;
+mod directory;
 pub mod error;
 mod health;
 mod idempotency;
@@ -62,6 +63,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::routes())
         .merge(register::routes())
+        .merge(directory::routes())
         .merge(redirect::routes())
         .merge(unsubscribe::routes())
         .merge(join::routes())

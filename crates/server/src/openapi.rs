@@ -92,7 +92,22 @@ pub const ERROR_CODES: &[(&str, u16, &str)] = &[
     (
         "delivery_in_progress",
         409,
-        "A delivery of this webhook message is already queued or running.",
+        "A delivery of this webhook message is already queued or running; or a lead sale's last attempt is still being recorded (retry in a moment).",
+    ),
+    (
+        "partner_suspended",
+        409,
+        "The partner is suspended: nothing new is sent to or taken from it.",
+    ),
+    (
+        "partner_cannot",
+        409,
+        "The partner does not do that: receive referrals, refer clients or buy customers.",
+    ),
+    (
+        "not_failed",
+        409,
+        "Only a lead sale whose delivery failed can be retried.",
     ),
     (
         "not_dead",

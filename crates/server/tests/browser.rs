@@ -1157,3 +1157,42 @@ async fn leads_sold_by_api_post_and_by_email_from_the_console() {
     app.stop().await;
     c.close().await.expect("close");
 }
+
+#[tokio::test]
+async fn an_enquiry_from_the_partner_directory() {
+    let Some((_driver, c)) = start_browser().await else {
+        return;
+    };
+    let app = TestApp::spawn(vouch_store::Backend::Sqlite).await;
+    let tag = "directory";
+    let api = app.staff(Role::Manager).await;
+    for name in ["Northwind Agency", "Harbor Studio"] {
+        api.post(
+            "/api/v1/partners",
+            serde_json::json!({ "name": name, "website": "https://agency.example", "contact_email": "ops@agency.example", "receives_referrals": true, "listed_in_directory": true }),
+        )
+        .await;
+    }
+    c.goto(&app.url("/find-a-partner")).await.expect("directory");
+    wait_text(&c, "#directory", "Harbor Studio").await;
+    shot(&c, &format!("{tag}-01-list")).await;
+    c.set_window_size(390, 844).await.expect("phone");
+    shot(&c, &format!("{tag}-02-list-phone")).await;
+    click(&c, "#directory li:last-child a[href^='/find-a-partner/']").await;
+    wait_text(&c, "h1", "Ask Northwind Agency for help").await;
+    fill(&c, "client_name", "Dana Home").await;
+    fill(&c, "email", "dana@").await;
+    click(&c, "input[name=joint_demo]").await;
+    click(&c, "#send-enquiry").await;
+    wait_text(&c, "#e-email", "").await;
+    shot(&c, &format!("{tag}-03-refused-phone")).await;
+    c.set_window_size(1280, 900).await.expect("desktop");
+    fill(&c, "email", "dana@homegoods.example").await;
+    click(&c, "#send-enquiry").await;
+    wait_text(&c, "#notice-title", "Northwind Agency will be in touch").await;
+    shot(&c, &format!("{tag}-04-sent")).await;
+    let mail = newest_email(&app, "partner_referral_received", "ops@agency.example").await;
+    assert!(mail["text_body"].as_str().unwrap_or_default().contains("Dana Home"));
+    app.stop().await;
+    c.close().await.expect("close");
+}

@@ -146,6 +146,12 @@ async fn leads_sold_by_api_post_and_by_email() {
         let early = staff.post(&format!("/api/v1/lead-sales/{sale}/retry"), json!({})).await;
         assert_eq!(early.status, StatusCode::CONFLICT, "{}", early.text);
         assert_eq!(early.body["code"], "not_failed");
+        // Nothing is sent to a suspended buyer, retries included.
+        staff.patch(&format!("/api/v1/partners/{poster}"), json!({ "status": "suspended" })).await;
+        let suspended = staff.post(&format!("/api/v1/lead-sales/{third}/retry"), json!({})).await;
+        assert_eq!(suspended.status, StatusCode::CONFLICT, "{}", suspended.text);
+        assert_eq!(suspended.body["code"], "partner_suspended");
+        staff.patch(&format!("/api/v1/partners/{poster}"), json!({ "status": "active" })).await;
         leads.set_mode(Mode::Ok);
         let retried = staff.post(&format!("/api/v1/lead-sales/{third}/retry"), json!({})).await;
         assert_eq!(retried.status, StatusCode::OK, "{}", retried.text);

@@ -381,3 +381,70 @@ async fn partner_referrals_both_ways_with_history_and_duplicates() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_public_directory_takes_enquiries_for_listed_partners() {
+    each_backend(|app| async move {
+        let staff = app.staff(Role::Staff).await;
+        let listed = staff
+            .post("/api/v1/partners", json!({ "name": "Northwind Agency", "website": "https://northwind.example", "contact_email": "ops@northwind.example", "receives_referrals": true, "listed_in_directory": true }))
+            .await;
+        let listed = id(&listed.body);
+        let hidden = staff
+            .post("/api/v1/partners", json!({ "name": "Quiet Agency", "contact_email": "q@quiet.example", "receives_referrals": true }))
+            .await;
+        let hidden = id(&hidden.body);
+        let public = app.anonymous();
+
+        // Only listed, active partners that receive referrals are shown, and reachable.
+        let page = public.get("/find-a-partner").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.text.contains("Northwind Agency") && !page.text.contains("Quiet Agency"), "{}", page.text);
+        assert_eq!(public.get(&format!("/find-a-partner/{hidden}")).await.status, StatusCode::NOT_FOUND);
+        let form = public.get(&format!("/find-a-partner/{listed}")).await;
+        assert!(form.text.contains("Ask Northwind Agency for help"), "{}", form.text);
+
+        // Refused next to each field; nothing recorded.
+        let req = public
+            .request(reqwest::Method::POST, &format!("/find-a-partner/{listed}"))
+            .form(&[("client_name", ""), ("email", "dana@"), ("plan_advice", "on")]);
+        let refused = public.send(req).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.text);
+        for field in ["client_name", "email"] {
+            assert!(refused.text.contains(&format!(r#"id="e-{field}""#)), "{field}: {}", refused.text);
+        }
+        assert!(refused.text.contains("checked"), "the ticked need stays ticked");
+        let none = staff.get("/api/v1/partner-referrals").await;
+        assert_eq!(none.body["total"], 0);
+
+        // An enquiry is a referral to the partner, New, and the partner is emailed.
+        let req = public
+            .request(reqwest::Method::POST, &format!("/find-a-partner/{listed}"))
+            .form(&[("client_name", "Dana Home"), ("company", "Home Goods"), ("email", "dana@homegoods.example"), ("joint_demo", "on"), ("notes", "Moving shops in spring")]);
+        let sent = public.send(req).await;
+        assert_eq!(sent.status, StatusCode::CREATED, "{}", sent.text);
+        assert!(sent.text.contains("Northwind Agency will be in touch"), "{}", sent.text);
+        let list = staff.get(&format!("/api/v1/partner-referrals?partner_id={listed}")).await;
+        let r = &list.body["data"][0];
+        assert_eq!(r["direction"], "to_partner");
+        assert_eq!(r["stage"], "new");
+        assert_eq!(r["needs"], json!(["joint_demo"]));
+        assert_eq!(r["submitted_by"], "directory enquiry");
+        let admin = app.key_client(Scope::Admin).await;
+        let mails = admin.get("/api/v1/emails?limit=100").await;
+        assert!(
+            mails.body["data"].as_array().expect("mails").iter().any(|m| m["kind"] == "partner_referral_received" && m["to_address"] == "ops@northwind.example"),
+            "{}",
+            mails.text
+        );
+
+        // Unlisting (or suspending) takes the partner off at once.
+        staff.patch(&format!("/api/v1/partners/{listed}"), json!({ "listed_in_directory": false })).await;
+        let req = public
+            .request(reqwest::Method::POST, &format!("/find-a-partner/{listed}"))
+            .form(&[("client_name", "Eli"), ("email", "eli@ward.example")]);
+        assert_eq!(public.send(req).await.status, StatusCode::NOT_FOUND);
+        assert!(!public.get("/find-a-partner").await.text.contains("Northwind"));
+    })
+    .await;
+}

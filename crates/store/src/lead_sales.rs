@@ -263,6 +263,19 @@ pub async fn delivery_log(conn: &mut AnyConnection, id: &str) -> Result<Vec<Deli
         .collect()
 }
 
+/// Whether a job about the sale other than `job_id` is still queued or running (another
+/// address of an email delivery).
+pub async fn other_jobs_running(conn: &mut AnyConnection, id: &str, job_id: &str) -> Result<bool> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM jobs WHERE subject = $1 AND id <> $2 AND status IN ('queued', 'running')",
+    )
+    .bind(id)
+    .bind(job_id)
+    .fetch_one(conn)
+    .await?;
+    Ok(n > 0)
+}
+
 /// The dead jobs about the sale, to run again when staff retry its delivery.
 pub async fn dead_jobs(conn: &mut AnyConnection, id: &str) -> Result<Vec<String>> {
     let rows =

@@ -183,6 +183,21 @@ pub async fn list(
     rows.iter().map(from_row).collect()
 }
 
+/// The most partners the public directory lists.
+pub const DIRECTORY_LIMIT: i64 = 500;
+
+/// The public directory: active partners that receive referrals and chose to be listed, by
+/// name (at most [`DIRECTORY_LIMIT`]).
+pub async fn listed(conn: &mut AnyConnection) -> Result<Vec<Partner>> {
+    let rows = sqlx::query(
+        "SELECT * FROM partners WHERE listed_in_directory = 1 AND receives_referrals = 1 AND status = 'active' ORDER BY LOWER(name), id LIMIT $1",
+    )
+    .bind(DIRECTORY_LIMIT)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
 /// A partner's commission in one program.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommissionTerms {

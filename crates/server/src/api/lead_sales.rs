@@ -227,7 +227,7 @@ async fn show(
 #[utoipa::path(
     operation_id = "retry_lead_delivery", post, path = "/api/v1/lead-sales/{id}/retry", tag = "partners",
     params(("id" = String, Path, description = "Lead sale id (lds_…)")),
-    responses((status = 200, description = "Delivering again", body = LeadSale), (status = "4XX", description = "A problem (RFC 9457); 409 `not_failed` unless the delivery failed", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    responses((status = 200, description = "Delivering again", body = LeadSale), (status = "4XX", description = "A problem (RFC 9457); 409 `not_failed` unless the delivery failed, `partner_suspended` when the buyer is suspended, `delivery_in_progress` while its last attempt is being recorded", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
     security(("bearer" = []), ("session" = []))
 )]
 /// Run a failed delivery once more, now (after the buyer fixed its receiver).

@@ -36,3 +36,6 @@ CREATE TABLE lead_sales (
 );
 CREATE INDEX lead_sales_partner_month ON lead_sales (partner_id, sold_on);
 CREATE INDEX lead_sales_status ON lead_sales (delivery_status, id);
+
+-- A sale's delivery log finds the email each of its jobs sent.
+CREATE INDEX email_messages_job ON email_messages (job_id);
