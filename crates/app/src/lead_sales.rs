@@ -4,7 +4,7 @@
 //! A sale, its audit entry, its `lead.sold` event, its delivery job (or delivery emails) and
 //! the sale notification emails commit in one transaction: a sale is never recorded without
 //! its delivery queued, nor a lead sent for a sale that rolled back. The worker then reports
-//! each delivery's end through [`delivery_finished`], which moves the sale once however often
+//! each batch of ended deliveries through [`deliveries_finished`], which moves the sale once however often
 //! a job runs (delivery is at least once; the buyer de-duplicates by the sale's id).
 
 use crate::resources::{DeliveryAttempt, LeadSale as SaleOut, LeadStatement, StatementTotal};
@@ -216,53 +216,75 @@ pub enum DeliveryEnd {
     GaveUp(String),
 }
 
-/// Moves the sale on when its delivery job `job_id` ends, with its event, in one transaction.
+/// One delivery job that ended, as the worker reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryEnded {
+    pub sale_id: String,
+    pub job_id: String,
+    pub end: DeliveryEnd,
+}
+
+/// Moves each sale on when its delivery job ends, with its event, all in one transaction (the
+/// worker reports a batch of finished jobs at once, so a busy queue pays one commit for many).
 /// A sale is delivered by its first success (any address, for email) and stays so; it fails
 /// only when nothing was delivered and no other job about it (another address) is still
 /// queued or running. A job that runs again changes nothing the second time.
-pub async fn delivery_finished(
-    store: &Store,
-    sale_id: &str,
-    job_id: &str,
-    end: &DeliveryEnd,
-) -> AppResult<()> {
-    let mut tx = store.begin().await?;
-    if matches!(end, DeliveryEnd::GaveUp(_))
-        && store::other_jobs_running(&mut tx, sale_id, job_id).await?
-    {
+pub async fn deliveries_finished(store: &Store, ended: &[DeliveryEnded]) -> AppResult<()> {
+    if ended.is_empty() {
         return Ok(());
     }
-    let (from, to, error, event): (&[DeliveryStatus], _, _, _) = match end {
-        DeliveryEnd::Delivered => (
-            &[DeliveryStatus::Pending, DeliveryStatus::Failed],
-            DeliveryStatus::Delivered,
+    let mut tx = store.begin().await?;
+    let mut names: BTreeMap<String, String> = BTreeMap::new();
+    for DeliveryEnded {
+        sale_id,
+        job_id,
+        end,
+    } in ended
+    {
+        if matches!(end, DeliveryEnd::GaveUp(_))
+            && store::other_jobs_running(&mut tx, sale_id, job_id).await?
+        {
+            continue;
+        }
+        let (from, to, error, event): (&[DeliveryStatus], _, _, _) = match end {
+            DeliveryEnd::Delivered => (
+                &[DeliveryStatus::Pending, DeliveryStatus::Failed],
+                DeliveryStatus::Delivered,
+                None,
+                "lead.delivered",
+            ),
+            DeliveryEnd::GaveUp(e) => (
+                &[DeliveryStatus::Pending],
+                DeliveryStatus::Failed,
+                Some(e.as_str()),
+                "lead.delivery_failed",
+            ),
+        };
+        let Some(row) = store::set_delivery(&mut tx, sale_id, from, to, error).await? else {
+            continue;
+        };
+        let name = match names.get(&row.partner_id) {
+            Some(n) => n.clone(),
+            None => {
+                let n = partner(&mut tx, &row.partner_id).await?.name;
+                names.insert(row.partner_id.clone(), n.clone());
+                n
+            }
+        };
+        let sale = SaleOut::new(row, name);
+        let data = serde_json::to_value(&sale).unwrap_or_default();
+        record::entry(
+            &mut tx,
+            &Origin::system(),
+            event,
+            "lead_sale",
+            &sale.id,
             None,
-            "lead.delivered",
-        ),
-        DeliveryEnd::GaveUp(e) => (
-            &[DeliveryStatus::Pending],
-            DeliveryStatus::Failed,
-            Some(e.as_str()),
-            "lead.delivery_failed",
-        ),
-    };
-    let Some(row) = store::set_delivery(&mut tx, sale_id, from, to, error).await? else {
-        return Ok(());
-    };
-    let name = partner(&mut tx, &row.partner_id).await?.name;
-    let sale = SaleOut::new(row, name);
-    let data = serde_json::to_value(&sale).unwrap_or_default();
-    record::entry(
-        &mut tx,
-        &Origin::system(),
-        event,
-        "lead_sale",
-        &sale.id,
-        None,
-        Some(data.clone()),
-    )
-    .await?;
-    record::announce(&mut tx, event, &data).await?;
+            Some(data.clone()),
+        )
+        .await?;
+        record::announce(&mut tx, event, &data).await?;
+    }
     commit(tx).await?;
     Ok(())
 }

@@ -42,41 +42,60 @@ impl Default for WorkerSettings {
     }
 }
 
-/// A job that delivers a sold lead (its API post, or an email carrying it) tells the sale when
-/// it ends, before the attempt is recorded. Should recording the attempt fail, the job runs
-/// again and the sale, already moved, is left as it is; should telling the sale fail, the job
-/// is put back a minute later (a buyer de-duplicates a second post by the sale's id), so a
-/// sale never stays "delivering" for want of one write.
-async fn tell_lead_sale(store: &Store, job: &Job, record: &mut AttemptRecord, next: Next) -> Next {
-    let sale = job.payload["lead_sale_id"]
+/// The sale a job delivers (its API post, or an email that carries it), if any.
+fn lead_sale_of(job: &Job) -> Option<&str> {
+    job.payload["lead_sale_id"]
         .as_str()
-        .or_else(|| job.payload["about"].as_str());
-    let Some(sale) = sale else {
-        return next;
+        .or_else(|| job.payload["about"].as_str())
+}
+
+/// Tells the sales whose delivery jobs ended in this batch, in one transaction, before the
+/// attempts are recorded. Should recording the attempts fail, the jobs run again and the
+/// sales, already moved, are left as they are; should telling the sales fail, their jobs are
+/// put back a minute later (a buyer de-duplicates a second post by the sale's id), so a sale
+/// never stays "delivering" for want of one write.
+async fn tell_lead_sales(store: &Store, done: &mut [Finished]) {
+    use vouch_app::lead_sales::{DeliveryEnd, DeliveryEnded};
+    let ended: Vec<DeliveryEnded> = done
+        .iter()
+        .filter_map(|f| {
+            let sale_id = lead_sale_of(&f.job)?.to_string();
+            let end = match &f.next {
+                Next::Succeeded => DeliveryEnd::Delivered,
+                Next::Dead => DeliveryEnd::GaveUp(
+                    f.record
+                        .error
+                        .clone()
+                        .unwrap_or_else(|| "every attempt failed".into()),
+                ),
+                Next::RetryAt(_) => return None,
+            };
+            Some(DeliveryEnded {
+                sale_id,
+                job_id: f.job.id.clone(),
+                end,
+            })
+        })
+        .collect();
+    if ended.is_empty() {
+        return;
+    }
+    let Err(e) = vouch_app::lead_sales::deliveries_finished(store, &ended).await else {
+        return;
     };
-    let end = match &next {
-        Next::Succeeded => vouch_app::lead_sales::DeliveryEnd::Delivered,
-        Next::Dead => vouch_app::lead_sales::DeliveryEnd::GaveUp(
-            record
-                .error
-                .clone()
-                .unwrap_or_else(|| "every attempt failed".into()),
-        ),
-        Next::RetryAt(_) => return next,
-    };
-    match vouch_app::lead_sales::delivery_finished(store, sale, &job.id, &end).await {
-        Ok(()) => next,
-        Err(e) => {
-            tracing::warn!(error = %e, sale, "could not record the end of a lead delivery; the job runs again in a minute");
-            let why = format!("the sale could not be updated: {e}");
-            record.error = Some(match record.error.take() {
-                Some(before) => format!("{before}; {why}"),
-                None => why,
-            });
-            Next::RetryAt(vouch_domain::Timestamp::from_datetime(
-                time::OffsetDateTime::now_utc() + std::time::Duration::from_secs(60),
-            ))
-        }
+    tracing::warn!(error = %e, sales = ended.len(), "could not record the end of lead deliveries; their jobs run again in a minute");
+    let later = vouch_domain::Timestamp::from_datetime(
+        time::OffsetDateTime::now_utc() + std::time::Duration::from_secs(60),
+    );
+    let ending =
+        |f: &Finished| lead_sale_of(&f.job).is_some() && !matches!(f.next, Next::RetryAt(_));
+    for f in done.iter_mut().filter(|f| ending(f)) {
+        let why = format!("the sale could not be updated: {e}");
+        f.record.error = Some(match f.record.error.take() {
+            Some(before) => format!("{before}; {why}"),
+            None => why,
+        });
+        f.next = Next::RetryAt(later);
     }
 }
 
@@ -124,7 +143,7 @@ impl Worker {
         settings: Arc<WorkerSettings>,
         job: Job,
     ) -> Finished {
-        let (mut record, next) = match job.kind.as_str() {
+        let (record, next) = match job.kind.as_str() {
             "webhook" => webhook::attempt(&store, &client, &settings.delivery, &job).await,
             "email" => email::attempt(&store, &mailer, &settings.delivery, &job).await,
             vouch_app::lead_sales::POST_JOB => {
@@ -138,7 +157,6 @@ impl Worker {
                 Next::Dead,
             ),
         };
-        let next = tell_lead_sale(&store, &job, &mut record, next).await;
         Finished { job, record, next }
     }
 
@@ -158,6 +176,7 @@ impl Worker {
         if done.is_empty() {
             return;
         }
+        tell_lead_sales(&self.store, done).await;
         match jobs::finish_many(&self.store, &self.id, done).await {
             Ok(held) => {
                 for (f, held) in done.iter().zip(held) {

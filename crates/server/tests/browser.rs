@@ -1173,7 +1173,9 @@ async fn an_enquiry_from_the_partner_directory() {
         )
         .await;
     }
-    c.goto(&app.url("/find-a-partner")).await.expect("directory");
+    c.goto(&app.url("/find-a-partner"))
+        .await
+        .expect("directory");
     wait_text(&c, "#directory", "Harbor Studio").await;
     shot(&c, &format!("{tag}-01-list")).await;
     c.set_window_size(390, 844).await.expect("phone");
@@ -1192,7 +1194,12 @@ async fn an_enquiry_from_the_partner_directory() {
     wait_text(&c, "#notice-title", "Northwind Agency will be in touch").await;
     shot(&c, &format!("{tag}-04-sent")).await;
     let mail = newest_email(&app, "partner_referral_received", "ops@agency.example").await;
-    assert!(mail["text_body"].as_str().unwrap_or_default().contains("Dana Home"));
+    assert!(
+        mail["text_body"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Dana Home")
+    );
     app.stop().await;
     c.close().await.expect("close");
 }

@@ -378,6 +378,12 @@ async fn partner_referrals_both_ways_with_history_and_duplicates() {
         assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text);
         let won = staff.get(&format!("/api/v1/partner-referrals/{sent}")).await;
         assert_eq!((won.body["stage"].as_str(), won.body["value"].as_i64()), (Some("won"), Some(310_000)));
+        // The search reads what the edit wrote: the new notes and the stage as it reads.
+        for term in ["signed", "Won", "310000"] {
+            let found = staff.get(&format!("/api/v1/partner-referrals?search={term}")).await;
+            let ids: Vec<&str> = found.body["data"].as_array().expect("data").iter().filter_map(|r| r["id"].as_str()).collect();
+            assert!(ids.contains(&sent.as_str()), "{term}: {}", found.text);
+        }
     })
     .await;
 }

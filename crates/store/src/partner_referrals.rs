@@ -83,6 +83,54 @@ fn needs_text(needs: &[Need]) -> String {
         .join(",")
 }
 
+/// What the list's search box matches, kept on the row so that a search reads one column:
+/// every field but the creation date, lowercased (in Rust, so that both engines fold
+/// non-ASCII letters the same way), with closed sets both as stored and as they read, and the
+/// number as `r-1001`. The partner's name is matched on its own row (a rename changes it).
+/// The unit separator between fields cannot be typed into the search box (control characters
+/// are refused), so a search never matches across two fields.
+fn search_text(
+    number: i64,
+    direction: Direction,
+    draft_fields: [Option<&str>; 6],
+    needs: &[Need],
+    stage: Stage,
+    value: Option<Money>,
+) -> String {
+    let mut parts: Vec<String> = vec![format!("r-{number}"), number.to_string()];
+    parts.extend(draft_fields.iter().flatten().map(|t| t.to_string()));
+    for n in needs {
+        parts.push(n.as_str().into());
+        parts.push(n.label().into());
+    }
+    parts.push(stage.as_str().into());
+    parts.push(stage.label().into());
+    parts.push(direction.as_str().into());
+    parts.push(direction.label().into());
+    if let Some(v) = value {
+        parts.push(v.minor().to_string());
+    }
+    parts.join("\u{1f}").to_lowercase()
+}
+
+fn row_search_text(r: &PartnerReferral) -> String {
+    search_text(
+        r.number,
+        r.direction,
+        [
+            Some(r.client_name.as_str()),
+            r.company.as_deref(),
+            r.email.as_deref(),
+            r.phone.as_deref(),
+            r.website.as_deref(),
+            r.notes.as_deref(),
+        ],
+        &r.needs,
+        r.stage,
+        r.value,
+    )
+}
+
 /// A referral to record.
 pub struct NewReferral<'a> {
     pub partner_id: &'a str,
@@ -104,11 +152,26 @@ pub async fn insert(conn: &mut AnyConnection, n: &NewReferral<'_>) -> Result<Par
             .await?
             .try_get("next")?;
     let d = n.draft;
+    let search = search_text(
+        next,
+        n.direction,
+        [
+            Some(d.client_name.as_str()),
+            d.company.as_deref(),
+            d.email.as_deref(),
+            d.phone.as_deref(),
+            d.website.as_deref(),
+            d.notes.as_deref(),
+        ],
+        &d.needs,
+        Stage::New,
+        d.value,
+    );
     let row = sqlx::query(
         "INSERT INTO partner_referrals (id, number, partner_id, direction, client_name, company, email, phone, website,
              company_domain, needs, notes, value, currency, stage, manager_id, submitted_by, duplicate_status,
-             duplicate_of, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'new', $15, $16, $17, $18, $19, $19)
+             duplicate_of, created_at, updated_at, search_text)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'new', $15, $16, $17, $18, $19, $19, $20)
          RETURNING *",
     )
     .bind(vouch_domain::id::new_id("prf"))
@@ -134,6 +197,7 @@ pub async fn insert(conn: &mut AnyConnection, n: &NewReferral<'_>) -> Result<Par
     })
     .bind(n.duplicate_of.map(str::to_string))
     .bind(now())
+    .bind(search)
     .fetch_one(&mut *conn)
     .await
     .map_err(|e| conflict(e, "partner_referrals", &["number"]))?;
@@ -184,8 +248,14 @@ pub async fn edit(
     before: &PartnerReferral,
     e: &Edit,
 ) -> Result<Option<PartnerReferral>> {
+    let after = PartnerReferral {
+        notes: e.notes.clone(),
+        stage: e.stage,
+        value: e.value,
+        ..before.clone()
+    };
     let row = sqlx::query(
-        "UPDATE partner_referrals SET notes = $1, stage = $2, value = $3, currency = $4, updated_at = $5
+        "UPDATE partner_referrals SET notes = $1, stage = $2, value = $3, currency = $4, updated_at = $5, search_text = $8
          WHERE id = $6 AND updated_at = $7 RETURNING *",
     )
     .bind(e.notes.clone())
@@ -195,6 +265,7 @@ pub async fn edit(
     .bind(now())
     .bind(&before.id)
     .bind(before.updated_at.to_string())
+    .bind(row_search_text(&after))
     .fetch_optional(conn)
     .await?;
     row.as_ref().map(from_row).transpose()
@@ -382,23 +453,10 @@ fn filtered(sql: &mut Sql, q: &ReferralQuery<'_>) {
     );
     if let Some(text) = q.search.map(str::trim).filter(|t| !t.is_empty()) {
         let like = sql.bind(like_contains(text));
-        let mut ors: Vec<String> = [
-            "r.client_name",
-            "COALESCE(r.company, '')",
-            "COALESCE(r.email, '')",
-            "COALESCE(r.phone, '')",
-            "COALESCE(r.website, '')",
-            "COALESCE(r.notes, '')",
-            "r.needs",
-            "r.stage",
-            "r.direction",
-            "p.name",
-            "CAST(r.number AS TEXT)",
-            "COALESCE(CAST(r.value AS TEXT), '')",
-        ]
-        .iter()
-        .map(|c| format!("LOWER({c}) LIKE {like} ESCAPE '\\'"))
-        .collect();
+        let mut ors: Vec<String> = vec![
+            format!("r.search_text LIKE {like} ESCAPE '\\'"),
+            format!("LOWER(p.name) LIKE {like} ESCAPE '\\'"),
+        ];
         // "R-1001" finds referral 1001; "in progress" finds the stage as it reads.
         let digits = text.trim_start_matches(['R', 'r', '-', '#']);
         if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) {

@@ -1,0 +1,18 @@
+-- The partner referral list's search box reads one column: every searchable field, lowercased
+-- and kept up to date on each write (see store::partner_referrals::search_text). Rows written
+-- before this migration get the same fields here; their closed sets as they read (e.g. "in
+-- progress") are found through the stage comparison the search also makes.
+ALTER TABLE partner_referrals ADD COLUMN search_text TEXT NOT NULL DEFAULT '';
+UPDATE partner_referrals SET search_text = LOWER(
+    'r-' || CAST(number AS TEXT) || char(31) || CAST(number AS TEXT)
+    || char(31) || client_name
+    || char(31) || COALESCE(company, '')
+    || char(31) || COALESCE(email, '')
+    || char(31) || COALESCE(phone, '')
+    || char(31) || COALESCE(website, '')
+    || char(31) || COALESCE(notes, '')
+    || char(31) || needs
+    || char(31) || stage
+    || char(31) || direction
+    || char(31) || COALESCE(CAST(value AS TEXT), '')
+);
