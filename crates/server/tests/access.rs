@@ -949,6 +949,49 @@ async fn api_routes_refuse_missing_and_insufficient_credentials() {
     .await;
 }
 
+/// A partner's portal session opens no staff route: the API answers 401 and the console sends
+/// it to the staff login, whatever the route.
+#[tokio::test]
+async fn a_partner_session_opens_no_staff_route() {
+    each_backend(|app| async move {
+        let ids = fixtures(&app).await;
+        let partner = common::partner_session(&app, &ids.t, "portal-user@target.example").await;
+        assert_eq!(
+            partner.get("/portal/referrals").await.status,
+            StatusCode::OK
+        );
+        for (method, path, _) in API_ROUTES {
+            let path = ids.fill(path);
+            assert_eq!(
+                call(&partner, method, &path).await,
+                StatusCode::UNAUTHORIZED,
+                "{method} {path} with a partner session"
+            );
+        }
+        for (method, path, _) in CONSOLE_ROUTES {
+            let path = ids.fill(path);
+            let req = partner
+                .request(Method::from_bytes(method.as_bytes()).expect("m"), &path)
+                .form(&[("csrf", "x")]);
+            let r = partner.send(req).await;
+            assert_eq!(
+                r.status,
+                StatusCode::SEE_OTHER,
+                "{method} {path} with a partner session"
+            );
+            assert!(
+                r.headers["location"]
+                    .to_str()
+                    .expect("loc")
+                    .starts_with("/admin/login"),
+                "{method} {path}"
+            );
+        }
+        app.stop().await;
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn console_routes_refuse_missing_and_insufficient_roles() {
     each_backend(|app| async move {

@@ -307,3 +307,42 @@ impl Api {
         r.body["id"].as_i64().expect("id")
     }
 }
+
+/// A signed-in partner portal user of `partner_id`: staff invite `email` through the API and
+/// the invitation's one-time link sets a password, as a person would.
+pub async fn partner_session(app: &TestApp, partner_id: &str, email: &str) -> Api {
+    let staff = app.key_client(Scope::Admin).await;
+    let invited = staff
+        .post(
+            &format!("/api/v1/partners/{partner_id}/users"),
+            json!({ "email": email, "name": "Partner User", "role": "admin" }),
+        )
+        .await;
+    assert_eq!(invited.status, StatusCode::CREATED, "{}", invited.text);
+    let mails = staff.get("/api/v1/emails?limit=100").await;
+    let text = mails.body["data"]
+        .as_array()
+        .and_then(|a| {
+            a.iter()
+                .find(|m| m["kind"] == "partner_invite" && m["to_address"] == email)
+        })
+        .and_then(|m| m["text_body"].as_str())
+        .expect("invitation")
+        .to_string();
+    let at = text.find("token=").expect("a link with a token") + "token=".len();
+    let token: String = text[at..]
+        .chars()
+        .take_while(char::is_ascii_hexdigit)
+        .collect();
+    let client = app.anonymous();
+    let req = client
+        .request(reqwest::Method::POST, "/portal/welcome")
+        .form(&[
+            ("token", token.as_str()),
+            ("password", PASSWORD),
+            ("confirm", PASSWORD),
+        ]);
+    let done = client.send(req).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text);
+    client
+}
