@@ -1,15 +1,15 @@
 //! `/api/v1/lead-sales`: leads and customers sold to partners that buy them (seed 004), their
 //! delivery logs, and each buyer's monthly statement.
 
-use super::payouts::csv_of;
+use super::payouts::csv_response;
 use super::{ApiJson, ApiQuery, Page, check_limit, page};
 use crate::AppState;
 use crate::auth::{Can, perm};
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa_axum::router::OpenApiRouter;
@@ -290,19 +290,5 @@ async fn statement_csv(
     ApiQuery(p): ApiQuery<StatementParams>,
 ) -> ApiResult<Response> {
     let statement = svc::statement(&state, &id, &month_or_now(p.month)).await?;
-    let table = svc::statement_table(&statement);
-    let body = csv_of(&table).map_err(|e| {
-        tracing::error!(error = %e, "writing a lead statement failed");
-        ApiError::internal()
-    })?;
-    let mut response = body.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{}\"", table.file_name)) {
-        headers.insert(header::CONTENT_DISPOSITION, v);
-    }
-    Ok(response)
+    csv_response(&svc::statement_table(&statement))
 }

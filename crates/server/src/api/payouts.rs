@@ -274,9 +274,13 @@ async fn export_batch(
     ApiQuery(p): ApiQuery<ExportParams>,
 ) -> ApiResult<Response> {
     let pay_date = query_date("pay_date", p.pay_date.as_deref())?;
-    let table = svc::export_batch(&state, &id, pay_date).await?;
-    let body = csv_of(&table).map_err(|e| {
-        tracing::error!(error = %e, "writing a batch export failed");
+    csv_response(&svc::export_batch(&state, &id, pay_date).await?)
+}
+
+/// A table as a CSV download (`text/csv`, named by the table's file name).
+pub(crate) fn csv_response(table: &Table) -> ApiResult<Response> {
+    let body = csv_of(table).map_err(|e| {
+        tracing::error!(error = %e, file = %table.file_name, "writing a CSV failed");
         ApiError::internal()
     })?;
     let mut response = body.into_response();
