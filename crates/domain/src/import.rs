@@ -61,6 +61,89 @@ pub struct LineError {
     pub message: String,
 }
 
+impl LineError {
+    pub fn new(line: u64, field: &str, message: impl Into<String>) -> Self {
+        Self {
+            line,
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// One line of a CSV file whose columns are read by name.
+pub struct CsvLine<'a> {
+    /// Line in the file (the header is line 1).
+    pub line: u64,
+    record: &'a csv::StringRecord,
+    headers: &'a csv::StringRecord,
+}
+
+impl CsvLine<'_> {
+    /// The cell under the column `name` (matched without case, trimmed); empty when the
+    /// column or the cell is missing.
+    pub fn cell(&self, name: &str) -> String {
+        self.headers
+            .iter()
+            .position(|h| h.trim().eq_ignore_ascii_case(name))
+            .and_then(|i| self.record.get(i))
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// Every field error of `v`, as problems of this line.
+    pub fn problems(&self, v: &crate::validation::Validation) -> Vec<LineError> {
+        v.errors()
+            .iter()
+            .map(|e| LineError::new(self.line, &e.field, e.message.clone()))
+            .collect()
+    }
+}
+
+/// Reads CSV text with a header line that must name the column `required`, handing each line
+/// to `each`, which reads its cells by name and adds what it finds; a line that cannot be read
+/// at all is a `file` problem of its own. Refuses the file only when its header cannot be read
+/// or lacks `required`.
+pub fn each_csv_line(
+    text: &str,
+    required: &str,
+    mut each: impl FnMut(&CsvLine<'_>, &mut Vec<LineError>),
+) -> Result<Vec<LineError>, String> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| format!("the header line cannot be read: {e}"))?
+        .clone();
+    if !headers
+        .iter()
+        .any(|h| h.trim().eq_ignore_ascii_case(required))
+    {
+        return Err(format!("no column is named `{required}`"));
+    }
+    let mut errors = Vec::new();
+    for record in reader.records() {
+        match record {
+            Ok(record) => {
+                let line = CsvLine {
+                    line: record.position().map_or(0, csv::Position::line),
+                    record: &record,
+                    headers: &headers,
+                };
+                each(&line, &mut errors);
+            }
+            Err(e) => errors.push(LineError::new(
+                e.position().map_or(0, csv::Position::line),
+                "file",
+                format!("cannot be read: {e}"),
+            )),
+        }
+    }
+    Ok(errors)
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Parsed {
     /// Column index → field, as used.

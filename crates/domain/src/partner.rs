@@ -370,48 +370,9 @@ pub const IMPORT_COLUMNS: [&str; 12] = [
 pub fn parse_partners_csv(
     text: &str,
 ) -> Result<(Vec<PartnerRow>, Vec<crate::import::LineError>), String> {
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let headers = reader
-        .headers()
-        .map_err(|e| format!("the header line cannot be read: {e}"))?
-        .clone();
-    let index = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h.trim().eq_ignore_ascii_case(name))
-    };
-    if index("name").is_none() {
-        return Err("no column is named `name`".into());
-    }
     let mut rows = Vec::new();
-    let mut errors = Vec::new();
-    let problem = |line: u64, field: &str, message: String| crate::import::LineError {
-        line,
-        field: field.into(),
-        message,
-    };
-    for record in reader.records() {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                errors.push(problem(
-                    e.position().map_or(0, csv::Position::line),
-                    "file",
-                    format!("cannot be read: {e}"),
-                ));
-                continue;
-            }
-        };
-        let line = record.position().map_or(0, csv::Position::line);
-        let cell = |name: &str| {
-            index(name)
-                .and_then(|i| record.get(i))
-                .unwrap_or_default()
-                .to_string()
-        };
+    let errors = crate::import::each_csv_line(text, "name", |l, errors| {
+        let cell = |name: &str| l.cell(name);
         let mut fields = PartnerFields {
             name: cell("name"),
             website: cell("website"),
@@ -443,18 +404,17 @@ pub fn parse_partners_csv(
             }
         }
         if let Some(m) = bad_capability {
-            errors.push(problem(line, "does", m));
-            continue;
+            errors.push(crate::import::LineError::new(l.line, "does", m));
+            return;
         }
         match fields.parse() {
-            Ok(draft) => rows.push(PartnerRow { line, draft }),
-            Err(v) => errors.extend(
-                v.errors()
-                    .iter()
-                    .map(|e| problem(line, &e.field, e.message.clone())),
-            ),
+            Ok(draft) => rows.push(PartnerRow {
+                line: l.line,
+                draft,
+            }),
+            Err(v) => errors.extend(l.problems(&v)),
         }
-    }
+    })?;
     Ok((rows, errors))
 }
 

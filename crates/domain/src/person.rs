@@ -397,43 +397,9 @@ pub fn parse_people_csv(
     text: &str,
     default_kind: Option<PersonKind>,
 ) -> Result<(Vec<PeopleRow>, Vec<crate::import::LineError>), String> {
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let headers = reader
-        .headers()
-        .map_err(|e| format!("the header line cannot be read: {e}"))?
-        .clone();
-    let index = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h.trim().eq_ignore_ascii_case(name))
-    };
-    if index("name").is_none() {
-        return Err("no column is named `name`".into());
-    }
     let mut rows = Vec::new();
-    let mut errors = Vec::new();
-    for record in reader.records() {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                errors.push(crate::import::LineError {
-                    line: e.position().map_or(0, csv::Position::line),
-                    field: "file".into(),
-                    message: format!("cannot be read: {e}"),
-                });
-                continue;
-            }
-        };
-        let line = record.position().map_or(0, csv::Position::line);
-        let cell = |name: &str| {
-            index(name)
-                .and_then(|i| record.get(i))
-                .unwrap_or_default()
-                .to_string()
-        };
+    let errors = crate::import::each_csv_line(text, "name", |l, errors| {
+        let cell = |name: &str| l.cell(name);
         let kind = match cell("kind").as_str() {
             "" => {
                 default_kind.ok_or_else(|| "is required: contact, employee or vendor".to_string())
@@ -443,12 +409,8 @@ pub fn parse_people_csv(
         let kind = match kind {
             Ok(k) => k,
             Err(message) => {
-                errors.push(crate::import::LineError {
-                    line,
-                    field: "kind".into(),
-                    message,
-                });
-                continue;
+                errors.push(crate::import::LineError::new(l.line, "kind", message));
+                return;
             }
         };
         let fields = PersonFields {
@@ -460,14 +422,14 @@ pub fn parse_people_csv(
             notes: cell("notes"),
         };
         match fields.parse(kind) {
-            Ok(draft) => rows.push(PeopleRow { line, kind, draft }),
-            Err(v) => errors.extend(v.errors().iter().map(|e| crate::import::LineError {
-                line,
-                field: e.field.clone(),
-                message: e.message.clone(),
-            })),
+            Ok(draft) => rows.push(PeopleRow {
+                line: l.line,
+                kind,
+                draft,
+            }),
+            Err(v) => errors.extend(l.problems(&v)),
         }
-    }
+    })?;
     Ok((rows, errors))
 }
 
