@@ -10,6 +10,7 @@ pub mod audit;
 pub mod auth;
 mod bonus_prefill;
 pub mod bonuses;
+pub mod commissions;
 pub mod emails;
 mod error;
 pub mod housekeeping;

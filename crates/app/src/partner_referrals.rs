@@ -417,6 +417,7 @@ pub async fn edit(
             record::announce(&mut tx, "partner_referral.stage_changed", &data).await?;
         }
     }
+    crate::commissions::follow_stage(&mut tx, side.origin(), &before, &after).await?;
     commit(tx).await?;
     Ok(out)
 }

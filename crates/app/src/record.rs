@@ -119,6 +119,7 @@ audited!(vouch_store::users::StaffUser => resources::StaffUser, "staff_user", |u
 audited!(vouch_store::api_keys::ApiKey => resources::ApiKey, "api_key", |k| k.id.clone());
 audited!(vouch_store::people::Person => resources::Person, "person", |p| p.id.clone());
 audited!(vouch_store::partners::Partner => resources::Partner, "partner", |p| p.id.clone());
+audited!(vouch_store::commissions::Commission => resources::Commission, "commission", |c| c.id.clone());
 audited!(vouch_store::sales::Sale => resources::Sale, "sale", |s| s.id.clone());
 audited!(vouch_store::sales_referrals::SalesReferral => resources::SalesReferral, "sales_referral", |r| r.id.clone());
 audited!(vouch_store::bonuses::Bonus => resources::Bonus, "bonus", |b| b.id.clone());

@@ -31,6 +31,16 @@ text_enum!(
 );
 
 text_enum!(
+    /// Where a partner's commission stands.
+    CommissionStatus {
+        /// Created when its referral was won; waits for a manager's review.
+        ReadyForReview => ("ready_for_review", "Ready for review"),
+        /// Its referral left Won before the commission was reviewed.
+        Cancelled => ("cancelled", "Cancelled"),
+    }
+);
+
+text_enum!(
     /// What a partner does with us; a partner may do any combination.
     Capability {
         RefersClients => ("refers_clients", "Refers clients to us"),
@@ -269,6 +279,15 @@ pub enum Commission {
 }
 
 impl Commission {
+    /// What these terms pay on a referral worth `value`: a share of it (half away from zero,
+    /// in its currency), or the fixed amount.
+    pub fn amount_on(self, value: Money) -> Money {
+        match self {
+            Commission::Percentage(bps) => value.share(bps),
+            Commission::Fixed(m) => m,
+        }
+    }
+
     /// Checks terms as they arrive: exactly one of a percentage (1 to 10 000 basis points) and
     /// a fixed amount (1 to 1 000 000 000 minor units, with its currency).
     pub fn parse(

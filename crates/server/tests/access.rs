@@ -98,6 +98,12 @@ const API_ROUTES: &[(&str, &str, Action)] = &[
         "/api/v1/partner-referrals/{r}/duplicate",
         Action::PartnersWrite,
     ),
+    ("GET", "/api/v1/commissions", Action::PartnersRead),
+    (
+        "GET",
+        "/api/v1/commissions/com_missing",
+        Action::PartnersRead,
+    ),
     ("GET", "/api/v1/lead-sales", Action::PartnersRead),
     ("POST", "/api/v1/lead-sales", Action::PartnersWrite),
     ("GET", "/api/v1/lead-sales/{l}", Action::PartnersRead),

@@ -454,3 +454,80 @@ async fn the_public_directory_takes_enquiries_for_listed_partners() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_won_referral_earns_its_partner_a_commission_for_review() {
+    each_backend(|app| async move {
+        let staff = app.staff(Role::Staff).await;
+        let manager = app.staff(Role::Manager).await;
+        let program = program(&app).await;
+        let agency = staff
+            .post("/api/v1/partners", json!({ "name": "Northwind Agency", "contact_email": "ops@northwind.example", "refers_clients": true }))
+            .await;
+        let agency = id(&agency.body);
+        let set = put(&manager, &format!("/api/v1/partners/{agency}/commission-terms/{program}"), json!({ "percentage_bps": 1000 })).await;
+        assert_eq!(set.status, StatusCode::OK, "{}", set.text);
+        let referral = staff
+            .post("/api/v1/partner-referrals", json!({ "partner_id": agency, "direction": "to_us", "client_name": "Dana Home", "email": "dana@homegoods.example", "value": 310_000, "currency": "USD" }))
+            .await;
+        let referral = id(&referral.body);
+        let path = format!("/api/v1/partner-referrals/{referral}");
+
+        // In progress earns nothing; won with a value earns 10 % of it, ready for review.
+        staff.patch(&path, json!({ "stage": "in_progress" })).await;
+        assert_eq!(staff.get("/api/v1/commissions").await.body["data"], json!([]));
+        let won = staff.patch(&path, json!({ "stage": "won" })).await;
+        assert_eq!(won.status, StatusCode::OK, "{}", won.text);
+        let list = staff.get(&format!("/api/v1/commissions?partner_id={agency}&status=ready_for_review")).await;
+        let c = &list.body["data"][0];
+        assert_eq!((c["amount"].as_i64(), c["currency"].as_str()), (Some(31_000), Some("USD")), "{}", list.text);
+        assert_eq!(c["referral_value"], 310_000);
+        assert_eq!(c["percentage_bps"], 1000);
+        assert_eq!(c["program_id"], json!(program));
+        let commission = id(c);
+        assert_eq!(staff.get(&format!("/api/v1/commissions/{commission}")).await.body["referral_id"], json!(referral));
+        let page = staff.get(&format!("/admin/partner-referrals/{referral}")).await;
+        assert!(page.text.contains("USD 310.00 (10 % of USD 3100.00)") && page.text.contains("Ready for review"), "{}", page.text);
+
+        // Owed to a contact standing for the partner, created once.
+        let payee = staff.get(&format!("/api/v1/people/{}", c["payee_id"].as_str().expect("payee"))).await;
+        assert_eq!(payee.body["name"], "Northwind Agency", "{}", payee.text);
+        assert_eq!(payee.body["kind"], "contact");
+
+        // Leaving Won before review cancels it; won again, a new one.
+        staff.patch(&path, json!({ "stage": "lost" })).await;
+        let gone = staff.get(&format!("/api/v1/commissions/{commission}")).await;
+        assert_eq!(gone.body["status"], "cancelled", "{}", gone.text);
+        staff.patch(&path, json!({ "stage": "won" })).await;
+        let again = staff.get("/api/v1/commissions?status=ready_for_review").await;
+        let again = &again.body["data"][0];
+        assert_ne!(id(again), commission);
+        assert_eq!(again["payee_id"], c["payee_id"], "the same contact");
+
+        // Referrals we sent, and partners without terms, earn nothing.
+        let other = staff.post("/api/v1/partners", json!({ "name": "Plain Agency", "refers_clients": true, "receives_referrals": true })).await;
+        let other = id(&other.body);
+        for (partner, direction) in [(&other, "to_us"), (&agency, "to_partner")] {
+            if partner == &agency {
+                staff.patch(&format!("/api/v1/partners/{agency}"), json!({ "receives_referrals": true })).await;
+            }
+            let r = staff
+                .post("/api/v1/partner-referrals", json!({ "partner_id": partner, "direction": direction, "client_name": "Eli", "phone": "555 0101", "value": 1000, "currency": "USD" }))
+                .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+            staff.patch(&format!("/api/v1/partner-referrals/{}", id(&r.body)), json!({ "stage": "won" })).await;
+        }
+        let all = staff.get("/api/v1/commissions").await;
+        assert_eq!(all.body["data"].as_array().map(Vec::len), Some(2), "{}", all.text);
+
+        // Announced and audited.
+        let admin = app.key_client(Scope::Admin).await;
+        let audit = admin.get("/api/v1/audit-events?limit=100").await;
+        let actions: Vec<&str> = audit.body["data"].as_array().expect("audit").iter().filter_map(|e| e["action"].as_str()).collect();
+        for action in ["commission.created", "commission.cancelled"] {
+            assert!(actions.contains(&action), "{action} in {actions:?}");
+        }
+        assert_eq!(staff.get("/api/v1/commissions/com_missing").await.status, StatusCode::NOT_FOUND);
+    })
+    .await;
+}

@@ -10,6 +10,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod bonuses;
 pub mod clicks;
+pub mod commissions;
 pub mod emails;
 pub mod events;
 pub mod idempotency;

@@ -93,6 +93,36 @@ pub async fn payee_of_participant(
     Ok((from_row(&row)?, false))
 }
 
+/// The contact who stands for a partner company in the ledger (its commissions are owed to
+/// it), created from `d` the first time; `true` when it was created now.
+pub async fn payee_of_partner(
+    conn: &mut AnyConnection,
+    partner_id: &str,
+    d: &PersonDraft,
+) -> Result<(Person, bool)> {
+    let created = sqlx::query(
+        "INSERT INTO people (id, kind, name, email, phone, company, employee_number, notes, partner_id, created_at, updated_at)
+         VALUES ($1, 'contact', $2, $3, NULL, $4, NULL, $5, $6, $7, $7) ON CONFLICT DO NOTHING RETURNING *",
+    )
+    .bind(vouch_domain::id::new_id("per"))
+    .bind(&d.name)
+    .bind(d.email.clone())
+    .bind(d.company.clone())
+    .bind(d.notes.clone())
+    .bind(partner_id)
+    .bind(now())
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(row) = created {
+        return Ok((from_row(&row)?, true));
+    }
+    let row = sqlx::query("SELECT * FROM people WHERE partner_id = $1")
+        .bind(partner_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok((from_row(&row)?, false))
+}
+
 pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Person>> {
     let row = sqlx::query("SELECT * FROM people WHERE id = $1")
         .bind(id)

@@ -233,6 +233,11 @@ pub const EVENT_TYPES: &[EventType] = &[
         "Staff or the partner moved a referral to another stage (New, In Progress, Won, Lost, Junk).",
     ),
     event(
+        "commission.created",
+        "Commission",
+        "A partner's referral to us was won with a value: its commission, per the partner's terms, waits for review.",
+    ),
+    event(
         "lead.sold",
         "LeadSale",
         "A lead or customer was sold to a partner that buys them; its delivery is queued.",

@@ -27,7 +27,7 @@ pub use audit::AuditEvent;
 pub use emails::EmailMessage;
 pub use events::{EVENT_TYPES, EventType, TestEvent, Unsubscribed};
 pub use lead_sales::{DeliveryAttempt, LeadSale, LeadStatement, StatementTotal};
-pub use partners::{CommissionTerms, Partner, PartnerReferral, ReferralChange};
+pub use partners::{Commission, CommissionTerms, Partner, PartnerReferral, ReferralChange};
 pub use people::{BonusTerms, Person};
 pub use programs::{Participant, Program, ProgramEvent};
 pub use referrals::{Referral, StageChange};

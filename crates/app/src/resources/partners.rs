@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 use vouch_domain::Timestamp;
-use vouch_domain::partner::{Commission, DeliveryMethod, PartnerStatus};
+use vouch_domain::partner::{Commission as Terms, DeliveryMethod, PartnerStatus};
 use vouch_domain::partner_referral::{Direction, DuplicateStatus, Need, Stage as ReferralStage};
 use vouch_store as store;
 
@@ -81,8 +81,8 @@ pub struct CommissionTerms {
 impl From<store::partners::CommissionTerms> for CommissionTerms {
     fn from(row: store::partners::CommissionTerms) -> Self {
         let (percentage_bps, fixed_amount, currency) = match row.commission {
-            Commission::Percentage(b) => (Some(i64::from(b.0)), None, None),
-            Commission::Fixed(m) => (None, Some(m.minor()), Some(m.currency().to_string())),
+            Terms::Percentage(b) => (Some(i64::from(b.0)), None, None),
+            Terms::Fixed(m) => (None, Some(m.minor()), Some(m.currency().to_string())),
         };
         Self {
             partner_id: row.partner_id,
@@ -196,6 +196,49 @@ impl From<store::partner_referrals::Change> for ReferralChange {
             from: c.from_value,
             to: c.to_value,
             at: c.created_at,
+        }
+    }
+}
+
+/// What a partner earns on a referral it brought that was won with a value: its terms in one
+/// program applied to the referral's value (minor units of `currency`), owed to the contact
+/// in People who stands for the partner.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Commission {
+    pub id: String,
+    pub partner_id: String,
+    pub referral_id: String,
+    /// The program whose commission terms applied.
+    pub program_id: String,
+    /// The contact (`per_…`) the commission is owed to.
+    pub payee_id: String,
+    /// The percentage applied, for percentage terms; `null` for a fixed amount.
+    pub percentage_bps: Option<i64>,
+    /// The referral's value when it was won, in minor units of `currency`.
+    pub referral_value: i64,
+    /// The commission, in minor units of `currency`.
+    pub amount: i64,
+    pub currency: String,
+    pub status: vouch_domain::partner::CommissionStatus,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl From<store::commissions::Commission> for Commission {
+    fn from(c: store::commissions::Commission) -> Self {
+        Self {
+            id: c.id,
+            partner_id: c.partner_id,
+            referral_id: c.referral_id,
+            program_id: c.program_id,
+            payee_id: c.payee_id,
+            percentage_bps: c.percentage_bps,
+            referral_value: c.referral_value.minor(),
+            amount: c.amount.minor(),
+            currency: c.amount.currency().to_string(),
+            status: c.status,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
         }
     }
 }

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod bonuses;
+pub mod commissions;
 pub mod emails;
 pub mod lead_sales;
 pub mod participants;
@@ -51,6 +52,7 @@ pub fn routes(state: AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(partners::routes())
         .merge(partner_referrals::routes())
         .merge(lead_sales::routes())
+        .merge(commissions::routes())
         .merge(sales::routes())
         .merge(sales_referrals::routes())
         .merge(bonuses::routes())

@@ -451,6 +451,8 @@ struct ShowPage {
     l: Layout,
     r: PartnerReferral,
     history: Vec<ReferralChange>,
+    /// The partner's commission on it, once won with a value.
+    commission: Option<vouch_app::resources::Commission>,
     f: EditForm,
     errors: FormErrors,
     can_write: bool,
@@ -463,7 +465,9 @@ async fn show_page(
     errors: FormErrors,
 ) -> Result<ShowPage, ApiError> {
     let (r, history) = svc::get(&console.state, &Side::Staff(&console.origin), id).await?;
+    let commission = vouch_app::commissions::of_referral(&console.state, id).await?;
     Ok(ShowPage {
+        commission,
         can_write: console.may(Action::PartnersWrite),
         l: console.layout("partners"),
         f: form.unwrap_or_else(|| EditForm::of(&r)),
@@ -471,6 +475,24 @@ async fn show_page(
         history,
         errors,
     })
+}
+
+impl ShowPage {
+    /// `USD 310.00 (10 % of USD 3100.00)`.
+    fn commission_text(&self) -> String {
+        let Some(c) = &self.commission else {
+            return String::new();
+        };
+        let amount = vouch_domain::money::format(c.amount, &c.currency);
+        match c.percentage_bps {
+            Some(bps) => format!(
+                "{amount} ({} of {})",
+                vouch_domain::money::BasisPoints(u32::try_from(bps).unwrap_or(0)).percent_text(),
+                vouch_domain::money::format(c.referral_value, &c.currency)
+            ),
+            None => format!("{amount} (fixed)"),
+        }
+    }
 }
 
 async fn show(
