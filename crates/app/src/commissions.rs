@@ -1,7 +1,8 @@
 //! Partner commissions (seed 003): when a referral a partner brought us is won with a value, the
 //! partner's commission terms give what it earns, owed to the contact in People who stands for
-//! the partner (created on its first commission). The commission waits for review; should the
-//! referral leave Won first, it is cancelled. Both happen inside the referral's edit, so a
+//! the partner (created on its first commission). A manager approves it (its payment falls due
+//! in the payables ledger, paid in batches like any bonus) or rejects it; should the referral
+//! leave Won, it is cancelled and an approved one's payment is voided or clawed back. Both happen inside the referral's edit, so a
 //! stage change and its commission commit together.
 //!
 //! A partner has commission terms per program, while a referral names no program: the terms
@@ -36,25 +37,56 @@ pub(crate) async fn follow_stage(
         }
     } else if before.stage == Stage::Won
         && let Some(live) = store::live_for_referral(conn, &after.id).await?
-        && live.status == CommissionStatus::ReadyForReview
-        && let Some(cancelled) = store::set_status(
-            conn,
-            &live.id,
-            CommissionStatus::ReadyForReview,
-            CommissionStatus::Cancelled,
-        )
-        .await?
     {
-        record::change(
+        cancel(conn, origin, &live, &after.id).await?;
+    }
+    Ok(())
+}
+
+/// Cancels a live commission whose referral left Won: before review nothing is owed; once
+/// approved, its payment is taken back (voided, or a clawback opened when it was paid or in an
+/// approved batch). A rejected one stays as it is.
+async fn cancel(
+    conn: &mut Conn,
+    origin: &Origin,
+    live: &store::Commission,
+    referral_id: &str,
+) -> AppResult<()> {
+    if !matches!(
+        live.status,
+        CommissionStatus::ReadyForReview | CommissionStatus::Approved
+    ) {
+        return Ok(());
+    }
+    let Some(cancelled) =
+        store::set_status(conn, &live.id, live.status, CommissionStatus::Cancelled).await?
+    else {
+        return Err(AppError::conflict(
+            "invalid_transition",
+            "the commission changed meanwhile; reload and try again",
+        ));
+    };
+    if live.status == CommissionStatus::Approved
+        && let Some(payment) = vouch_store::payments::for_commission(conn, &live.id).await?
+    {
+        crate::payouts::undo_payment(
             conn,
             origin,
-            "commission.cancelled",
-            Some(&live),
-            &cancelled,
-            &[],
+            &payment,
+            "referral no longer won",
+            &format!("partner referral {referral_id} left Won"),
         )
         .await?;
     }
+    record::change(
+        conn,
+        origin,
+        "commission.cancelled",
+        Some(live),
+        &cancelled,
+        &[],
+    )
+    .await?;
     Ok(())
 }
 
@@ -118,6 +150,98 @@ async fn create(
     )
     .await?;
     Ok(())
+}
+
+/// A manager approves a commission waiting for review: a payment of its amount falls due at
+/// once in the payables ledger, owed to the contact standing for the partner (`payment.due`).
+/// 409 `invalid_transition` unless it waits for review.
+pub async fn approve(ctx: &Ctx, origin: &Origin, id: &str) -> AppResult<CommissionOut> {
+    let mut tx = ctx.store.begin().await?;
+    let before = decide(&mut tx, id, CommissionStatus::Approved).await?;
+    let after = store::get(&mut tx, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("commission"))?;
+    let payee = vouch_store::people::get(&mut tx, &after.payee_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("payee"))?;
+    let payment = vouch_store::payments::insert(
+        &mut tx,
+        &vouch_store::payments::NewPayment {
+            pays: vouch_store::payments::Pays::Commission {
+                commission_id: &after.id,
+            },
+            program_id: &after.program_id,
+            payee_id: &payee.id,
+            payee_kind: payee.kind,
+            sequence: 1,
+            amount: after.amount,
+            term: None,
+            due_on: Some(crate::payouts::today(ctx)),
+            status: vouch_domain::bonus::PaymentStatus::Due,
+            payment_method: vouch_domain::bonus::PaymentMethod::BankTransfer,
+        },
+    )
+    .await?;
+    record::change(
+        &mut tx,
+        origin,
+        "commission.approved",
+        Some(&before),
+        &after,
+        &[],
+    )
+    .await?;
+    record::change(
+        &mut tx,
+        origin,
+        "payment.created",
+        None,
+        &payment,
+        &["payment.due"],
+    )
+    .await?;
+    crate::commit(tx).await?;
+    Ok(after.into())
+}
+
+/// A manager rejects a commission waiting for review; nothing is owed. 409
+/// `invalid_transition` unless it waits for review.
+pub async fn reject(ctx: &Ctx, origin: &Origin, id: &str) -> AppResult<CommissionOut> {
+    let mut tx = ctx.store.begin().await?;
+    let before = decide(&mut tx, id, CommissionStatus::Rejected).await?;
+    let after = store::get(&mut tx, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("commission"))?;
+    record::change(
+        &mut tx,
+        origin,
+        "commission.rejected",
+        Some(&before),
+        &after,
+        &[],
+    )
+    .await?;
+    crate::commit(tx).await?;
+    Ok(after.into())
+}
+
+/// Moves a commission waiting for review to `to`, once; the commission as it was.
+async fn decide(conn: &mut Conn, id: &str, to: CommissionStatus) -> AppResult<store::Commission> {
+    let before = store::get(conn, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("commission"))?;
+    store::set_status(conn, id, CommissionStatus::ReadyForReview, to)
+        .await?
+        .ok_or_else(|| {
+            AppError::conflict(
+                "invalid_transition",
+                format!(
+                    "only a commission waiting for review can be decided; this one is {}",
+                    before.status.label().to_lowercase()
+                ),
+            )
+        })?;
+    Ok(before)
 }
 
 pub async fn get(ctx: &Ctx, id: &str) -> AppResult<CommissionOut> {

@@ -178,9 +178,9 @@ impl Kind {
                 html: "<p>Hi {{ payee.name }},</p>\n<p>Your {{ bonus.kind }} bonus of <strong>{{ bonus.amount }}</strong>{% if sale.description %} for {{ sale.description }}{% endif %} was approved. It is paid in {{ payments | length }} payment{% if payments | length != 1 %}s{% endif %}:</p>\n<ul>{% for p in payments %}<li>{{ p.amount }}: {{ p.when }}</li>{% endfor %}</ul>\n<p>Thank you for the referral.</p>\n".into(),
             },
             Kind::PaymentPaid => Template {
-                subject: "{{ payment.amount }} of your referral bonus was paid".into(),
-                text: "Hi {{ payee.name }},\n\n{{ payment.amount }} of your {{ bonus.kind }} bonus was paid on {{ payment.paid_on }} ({{ payment.method }}, reference {{ payment.reference }}).\n".into(),
-                html: "<p>Hi {{ payee.name }},</p>\n<p><strong>{{ payment.amount }}</strong> of your {{ bonus.kind }} bonus was paid on {{ payment.paid_on }} ({{ payment.method }}, reference <code>{{ payment.reference }}</code>).</p>\n".into(),
+                subject: "{{ payment.amount }} of your {% if bonus %}referral bonus{% else %}commission{% endif %} was paid".into(),
+                text: "Hi {{ payee.name }},\n\n{{ payment.amount }} of your {% if bonus %}{{ bonus.kind }} bonus{% else %}partner commission{% endif %} was paid on {{ payment.paid_on }} ({{ payment.method }}, reference {{ payment.reference }}).\n".into(),
+                html: "<p>Hi {{ payee.name }},</p>\n<p><strong>{{ payment.amount }}</strong> of your {% if bonus %}{{ bonus.kind }} bonus{% else %}partner commission{% endif %} was paid on {{ payment.paid_on }} ({{ payment.method }}, reference <code>{{ payment.reference }}</code>).</p>\n".into(),
             },
             Kind::PartnerReferralReceived => Template {
                 subject: "New referral {{ referral.reference }}: {{ referral.client_name }}".into(),

@@ -35,7 +35,12 @@ text_enum!(
     CommissionStatus {
         /// Created when its referral was won; waits for a manager's review.
         ReadyForReview => ("ready_for_review", "Ready for review"),
-        /// Its referral left Won before the commission was reviewed.
+        /// A manager approved it: its payment is due in the payables ledger.
+        Approved => ("approved", "Approved"),
+        /// A manager refused it; nothing is owed.
+        Rejected => ("rejected", "Rejected"),
+        /// Its referral left Won: before review nothing is owed; after approval its payment
+        /// was voided, or a clawback opened when it had been paid or batched for payment.
         Cancelled => ("cancelled", "Cancelled"),
     }
 );

@@ -104,6 +104,16 @@ const API_ROUTES: &[(&str, &str, Action)] = &[
         "/api/v1/commissions/com_missing",
         Action::PartnersRead,
     ),
+    (
+        "POST",
+        "/api/v1/commissions/com_missing/approve",
+        Action::SalesApprove,
+    ),
+    (
+        "POST",
+        "/api/v1/commissions/com_missing/reject",
+        Action::SalesApprove,
+    ),
     ("GET", "/api/v1/lead-sales", Action::PartnersRead),
     ("POST", "/api/v1/lead-sales", Action::PartnersWrite),
     ("GET", "/api/v1/lead-sales/{l}", Action::PartnersRead),
@@ -489,6 +499,11 @@ const CONSOLE_ROUTES: &[(&str, &str, Action)] = &[
         "GET",
         "/admin/partners/{t}/lead-statement.csv",
         Action::PartnersRead,
+    ),
+    (
+        "POST",
+        "/admin/partner-referrals/{r}/commission",
+        Action::SalesApprove,
     ),
     ("GET", "/admin/partner-referrals", Action::PartnersRead),
     ("GET", "/admin/partner-referrals/new", Action::PartnersWrite),

@@ -488,6 +488,9 @@ async fn a_won_referral_earns_its_partner_a_commission_for_review() {
         assert_eq!(staff.get(&format!("/api/v1/commissions/{commission}")).await.body["referral_id"], json!(referral));
         let page = staff.get(&format!("/admin/partner-referrals/{referral}")).await;
         assert!(page.text.contains("USD 310.00 (10 % of USD 3100.00)") && page.text.contains("Ready for review"), "{}", page.text);
+        assert!(!page.text.contains("approve-commission"), "staff do not decide");
+        let page = manager.get(&format!("/admin/partner-referrals/{referral}")).await;
+        assert!(page.text.contains("approve-commission"), "{}", page.text);
 
         // Owed to a contact standing for the partner, created once.
         let payee = staff.get(&format!("/api/v1/people/{}", c["payee_id"].as_str().expect("payee"))).await;
@@ -528,6 +531,98 @@ async fn a_won_referral_earns_its_partner_a_commission_for_review() {
             assert!(actions.contains(&action), "{action} in {actions:?}");
         }
         assert_eq!(staff.get("/api/v1/commissions/com_missing").await.status, StatusCode::NOT_FOUND);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_approved_commission_is_paid_through_the_ledger_and_clawed_back_when_lost() {
+    each_backend(|app| async move {
+        let staff = app.staff(Role::Staff).await;
+        let manager = app.staff(Role::Manager).await;
+        let program = program(&app).await;
+        let agency = staff
+            .post("/api/v1/partners", json!({ "name": "Northwind Agency", "contact_email": "ops@northwind.example", "refers_clients": true }))
+            .await;
+        let agency = id(&agency.body);
+        put(&manager, &format!("/api/v1/partners/{agency}/commission-terms/{program}"), json!({ "fixed_amount": 50_000, "currency": "USD" })).await;
+        let won = |client: &'static str| {
+            let staff = staff.clone();
+            let agency = agency.clone();
+            async move {
+                let r = staff
+                    .post("/api/v1/partner-referrals", json!({ "partner_id": agency, "direction": "to_us", "client_name": client, "phone": "555 0100", "value": 900_000, "currency": "USD" }))
+                    .await;
+                let r = id(&r.body);
+                staff.patch(&format!("/api/v1/partner-referrals/{r}"), json!({ "stage": "won" })).await;
+                let c = staff.get(&format!("/api/v1/commissions?status=ready_for_review&partner_id={agency}")).await;
+                let c = c.body["data"].as_array().expect("data").iter().find(|c| c["referral_id"] == json!(r)).cloned().expect("commission");
+                (r, id(&c), c)
+            }
+        };
+        let (first_referral, first, c) = won("Dana Home").await;
+        assert_eq!(c["amount"], 50_000, "fixed terms: the fixed amount");
+        assert!(c["percentage_bps"].is_null());
+
+        // Review is a manager's; once only.
+        let refused = staff.post(&format!("/api/v1/commissions/{first}/approve"), json!({})).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.text);
+        let approved = manager.post(&format!("/api/v1/commissions/{first}/approve"), json!({})).await;
+        assert_eq!(approved.body["status"], "approved", "{}", approved.text);
+        let twice = manager.post(&format!("/api/v1/commissions/{first}/approve"), json!({})).await;
+        assert_eq!(twice.status, StatusCode::CONFLICT, "{}", twice.text);
+        assert_eq!(twice.body["code"], "invalid_transition");
+        // Rejected from the referral's console page.
+        let (second_referral, second, _) = won("Eli Ward").await;
+        let csrf = manager.csrf.clone().expect("csrf");
+        let req = manager
+            .request(reqwest::Method::POST, &format!("/admin/partner-referrals/{second_referral}/commission"))
+            .form(&[("csrf", csrf.as_str()), ("decision", "reject")]);
+        assert_eq!(manager.send(req).await.status, StatusCode::SEE_OTHER);
+        let rejected = manager.get(&format!("/api/v1/commissions/{second}")).await;
+        assert_eq!(rejected.body["status"], "rejected", "{}", rejected.text);
+
+        // The approved one is a due payment owed to the partner's contact, paid in a batch.
+        let payee = approved.body["payee_id"].as_str().expect("payee").to_string();
+        let due = staff.get(&format!("/api/v1/payments?payee_id={payee}")).await;
+        let payment = &due.body["data"][0];
+        assert_eq!((payment["status"].as_str(), payment["amount"].as_i64()), (Some("due"), Some(50_000)), "{}", due.text);
+        assert_eq!(payment["commission_id"], json!(first));
+        assert_eq!(due.body["data"].as_array().map(Vec::len), Some(1), "the rejected one owes nothing");
+        let batch = staff.post("/api/v1/payout-batches", json!({ "payee_group": "payables", "program_id": program })).await;
+        assert_eq!(batch.body["payment_count"], 1, "{}", batch.text);
+        let batch_id = id(&batch.body);
+        manager.post(&format!("/api/v1/payout-batches/{batch_id}/approve"), json!({})).await;
+        let paid = manager.post(&format!("/api/v1/payout-batches/{batch_id}/mark-paid"), json!({ "reference": "ACH-77" })).await;
+        assert_eq!(paid.body["status"], "paid", "{}", paid.text);
+        let admin = app.key_client(Scope::Admin).await;
+        let mails = admin.get("/api/v1/emails?limit=100").await;
+        let told = mails.body["data"].as_array().expect("mails").iter().find(|m| m["kind"] == "payment_paid" && m["to_address"] == "ops@northwind.example").cloned().expect("the partner is told");
+        assert!(told["text_body"].as_str().unwrap_or_default().contains("USD 500.00 of your partner commission was paid"), "{told}");
+
+        // Lost after it was paid: the commission is cancelled and a clawback opens.
+        staff.patch(&format!("/api/v1/partner-referrals/{first_referral}"), json!({ "stage": "lost" })).await;
+        let cancelled = staff.get(&format!("/api/v1/commissions/{first}")).await;
+        assert_eq!(cancelled.body["status"], "cancelled", "{}", cancelled.text);
+        let open = staff.get("/api/v1/payment-clawbacks?status=open").await;
+        assert_eq!(open.body["data"][0]["payment_id"], payment["id"], "{}", open.text);
+        assert_eq!(open.body["data"][0]["amount"], 50_000);
+
+        // Approved but not yet paid, then Junk: the payment is voided, nothing to claw back.
+        let (third_referral, third, _) = won("Fay Lo").await;
+        manager.post(&format!("/api/v1/commissions/{third}/approve"), json!({})).await;
+        staff.patch(&format!("/api/v1/partner-referrals/{third_referral}"), json!({ "stage": "junk" })).await;
+        let voided = staff.get(&format!("/api/v1/payments?payee_id={payee}&status=voided")).await;
+        assert_eq!(voided.body["data"][0]["commission_id"], json!(third), "{}", voided.text);
+        let open = staff.get("/api/v1/payment-clawbacks?status=open").await;
+        assert_eq!(open.body["data"].as_array().map(Vec::len), Some(1));
+
+        // Rejected through the API too; a decided one is not decided again.
+        let (_, fourth, _) = won("Gus Ray").await;
+        let rejected = manager.post(&format!("/api/v1/commissions/{fourth}/reject"), json!({})).await;
+        assert_eq!(rejected.body["status"], "rejected", "{}", rejected.text);
+        let again = manager.post(&format!("/api/v1/commissions/{fourth}/approve"), json!({})).await;
+        assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.text);
     })
     .await;
 }

@@ -22,6 +22,8 @@ pub struct Payment {
     pub bonus_id: Option<String>,
     pub sale_id: Option<String>,
     pub reward_id: Option<String>,
+    /// The partner commission it pays.
+    pub commission_id: Option<String>,
     pub program_id: String,
     pub payee_id: String,
     pub payee_kind: PersonKind,
@@ -48,6 +50,7 @@ impl Payment {
         self.bonus_id
             .as_deref()
             .or(self.reward_id.as_deref())
+            .or(self.commission_id.as_deref())
             .unwrap_or_default()
     }
 }
@@ -58,6 +61,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Payment> {
         bonus_id: row.try_get("bonus_id")?,
         sale_id: row.try_get("sale_id")?,
         reward_id: row.try_get("reward_id")?,
+        commission_id: row.try_get("commission_id")?,
         program_id: row.try_get("program_id")?,
         payee_id: row.try_get("payee_id")?,
         payee_kind: enum_col(row, "payee_kind")?,
@@ -100,27 +104,35 @@ pub struct NewPayment<'a> {
 pub enum Pays<'a> {
     Bonus { bonus_id: &'a str, sale_id: &'a str },
     Reward { reward_id: &'a str },
+    Commission { commission_id: &'a str },
 }
 
 impl<'a> Pays<'a> {
     fn bonus_id(self) -> Option<&'a str> {
         match self {
             Pays::Bonus { bonus_id, .. } => Some(bonus_id),
-            Pays::Reward { .. } => None,
+            Pays::Reward { .. } | Pays::Commission { .. } => None,
         }
     }
 
     fn sale_id(self) -> Option<&'a str> {
         match self {
             Pays::Bonus { sale_id, .. } => Some(sale_id),
-            Pays::Reward { .. } => None,
+            Pays::Reward { .. } | Pays::Commission { .. } => None,
         }
     }
 
     fn reward_id(self) -> Option<&'a str> {
         match self {
             Pays::Reward { reward_id } => Some(reward_id),
-            Pays::Bonus { .. } => None,
+            Pays::Bonus { .. } | Pays::Commission { .. } => None,
+        }
+    }
+
+    fn commission_id(self) -> Option<&'a str> {
+        match self {
+            Pays::Commission { commission_id } => Some(commission_id),
+            Pays::Bonus { .. } | Pays::Reward { .. } => None,
         }
     }
 }
@@ -128,8 +140,8 @@ impl<'a> Pays<'a> {
 pub async fn insert(conn: &mut AnyConnection, p: &NewPayment<'_>) -> Result<Payment> {
     let row = sqlx::query(
         "INSERT INTO payments (id, bonus_id, sale_id, reward_id, program_id, payee_id, payee_kind, sequence, amount, currency,
-             term, due_on, status, payment_method, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) RETURNING *",
+             term, due_on, status, payment_method, created_at, updated_at, commission_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16) RETURNING *",
     )
     .bind(vouch_domain::id::new_id("pay"))
     .bind(p.pays.bonus_id())
@@ -146,9 +158,22 @@ pub async fn insert(conn: &mut AnyConnection, p: &NewPayment<'_>) -> Result<Paym
     .bind(p.status.as_str())
     .bind(p.payment_method.as_str())
     .bind(now())
+    .bind(p.pays.commission_id())
     .fetch_one(&mut *conn)
     .await?;
     from_row(&row)
+}
+
+/// A commission's live (not voided) payment.
+pub async fn for_commission(
+    conn: &mut AnyConnection,
+    commission_id: &str,
+) -> Result<Option<Payment>> {
+    let row = sqlx::query("SELECT * FROM payments WHERE commission_id = $1 AND status <> 'voided'")
+        .bind(commission_id)
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(from_row).transpose()
 }
 
 pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Payment>> {

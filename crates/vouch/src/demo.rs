@@ -218,7 +218,7 @@ pub async fn load(ctx: &Ctx) -> anyhow::Result<()> {
         "loaded a 1Stop-style sales bonus program ({sales_program}): employees and vendors on agreed terms, referrals at each stage, sales, bonuses in each state and a paid payroll batch"
     );
     println!(
-        "loaded partner companies: an agency with referrals both ways and a commission, two buyers with a lead sale each (Partners → Lead sales); its portal admin's invitation ({}) is in the outbox (Emails), its link opens {}/portal",
+        "loaded partner companies: an agency with referrals both ways and a commission waiting for review, two buyers with a lead sale each (Partners → Lead sales); its portal admin's invitation ({}) is in the outbox (Emails), its link opens {}/portal",
         crate::demo_partners::PORTAL_ADMIN,
         ctx.settings.base_url
     );

@@ -1,7 +1,8 @@
 //! The partner side of the demo (seeds 003 and 004): an agency that refers clients to us and
-//! receives referrals from us, with referrals both ways (one a possible duplicate) and a
-//! commission in the sales program, its portal admin's invitation waiting in the outbox, and
-//! two partners that buy customers (by API post and by email), each with a sale.
+//! receives referrals from us, with referrals both ways (one a possible duplicate, one won
+//! with its commission waiting for review) and commission terms in the sales program, its
+//! portal admin's invitation waiting in the outbox, and two partners that buy customers (by
+//! API post and by email), each with a sale.
 
 use anyhow::anyhow;
 use vouch_app::Ctx;
@@ -161,6 +162,28 @@ pub async fn load(ctx: &Ctx, origin: &Origin, sales_program: &str) -> anyhow::Re
         &EditFields {
             stage: Some(Stage::InProgress),
             notes: Some("Demo booked for Thursday.".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .map_err(describe)?;
+    // A client the agency brought us, won: its 10 % commission waits for a manager's review.
+    let signed = create(
+        Direction::ToUs,
+        client(
+            "Gil Store",
+            "Gil's Outdoor",
+            "gil@gilsoutdoor.example",
+            Some(400_000),
+        ),
+    )
+    .await?;
+    partner_referrals::edit(
+        ctx,
+        &staff,
+        &signed.id,
+        &EditFields {
+            stage: Some(Stage::Won),
             ..Default::default()
         },
     )

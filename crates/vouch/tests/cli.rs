@@ -293,6 +293,8 @@ async fn users_keys_demo_serve_and_graceful_stop() {
         // The partner demo: a sale to each buyer.
         let sales = get("/api/v1/lead-sales").await;
         assert_eq!(sales["data"].as_array().map(Vec::len), Some(2), "{sales}");
+        let commissions = get("/api/v1/commissions?status=ready_for_review").await;
+        assert_eq!(commissions["data"][0]["amount"], 40_000, "{commissions}");
         let batches = get("/api/v1/payout-batches?status=paid").await;
         assert_eq!(batches["data"][0]["payee_group"], "payroll");
         let drafts = get("/api/v1/sales?status=draft").await;

@@ -169,11 +169,13 @@ impl From<store::bonuses::Bonus> for Bonus {
 pub struct Payment {
     pub id: String,
     /// The bonus this payment pays (with `sale_id`); `null` when it pays a participant's
-    /// reward (`reward_id`).
+    /// reward (`reward_id`) or a partner's commission (`commission_id`).
     pub bonus_id: Option<String>,
     pub sale_id: Option<String>,
     /// The participant reward this payment pays (a cash rule delivered by payout).
     pub reward_id: Option<String>,
+    /// The partner commission this payment pays.
+    pub commission_id: Option<String>,
     pub program_id: String,
     pub payee_id: String,
     pub payee_kind: PersonKind,
@@ -213,6 +215,7 @@ impl From<store::payments::Payment> for Payment {
             bonus_id: row.bonus_id,
             sale_id: row.sale_id,
             reward_id: row.reward_id,
+            commission_id: row.commission_id,
             program_id: row.program_id,
             payee_id: row.payee_id,
             payee_kind: row.payee_kind,

@@ -19,6 +19,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list))
         .routes(routes!(show))
+        .routes(routes!(approve))
+        .routes(routes!(reject))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -40,7 +42,8 @@ struct ListParams {
 )]
 /// Partner commissions, newest first (`status=ready_for_review` is what waits for review). A
 /// commission is created when a referral a partner brought us is won with a value, from the
-/// partner's terms set most recently; it is cancelled if the referral leaves Won before review.
+/// partner's terms set most recently; it is cancelled if the referral leaves Won (an approved
+/// one's payment is then voided, or clawed back once paid or batched).
 async fn list(
     State(state): State<AppState>,
     _: Can<perm::PartnersRead>,
@@ -73,4 +76,36 @@ async fn show(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Commission>> {
     Ok(Json(svc::get(&state, &id).await?))
+}
+
+#[utoipa::path(
+    operation_id = "approve_commission", post, path = "/api/v1/commissions/{id}/approve", tag = "partners",
+    params(("id" = String, Path, description = "Commission id (com_…)")),
+    responses((status = 200, description = "Approved; its payment is due", body = Commission), (status = "4XX", description = "A problem (RFC 9457); 409 `invalid_transition` unless it waits for review", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    security(("bearer" = []), ("session" = []))
+)]
+/// Approve a commission waiting for review: a payment of its amount falls due at once in the
+/// payables ledger (event `payment.due`), owed to the contact standing for the partner, and is
+/// paid in a payables batch like any bonus.
+async fn approve(
+    State(state): State<AppState>,
+    Can(caller, _): Can<perm::SalesApprove>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Commission>> {
+    Ok(Json(svc::approve(&state, &caller.origin, &id).await?))
+}
+
+#[utoipa::path(
+    operation_id = "reject_commission", post, path = "/api/v1/commissions/{id}/reject", tag = "partners",
+    params(("id" = String, Path, description = "Commission id (com_…)")),
+    responses((status = 200, description = "Rejected", body = Commission), (status = "4XX", description = "A problem (RFC 9457); 409 `invalid_transition` unless it waits for review", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
+    security(("bearer" = []), ("session" = []))
+)]
+/// Reject a commission waiting for review; nothing is owed.
+async fn reject(
+    State(state): State<AppState>,
+    Can(caller, _): Can<perm::SalesApprove>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Commission>> {
+    Ok(Json(svc::reject(&state, &caller.origin, &id).await?))
 }

@@ -32,6 +32,10 @@ pub fn routes() -> Router<AppState> {
             "/admin/partner-referrals/{id}/duplicate",
             post(decide_duplicate),
         )
+        .route(
+            "/admin/partner-referrals/{id}/commission",
+            post(decide_commission),
+        )
 }
 
 const PAGE_SIZE: i64 = 25;
@@ -453,6 +457,8 @@ struct ShowPage {
     history: Vec<ReferralChange>,
     /// The partner's commission on it, once won with a value.
     commission: Option<vouch_app::resources::Commission>,
+    /// Whether the signed-in user may approve or reject commissions (a manager's).
+    can_decide: bool,
     f: EditForm,
     errors: FormErrors,
     can_write: bool,
@@ -468,6 +474,7 @@ async fn show_page(
     let commission = vouch_app::commissions::of_referral(&console.state, id).await?;
     Ok(ShowPage {
         commission,
+        can_decide: console.may(Action::SalesApprove),
         can_write: console.may(Action::PartnersWrite),
         l: console.layout("partners"),
         f: form.unwrap_or_else(|| EditForm::of(&r)),
@@ -558,6 +565,45 @@ async fn decide_duplicate(
             .await
             .map(|r| format!("Marked: {}.", r.duplicate_status.label()))
             .map_err(ApiError::from)
+    }
+    .await;
+    console
+        .finish(&format!("/admin/partner-referrals/{id}"), outcome)
+        .await
+}
+
+#[derive(Deserialize, Default)]
+struct CommissionForm {
+    #[serde(default)]
+    decision: String,
+}
+
+/// A manager approves (its payment falls due in the payables ledger) or rejects the
+/// referral's commission.
+async fn decide_commission(
+    StaffCan(console, _): StaffCan<perm::SalesApprove>,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<CommissionForm>,
+) -> Response {
+    let outcome = async {
+        let commission = vouch_app::commissions::of_referral(&console.state, &id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("commission"))?;
+        let decided = match form.decision.as_str() {
+            "approve" => {
+                vouch_app::commissions::approve(&console.state, &console.origin, &commission.id)
+                    .await?
+            }
+            "reject" => {
+                vouch_app::commissions::reject(&console.state, &console.origin, &commission.id)
+                    .await?
+            }
+            _ => return Err(ApiError::field("decision", "must be approve or reject")),
+        };
+        Ok(format!(
+            "Commission {}.",
+            decided.status.label().to_lowercase()
+        ))
     }
     .await;
     console

@@ -23,3 +23,14 @@ CREATE INDEX commissions_partner ON commissions (partner_id, id);
 -- The partner a contact was created for when its first commission was owed.
 ALTER TABLE people ADD COLUMN partner_id TEXT REFERENCES partners (id);
 CREATE UNIQUE INDEX people_partner ON people (partner_id) WHERE partner_id IS NOT NULL;
+
+-- A payment pays a bonus, a participant's reward, or a partner's commission: one of the three.
+ALTER TABLE payments ADD COLUMN commission_id TEXT REFERENCES commissions (id);
+ALTER TABLE payments DROP CONSTRAINT payments_pays_one_thing;
+ALTER TABLE payments ADD CONSTRAINT payments_pays_one_thing CHECK (
+    (CASE WHEN bonus_id IS NULL THEN 0 ELSE 1 END)
+    + (CASE WHEN reward_id IS NULL THEN 0 ELSE 1 END)
+    + (CASE WHEN commission_id IS NULL THEN 0 ELSE 1 END) = 1
+);
+-- A commission is paid by one live payment at most.
+CREATE UNIQUE INDEX payments_commission ON payments (commission_id) WHERE status <> 'voided';
