@@ -19,19 +19,31 @@ use vouch_store::audit::Origin;
 use vouch_store::commissions::{self as store, CommissionFilter, NewCommission};
 use vouch_store::partner_referrals::PartnerReferral;
 
-/// What a stage change means for the referral's commission, in the edit's transaction: won
-/// with a value creates one (when the partner has terms and none is live), leaving Won
-/// cancels one still waiting for review.
+/// What an edit means for the referral's commission, in the edit's transaction: won with a
+/// value creates one (when the partner has terms and none is live); a new value while Won
+/// replaces one still waiting for review; leaving Won cancels it (see [`cancel`]).
 pub(crate) async fn follow_stage(
     conn: &mut Conn,
     origin: &Origin,
     before: &PartnerReferral,
     after: &PartnerReferral,
 ) -> AppResult<()> {
-    if after.direction != Direction::ToUs || before.stage == after.stage {
+    if after.direction != Direction::ToUs {
         return Ok(());
     }
     if after.stage == Stage::Won {
+        let newly_won = before.stage != Stage::Won;
+        if !newly_won && before.value == after.value {
+            return Ok(());
+        }
+        // A new value while Won replaces a commission still waiting for review; an approved
+        // (or rejected) one stands, and its reviewer decides what else is owed.
+        if !newly_won
+            && let Some(live) = store::live_for_referral(conn, &after.id).await?
+            && live.status == CommissionStatus::ReadyForReview
+        {
+            cancel(conn, origin, &live, &after.id).await?;
+        }
         if let Some(value) = after.value {
             create(conn, origin, after, value).await?;
         }
@@ -106,6 +118,11 @@ async fn create(
     let Some(terms) = terms.into_iter().max_by_key(|t| t.updated_at) else {
         return Ok(());
     };
+    let amount = terms.commission.amount_on(value);
+    // Nothing is owed on nothing (a value of 0, or a share that rounds to 0).
+    if amount.minor() <= 0 {
+        return Ok(());
+    }
     let partner = vouch_store::partners::get(conn, &referral.partner_id)
         .await?
         .ok_or_else(|| AppError::not_found("partner"))?;
@@ -136,7 +153,7 @@ async fn create(
             payee_id: &payee.id,
             percentage_bps,
             referral_value: value,
-            amount: terms.commission.amount_on(value),
+            amount,
         },
     )
     .await?;

@@ -350,16 +350,17 @@ pub async fn edit(
         return Err(AppError::invalid(v.errors().to_vec()));
     }
     let stage = fields.stage.unwrap_or(before.stage);
-    // A referral a partner brought us is closed by us: its commission will follow the stage,
-    // so the partner cannot mark it won (or lost) itself.
+    // A referral a partner brought us is closed by us: its commission follows the stage, so
+    // the partner neither marks it won or lost nor moves it out of those stages.
     if matches!(side, Side::Partner { .. })
         && before.direction == Direction::ToUs
         && stage != before.stage
-        && matches!(stage, Stage::Won | Stage::Lost)
+        && (matches!(stage, Stage::Won | Stage::Lost)
+            || matches!(before.stage, Stage::Won | Stage::Lost))
     {
         return Err(AppError::field(
             "stage",
-            "your partner manager marks the referrals you brought us won or lost",
+            "your partner manager marks the referrals you brought us won or lost, and reopens them",
         ));
     }
     let wanted = Edit {

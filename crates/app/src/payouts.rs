@@ -725,9 +725,11 @@ pub async fn statement(ctx: &Ctx, payee_id: &str) -> AppResult<Statement> {
         }
     }
     for p in payments::of_payee(&mut conn, payee_id).await? {
-        // A participant's reward is earned and approved by its program's rule when it enters
-        // the ledger; a bonus is counted from the bonus above.
-        if p.reward_id.is_some() && p.status != PaymentStatus::Voided {
+        // A participant's reward (by its program's rule) and a partner's commission (by a
+        // manager) are earned and approved when they enter the ledger; a bonus is counted from
+        // the bonus above.
+        if (p.reward_id.is_some() || p.commission_id.is_some()) && p.status != PaymentStatus::Voided
+        {
             add_to(&mut s.earned, p.amount);
             add_to(&mut s.approved, p.amount);
         }

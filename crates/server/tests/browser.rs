@@ -952,6 +952,20 @@ async fn partner_portal_from_invitation_to_edited_referral() {
         )
         .await;
     let partner = partner.body["id"].as_str().expect("partner").to_string();
+    let program = api
+        .post(
+            "/api/v1/programs",
+            serde_json::json!({ "name": "Partner deals", "landing_url": "https://shop.example.com" }),
+        )
+        .await;
+    let program = program.body["id"].as_str().expect("program").to_string();
+    let terms = api
+        .request(
+            reqwest::Method::PUT,
+            &format!("/api/v1/partners/{partner}/commission-terms/{program}"),
+        )
+        .json(&serde_json::json!({ "percentage_bps": 1000 }));
+    api.send(terms).await;
     api.post(
         "/api/v1/partner-referrals",
         serde_json::json!({ "partner_id": partner, "direction": "to_partner", "client_name": "Abe Client", "phone": "+1 555 0100", "value": 90_000, "currency": "USD" }),
@@ -1045,6 +1059,29 @@ async fn partner_portal_from_invitation_to_edited_referral() {
     click(&c, "nav a[href='/portal/account']").await;
     wait_text(&c, "#portal-users", "nora@northwind.example").await;
     shot(&c, &format!("{tag}-08-account")).await;
+    click(&c, "form[action='/portal/logout'] button").await;
+
+    // The partner manager marks Nora's referral won: its commission waits for review, and a
+    // manager approves it from the referral's page.
+    app.create_user("manager@vouch.test", Role::Manager).await;
+    login(&c, &app, "manager@vouch.test").await;
+    c.goto(&app.url("/admin/partner-referrals?q=homegoods"))
+        .await
+        .expect("referrals");
+    click(&c, "#partner-referrals tbody a").await;
+    click(&c, "input[name=stage][value=won]").await;
+    click(&c, "#save-referral").await;
+    wait_text(&c, ".flash", "saved").await;
+    let commission = wait_text(&c, "#referral-commission", "Ready for review").await;
+    assert!(
+        commission.contains("USD 250.00 (10 % of USD 2500.00)"),
+        "{commission}"
+    );
+    shot(&c, &format!("{tag}-09-commission-in-review")).await;
+    click(&c, "#approve-commission").await;
+    wait_text(&c, ".flash", "Commission approved").await;
+    wait_text(&c, "#referral-commission", "Approved").await;
+    shot(&c, &format!("{tag}-10-commission-approved")).await;
     app.stop().await;
     c.close().await.expect("close");
 }

@@ -497,6 +497,16 @@ async fn a_won_referral_earns_its_partner_a_commission_for_review() {
         assert_eq!(payee.body["name"], "Northwind Agency", "{}", payee.text);
         assert_eq!(payee.body["kind"], "contact");
 
+        // A corrected value while Won replaces the commission waiting for review.
+        let corrected = staff.patch(&path, json!({ "value": 320_000 })).await;
+        assert_eq!(corrected.status, StatusCode::OK, "{}", corrected.text);
+        let replaced = staff.get(&format!("/api/v1/commissions/{commission}")).await;
+        assert_eq!(replaced.body["status"], "cancelled", "{}", replaced.text);
+        let now = staff.get("/api/v1/commissions?status=ready_for_review").await;
+        assert_eq!(now.body["data"][0]["amount"], 32_000, "{}", now.text);
+        assert_eq!(now.body["data"][0]["referral_currency"], "USD");
+        let commission = id(&now.body["data"][0]);
+
         // Leaving Won before review cancels it; won again, a new one.
         staff.patch(&path, json!({ "stage": "lost" })).await;
         let gone = staff.get(&format!("/api/v1/commissions/{commission}")).await;
@@ -521,7 +531,7 @@ async fn a_won_referral_earns_its_partner_a_commission_for_review() {
             staff.patch(&format!("/api/v1/partner-referrals/{}", id(&r.body)), json!({ "stage": "won" })).await;
         }
         let all = staff.get("/api/v1/commissions").await;
-        assert_eq!(all.body["data"].as_array().map(Vec::len), Some(2), "{}", all.text);
+        assert_eq!(all.body["data"].as_array().map(Vec::len), Some(3), "two cancelled, one in review: {}", all.text);
 
         // Announced and audited.
         let admin = app.key_client(Scope::Admin).await;
@@ -577,7 +587,7 @@ async fn an_approved_commission_is_paid_through_the_ledger_and_clawed_back_when_
         let csrf = manager.csrf.clone().expect("csrf");
         let req = manager
             .request(reqwest::Method::POST, &format!("/admin/partner-referrals/{second_referral}/commission"))
-            .form(&[("csrf", csrf.as_str()), ("decision", "reject")]);
+            .form(&[("csrf", csrf.as_str()), ("decision", "reject"), ("commission_id", second.as_str())]);
         assert_eq!(manager.send(req).await.status, StatusCode::SEE_OTHER);
         let rejected = manager.get(&format!("/api/v1/commissions/{second}")).await;
         assert_eq!(rejected.body["status"], "rejected", "{}", rejected.text);

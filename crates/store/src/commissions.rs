@@ -35,7 +35,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Commission> {
         program_id: row.try_get("program_id")?,
         payee_id: row.try_get("payee_id")?,
         percentage_bps: row.try_get("percentage_bps")?,
-        referral_value: money_col(row, "referral_value", "currency")?,
+        referral_value: money_col(row, "referral_value", "referral_currency")?,
         amount: money_col(row, "amount", "currency")?,
         status: enum_col(row, "status")?,
         created_at: time_col(row, "created_at")?,
@@ -57,8 +57,8 @@ pub struct NewCommission<'a> {
 
 pub async fn insert(conn: &mut AnyConnection, c: &NewCommission<'_>) -> Result<Commission> {
     let row = sqlx::query(
-        "INSERT INTO commissions (id, partner_id, referral_id, program_id, payee_id, percentage_bps, referral_value, amount, currency, status, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'ready_for_review', $10, $10) RETURNING *",
+        "INSERT INTO commissions (id, partner_id, referral_id, program_id, payee_id, percentage_bps, referral_value, amount, currency, status, created_at, updated_at, referral_currency)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'ready_for_review', $10, $10, $11) RETURNING *",
     )
     .bind(vouch_domain::id::new_id("com"))
     .bind(c.partner_id)
@@ -70,6 +70,7 @@ pub async fn insert(conn: &mut AnyConnection, c: &NewCommission<'_>) -> Result<C
     .bind(c.amount.minor())
     .bind(c.amount.currency().to_string())
     .bind(now())
+    .bind(c.referral_value.currency().to_string())
     .fetch_one(&mut *conn)
     .await
     .map_err(|e| crate::conflict(e, "commissions", &["referral"]))?;

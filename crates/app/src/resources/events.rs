@@ -200,7 +200,7 @@ pub const EVENT_TYPES: &[EventType] = &[
     event(
         "payment.due",
         "Payment",
-        "A payment fell due: a bonus payment's milestone date was recorded and has come, or a participant's cash reward delivered by payout was earned (its `bonus_id`, `sale_id` and `term` are then null, and `reward_id` is set).",
+        "A payment fell due: a bonus payment's milestone date was recorded and has come, or a participant's cash reward delivered by payout was earned (its `bonus_id`, `sale_id` and `term` are then null, and `reward_id` is set), or a manager approved a partner's commission (`commission_id` is set).",
     ),
     event(
         "payment.paid",

@@ -214,8 +214,9 @@ pub struct Commission {
     pub payee_id: String,
     /// The percentage applied, for percentage terms; `null` for a fixed amount.
     pub percentage_bps: Option<i64>,
-    /// The referral's value when it was won, in minor units of `currency`.
+    /// The referral's value when it was won, in minor units of `referral_currency`.
     pub referral_value: i64,
+    pub referral_currency: String,
     /// The commission, in minor units of `currency`.
     pub amount: i64,
     pub currency: String,
@@ -234,6 +235,7 @@ impl From<store::commissions::Commission> for Commission {
             payee_id: c.payee_id,
             percentage_bps: c.percentage_bps,
             referral_value: c.referral_value.minor(),
+            referral_currency: c.referral_value.currency().to_string(),
             amount: c.amount.minor(),
             currency: c.amount.currency().to_string(),
             status: c.status,

@@ -202,9 +202,14 @@ pub struct Payment {
 }
 
 impl Payment {
-    /// What it falls due on, in words: its milestone, or the reward being earned.
+    /// What it falls due on, in words: its milestone, the commission's approval, or the
+    /// reward being earned.
     pub fn term_label(&self) -> &'static str {
-        self.term.map_or("Reward earned", Milestone::label)
+        match (self.term, &self.commission_id) {
+            (Some(t), _) => t.label(),
+            (None, Some(_)) => "Commission approved",
+            (None, None) => "Reward earned",
+        }
     }
 }
 

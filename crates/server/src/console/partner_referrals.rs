@@ -495,7 +495,7 @@ impl ShowPage {
             Some(bps) => format!(
                 "{amount} ({} of {})",
                 vouch_domain::money::BasisPoints(u32::try_from(bps).unwrap_or(0)).percent_text(),
-                vouch_domain::money::format(c.referral_value, &c.currency)
+                vouch_domain::money::format(c.referral_value, &c.referral_currency)
             ),
             None => format!("{amount} (fixed)"),
         }
@@ -576,6 +576,9 @@ async fn decide_duplicate(
 struct CommissionForm {
     #[serde(default)]
     decision: String,
+    /// The commission the manager saw: a different one (re-created meanwhile) is refused.
+    #[serde(default)]
+    commission_id: String,
 }
 
 /// A manager approves (its payment falls due in the payables ledger) or rejects the
@@ -589,6 +592,12 @@ async fn decide_commission(
         let commission = vouch_app::commissions::of_referral(&console.state, &id)
             .await?
             .ok_or_else(|| ApiError::not_found("commission"))?;
+        if commission.id != form.commission_id {
+            return Err(ApiError::conflict(
+                "invalid_transition",
+                "the commission changed since the page was shown; reload it and decide again",
+            ));
+        }
         let decided = match form.decision.as_str() {
             "approve" => {
                 vouch_app::commissions::approve(&console.state, &console.origin, &commission.id)

@@ -10,6 +10,7 @@ CREATE TABLE commissions (
     payee_id TEXT NOT NULL REFERENCES people (id),
     percentage_bps INTEGER,
     referral_value BIGINT NOT NULL,
+    referral_currency TEXT NOT NULL,
     amount BIGINT NOT NULL,
     currency TEXT NOT NULL,
     status TEXT NOT NULL,
