@@ -172,6 +172,15 @@ async fn the_partner_portal_from_invitation_to_edited_referrals() {
         let self_won = form(&alice, &format!("/portal/referrals/{mine}"), &[("csrf", &csrf), ("stage", "won"), ("value", "2500.00"), ("currency", "USD"), ("notes", "")]).await;
         assert_eq!(self_won.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", self_won.text);
         assert!(self_won.text.contains(r#"id="e-stage""#), "{}", self_won.text);
+        // Once its manager marked it won, the partner cannot reopen it either (its commission
+        // follows the stage).
+        let won = staff.patch(&format!("/api/v1/partner-referrals/{mine}"), json!({ "stage": "won" })).await;
+        assert_eq!(won.status, StatusCode::OK, "{}", won.text);
+        let reopen = form(&alice, &format!("/portal/referrals/{mine}"), &[("csrf", &csrf), ("stage", "in_progress"), ("currency", "USD"), ("notes", "")]).await;
+        assert_eq!(reopen.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reopen.text);
+        assert!(reopen.text.contains(r#"id="e-stage""#), "{}", reopen.text);
+        let still = staff.get(&format!("/api/v1/partner-referrals/{mine}")).await;
+        assert_eq!(still.body["stage"], "won");
 
         // Another partner's user sees none of it.
         assert_eq!(carol.get(&format!("/portal/referrals/{ours}")).await.status, StatusCode::NOT_FOUND);
