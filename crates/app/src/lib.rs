@@ -63,6 +63,35 @@ pub struct Settings {
     pub outbound: outbound::OutboundPolicy,
     /// Referred signups from one network address per hour before they are flagged (0: off).
     pub fraud_velocity_per_hour: i64,
+    /// How often anyone may use the public forms.
+    pub public_limits: PublicLimits,
+    /// Reverse proxies whose `X-Forwarded-For` / `Forwarded` header names the client; a
+    /// request from anywhere else is its own client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+/// Limits on public writes (signups, registrations, sign-in links, resets, unsubscribes,
+/// enquiries) and on the mail they cause. 0 turns a limit off.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicLimits {
+    /// Writes of one kind from one address (an IPv6 /64) per hour, as a burst that refills
+    /// evenly over the hour.
+    pub per_address_per_hour: u32,
+    /// Writes of one kind into one program (super customer, partner) per hour, from anywhere.
+    pub per_program_per_hour: u32,
+    /// Welcome emails to one email address per day, across programs; a signup over it still
+    /// joins, without the email.
+    pub welcome_emails_per_address_per_day: i64,
+}
+
+impl Default for PublicLimits {
+    fn default() -> Self {
+        Self {
+            per_address_per_hour: 20,
+            per_program_per_hour: 2000,
+            welcome_emails_per_address_per_day: 3,
+        }
+    }
 }
 
 impl Default for Settings {
@@ -76,6 +105,8 @@ impl Default for Settings {
             login_window_minutes: 15,
             outbound: outbound::OutboundPolicy::default(),
             fraud_velocity_per_hour: 5,
+            public_limits: PublicLimits::default(),
+            trusted_proxies: Vec::new(),
         }
     }
 }

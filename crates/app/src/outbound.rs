@@ -38,10 +38,32 @@ impl OutboundPolicy {
 pub fn is_global(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => is_global_v4(v4),
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+        IpAddr::V6(v6) => match embedded_v4(v6) {
             Some(v4) => is_global_v4(v4),
             None => is_global_v6(v6),
         },
+    }
+}
+
+/// The IPv4 address an IPv6 address stands for, where a router or the operating system would
+/// reach that IPv4 address: IPv4-mapped (`::ffff:a.b.c.d`), IPv4-compatible (`::a.b.c.d`,
+/// deprecated but still routed by some stacks), NAT64's well-known prefix (`64:ff9b::/96`) and
+/// 6to4 (`2002:aabb:ccdd::/48`). `[::127.0.0.1]` is loopback, whatever its spelling.
+fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
+    let s = ip.segments();
+    let v4 = |high: u16, low: u16| {
+        let [a, b] = high.to_be_bytes();
+        let [c, d] = low.to_be_bytes();
+        Ipv4Addr::new(a, b, c, d)
+    };
+    if let Some(mapped) = ip.to_ipv4_mapped() {
+        Some(mapped)
+    } else if s[..6] == [0; 6] || s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        Some(v4(s[6], s[7]))
+    } else if s[0] == 0x2002 {
+        Some(v4(s[1], s[2]))
+    } else {
+        None
     }
 }
 
@@ -69,7 +91,8 @@ fn is_global_v6(ip: Ipv6Addr) -> bool {
         || (first & 0xfe00) == 0xfc00 // unique local
         || (first & 0xffc0) == 0xfe80 // link-local
         || (first == 0x2001 && ip.segments()[1] == 0x0db8) // documentation
-        || first == 0x0064) // NAT64 and local-use translation prefixes
+        || (first == 0x2001 && ip.segments()[1] == 0) // Teredo: the IPv4 inside is obscured
+        || first == 0x0064) // local-use translation prefix (the well-known one is read above)
 }
 
 /// Checks a URL's text: http(s), a host, and — when the host is a literal address — the policy.
@@ -119,8 +142,21 @@ mod tests {
             "::ffff:127.0.0.1",
             "ff02::1",
             "::",
+            // IPv4 inside IPv6, by the IPv4 address it carries.
+            "::127.0.0.1",
+            "0:0:0:0:0:0:7f00:1",
+            "::10.0.0.1",
+            "64:ff9b::127.0.0.1",
+            "64:ff9b::a9fe:a9fe",
+            "64:ff9b:1::1",
+            "2002:7f00:1::",
+            "2002:c0a8:101::1",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
         ] {
             assert!(!is_global(private.parse().expect("ip")), "{private}");
+        }
+        for public in ["::ffff:8.8.8.8", "64:ff9b::808:808", "2002:808:808::1"] {
+            assert!(is_global(public.parse().expect("ip")), "{public}");
         }
     }
 
@@ -134,6 +170,14 @@ mod tests {
         assert!(check_url("https://hooks.example.com/x", &strict).is_ok());
         assert!(check_url("http://127.0.0.1:9/x", &strict).is_err());
         assert!(check_url("http://[::1]/x", &strict).is_err());
+        for disguised in [
+            "http://[::127.0.0.1]/",
+            "http://[0:0:0:0:0:0:7f00:1]/",
+            "http://[2002:7f00:1::]/",
+            "http://[::ffff:169.254.169.254]/",
+        ] {
+            assert!(check_url(disguised, &strict).is_err(), "{disguised}");
+        }
         assert!(check_url("http://169.254.169.254/latest", &strict).is_err());
         assert!(check_url("http://127.0.0.1:9/x", &open).is_ok());
         assert!(check_url("ftp://example.com", &strict).is_err());

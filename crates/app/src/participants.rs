@@ -401,7 +401,7 @@ pub async fn enrol(
         }
         None => None,
     };
-    if !quiet {
+    if !quiet && welcome_allowed(ctx, &mut tx, &participant.email).await? {
         mail_participant(
             ctx,
             &mut tx,
@@ -416,6 +416,29 @@ pub async fn enrol(
     // A visit before enrolment may have cached this code as unknown.
     ctx.links.forget(&participant.code);
     Ok((participant, referral))
+}
+
+/// Whether one more welcome email may go to this address today: signups in many programs (or
+/// a script signing a stranger up everywhere) send at most the day's limit; the signups still
+/// count.
+async fn welcome_allowed(ctx: &Ctx, tx: &mut Tx, email: &str) -> AppResult<bool> {
+    let limit = ctx
+        .settings
+        .public_limits
+        .welcome_emails_per_address_per_day;
+    if limit == 0 {
+        return Ok(true);
+    }
+    let since = ctx.clock.now() - time::Duration::days(1);
+    let sent = vouch_store::emails::count_to(tx, Kind::ParticipantWelcome, email, since).await?;
+    if sent >= limit {
+        tracing::info!(
+            sent,
+            limit,
+            "welcome email not sent: the address had its day's welcome emails"
+        );
+    }
+    Ok(sent < limit)
 }
 
 /// An event the operator's systems report about a participant.

@@ -3,7 +3,7 @@
 //! customer, and the rules for nesting one account under another.
 
 use crate::email::Email;
-use crate::validation::{Validation, optional_text, required_text};
+use crate::validation::{Validation, optional_text, required_person_name, required_text};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -132,9 +132,12 @@ impl AccountFields {
         let email = v.check("email", Email::parse(&self.email).map(Email::into_string));
         let first = v.check(
             "owner_first_name",
-            required_text(&self.owner_first_name, 100),
+            required_person_name(&self.owner_first_name, 100),
         );
-        let last = v.check("owner_last_name", required_text(&self.owner_last_name, 100));
+        let last = v.check(
+            "owner_last_name",
+            required_person_name(&self.owner_last_name, 100),
+        );
         let phone = v.check("owner_phone", parse_phone(&self.owner_phone));
         let notes = v.check("notes", optional_text(&self.notes, 10_000));
         let policy = if self.registration_policy.trim().is_empty() {

@@ -327,8 +327,18 @@ impl std::fmt::Display for TemplateError {
     }
 }
 
+/// The work one rendering may do, in minijinja's fuel (about one unit per instruction, and
+/// one per byte a string operation would allocate): the shipped templates use a few thousand,
+/// so an override may be a hundred times as busy, never a loop over millions or a string
+/// multiplied into megabytes.
+pub const RENDER_FUEL: u64 = 500_000;
+
+/// The largest rendered part; a message that grows past it is never stored or sent.
+pub const MAX_RENDERED_BYTES: usize = 256 * 1024;
+
 fn environment() -> Environment<'static> {
     let mut env = Environment::new();
+    env.set_fuel(Some(RENDER_FUEL));
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_auto_escape_callback(|name| {
         if name == "html" {
@@ -352,7 +362,30 @@ fn render_part(
         message: e.detail().unwrap_or(&e.kind().to_string()).to_string(),
     };
     let template = env.template_from_named_str(part, source).map_err(err)?;
-    template.render(minijinja::value::Serde(ctx)).map_err(err)
+    let out = template.render(minijinja::value::Serde(ctx)).map_err(|e| {
+        if e.kind() == minijinja::ErrorKind::OutOfFuel {
+            TemplateError {
+                part,
+                line: e.line(),
+                message: "does too much work to render (a loop or a string that grows too large)"
+                    .into(),
+            }
+        } else {
+            err(e)
+        }
+    })?;
+    if out.len() > MAX_RENDERED_BYTES {
+        return Err(TemplateError {
+            part,
+            line: None,
+            message: format!(
+                "renders to {} KiB; at most {} KiB",
+                out.len().div_ceil(1024),
+                MAX_RENDERED_BYTES / 1024
+            ),
+        });
+    }
+    Ok(out)
 }
 
 /// Renders every part with `ctx`.
@@ -446,6 +479,31 @@ mod tests {
             let r = check(kind, &kind.default_template()).expect("default renders");
             assert!(!r.subject.is_empty() && !r.text.is_empty() && !r.html.is_empty());
         }
+    }
+
+    #[test]
+    fn templates_that_grow_or_loop_too_far_are_refused() {
+        let kind = Kind::ParticipantWelcome;
+        let with_text = |text: &str| Template {
+            text: text.into(),
+            ..kind.default_template()
+        };
+        for (text, says) in [
+            ("{{ \"x\" * 100000000 }}", "too much work"),
+            (
+                "{% for i in range(100000) %}{% for j in range(100000) %}.{% endfor %}{% endfor %}",
+                "too much work",
+            ),
+            (
+                "{{ \"x\" * 300000 }}",
+                "renders to 293 KiB; at most 256 KiB",
+            ),
+        ] {
+            let err = check(kind, &with_text(text)).expect_err(text);
+            assert!(err.message.contains(says), "{text}: {}", err.message);
+            assert_eq!(err.part, "text");
+        }
+        assert!(check(kind, &with_text("{{ \"x\" * 1000 }}")).is_ok());
     }
 
     #[test]

@@ -1,35 +1,106 @@
-//! Rules for files Vouch writes for people to open (CSV exports).
+//! Rules for files Vouch writes for people to open (CSV exports), and the one writer every
+//! export goes through so no cell escapes them.
+
+use std::borrow::Cow;
+
+const RISKY_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 
 /// A cell a spreadsheet will not run as a formula (OWASP's rule for CSV injection): text
 /// starting with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading apostrophe.
 /// Plain numbers (`-5.00`, `+3`) are left alone, so amounts stay numbers.
-pub fn inert_cell(text: &str) -> std::borrow::Cow<'_, str> {
-    let risky = text.starts_with(['=', '+', '-', '@', '\t', '\r']);
-    if !risky {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    // Every risky first character is one byte, so the rest starts at byte 1.
-    let rest = text.get(1..).unwrap_or_default();
-    let number = rest.chars().all(|c| c.is_ascii_digit() || c == '.')
-        && rest.chars().any(|c| c.is_ascii_digit());
-    if !(text.starts_with(['+', '-']) && number) {
-        std::borrow::Cow::Owned(format!("'{text}"))
+pub fn inert_cell(text: &str) -> Cow<'_, str> {
+    if text.starts_with(RISKY_START) && !signed_number(text) {
+        Cow::Owned(format!("'{text}"))
     } else {
-        std::borrow::Cow::Borrowed(text)
+        Cow::Borrowed(text)
+    }
+}
+
+/// The text [`inert_cell`] was given, so a file Vouch exported imports back as it was: an
+/// apostrophe before a risky first character is dropped; any other apostrophe is the
+/// person's own and kept.
+pub fn read_cell(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(RISKY_START) && !signed_number(rest) => rest,
+        _ => cell,
+    }
+}
+
+/// `-5.00`, `+3`: a sign, then digits with at most a decimal point.
+fn signed_number(text: &str) -> bool {
+    // Both signs are one byte, so the digits start at byte 1.
+    let rest = text.get(1..).unwrap_or_default();
+    text.starts_with(['+', '-'])
+        && rest.chars().all(|c| c.is_ascii_digit() || c == '.')
+        && rest.chars().any(|c| c.is_ascii_digit())
+}
+
+/// A CSV file being written: a header line, then rows, every cell through [`inert_cell`].
+pub struct CsvOut {
+    writer: csv::Writer<Vec<u8>>,
+}
+
+impl CsvOut {
+    /// A file whose first line is `header`.
+    pub fn new<I, S>(header: I) -> Result<Self, csv::Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let mut out = Self {
+            writer: csv::Writer::from_writer(Vec::new()),
+        };
+        out.row(header)?;
+        Ok(out)
+    }
+
+    pub fn row<I, S>(&mut self, cells: I) -> Result<(), csv::Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        self.writer.write_record(
+            cells
+                .into_iter()
+                .map(|c| inert_cell(c.as_ref()).into_owned()),
+        )
+    }
+
+    /// The file's bytes (UTF-8).
+    pub fn finish(self) -> Result<Vec<u8>, csv::Error> {
+        self.writer
+            .into_inner()
+            .map_err(|e| csv::Error::from(e.into_error()))
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::inert_cell;
+    use super::{CsvOut, inert_cell, read_cell};
 
     #[test]
     fn formulas_get_an_apostrophe_and_numbers_do_not() {
         for risky in ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tx", "\r=x", "-", "+"] {
             assert_eq!(inert_cell(risky), format!("'{risky}"), "{risky:?}");
+            assert_eq!(read_cell(&inert_cell(risky)), risky, "{risky:?}");
         }
-        for safe in ["-5.00", "+3", "Erin", "", "5-3", "a=b", "Émile", "日本"] {
+        for safe in [
+            "-5.00", "+3", "Erin", "", "5-3", "a=b", "Émile", "日本", "'quoted",
+        ] {
             assert_eq!(inert_cell(safe), safe, "{safe:?}");
+            assert_eq!(read_cell(safe), safe, "{safe:?}");
         }
+    }
+
+    #[test]
+    fn every_cell_of_a_written_file_is_inert() -> Result<(), csv::Error> {
+        let mut out = CsvOut::new(["name", "amount"])?;
+        out.row(["=HYPERLINK(\"http://x\")", "-5.00"])?;
+        let text = String::from_utf8(out.finish()?).unwrap_or_default();
+        assert_eq!(
+            text,
+            "name,amount\n\"'=HYPERLINK(\"\"http://x\"\")\",-5.00\n"
+        );
+        Ok(())
     }
 }

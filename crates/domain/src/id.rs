@@ -34,6 +34,19 @@ pub fn is_id(prefix: &str, value: &str) -> bool {
         .is_some_and(|body| body.len() == 26 && body.bytes().all(|b| ALPHABET.contains(&b)))
 }
 
+/// The shape of every id [`new_id`] makes, whatever its prefix; what the API's
+/// `starting_after` takes.
+pub const ANY_ID_PATTERN: &str = "^[a-z]{2,8}_[0-9a-hjkmnp-tv-z]{26}$";
+
+/// Whether `value` has the shape of an id made by [`new_id`] with any prefix.
+pub fn is_any_id(value: &str) -> bool {
+    value.split_once('_').is_some_and(|(prefix, _)| {
+        (2..=8).contains(&prefix.len())
+            && prefix.bytes().all(|b| b.is_ascii_lowercase())
+            && is_id(prefix, value)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -46,5 +59,16 @@ mod tests {
         assert!(is_id("usr", &a));
         assert!(a < b);
         assert!(!is_id("key", &a));
+        assert!(is_any_id(&a));
+        for not_an_id in [
+            "",
+            "usr_",
+            "garbage",
+            "USR_01",
+            &a[..a.len() - 1],
+            &format!("{a}x"),
+        ] {
+            assert!(!is_any_id(not_an_id), "{not_an_id}");
+        }
     }
 }

@@ -80,13 +80,15 @@ pub struct CsvLine<'a> {
 }
 
 impl CsvLine<'_> {
-    /// The cell under the column `name` (matched without case, trimmed); empty when the
-    /// column or the cell is missing.
+    /// The cell under the column `name` (matched without case, trimmed, the apostrophe an
+    /// export put before a formula-like text dropped); empty when the column or the cell is
+    /// missing.
     pub fn cell(&self, name: &str) -> String {
         self.headers
             .iter()
             .position(|h| h.trim().eq_ignore_ascii_case(name))
             .and_then(|i| self.record.get(i))
+            .map(crate::export::read_cell)
             .unwrap_or_default()
             .to_string()
     }
@@ -248,6 +250,7 @@ pub fn parse(csv_text: &str, mapping: &HashMap<String, &'static str>) -> Result<
                 .iter()
                 .position(|(_, f)| *f == Some(field))
                 .and_then(|i| record.get(i))
+                .map(crate::export::read_cell)
                 .unwrap_or_default()
                 .to_string()
         };

@@ -4,7 +4,7 @@
 //! installation, because a link `/r/{code}` names no program.
 
 use crate::email::Email;
-use crate::validation::{Validation, optional_text};
+use crate::validation::{Validation, optional_text, person_name};
 use rand::Rng;
 
 /// No 0/O, 1/I/L: codes are read aloud and typed from paper.
@@ -95,8 +95,8 @@ impl ParticipantFields {
     pub fn parse(&self) -> Result<ParticipantDraft, Validation> {
         let mut v = Validation::new();
         let email = v.check("email", Email::parse(&self.email).map(Email::into_string));
-        let first = v.check("first_name", optional_text(&self.first_name, 100));
-        let last = v.check("last_name", optional_text(&self.last_name, 100));
+        let first = v.check("first_name", person_name(&self.first_name, 100));
+        let last = v.check("last_name", person_name(&self.last_name, 100));
         let referred_by = v.check("referred_by", parse_code(&self.referred_by));
         let ip = self.ip_address.trim();
         let ip_address = v.check(

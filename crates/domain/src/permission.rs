@@ -137,6 +137,9 @@ pub enum Action {
     ProgramsWrite,
     /// Put a program live: a Management Team decision.
     ProgramsPublish,
+    /// Clear or junk a referral the fraud checks flagged: clearing one pays its referrer, so it
+    /// is the Management Team's.
+    ReferralsReview,
     /// Reward rules and coupon pools; deliver and revoke rewards; decide clawbacks. Money moves
     /// here, so it is the Management Team's.
     RewardsManage,
@@ -165,7 +168,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 25] = [
+    pub const ALL: [Action; 26] = [
         Action::AccountsRead,
         Action::AccountsWrite,
         Action::SetupsRead,
@@ -180,6 +183,7 @@ impl Action {
         Action::ProgramsRead,
         Action::ProgramsWrite,
         Action::ProgramsPublish,
+        Action::ReferralsReview,
         Action::RewardsManage,
         Action::PeopleRead,
         Action::PeopleWrite,
@@ -209,6 +213,7 @@ impl Action {
             Action::ProgramsRead => "programs.read",
             Action::ProgramsWrite => "programs.write",
             Action::ProgramsPublish => "programs.publish",
+            Action::ReferralsReview => "referrals.review",
             Action::RewardsManage => "rewards.manage",
             Action::PeopleRead => "people.read",
             Action::PeopleWrite => "people.write",
@@ -242,6 +247,7 @@ impl Action {
             Action::SetupsDecide
             | Action::AuditRead
             | Action::ProgramsPublish
+            | Action::ReferralsReview
             | Action::RewardsManage
             | Action::TermsManage
             | Action::SalesApprove
@@ -272,6 +278,7 @@ impl Action {
             | Action::PartnersWrite => Scope::Write,
             Action::SetupsDecide
             | Action::ProgramsPublish
+            | Action::ReferralsReview
             | Action::RewardsManage
             | Action::TermsManage
             | Action::SalesApprove

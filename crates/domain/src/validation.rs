@@ -72,6 +72,43 @@ pub fn required_text(value: &str, max_chars: usize) -> Result<String, String> {
     optional_text(value, max_chars).map(|v| v.unwrap_or_default())
 }
 
+/// A person's name (optional; empty is `None`): text that cannot be a web address, because
+/// names are written into emails ("Hi {first_name}") where a mail client would make one a
+/// link a stranger chose.
+pub fn person_name(value: &str, max_chars: usize) -> Result<Option<String>, String> {
+    let name = optional_text(value, max_chars)?;
+    if name.as_deref().is_some_and(looks_like_web_address) {
+        return Err("must be a name, not a web address".into());
+    }
+    Ok(name)
+}
+
+/// Like [`person_name`], and required.
+pub fn required_person_name(value: &str, max_chars: usize) -> Result<String, String> {
+    required_text(value, max_chars)?;
+    person_name(value, max_chars).map(Option::unwrap_or_default)
+}
+
+/// `https://…`, `www.…`, or a word ending in a top-level domain that mail clients link
+/// (`win.com`, `claim.xyz/now`). `St.John` and `J.R.` are names.
+fn looks_like_web_address(text: &str) -> bool {
+    const LINKED_TLDS: &[&str] = &[
+        "com", "net", "org", "io", "co", "info", "biz", "xyz", "top", "ru", "cn", "app", "link",
+        "click", "site", "online", "me", "ly", "gl", "to", "us", "uk", "de", "shop", "live",
+    ];
+    let lower = text.to_lowercase();
+    if lower.contains("://") || lower.contains("www.") {
+        return true;
+    }
+    lower.split_whitespace().any(|word| {
+        let host = word.split('/').next().unwrap_or_default();
+        host.rsplit_once('.').is_some_and(|(before, tld)| {
+            !before.is_empty()
+                && LINKED_TLDS.contains(&tld.trim_end_matches(|c: char| !c.is_alphanumeric()))
+        })
+    })
+}
+
 /// Trims an optional text field; empty becomes `None`.
 pub fn optional_text(value: &str, max_chars: usize) -> Result<Option<String>, String> {
     let trimmed = value.trim();
@@ -118,6 +155,12 @@ pub fn web_url(raw: &str, required: bool, example: &str) -> Result<Option<String
     {
         return Err(format!("must be a web address such as {example}"));
     }
+    // What a browser cannot follow (a bad port, a host no URL parser takes) can never be a
+    // redirect's `Location`.
+    match url::Url::parse(url) {
+        Ok(parsed) if parsed.host_str().is_some_and(|h| !h.is_empty()) => {}
+        _ => return Err(format!("must be a web address such as {example}")),
+    }
     Ok(Some(url.to_string()))
 }
 
@@ -137,6 +180,39 @@ mod tests {
     }
 
     #[test]
+    fn names_are_not_web_addresses() {
+        for name in [
+            "Ann",
+            "St.John",
+            "J.R.",
+            "Zoë O'Brien",
+            "Dr. Who",
+            "Ann-Marie",
+            "Mr. Com",
+        ] {
+            assert!(person_name(name, 100).is_ok(), "{name}");
+        }
+        for link in [
+            "WIN a prize at https://evil.example/claim",
+            "www.evil.example",
+            "claim.xyz/now",
+            "go to WIN.COM",
+            "prize.com!",
+        ] {
+            assert_eq!(
+                person_name(link, 100),
+                Err("must be a name, not a web address".to_string()),
+                "{link}"
+            );
+        }
+        assert_eq!(person_name("  ", 100), Ok(None));
+        assert_eq!(
+            required_person_name(" ", 100),
+            Err("is required".to_string())
+        );
+    }
+
+    #[test]
     fn web_urls() {
         let ok = |u: &str| web_url(u, true, "https://example.com").is_ok();
         assert!(ok("https://shop.example.com/welcome?x=1#top"));
@@ -149,6 +225,10 @@ mod tests {
             "https://[::1]/",
             "https://x\u{7}",
             "https:///path",
+            "https://x.example:99999/",
+            "https://exa%mple.com/",
+            "https://x.example/\u{85}x",
+            "https://x.example/\u{7f}",
         ] {
             assert!(!ok(bad), "{bad:?}");
         }

@@ -41,53 +41,41 @@ pub fn portal_cookie_name(settings: &Settings) -> &'static str {
     }
 }
 
-pub fn portal_cookie(settings: &Settings, token: &str, clear: bool) -> String {
-    let secure = if secure_cookies(settings) {
-        "; Secure"
+/// The portal's session cookie (removed when `clear`).
+pub fn portal_cookie(
+    settings: &Settings,
+    token: &str,
+    clear: bool,
+) -> Option<axum::http::HeaderValue> {
+    let name = portal_cookie_name(settings);
+    if clear {
+        crate::cookies::clear(settings, name, "/")
     } else {
-        ""
-    };
-    let max_age = if clear { "; Max-Age=0" } else { "" };
-    format!(
-        "{}={token}; Path=/; HttpOnly; SameSite=Lax{max_age}{secure}",
-        portal_cookie_name(settings)
+        crate::cookies::set(
+            settings,
+            name,
+            token,
+            crate::cookies::Options::lax("/", None),
+        )
+    }
+}
+
+pub fn session_cookie(settings: &Settings, token: &str) -> Option<axum::http::HeaderValue> {
+    crate::cookies::set(
+        settings,
+        session_cookie_name(settings),
+        token,
+        crate::cookies::Options::lax("/", None),
     )
 }
 
-pub fn session_cookie(settings: &Settings, token: &str) -> String {
-    let secure = if secure_cookies(settings) {
-        "; Secure"
-    } else {
-        ""
-    };
-    format!(
-        "{}={token}; Path=/; HttpOnly; SameSite=Lax{secure}",
-        session_cookie_name(settings)
-    )
-}
-
-pub fn clear_session_cookie(settings: &Settings) -> String {
-    let secure = if secure_cookies(settings) {
-        "; Secure"
-    } else {
-        ""
-    };
-    format!(
-        "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}",
-        session_cookie_name(settings)
-    )
+pub fn clear_session_cookie(settings: &Settings) -> Option<axum::http::HeaderValue> {
+    crate::cookies::clear(settings, session_cookie_name(settings), "/")
 }
 
 /// The value of the request cookie `name`, if present.
 pub fn cookie_value<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
+    crate::cookies::value(headers, name)
 }
 
 /// Who is calling the API.
@@ -229,9 +217,10 @@ pub async fn load_session(
     Ok(vouch_app::auth::session(state, token, take_flash).await?)
 }
 
+/// Compares secrets (CSRF tokens) in time that does not depend on where they differ.
 pub fn constant_time_eq(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    use subtle::ConstantTimeEq;
+    bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
 
 /// An action as a type, so a handler states in its signature what it needs and the check runs
@@ -270,6 +259,7 @@ pub mod perm {
         ProgramsRead,
         ProgramsWrite,
         ProgramsPublish,
+        ReferralsReview,
         RewardsManage,
         PeopleRead,
         PeopleWrite,

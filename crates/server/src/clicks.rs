@@ -24,9 +24,17 @@ pub struct ClickBuffer {
     tx: mpsc::Sender<NewClick>,
     seen: Arc<Mutex<HashMap<(String, String), Instant>>>,
     stop: Stopper,
-    /// Clicks queued and clicks written since start, for the shutdown log line.
+    /// Clicks queued since start, for the shutdown log line.
     counted: Arc<AtomicU64>,
-    written: Arc<AtomicU64>,
+    tally: Arc<Tally>,
+}
+
+/// What the writer did with the clicks it took.
+#[derive(Default)]
+pub struct Tally {
+    pub written: AtomicU64,
+    /// Refused by the database for their data (logged one by one).
+    pub refused: AtomicU64,
 }
 
 impl ClickBuffer {
@@ -34,14 +42,14 @@ impl ClickBuffer {
     pub fn start(store: Store) -> Self {
         let (tx, rx) = mpsc::channel(CAPACITY);
         let (stop_tx, stop_rx) = oneshot::channel();
-        let written = Arc::new(AtomicU64::new(0));
-        let handle = tokio::spawn(writer(store, rx, stop_rx, written.clone()));
+        let tally = Arc::new(Tally::default());
+        let handle = tokio::spawn(writer(store, rx, stop_rx, tally.clone()));
         Self {
             tx,
             seen: Arc::new(Mutex::new(HashMap::new())),
             stop: Arc::new(tokio::sync::Mutex::new(Some((stop_tx, handle)))),
             counted: Arc::new(AtomicU64::new(0)),
-            written,
+            tally,
         }
     }
 
@@ -77,12 +85,18 @@ impl ClickBuffer {
         if let Some((stop, handle)) = self.stop.lock().await.take() {
             let _ = stop.send(());
             let _ = handle.await;
-            let (counted, written) = (
+            let (counted, written, refused) = (
                 self.counted.load(Ordering::Relaxed),
-                self.written.load(Ordering::Relaxed),
+                self.tally.written.load(Ordering::Relaxed),
+                self.tally.refused.load(Ordering::Relaxed),
             );
-            tracing::info!(counted, written, "click buffer written out");
+            tracing::info!(counted, written, refused, "click buffer written out");
         }
+    }
+
+    /// What the writer has done so far.
+    pub fn tally(&self) -> &Tally {
+        &self.tally
     }
 }
 
@@ -90,7 +104,7 @@ async fn writer(
     store: Store,
     mut rx: mpsc::Receiver<NewClick>,
     mut stop: oneshot::Receiver<()>,
-    written: Arc<AtomicU64>,
+    tally: Arc<Tally>,
 ) {
     let mut batch = Vec::with_capacity(BATCH);
     loop {
@@ -104,7 +118,7 @@ async fn writer(
                 while let Ok(click) = rx.try_recv() {
                     batch.push(click);
                 }
-                write(&store, &mut batch, &written).await;
+                write(&store, &mut batch, &tally).await;
                 return;
             }
         }
@@ -114,25 +128,125 @@ async fn writer(
                 Err(_) => break,
             }
         }
-        write(&store, &mut batch, &written).await;
+        write(&store, &mut batch, &tally).await;
     }
-    write(&store, &mut batch, &written).await;
+    write(&store, &mut batch, &tally).await;
 }
 
-/// Writes a batch, retrying with backoff: clicks wait in memory rather than being dropped.
-async fn write(store: &Store, batch: &mut Vec<NewClick>, written: &AtomicU64) {
-    let mut delay = Duration::from_millis(50);
-    while !batch.is_empty() {
-        match clicks::insert_batch(store, batch).await {
-            Ok(()) => {
-                written.fetch_add(batch.len() as u64, Ordering::Relaxed);
-                batch.clear();
+/// Writes a batch. While the database is unreachable or busy the batch is retried with backoff
+/// (clicks wait in memory and, once the queue is full, redirects wait: nothing is dropped). A
+/// batch the database refuses for its data is written click by click, so one bad click cannot
+/// hold the others back or loop for ever; a click refused on its own is logged and counted.
+async fn write(store: &Store, batch: &mut Vec<NewClick>, tally: &Tally) {
+    if batch.is_empty() {
+        return;
+    }
+    match write_retrying(store, batch).await {
+        Ok(()) => {
+            tally
+                .written
+                .fetch_add(batch.len() as u64, Ordering::Relaxed);
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, clicks = batch.len(), "the database refused a batch of clicks; writing them one by one");
+            for click in batch.iter() {
+                match write_retrying(store, std::slice::from_ref(click)).await {
+                    Ok(()) => {
+                        tally.written.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Err(e) => {
+                        tally.refused.fetch_add(1, Ordering::Relaxed);
+                        tracing::error!(error = %e, click = %click.id, code = %click.code, "a click could not be written and is dropped");
+                    }
+                }
             }
-            Err(e) => {
-                tracing::warn!(error = %e, clicks = batch.len(), "writing clicks failed; retrying");
+        }
+    }
+    batch.clear();
+}
+
+/// Retries while the failure is transient; answers the first failure that is not.
+async fn write_retrying(store: &Store, clicks: &[NewClick]) -> Result<(), vouch_store::StoreError> {
+    let mut delay = Duration::from_millis(50);
+    loop {
+        match clicks::insert_batch(store, clicks).await {
+            Ok(()) => return Ok(()),
+            Err(e) if e.is_transient() => {
+                tracing::warn!(error = %e, clicks = clicks.len(), "writing clicks failed; retrying");
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(5));
             }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vouch_store::testing::{backends, fresh_store};
+
+    fn click(n: usize, code: &str) -> NewClick {
+        NewClick {
+            id: vouch_domain::id::new_id("clk"),
+            at: vouch_domain::Timestamp::now(),
+            program_id: "prg_x".into(),
+            participant_id: format!("par_{n}"),
+            code: code.into(),
+            visitor_hash: format!("v{n}"),
+            referrer: None,
+            utm: None,
+            device_class: "desktop".into(),
+        }
+    }
+
+    async fn stored(store: &Store) -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM clicks")
+            .fetch_one(store.pool())
+            .await
+            .unwrap_or(-1)
+    }
+
+    /// A batch over the chunk size with a click the database refuses in its second chunk: the
+    /// rest is written once, the refused click is counted, and the writer moves on.
+    #[tokio::test]
+    async fn a_refused_click_neither_loops_nor_holds_back_the_others() {
+        for backend in backends() {
+            let store = fresh_store(backend).await.expect("store");
+            let refuse = match backend {
+                vouch_store::Backend::Sqlite => {
+                    "CREATE TRIGGER refuse_bad BEFORE INSERT ON clicks WHEN NEW.code = 'BAD' \
+                     BEGIN SELECT RAISE(ABORT, 'refused'); END"
+                }
+                vouch_store::Backend::Postgres => {
+                    "ALTER TABLE clicks ADD CONSTRAINT refuse_bad CHECK (code <> 'BAD')"
+                }
+            };
+            sqlx::query(refuse)
+                .execute(store.pool())
+                .await
+                .expect("refusal");
+            let mut batch: Vec<NewClick> = (0..1200)
+                .map(|n| click(n, if n == 1100 { "BAD" } else { "GOOD" }))
+                .collect();
+            let again: Vec<NewClick> = batch.iter().filter(|c| c.code == "GOOD").cloned().collect();
+            let tally = Tally::default();
+            write(&store, &mut batch, &tally).await;
+            assert!(batch.is_empty());
+            assert_eq!(
+                tally.written.load(Ordering::Relaxed),
+                1199,
+                "{}",
+                backend.name()
+            );
+            assert_eq!(tally.refused.load(Ordering::Relaxed), 1);
+            assert_eq!(stored(&store).await, 1199);
+            // Written again (an answer lost after the commit): nothing doubles, nothing fails.
+            vouch_store::clicks::insert_batch(&store, &again)
+                .await
+                .expect("idempotent");
+            assert_eq!(stored(&store).await, 1199);
+            store.close().await;
         }
     }
 }

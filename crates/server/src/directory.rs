@@ -119,6 +119,14 @@ async fn submit(
         Ok(p) => p,
         Err(r) => return r,
     };
+    if let Some(refused) = crate::throttle::refusal(
+        &state,
+        crate::throttle::PublicWrite::Enquiry,
+        &meta.client_ip,
+        Some(&partner.id),
+    ) {
+        return refused;
+    }
     let origin = Origin {
         actor: Actor {
             kind: ActorKind::Public,

@@ -6,6 +6,7 @@ use crate::AppState;
 use crate::error::ApiError;
 use crate::public::{notice, visible_program};
 use crate::request::Meta;
+use crate::throttle::{self, PublicWrite};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
@@ -107,6 +108,14 @@ async fn join(
         Ok(found) => found,
         Err(r) => return r,
     };
+    if let Some(refused) = throttle::refusal(
+        &state,
+        PublicWrite::Signup,
+        &meta.client_ip,
+        Some(&program.id),
+    ) {
+        return refused;
+    }
     if let Some(link) = already_in(&state, &program, &claims.e).await {
         return InstantPage {
             program,

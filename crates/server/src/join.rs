@@ -9,6 +9,7 @@ use crate::console::{FormBody, FormErrors};
 use crate::error::ApiError;
 use crate::public::{notice, visible_program};
 use crate::request::Meta;
+use crate::throttle::{self, PublicWrite};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
@@ -17,12 +18,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
+use vouch_app::participant_access as enrolment_access;
 use vouch_app::participants::{self as enrolment, SignupContext};
 use vouch_domain::participant::{ParticipantFields, parse_code};
 use vouch_domain::program::ProgramStatus;
 use vouch_domain::referral::{RefCookie, Source, Touch};
 use vouch_store::audit::{Actor, ActorKind, Origin};
-use vouch_store::participants::Participant;
 use vouch_store::programs::Program;
 
 pub fn routes() -> Router<AppState> {
@@ -110,8 +111,11 @@ struct JoinPage {
 struct JoinedPage {
     embed: bool,
     program: Program,
-    participant: Participant,
-    link: String,
+    /// As the visitor typed them: the page is the same whether the address was new or
+    /// already in the program, so it tells no one who is a participant.
+    first_name: String,
+    email: String,
+    /// The visitor came through a referral link or code.
     referred: bool,
 }
 
@@ -195,19 +199,15 @@ fn with_device_cookie(
     mut response: Response,
 ) -> Response {
     if new {
-        let secure = if crate::auth::secure_cookies(&state.settings) {
-            "; Secure"
-        } else {
-            ""
-        };
-        let cookie = format!(
-            "{DEVICE_COOKIE}={id}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax{secure}"
+        crate::cookies::append(
+            response.headers_mut(),
+            crate::cookies::set(
+                &state.settings,
+                DEVICE_COOKIE,
+                &id,
+                crate::cookies::Options::lax("/", Some(365 * 86_400)),
+            ),
         );
-        if let Ok(v) = axum::http::HeaderValue::from_str(&cookie) {
-            response
-                .headers_mut()
-                .append(axum::http::header::SET_COOKIE, v);
-        }
     }
     response
 }
@@ -286,6 +286,14 @@ async fn join(
         Ok(p) => p,
         Err(r) => return r,
     };
+    if let Some(refused) = throttle::refusal(
+        &state,
+        PublicWrite::Signup,
+        &meta.client_ip,
+        Some(&program.id),
+    ) {
+        return refused;
+    }
     let again = |program: Program, f: JoinForm, err: &ApiError| {
         let errors =
             FormErrors::from_api(err, "", &["email", "first_name", "last_name", "company"]);
@@ -325,35 +333,37 @@ async fn join(
         device: Some(device.to_string()),
         import: None,
     };
+    let referred = !context.touches.is_empty();
+    let joined = |program: Program, f: &JoinForm| {
+        (
+            StatusCode::CREATED,
+            JoinedPage {
+                embed: f.embed == "1",
+                first_name: f.first_name.trim().to_string(),
+                email: draft.email.clone(),
+                referred,
+                program,
+            },
+        )
+            .into_response()
+    };
     match enrolment::enrol(&state, &origin, &program, &draft, &context)
         .await
         .map_err(ApiError::from)
     {
-        Ok((participant, referral)) => (
-            StatusCode::CREATED,
-            JoinedPage {
-                embed: f.embed == "1",
-                link: enrolment::referral_link(&state, &participant.code),
-                referred: referral.is_some(),
-                program,
-                participant,
-            },
-        )
-            .into_response(),
+        // The welcome email carries the new participant's link.
+        Ok(_) => joined(program, &f),
+        // Already in: the same answer, and the person (not the visitor) gets a sign-in link to
+        // their page by email. Answering 409 here would tell anyone who is in the program.
         Err(err)
             if err.status == StatusCode::CONFLICT
                 && err.errors.first().is_some_and(|e| e.field == "email") =>
         {
-            let err = ApiError::field("email", "is already signed up for this program")
-                .with_code("already_exists");
-            again(
-                program,
-                f,
-                &ApiError {
-                    status: StatusCode::CONFLICT,
-                    ..err
-                },
-            )
+            if let Err(e) = enrolment_access::send_login_link(&state, &program, &draft.email).await
+            {
+                return crate::console::error_page(&e.into());
+            }
+            joined(program, &f)
         }
         Err(err) if err.status.is_client_error() => again(program, f, &err),
         Err(err) => crate::console::error_page(&err),

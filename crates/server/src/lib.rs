@@ -6,12 +6,15 @@ pub mod api;
 pub mod auth;
 pub mod clicks;
 pub mod console;
+mod cookies;
 mod directory;
 pub mod error;
+mod headers;
 mod health;
 mod idempotency;
 pub mod instant;
 mod join;
+mod login_csrf;
 pub mod me;
 mod openapi;
 mod portal;
@@ -19,6 +22,7 @@ mod public;
 mod redirect;
 pub mod register;
 mod request;
+pub mod throttle;
 pub mod unsubscribe;
 
 use axum::Router;
@@ -29,11 +33,13 @@ use vouch_store::Store;
 pub use vouch_app::{Ctx, Secrets, Settings};
 
 /// What every handler gets: the application context (store, settings, secrets, link cache),
-/// which it dereferences to, and this process's click buffer.
+/// which it dereferences to, this process's click buffer and its public-write limits.
 #[derive(Clone)]
 pub struct AppState {
     pub ctx: Ctx,
     pub clicks: clicks::ClickBuffer,
+    /// This process's limits on public writes.
+    pub throttle: std::sync::Arc<throttle::Throttle>,
 }
 
 impl std::ops::Deref for AppState {
@@ -53,7 +59,11 @@ impl AppState {
     /// Starts the click writer beside an existing context.
     pub fn with_ctx(ctx: Ctx) -> Self {
         let clicks = clicks::ClickBuffer::start(ctx.store.clone());
-        Self { ctx, clicks }
+        Self {
+            ctx,
+            clicks,
+            throttle: std::sync::Arc::default(),
+        }
     }
 }
 
@@ -62,6 +72,7 @@ pub fn router(state: AppState) -> Router {
     let (api_routes, spec) = api::routes(state.clone());
     Router::new()
         .merge(health::routes())
+        .merge(public::routes())
         .merge(register::routes())
         .merge(directory::routes())
         .merge(redirect::routes())
@@ -74,6 +85,10 @@ pub fn router(state: AppState) -> Router {
         .merge(api_routes)
         .merge(openapi::routes(spec))
         .layer(DefaultBodyLimit::max(1024 * 1024))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            headers::security_headers,
+        ))
         .layer(axum::middleware::from_fn(request::request_id_and_log))
         .with_state(state)
 }

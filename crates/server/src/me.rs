@@ -11,11 +11,12 @@ use crate::AppState;
 use crate::auth::cookie_value;
 use crate::console::FormBody;
 use crate::public::{notice, visible_program};
+use crate::request::Meta;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
@@ -70,6 +71,9 @@ struct LoginPage {
     /// `ask` (form), `sent`, `continue` (button for a usable token) or `expired`.
     step: &'static str,
     token: String,
+    /// For the `continue` form (see `crate::login_csrf`).
+    login_csrf: String,
+    error: Option<&'static str>,
 }
 
 #[derive(Deserialize, Default)]
@@ -112,6 +116,8 @@ async fn page(
             program,
             step: "ask",
             token: String::new(),
+            login_csrf: String::new(),
+            error: None,
         }
         .into_response();
     };
@@ -180,12 +186,21 @@ struct LinkForm {
 async fn send_link(
     State(state): State<AppState>,
     Path(slug): Path<String>,
+    meta: Meta,
     FormBody(f): FormBody<LinkForm>,
 ) -> Response {
     let program = match visible_program(&state, &slug).await {
         Ok(p) => p,
         Err(r) => return r,
     };
+    if let Some(refused) = crate::throttle::refusal(
+        &state,
+        crate::throttle::PublicWrite::SignInLink,
+        &meta.client_ip,
+        Some(&program.id),
+    ) {
+        return refused;
+    }
     let sent = access::send_login_link(&state, &program, &f.email)
         .await
         .map_err(crate::error::ApiError::from);
@@ -196,6 +211,8 @@ async fn send_link(
         program,
         step: "sent",
         token: String::new(),
+        login_csrf: String::new(),
+        error: None,
     }
     .into_response()
 }
@@ -209,6 +226,7 @@ struct TokenParam {
 async fn login_page(
     State(state): State<AppState>,
     Path(slug): Path<String>,
+    headers: HeaderMap,
     Query(q): Query<TokenParam>,
 ) -> Response {
     let program = match visible_program(&state, &slug).await {
@@ -223,43 +241,62 @@ async fn login_page(
     } else {
         (StatusCode::GONE, "expired")
     };
-    (
-        status,
-        LoginPage {
-            program,
-            step,
-            token: q.token,
-        },
-    )
-        .into_response()
+    let (login_csrf, cookie) = crate::login_csrf::issue(&state, &headers);
+    let page = LoginPage {
+        program,
+        step,
+        token: q.token,
+        login_csrf,
+        error: None,
+    };
+    crate::login_csrf::with_cookie((status, page).into_response(), cookie)
+}
+
+#[derive(Deserialize, Default)]
+struct OpenForm {
+    #[serde(default)]
+    login_csrf: String,
 }
 
 async fn login(
     State(state): State<AppState>,
     Path(slug): Path<String>,
+    headers: HeaderMap,
     Query(q): Query<TokenParam>,
+    FormBody(f): FormBody<OpenForm>,
 ) -> Response {
     let program = match visible_program(&state, &slug).await {
         Ok(p) => p,
         Err(r) => return r,
     };
+    if !crate::login_csrf::verify(&state, &headers, &f.login_csrf) {
+        let (login_csrf, cookie) = crate::login_csrf::issue(&state, &headers);
+        let page = LoginPage {
+            program,
+            step: "continue",
+            token: q.token,
+            login_csrf,
+            error: Some(crate::login_csrf::EXPIRED),
+        };
+        return crate::login_csrf::with_cookie(
+            (StatusCode::FORBIDDEN, page).into_response(),
+            cookie,
+        );
+    }
     let session = vouch_store::participant_access::new_token();
     let opened = access::open_session(&state, &q.token, &session).await;
     match opened {
         Ok(Some(_)) => {
-            let secure = if crate::auth::secure_cookies(&state.settings) {
-                "; Secure"
-            } else {
-                ""
-            };
-            let cookie = format!(
-                "{SESSION_COOKIE}={session}; Path=/p/; Max-Age={}; HttpOnly; SameSite=Lax{secure}",
-                SESSION_DAYS * 86_400
-            );
             let mut response = Redirect::to(&format!("/p/{}/me", program.slug)).into_response();
-            if let Ok(v) = HeaderValue::from_str(&cookie) {
-                response.headers_mut().insert(header::SET_COOKIE, v);
-            }
+            crate::cookies::append(
+                response.headers_mut(),
+                crate::cookies::set(
+                    &state.settings,
+                    SESSION_COOKIE,
+                    &session,
+                    crate::cookies::Options::lax("/p/", Some(SESSION_DAYS * 86_400)),
+                ),
+            );
             response
         }
         Ok(None) => (
@@ -268,6 +305,8 @@ async fn login(
                 program,
                 step: "expired",
                 token: String::new(),
+                login_csrf: String::new(),
+                error: None,
             },
         )
             .into_response(),

@@ -8,6 +8,26 @@ use axum::response::{IntoResponse, Response};
 use vouch_domain::program::ProgramStatus;
 use vouch_store::programs::Program;
 
+/// The pages' one script (copy buttons, confirmations, reading a chosen CSV file), served from
+/// this origin so the content policy can forbid every other script.
+pub fn routes() -> axum::Router<AppState> {
+    axum::Router::new().route(
+        "/assets/vouch.js",
+        axum::routing::get(|| async {
+            (
+                [
+                    (
+                        axum::http::header::CONTENT_TYPE,
+                        "text/javascript; charset=utf-8",
+                    ),
+                    (axum::http::header::CACHE_CONTROL, "public, max-age=3600"),
+                ],
+                include_str!("../assets/vouch.js"),
+            )
+        }),
+    )
+}
+
 /// A page with a title and a message, answered with `status`.
 pub fn notice(status: StatusCode, title: &str, message: &str) -> Response {
     (status, Notice::new(title, message)).into_response()

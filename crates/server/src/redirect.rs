@@ -64,9 +64,21 @@ pub fn device_class(user_agent: &str) -> &'static str {
     }
 }
 
-fn found(location: &str) -> Response {
+/// A 302 to `location`, written the way a header carries it (non-ASCII percent-encoded, the
+/// host in punycode); an address that cannot be a `Location` sends the visitor home instead.
+fn found(location: &str, home: &str) -> Response {
     let mut response = StatusCode::FOUND.into_response();
-    if let Ok(v) = HeaderValue::from_str(location) {
+    let as_header = |l: &str| {
+        if l.starts_with("http") && l.bytes().all(|b| b.is_ascii_graphic()) {
+            HeaderValue::from_str(l).ok()
+        } else {
+            url::Url::parse(l)
+                .ok()
+                .and_then(|u| HeaderValue::from_str(u.as_str()).ok())
+        }
+    };
+    let value = as_header(location).or_else(|| as_header(home));
+    if let Some(v) = value {
         response.headers_mut().insert(header::LOCATION, v);
     }
     response
@@ -86,23 +98,31 @@ async fn redirect(
     let fallback = state.settings.base_url.clone();
     let code = code.trim().to_ascii_uppercase();
     if code.is_empty() || code.len() > 32 || !code.chars().all(|c| c.is_ascii_alphanumeric()) {
-        return found(&fallback);
+        return found(&fallback, &fallback);
     }
     let target = match state.links.get(&state.store, &code).await {
         Ok(Some(t)) => t,
-        Ok(None) => return found(&fallback),
+        Ok(None) => return found(&fallback, &fallback),
         Err(e) => {
             tracing::error!(error = %e, "referral link lookup failed; sending the visitor to the fallback");
-            return found(&fallback);
+            return found(&fallback, &fallback);
         }
     };
     if target.program.status != ProgramStatus::Live {
-        return found(target.program.fallback_url.as_deref().unwrap_or(&fallback));
+        return found(
+            target.program.fallback_url.as_deref().unwrap_or(&fallback),
+            &fallback,
+        );
     }
     // The landing URL with the visitor's own parameters and `ref` added.
     let mut landing = match url::Url::parse(&target.program.landing_url) {
         Ok(u) => u,
-        Err(_) => return found(target.program.fallback_url.as_deref().unwrap_or(&fallback)),
+        Err(_) => {
+            return found(
+                target.program.fallback_url.as_deref().unwrap_or(&fallback),
+                &fallback,
+            );
+        }
     };
     let incoming: Vec<(String, String)> =
         form_urlencoded::parse(query.as_deref().unwrap_or_default().as_bytes())
@@ -115,22 +135,18 @@ async fn redirect(
         }
         pairs.append_pair("ref", &code);
     }
-    let mut response = found(landing.as_str());
-    let secure = if crate::auth::secure_cookies(&state.settings) {
-        "; Secure"
-    } else {
-        ""
-    };
+    let mut response = found(landing.as_str(), &fallback);
     // First and last click of this program, so the join page can apply either model.
     let name = RefCookie::name(&target.named.program_id);
     let previous = cookie_value(&headers, &name).and_then(RefCookie::parse);
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let value = RefCookie::after_click(previous, &code, now).value();
-    let cookie = format!(
-        "{name}={value}; Path=/; Max-Age={}; HttpOnly; SameSite=Lax{secure}",
-        target.program.window_days * 86_400
-    );
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
+    if let Some(v) = crate::cookies::set(
+        &state.settings,
+        &name,
+        &value,
+        crate::cookies::Options::lax("/", Some(target.program.window_days * 86_400)),
+    ) {
         response.headers_mut().insert(header::SET_COOKIE, v);
     }
 

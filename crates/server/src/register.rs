@@ -7,6 +7,7 @@ use crate::AppState;
 use crate::console::{FormBody, FormErrors};
 use crate::error::ApiError;
 use crate::request::Meta;
+use crate::throttle::{self, PublicWrite};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
@@ -161,6 +162,14 @@ async fn submit(
         Ok(sc) => sc,
         Err(r) => return r,
     };
+    if let Some(refused) = throttle::refusal(
+        &state,
+        PublicWrite::Registration,
+        &meta.client_ip,
+        Some(&sc.id.to_string()),
+    ) {
+        return refused;
+    }
     let origin = Origin {
         actor: Actor::public(),
         request_id: meta.request_id,

@@ -4,11 +4,11 @@
 
 use axum::extract::{ConnectInfo, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderName, HeaderValue};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::convert::Infallible;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
 pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -80,16 +80,19 @@ pub struct Meta {
     pub client_ip: String,
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Meta {
+impl FromRequestParts<crate::AppState> for Meta {
     type Rejection = Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &crate::AppState,
+    ) -> Result<Self, Infallible> {
         let request_id = parts.extensions.get::<RequestId>().map(|r| r.0.clone());
         let client_ip = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string())
-            .unwrap_or_else(|| "unknown".into());
+            .map(|c| client_address(c.0.ip(), &parts.headers, &state.settings.trusted_proxies))
+            .map_or_else(|| "unknown".into(), |ip| ip.to_string());
         Ok(Self {
             request_id,
             client_ip,
@@ -97,9 +100,108 @@ impl<S: Send + Sync> FromRequestParts<S> for Meta {
     }
 }
 
+/// The client's address: the connection's, unless the connection comes from a trusted proxy;
+/// then the nearest address in the forwarding chain that is not itself a trusted proxy (a
+/// client can write anything into the header, so only what trusted proxies appended counts).
+/// `Forwarded` (RFC 7239) is read when present, else `X-Forwarded-For`.
+pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[ipnet::IpNet]) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let forwarded: Vec<String> = headers
+        .get_all(header::FORWARDED)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|element| {
+            element.split(';').find_map(|pair| {
+                let (name, value) = pair.trim().split_once('=')?;
+                name.eq_ignore_ascii_case("for")
+                    .then(|| value.trim().trim_matches('"').to_string())
+            })
+        })
+        .collect();
+    let chain: Vec<String> = if forwarded.is_empty() {
+        headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(|a| a.trim().to_string())
+            .collect()
+    } else {
+        forwarded
+    };
+    let mut client = peer;
+    for hop in chain.iter().rev() {
+        // A hop the header cannot name (`unknown`, an obfuscated name) ends what can be known.
+        let Some(ip) = parse_hop(hop) else {
+            break;
+        };
+        client = ip;
+        if !is_trusted(&ip) {
+            break;
+        }
+    }
+    client
+}
+
+/// `192.0.2.1`, `192.0.2.1:4711`, `[2001:db8::1]`, `[2001:db8::1]:4711` or `2001:db8::1`.
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    if let Ok(ip) = hop.parse::<IpAddr>() {
+        return Some(ip);
+    }
+    if let Some(rest) = hop.strip_prefix('[') {
+        return rest.split(']').next()?.parse().ok();
+    }
+    hop.parse::<SocketAddr>().ok().map(|a| a.ip())
+}
+
 #[cfg(test)]
 mod tests {
-    use super::has_control_character;
+    use super::*;
+
+    #[test]
+    fn only_trusted_proxies_name_the_client() {
+        let trusted: Vec<ipnet::IpNet> = vec!["10.0.0.0/8".parse().expect("net")];
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-forwarded-for",
+            HeaderValue::from_static("203.0.113.9, 198.51.100.4, 10.0.0.7"),
+        );
+        let ip = |s: &str| s.parse::<IpAddr>().expect("ip");
+        // From the proxy: the nearest untrusted hop (what the client wrote before it is not
+        // believed).
+        assert_eq!(
+            client_address(ip("10.0.0.2"), &h, &trusted),
+            ip("198.51.100.4")
+        );
+        // From anywhere else the header is the client's own say-so.
+        assert_eq!(
+            client_address(ip("192.0.2.1"), &h, &trusted),
+            ip("192.0.2.1")
+        );
+        assert_eq!(client_address(ip("10.0.0.2"), &h, &[]), ip("10.0.0.2"));
+        // RFC 7239, quoted IPv6 with a port; it wins over X-Forwarded-For.
+        h.insert(
+            header::FORWARDED,
+            HeaderValue::from_static(
+                "for=192.0.2.60;proto=https, for=\"[2001:db8:cafe::17]:4711\"",
+            ),
+        );
+        assert_eq!(
+            client_address(ip("10.0.0.2"), &h, &trusted),
+            ip("2001:db8:cafe::17")
+        );
+        // Nothing usable: the proxy itself.
+        let mut junk = HeaderMap::new();
+        junk.insert("x-forwarded-for", HeaderValue::from_static("unknown"));
+        assert_eq!(
+            client_address(ip("10.0.0.2"), &junk, &trusted),
+            ip("10.0.0.2")
+        );
+    }
 
     #[test]
     fn control_characters_are_found_encoded_or_not() {

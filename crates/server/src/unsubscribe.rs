@@ -77,6 +77,14 @@ async fn confirm(
     meta: Meta,
     Query(p): Query<TokenParam>,
 ) -> Response {
+    if let Some(refused) = crate::throttle::refusal(
+        &state,
+        crate::throttle::PublicWrite::Unsubscribe,
+        &meta.client_ip,
+        None,
+    ) {
+        return refused;
+    }
     let Some(email) = vouch_app::unsubscribe::verify(&state, &p.token) else {
         return invalid();
     };

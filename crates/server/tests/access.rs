@@ -350,7 +350,7 @@ const API_ROUTES: &[(&str, &str, Action)] = &[
     (
         "POST",
         "/api/v1/referrals/ref_missing/review",
-        Action::ProgramsWrite,
+        Action::ReferralsReview,
     ),
     (
         "GET",
@@ -725,7 +725,7 @@ const CONSOLE_ROUTES: &[(&str, &str, Action)] = &[
     (
         "POST",
         "/admin/referrals/ref_missing/review",
-        Action::ProgramsWrite,
+        Action::ReferralsReview,
     ),
     (
         "POST",

@@ -482,6 +482,21 @@ async fn participant_referrals_from_link_to_delivered_reward() {
             .expect("prop")
             .unwrap_or_default();
         assert!(link.contains("/r/BO"), "{link}");
+        // The page's one script runs under the content policy: a click on the link field
+        // selects all of it (`data-select`), which no inline handler could do any more.
+        click(&c, "#referral-link").await;
+        let selected = c
+            .execute(
+                "const f = document.getElementById('referral-link'); return f.selectionEnd - f.selectionStart;",
+                vec![],
+            )
+            .await
+            .expect("selection");
+        assert_eq!(
+            selected.as_u64(),
+            Some(link.len() as u64),
+            "vouch.js selected the link"
+        );
         shot(&c, &format!("{tag}-03-referral-page")).await;
 
         // A manager clears the flagged referral from the review queue and delivers the reward.

@@ -133,7 +133,26 @@ async fn a_magic_link_opens_the_page_once() {
                     .contains("Open my referral page")
             );
         }
-        let opened = c.post(&url).send().await.expect("login");
+        // Another site making a browser post the link (login CSRF) signs no one in.
+        let forged = browser()
+            .post(&url)
+            .form(&[("login_csrf", "f".repeat(64))])
+            .send()
+            .await
+            .expect("forged");
+        assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+        assert!(forged.headers().get_all("set-cookie").iter().all(|v| {
+            !v.to_str()
+                .unwrap_or_default()
+                .starts_with("vouch_participant=")
+        }));
+        let token = common::login_form_token(&c, &url).await;
+        let opened = c
+            .post(&url)
+            .form(&[("login_csrf", token.as_str())])
+            .send()
+            .await
+            .expect("login");
         assert_eq!(opened.status(), StatusCode::SEE_OTHER);
         let cookie = opened.headers()["set-cookie"]
             .to_str()
@@ -145,7 +164,12 @@ async fn a_magic_link_opens_the_page_once() {
                 && cookie.contains("Path=/p/"),
             "{cookie}"
         );
-        let again = browser().post(&url).send().await.expect("again");
+        let again = c
+            .post(&url)
+            .form(&[("login_csrf", token.as_str())])
+            .send()
+            .await
+            .expect("again");
         assert_eq!(again.status(), StatusCode::GONE, "single use");
         assert_eq!(
             browser().get(&url).send().await.expect("again").status(),

@@ -45,7 +45,21 @@ fn csrf_of(html: &str) -> String {
 }
 
 async fn form(api: &Api, path: &str, pairs: &[(&str, &str)]) -> common::Reply {
-    let req = api.request(reqwest::Method::POST, path).form(pairs);
+    let mut pairs = pairs.to_vec();
+    let token;
+    if path == "/portal/login" {
+        // As a browser does: the sign-in form first, for its login-CSRF token and cookie.
+        let page = api.get(path).await;
+        token = page
+            .text
+            .split("name=\"login_csrf\" value=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .expect("token")
+            .to_string();
+        pairs.push(("login_csrf", &token));
+    }
+    let req = api.request(reqwest::Method::POST, path).form(&pairs);
     api.send(req).await
 }
 

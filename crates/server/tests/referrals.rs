@@ -5,32 +5,13 @@
 mod common;
 
 use common::smtp::SmtpListener;
-use common::{Api, TestApp, each_backend};
+use common::{Api, TestApp, each_backend, live_program, visitor};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use vouch_domain::permission::{Role, Scope};
 use vouch_jobs::email::{EmailSettings, SmtpSecurity, SmtpSettings, Transport};
 
 /// A live program with these settings; returns its id and slug.
-async fn live_program(app: &TestApp, settings: Value) -> (String, String) {
-    let manager = app.staff(Role::Manager).await;
-    let mut body = json!({ "name": format!("Friends {}", vouch_domain::id::new_id("x")), "landing_url": "https://shop.example.com/join" });
-    if let (Some(b), Value::Object(extra)) = (body.as_object_mut(), settings) {
-        b.extend(extra);
-    }
-    let p = manager.post("/api/v1/programs", body).await;
-    assert_eq!(p.status, StatusCode::CREATED, "{}", p.text);
-    let id = p.body["id"].as_str().expect("id").to_string();
-    let live = manager
-        .post(
-            &format!("/api/v1/programs/{id}/status"),
-            json!({ "status": "live" }),
-        )
-        .await;
-    assert_eq!(live.status, StatusCode::OK, "{}", live.text);
-    (id, p.body["slug"].as_str().expect("slug").to_string())
-}
-
 async fn enrol(api: &Api, program: &str, body: Value) -> Value {
     let r = api
         .post(&format!("/api/v1/programs/{program}/participants"), body)
@@ -294,16 +275,6 @@ async fn a_custom_qualifying_event_wins_the_referral_once() {
     .await;
 }
 
-/// A browser-like client that keeps cookies and does not follow redirects.
-fn visitor() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent("Mozilla/5.0 (X11; Linux x86_64) Chrome/120")
-        .build()
-        .expect("client")
-}
-
 async fn join(
     app: &TestApp,
     c: &reqwest::Client,
@@ -363,8 +334,8 @@ async fn the_join_page_credits_the_link_the_model_picks() {
                 join(&app, &c, &slug, &format!("cy-{model}@example.com"), "").await;
             assert_eq!(status, StatusCode::CREATED, "{body}");
             assert!(
-                body.contains("/r/CY"),
-                "the new participant's own link is shown"
+                body.contains("Check your inbox") && body.contains("referred-note"),
+                "the page points to the emailed link and thanks for the friend's: {body}"
             );
             let list = referrals(&key, &program, "").await;
             let credited = if expected == "first" { &first } else { &second };
@@ -405,13 +376,33 @@ async fn the_join_page_credits_the_link_the_model_picks() {
         assert_eq!(list[0]["referrer_id"], dee["id"]);
         assert_eq!(list[0]["source"], "form");
 
-        // Errors come back next to their fields; a second signup with one email is refused.
+        // Errors come back next to their fields.
         let (status, body) = join(&app, &visitor(), &slug, "not-an-email", "").await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(body.contains("id=\"e-email\""), "{body}");
+        // A second signup with one email gets the page a new one gets (the form tells no one
+        // who is in the program), and the person, not the visitor, gets a sign-in link.
+        let (_, new_page) = join(&app, &visitor(), &slug, "gus@example.com", "").await;
         let (status, body) = join(&app, &visitor(), &slug, "EVE@example.com", "").await;
-        assert_eq!(status, StatusCode::CONFLICT);
-        assert!(body.contains("already signed up"), "{body}");
+        assert_eq!(status, StatusCode::CREATED);
+        let strip = |page: &str, email: &str| page.replace(email, "EMAIL");
+        assert_eq!(
+            strip(&body, "eve@example.com"),
+            strip(&new_page, "gus@example.com"),
+            "the same page either way"
+        );
+        assert!(!body.contains("/r/") && !body.contains("already"), "{body}");
+        let admin = app.key_client(Scope::Admin).await;
+        let to_eve = emails_to(&admin, "eve@example.com").await;
+        assert!(
+            to_eve.iter().any(|m| m["kind"] == "participant_login"),
+            "{to_eve:?}"
+        );
+        assert_eq!(
+            referrals(&key, &program, "").await.len(),
+            1,
+            "nothing else recorded"
+        );
 
         // Programs that do not take signups say why.
         let draft = app
@@ -677,16 +668,20 @@ async fn flagged_referrals_wait_for_review_and_count_once_cleared() {
         // The review: bad input by field, the wrong role refused, then decisions.
         let bo_ref = queue.iter().find(|r| r["referred_id"] == bo["id"]).expect("bo")["id"].as_str().expect("id").to_string();
         let path = format!("/api/v1/referrals/{bo_ref}/review");
-        let bad = key.post(&path, json!({ "decision": "maybe", "reason": "" })).await;
+        let staff = app.staff(Role::Manager).await;
+        let bad = staff.post(&path, json!({ "decision": "maybe", "reason": "" })).await;
         assert_eq!(bad.fields(), vec!["decision".to_string()]);
-        let bad = key.post(&path, json!({ "decision": "clear", "reason": " " })).await;
+        let bad = staff.post(&path, json!({ "decision": "clear", "reason": " " })).await;
         assert_eq!(bad.fields(), vec!["reason".to_string()]);
+        // Clearing pays the referrer: a manager's decision or an admin key's, not staff's or a
+        // write key's.
         assert_eq!(app.staff(Role::Viewer).await.post(&path, json!({ "decision": "clear", "reason": "x" })).await.status, StatusCode::FORBIDDEN);
-        let staff = app.staff(Role::Staff).await;
+        assert_eq!(app.staff(Role::Staff).await.post(&path, json!({ "decision": "clear", "reason": "x" })).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(key.post(&path, json!({ "decision": "clear", "reason": "x" })).await.status, StatusCode::FORBIDDEN);
         let cleared = staff.post(&path, json!({ "decision": "clear", "reason": "Bo is Ann's flatmate; checked by phone" })).await;
         assert_eq!(cleared.status, StatusCode::OK, "{}", cleared.text);
         assert_eq!(cleared.body["review"], "cleared");
-        assert!(cleared.body["reviewed_by"].as_str().expect("by").starts_with("staff-"));
+        assert!(cleared.body["reviewed_by"].as_str().expect("by").starts_with("manager-"));
         assert_eq!(staff.post(&path, json!({ "decision": "junk", "reason": "changed my mind" })).await.status, StatusCode::CONFLICT);
         let rewards = key.get(&format!("/api/v1/programs/{program}/rewards")).await;
         assert_eq!(rewards.body["data"].as_array().map(Vec::len), Some(1), "cleared: it counts now: {}", rewards.text);
@@ -717,7 +712,8 @@ async fn flagged_referrals_wait_for_review_and_count_once_cleared() {
         let c = visitor();
         let (status, body) = join(&app, &c, &slug, "eve@example.com", "").await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
-        let eve_code = body.split("id=\"referral-code\">").nth(1).and_then(|s| s.split('<').next()).expect("code").to_string();
+        let found = key.get(&format!("/api/v1/programs/{program}/participants?q=eve@example.com")).await;
+        let eve_code = found.body["data"][0]["code"].as_str().expect("code").to_string();
         c.get(app.url(&format!("/r/{eve_code}"))).send().await.expect("own link");
         let (status, _) = join(&app, &c, &slug, "eves-friend@example.com", "").await;
         assert_eq!(status, StatusCode::CREATED);
@@ -770,6 +766,66 @@ async fn imports_and_exports_through_the_api() {
         assert!(refs.text.contains(",import,won,"), "{}", refs.text);
         assert_eq!(key.get(&format!("/api/v1/programs/{program}/exports/payouts")).await.status, StatusCode::NOT_FOUND);
         assert_eq!(app.anonymous().get(&format!("/api/v1/programs/{program}/exports/participants")).await.status, StatusCode::UNAUTHORIZED);
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn exports_hand_no_formula_to_a_spreadsheet() {
+    each_backend(|app| async move {
+        let (program, slug) = live_program(&app, json!({})).await;
+        // What an anonymous visitor types into the join form reaches staff's spreadsheet as text.
+        let formula = "=CONCAT(\"a\",A1)";
+        let joined = visitor()
+            .post(app.url(&format!("/p/{slug}/join")))
+            .form(&[
+                ("email", "mallory@example.com"),
+                ("first_name", formula),
+                ("last_name", "@SUM(A1)"),
+            ])
+            .send()
+            .await
+            .expect("join");
+        assert_eq!(joined.status(), StatusCode::CREATED);
+        let key = app.key_client(Scope::Write).await;
+        let export = key
+            .get(&format!("/api/v1/programs/{program}/exports/participants"))
+            .await;
+        let line = export
+            .text
+            .lines()
+            .find(|l| l.contains("mallory@example.com"))
+            .expect("mallory's line")
+            .to_string();
+        assert!(
+            line.contains(",\"'=CONCAT(") && line.contains(",'@SUM(A1),"),
+            "{line}"
+        );
+        assert!(
+            !line.contains(",=") && !line.contains(",\"=") && !line.contains(",@"),
+            "{line}"
+        );
+        // The file imports back with the names as they were typed (into another program, so
+        // without the codes, which are unique across the installation).
+        let (other, _) = live_program(&app, json!({})).await;
+        let file = export.text.replacen(",code,", ",old_code,", 1);
+        let back = key
+            .post(
+                &format!("/api/v1/programs/{other}/imports"),
+                json!({ "csv": file }),
+            )
+            .await;
+        assert_eq!(back.body["enrolled"], 1, "{}", back.text);
+        let listed = key
+            .get(&format!("/api/v1/programs/{other}/participants"))
+            .await;
+        assert_eq!(
+            listed.body["data"][0]["first_name"], formula,
+            "{}",
+            listed.text
+        );
+        assert_eq!(listed.body["data"][0]["last_name"], "@SUM(A1)");
         app.stop().await;
     })
     .await;

@@ -10,12 +10,18 @@ use vouch_store::testing::backends;
 
 async fn try_login(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
     let client = reqwest::Client::builder()
+        .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client");
+    let token = common::login_form_token(&client, &app.url("/admin/login")).await;
     client
         .post(app.url("/admin/login"))
-        .form(&[("email", email), ("password", password)])
+        .form(&[
+            ("email", email),
+            ("password", password),
+            ("login_csrf", &token),
+        ])
         .send()
         .await
         .expect("login")

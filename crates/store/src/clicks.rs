@@ -19,11 +19,14 @@ pub struct NewClick {
     pub device_class: String,
 }
 
-/// Inserts a batch in one transaction and one statement.
+/// Writes a batch of clicks in one transaction: all of it or none. A click already stored
+/// (same id) is skipped, so a batch retried after an answer was lost cannot fail on its own
+/// first attempt.
 pub async fn insert_batch(store: &Store, clicks: &[NewClick]) -> Result<()> {
     if clicks.is_empty() {
         return Ok(());
     }
+    let mut tx = store.begin().await?;
     // Stay well under SQLite's 32 766 bound parameters: 9 per click.
     for chunk in clicks.chunks(1000) {
         let mut sql = Sql::new(
@@ -40,10 +43,10 @@ pub async fn insert_batch(store: &Store, clicks: &[NewClick]) -> Result<()> {
                 .bind(c.utm.clone())
                 .bind(&c.device_class);
         });
-        let mut tx = store.begin().await?;
+        sql.push(" ON CONFLICT (id) DO NOTHING");
         sql.execute(&mut tx).await?;
-        tx.commit().await?;
     }
+    tx.commit().await?;
     Ok(())
 }
 

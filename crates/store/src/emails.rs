@@ -208,6 +208,23 @@ pub struct QueueOptions<'a> {
     pub about: Option<&'a str>,
 }
 
+/// Messages of `kind` queued to `to` since `since` (whatever became of them).
+pub async fn count_to(
+    conn: &mut AnyConnection,
+    kind: Kind,
+    to: &str,
+    since: Timestamp,
+) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM email_messages WHERE to_address = $1 AND kind = $2 AND created_at >= $3",
+    )
+    .bind(to)
+    .bind(kind.as_str())
+    .bind(since.to_string())
+    .fetch_one(conn)
+    .await?)
+}
+
 /// Renders `kind` for `to` with `ctx` and queues it, on the caller's connection. Marketing
 /// mail to a suppressed address is recorded as `suppressed` and never sent; it always carries
 /// the unsubscribe link, even when an override leaves it out.

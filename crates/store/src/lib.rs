@@ -139,6 +139,36 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+impl StoreError {
+    /// Whether the same write may succeed if tried again: the database was unreachable or
+    /// busy, or refused it for the moment (lock, serialization, too many connections), as
+    /// opposed to refusing this data itself (a constraint, a type, a missing table).
+    pub fn is_transient(&self) -> bool {
+        let StoreError::Database(err) = self else {
+            return false;
+        };
+        match err {
+            sqlx::Error::Database(db) => {
+                let code = db.code().unwrap_or_default();
+                // SQLite: BUSY (5, and extended codes 261, 517) and LOCKED (6, 262).
+                // PostgreSQL: serialization failure, deadlock, too many connections, and the
+                // server shutting down.
+                [
+                    "5", "261", "517", "6", "262", "40001", "40P01", "53300", "57P01", "57P03",
+                ]
+                .contains(&code.as_ref())
+            }
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed
+            | sqlx::Error::Protocol(_) => true,
+            _ => false,
+        }
+    }
+}
+
 /// Turns a unique-constraint violation into [`StoreError::Conflict`] naming the column. Both
 /// schemas name their unique constraints `{table}_{column}_unique`; SQLite reports
 /// `table.column` instead, so both spellings are recognised.

@@ -29,6 +29,23 @@ pub struct Config {
     pub webhooks: WebhooksConfig,
     pub email: EmailConfig,
     pub fraud: FraudConfig,
+    pub limits: LimitsConfig,
+    /// Reverse proxies (CIDRs) whose `X-Forwarded-For` or `Forwarded` header is believed, e.g.
+    /// `["10.0.0.0/8"]`; also `VOUCH_TRUSTED_PROXIES=127.0.0.1/32,::1/128`. Empty: every
+    /// connection is its own client.
+    pub trusted_proxies: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Public writes of one kind (signups, registrations, sign-in links, password resets,
+    /// unsubscribes, partner enquiries) from one address (IPv6: one /64) per hour (0: off).
+    pub public_per_address_per_hour: u32,
+    /// Public writes of one kind into one program, super customer or partner per hour (0: off).
+    pub public_per_program_per_hour: u32,
+    /// Welcome emails to one email address per day, across programs (0: off).
+    pub welcome_emails_per_address_per_day: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -121,6 +138,15 @@ impl Default for Config {
             fraud: FraudConfig {
                 velocity_per_hour: 5,
             },
+            limits: {
+                let d = vouch_app::PublicLimits::default();
+                LimitsConfig {
+                    public_per_address_per_hour: d.per_address_per_hour,
+                    public_per_program_per_hour: d.per_program_per_hour,
+                    welcome_emails_per_address_per_day: d.welcome_emails_per_address_per_day,
+                }
+            },
+            trusted_proxies: Vec::new(),
             outbound: OutboundConfig::default(),
             worker: WorkerConfig {
                 concurrency: 32,
@@ -148,10 +174,12 @@ impl Default for Config {
 }
 
 /// `VOUCH_*` variables that are not read by figment: the test suite's and benchmarks', and
-/// `VOUCH_OUTBOUND_ALLOW_CIDRS` (a comma-separated list, read below). Every other `VOUCH_*`
+/// `VOUCH_OUTBOUND_ALLOW_CIDRS` and `VOUCH_TRUSTED_PROXIES` (comma-separated lists, read
+/// below). Every other `VOUCH_*`
 /// variable must be a setting, so a typo stops the start instead of being ignored.
 const TOOL_VARIABLES: &[&str] = &[
     "outbound_allow_cidrs",
+    "trusted_proxies",
     "test_postgres_url",
     "bench_postgres_url",
     "skip_browser_tests",
@@ -194,13 +222,18 @@ impl Config {
             .merge(Serialized::defaults(overrides))
             .extract()
             .context("invalid configuration")?;
-        if let Ok(cidrs) = std::env::var("VOUCH_OUTBOUND_ALLOW_CIDRS") {
-            config.outbound.allow_cidrs = cidrs
-                .split(',')
+        let list = |text: String| -> Vec<String> {
+            text.split(',')
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
                 .map(str::to_owned)
-                .collect();
+                .collect()
+        };
+        if let Ok(cidrs) = std::env::var("VOUCH_OUTBOUND_ALLOW_CIDRS") {
+            config.outbound.allow_cidrs = list(cidrs);
+        }
+        if let Ok(cidrs) = std::env::var("VOUCH_TRUSTED_PROXIES") {
+            config.trusted_proxies = list(cidrs);
         }
         config.validate()?;
         Ok(config)
@@ -256,6 +289,11 @@ impl Config {
         }
         vouch_jobs::OutboundPolicy::parse(&self.outbound.allow_cidrs.join(","))
             .map_err(|e| anyhow::anyhow!("outbound.allow_cidrs: {e}"))?;
+        vouch_jobs::OutboundPolicy::parse(&self.trusted_proxies.join(","))
+            .map_err(|e| anyhow::anyhow!("trusted_proxies: {e}"))?;
+        if !(0..=1000).contains(&self.limits.welcome_emails_per_address_per_day) {
+            bail!("limits.welcome_emails_per_address_per_day: must be between 0 (off) and 1000");
+        }
         if !(1..=1000).contains(&self.worker.concurrency) {
             bail!("worker.concurrency: must be between 1 and 1000");
         }
@@ -316,6 +354,14 @@ impl Config {
             login_window_minutes: self.login.window_minutes,
             outbound: self.outbound_policy(),
             fraud_velocity_per_hour: self.fraud.velocity_per_hour,
+            public_limits: vouch_app::PublicLimits {
+                per_address_per_hour: self.limits.public_per_address_per_hour,
+                per_program_per_hour: self.limits.public_per_program_per_hour,
+                welcome_emails_per_address_per_day: self.limits.welcome_emails_per_address_per_day,
+            },
+            trusted_proxies: vouch_jobs::OutboundPolicy::parse(&self.trusted_proxies.join(","))
+                .map(|p| p.allow)
+                .unwrap_or_default(),
         }
     }
 

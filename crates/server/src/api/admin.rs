@@ -297,7 +297,7 @@ pub struct AuditParams {
     /// A staff email, API key name, or actor id.
     pub actor: Option<String>,
     pub limit: Option<i64>,
-    pub starting_after: Option<String>,
+    pub starting_after: Option<super::Cursor>,
 }
 
 impl AuditParams {
@@ -313,7 +313,11 @@ impl AuditParams {
             entity: clean(&self.entity),
             entity_id: clean(&self.entity_id),
             actor: clean(&self.actor),
-            starting_after: clean(&self.starting_after),
+            starting_after: self
+                .starting_after
+                .as_deref()
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned),
             limit,
         }
     }

@@ -38,7 +38,7 @@ struct ListParams {
     payee_id: Option<String>,
     program_id: Option<String>,
     limit: Option<i64>,
-    starting_after: Option<String>,
+    starting_after: Option<super::Cursor>,
 }
 
 #[utoipa::path(

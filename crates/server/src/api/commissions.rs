@@ -32,7 +32,7 @@ struct ListParams {
     #[param(inline)]
     status: Option<CommissionStatus>,
     limit: Option<i64>,
-    starting_after: Option<String>,
+    starting_after: Option<super::Cursor>,
 }
 
 #[utoipa::path(

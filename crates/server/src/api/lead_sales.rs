@@ -37,7 +37,7 @@ struct ListParams {
     #[param(inline)]
     delivery_status: Option<DeliveryStatus>,
     limit: Option<i64>,
-    starting_after: Option<String>,
+    starting_after: Option<super::Cursor>,
 }
 
 #[utoipa::path(

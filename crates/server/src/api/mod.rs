@@ -78,6 +78,7 @@ pub fn routes(state: AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         license(name = "Apache-2.0")
     ),
     modifiers(&SecuritySchemes),
+    components(schemas(Cursor)),
     tags(
         (name = "accounts", description = "Customer accounts, super customers and their hierarchy"),
         (name = "referral-setups", description = "Referral programs for a beneficiary: requested by staff, approved by the Management Team"),
@@ -279,8 +280,50 @@ pub struct CursorParams {
     /// 1–100, default 20.
     pub limit: Option<i64>,
     /// The id of the last item of the previous page.
-    pub starting_after: Option<String>,
+    pub starting_after: Option<Cursor>,
 }
+
+/// A `starting_after` value: the id of the last item of the previous page, as the list gave it
+/// in `next_cursor`. The same rule on every list: anything not shaped like an id is refused
+/// (422 naming `starting_after`); a well-shaped id pages from where it would sort, so the id
+/// of an item deleted meanwhile still works. Empty means the first page.
+#[derive(Debug, Clone, Default)]
+pub struct Cursor(String);
+
+impl std::ops::Deref for Cursor {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Cursor {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        if text.is_empty() || vouch_domain::id::is_any_id(&text) {
+            Ok(Self(text))
+        } else {
+            Err(serde::de::Error::custom(
+                "must be the `next_cursor` of the previous page (an id such as par_01kb…)",
+            ))
+        }
+    }
+}
+
+impl utoipa::PartialSchema for Cursor {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(format!("^$|{}", vouch_domain::id::ANY_ID_PATTERN)))
+            .description(Some(
+                "The `next_cursor` of the previous page (empty: the first page)",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Cursor {}
 
 /// One page of a list.
 #[derive(Debug, Serialize, utoipa::ToSchema)]

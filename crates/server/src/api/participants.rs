@@ -50,7 +50,7 @@ struct ListParams {
     /// Part of the email or the code.
     q: Option<String>,
     limit: Option<i64>,
-    starting_after: Option<String>,
+    starting_after: Option<super::Cursor>,
 }
 
 #[utoipa::path(

@@ -67,7 +67,7 @@ struct ListParams {
     )]
     sort: Option<String>,
     limit: Option<i64>,
-    starting_after: Option<String>,
+    starting_after: Option<super::Cursor>,
 }
 
 /// A page of referrals and how many match in all.

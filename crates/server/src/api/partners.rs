@@ -43,7 +43,7 @@ struct ListParams {
     #[param(max_length = 200)]
     search: Option<String>,
     limit: Option<i64>,
-    starting_after: Option<String>,
+    starting_after: Option<super::Cursor>,
 }
 
 #[utoipa::path(

@@ -55,7 +55,7 @@ struct PaymentParams {
     #[param(format = Date, pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
     due_to: Option<String>,
     limit: Option<i64>,
-    starting_after: Option<String>,
+    starting_after: Option<super::Cursor>,
 }
 
 #[utoipa::path(
@@ -141,7 +141,7 @@ async fn mark_payment_paid(
 struct BatchParams {
     status: Option<BatchStatus>,
     limit: Option<i64>,
-    starting_after: Option<String>,
+    starting_after: Option<super::Cursor>,
 }
 
 #[utoipa::path(
@@ -241,19 +241,13 @@ struct ExportParams {
     pay_date: Option<String>,
 }
 
-/// Writes a table as CSV. A cell that a spreadsheet would run as a formula (starting with
-/// `=`, `+`, `-`, `@`, a tab or a carriage return) gets a leading apostrophe (OWASP's rule),
-/// except plain numbers such as `-5.00`.
+/// Writes a table as CSV, every cell inert to spreadsheets (see [`vouch_domain::export`]).
 pub(crate) fn csv_of(table: &Table) -> Result<Vec<u8>, csv::Error> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(&table.header)?;
+    let mut out = vouch_domain::export::CsvOut::new(&table.header)?;
     for row in &table.rows {
-        w.write_record(
-            row.iter()
-                .map(|c| vouch_domain::export::inert_cell(c).into_owned()),
-        )?;
+        out.row(row)?;
     }
-    w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+    out.finish()
 }
 
 #[utoipa::path(
@@ -357,7 +351,7 @@ struct ClawbackParams {
     #[param(inline)]
     status: Option<ClawbackStatus>,
     limit: Option<i64>,
-    starting_after: Option<String>,
+    starting_after: Option<super::Cursor>,
 }
 
 #[utoipa::path(
@@ -452,23 +446,4 @@ async fn sales_report(
     let to = query_date("to", p.to.as_deref())?;
     let report = vouch_app::sales_reports::report(&state, from, to).await?;
     Ok(Json((&report).into()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn formula_cells_are_made_inert() {
-        let table = Table {
-            file_name: "x.csv".into(),
-            header: vec!["name", "amount"],
-            rows: vec![vec!["=HYPERLINK(\"http://x\")".into(), "-5.00".into()]],
-        };
-        let text = String::from_utf8(csv_of(&table).expect("csv")).expect("utf-8");
-        assert_eq!(
-            text,
-            "name,amount\n\"'=HYPERLINK(\"\"http://x\"\")\",-5.00\n"
-        );
-    }
 }

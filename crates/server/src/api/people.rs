@@ -32,7 +32,7 @@ struct ListParams {
     /// Matches name, email or company (case-insensitive substring).
     search: Option<String>,
     limit: Option<i64>,
-    starting_after: Option<String>,
+    starting_after: Option<super::Cursor>,
 }
 
 #[utoipa::path(

@@ -68,7 +68,7 @@ struct ListParams {
     #[param(pattern = "^(pending|none|cleared|junk)$")]
     review: Option<String>,
     limit: Option<i64>,
-    starting_after: Option<String>,
+    starting_after: Option<super::Cursor>,
 }
 
 #[utoipa::path(
@@ -207,10 +207,11 @@ struct ReviewIn {
     responses((status = 200, description = "Decided; a cleared won referral earns its rewards now", body = ReferralDetail), (status = "4XX", description = "A problem (RFC 9457); 409 `not_in_review` when it is not waiting for review", body = crate::error::ProblemDoc, content_type = "application/problem+json")),
     security(("bearer" = []), ("session" = []))
 )]
-/// Decide a flagged referral from the review queue.
+/// Decide a flagged referral from the review queue (a manager's decision, or an `admin`
+/// key's: clearing a referral pays its referrer).
 async fn review(
     State(state): State<AppState>,
-    Can(caller, _): Can<perm::ProgramsWrite>,
+    Can(caller, _): Can<perm::ReferralsReview>,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ReviewIn>,
 ) -> ApiResult<Json<ReferralDetail>> {

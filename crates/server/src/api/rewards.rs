@@ -191,7 +191,7 @@ struct ListParams {
     /// Only this participant's rewards (`par_…`).
     participant_id: Option<String>,
     limit: Option<i64>,
-    starting_after: Option<String>,
+    starting_after: Option<super::Cursor>,
 }
 
 #[utoipa::path(

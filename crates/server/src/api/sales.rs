@@ -48,7 +48,7 @@ struct ListParams {
     person_id: Option<String>,
     lead_source: Option<LeadSource>,
     limit: Option<i64>,
-    starting_after: Option<String>,
+    starting_after: Option<super::Cursor>,
 }
 
 #[utoipa::path(

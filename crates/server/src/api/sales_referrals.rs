@@ -36,7 +36,7 @@ struct ListParams {
     /// generated it.
     person_id: Option<String>,
     limit: Option<i64>,
-    starting_after: Option<String>,
+    starting_after: Option<super::Cursor>,
 }
 
 #[utoipa::path(

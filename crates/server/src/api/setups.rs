@@ -32,7 +32,7 @@ struct ListParams {
     #[param(value_type = Option<SetupStatus>)]
     status: Option<String>,
     limit: Option<i64>,
-    starting_after: Option<String>,
+    starting_after: Option<super::Cursor>,
 }
 
 #[utoipa::path(

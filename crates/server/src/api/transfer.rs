@@ -14,6 +14,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use vouch_app::import::{ImportReport, import_participants, parse_file};
 use vouch_app::participants;
+use vouch_domain::export::CsvOut;
 use vouch_store::referrals;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -114,11 +115,10 @@ async fn export(
     Path((id, what)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     let program = vouch_app::programs::get(&state, &id).await?;
-    let mut out = csv::Writer::from_writer(Vec::new());
     let mut after: Option<String> = None;
-    match what.as_str() {
+    let out = match what.as_str() {
         "participants" => {
-            out.write_record([
+            let mut out = CsvOut::new([
                 "id",
                 "email",
                 "first_name",
@@ -152,7 +152,7 @@ async fn export(
                         Some(_) => referrers.next().flatten().map(|r| r.code),
                         None => None,
                     };
-                    out.write_record([
+                    out.row([
                         p.id.as_str(),
                         &p.email,
                         p.first_name.as_deref().unwrap_or_default(),
@@ -169,9 +169,10 @@ async fn export(
                     break;
                 }
             }
+            out
         }
         "referrals" => {
-            out.write_record([
+            let mut out = CsvOut::new([
                 "id",
                 "referrer_id",
                 "referred_id",
@@ -196,7 +197,7 @@ async fn export(
                 let more = rows.len() > 500;
                 for r in rows.iter().take(500) {
                     let flags: Vec<&str> = r.flags.iter().map(|f| f.detail.as_str()).collect();
-                    out.write_record([
+                    out.row([
                         r.id.as_str(),
                         &r.referrer_id,
                         &r.referred_id,
@@ -214,9 +215,10 @@ async fn export(
                     break;
                 }
             }
+            out
         }
         _ => return Err(ApiError::not_found("export")),
-    }
-    let bytes = out.into_inner().map_err(csv_error)?;
+    };
+    let bytes = out.finish().map_err(csv_error)?;
     Ok(csv_response(&format!("{}-{what}.csv", program.slug), bytes))
 }

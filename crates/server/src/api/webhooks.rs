@@ -285,7 +285,7 @@ struct JobParams {
     #[param(pattern = "^(dead|queued|running|succeeded|cancelled)$")]
     status: Option<String>,
     limit: Option<i64>,
-    starting_after: Option<String>,
+    starting_after: Option<super::Cursor>,
 }
 
 #[utoipa::path(

@@ -3,12 +3,13 @@
 use super::{Console, CsrfForm, FormBody, error_page};
 use crate::AppState;
 use crate::auth::{clear_session_cookie, session_cookie};
+use crate::login_csrf;
 use crate::request::Meta;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -26,6 +27,7 @@ struct LoginPage {
     email: String,
     next: String,
     error: Option<String>,
+    login_csrf: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -40,12 +42,19 @@ fn safe_next(next: Option<&str>) -> String {
         .to_string()
 }
 
-async fn page(Query(q): Query<NextParam>) -> LoginPage {
-    LoginPage {
+async fn page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<NextParam>,
+) -> Response {
+    let (login_csrf, cookie) = login_csrf::issue(&state, &headers);
+    let page = LoginPage {
         email: String::new(),
         next: safe_next(q.next.as_deref()),
         error: None,
-    }
+        login_csrf,
+    };
+    login_csrf::with_cookie(page.into_response(), cookie)
 }
 
 #[derive(Deserialize)]
@@ -55,19 +64,28 @@ struct LoginForm {
     #[serde(default)]
     password: String,
     next: Option<String>,
+    #[serde(default)]
+    login_csrf: String,
 }
 
 async fn submit(
     State(state): State<AppState>,
     meta: Meta,
+    headers: HeaderMap,
     FormBody(form): FormBody<LoginForm>,
 ) -> Response {
     let next = safe_next(form.next.as_deref());
+    let (token, cookie) = login_csrf::issue(&state, &headers);
     let again = |error: &str| LoginPage {
         email: form.email.clone(),
         next: next.clone(),
         error: Some(error.to_string()),
+        login_csrf: token.clone(),
     };
+    if !login_csrf::verify(&state, &headers, &form.login_csrf) {
+        let page = (StatusCode::FORBIDDEN, again(login_csrf::EXPIRED)).into_response();
+        return login_csrf::with_cookie(page, cookie);
+    }
     if form.email.trim().is_empty() || form.password.is_empty() {
         return (
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -86,9 +104,10 @@ async fn submit(
     {
         Ok(Ok(LoggedIn { token, .. })) => {
             let mut response = Redirect::to(&next).into_response();
-            if let Ok(v) = session_cookie(&state.settings, &token).parse() {
-                response.headers_mut().insert(header::SET_COOKIE, v);
-            }
+            crate::cookies::append(
+                response.headers_mut(),
+                session_cookie(&state.settings, &token),
+            );
             response
         }
         Ok(Err(LoginFailure::Invalid)) => (
@@ -123,8 +142,9 @@ async fn logout(console: Console, CsrfForm(_form): CsrfForm<LogoutForm>) -> Resp
         return error_page(&e.into());
     }
     let mut response = Redirect::to("/admin/login").into_response();
-    if let Ok(v) = clear_session_cookie(&console.state.settings).parse() {
-        response.headers_mut().insert(header::SET_COOKIE, v);
-    }
+    crate::cookies::append(
+        response.headers_mut(),
+        clear_session_cookie(&console.state.settings),
+    );
     response
 }

@@ -63,16 +63,6 @@ pub fn routes() -> Router<AppState> {
         .merge(payouts::routes())
         .merge(sales_reports::routes())
         .merge(sales_referrals::routes())
-        // The console is never framed by another site (clickjacking); the public pages under
-        // /p/ are meant to be embedded and do not get these headers.
-        .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
-            axum::http::header::X_FRAME_OPTIONS,
-            axum::http::HeaderValue::from_static("DENY"),
-        ))
-        .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
-            axum::http::header::CONTENT_SECURITY_POLICY,
-            axum::http::HeaderValue::from_static("frame-ancestors 'none'"),
-        ))
 }
 
 /// What the shared layout shows.

@@ -5,12 +5,13 @@ use super::Portal;
 use crate::AppState;
 use crate::auth::portal_cookie;
 use crate::console::{CsrfForm, FormBody, error_page};
+use crate::login_csrf;
 use crate::request::Meta;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -34,9 +35,10 @@ pub fn routes() -> Router<AppState> {
 
 fn signed_in(state: &AppState, to: &str, token: &str) -> Response {
     let mut response = Redirect::to(to).into_response();
-    if let Ok(v) = portal_cookie(&state.settings, token, false).parse() {
-        response.headers_mut().insert(header::SET_COOKIE, v);
-    }
+    crate::cookies::append(
+        response.headers_mut(),
+        portal_cookie(&state.settings, token, false),
+    );
     response
 }
 
@@ -46,14 +48,18 @@ struct LoginPage {
     email: String,
     error: Option<String>,
     notice: Option<String>,
+    login_csrf: String,
 }
 
-async fn login_page() -> LoginPage {
-    LoginPage {
+async fn login_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let (login_csrf, cookie) = login_csrf::issue(&state, &headers);
+    let page = LoginPage {
         email: String::new(),
         error: None,
         notice: None,
-    }
+        login_csrf,
+    };
+    login_csrf::with_cookie(page.into_response(), cookie)
 }
 
 #[derive(Deserialize)]
@@ -62,18 +68,27 @@ struct LoginForm {
     email: String,
     #[serde(default)]
     password: String,
+    #[serde(default)]
+    login_csrf: String,
 }
 
 async fn login(
     State(state): State<AppState>,
     meta: Meta,
+    headers: HeaderMap,
     FormBody(form): FormBody<LoginForm>,
 ) -> Response {
+    let (token, cookie) = login_csrf::issue(&state, &headers);
     let again = |error: &str| LoginPage {
         email: form.email.clone(),
         error: Some(error.to_string()),
         notice: None,
+        login_csrf: token.clone(),
     };
+    if !login_csrf::verify(&state, &headers, &form.login_csrf) {
+        let page = (StatusCode::FORBIDDEN, again(login_csrf::EXPIRED)).into_response();
+        return login_csrf::with_cookie(page, cookie);
+    }
     if form.email.trim().is_empty() || form.password.is_empty() {
         return (
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -124,9 +139,10 @@ async fn logout(portal: Portal, CsrfForm(_): CsrfForm<Empty>) -> Response {
         return error_page(&e.into());
     }
     let mut response = Redirect::to("/portal/login").into_response();
-    if let Ok(v) = portal_cookie(&portal.state.settings, "", true).parse() {
-        response.headers_mut().insert(header::SET_COOKIE, v);
-    }
+    crate::cookies::append(
+        response.headers_mut(),
+        portal_cookie(&portal.state.settings, "", true),
+    );
     response
 }
 
@@ -255,6 +271,14 @@ async fn reset(
     meta: Meta,
     FormBody(form): FormBody<ResetForm>,
 ) -> Response {
+    if let Some(refused) = crate::throttle::refusal(
+        &state,
+        crate::throttle::PublicWrite::PasswordReset,
+        &meta.client_ip,
+        None,
+    ) {
+        return refused;
+    }
     let origin = vouch_store::audit::Origin {
         actor: vouch_store::audit::Actor {
             kind: vouch_store::audit::ActorKind::Public,

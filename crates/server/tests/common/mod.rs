@@ -48,6 +48,12 @@ impl TestApp {
             base_url: base.clone(),
             clone_email_domain: "purchasingplatform.com".into(),
             outbound,
+            // Tests sign many people up from 127.0.0.1; the limits have tests of their own.
+            public_limits: vouch_app::PublicLimits {
+                per_address_per_hour: 0,
+                per_program_per_hour: 0,
+                ..vouch_app::PublicLimits::default()
+            },
             ..Settings::default()
         };
         tweak(&mut settings);
@@ -146,9 +152,14 @@ impl TestApp {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("client");
+        let token = login_form_token(&client, &self.url("/admin/login")).await;
         let res = client
             .post(self.url("/admin/login"))
-            .form(&[("email", email), ("password", PASSWORD)])
+            .form(&[
+                ("email", email),
+                ("password", PASSWORD),
+                ("login_csrf", &token),
+            ])
             .send()
             .await
             .expect("login");
@@ -345,4 +356,52 @@ pub async fn partner_session(app: &TestApp, partner_id: &str, email: &str) -> Ap
     let done = client.send(req).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text);
     client
+}
+
+/// What a browser does before signing in: opens the form (which sets the login-CSRF cookie in
+/// `client`'s jar) and reads the token it carries.
+pub async fn login_form_token(client: &Client, page_url: &str) -> String {
+    let page = client
+        .get(page_url)
+        .send()
+        .await
+        .expect("login page")
+        .text()
+        .await
+        .expect("body");
+    page.split("name=\"login_csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the form carries a login_csrf token")
+        .to_string()
+}
+
+/// A live program with `settings` added to a default body: (id, slug).
+pub async fn live_program(app: &TestApp, settings: Value) -> (String, String) {
+    let manager = app.staff(Role::Manager).await;
+    let mut body = json!({ "name": format!("Friends {}", vouch_domain::id::new_id("x")), "landing_url": "https://shop.example.com/join" });
+    if let (Some(b), Value::Object(extra)) = (body.as_object_mut(), settings) {
+        b.extend(extra);
+    }
+    let p = manager.post("/api/v1/programs", body).await;
+    assert_eq!(p.status, StatusCode::CREATED, "{}", p.text);
+    let id = p.body["id"].as_str().expect("id").to_string();
+    let live = manager
+        .post(
+            &format!("/api/v1/programs/{id}/status"),
+            json!({ "status": "live" }),
+        )
+        .await;
+    assert_eq!(live.status, StatusCode::OK, "{}", live.text);
+    (id, p.body["slug"].as_str().expect("slug").to_string())
+}
+
+/// A browser-like client: cookies kept, redirects not followed.
+pub fn visitor() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent("Mozilla/5.0 (X11; Linux x86_64) Chrome/120")
+        .build()
+        .expect("client")
 }

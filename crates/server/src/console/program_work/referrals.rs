@@ -132,6 +132,7 @@ pub(super) struct ReferralPage {
     history: Vec<StageChange>,
     rewards: Vec<Reward>,
     can_write: bool,
+    can_review: bool,
 }
 
 pub(super) async fn referral_page(
@@ -163,6 +164,7 @@ pub(super) async fn referral_page(
     ReferralPage {
         l: console.layout("programs"),
         can_write: console.may(Action::ProgramsWrite),
+        can_review: console.may(Action::ReferralsReview),
         p,
         row,
         history,
@@ -172,7 +174,7 @@ pub(super) async fn referral_page(
 }
 
 pub(super) async fn review(
-    StaffCan(console, _): StaffCan<perm::ProgramsWrite>,
+    StaffCan(console, _): StaffCan<perm::ReferralsReview>,
     Path(id): Path<String>,
     CsrfForm(f): CsrfForm<DecisionForm>,
 ) -> Response {
