@@ -68,6 +68,29 @@ pub struct Settings {
     /// Reverse proxies whose `X-Forwarded-For` / `Forwarded` header names the client; a
     /// request from anywhere else is its own client.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// How long delivery records are kept.
+    pub retention: Retention,
+}
+
+/// Days delivery records are kept (0: for ever). Audit entries, money records and the email
+/// outbox are never deleted by retention.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retention {
+    /// Webhook events, with their messages, deliveries and attempts; replay reaches back this
+    /// far.
+    pub events_days: i64,
+    /// Finished jobs (emails sent, deliveries given up or cancelled) and their attempts; an
+    /// email stays in the outbox without them. A lead sale's delivery log is kept.
+    pub jobs_days: i64,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Self {
+            events_days: 90,
+            jobs_days: 30,
+        }
+    }
 }
 
 /// Limits on public writes (signups, registrations, sign-in links, resets, unsubscribes,
@@ -107,6 +130,7 @@ impl Default for Settings {
             fraud_velocity_per_hour: 5,
             public_limits: PublicLimits::default(),
             trusted_proxies: Vec::new(),
+            retention: Retention::default(),
         }
     }
 }

@@ -101,11 +101,15 @@ fn looks_like_web_address(text: &str) -> bool {
         return true;
     }
     lower.split_whitespace().any(|word| {
-        let host = word.split('/').next().unwrap_or_default();
-        host.rsplit_once('.').is_some_and(|(before, tld)| {
-            !before.is_empty()
-                && LINKED_TLDS.contains(&tld.trim_end_matches(|c: char| !c.is_alphanumeric()))
-        })
+        // The host ends where a path, query, fragment or port starts; a trailing dot or
+        // punctuation (`evil.com.`, `win.com!`) is no part of it.
+        let host = word
+            .split(['/', '?', '#', ':'])
+            .next()
+            .unwrap_or_default()
+            .trim_end_matches(|c: char| !c.is_alphanumeric());
+        host.rsplit_once('.')
+            .is_some_and(|(before, tld)| !before.is_empty() && LINKED_TLDS.contains(&tld))
     })
 }
 
@@ -198,6 +202,10 @@ mod tests {
             "claim.xyz/now",
             "go to WIN.COM",
             "prize.com!",
+            "evil.com.",
+            "evil.com:8080",
+            "evil.com?x",
+            "evil.com#a",
         ] {
             assert_eq!(
                 person_name(link, 100),

@@ -85,11 +85,12 @@ pub fn router(state: AppState) -> Router {
         .merge(api_routes)
         .merge(openapi::routes(spec))
         .layer(DefaultBodyLimit::max(1024 * 1024))
+        .layer(axum::middleware::from_fn(request::request_id_and_log))
+        // Outermost, so that even the answers `request_id_and_log` gives itself carry them.
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             headers::security_headers,
         ))
-        .layer(axum::middleware::from_fn(request::request_id_and_log))
         .with_state(state)
 }
 

@@ -4,7 +4,7 @@
 
 use axum::extract::{ConnectInfo, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::convert::Infallible;
@@ -101,46 +101,33 @@ impl FromRequestParts<crate::AppState> for Meta {
 }
 
 /// The client's address: the connection's, unless the connection comes from a trusted proxy;
-/// then the nearest address in the forwarding chain that is not itself a trusted proxy (a
-/// client can write anything into the header, so only what trusted proxies appended counts).
-/// `Forwarded` (RFC 7239) is read when present, else `X-Forwarded-For`.
+/// then the nearest address in `X-Forwarded-For` that is not itself a trusted proxy. A client
+/// can write anything into the header; a proxy appends the address it saw (nginx's
+/// `$proxy_add_x_forwarded_for`, Caddy by default), so reading from the right, the first
+/// untrusted hop is the one a trusted proxy vouched for. `Forwarded` (RFC 7239) is not read:
+/// the usual proxies pass a client's `Forwarded` on untouched, so believing it would let any
+/// client choose its address. IPv4 peers of an IPv6 listener (`::ffff:a.b.c.d`) count as IPv4.
 pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[ipnet::IpNet]) -> IpAddr {
+    let peer = peer.to_canonical();
     let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
     if !is_trusted(&peer) {
         return peer;
     }
-    let forwarded: Vec<String> = headers
-        .get_all(header::FORWARDED)
+    let chain: Vec<&str> = headers
+        .get_all("x-forwarded-for")
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .filter_map(|element| {
-            element.split(';').find_map(|pair| {
-                let (name, value) = pair.trim().split_once('=')?;
-                name.eq_ignore_ascii_case("for")
-                    .then(|| value.trim().trim_matches('"').to_string())
-            })
-        })
+        .map(str::trim)
         .collect();
-    let chain: Vec<String> = if forwarded.is_empty() {
-        headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .map(|a| a.trim().to_string())
-            .collect()
-    } else {
-        forwarded
-    };
     let mut client = peer;
     for hop in chain.iter().rev() {
         // A hop the header cannot name (`unknown`, an obfuscated name) ends what can be known.
         let Some(ip) = parse_hop(hop) else {
             break;
         };
-        client = ip;
-        if !is_trusted(&ip) {
+        client = ip.to_canonical();
+        if !is_trusted(&client) {
             break;
         }
     }
@@ -161,6 +148,7 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::header;
 
     #[test]
     fn only_trusted_proxies_name_the_client() {
@@ -183,16 +171,28 @@ mod tests {
             ip("192.0.2.1")
         );
         assert_eq!(client_address(ip("10.0.0.2"), &h, &[]), ip("10.0.0.2"));
-        // RFC 7239, quoted IPv6 with a port; it wins over X-Forwarded-For.
+        // `Forwarded` passes through proxies untouched: never believed.
         h.insert(
             header::FORWARDED,
-            HeaderValue::from_static(
-                "for=192.0.2.60;proto=https, for=\"[2001:db8:cafe::17]:4711\"",
-            ),
+            HeaderValue::from_static("for=192.0.2.60"),
         );
         assert_eq!(
             client_address(ip("10.0.0.2"), &h, &trusted),
+            ip("198.51.100.4")
+        );
+        // An IPv6 hop with a port, and an IPv4 proxy seen through an IPv6 listener.
+        let mut v6 = HeaderMap::new();
+        v6.insert(
+            "x-forwarded-for",
+            HeaderValue::from_static("[2001:db8:cafe::17]:4711"),
+        );
+        assert_eq!(
+            client_address(ip("::ffff:10.0.0.2"), &v6, &trusted),
             ip("2001:db8:cafe::17")
+        );
+        assert_eq!(
+            client_address(ip("::ffff:192.0.2.1"), &v6, &trusted),
+            ip("192.0.2.1")
         );
         // Nothing usable: the proxy itself.
         let mut junk = HeaderMap::new();

@@ -27,8 +27,13 @@ pub enum PublicWrite {
 }
 
 const HOUR: Duration = Duration::from_secs(3600);
-/// Buckets kept before full ones are forgotten (a full bucket is the same as none).
+/// Buckets kept before full ones are forgotten (a full bucket is the same as none), at most
+/// once a minute so that the scan never runs on every request.
 const PRUNE_AT: usize = 100_000;
+const PRUNE_EVERY: Duration = Duration::from_secs(60);
+/// Buckets kept at most, whatever their state: past it (an attacker spreading requests over
+/// many addresses) they are all forgotten, which admits writes rather than grow without bound.
+const MAX_BUCKETS: usize = 500_000;
 
 #[derive(Debug, Clone, Copy)]
 struct Bucket {
@@ -36,9 +41,11 @@ struct Bucket {
     at: Instant,
 }
 
+type Buckets = HashMap<(PublicWrite, bool, String), Bucket>;
+
 #[derive(Default)]
 pub struct Throttle {
-    buckets: Mutex<HashMap<(PublicWrite, bool, String), Bucket>>,
+    buckets: Mutex<(Buckets, Option<Instant>)>,
 }
 
 impl Throttle {
@@ -62,10 +69,13 @@ impl Throttle {
         client_ip: &str,
         scope: Option<&str>,
     ) -> Result<(), u64> {
-        let Ok(mut buckets) = self.buckets.lock() else {
+        let Ok(mut guard) = self.buckets.lock() else {
             return Ok(());
         };
-        if buckets.len() > PRUNE_AT {
+        let (buckets, pruned_at) = &mut *guard;
+        let due = pruned_at.is_none_or(|at| now.saturating_duration_since(at) >= PRUNE_EVERY);
+        if buckets.len() > PRUNE_AT && due {
+            *pruned_at = Some(now);
             buckets.retain(|(_, per_address, _), b| {
                 let per_hour = if *per_address {
                     limits.per_address_per_hour
@@ -74,6 +84,13 @@ impl Throttle {
                 };
                 refilled(*b, now, per_hour) < f64::from(per_hour)
             });
+        }
+        if buckets.len() > MAX_BUCKETS {
+            tracing::warn!(
+                buckets = buckets.len(),
+                "public-write limits forgot every bucket: too many addresses at once"
+            );
+            buckets.clear();
         }
         let mut wanted = vec![(true, address_key(client_ip), limits.per_address_per_hour)];
         if let Some(scope) = scope {
@@ -124,14 +141,11 @@ fn refilled(b: Bucket, now: Instant, per_hour: u32) -> f64 {
 
 /// One bucket per IPv4 address, and per /64 for IPv6: one subscriber holds a whole /64.
 fn address_key(client_ip: &str) -> String {
-    match client_ip.parse::<IpAddr>() {
-        Ok(IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+    match client_ip.parse::<IpAddr>().map(|ip| ip.to_canonical()) {
+        Ok(IpAddr::V6(v6)) => {
             let s = v6.segments();
             format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
         }
-        Ok(IpAddr::V6(v6)) => v6
-            .to_ipv4_mapped()
-            .map_or_else(String::new, |v4| v4.to_string()),
         Ok(ip) => ip.to_string(),
         Err(_) => client_ip.to_string(),
     }

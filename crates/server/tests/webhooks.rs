@@ -589,3 +589,57 @@ async fn a_stopping_worker_finishes_what_it_started() {
     })
     .await;
 }
+
+/// Retention: once an event is older than `retention.events_days`, the worker's housekeeping
+/// deletes it with its message, delivery and attempts; a newer one stays.
+#[tokio::test]
+async fn old_deliveries_go_after_the_retention_window() {
+    each_backend(|app| async move {
+        let rx = Receiver::start(Mode::Ok).await;
+        let admin = app.key_client(Scope::Admin).await;
+        let (id, _) = endpoint(&admin, &rx.url, json!(["account.*"])).await;
+        admin.account("Old Co", "ops@old.example").await;
+        admin.account("New Co", "ops@new.example").await;
+        assert_eq!(drain(&app).await, 2);
+        let messages = || async {
+            admin
+                .get(&format!("/api/v1/webhook-endpoints/{id}/messages"))
+                .await
+                .body["data"]
+                .as_array()
+                .map(Vec::len)
+        };
+        assert_eq!(messages().await, Some(2));
+        // The first event happened 120 days ago (rows are stamped by the database's clock).
+        let first: String = sqlx::query_scalar("SELECT id FROM events ORDER BY id LIMIT 1")
+            .fetch_one(app.state.store.pool())
+            .await
+            .expect("event");
+        let long_ago = (vouch_domain::Timestamp::now() - time::Duration::days(120)).to_string();
+        sqlx::query("UPDATE events SET created_at = $1 WHERE id = $2")
+            .bind(&long_ago)
+            .bind(&first)
+            .execute(app.state.store.pool())
+            .await
+            .expect("age");
+
+        let gone = vouch_app::housekeeping::purge_old(&app.state)
+            .await
+            .expect("retention");
+        assert!(gone >= 1, "{gone}");
+        assert_eq!(
+            messages().await,
+            Some(1),
+            "the old delivery went, the new one stays"
+        );
+        assert_eq!(
+            vouch_app::housekeeping::purge_old(&app.state)
+                .await
+                .expect("again"),
+            0,
+            "nothing more to do"
+        );
+        app.stop().await;
+    })
+    .await;
+}

@@ -29,6 +29,7 @@ pub mod program_events;
 pub mod programs;
 mod query;
 pub mod referrals;
+pub mod retention;
 pub mod rewards;
 pub mod sales;
 pub mod sales_referrals;
@@ -140,30 +141,33 @@ pub enum StoreError {
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 impl StoreError {
-    /// Whether the same write may succeed if tried again: the database was unreachable or
-    /// busy, or refused it for the moment (lock, serialization, too many connections), as
-    /// opposed to refusing this data itself (a constraint, a type, a missing table).
+    /// Whether the same write may succeed if tried again: anything but the database refusing
+    /// this data itself. Refusals of the data are PostgreSQL's classes 22 (data exception) and
+    /// 23 (integrity constraint) and SQLite's CONSTRAINT, MISMATCH, TOOBIG and RANGE, and
+    /// values that cannot be encoded; everything else (a lost connection, a lock, a full disk,
+    /// a read-only replica after a failover) may pass later.
     pub fn is_transient(&self) -> bool {
-        let StoreError::Database(err) = self else {
-            return false;
-        };
-        match err {
-            sqlx::Error::Database(db) => {
+        match self {
+            StoreError::Database(sqlx::Error::Database(db)) => {
                 let code = db.code().unwrap_or_default();
-                // SQLite: BUSY (5, and extended codes 261, 517) and LOCKED (6, 262).
-                // PostgreSQL: serialization failure, deadlock, too many connections, and the
-                // server shutting down.
-                [
-                    "5", "261", "517", "6", "262", "40001", "40P01", "53300", "57P01", "57P03",
-                ]
-                .contains(&code.as_ref())
+                let refused_data = if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                    // The primary result code is the low byte of an extended one.
+                    code.parse::<i64>()
+                        .is_ok_and(|c| [18, 19, 20, 25].contains(&(c & 0xff)))
+                } else {
+                    code.starts_with("22") || code.starts_with("23")
+                };
+                !refused_data
             }
-            sqlx::Error::Io(_)
-            | sqlx::Error::Tls(_)
-            | sqlx::Error::PoolTimedOut
-            | sqlx::Error::PoolClosed
-            | sqlx::Error::WorkerCrashed
-            | sqlx::Error::Protocol(_) => true,
+            StoreError::Database(
+                sqlx::Error::Encode(_)
+                | sqlx::Error::Decode(_)
+                | sqlx::Error::ColumnDecode { .. }
+                | sqlx::Error::TypeNotFound { .. }
+                | sqlx::Error::ColumnNotFound(_)
+                | sqlx::Error::ColumnIndexOutOfBounds { .. },
+            ) => false,
+            StoreError::Database(_) => true,
             _ => false,
         }
     }

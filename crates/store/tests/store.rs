@@ -361,3 +361,68 @@ async fn empty_attempt_start_times_are_repaired() {
     })
     .await;
 }
+
+/// Rows for the retention test, written as the application would have written them long ago.
+async fn exec(store: &Store, sql: &str) {
+    sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+        .execute(store.pool())
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+async fn count(store: &Store, table: &str) -> i64 {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
+        .fetch_one(store.pool())
+        .await
+        .expect("count")
+}
+
+#[tokio::test]
+async fn retention_deletes_old_deliveries_and_keeps_what_may_still_run() {
+    use vouch_store::retention;
+    each_backend(|store| async move {
+        let old = "2020-01-01T00:00:00.000Z";
+        let new = vouch_domain::Timestamp::now().to_string();
+        exec(&store, &format!("INSERT INTO webhook_endpoints (id, url, event_types, enabled, secret, created_at, updated_at) VALUES ('whe_1', 'https://h.example', '[]', 1, 's', '{old}', '{old}')")).await;
+        let job = |id: &str, subject: &str, status: &str, at: &str| format!("INSERT INTO jobs (id, kind, subject, payload, status, attempts, max_attempts, run_at, created_at, updated_at) VALUES ('{id}', 'webhook', '{subject}', '{{}}', '{status}', 1, 5, '{at}', '{at}', '{at}')");
+        let attempt = |id: &str, job_id: &str| format!("INSERT INTO job_attempts (id, job_id, attempt, worker, started_at, duration_ms, succeeded) VALUES ('{id}', '{job_id}', 1, 'w', '{old}', 5, 1)");
+        // An old event delivered (with an earlier, resent delivery), an old event still being
+        // retried, and a new event.
+        for (event, at) in [("evt_done", old), ("evt_retrying", old), ("evt_new", new.as_str())] {
+            exec(&store, &format!("INSERT INTO events (id, type, created_at, data) VALUES ('{event}', 'x.y', '{at}', '{{}}')")).await;
+        }
+        exec(&store, &job("job_first_try", "msg_done", "dead", old)).await;
+        exec(&store, &job("job_resent", "msg_done", "succeeded", old)).await;
+        exec(&store, &job("job_retrying", "msg_retrying", "queued", old)).await;
+        exec(&store, &job("job_new", "msg_new", "succeeded", &new)).await;
+        for (m, e, j) in [("msg_done", "evt_done", "job_resent"), ("msg_retrying", "evt_retrying", "job_retrying"), ("msg_new", "evt_new", "job_new")] {
+            exec(&store, &format!("INSERT INTO webhook_messages (id, endpoint_id, event_id, job_id, created_at) VALUES ('{m}', 'whe_1', '{e}', '{j}', '{old}')")).await;
+        }
+        for (a, j) in [("att_1", "job_first_try"), ("att_2", "job_resent"), ("att_3", "job_retrying"), ("att_4", "job_new")] {
+            exec(&store, &attempt(a, j)).await;
+        }
+        // An old email sent, an old lead-sale delivery, an old email job still queued.
+        let email_job = |id: &str, subject: &str, status: &str| format!("INSERT INTO jobs (id, kind, subject, payload, status, attempts, max_attempts, run_at, created_at, updated_at) VALUES ('{id}', 'email', '{subject}', '{{}}', '{status}', 1, 5, '{old}', '{old}', '{old}')");
+        exec(&store, &email_job("job_mail", "eml_1", "succeeded")).await;
+        exec(&store, &email_job("job_lead", "lds_1", "succeeded")).await;
+        exec(&store, &email_job("job_mail_waiting", "eml_2", "queued")).await;
+        exec(&store, &attempt("att_5", "job_mail")).await;
+        exec(&store, &attempt("att_6", "job_lead")).await;
+        exec(&store, &format!("INSERT INTO email_messages (id, kind, to_address, subject, text_body, html_body, marketing, status, job_id, created_at) VALUES ('eml_1', 'participant_welcome', 'a@example.com', 'Hi', 'Hi', '', 0, 'sent', 'job_mail', '{old}')")).await;
+
+        let cutoff = vouch_domain::Timestamp::now() - time::Duration::days(30);
+        assert_eq!(retention::purge_events(&store, cutoff).await.expect("events"), 1);
+        assert_eq!(retention::purge_events(&store, cutoff).await.expect("again"), 0, "idempotent");
+        assert_eq!(count(&store, "events").await, 2, "the retried and the new event stay");
+        assert_eq!(count(&store, "webhook_messages").await, 2);
+        assert_eq!(retention::purge_jobs(&store, cutoff).await.expect("jobs"), 1, "the sent email's job");
+        assert_eq!(retention::purge_jobs(&store, cutoff).await.expect("again"), 0);
+        let left: Vec<String> = sqlx::query_scalar("SELECT id FROM jobs ORDER BY id").fetch_all(store.pool()).await.expect("jobs");
+        assert_eq!(left, ["job_lead", "job_mail_waiting", "job_new", "job_retrying"]);
+        let attempts: Vec<String> = sqlx::query_scalar("SELECT id FROM job_attempts ORDER BY id").fetch_all(store.pool()).await.expect("attempts");
+        assert_eq!(attempts, ["att_3", "att_4", "att_6"]);
+        let outbox: Option<String> = sqlx::query_scalar("SELECT job_id FROM email_messages WHERE id = 'eml_1'").fetch_one(store.pool()).await.expect("outbox");
+        assert_eq!(outbox, None, "the email stays in the outbox, without its job");
+    })
+    .await;
+}

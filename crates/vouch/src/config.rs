@@ -30,10 +30,22 @@ pub struct Config {
     pub email: EmailConfig,
     pub fraud: FraudConfig,
     pub limits: LimitsConfig,
+    pub retention: RetentionConfig,
     /// Reverse proxies (CIDRs) whose `X-Forwarded-For` or `Forwarded` header is believed, e.g.
     /// `["10.0.0.0/8"]`; also `VOUCH_TRUSTED_PROXIES=127.0.0.1/32,::1/128`. Empty: every
     /// connection is its own client.
     pub trusted_proxies: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionConfig {
+    /// Days webhook events are kept with their messages, deliveries and attempts; replay
+    /// reaches back this far (0: for ever).
+    pub events_days: i64,
+    /// Days finished jobs (emails sent, deliveries given up) and their attempts are kept
+    /// (0: for ever).
+    pub jobs_days: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -147,6 +159,13 @@ impl Default for Config {
                 }
             },
             trusted_proxies: Vec::new(),
+            retention: {
+                let d = vouch_app::Retention::default();
+                RetentionConfig {
+                    events_days: d.events_days,
+                    jobs_days: d.jobs_days,
+                }
+            },
             outbound: OutboundConfig::default(),
             worker: WorkerConfig {
                 concurrency: 32,
@@ -291,6 +310,11 @@ impl Config {
             .map_err(|e| anyhow::anyhow!("outbound.allow_cidrs: {e}"))?;
         vouch_jobs::OutboundPolicy::parse(&self.trusted_proxies.join(","))
             .map_err(|e| anyhow::anyhow!("trusted_proxies: {e}"))?;
+        if !(0..=36_500).contains(&self.retention.events_days)
+            || !(0..=36_500).contains(&self.retention.jobs_days)
+        {
+            bail!("retention: events_days and jobs_days must be between 0 (for ever) and 36500");
+        }
         if !(0..=1000).contains(&self.limits.welcome_emails_per_address_per_day) {
             bail!("limits.welcome_emails_per_address_per_day: must be between 0 (off) and 1000");
         }
@@ -362,6 +386,10 @@ impl Config {
             trusted_proxies: vouch_jobs::OutboundPolicy::parse(&self.trusted_proxies.join(","))
                 .map(|p| p.allow)
                 .unwrap_or_default(),
+            retention: vouch_app::Retention {
+                events_days: self.retention.events_days,
+                jobs_days: self.retention.jobs_days,
+            },
         }
     }
 

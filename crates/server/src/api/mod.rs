@@ -242,7 +242,23 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
                 "must not contain control characters",
             ));
         }
-        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        // An empty cursor is the first page: the parameter is left out rather than handed on
+        // as an empty id.
+        let empty_cursor =
+            |(name, value): &(std::borrow::Cow<'_, str>, std::borrow::Cow<'_, str>)| {
+                name == "starting_after" && value.is_empty()
+            };
+        let kept: std::borrow::Cow<'_, str> = if form_urlencoded::parse(query.as_bytes())
+            .any(|p| empty_cursor(&p))
+        {
+            form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(form_urlencoded::parse(query.as_bytes()).filter(|p| !empty_cursor(p)))
+                .finish()
+                .into()
+        } else {
+            query.into()
+        };
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(kept.as_bytes()));
         serde_path_to_error::deserialize(de)
             .map(Self)
             .map_err(|e| field_error(e.path().to_string(), e.inner().to_string()))

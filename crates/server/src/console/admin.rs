@@ -269,8 +269,15 @@ struct AuditPage {
 
 async fn audit_page(
     StaffCan(mut console, _): StaffCan<perm::AuditRead>,
-    Query(p): Query<AuditParams>,
+    query: Result<Query<AuditParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
+    // A hand-edited address (a cursor that is not an id) gets a page saying so, not a bare 400.
+    let Ok(Query(p)) = query else {
+        return error_page(&crate::error::ApiError::field(
+            "starting_after",
+            "must be the id of an audit entry; start again from the audit log",
+        ));
+    };
     let limit = 50;
     let mut rows = match vouch_app::audit::list_entries(&console.state, &p.filter(limit)).await {
         Ok(r) => r,
