@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod api_keys;
 pub mod audit;
+pub mod backup;
 pub mod bonuses;
 pub mod clicks;
 pub mod commissions;
@@ -296,7 +297,8 @@ impl Store {
     }
 }
 
-fn sqlite_url_with_create(url: &str) -> Result<String> {
+/// The file an `sqlite://` URL names (an in-memory database has none).
+pub fn sqlite_file(url: &str) -> Result<std::path::PathBuf> {
     let path = url
         .trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:")
@@ -308,7 +310,12 @@ fn sqlite_url_with_create(url: &str) -> Result<String> {
             "the SQLite database must be a file (e.g. sqlite://./vouch-data/vouch.db)".into(),
         ));
     }
-    if let Some(dir) = std::path::Path::new(path).parent()
+    Ok(std::path::PathBuf::from(path))
+}
+
+fn sqlite_url_with_create(url: &str) -> Result<String> {
+    let path = sqlite_file(url)?;
+    if let Some(dir) = path.parent()
         && !dir.as_os_str().is_empty()
     {
         std::fs::create_dir_all(dir).map_err(|e| {

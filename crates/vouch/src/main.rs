@@ -1,6 +1,7 @@
 //! The `vouch` binary: one process that serves the API, console and pages, plus the
 //! administrative subcommands.
 
+mod backup;
 mod config;
 mod demo;
 mod demo_partners;
@@ -66,6 +67,16 @@ enum Command {
     Import {
         #[command(subcommand)]
         command: ImportCommand,
+    },
+    /// Write a consistent copy of the SQLite database to FILE while Vouch runs (for PostgreSQL,
+    /// prints how to use pg_dump).
+    Backup { file: PathBuf },
+    /// Replace the SQLite database with a backup made by `vouch backup`, after checking it
+    /// (stop Vouch first). Refuses to overwrite a database that has data unless --force.
+    Restore {
+        file: PathBuf,
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -155,6 +166,9 @@ async fn run() -> anyhow::Result<()> {
         return Ok(());
     }
     init_logging(&config.log_format);
+    if let Command::Restore { file, force } = &cli.command {
+        return backup::restore(&config, file, *force).await;
+    }
     let store = Store::connect(&config.database_url, config.database_max_connections)
         .await
         .with_context(|| {
@@ -223,6 +237,8 @@ async fn run() -> anyhow::Result<()> {
                     file,
                 },
         } => import::participants(&ctx, &program, &file, &mapping, dry_run).await,
+        Command::Backup { file } => backup::backup(&store, &file).await,
+        Command::Restore { .. } => Ok(()),
     };
     store.close().await;
     result

@@ -610,3 +610,123 @@ async fn import_participants_checks_every_line_and_runs_again_safely() {
         store.close().await;
     }
 }
+
+async fn serve_until_ready(dir: &std::path::Path, db: &str) -> (std::process::Child, String) {
+    let port = free_port();
+    let mut server = Command::new(BIN)
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .current_dir(dir)
+        .env("VOUCH_DATABASE_URL", db)
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve");
+    let base = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if reqwest::get(format!("{base}/readyz"))
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            return (server, base);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+    panic!("vouch serve did not become ready");
+}
+
+/// A backup taken while Vouch serves, restored into a fresh directory and served from there:
+/// the same data, the same keys. PostgreSQL installations are told how to use pg_dump.
+#[tokio::test]
+async fn backup_while_serving_and_restore_into_a_fresh_directory() {
+    vouch_jobs::install_crypto_provider();
+    let dir = workdir();
+    let db = "sqlite://./data/vouch.db";
+    let key = run(
+        &dir,
+        db,
+        &["api-keys", "create", "--name", "ops", "--scope", "admin"],
+        None,
+    );
+    assert!(key.status.success(), "{}", text(&key.stderr));
+    let secret = text(&key.stdout).trim().to_string();
+    assert!(run(&dir, db, &["demo"], None).status.success());
+
+    let (mut server, base) = serve_until_ready(&dir, db).await;
+    let backup = run(&dir, db, &["backup", "vouch-backup.db"], None);
+    assert!(backup.status.success(), "{}", text(&backup.stderr));
+    assert!(
+        text(&backup.stdout).contains("backed up to vouch-backup.db"),
+        "{}",
+        text(&backup.stdout)
+    );
+    let again = run(&dir, db, &["backup", "vouch-backup.db"], None);
+    assert!(!again.status.success() && text(&again.stderr).contains("already exists"));
+    let count = |base: String, secret: String| async move {
+        let page: serde_json::Value = reqwest::Client::new()
+            .get(format!(
+                "{base}/api/v1/accounts?super_customers=true&limit=100"
+            ))
+            .bearer_auth(secret)
+            .send()
+            .await
+            .expect("list")
+            .json()
+            .await
+            .expect("json");
+        page["data"].as_array().map(Vec::len)
+    };
+    let before = count(base.clone(), secret.clone()).await;
+    assert_eq!(before, Some(26));
+    let _ = server.kill();
+    let _ = server.wait();
+
+    // A fresh machine: another directory, the backup file, nothing else.
+    let fresh = workdir();
+    std::fs::copy(dir.join("vouch-backup.db"), fresh.join("copy.db")).expect("copy");
+    let restored = run(&fresh, db, &["restore", "copy.db"], None);
+    assert!(restored.status.success(), "{}", text(&restored.stderr));
+    assert!(text(&restored.stdout).contains("restored copy.db"));
+    let twice = run(&fresh, db, &["restore", "copy.db"], None);
+    assert!(
+        !twice.status.success() && text(&twice.stderr).contains("--force"),
+        "{}",
+        text(&twice.stderr)
+    );
+    assert!(
+        run(&fresh, db, &["restore", "--force", "copy.db"], None)
+            .status
+            .success()
+    );
+    let (mut server, base) = serve_until_ready(&fresh, db).await;
+    assert_eq!(
+        count(base, secret).await,
+        before,
+        "the same data, and the same key opens it"
+    );
+    let _ = server.kill();
+    let _ = server.wait();
+
+    // Not a backup: refused, nothing replaced.
+    std::fs::write(fresh.join("junk.db"), b"not a database").expect("junk");
+    let junk = run(&fresh, db, &["restore", "--force", "junk.db"], None);
+    assert!(
+        !junk.status.success() && text(&junk.stderr).contains("junk.db"),
+        "{}",
+        text(&junk.stderr)
+    );
+
+    for backend in backends() {
+        if backend == vouch_store::Backend::Postgres {
+            let url = fresh_database_url(backend).await.expect("db");
+            let out = run(&fresh, &url, &["backup", "x.dump"], None);
+            assert!(
+                !out.status.success() && text(&out.stderr).contains("pg_dump"),
+                "{}",
+                text(&out.stderr)
+            );
+        }
+    }
+}
