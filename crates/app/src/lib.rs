@@ -26,6 +26,7 @@ pub mod partner_users;
 pub mod partners;
 pub mod payouts;
 pub mod people;
+pub mod privacy;
 pub mod programs;
 mod record;
 pub mod resources;

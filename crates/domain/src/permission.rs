@@ -161,6 +161,9 @@ pub enum Action {
     PayoutsPrepare,
     /// Approve payout batches, export them and mark batches or payments paid.
     PayoutsManage,
+    /// Everything held about one email address, and erasing a participant or a person on
+    /// request: personal data across every program, so an administrator's.
+    PrivacyManage,
     /// Partner companies and their commission terms: list and view.
     PartnersRead,
     /// Add, edit and import partner companies (their commission terms need `TermsManage`).
@@ -168,7 +171,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 26] = [
+    pub const ALL: [Action; 27] = [
         Action::AccountsRead,
         Action::AccountsWrite,
         Action::SetupsRead,
@@ -193,6 +196,7 @@ impl Action {
         Action::SalesApprove,
         Action::PayoutsPrepare,
         Action::PayoutsManage,
+        Action::PrivacyManage,
         Action::PartnersRead,
         Action::PartnersWrite,
     ];
@@ -223,6 +227,7 @@ impl Action {
             Action::SalesApprove => "sales.approve",
             Action::PayoutsPrepare => "payouts.prepare",
             Action::PayoutsManage => "payouts.manage",
+            Action::PrivacyManage => "privacy.manage",
             Action::PartnersRead => "partners.read",
             Action::PartnersWrite => "partners.write",
         }
@@ -256,7 +261,8 @@ impl Action {
             | Action::UsersManage
             | Action::ApiKeysManage
             | Action::WebhooksManage
-            | Action::EmailsManage => Role::Admin,
+            | Action::EmailsManage
+            | Action::PrivacyManage => Role::Admin,
         }
     }
 
@@ -288,7 +294,8 @@ impl Action {
             | Action::UsersManage
             | Action::ApiKeysManage
             | Action::WebhooksManage
-            | Action::EmailsManage => Scope::Admin,
+            | Action::EmailsManage
+            | Action::PrivacyManage => Scope::Admin,
         }
     }
 }

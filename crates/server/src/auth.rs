@@ -269,6 +269,7 @@ pub mod perm {
         SalesApprove,
         PayoutsPrepare,
         PayoutsManage,
+        PrivacyManage,
         PartnersRead,
         PartnersWrite
     );

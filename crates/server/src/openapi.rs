@@ -45,6 +45,11 @@ pub const ERROR_CODES: &[(&str, u16, &str)] = &[
         "A unique field (email, code) is taken; `errors` names it.",
     ),
     (
+        "already_erased",
+        409,
+        "The participant or person was erased already.",
+    ),
+    (
         "already_decided",
         409,
         "The setup, clawback or bonus was decided already; decisions are final.",

@@ -35,7 +35,7 @@ pub struct EmailMessage {
     pub unsubscribe_url: Option<String>,
 }
 
-fn from_row(row: &sqlx::any::AnyRow) -> Result<EmailMessage> {
+pub(crate) fn from_row(row: &sqlx::any::AnyRow) -> Result<EmailMessage> {
     Ok(EmailMessage {
         id: row.try_get("id")?,
         kind: row.try_get("kind")?,

@@ -26,6 +26,7 @@ pub mod partner_users;
 pub mod partners;
 pub mod payments;
 pub mod people;
+pub mod privacy;
 pub mod program_events;
 pub mod programs;
 mod query;

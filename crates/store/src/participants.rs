@@ -27,7 +27,7 @@ pub struct Participant {
     pub updated_at: Timestamp,
 }
 
-fn from_row(row: &sqlx::any::AnyRow) -> Result<Participant> {
+pub(crate) fn from_row(row: &sqlx::any::AnyRow) -> Result<Participant> {
     Ok(Participant {
         id: row.try_get("id")?,
         program_id: row.try_get("program_id")?,

@@ -27,7 +27,7 @@ pub struct Person {
     pub updated_at: Timestamp,
 }
 
-fn from_row(row: &sqlx::any::AnyRow) -> Result<Person> {
+pub(crate) fn from_row(row: &sqlx::any::AnyRow) -> Result<Person> {
     let kind: String = row.try_get("kind")?;
     Ok(Person {
         id: row.try_get("id")?,
@@ -91,6 +91,19 @@ pub async fn payee_of_participant(
         .fetch_one(&mut *conn)
         .await?;
     Ok((from_row(&row)?, false))
+}
+
+/// The contacts created for a participant (at most one today).
+pub async fn for_participant(
+    conn: &mut AnyConnection,
+    participant_id: &str,
+) -> Result<Vec<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT id FROM people WHERE participant_id = $1 ORDER BY id")
+            .bind(participant_id)
+            .fetch_all(conn)
+            .await?,
+    )
 }
 
 /// The contact who stands for a partner company in the ledger (its commissions are owed to

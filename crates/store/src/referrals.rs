@@ -34,7 +34,7 @@ pub struct Referral {
     pub updated_at: Timestamp,
 }
 
-fn from_row(row: &sqlx::any::AnyRow) -> Result<Referral> {
+pub(crate) fn from_row(row: &sqlx::any::AnyRow) -> Result<Referral> {
     let stage: String = row.try_get("stage")?;
     let flags: String = row.try_get("flags")?;
     Ok(Referral {

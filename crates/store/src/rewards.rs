@@ -158,7 +158,7 @@ pub struct Reward {
     pub updated_at: Timestamp,
 }
 
-fn reward_from_row(row: &sqlx::any::AnyRow) -> Result<Reward> {
+pub(crate) fn reward_from_row(row: &sqlx::any::AnyRow) -> Result<Reward> {
     Ok(Reward {
         id: row.try_get("id")?,
         program_id: row.try_get("program_id")?,

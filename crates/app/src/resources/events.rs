@@ -93,6 +93,11 @@ pub const EVENT_TYPES: &[EventType] = &[
         "A participant's referral code changed.",
     ),
     event(
+        "participant.erased",
+        "Participant",
+        "A participant was erased on request: the data holds no personal field any more; erase what your systems keep about this id too.",
+    ),
+    event(
         "referral.created",
         "Referral",
         "A participant was referred (by code, form, link or import).",

@@ -13,6 +13,7 @@ pub mod partner_referrals;
 pub mod partners;
 pub mod payouts;
 pub mod people;
+pub mod privacy;
 pub mod programs;
 pub mod referrals;
 pub mod rewards;
@@ -49,6 +50,7 @@ pub fn routes(state: AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(rewards::routes())
         .merge(transfer::routes())
         .merge(people::routes())
+        .merge(privacy::routes())
         .merge(partners::routes())
         .merge(partner_referrals::routes())
         .merge(lead_sales::routes())
@@ -89,7 +91,8 @@ pub fn routes(state: AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         (name = "referrals", description = "Referrals, and the events from your systems that qualify them"),
         (name = "rewards", description = "Reward rules, the rewards they earn, coupon pools and clawbacks"),
         (name = "people", description = "Contacts, employees and vendors who refer sales, and their agreed referral-bonus terms"),
-        (name = "partners", description = "Partner companies that refer clients, receive referrals or buy customers, and their commission terms")
+        (name = "partners", description = "Partner companies that refer clients, receive referrals or buy customers, and their commission terms"),
+        (name = "privacy", description = "Everything held about one email address, and erasure of a participant or a person on request")
     )
 )]
 struct ApiDoc;

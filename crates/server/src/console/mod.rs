@@ -16,6 +16,7 @@ pub(crate) mod partner_referrals;
 mod partners;
 mod payouts;
 mod people;
+mod privacy;
 mod program_work;
 mod programs;
 mod sales;
@@ -50,6 +51,7 @@ pub fn routes() -> Router<AppState> {
         .merge(accounts::routes())
         .merge(setups::routes())
         .merge(admin::routes())
+        .merge(privacy::routes())
         .merge(webhooks::routes())
         .merge(emails::routes())
         .merge(programs::routes())
