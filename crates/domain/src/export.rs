@@ -7,23 +7,29 @@ const RISKY_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 
 /// A cell a spreadsheet will not run as a formula (OWASP's rule for CSV injection): text
 /// starting with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading apostrophe.
-/// Plain numbers (`-5.00`, `+3`) are left alone, so amounts stay numbers.
+/// Plain numbers (`-5.00`, `+3`) are left alone, so amounts stay numbers. Text that already
+/// starts with apostrophes before such a character gets one more, so that [`read_cell`] gives
+/// back exactly what was written (found by the `csv_import` fuzz target: `'@q`).
 pub fn inert_cell(text: &str) -> Cow<'_, str> {
-    if text.starts_with(RISKY_START) && !signed_number(text) {
+    if risky(text) {
         Cow::Owned(format!("'{text}"))
     } else {
         Cow::Borrowed(text)
     }
 }
 
-/// The text [`inert_cell`] was given, so a file Vouch exported imports back as it was: an
-/// apostrophe before a risky first character is dropped; any other apostrophe is the
-/// person's own and kept.
+/// The text [`inert_cell`] was given, so a file Vouch exported imports back as it was.
 pub fn read_cell(cell: &str) -> &str {
     match cell.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(RISKY_START) && !signed_number(rest) => rest,
+        Some(rest) if risky(rest) => rest,
         _ => cell,
     }
+}
+
+/// Whether the text, past any apostrophes it starts with, starts like a formula.
+fn risky(text: &str) -> bool {
+    let rest = text.trim_start_matches('\'');
+    rest.starts_with(RISKY_START) && !signed_number(rest)
 }
 
 /// `-5.00`, `+3`: a sign, then digits with at most a decimal point.
@@ -84,8 +90,13 @@ mod tests {
             assert_eq!(inert_cell(risky), format!("'{risky}"), "{risky:?}");
             assert_eq!(read_cell(&inert_cell(risky)), risky, "{risky:?}");
         }
+        // Apostrophes of the person's own before a risky character: one more, read back.
+        for quoted in ["'@q", "''=1", "'-x"] {
+            assert_eq!(inert_cell(quoted), format!("'{quoted}"), "{quoted:?}");
+            assert_eq!(read_cell(&inert_cell(quoted)), quoted, "{quoted:?}");
+        }
         for safe in [
-            "-5.00", "+3", "Erin", "", "5-3", "a=b", "Émile", "日本", "'quoted",
+            "-5.00", "+3", "Erin", "", "5-3", "a=b", "Émile", "日本", "'quoted", "'-5", "''",
         ] {
             assert_eq!(inert_cell(safe), safe, "{safe:?}");
             assert_eq!(read_cell(safe), safe, "{safe:?}");

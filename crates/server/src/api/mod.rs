@@ -156,73 +156,19 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                 ApiError::bad_request("the request body could not be read")
             }
         })?;
-        // One JSON value and nothing after it; then the fields, each error naming its path.
-        let mut value: serde_json::Value = serde_json::from_slice(&bytes)
-            .map_err(|e| ApiError::bad_request(format!("the body is not valid JSON: {e}")))?;
-        if !value.is_object() {
-            return Err(ApiError::field("body", "must be a JSON object"));
-        }
-        if let Some(path) = nul_at(&value, "") {
-            return Err(ApiError::field(&path, "must not contain the NUL character"));
-        }
-        integral_numbers(&mut value);
+        // One JSON object and nothing after it (vouch_domain::json_body); then the fields,
+        // each error naming its path.
+        use vouch_domain::json_body::{self, BodyError};
+        let value = json_body::parse(&bytes).map_err(|e| match e {
+            BodyError::NotJson(why) => {
+                ApiError::bad_request(format!("the body is not valid JSON: {why}"))
+            }
+            BodyError::NotObject => ApiError::field("body", "must be a JSON object"),
+            BodyError::Nul(path) => ApiError::field(&path, "must not contain the NUL character"),
+        })?;
         serde_path_to_error::deserialize(value)
             .map(Self)
             .map_err(|e| field_error(e.path().to_string(), e.inner().to_string()))
-    }
-}
-
-/// The path of the first string (or key) holding NUL, which no field takes and PostgreSQL
-/// cannot store; other control characters are each field's own business.
-fn nul_at(value: &serde_json::Value, path: &str) -> Option<String> {
-    use serde_json::Value;
-    let here = || {
-        if path.is_empty() {
-            "body".to_string()
-        } else {
-            path.to_string()
-        }
-    };
-    match value {
-        Value::String(s) if s.contains('\0') => Some(here()),
-        Value::Array(items) => items
-            .iter()
-            .enumerate()
-            .find_map(|(i, v)| nul_at(v, &format!("{}[{i}]", here()))),
-        Value::Object(map) => map.iter().find_map(|(k, v)| {
-            let child = if path.is_empty() {
-                k.clone()
-            } else {
-                format!("{path}.{k}")
-            };
-            if k.contains('\0') {
-                return Some(here());
-            }
-            nul_at(v, &child)
-        }),
-        _ => None,
-    }
-}
-
-/// JSON has one number type: `565.0` is the integer 565 to JSON Schema and to most clients'
-/// serialisers, so integer fields take it (a fraction is still refused).
-fn integral_numbers(value: &mut serde_json::Value) {
-    use serde_json::Value;
-    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53: every integer below is exact in f64
-    match value {
-        Value::Number(n) if !n.is_i64() && !n.is_u64() => {
-            if let Some(f) = n.as_f64()
-                && f.fract() == 0.0
-                && f.abs() <= EXACT
-            {
-                #[expect(clippy::cast_possible_truncation, reason = "integral and within 2^53")]
-                let i = f as i64;
-                *value = Value::from(i);
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(integral_numbers),
-        Value::Object(map) => map.values_mut().for_each(integral_numbers),
-        _ => {}
     }
 }
 
