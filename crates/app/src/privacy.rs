@@ -27,6 +27,59 @@ pub struct PersonalData {
     pub emails: Vec<resources::EmailMessage>,
     /// Whether the address asked for no marketing email.
     pub suppressed: bool,
+    /// Referrals with partners whose client has this address.
+    pub partner_referrals: Vec<HeldPartnerReferral>,
+    /// Leads or customers with this address sold to a buyer.
+    pub lead_sales: Vec<HeldLeadSale>,
+    /// Partner portal users with this address.
+    pub partner_users: Vec<HeldPartnerUser>,
+}
+
+/// A referral with a partner, as far as it concerns the client.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct HeldPartnerReferral {
+    pub id: String,
+    pub partner_id: String,
+    /// `to_partner` or `from_partner`.
+    pub direction: String,
+    pub client_name: String,
+    pub company: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub notes: Option<String>,
+    pub stage: String,
+    pub created_at: vouch_domain::Timestamp,
+}
+
+/// A lead or customer sold to a buyer, as far as it concerns the person.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct HeldLeadSale {
+    pub id: String,
+    /// The buyer.
+    pub partner_id: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub company: Option<String>,
+    pub email: Option<String>,
+    pub phones: Vec<String>,
+    pub street: Option<String>,
+    pub city: Option<String>,
+    pub region: Option<String>,
+    pub postal_code: Option<String>,
+    pub country: Option<String>,
+    pub notes: Option<String>,
+    pub created_at: vouch_domain::Timestamp,
+}
+
+/// A partner portal user.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct HeldPartnerUser {
+    pub id: String,
+    pub partner_id: String,
+    pub name: String,
+    pub email: String,
+    pub role: String,
+    pub created_at: vouch_domain::Timestamp,
 }
 
 pub async fn personal_data(ctx: &Ctx, origin: &Origin, email: &str) -> AppResult<PersonalData> {
@@ -55,6 +108,54 @@ pub async fn personal_data(ctx: &Ctx, origin: &Origin, email: &str) -> AppResult
         people: held.people.into_iter().map(Into::into).collect(),
         emails: held.emails.into_iter().map(Into::into).collect(),
         suppressed: held.suppressed,
+        partner_referrals: held
+            .partner_referrals
+            .into_iter()
+            .map(|r| HeldPartnerReferral {
+                id: r.id,
+                partner_id: r.partner_id,
+                direction: r.direction.as_str().to_string(),
+                client_name: r.client_name,
+                company: r.company,
+                email: r.email,
+                phone: r.phone,
+                notes: r.notes,
+                stage: r.stage.as_str().to_string(),
+                created_at: r.created_at,
+            })
+            .collect(),
+        lead_sales: held
+            .lead_sales
+            .into_iter()
+            .map(|l| HeldLeadSale {
+                id: l.id,
+                partner_id: l.partner_id,
+                first_name: l.first_name,
+                last_name: l.last_name,
+                company: l.company,
+                email: l.email,
+                phones: l.phones,
+                street: l.street,
+                city: l.city,
+                region: l.region,
+                postal_code: l.postal_code,
+                country: l.country,
+                notes: l.notes,
+                created_at: l.created_at,
+            })
+            .collect(),
+        partner_users: held
+            .partner_users
+            .into_iter()
+            .map(|u| HeldPartnerUser {
+                id: u.id,
+                partner_id: u.partner_id,
+                name: u.name,
+                email: u.email,
+                role: u.role.as_str().to_string(),
+                created_at: u.created_at,
+            })
+            .collect(),
     })
 }
 

@@ -12,6 +12,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use vouch_domain::program::ProgramStatus;
 use vouch_domain::referral::RefCookie;
 use vouch_store::clicks::NewClick;
@@ -54,6 +55,25 @@ const LINK_PREVIEWS: &[&str] = &[
 /// Project Woothee's rules (the `woothee` crate) plus the link previews above, and an empty
 /// agent. One parse serves both questions.
 pub fn click_device(user_agent: &str) -> Option<&'static str> {
+    // Visitors share a few thousand agent strings, and the parse tries one rule after another:
+    // answers are kept (bounded; forgotten all at once when full, which costs a re-parse).
+    static SEEN: std::sync::LazyLock<std::sync::Mutex<HashMap<String, Option<&'static str>>>> =
+        std::sync::LazyLock::new(Default::default);
+    const KEEP: usize = 10_000;
+    if let Some(known) = SEEN.lock().ok().and_then(|m| m.get(user_agent).copied()) {
+        return known;
+    }
+    let answer = classify(user_agent);
+    if let Ok(mut seen) = SEEN.lock() {
+        if seen.len() >= KEEP {
+            seen.clear();
+        }
+        seen.insert(user_agent.to_string(), answer);
+    }
+    answer
+}
+
+fn classify(user_agent: &str) -> Option<&'static str> {
     let ua = user_agent.trim();
     if ua.is_empty() || LINK_PREVIEWS.iter().any(|p| ua.contains(p)) {
         return None;

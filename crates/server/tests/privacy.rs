@@ -8,12 +8,14 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use vouch_domain::permission::{Role, Scope};
 
+/// The before/after of every audit entry about participants and people.
 async fn all_audit_text(app: &TestApp) -> String {
-    let rows: Vec<(Option<String>, Option<String>)> =
-        sqlx::query_as("SELECT before_json, after_json FROM audit_log")
-            .fetch_all(app.state.store.pool())
-            .await
-            .expect("audit");
+    let rows: Vec<(Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT before_json, after_json FROM audit_log WHERE entity IN ('participant', 'person')",
+    )
+    .fetch_all(app.state.store.pool())
+    .await
+    .expect("audit");
     rows.into_iter()
         .map(|(b, a)| format!("{} {}", b.unwrap_or_default(), a.unwrap_or_default()))
         .collect::<Vec<_>>()
@@ -37,6 +39,14 @@ async fn a_person_sees_and_erases_what_is_held_about_them() {
             .await;
         assert_eq!(person.status, StatusCode::CREATED, "{}", person.text);
         let person_id = person.body["id"].as_str().expect("id").to_string();
+        let partner = admin
+            .post("/api/v1/partners", json!({ "name": "Northwind Agency", "contact_email": "ops@northwind.example", "receives_referrals": true }))
+            .await;
+        let partner = partner.body["id"].as_str().expect("partner").to_string();
+        let sent = admin
+            .post("/api/v1/partner-referrals", json!({ "partner_id": partner, "direction": "to_partner", "client_name": "Ann Lee", "email": "ANN.LEE@example.com" }))
+            .await;
+        assert_eq!(sent.status, StatusCode::CREATED, "{}", sent.text);
 
         // Who may: administrators and admin keys only.
         let path = "/api/v1/personal-data?email=ann.lee@example.com";
@@ -54,6 +64,9 @@ async fn a_person_sees_and_erases_what_is_held_about_them() {
         assert_eq!(held.body["people"].as_array().map(Vec::len), Some(1));
         assert!(held.body["emails"].as_array().is_some_and(|e| !e.is_empty()), "the welcome email");
         assert_eq!(held.body["suppressed"], false);
+        assert_eq!(held.body["partner_referrals"][0]["client_name"], "Ann Lee", "a partner's client too");
+        assert_eq!(held.body["lead_sales"], json!([]));
+        assert_eq!(held.body["partner_users"], json!([]));
         let participant_id = held.body["participants"][0]["id"].as_str().expect("id").to_string();
         let exported = admin.get("/api/v1/audit-events?action=personal_data.exported").await;
         assert_eq!(exported.body["data"].as_array().map(Vec::len), Some(1), "the lookup is audited");

@@ -46,7 +46,7 @@ fn json_col<T: serde::de::DeserializeOwned>(row: &sqlx::any::AnyRow, column: &st
     serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
 }
 
-fn from_row(row: &sqlx::any::AnyRow) -> Result<LeadSale> {
+pub(crate) fn from_row(row: &sqlx::any::AnyRow) -> Result<LeadSale> {
     let sale_price = crate::money_col(row, "sale_price", "currency")?;
     let currency = sale_price.currency();
     let mrr: Option<i64> = row.try_get("monthly_recurring_revenue")?;

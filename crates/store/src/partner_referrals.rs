@@ -36,7 +36,7 @@ pub struct PartnerReferral {
     pub updated_at: Timestamp,
 }
 
-fn from_row(row: &sqlx::any::AnyRow) -> Result<PartnerReferral> {
+pub(crate) fn from_row(row: &sqlx::any::AnyRow) -> Result<PartnerReferral> {
     let needs: String = row.try_get("needs")?;
     let value: Option<i64> = row.try_get("value")?;
     let currency: Option<String> = row.try_get("currency")?;

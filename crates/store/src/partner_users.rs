@@ -30,7 +30,7 @@ impl PartnerUser {
     }
 }
 
-fn from_row(row: &sqlx::any::AnyRow) -> Result<PartnerUser> {
+pub(crate) fn from_row(row: &sqlx::any::AnyRow) -> Result<PartnerUser> {
     Ok(PartnerUser {
         id: row.try_get("id")?,
         partner_id: row.try_get("partner_id")?,

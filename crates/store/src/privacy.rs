@@ -38,6 +38,12 @@ pub struct Held {
     pub people: Vec<crate::people::Person>,
     pub emails: Vec<crate::emails::EmailMessage>,
     pub suppressed: bool,
+    /// Referrals with partners whose client has this address.
+    pub partner_referrals: Vec<crate::partner_referrals::PartnerReferral>,
+    /// Leads or customers sold to a buyer with this address.
+    pub lead_sales: Vec<crate::lead_sales::LeadSale>,
+    /// Partner portal users with this address.
+    pub partner_users: Vec<crate::partner_users::PartnerUser>,
 }
 
 pub async fn held(conn: &mut AnyConnection, email: &str) -> Result<Held> {
@@ -85,6 +91,29 @@ pub async fn held(conn: &mut AnyConnection, email: &str) -> Result<Held> {
         .map(crate::emails::from_row)
         .collect::<Result<_>>()?;
     let suppressed = crate::emails::is_suppressed(conn, &email).await?;
+    let partner_referrals =
+        sqlx::query("SELECT * FROM partner_referrals WHERE LOWER(email) = $1 ORDER BY id")
+            .bind(&email)
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(crate::partner_referrals::from_row)
+            .collect::<Result<_>>()?;
+    let lead_sales = sqlx::query("SELECT * FROM lead_sales WHERE LOWER(email) = $1 ORDER BY id")
+        .bind(&email)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(crate::lead_sales::from_row)
+        .collect::<Result<_>>()?;
+    let partner_users =
+        sqlx::query("SELECT * FROM partner_users WHERE LOWER(email) = $1 ORDER BY id")
+            .bind(&email)
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(crate::partner_users::from_row)
+            .collect::<Result<_>>()?;
     Ok(Held {
         participants,
         referrals,
@@ -92,6 +121,9 @@ pub async fn held(conn: &mut AnyConnection, email: &str) -> Result<Held> {
         people,
         emails,
         suppressed,
+        partner_referrals,
+        lead_sales,
+        partner_users,
     })
 }
 
