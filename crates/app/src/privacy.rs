@@ -189,9 +189,19 @@ pub async fn erase_participant(
     .await?;
     let linked: Vec<String> = people::for_participant(&mut tx, id).await?;
     for person_id in linked {
-        erase_person_in(&mut tx, origin, &person_id).await?;
+        match erase_person_in(&mut tx, origin, &person_id).await {
+            Ok(_) => {}
+            // Erased on its own already: nothing more to do for it.
+            Err(AppError::Conflict {
+                code: "already_erased",
+                ..
+            }) => {}
+            Err(e) => return Err(e),
+        }
     }
     commit(tx).await?;
+    // The old code (made from the name or address) names no one any more.
+    ctx.links.forget(&before.code);
     Ok(after)
 }
 

@@ -35,9 +35,10 @@ const TRACKED: &[&str] = &[
     "li_fat_id",
 ];
 
-/// Link previews (a chat app unfurling a pasted link) that Project Woothee's crawler dataset
-/// does not list, by the token each vendor documents for its fetcher.
-const LINK_PREVIEWS: &[&str] = &[
+/// Agents that are no person's browser and that Project Woothee's rules do not list: link
+/// previews (a chat app unfurling a pasted link), by the token each vendor documents for its
+/// fetcher, and HTTP libraries.
+const NOT_VISITORS: &[&str] = &[
     "Slackbot-LinkExpanding",
     "Slack-ImgProxy",
     "WhatsApp/",
@@ -48,11 +49,23 @@ const LINK_PREVIEWS: &[&str] = &[
     "Embedly/",
     "redditbot/",
     "Pinterestbot",
+    // HTTP libraries Woothee does not know (it knows curl, wget, Java, perl, ruby, PHP and
+    // Python's urllib).
+    "python-requests/",
+    "python-httpx/",
+    "aiohttp/",
+    "Go-http-client/",
+    "okhttp/",
+    "axios/",
+    "node-fetch",
+    "undici",
+    "PostmanRuntime/",
+    "insomnia/",
 ];
 
 /// The device class of a visitor's click (`mobile`, `tablet` or `desktop`), or `None` when
 /// the agent is no person's browser: crawlers, link previews and HTTP tools (curl, scripts), by
-/// Project Woothee's rules (the `woothee` crate) plus the link previews above, and an empty
+/// Project Woothee's rules (the `woothee` crate) plus the agents above, and an empty
 /// agent. One parse serves both questions.
 pub fn click_device(user_agent: &str) -> Option<&'static str> {
     // Visitors share a few thousand agent strings, and the parse tries one rule after another:
@@ -64,6 +77,10 @@ pub fn click_device(user_agent: &str) -> Option<&'static str> {
         return known;
     }
     let answer = classify(user_agent);
+    // A long agent is no browser's everyday string; keeping it would let a client fill memory.
+    if user_agent.len() > 512 {
+        return answer;
+    }
     if let Ok(mut seen) = SEEN.lock() {
         if seen.len() >= KEEP {
             seen.clear();
@@ -75,7 +92,7 @@ pub fn click_device(user_agent: &str) -> Option<&'static str> {
 
 fn classify(user_agent: &str) -> Option<&'static str> {
     let ua = user_agent.trim();
-    if ua.is_empty() || LINK_PREVIEWS.iter().any(|p| ua.contains(p)) {
+    if ua.is_empty() || NOT_VISITORS.iter().any(|p| ua.contains(p)) {
         return None;
     }
     let Some(r) = woothee::parser::Parser::new().parse(ua) else {
@@ -242,6 +259,8 @@ mod tests {
             "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
             "WhatsApp/2.23.20.0",
             "curl/8.5.0",
+            "python-requests/2.31.0",
+            "Go-http-client/1.1",
             "",
         ] {
             assert_eq!(click_device(bot), None, "{bot}");

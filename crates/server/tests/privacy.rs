@@ -79,6 +79,7 @@ async fn a_person_sees_and_erases_what_is_held_about_them() {
         assert_eq!(erased.body["email"], format!("erased+{participant_id}@erased.invalid"));
         assert_eq!(erased.body["first_name"], Value::Null);
         assert_eq!(erased.body["last_name"], Value::Null);
+        assert_ne!(erased.body["code"], held.body["participants"][0]["code"], "the code made from her name is replaced");
         let again = admin.post(&erase, json!({})).await;
         assert_eq!(again.status, StatusCode::CONFLICT);
         assert_eq!(again.body["code"], "already_erased");

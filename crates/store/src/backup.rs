@@ -84,3 +84,17 @@ pub async fn check_sqlite_backup(file: &Path) -> Result<i64> {
     let _ = conn.close().await;
     checked
 }
+
+/// Folds an SQLite database's write-ahead log into the file and empties the log, so the file
+/// alone holds every committed transaction (before it is moved aside by a restore).
+pub async fn checkpoint_sqlite(file: &Path) -> Result<()> {
+    use sqlx::Connection;
+    let options = sqlx::sqlite::SqliteConnectOptions::new().filename(file);
+    let mut conn = sqlx::sqlite::SqliteConnection::connect_with(&options).await?;
+    let done = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(&mut conn)
+        .await;
+    let _ = conn.close().await;
+    done?;
+    Ok(())
+}

@@ -29,6 +29,17 @@ pub fn erased_address(id: &str) -> String {
     format!("erased+{id}@erased.invalid")
 }
 
+/// The code an erased participant gets: the old one was made from their name or address. It is
+/// unique because the id is; links with the old code lead nowhere any more.
+pub fn erased_code(id: &str) -> String {
+    let body: String = id
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect::<String>()
+        .to_ascii_uppercase();
+    format!("X{}", &body[body.len().saturating_sub(26)..])
+}
+
 /// Everything held about one email address.
 #[derive(Debug, Clone, Default)]
 pub struct Held {
@@ -83,13 +94,14 @@ pub async fn held(conn: &mut AnyConnection, email: &str) -> Result<Held> {
         .iter()
         .map(crate::people::from_row)
         .collect::<Result<_>>()?;
-    let emails = sqlx::query("SELECT * FROM email_messages WHERE to_address = $1 ORDER BY id")
-        .bind(&email)
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(crate::emails::from_row)
-        .collect::<Result<_>>()?;
+    let emails =
+        sqlx::query("SELECT * FROM email_messages WHERE LOWER(to_address) = $1 ORDER BY id")
+            .bind(&email)
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(crate::emails::from_row)
+            .collect::<Result<_>>()?;
     let suppressed = crate::emails::is_suppressed(conn, &email).await?;
     let partner_referrals =
         sqlx::query("SELECT * FROM partner_referrals WHERE LOWER(email) = $1 ORDER BY id")
@@ -136,10 +148,11 @@ pub async fn erase_participant(
     let address = erased_address(&before.id);
     let row = sqlx::query(
         "UPDATE participants SET email = $1, first_name = NULL, last_name = NULL, email_key = NULL,
-             ip_hash = NULL, device_hash = NULL, updated_at = $2
-         WHERE id = $3 RETURNING *",
+             ip_hash = NULL, device_hash = NULL, code = $2, updated_at = $3
+         WHERE id = $4 RETURNING *",
     )
     .bind(&address)
+    .bind(erased_code(&before.id))
     .bind(now())
     .bind(&before.id)
     .fetch_one(&mut *conn)
@@ -225,14 +238,18 @@ pub async fn redact_audit(conn: &mut AnyConnection, entity: &str, entity_id: &st
         };
         let before = redact(row.try_get("before_json")?);
         let after = redact(row.try_get("after_json")?);
-        changed +=
-            sqlx::query("UPDATE audit_log SET before_json = $1, after_json = $2 WHERE id = $3")
-                .bind(before)
-                .bind(after)
-                .bind(&id)
-                .execute(&mut *conn)
-                .await?
-                .rows_affected();
+        // The address a public visitor acted from is theirs too; staff's stays.
+        changed += sqlx::query(
+            "UPDATE audit_log SET before_json = $1, after_json = $2,
+                 client_ip = CASE WHEN actor_kind = 'public' THEN NULL ELSE client_ip END
+             WHERE id = $3",
+        )
+        .bind(before)
+        .bind(after)
+        .bind(&id)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
     }
     Ok(changed)
 }

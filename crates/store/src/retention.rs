@@ -17,14 +17,15 @@ const FINISHED: &str = "('succeeded', 'dead', 'cancelled')";
 /// A lead sale's delivery log is part of the buyer's record: its jobs are kept.
 const NOT_A_LEAD_SALE: &str = "(j.subject IS NULL OR substr(j.subject, 1, 4) <> 'lds_')";
 
-/// Deletes up to [`BATCH`] events created before `before` whose every delivery has finished,
+/// Deletes up to [`BATCH`] events created before `before` whose every delivery (a resend or a
+/// retried dead job included) has finished,
 /// with their webhook messages, every job about those messages (resends included) and those
 /// jobs' attempts. Returns how many events went.
 pub async fn purge_events(store: &Store, before: Timestamp) -> Result<u64> {
     let mut tx = store.begin().await?;
     let events: Vec<String> = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT e.id FROM events e WHERE e.created_at < $1 AND NOT EXISTS (
-             SELECT 1 FROM webhook_messages m JOIN jobs j ON j.id = m.job_id
+             SELECT 1 FROM webhook_messages m JOIN jobs j ON j.id = m.job_id OR j.subject = m.id
              WHERE m.event_id = e.id AND j.status NOT IN {FINISHED})
          ORDER BY e.id LIMIT {BATCH}"
     )))
@@ -71,15 +72,16 @@ pub async fn purge_events(store: &Store, before: Timestamp) -> Result<u64> {
     Ok(gone)
 }
 
-/// Deletes up to [`BATCH`] jobs that finished before `before` and that no webhook message
-/// still points to (those go with their event), with their attempts; an email keeps its
+/// Deletes up to [`BATCH`] jobs that finished before `before` and that are not about a webhook
+/// message still kept (a message's deliveries, resends included, go with its event), with
+/// their attempts; an email keeps its
 /// message in the outbox, without the job. Returns how many jobs went.
 pub async fn purge_jobs(store: &Store, before: Timestamp) -> Result<u64> {
     let mut tx = store.begin().await?;
     let jobs: Vec<String> = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT j.id FROM jobs j WHERE j.status IN {FINISHED} AND j.updated_at < $1
            AND {NOT_A_LEAD_SALE}
-           AND NOT EXISTS (SELECT 1 FROM webhook_messages m WHERE m.job_id = j.id)
+           AND NOT EXISTS (SELECT 1 FROM webhook_messages m WHERE m.job_id = j.id OR m.id = j.subject)
          ORDER BY j.id LIMIT {BATCH}"
     )))
     .bind(before.to_string())

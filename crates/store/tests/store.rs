@@ -388,14 +388,17 @@ async fn retention_deletes_old_deliveries_and_keeps_what_may_still_run() {
         let attempt = |id: &str, job_id: &str| format!("INSERT INTO job_attempts (id, job_id, attempt, worker, started_at, duration_ms, succeeded) VALUES ('{id}', '{job_id}', 1, 'w', '{old}', 5, 1)");
         // An old event delivered (with an earlier, resent delivery), an old event still being
         // retried, and a new event.
-        for (event, at) in [("evt_done", old), ("evt_retrying", old), ("evt_new", new.as_str())] {
+        for (event, at) in [("evt_done", old), ("evt_retrying", old), ("evt_new", new.as_str()), ("evt_rerun", old)] {
             exec(&store, &format!("INSERT INTO events (id, type, created_at, data) VALUES ('{event}', 'x.y', '{at}', '{{}}')")).await;
         }
         exec(&store, &job("job_first_try", "msg_done", "dead", old)).await;
         exec(&store, &job("job_resent", "msg_done", "succeeded", old)).await;
         exec(&store, &job("job_retrying", "msg_retrying", "queued", old)).await;
         exec(&store, &job("job_new", "msg_new", "succeeded", &new)).await;
-        for (m, e, j) in [("msg_done", "evt_done", "job_resent"), ("msg_retrying", "evt_retrying", "job_retrying"), ("msg_new", "evt_new", "job_new")] {
+        // A message whose latest delivery succeeded while an earlier dead one was retried by hand.
+        exec(&store, &job("job_rerun_ok", "msg_rerun", "succeeded", old)).await;
+        exec(&store, &job("job_rerun_retry", "msg_rerun", "queued", old)).await;
+        for (m, e, j) in [("msg_done", "evt_done", "job_resent"), ("msg_retrying", "evt_retrying", "job_retrying"), ("msg_new", "evt_new", "job_new"), ("msg_rerun", "evt_rerun", "job_rerun_ok")] {
             exec(&store, &format!("INSERT INTO webhook_messages (id, endpoint_id, event_id, job_id, created_at) VALUES ('{m}', 'whe_1', '{e}', '{j}', '{old}')")).await;
         }
         for (a, j) in [("att_1", "job_first_try"), ("att_2", "job_resent"), ("att_3", "job_retrying"), ("att_4", "job_new")] {
@@ -413,12 +416,12 @@ async fn retention_deletes_old_deliveries_and_keeps_what_may_still_run() {
         let cutoff = vouch_domain::Timestamp::now() - time::Duration::days(30);
         assert_eq!(retention::purge_events(&store, cutoff).await.expect("events"), 1);
         assert_eq!(retention::purge_events(&store, cutoff).await.expect("again"), 0, "idempotent");
-        assert_eq!(count(&store, "events").await, 2, "the retried and the new event stay");
-        assert_eq!(count(&store, "webhook_messages").await, 2);
+        assert_eq!(count(&store, "events").await, 3, "the retried, the re-run and the new event stay");
+        assert_eq!(count(&store, "webhook_messages").await, 3);
         assert_eq!(retention::purge_jobs(&store, cutoff).await.expect("jobs"), 1, "the sent email's job");
         assert_eq!(retention::purge_jobs(&store, cutoff).await.expect("again"), 0);
         let left: Vec<String> = sqlx::query_scalar("SELECT id FROM jobs ORDER BY id").fetch_all(store.pool()).await.expect("jobs");
-        assert_eq!(left, ["job_lead", "job_mail_waiting", "job_new", "job_retrying"]);
+        assert_eq!(left, ["job_lead", "job_mail_waiting", "job_new", "job_rerun_ok", "job_rerun_retry", "job_retrying"]);
         let attempts: Vec<String> = sqlx::query_scalar("SELECT id FROM job_attempts ORDER BY id").fetch_all(store.pool()).await.expect("attempts");
         assert_eq!(attempts, ["att_3", "att_4", "att_6"]);
         let outbox: Option<String> = sqlx::query_scalar("SELECT job_id FROM email_messages WHERE id = 'eml_1'").fetch_one(store.pool()).await.expect("outbox");

@@ -22,15 +22,17 @@ pub async fn backup(store: &Store, file: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Checks the backup, then puts it in place of the configured database: copied beside it and
-/// renamed over it (so a crash midway leaves the old database or the new one, never half of
-/// one), with the old database's write-ahead log removed first (it belongs to the old file).
-/// Then migrates, so a backup from an older version is brought up to date.
+/// Copies the backup beside the configured database, checks the copy (so what is checked is
+/// what is installed), and renames it over the database. The database it replaces is first
+/// checkpointed (its write-ahead log folded into the file) and kept beside it as
+/// `*.before-restore`, so nothing committed is ever lost; a crash midway leaves the old
+/// database or the new one. Then migrates, so a backup from an older version is brought up to
+/// date. Stop Vouch first: a server still running would write to a file that is no longer
+/// the database.
 pub async fn restore(config: &Config, file: &Path, force: bool) -> anyhow::Result<()> {
     if Backend::from_url(&config.database_url)? == Backend::Postgres {
         bail!("{POSTGRES_GUIDANCE}");
     }
-    let version = check_sqlite_backup(file).await?;
     let target = vouch_store::sqlite_file(&config.database_url)?;
     let has_data = std::fs::metadata(&target).is_ok_and(|m| m.len() > 0);
     if has_data && !force {
@@ -39,6 +41,9 @@ pub async fn restore(config: &Config, file: &Path, force: bool) -> anyhow::Resul
             target.display()
         );
     }
+    if !file.is_file() {
+        bail!("{} is not a file", file.display());
+    }
     if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the folder {}", dir.display()))?;
@@ -46,6 +51,23 @@ pub async fn restore(config: &Config, file: &Path, force: bool) -> anyhow::Resul
     let staging = target.with_extension("restoring");
     std::fs::copy(file, &staging)
         .with_context(|| format!("cannot copy {} to {}", file.display(), staging.display()))?;
+    std::fs::File::open(&staging)
+        .and_then(|f| f.sync_all())
+        .with_context(|| format!("cannot write {} to disk", staging.display()))?;
+    let version = match check_sqlite_backup(&staging).await {
+        Ok(v) => v,
+        Err(e) => {
+            let _ = std::fs::remove_file(&staging);
+            bail!("{}: {e}", file.display());
+        }
+    };
+    if has_data {
+        vouch_store::backup::checkpoint_sqlite(&target).await?;
+        let kept = target.with_extension("before-restore");
+        std::fs::rename(&target, &kept)
+            .with_context(|| format!("cannot keep the old database as {}", kept.display()))?;
+        println!("the database it replaces is kept as {}", kept.display());
+    }
     for suffix in ["-wal", "-shm"] {
         let side = format!("{}{suffix}", target.display());
         match std::fs::remove_file(&side) {
