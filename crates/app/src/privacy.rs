@@ -15,6 +15,10 @@ use vouch_store::{participants, people, privacy};
 pub struct PersonalData {
     /// The address asked about, lower-cased.
     pub email: String,
+    /// Accounts (and super customers) whose owner has this address.
+    pub accounts: Vec<resources::Account>,
+    /// Partner companies whose contact person has this address.
+    pub partner_contacts: Vec<HeldPartnerContact>,
     /// Participants with this address, in every program.
     pub participants: Vec<resources::Participant>,
     /// Referrals they made or came through.
@@ -71,6 +75,20 @@ pub struct HeldLeadSale {
     pub created_at: vouch_domain::Timestamp,
 }
 
+/// A partner company, as far as it concerns its contact person.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct HeldPartnerContact {
+    /// The partner.
+    pub partner_id: String,
+    pub partner_name: String,
+    pub contact_name: Option<String>,
+    pub contact_email: Option<String>,
+    pub contact_phone: Option<String>,
+    /// The partner's notes, which may be about the contact.
+    pub notes: Option<String>,
+    pub created_at: vouch_domain::Timestamp,
+}
+
 /// A partner portal user.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct HeldPartnerUser {
@@ -102,6 +120,20 @@ pub async fn personal_data(ctx: &Ctx, origin: &Origin, email: &str) -> AppResult
     commit(tx).await?;
     Ok(PersonalData {
         email,
+        accounts: held.accounts.into_iter().map(Into::into).collect(),
+        partner_contacts: held
+            .partners
+            .into_iter()
+            .map(|p| HeldPartnerContact {
+                partner_id: p.id,
+                partner_name: p.name,
+                contact_name: p.contact_name,
+                contact_email: p.contact_email,
+                contact_phone: p.contact_phone,
+                notes: p.notes,
+                created_at: p.created_at,
+            })
+            .collect(),
         participants: held.participants.into_iter().map(Into::into).collect(),
         referrals: held.referrals.into_iter().map(Into::into).collect(),
         rewards: held.rewards.into_iter().map(Into::into).collect(),

@@ -43,6 +43,14 @@ async fn a_person_sees_and_erases_what_is_held_about_them() {
             .post("/api/v1/partners", json!({ "name": "Northwind Agency", "contact_email": "ops@northwind.example", "receives_referrals": true }))
             .await;
         let partner = partner.body["id"].as_str().expect("partner").to_string();
+        let account = admin
+            .post("/api/v1/accounts", json!({ "name": "Lee Bakery", "email": "ann.lee@example.com", "owner_first_name": "Ann", "owner_last_name": "Lee" }))
+            .await;
+        assert_eq!(account.status, StatusCode::CREATED, "{}", account.text);
+        let contact = admin
+            .post("/api/v1/partners", json!({ "name": "Lee Consulting", "contact_name": "Ann Lee", "contact_email": "Ann.Lee@example.com", "refers_clients": true }))
+            .await;
+        assert_eq!(contact.status, StatusCode::CREATED, "{}", contact.text);
         let sent = admin
             .post("/api/v1/partner-referrals", json!({ "partner_id": partner, "direction": "to_partner", "client_name": "Ann Lee", "email": "ANN.LEE@example.com" }))
             .await;
@@ -67,6 +75,9 @@ async fn a_person_sees_and_erases_what_is_held_about_them() {
         assert_eq!(held.body["partner_referrals"][0]["client_name"], "Ann Lee", "a partner's client too");
         assert_eq!(held.body["lead_sales"], json!([]));
         assert_eq!(held.body["partner_users"], json!([]));
+        assert_eq!(held.body["accounts"][0]["name"], "Lee Bakery", "the account she owns");
+        assert_eq!(held.body["partner_contacts"][0]["partner_name"], "Lee Consulting");
+        assert_eq!(held.body["partner_contacts"][0]["contact_name"], "Ann Lee");
         let participant_id = held.body["participants"][0]["id"].as_str().expect("id").to_string();
         let exported = admin.get("/api/v1/audit-events?action=personal_data.exported").await;
         assert_eq!(exported.body["data"].as_array().map(Vec::len), Some(1), "the lookup is audited");
@@ -124,7 +135,17 @@ async fn the_console_looks_up_and_erases_behind_a_confirmation() {
             .await
             .expect("join");
         let admin = app.staff(Role::Admin).await;
+        let account = admin
+            .post("/api/v1/accounts", json!({ "name": "Bo's Bikes", "email": "bo@example.com", "owner_first_name": "Bo", "owner_last_name": "Ek" }))
+            .await;
+        let account_id = account.body["id"].as_i64().expect("account");
         let page = admin.get("/admin/privacy?email=bo@example.com").await;
+        assert!(
+            page.text.contains(&format!("/admin/accounts/{account_id}\">Bo&#x27;s Bikes</a>"))
+                || page.text.contains(&format!("/admin/accounts/{account_id}\">Bo&#39;s Bikes</a>")),
+            "the account the person owns is linked: {}",
+            page.text
+        );
         assert_eq!(page.status, StatusCode::OK);
         assert!(
             page.text.contains("id=\"found\"")

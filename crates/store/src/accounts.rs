@@ -54,7 +54,7 @@ impl Account {
     }
 }
 
-fn from_row(row: &sqlx::any::AnyRow) -> Result<Account> {
+pub(crate) fn from_row(row: &sqlx::any::AnyRow) -> Result<Account> {
     let b = |col: &str| -> Result<bool> { Ok(row.try_get::<i64, _>(col)? != 0) };
     let policy: String = row.try_get("registration_policy")?;
     Ok(Account {

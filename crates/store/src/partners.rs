@@ -31,7 +31,7 @@ pub struct Partner {
     pub updated_at: Timestamp,
 }
 
-fn from_row(row: &sqlx::any::AnyRow) -> Result<Partner> {
+pub(crate) fn from_row(row: &sqlx::any::AnyRow) -> Result<Partner> {
     let emails: String = row.try_get("notification_emails")?;
     let on = |column: &str| -> Result<bool> { Ok(row.try_get::<i64, _>(column)? != 0) };
     Ok(Partner {

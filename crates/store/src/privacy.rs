@@ -55,6 +55,10 @@ pub struct Held {
     pub lead_sales: Vec<crate::lead_sales::LeadSale>,
     /// Partner portal users with this address.
     pub partner_users: Vec<crate::partner_users::PartnerUser>,
+    /// Accounts (and super customers) whose owner has this address.
+    pub accounts: Vec<crate::accounts::Account>,
+    /// Partner companies whose contact has this address.
+    pub partners: Vec<crate::partners::Partner>,
 }
 
 pub async fn held(conn: &mut AnyConnection, email: &str) -> Result<Held> {
@@ -126,7 +130,24 @@ pub async fn held(conn: &mut AnyConnection, email: &str) -> Result<Held> {
             .iter()
             .map(crate::partner_users::from_row)
             .collect::<Result<_>>()?;
+    let accounts = sqlx::query("SELECT * FROM accounts WHERE LOWER(email) = $1 ORDER BY id")
+        .bind(&email)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(crate::accounts::from_row)
+        .collect::<Result<_>>()?;
+    let partners =
+        sqlx::query("SELECT * FROM partners WHERE LOWER(contact_email) = $1 ORDER BY id")
+            .bind(&email)
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(crate::partners::from_row)
+            .collect::<Result<_>>()?;
     Ok(Held {
+        accounts,
+        partners,
         participants,
         referrals,
         rewards,
