@@ -208,14 +208,9 @@ pub async fn set_delivery(
     }
     sql.push(" WHERE id = ")
         .push_bind(id)
-        .push(" AND delivery_status IN (");
-    for (i, s) in from.iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        sql.push_bind(*s);
-    }
-    sql.push(") RETURNING *");
+        .push(" AND delivery_status IN ")
+        .push_in(from.iter().copied())
+        .push(" RETURNING *");
     let rows = sql.fetch_all(conn).await?;
     rows.first().map(from_row).transpose()
 }

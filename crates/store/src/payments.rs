@@ -207,14 +207,8 @@ pub async fn for_rewards(conn: &mut AnyConnection, reward_ids: &[&str]) -> Resul
     if reward_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut sql = Sql::new("SELECT * FROM payments WHERE status <> 'voided' AND reward_id IN (");
-    for (n, id) in reward_ids.iter().enumerate() {
-        if n > 0 {
-            sql.push(", ");
-        }
-        sql.push_bind(id.to_string());
-    }
-    sql.push(")");
+    let mut sql = Sql::new("SELECT * FROM payments WHERE status <> 'voided' AND reward_id IN ");
+    sql.push_in(reward_ids.iter().copied());
     let rows = sql.fetch_all(conn).await?;
     many(&rows)
 }
@@ -228,14 +222,8 @@ pub async fn open_clawbacks_of(
         return Ok(Vec::new());
     }
     let mut sql =
-        Sql::new("SELECT * FROM payment_clawbacks WHERE status = 'open' AND payment_id IN (");
-    for (n, id) in payment_ids.iter().enumerate() {
-        if n > 0 {
-            sql.push(", ");
-        }
-        sql.push_bind(id.to_string());
-    }
-    sql.push(")");
+        Sql::new("SELECT * FROM payment_clawbacks WHERE status = 'open' AND payment_id IN ");
+    sql.push_in(payment_ids.iter().copied());
     let rows = sql.fetch_all(conn).await?;
     rows.iter().map(clawback_from_row).collect()
 }

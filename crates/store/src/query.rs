@@ -94,6 +94,23 @@ impl Sql {
         format!("${}", self.values.len())
     }
 
+    /// Appends `($1, $2, …)`, one placeholder per value, for `IN` lists. The caller makes sure
+    /// the list is not empty (`IN ()` is not SQL).
+    pub(crate) fn push_in<V: Into<Value>>(
+        &mut self,
+        values: impl IntoIterator<Item = V>,
+    ) -> &mut Self {
+        self.text.push('(');
+        for (i, value) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.text.push_str(", ");
+            }
+            self.push_bind(value);
+        }
+        self.text.push(')');
+        self
+    }
+
     /// Appends `(v, v, …), (…)`: one parenthesised group per item, for multi-row inserts.
     pub(crate) fn push_rows<T>(
         &mut self,

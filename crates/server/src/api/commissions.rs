@@ -56,7 +56,7 @@ async fn list(
             partner_id: p.partner_id.as_deref(),
             status: p.status,
         },
-        p.starting_after.as_deref().filter(|c| !c.is_empty()),
+        p.starting_after.as_deref(),
         limit,
     )
     .await?;

@@ -58,7 +58,7 @@ async fn list(
             partner_id: p.partner_id.as_deref(),
             delivery_status: p.delivery_status,
         },
-        p.starting_after.as_deref().filter(|c| !c.is_empty()),
+        p.starting_after.as_deref(),
         limit,
     )
     .await?;

@@ -191,8 +191,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
                 "must not contain control characters",
             ));
         }
-        // An empty cursor is the first page: the parameter is left out rather than handed on
-        // as an empty id.
+        // An empty cursor is the first page, on every list (text or number ids): the one place
+        // that rule lives. The parameter is left out rather than handed on as an empty id, so
+        // no handler or store sees one.
         let empty_cursor =
             |(name, value): &(std::borrow::Cow<'_, str>, std::borrow::Cow<'_, str>)| {
                 name == "starting_after" && value.is_empty()
@@ -251,7 +252,7 @@ pub struct CursorParams {
 /// A `starting_after` value: the id of the last item of the previous page, as the list gave it
 /// in `next_cursor`. The same rule on every list: anything not shaped like an id is refused
 /// (422 naming `starting_after`); a well-shaped id pages from where it would sort, so the id
-/// of an item deleted meanwhile still works. Empty means the first page.
+/// of an item deleted meanwhile still works. Empty means the first page (see `ApiQuery`).
 #[derive(Debug, Clone, Default)]
 pub struct Cursor(String);
 
@@ -265,6 +266,8 @@ impl std::ops::Deref for Cursor {
 impl<'de> serde::Deserialize<'de> for Cursor {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
+        // Empty: the first page. `ApiQuery` leaves it out already; the console's forms (which
+        // share some of these parameters) send it when the field is blank.
         if text.is_empty() || vouch_domain::id::is_any_id(&text) {
             Ok(Self(text))
         } else {
