@@ -154,6 +154,35 @@ pub async fn change_password(
     commit(tx).await
 }
 
+/// Sets a staff user's password from the command line (someone with the database at hand: a
+/// forgotten password, the demo owner's on a second run). Every session of the user ends.
+pub async fn reset_password(
+    ctx: &Ctx,
+    origin: &Origin,
+    email: &str,
+    new: &str,
+) -> AppResult<StaffUser> {
+    vouch_domain::password::check(new).map_err(|m| AppError::field("password", m))?;
+    let hash = crate::auth::hash_password(new.to_string()).await?;
+    let mut tx = ctx.store.begin().await?;
+    let user = users::by_email(&mut tx, email.trim())
+        .await?
+        .ok_or_else(|| AppError::field("email", "no staff user has this email"))?;
+    users::set_password(&mut tx, &user.id, &hash, None).await?;
+    record::entry(
+        &mut tx,
+        origin,
+        "staff_user.password_reset",
+        "staff_user",
+        &user.id,
+        None,
+        None,
+    )
+    .await?;
+    commit(tx).await?;
+    Ok(user)
+}
+
 /// Creates an API key and returns it with its secret, which is never shown again.
 pub async fn create_api_key(
     ctx: &Ctx,

@@ -81,7 +81,9 @@ pub async fn load(ctx: &Ctx) -> anyhow::Result<()> {
     let domain = ctx.settings.clone_email_domain.clone();
     let mut tx = ctx.store.begin().await?;
     if accounts::get(&mut tx, 3192).await?.is_some() {
-        println!("the demo data is already loaded (account 3192 exists)");
+        println!(
+            "the demo data is already loaded (account 3192 exists); to sign in as {DEMO_OWNER} again, set a new password: vouch users set-password --email {DEMO_OWNER}"
+        );
         return Ok(());
     }
     let placed = |id: i64| Placement {
@@ -196,6 +198,9 @@ pub async fn load(ctx: &Ctx) -> anyhow::Result<()> {
     crate::demo_partners::load(ctx, &origin, &sales_program)
         .await
         .context("the partner demo")?;
+    crate::demo_programs::load(ctx, &origin)
+        .await
+        .context("the customer referral program demo")?;
     let password = format!("demo-{}", &vouch_app::auth::random_hex(8));
     vouch_app::staff::create_user(
         ctx,
@@ -209,7 +214,12 @@ pub async fn load(ctx: &Ctx) -> anyhow::Result<()> {
     .await
     .map_err(crate::describe)?;
     println!(
-        "loaded {} referral programs, {} channel partners and {} self-registration environments",
+        "loaded a customer referral program, Friends of Vouch (Programs): two referrers, four friends, two purchases and their rewards waiting to be delivered; its signup page is {}/p/{}",
+        ctx.settings.base_url,
+        crate::demo_programs::SLUG
+    );
+    println!(
+        "loaded {} super customers (Accounts), {} channel partners and {} self-registration environments",
         REFERRAL_PROGRAMS.len(),
         CHANNEL_PARTNERS.len(),
         GENERIC.len()

@@ -5,6 +5,7 @@ mod backup;
 mod config;
 mod demo;
 mod demo_partners;
+mod demo_programs;
 mod demo_sales;
 mod import;
 
@@ -113,6 +114,15 @@ enum UsersCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Set a staff user's password (a forgotten one, or the demo owner's); their sessions end.
+    /// The password is prompted for, or read from stdin.
+    SetPassword {
+        #[arg(long)]
+        email: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -213,6 +223,23 @@ async fn run() -> anyhow::Result<()> {
             println!("created {} user {} ({})", user.role, user.email, user.id);
             Ok(())
         }
+        Command::Users {
+            command:
+                UsersCommand::SetPassword {
+                    email,
+                    password_stdin,
+                },
+        } => {
+            let password = read_password(password_stdin)?;
+            let user = vouch_app::staff::reset_password(&ctx, &Origin::system(), &email, &password)
+                .await
+                .map_err(describe)?;
+            println!(
+                "set the password of {} ({}); their sessions ended",
+                user.email, user.id
+            );
+            Ok(())
+        }
         Command::ApiKeys {
             command: KeysCommand::Create { name, scope },
         } => {
@@ -263,7 +290,13 @@ fn read_password(from_stdin: bool) -> anyhow::Result<String> {
         std::io::stdin()
             .read_to_string(&mut line)
             .context("reading the password from stdin")?;
-        line.lines().next().unwrap_or_default().to_string()
+        let first = line.lines().next().unwrap_or_default().to_string();
+        if first.is_empty() {
+            bail!(
+                "no password on standard input: pipe it in (echo \"$PASSWORD\" | vouch users … --password-stdin) or run the command in a terminal to be asked for it"
+            );
+        }
+        first
     } else {
         let first = rpassword::prompt_password("Password: ")?;
         let again = rpassword::prompt_password("Password again: ")?;
@@ -289,11 +322,20 @@ async fn serve(config: &Config, ctx: Ctx, with_worker: bool) -> anyhow::Result<(
     let listener = tokio::net::TcpListener::bind(&config.bind)
         .await
         .with_context(|| format!("cannot listen on {}", config.bind))?;
+    let address = listener.local_addr()?;
     tracing::info!(
-        address = %listener.local_addr()?,
+        address = %address,
         database = ctx.store.backend().name(),
         base_url = %ctx.settings.base_url,
         "vouch is serving"
+    );
+    // What a person who just ran `vouch serve` wants next, on standard output (the log is on
+    // standard error).
+    println!(
+        "Vouch is serving on http://{address} ({}): console {}/admin, API reference {}/api/docs",
+        ctx.store.backend().name(),
+        ctx.settings.base_url,
+        ctx.settings.base_url
     );
     // One signal stops the server and the background work; each finishes what it has started
     // first.

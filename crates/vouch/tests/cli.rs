@@ -1,57 +1,12 @@
 //! The `vouch` binary itself: configuration, user and key creation, the demo, serving and a
 //! graceful stop on SIGTERM, on SQLite and (when configured) PostgreSQL.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 use vouch_store::testing::{backends, fresh_database_url};
 
-const BIN: &str = env!("CARGO_BIN_EXE_vouch");
-
-fn workdir() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("vouch-cli-{}", vouch_domain_id()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    dir
-}
-
-fn vouch_domain_id() -> String {
-    format!(
-        "{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0)
-    )
-}
-
-fn run(dir: &std::path::Path, db: &str, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .env("VOUCH_DATABASE_URL", db)
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn vouch");
-    if let Some(input) = stdin {
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(input.as_bytes())
-            .expect("write stdin");
-    } else {
-        drop(child.stdin.take());
-    }
-    child.wait_with_output().expect("wait")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+mod support;
+use support::{BIN, free_port, run, serve_until_ready, text, workdir};
 
 #[test]
 fn config_is_layered_validated_and_redacted() {
@@ -131,13 +86,6 @@ fn config_is_layered_validated_and_redacted() {
     );
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("port")
-}
-
 #[tokio::test]
 async fn users_keys_demo_serve_and_graceful_stop() {
     vouch_jobs::install_crypto_provider();
@@ -194,6 +142,52 @@ async fn users_keys_demo_serve_and_graceful_stop() {
             Some("short\n"),
         );
         assert!(!weak.status.success() && text(&weak.stderr).contains("password"));
+        // No terminal and nothing piped in: say how to give the password, not that it is short.
+        let none = run(
+            &dir,
+            &db,
+            &[
+                "users",
+                "create",
+                "--email",
+                "n@example.com",
+                "--role",
+                "staff",
+            ],
+            None,
+        );
+        assert!(
+            !none.status.success() && text(&none.stderr).contains("--password-stdin"),
+            "{}",
+            text(&none.stderr)
+        );
+        let reset = run(
+            &dir,
+            &db,
+            &[
+                "users",
+                "set-password",
+                "--email",
+                "root@example.com",
+                "--password-stdin",
+            ],
+            Some("another long password\n"),
+        );
+        assert!(reset.status.success(), "{}", text(&reset.stderr));
+        assert!(text(&reset.stdout).contains("set the password of root@example.com"));
+        let nobody = run(
+            &dir,
+            &db,
+            &[
+                "users",
+                "set-password",
+                "--email",
+                "nobody@example.com",
+                "--password-stdin",
+            ],
+            Some("another long password\n"),
+        );
+        assert!(!nobody.status.success() && text(&nobody.stderr).contains("email"));
         let key = run(
             &dir,
             &db,
@@ -207,7 +201,15 @@ async fn users_keys_demo_serve_and_graceful_stop() {
         assert!(demo.status.success(), "{}", text(&demo.stderr));
         assert!(text(&demo.stdout).contains("owner@demo.vouch.local"));
         assert!(text(&demo.stdout).contains("nora@northwind.demo.vouch.local"));
-        assert!(text(&run(&dir, &db, &["demo"], None).stdout).contains("already loaded"));
+        assert!(
+            text(&demo.stdout).contains("/p/friends"),
+            "the demo's referral program"
+        );
+        let again = text(&run(&dir, &db, &["demo"], None).stdout);
+        assert!(
+            again.contains("already loaded") && again.contains("users set-password"),
+            "{again}"
+        );
 
         let port = free_port();
         let mut server = Command::new(BIN)
@@ -221,7 +223,7 @@ async fn users_keys_demo_serve_and_graceful_stop() {
             .current_dir(&dir)
             .env("VOUCH_DATABASE_URL", &db)
             .env_remove("RUST_LOG")
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .expect("serve");
@@ -339,6 +341,13 @@ async fn users_keys_demo_serve_and_graceful_stop() {
             assert!(parsed["level"].is_string());
         }
         assert!(logs.contains("in-flight requests completed"));
+        let mut said = String::new();
+        std::io::Read::read_to_string(&mut server.stdout.take().expect("stdout"), &mut said)
+            .expect("stdout");
+        assert!(
+            said.contains(&format!("Vouch is serving on {base}")) && said.contains("/admin"),
+            "serve says where the console is: {said}"
+        );
         assert!(
             !logs.contains(&secret) && !logs.contains("super_customer_id=3093"),
             "logs carry no secrets or query strings"
@@ -609,32 +618,6 @@ async fn import_participants_checks_every_line_and_runs_again_safely() {
         drop(conn);
         store.close().await;
     }
-}
-
-async fn serve_until_ready(dir: &std::path::Path, db: &str) -> (std::process::Child, String) {
-    let port = free_port();
-    let mut server = Command::new(BIN)
-        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-        .current_dir(dir)
-        .env("VOUCH_DATABASE_URL", db)
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("serve");
-    let base = format!("http://127.0.0.1:{port}");
-    for _ in 0..100 {
-        if reqwest::get(format!("{base}/readyz"))
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            return (server, base);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let _ = server.kill();
-    let _ = server.wait();
-    panic!("vouch serve did not become ready");
 }
 
 /// A backup taken while Vouch serves, restored into a fresh directory and served from there:

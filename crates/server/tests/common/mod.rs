@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod examples;
 pub mod receiver;
 pub mod smtp;
