@@ -4,8 +4,46 @@
 //   data-select          a field that selects its text when clicked
 //   data-confirm="text"  a form that asks before it is sent
 //   data-file-into="id"  a file input whose chosen file's text fills the textarea #id
+//   data-menu            the button that opens and closes the console's navigation
+// and, on every page, tables whose cells are labelled by their column for narrow screens.
 (function () {
   'use strict';
+  document.documentElement.classList.add('js');
+  // On a narrow screen each table row is a card: every cell shows its column's name.
+  function labelTables() {
+    var tables = document.querySelectorAll('table');
+    for (var t = 0; t < tables.length; t++) {
+      var table = tables[t];
+      var heads = table.querySelectorAll('thead th');
+      if (!heads.length) {
+        continue;
+      }
+      var names = [];
+      for (var h = 0; h < heads.length; h++) {
+        names.push(heads[h].textContent.trim());
+      }
+      var rows = table.querySelectorAll('tbody tr');
+      for (var r = 0; r < rows.length; r++) {
+        var cells = rows[r].children;
+        var column = 0;
+        for (var c = 0; c < cells.length; c++) {
+          var name = names[column] || '';
+          if (name && cells[c].colSpan === 1) {
+            cells[c].setAttribute('data-label', name);
+          } else {
+            cells[c].classList.add('no-label');
+          }
+          column += cells[c].colSpan || 1;
+        }
+      }
+      table.classList.add('cards');
+    }
+  }
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', labelTables);
+  } else {
+    labelTables();
+  }
   document.addEventListener('click', function (e) {
     var copy = e.target.closest('[data-copy]');
     if (copy) {
@@ -15,6 +53,12 @@
           copy.textContent = 'Copied';
         });
       }
+    }
+    var menu = e.target.closest('[data-menu]');
+    if (menu) {
+      var header = menu.closest('header');
+      var open = header.classList.toggle('open');
+      menu.setAttribute('aria-expanded', open ? 'true' : 'false');
     }
     var field = e.target.closest('[data-select]');
     if (field && field.select) {

@@ -202,6 +202,8 @@ const TOOL_VARIABLES: &[&str] = &[
     "test_postgres_url",
     "bench_postgres_url",
     "skip_browser_tests",
+    "axe_js",
+    "axe_all",
     "update_openapi",
     "record_examples",
     "contract_seconds",

@@ -201,6 +201,24 @@ pub async fn load(ctx: &Ctx) -> anyhow::Result<()> {
     crate::demo_programs::load(ctx, &origin)
         .await
         .context("the customer referral program demo")?;
+    // A new customer asks to become a super customer: the request waits for the Management
+    // Team's approval (Referral setups).
+    let plan = vouch_domain::setup::SetupPlan {
+        beneficiary: vouch_domain::setup::Beneficiary::New {
+            account: Box::new(fields(
+                "Harbor Dental Group",
+                None,
+                "office@harbordental.example".into(),
+                "Rosa",
+                "Marin",
+            )),
+        },
+        super_customer: Default::default(),
+    };
+    vouch_app::setups::request_setup(ctx, &origin, plan)
+        .await
+        .map_err(crate::describe)
+        .context("the super customer setup request")?;
     let password = format!("demo-{}", &vouch_app::auth::random_hex(8));
     vouch_app::staff::create_user(
         ctx,

@@ -211,24 +211,59 @@ pub async fn sideways_scroll(c: &Client) -> Vec<String> {
     )]
 }
 
+/// Buttons and button-like links of the page's main part that a reader cannot see without
+/// scrolling sideways (outside the window, or inside a box that scrolls).
+pub async fn actions_out_of_reach(c: &Client) -> Vec<String> {
+    let found = c
+        .execute(
+            r#"const w = window.innerWidth;
+               const out = [];
+               for (const el of document.querySelectorAll('main button, main a.button, main input[type=submit]')) {
+                 const r = el.getBoundingClientRect();
+                 if (r.width === 0 && r.height === 0) continue;
+                 let box = null;
+                 for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+                   const o = getComputedStyle(p).overflowX;
+                   if (o === 'auto' || o === 'scroll') { box = p.getBoundingClientRect(); break; }
+                 }
+                 const right = box ? Math.min(w, box.right) : w;
+                 if (r.left < -1 || r.right > right + 1) {
+                   out.push((el.textContent || el.value || '').trim().slice(0, 40) + ' right=' + Math.round(r.right));
+                 }
+               }
+               return out.slice(0, 8);"#,
+            vec![],
+        )
+        .await
+        .expect("measure actions");
+    serde_json::from_value::<Vec<String>>(found)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|a| format!("action out of reach: {a}"))
+        .collect()
+}
+
 /// Runs axe-core on the page and returns its serious and critical violations, each naming the
 /// rule and the elements. axe-core comes from `VOUCH_AXE_JS` (set by `scripts/test`) or
 /// `.ci/axe/node_modules/axe-core/axe.min.js`.
 pub async fn axe(c: &Client) -> Vec<String> {
     let source = axe_source();
     c.execute(&source, vec![]).await.expect("inject axe-core");
+    // VOUCH_AXE_ALL=1 reports the minor and moderate findings too (while improving a page).
+    let all = std::env::var("VOUCH_AXE_ALL").is_ok_and(|v| v == "1");
     let found = c
         .execute_async(
             r#"const done = arguments[arguments.length - 1];
+               const all = arguments[0];
                axe.run(document, { resultTypes: ['violations'] }).then(function (r) {
                  done(r.violations
-                   .filter(function (v) { return v.impact === 'serious' || v.impact === 'critical'; })
+                   .filter(function (v) { return all || v.impact === 'serious' || v.impact === 'critical'; })
                    .map(function (v) {
                      return v.id + ' (' + v.impact + '): ' + v.help + ' at ' +
                        v.nodes.slice(0, 4).map(function (n) { return n.target.join(' '); }).join(' | ');
                    }));
                }, function (e) { done(['axe failed: ' + e]); });"#,
-            vec![],
+            vec![serde_json::json!(all)],
         )
         .await
         .expect("axe run");
