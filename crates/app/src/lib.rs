@@ -19,6 +19,7 @@ pub mod instant;
 pub mod lead_sales;
 pub mod links;
 pub mod outbound;
+pub mod overview;
 pub mod participant_access;
 pub mod participants;
 pub mod partner_referrals;

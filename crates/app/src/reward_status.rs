@@ -13,11 +13,11 @@ use vouch_store::participants;
 use vouch_store::programs::{self, Program};
 use vouch_store::rewards::{self, Change, Reward};
 
-/// How a reward reads in an email or on a page: `USD 25.00 (3 friends joined)`.
+/// How a reward reads in an email or on a page: `$25.00 (3 friends joined)`.
 pub fn title(reward: &Reward) -> String {
     let amount = reward
         .amount
-        .map(|a| vouch_domain::money::format(a, &reward.currency));
+        .map(|a| vouch_domain::money::human(a, &reward.currency));
     match (amount, &reward.description) {
         (Some(a), Some(d)) => format!("{a} ({d})"),
         (Some(a), None) => match reward.kind {

@@ -33,6 +33,64 @@ pub fn format(amount: i64, currency: &str) -> String {
     format!("{currency} {}", major(amount, exponent(currency)))
 }
 
+/// How people read an amount: the currency's symbol where it has a well-known one, digits in
+/// groups of three, the currency's own number of decimals: `$1,234.56`, `€10.00`, `-£0.05`,
+/// `¥2,500`, `CHF 10.00` (no symbol: the code and a space). For screens and emails; files and
+/// the API keep `USD 25.00` and minor units.
+pub fn human(amount: i64, currency: &str) -> String {
+    let plain = major(amount, exponent(currency));
+    let (sign, digits) = match plain.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", plain.as_str()),
+    };
+    let (whole, fraction) = match digits.split_once('.') {
+        Some((w, f)) => (w, Some(f)),
+        None => (digits, None),
+    };
+    let mut grouped = String::with_capacity(whole.len() + whole.len() / 3);
+    for (i, ch) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(ch);
+    }
+    if let Some(f) = fraction {
+        grouped.push('.');
+        grouped.push_str(f);
+    }
+    match symbol(currency) {
+        Some(sym) => format!("{sign}{sym}{grouped}"),
+        None => format!("{sign}{currency} {grouped}"),
+    }
+}
+
+/// Symbols readers know without doubt; a currency that shares `$` or `¥` with another gets a
+/// prefix (CA$, CN¥) so that no two currencies read the same.
+fn symbol(currency: &str) -> Option<&'static str> {
+    Some(match currency {
+        "USD" => "$",
+        "EUR" => "€",
+        "GBP" => "£",
+        "JPY" => "¥",
+        "INR" => "₹",
+        "KRW" => "₩",
+        "ILS" => "₪",
+        "NGN" => "₦",
+        "PHP" => "₱",
+        "VND" => "₫",
+        "UAH" => "₴",
+        "CAD" => "CA$",
+        "AUD" => "A$",
+        "NZD" => "NZ$",
+        "MXN" => "MX$",
+        "BRL" => "R$",
+        "HKD" => "HK$",
+        "SGD" => "S$",
+        "CNY" => "CN¥",
+        _ => return None,
+    })
+}
+
 /// `25.00` for 2500 at two decimals; `2500` at none.
 fn major(amount: i64, exponent: u32) -> String {
     if exponent == 0 {
@@ -334,6 +392,18 @@ impl<'de> Deserialize<'de> for Money {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn people_read_symbols_groups_and_the_currency_s_decimals() {
+        assert_eq!(super::human(123_456, "USD"), "$1,234.56");
+        assert_eq!(super::human(1_000, "EUR"), "€10.00");
+        assert_eq!(super::human(-5, "GBP"), "-£0.05");
+        assert_eq!(super::human(2_500, "JPY"), "¥2,500");
+        assert_eq!(super::human(1_000, "CHF"), "CHF 10.00");
+        assert_eq!(super::human(100_000_000, "CAD"), "CA$1,000,000.00");
+        assert_eq!(super::human(12_345, "KWD"), "KWD 12.345");
+        assert_eq!(super::human(i64::MIN, "USD"), "-$92,233,720,368,547,758.08");
+    }
+
     use super::*;
     use proptest::prelude::*;
 

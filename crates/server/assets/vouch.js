@@ -39,10 +39,48 @@
       table.classList.add('cards');
     }
   }
-  if (document.readyState === 'loading') {
-    document.addEventListener('DOMContentLoaded', labelTables);
-  } else {
+  // Times arrive as <time datetime="…" data-when> in UTC; show them in the reader's time zone
+  // (the staff user's setting, data-tz, else the browser's), as "3 min ago" within a day, with
+  // the exact moment on hover.
+  function showTimes() {
+    var holder = document.querySelector('[data-tz]');
+    var zone = holder ? holder.getAttribute('data-tz') : undefined;
+    var exact, day;
+    try {
+      exact = new Intl.DateTimeFormat('en-GB', { timeZone: zone, year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'short' });
+      day = new Intl.DateTimeFormat('en-GB', { timeZone: zone, year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short' });
+    } catch (e) {
+      return;
+    }
+    var now = Date.now();
+    var times = document.querySelectorAll('time[data-when]');
+    for (var i = 0; i < times.length; i++) {
+      var at = new Date(times[i].getAttribute('datetime'));
+      if (isNaN(at.getTime())) {
+        continue;
+      }
+      var seconds = Math.round((now - at.getTime()) / 1000);
+      var text = day.format(at);
+      if (seconds >= 0 && seconds < 60) {
+        text = 'just now';
+      } else if (seconds >= 60 && seconds < 3600) {
+        text = Math.floor(seconds / 60) + ' min ago';
+      } else if (seconds >= 3600 && seconds < 86400) {
+        var hours = Math.floor(seconds / 3600);
+        text = hours + (hours === 1 ? ' hour ago' : ' hours ago');
+      }
+      times[i].textContent = text;
+      times[i].title = exact.format(at);
+    }
+  }
+  function ready() {
     labelTables();
+    showTimes();
+  }
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', ready);
+  } else {
+    ready();
   }
   document.addEventListener('click', function (e) {
     var copy = e.target.closest('[data-copy]');

@@ -24,6 +24,7 @@ pub mod register;
 mod request;
 pub mod throttle;
 pub mod unsubscribe;
+mod view;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

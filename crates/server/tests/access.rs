@@ -473,6 +473,7 @@ const API_ROUTES: &[(&str, &str, Action)] = &[
 
 /// Every console page and form with the action it needs.
 const CONSOLE_ROUTES: &[(&str, &str, Action)] = &[
+    ("GET", "/admin", Action::ProgramsRead),
     ("GET", "/admin/partners", Action::PartnersRead),
     ("GET", "/admin/partners/new", Action::PartnersWrite),
     ("POST", "/admin/partners/new", Action::PartnersWrite),

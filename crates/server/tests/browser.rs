@@ -56,7 +56,7 @@ async fn referral_program_from_setup_to_registration() {
         click(&c, "a[href^='/admin/setups/new']").await;
         fill(&c, "label", "Vector").await;
         click(&c, "form[action='/admin/setups/new'] button[type=submit]").await;
-        wait_text(&c, "#setup-status", "requested").await;
+        wait_text(&c, "#setup-status", "Requested").await;
         assert!(
             c.source()
                 .await
@@ -71,7 +71,7 @@ async fn referral_program_from_setup_to_registration() {
         login(&c, &app, "manager@vouch.test").await;
         c.goto(&setup_url).await.expect("setup");
         click(&c, "button[value=approve]").await;
-        wait_text(&c, "#setup-status", "approved").await;
+        wait_text(&c, "#setup-status", "Approved").await;
         let link = text(&c, "#registration-link").await;
         assert!(
             link.contains("utm_source=login_page") && link.contains("super_customer_id="),
@@ -170,7 +170,7 @@ async fn webhook_endpoint_from_the_console() {
     // Deliver: the first attempt fails, the immediate retry succeeds.
     app.worker().drain().await.expect("drain");
     c.refresh().await.expect("reload");
-    wait_text(&c, "#messages", "succeeded").await;
+    wait_text(&c, "#messages", "Succeeded").await;
     shot(&c, "webhooks-02-endpoint").await;
     click(&c, "#messages a.mono").await;
     let attempts = wait_text(&c, "#attempts", "200").await;
@@ -366,18 +366,18 @@ async fn participant_referrals_from_link_to_delivered_reward() {
         .await;
         shot(&c, &format!("{tag}-05-referral-review")).await;
         click(&c, "#clear").await;
-        wait_text(&c, "#review-status", "cleared").await;
+        wait_text(&c, "#review-status", "Cleared").await;
         c.goto(&app.url(&format!("/admin/programs/{program}/rewards?status=earned")))
             .await
             .expect("rewards");
-        wait_text(&c, "#rewards", "USD 10.00").await;
+        wait_text(&c, "#rewards", "$10.00").await;
         shot(&c, &format!("{tag}-06-rewards-queue")).await;
         click(&c, "#rewards button.deliver").await;
         wait_text(&c, ".flash", "Reward delivered").await;
         c.goto(&app.url(&format!("/admin/programs/{program}/rewards")))
             .await
             .expect("rewards");
-        wait_text(&c, "#rewards", "delivered").await;
+        wait_text(&c, "#rewards", "Delivered").await;
         shot(&c, &format!("{tag}-07-reward-delivered")).await;
         c.goto(&app.url(&format!("/admin/programs/{program}/dashboard")))
             .await
@@ -404,7 +404,7 @@ async fn participant_referrals_from_link_to_delivered_reward() {
         c.goto(&app.url(&format!("/admin/programs/{program}/rewards")))
             .await
             .expect("rewards");
-        wait_text(&c, "#rewards", "delivered").await;
+        wait_text(&c, "#rewards", "Delivered").await;
         shot(&c, &format!("{tag}-09-rewards-phone")).await;
         c.set_window_size(1280, 900).await.expect("desktop");
         logout(&c).await;
@@ -459,8 +459,8 @@ async fn reward_amounts_are_typed_in_major_units(backend: vouch_store::Backend) 
     fill(&c, "friend_amount", "10").await;
     click(&c, "#add-rule").await;
     wait_text(&c, ".flash", "Rule “Give 10, get 10” added").await;
-    let row = wait_text(&c, "#rules", "USD 10.00 cash").await;
-    assert!(row.contains("friend: USD 10.00 cash"), "{row}");
+    let row = wait_text(&c, "#rules", "$10.00 cash").await;
+    assert!(row.contains("friend: $10.00 cash"), "{row}");
     assert!(!row.contains("minor units"), "{row}");
     shot(&c, &format!("{tag}-02-saved")).await;
     let rules = manager_api
@@ -486,7 +486,7 @@ async fn reward_amounts_are_typed_in_major_units(backend: vouch_store::Backend) 
     fill(&c, "description", "").await;
     click(&c, "#add-rule").await;
     wait_text(&c, ".flash", "Rule “Paid out” added").await;
-    let rows = wait_text(&c, "#rules", "USD 25.00 cash").await;
+    let rows = wait_text(&c, "#rules", "$25.00 cash").await;
     assert!(rows.contains("by payout"), "{rows}");
     shot(&c, &format!("{tag}-04-payout-rule")).await;
     logout(&c).await;
@@ -600,7 +600,7 @@ async fn sales_bonus_from_sale_to_paid_payroll() {
     set_date(&c, "f-signed_on", "2026-03-02").await;
     click(&c, "#sale-form button[type=submit]").await;
     wait_text(&c, "#sale-status", "Draft").await;
-    assert_eq!(text(&c, "#sale-amount").await, "USD 10000.00");
+    assert_eq!(text(&c, "#sale-amount").await, "$10,000.00");
     let sale_url = c.current_url().await.expect("url");
     let sale_path = sale_url.path().to_string();
     assert!(
@@ -616,7 +616,7 @@ async fn sales_bonus_from_sale_to_paid_payroll() {
     wait_text(&c, ".flash", "1 bonus created").await;
     let bonuses = wait_text(&c, "#bonuses", "Referral-Employee").await;
     assert!(
-        bonuses.contains("USD 1000.00") && bonuses.contains("Incomplete"),
+        bonuses.contains("$1,000.00") && bonuses.contains("Incomplete"),
         "{bonuses}"
     );
     shot(&c, &format!("{tag}-02-sale-approved")).await;
@@ -644,7 +644,7 @@ async fn sales_bonus_from_sale_to_paid_payroll() {
     wait_text(&c, "#progress", "Step 3 of 4").await;
     click(&c, "#save-step").await;
     wait_text(&c, "#progress", "Step 4 of 4").await;
-    assert_eq!(text(&c, "#bonus-amount").await, "USD 1000.00");
+    assert_eq!(text(&c, "#bonus-amount").await, "$1,000.00");
     let review = text(&c, "#review").await;
     assert!(
         review.contains("10 % of the sale; 50 % on Sign Date, the rest on Install Date"),
@@ -686,7 +686,7 @@ async fn sales_bonus_from_sale_to_paid_payroll() {
     click(&c, "#split-bonus").await;
     wait_text(&c, ".flash", "Split into 4 payment(s)").await;
     let split = text(&c, "#bonus-payments").await;
-    assert_eq!(split.matches("USD 250.00").count(), 4, "{split}");
+    assert_eq!(split.matches("$250.00").count(), 4, "{split}");
 
     // A payroll batch: built, approved, exported, paid.
     c.goto(&app.url("/admin/payout-batches"))
@@ -694,7 +694,7 @@ async fn sales_bonus_from_sale_to_paid_payroll() {
         .expect("batches");
     click(&c, "#build-batch").await;
     wait_text(&c, ".flash", "Batch built with 4 payment(s)").await;
-    assert_eq!(text(&c, "#batch-total").await, "USD 1000.00");
+    assert_eq!(text(&c, "#batch-total").await, "$1,000.00");
     click(&c, "#approve-batch").await;
     wait_text(&c, "#batch-status", "Approved").await;
     let export = find(&c, "#export-batch")
@@ -737,7 +737,7 @@ async fn sales_bonus_from_sale_to_paid_payroll() {
         .await
         .expect("erin");
     let statement = wait_text(&c, "#statement", "Paid").await;
-    assert!(statement.contains("USD 1000.00"), "{statement}");
+    assert!(statement.contains("$1,000.00"), "{statement}");
     shot(&c, &format!("{tag}-12-payee")).await;
 
     // The reports show it, each as a chart and a table, and each downloads as CSV.
@@ -845,7 +845,7 @@ async fn partner_portal_from_invitation_to_edited_referral() {
     choose(&c, "#f-invite_role", "admin").await;
     click(&c, "#invite-user").await;
     wait_text(&c, ".flash", "nora@northwind.example is invited").await;
-    wait_text(&c, "#portal-users", "invited").await;
+    wait_text(&c, "#portal-users", "Invited").await;
     shot(&c, &format!("{tag}-01-invited")).await;
     logout(&c).await;
 
@@ -936,7 +936,7 @@ async fn partner_portal_from_invitation_to_edited_referral() {
     wait_text(&c, ".flash", "saved").await;
     let commission = wait_text(&c, "#referral-commission", "Ready for review").await;
     assert!(
-        commission.contains("USD 250.00 (10 % of USD 2500.00)"),
+        commission.contains("$250.00 (10 % of $2,500.00)"),
         "{commission}"
     );
     shot(&c, &format!("{tag}-09-commission-in-review")).await;
@@ -993,7 +993,7 @@ async fn leads_sold_by_api_post_and_by_email_from_the_console() {
     wait_text(
         &c,
         ".flash",
-        "Dana Home sold to Harbor Security for USD 150.00",
+        "Dana Home sold to Harbor Security for $150.00",
     )
     .await;
     wait_text(&c, "#delivery-status", "Delivering").await;
@@ -1023,7 +1023,7 @@ async fn leads_sold_by_api_post_and_by_email_from_the_console() {
     fill(&c, "phone1", "555 0101").await;
     fill(&c, "sale_price", "25").await;
     click(&c, "#sell").await;
-    wait_text(&c, ".flash", "Eli Ward sold to Mail Leads Co for USD 25.00").await;
+    wait_text(&c, ".flash", "Eli Ward sold to Mail Leads Co for $25.00").await;
     app.worker().drain().await.expect("drain");
     c.refresh().await.expect("reload");
     wait_text(&c, "#delivery-status", "Delivered").await;
@@ -1040,7 +1040,7 @@ async fn leads_sold_by_api_post_and_by_email_from_the_console() {
     c.goto(&app.url("/admin/lead-sales")).await.expect("list");
     let table = wait_text(&c, "#lead-sales", "Eli Ward").await;
     assert!(
-        table.contains("Dana Home") && table.contains("USD 150.00"),
+        table.contains("Dana Home") && table.contains("$150.00"),
         "{table}"
     );
     shot(&c, &format!("{tag}-04-list")).await;
@@ -1051,7 +1051,7 @@ async fn leads_sold_by_api_post_and_by_email_from_the_console() {
         .await
         .expect("buyer");
     click(&c, "#lead-statement").await;
-    wait_text(&c, "#statement-totals", "USD 150.00 for 1 sold").await;
+    wait_text(&c, "#statement-totals", "$150.00 for 1 sold").await;
     shot(&c, &format!("{tag}-06-statement")).await;
     app.stop().await;
     c.close().await.expect("close");

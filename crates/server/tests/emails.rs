@@ -43,7 +43,7 @@ async fn a_disabled_endpoint_emails_owners_and_admins_into_the_outbox() {
             page.text
                 .contains(&format!("Webhook endpoint disabled: {url}"))
         );
-        assert!(page.text.contains(">stored<"), "the outbox sink keeps them");
+        assert!(page.text.contains(">Stored<"), "the outbox sink keeps them");
         app.stop().await;
     })
     .await;
@@ -71,7 +71,7 @@ async fn smtp_delivers_text_and_html_and_retries_temporary_failures() {
         assert_eq!(job["attempts"], 2, "the first try and one retry");
         assert!(job["last_error"].as_str().expect("error").contains("451"), "{job}");
         let outbox = app.login_as_new_admin().await.get("/admin/emails").await;
-        assert!(outbox.text.contains(">dead<"));
+        assert!(outbox.text.contains(">Dead<"));
 
         // SMTP is fixed; the operator retries the dead job.
         smtp.refuse(false);

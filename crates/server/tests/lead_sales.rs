@@ -287,7 +287,7 @@ async fn the_console_sells_in_major_units_and_shows_the_log_and_the_statement() 
         let page = staff.get(&at).await;
         assert!(page.text.contains("Delivery failed") && page.text.contains(r#"id="retry-delivery""#), "{}", page.text);
         assert!(page.text.contains("HTTP 500"), "{}", page.text);
-        assert!(page.text.contains("USD 150.00") && page.text.contains("USD 49.99"), "{}", page.text);
+        assert!(page.text.contains("$150.00") && page.text.contains("$49.99"), "{}", page.text);
         let req = staff.request(reqwest::Method::POST, &format!("/admin/lead-sales/{sale}/retry")).form(&form(&[]));
         let retried = staff.send(req).await;
         assert_eq!(retried.status, StatusCode::SEE_OTHER, "{}", retried.text);
@@ -296,12 +296,12 @@ async fn the_console_sells_in_major_units_and_shows_the_log_and_the_statement() 
 
         // The list, the statement and its CSV.
         let list = staff.get("/admin/lead-sales?status=pending").await;
-        assert!(list.text.contains("Dana Home") && list.text.contains("USD 150.00"), "{}", list.text);
+        assert!(list.text.contains("Dana Home") && list.text.contains("$150.00"), "{}", list.text);
         let empty = staff.get("/admin/lead-sales?status=delivered").await;
         assert!(empty.text.contains("No sales match"), "{}", empty.text);
         let st = staff.get(&format!("/admin/partners/{poster}/lead-statement")).await;
         assert_eq!(st.status, StatusCode::OK, "{}", st.text);
-        assert!(st.text.contains("USD 150.00</strong> for 1 sold"), "{}", st.text);
+        assert!(st.text.contains("$150.00</strong> for 1 sold"), "{}", st.text);
         let old = staff.get(&format!("/admin/partners/{poster}/lead-statement?month=2001-01")).await;
         assert!(old.text.contains("Nothing was sold"), "{}", old.text);
         assert!(old.text.contains("month=2000-12") && old.text.contains("month=2001-02"), "{}", old.text);

@@ -358,7 +358,7 @@ async fn program_forms_show_errors_and_only_managers_see_go_live() {
         .await;
         assert_eq!(live.status, StatusCode::SEE_OTHER);
         let page = manager.get(&location).await;
-        assert!(page.text.contains("The program is now live.") && page.text.contains(">live<"));
+        assert!(page.text.contains("The program is now live.") && page.text.contains(">Live<"));
         app.stop().await;
     })
     .await;

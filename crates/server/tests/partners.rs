@@ -487,7 +487,7 @@ async fn a_won_referral_earns_its_partner_a_commission_for_review() {
         let commission = id(c);
         assert_eq!(staff.get(&format!("/api/v1/commissions/{commission}")).await.body["referral_id"], json!(referral));
         let page = staff.get(&format!("/admin/partner-referrals/{referral}")).await;
-        assert!(page.text.contains("USD 310.00 (10 % of USD 3100.00)") && page.text.contains("Ready for review"), "{}", page.text);
+        assert!(page.text.contains("$310.00 (10 % of $3,100.00)") && page.text.contains("Ready for review"), "{}", page.text);
         assert!(!page.text.contains("approve-commission"), "staff do not decide");
         let page = manager.get(&format!("/admin/partner-referrals/{referral}")).await;
         assert!(page.text.contains("approve-commission"), "{}", page.text);

@@ -116,7 +116,7 @@ async fn milestones_pay_each_step_once_and_managers_deliver() {
         let mails = admin.get("/api/v1/emails?limit=100").await;
         let earned: Vec<&Value> = mails.body["data"].as_array().expect("mails").iter().filter(|m| m["kind"] == "reward_earned").collect();
         assert_eq!(earned.len(), 2);
-        assert!(earned[0]["text_body"].as_str().expect("text").contains("USD 10.00"));
+        assert!(earned[0]["text_body"].as_str().expect("text").contains("$10.00"));
 
         // Delivery: staff may not, a manager may, once.
         let id = all[0]["id"].as_str().expect("id");
@@ -233,7 +233,7 @@ async fn double_sided_rules_reward_the_friend_and_holds_delay_earning() {
         let mails = admin.get("/api/v1/emails?limit=100").await;
         let earned: Vec<&Value> = mails.body["data"].as_array().expect("mails").iter().filter(|m| m["kind"] == "reward_earned").collect();
         assert_eq!(earned.len(), 2);
-        assert!(earned.iter().any(|m| m["text_body"].as_str().unwrap_or_default().contains("USD 10.00 account credit after the program's 14-day hold")), "{earned:?}");
+        assert!(earned.iter().any(|m| m["text_body"].as_str().unwrap_or_default().contains("$10.00 account credit after the program's 14-day hold")), "{earned:?}");
         app.stop().await;
     })
     .await;
@@ -529,7 +529,7 @@ async fn payout_rewards_follow_their_referral_and_their_batch() {
         assert_eq!(open.body["data"][0]["payment_id"], held["id"], "{}", open.text);
         assert_eq!(open.body["data"][0]["reason"], "reward revoked: fraud");
         let page = manager.get(&format!("/admin/programs/{program}/rewards")).await;
-        assert!(page.text.contains("Revoked after its payout batch was approved: recover USD 15.00"), "{}", page.text);
+        assert!(page.text.contains("Revoked after its payout batch was approved: recover $15.00"), "{}", page.text);
         assert!(page.text.contains("Paid by payout"), "{}", page.text);
 
         // Paying the batch leaves the revoked reward revoked.

@@ -19,6 +19,7 @@ pub mod jobs;
 pub mod lead_sales;
 pub mod login_attempts;
 mod migrate;
+pub mod overview;
 pub mod participant_access;
 pub mod participants;
 pub mod partner_referrals;

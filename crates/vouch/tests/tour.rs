@@ -69,7 +69,7 @@ const PUBLIC: &[&str] = &[
     "/no-such-page",
 ];
 
-/// The links of the current page under `prefix` (one segment deeper, no query), in order.
+/// The pages the current page links to under `prefix`, one segment deeper (no query), in order.
 async fn links_under(c: &Client, prefix: &str) -> Vec<String> {
     let found = c
         .execute(
@@ -78,10 +78,10 @@ async fn links_under(c: &Client, prefix: &str) -> Vec<String> {
                for (const a of document.querySelectorAll('main a[href]')) {
                  const u = new URL(a.href);
                  if (u.origin !== location.origin || u.search) continue;
-                 const rest = u.pathname.slice(prefix.length);
-                 if (!u.pathname.startsWith(prefix) || !rest || rest.includes('/')
-                     || rest === 'new' || rest === 'import' || rest.endsWith('.csv')) continue;
-                 if (!seen.includes(u.pathname)) seen.push(u.pathname);
+                 if (!u.pathname.startsWith(prefix)) continue;
+                 const rest = u.pathname.slice(prefix.length).split('/')[0];
+                 if (!rest || rest === 'new' || rest === 'import' || rest.endsWith('.csv')) continue;
+                 if (!seen.includes(prefix + rest)) seen.push(prefix + rest);
                }
                return seen;"#,
             vec![serde_json::json!(format!("{prefix}/"))],

@@ -6,6 +6,7 @@ use super::{CsrfForm, FormErrors, Layout, StaffCan, error_page, form_status, wit
 use crate::AppState;
 use crate::auth::perm;
 use crate::error::ApiError;
+use crate::view::money as money_text;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
@@ -17,7 +18,7 @@ use std::collections::BTreeMap;
 use vouch_app::lead_sales as svc;
 use vouch_app::resources::{DeliveryAttempt, LeadSale, LeadStatement};
 use vouch_domain::lead_sale::{DeliveryStatus, LeadFields, Month};
-use vouch_domain::money::{Currency, Money, format as money_text};
+use vouch_domain::money::{Currency, Money};
 use vouch_domain::permission::Action;
 use vouch_store::lead_sales::SaleFilter;
 use vouch_store::partners::PartnerFilter;
@@ -37,7 +38,7 @@ pub fn routes() -> Router<AppState> {
 
 const PAGE_SIZE: i64 = 25;
 
-/// `USD 150.00`.
+/// `$150.00`.
 pub fn price(s: &LeadSale) -> String {
     money_text(s.sale_price, &s.currency)
 }

@@ -12,6 +12,7 @@ mod bonuses;
 mod emails;
 pub(crate) mod lead_sales;
 mod login;
+mod overview;
 pub(crate) mod partner_referrals;
 mod partners;
 mod payouts;
@@ -36,7 +37,6 @@ use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
 use std::collections::HashMap;
 use vouch_app::auth::audit_refusal;
 use vouch_domain::FieldError;
@@ -45,8 +45,7 @@ use vouch_store::audit::Origin;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/admin", get(|| async { Redirect::to("/admin/accounts") }))
-        .route("/admin/", get(|| async { Redirect::to("/admin/accounts") }))
+        .merge(overview::routes())
         .merge(login::routes())
         .merge(accounts::routes())
         .merge(setups::routes())

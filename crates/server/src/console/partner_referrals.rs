@@ -490,12 +490,12 @@ impl ShowPage {
         let Some(c) = &self.commission else {
             return String::new();
         };
-        let amount = vouch_domain::money::format(c.amount, &c.currency);
+        let amount = crate::view::money(c.amount, &c.currency);
         match c.percentage_bps {
             Some(bps) => format!(
                 "{amount} ({} of {})",
                 vouch_domain::money::BasisPoints(u32::try_from(bps).unwrap_or(0)).percent_text(),
-                vouch_domain::money::format(c.referral_value, &c.referral_currency)
+                crate::view::money(c.referral_value, &c.referral_currency)
             ),
             None => format!("{amount} (fixed)"),
         }

@@ -373,9 +373,7 @@ pub fn describe_terms(t: &TermsFields) -> String {
                 .map(|b| BasisPoints(b).percent_text())
                 .unwrap_or_default()
         ),
-        (None, Some(a), Some(c)) => Currency::parse(c)
-            .map(|c| Money::new(a, c).to_string())
-            .unwrap_or_default(),
+        (None, Some(a), Some(c)) => crate::view::money(a, c),
         _ => "no basis yet".into(),
     };
     let front = t.front_term.map_or("—", Milestone::label);

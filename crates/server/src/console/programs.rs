@@ -29,24 +29,44 @@ pub fn routes() -> Router<AppState> {
 #[template(path = "programs/list.html")]
 struct ListPage {
     l: Layout,
-    rows: Vec<Program>,
+    rows: Vec<(Program, vouch_store::overview::ProgramNumbers)>,
+    /// The window the numbers cover.
+    days: i64,
     can_write: bool,
 }
 
-async fn list(StaffCan(mut console, _): StaffCan<perm::ProgramsRead>) -> Response {
-    match svc::list(&console.state, None, None, 100).await {
-        Ok(mut rows) => {
-            rows.truncate(100);
-            let can_write = console.may(Action::ProgramsWrite);
-            ListPage {
-                l: console.layout("programs"),
-                rows,
-                can_write,
-            }
-            .into_response()
-        }
-        Err(e) => error_page(&e.into()),
+impl ListPage {
+    /// `$10.00 + €5.00`, or `—` when nothing.
+    fn sums(&self, sums: &[(String, i64)]) -> String {
+        crate::view::sums(sums)
     }
+}
+
+async fn list(StaffCan(mut console, _): StaffCan<perm::ProgramsRead>) -> Response {
+    let listed = match svc::list(&console.state, None, None, 100).await {
+        Ok(rows) => rows,
+        Err(e) => return error_page(&e.into()),
+    };
+    let mut numbers = match vouch_app::overview::numbers(&console.state).await {
+        Ok(n) => n,
+        Err(e) => return error_page(&e.into()),
+    };
+    let rows = listed
+        .into_iter()
+        .take(100)
+        .map(|p| {
+            let n = numbers.remove(&p.id).unwrap_or_default();
+            (p, n)
+        })
+        .collect();
+    let can_write = console.may(Action::ProgramsWrite);
+    ListPage {
+        l: console.layout("programs"),
+        rows,
+        days: vouch_app::overview::DAYS,
+        can_write,
+    }
+    .into_response()
 }
 
 /// The settings form as the browser sends it.

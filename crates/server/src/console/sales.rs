@@ -44,15 +44,11 @@ pub const MILESTONES: &[(&str, &str)] = &[
     ("paid_in_full_date", "Paid in Full Date"),
 ];
 
-/// "USD 25.00 + EUR 3.00", or "—" for nothing.
+/// "$25.00 + €3.00", or "—" for nothing.
 pub fn totals_text(totals: &[Total]) -> String {
     let parts: Vec<String> = totals
         .iter()
-        .map(|t| {
-            Currency::parse(&t.currency)
-                .map(|c| Money::new(t.amount, c).to_string())
-                .unwrap_or_else(|_| format!("{} {}", t.currency, t.amount))
-        })
+        .map(|t| money_text(t.amount, &t.currency))
         .collect();
     if parts.is_empty() {
         "—".into()
@@ -61,9 +57,9 @@ pub fn totals_text(totals: &[Total]) -> String {
     }
 }
 
-/// An amount in minor units with its currency, as people read it.
+/// An amount in minor units with its currency, as people read it (`$25.00`).
 pub fn money_text(amount: i64, currency: &str) -> String {
-    vouch_domain::money::format(amount, currency)
+    crate::view::money(amount, currency)
 }
 
 const PAGE_SIZE: i64 = 25;

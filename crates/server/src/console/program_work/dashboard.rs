@@ -35,7 +35,7 @@ pub(super) struct DashboardPage {
 
 impl DashboardPage {
     fn money(&self, amount: &i64, currency: &str) -> String {
-        vouch_domain::money::format(*amount, currency)
+        crate::view::money(*amount, currency)
     }
 }
 

@@ -112,7 +112,7 @@ pub(super) struct RulesPage {
 impl RulesPage {
     /// `USD 25.00` for 2500 minor units of the program's currency.
     fn money(&self, minor: &i64) -> String {
-        vouch_domain::money::format(*minor, &self.p.currency)
+        crate::view::money(*minor, &self.p.currency)
     }
 }
 

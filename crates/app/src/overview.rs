@@ -1,0 +1,83 @@
+//! The console's home: per program and in total, what happened in the last 30 days and what
+//! is owed; and every queue where something waits for a person. Which parts a staff user sees
+//! is the console's business (their role); this gathers them.
+
+use crate::{AppResult, Ctx};
+use time::Duration;
+use vouch_store::overview::{self, ProgramNumbers, Queues};
+use vouch_store::programs::{self, Program};
+
+/// The window the activity numbers cover.
+pub const DAYS: i64 = 30;
+/// Programs listed on the overview (newest first); the Programs page lists them all.
+pub const PROGRAMS_SHOWN: i64 = 50;
+
+#[derive(Debug, Clone)]
+pub struct ProgramLine {
+    pub program: Program,
+    pub numbers: ProgramNumbers,
+}
+
+#[derive(Debug, Clone)]
+pub struct Overview {
+    pub programs: Vec<ProgramLine>,
+    /// More programs exist than are listed.
+    pub more_programs: bool,
+    /// The sums over every program listed.
+    pub total: ProgramNumbers,
+    pub queues: Queues,
+}
+
+pub async fn overview(ctx: &Ctx) -> AppResult<Overview> {
+    let since = (ctx.clock.now() - Duration::days(DAYS)).to_string();
+    let mut conn = ctx.store.conn().await?;
+    let mut listed = programs::list(&mut conn, None, None, PROGRAMS_SHOWN).await?;
+    let more_programs = listed.len() as i64 > PROGRAMS_SHOWN;
+    listed.truncate(PROGRAMS_SHOWN as usize);
+    let mut numbers = overview::programs(&mut conn, &since).await?;
+    let queues = overview::queues(&mut conn).await?;
+    let mut total = ProgramNumbers::default();
+    let programs: Vec<ProgramLine> = listed
+        .into_iter()
+        .map(|program| {
+            let n = numbers.remove(&program.id).unwrap_or_default();
+            add_into(&mut total, &n);
+            ProgramLine {
+                program,
+                numbers: n,
+            }
+        })
+        .collect();
+    Ok(Overview {
+        programs,
+        more_programs,
+        total,
+        queues,
+    })
+}
+
+/// Every program's numbers over the last [`DAYS`] days, by program id (programs with none are
+/// absent).
+pub async fn numbers(ctx: &Ctx) -> AppResult<std::collections::BTreeMap<String, ProgramNumbers>> {
+    let since = (ctx.clock.now() - Duration::days(DAYS)).to_string();
+    let mut conn = ctx.store.conn().await?;
+    Ok(overview::programs(&mut conn, &since).await?)
+}
+
+fn add_into(total: &mut ProgramNumbers, n: &ProgramNumbers) {
+    total.clicks += n.clicks;
+    total.signups += n.signups;
+    total.won += n.won;
+    total.to_review += n.to_review;
+    total.clawbacks += n.clawbacks;
+    total.owed_count += n.owed_count;
+    total.paid_count += n.paid_count;
+    for (sums, more) in [(&mut total.owed, &n.owed), (&mut total.paid, &n.paid)] {
+        for (currency, amount) in more {
+            match sums.iter_mut().find(|(c, _)| c == currency) {
+                Some((_, t)) => *t = t.saturating_add(*amount),
+                None => sums.push((currency.clone(), *amount)),
+            }
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! `/admin`: the console's home. Per program and in total, the last 30 days (clicks, referred
+//! signups, wins, rewards delivered) and what is owed; and each queue where something waits,
+//! with a link into it. A staff user sees the parts their role may read.
+
+use super::{Layout, StaffCan, error_page};
+use crate::AppState;
+use crate::auth::perm;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use vouch_app::overview::{DAYS, Overview};
+use vouch_domain::permission::Action;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin", get(show))
+        .route("/admin/", get(show))
+}
+
+/// A link into a queue and how many items wait there.
+struct Queue {
+    id: &'static str,
+    label: &'static str,
+    count: i64,
+    href: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/overview.html")]
+struct Page {
+    l: Layout,
+    days: i64,
+    o: Overview,
+    queues: Vec<Queue>,
+    show_webhooks: bool,
+    /// Anything at all waits.
+    waiting: bool,
+}
+
+impl Page {
+    /// `$10.00 + €5.00`, or `—` when nothing.
+    fn sums(&self, sums: &[(String, i64)]) -> String {
+        crate::view::sums(sums)
+    }
+
+    /// `part` as a share of `whole`, `—` when there is no whole.
+    fn rate(&self, part: &i64, whole: &i64) -> String {
+        if *whole <= 0 {
+            return "—".into();
+        }
+        let tenths = (*part * 1000 + *whole / 2) / *whole;
+        format!("{}.{}%", tenths / 10, tenths % 10)
+    }
+}
+
+async fn show(StaffCan(mut console, _): StaffCan<perm::ProgramsRead>) -> Response {
+    let o = match vouch_app::overview::overview(&console.state).await {
+        Ok(o) => o,
+        Err(e) => return error_page(&e.into()),
+    };
+    let q = &o.queues;
+    let mut queues = Vec::new();
+    let mut offer = |action: Action, id, label, count, href: String| {
+        if console.may(action) {
+            queues.push(Queue {
+                id,
+                label,
+                count,
+                href,
+            });
+        }
+    };
+    let to_review = o.total.to_review;
+    let clawbacks = o.total.clawbacks;
+    let first_with = |pick: fn(&vouch_store::overview::ProgramNumbers) -> i64, tail: &str| {
+        o.programs
+            .iter()
+            .find(|p| pick(&p.numbers) > 0)
+            .map(|p| format!("/admin/programs/{}{tail}", p.program.id))
+            .unwrap_or_else(|| "/admin/programs".into())
+    };
+    offer(
+        Action::ReferralsReview,
+        "q-review",
+        "Flagged referrals to review",
+        to_review,
+        first_with(|n| n.to_review, "/referrals?review=pending"),
+    );
+    offer(
+        Action::RewardsManage,
+        "q-clawbacks",
+        "Reward clawbacks to decide",
+        clawbacks,
+        first_with(|n| n.clawbacks, "/rewards"),
+    );
+    offer(
+        Action::SetupsDecide,
+        "q-setups",
+        "Super customer setups to approve",
+        q.setups,
+        "/admin/setups?status=requested".into(),
+    );
+    offer(
+        Action::SalesRead,
+        "q-bonuses",
+        "Sales bonuses ready for review",
+        q.bonuses,
+        "/admin/bonuses?status=ready_for_review".into(),
+    );
+    offer(
+        Action::PartnersRead,
+        "q-commissions",
+        "Partner commissions ready for review",
+        q.commissions,
+        "/admin/partner-referrals?stage=won".into(),
+    );
+    offer(
+        Action::PartnersRead,
+        "q-partner-referrals",
+        "New referrals from partners",
+        q.partner_referrals_new,
+        "/admin/partner-referrals?direction=to_us&stage=new".into(),
+    );
+    offer(
+        Action::SalesRead,
+        "q-payments",
+        "Payments due, not yet in a batch",
+        q.payments_due,
+        "/admin/payments?status=due".into(),
+    );
+    offer(
+        Action::SalesRead,
+        "q-batches",
+        "Payout batches waiting for approval",
+        q.batches,
+        "/admin/payout-batches".into(),
+    );
+    offer(
+        Action::WebhooksManage,
+        "q-dead-jobs",
+        "Deliveries and emails that gave up",
+        q.dead_jobs,
+        "/admin/jobs".into(),
+    );
+    let show_webhooks = console.may(Action::WebhooksManage);
+    let waiting = queues.iter().any(|q| q.count > 0)
+        || (show_webhooks && !o.queues.failing_endpoints.is_empty());
+    let page = Page {
+        l: console.layout("overview"),
+        waiting,
+        days: DAYS,
+        show_webhooks,
+        queues,
+        o,
+    };
+    page.into_response()
+}

@@ -1,0 +1,68 @@
+//! How pages show values to people, callable from any template (`crate::view::when(…)`):
+//! times as `<time>` elements that `vouch.js` turns into the reader's time zone (relative when
+//! recent, the exact time on hover), money with its symbol, and stored names as words.
+
+use askama::filters::Safe;
+use std::fmt::Display;
+use vouch_domain::Timestamp;
+
+/// `<time datetime="2026-11-29T12:39:32.999Z" title="…">29 Nov 2026, 12:39 UTC</time>`: the
+/// text reads well without script; `vouch.js` rewrites it in the staff user's time zone
+/// (`<html data-tz>`), as "3 min ago" when recent.
+pub fn when(at: &Timestamp) -> Safe<String> {
+    let exact = at.to_string();
+    Safe(format!(
+        "<time datetime=\"{exact}\" title=\"{exact}\" data-when>{}</time>",
+        at.short()
+    ))
+}
+
+/// A stored name as words: `ready_for_review` → "Ready for review", `last_click` → "Last
+/// click".
+pub fn words(value: impl Display) -> String {
+    let text = value.to_string().replace('_', " ");
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => text,
+    }
+}
+
+/// `$1,234.56`, `€10.00`, `CHF 10.00`.
+pub fn money(amount: impl std::borrow::Borrow<i64>, currency: &str) -> String {
+    vouch_domain::money::human(*amount.borrow(), currency)
+}
+
+/// Amounts in several currencies: `$10.00 + €5.00`, or `—` when there are none.
+pub fn sums(sums: &[(String, i64)]) -> String {
+    if sums.is_empty() {
+        return "—".into();
+    }
+    sums.iter()
+        .map(|(currency, amount)| money(*amount, currency))
+        .collect::<Vec<_>>()
+        .join(" + ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_names_read_as_words() {
+        assert_eq!(words("ready_for_review"), "Ready for review");
+        assert_eq!(words("live"), "Live");
+        assert_eq!(words(""), "");
+    }
+
+    #[test]
+    fn times_carry_the_exact_moment_for_the_script() {
+        let t = Timestamp::parse("2026-11-29T12:39:32.999Z").expect("time");
+        let html = when(&t).0;
+        assert!(
+            html.contains("datetime=\"2026-11-29T12:39:32.999Z\""),
+            "{html}"
+        );
+        assert!(html.contains(">29 Nov 2026, 12:39 UTC</time>"), "{html}");
+    }
+}
