@@ -2,7 +2,7 @@
 // inline script (the content security policy allows this file and nothing else):
 //   data-copy="#id"      a button that copies the value of the element #id
 //   data-select          a field that selects its text when clicked
-//   data-confirm="text"  a form that asks before it is sent
+//   data-confirm="text"  a form (or its submit button) that asks in a dialog before it is sent
 //   data-file-into="id"  a file input whose chosen file's text fills the textarea #id
 //   data-menu            the button that opens and closes the console's navigation
 // and, on every page, tables whose cells are labelled by their column for narrow screens.
@@ -103,11 +103,57 @@
       field.select();
     }
   });
-  document.addEventListener('submit', function (e) {
-    var question = e.target.getAttribute('data-confirm');
-    if (question && !window.confirm(question)) {
-      e.preventDefault();
+  // A form (or the button that sends it) with data-confirm asks first, in a dialog that says
+  // what will happen; its confirm button repeats the action's own words.
+  var confirmed = null;
+  function confirmDialog() {
+    var dialog = document.getElementById('vouch-confirm');
+    if (dialog) {
+      return dialog;
     }
+    dialog = document.createElement('dialog');
+    dialog.id = 'vouch-confirm';
+    dialog.setAttribute('aria-labelledby', 'vouch-confirm-title');
+    dialog.setAttribute('aria-describedby', 'vouch-confirm-text');
+    dialog.innerHTML = '<form method="dialog"><h2 id="vouch-confirm-title">Please confirm</h2>' +
+      '<p id="vouch-confirm-text"></p><div class="actions">' +
+      '<button type="submit" value="ok" id="vouch-confirm-ok"></button>' +
+      '<button type="submit" value="cancel" class="secondary" id="vouch-confirm-cancel">Cancel</button>' +
+      '</div></form>';
+    document.body.appendChild(dialog);
+    return dialog;
+  }
+  document.addEventListener('submit', function (e) {
+    var form = e.target;
+    var submitter = e.submitter || null;
+    var question = (submitter && submitter.getAttribute('data-confirm')) || form.getAttribute('data-confirm');
+    if (!question || form === confirmed || form.getAttribute('method') === 'dialog') {
+      return;
+    }
+    e.preventDefault();
+    if (typeof HTMLDialogElement === 'undefined') {
+      if (window.confirm(question)) {
+        confirmed = form;
+        form.requestSubmit(submitter);
+        confirmed = null;
+      }
+      return;
+    }
+    var dialog = confirmDialog();
+    dialog.querySelector('#vouch-confirm-text').textContent = question;
+    var ok = dialog.querySelector('#vouch-confirm-ok');
+    ok.textContent = (submitter && submitter.textContent.trim()) || 'Confirm';
+    ok.className = submitter && submitter.classList.contains('danger') ? 'danger' : '';
+    dialog.returnValue = '';
+    dialog.onclose = function () {
+      if (dialog.returnValue === 'ok') {
+        confirmed = form;
+        form.requestSubmit(submitter);
+        confirmed = null;
+      }
+    };
+    dialog.showModal();
+    dialog.querySelector('#vouch-confirm-cancel').focus();
   }, true);
   document.addEventListener('change', function (e) {
     var target = e.target.getAttribute('data-file-into');

@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::browser::{click, fill, find, logout, shot, start_browser, text, wait_text};
+use common::browser::{click, confirm, fill, find, logout, shot, start_browser, text, wait_text};
 use common::{PASSWORD, TestApp};
 use fantoccini::{Client, Locator};
 use vouch_domain::permission::Role;
@@ -71,6 +71,7 @@ async fn referral_program_from_setup_to_registration() {
         login(&c, &app, "manager@vouch.test").await;
         c.goto(&setup_url).await.expect("setup");
         click(&c, "button[value=approve]").await;
+        confirm(&c).await;
         wait_text(&c, "#setup-status", "Approved").await;
         let link = text(&c, "#registration-link").await;
         assert!(
@@ -373,6 +374,9 @@ async fn participant_referrals_from_link_to_delivered_reward() {
         wait_text(&c, "#rewards", "$10.00").await;
         shot(&c, &format!("{tag}-06-rewards-queue")).await;
         click(&c, "#rewards button.deliver").await;
+        find(&c, "#vouch-confirm[open]").await;
+        shot(&c, "participants-confirm-deliver").await;
+        confirm(&c).await;
         wait_text(&c, ".flash", "Reward delivered").await;
         c.goto(&app.url(&format!("/admin/programs/{program}/rewards")))
             .await
@@ -613,6 +617,7 @@ async fn sales_bonus_from_sale_to_paid_payroll() {
     login(&c, &app, "sales-manager@vouch.test").await;
     c.goto(&app.url(&sale_path)).await.expect("sale");
     click(&c, "#approve-sale").await;
+    confirm(&c).await;
     wait_text(&c, ".flash", "1 bonus created").await;
     let bonuses = wait_text(&c, "#bonuses", "Referral-Employee").await;
     assert!(
@@ -666,6 +671,7 @@ async fn sales_bonus_from_sale_to_paid_payroll() {
     shot(&c, &format!("{tag}-07-review-queue")).await;
     click(&c, "#bonus-queue input[type=checkbox]").await;
     click(&c, "#bulk-approve").await;
+    confirm(&c).await;
     wait_text(&c, ".flash", "1 bonus(es) approved").await;
     c.goto(&app.url(&sale_path)).await.expect("sale");
     let payments = wait_text(&c, "#payments", "2026-03-02").await;
@@ -696,6 +702,7 @@ async fn sales_bonus_from_sale_to_paid_payroll() {
     wait_text(&c, ".flash", "Batch built with 4 payment(s)").await;
     assert_eq!(text(&c, "#batch-total").await, "$1,000.00");
     click(&c, "#approve-batch").await;
+    confirm(&c).await;
     wait_text(&c, "#batch-status", "Approved").await;
     let export = find(&c, "#export-batch")
         .await
@@ -718,6 +725,7 @@ async fn sales_bonus_from_sale_to_paid_payroll() {
     );
     fill(&c, "reference", "PAYROLL-2026-04").await;
     click(&c, "#mark-batch-paid").await;
+    confirm(&c).await;
     wait_text(&c, ".flash", "Batch paid: 4 payment(s)").await;
     wait_text(&c, "#batch-status", "Paid").await;
     shot(&c, &format!("{tag}-10-batch-paid")).await;

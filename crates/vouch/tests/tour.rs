@@ -247,6 +247,29 @@ async fn every_page_reads_well_on_a_laptop_and_a_phone() {
             }
         }
     }
+    // An irreversible action asks first, and Cancel leaves everything as it was.
+    set_width(&c, 1280, 900).await;
+    c.goto(&format!("{base}/admin/programs"))
+        .await
+        .expect("programs");
+    browser::click(&c, "a[href$='/dashboard']").await;
+    browser::wait_text(&c, "h1", "Friends of Vouch").await;
+    let settings = c
+        .current_url()
+        .await
+        .expect("url")
+        .as_str()
+        .replace("/dashboard", "");
+    c.goto(&settings).await.expect("settings");
+    browser::click(&c, "#end-program").await;
+    let question =
+        browser::wait_text(&c, "#vouch-confirm-text", "can never be put live again").await;
+    assert!(question.contains("Friends of Vouch"), "{question}");
+    shot(&c, "tour-confirm-end-program-1280").await;
+    browser::click(&c, "#vouch-confirm-cancel").await;
+    c.goto(&settings).await.expect("settings again");
+    browser::wait_text(&c, "#program-status", "Live").await;
+
     c.close().await.expect("close");
     let _ = server.kill();
     let _ = server.wait();

@@ -120,6 +120,17 @@ pub async fn click(c: &Client, css: &str) {
     find(c, css).await.click().await.expect("click");
 }
 
+/// Answers the confirmation dialog an irreversible action opens (vouch.js) with its confirm
+/// button, after checking that it says what cannot be undone.
+pub async fn confirm(c: &Client) {
+    let text = wait_text(c, "#vouch-confirm-text", "").await;
+    assert!(
+        text.contains("cannot") || text.contains("can never") || text.contains("no longer"),
+        "the dialog says what cannot be undone: {text}"
+    );
+    click(c, "#vouch-confirm-ok").await;
+}
+
 /// Waits until the browser has left `path` (a form post has been answered).
 pub async fn left(c: &Client, path: &str) {
     for _ in 0..100 {
