@@ -85,6 +85,7 @@ pub fn router(state: AppState) -> Router {
         .merge(portal::routes())
         .merge(api_routes)
         .merge(openapi::routes(spec))
+        .fallback(public::not_found)
         .layer(DefaultBodyLimit::max(1024 * 1024))
         .layer(axum::middleware::from_fn(request::request_id_and_log))
         // Outermost, so that even the answers `request_id_and_log` gives itself carry them.

@@ -11,20 +11,48 @@ use vouch_store::programs::Program;
 /// The pages' one script (copy buttons, confirmations, reading a chosen CSV file), served from
 /// this origin so the content policy can forbid every other script.
 pub fn routes() -> axum::Router<AppState> {
-    axum::Router::new().route(
-        "/assets/vouch.js",
-        axum::routing::get(|| async {
-            (
-                [
-                    (
-                        axum::http::header::CONTENT_TYPE,
-                        "text/javascript; charset=utf-8",
-                    ),
-                    (axum::http::header::CACHE_CONTROL, "public, max-age=3600"),
-                ],
-                include_str!("../assets/vouch.js"),
-            )
-        }),
+    axum::Router::new()
+        .route("/", axum::routing::get(home))
+        .route(
+            "/assets/vouch.js",
+            axum::routing::get(|| async {
+                (
+                    [
+                        (
+                            axum::http::header::CONTENT_TYPE,
+                            "text/javascript; charset=utf-8",
+                        ),
+                        (axum::http::header::CACHE_CONTROL, "public, max-age=3600"),
+                    ],
+                    include_str!("../assets/vouch.js"),
+                )
+            }),
+        )
+}
+
+/// The installation's front door: where a visitor lands when a link leads nowhere else.
+async fn home() -> Response {
+    (
+        StatusCode::OK,
+        Notice::new(
+            "Referral programs",
+            "This site runs referral programs. If someone shared a referral link with you, open it again as they sent it; it takes you to their program's page.",
+        )
+        .with_link("/admin", "Staff sign-in"),
+    )
+        .into_response()
+}
+
+/// Any address nothing answers: the console's own page under `/admin` (with its navigation
+/// for a signed-in user), a plain page elsewhere. The API answers its own 404s.
+pub async fn not_found(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        return crate::error::ApiError::not_found("endpoint").into_response();
+    }
+    notice(
+        StatusCode::NOT_FOUND,
+        "Page not found",
+        "There is nothing at this address. If it came from a link, check that it was copied whole.",
     )
 }
 

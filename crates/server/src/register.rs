@@ -71,6 +71,12 @@ impl Notice {
             link: None,
         }
     }
+
+    /// The same, with a button to go on with.
+    pub fn with_link(mut self, href: &str, label: &str) -> Self {
+        self.link = Some((href.into(), label.into()));
+        self
+    }
 }
 
 fn notice(

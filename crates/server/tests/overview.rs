@@ -86,6 +86,20 @@ async fn the_home_page_sums_the_programs_and_links_every_queue() {
         assert_eq!(number(&viewer.text, "total-won"), "1");
         assert!(!viewer.text.contains("id=\"q-setups\""), "{}", viewer.text);
 
+        // Addresses nothing answers: the console's frame under /admin, a plain page elsewhere,
+        // and a front door at /.
+        let lost = admin.get("/admin/no-such-page").await;
+        assert_eq!(lost.status, StatusCode::NOT_FOUND);
+        assert!(lost.text.contains("Page not found") && lost.text.contains("aria-label=\"Main\""), "{}", lost.text);
+        let anonymous_page = reqwest::get(app.url("/no-such-page")).await.expect("get");
+        assert_eq!(anonymous_page.status(), StatusCode::NOT_FOUND);
+        assert!(anonymous_page.text().await.expect("text").contains("<h1 id=\"notice-title\">Page not found</h1>"));
+        let home = reqwest::get(app.url("/")).await.expect("get");
+        assert_eq!(home.status(), StatusCode::OK);
+        let api = reqwest::get(app.url("/api/nope")).await.expect("get");
+        assert_eq!(api.status(), StatusCode::NOT_FOUND);
+        assert_eq!(api.headers()["content-type"], "application/problem+json");
+
         // Signed out: the login page, not the numbers.
         let anonymous = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())

@@ -17,6 +17,28 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/admin", get(show))
         .route("/admin/", get(show))
+        .route("/admin/{*rest}", axum::routing::any(not_found))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/not_found.html")]
+struct NotFoundPage {
+    l: Layout,
+}
+
+/// An address under `/admin` that no page answers: the console's frame with a way on, not a
+/// blank page (signed out, the sign-in page as everywhere in the console).
+async fn not_found(console: Result<super::Console, Response>) -> Response {
+    match console {
+        Ok(mut console) => (
+            axum::http::StatusCode::NOT_FOUND,
+            NotFoundPage {
+                l: console.layout(""),
+            },
+        )
+            .into_response(),
+        Err(to_login) => to_login,
+    }
 }
 
 /// A link into a queue and how many items wait there.
