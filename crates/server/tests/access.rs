@@ -794,6 +794,12 @@ const CONSOLE_ROUTES: &[(&str, &str, Action)] = &[
     ("GET", "/admin/programs/{p}/import", Action::ProgramsWrite),
     ("POST", "/admin/programs/{p}/import", Action::ProgramsWrite),
     ("GET", "/admin/programs/{p}/dashboard", Action::ProgramsRead),
+    ("GET", "/admin/programs/{p}/share", Action::ProgramsRead),
+    (
+        "POST",
+        "/admin/programs/{p}/share/instant-link",
+        Action::ProgramsWrite,
+    ),
     ("GET", "/admin/emails", Action::EmailsManage),
     ("GET", "/admin/emails/eml_missing", Action::EmailsManage),
     ("GET", "/admin/email-templates", Action::EmailsManage),

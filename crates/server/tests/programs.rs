@@ -299,3 +299,90 @@ async fn participants_get_unique_codes_and_links() {
     })
     .await;
 }
+
+/// The console's "Share and embed" tab: the hosted page, both snippets, the program id with
+/// API examples, and instant links made there (errors next to their fields, nothing made).
+#[tokio::test]
+async fn the_share_tab_hands_out_links_snippets_and_instant_links() {
+    each_backend(|app| async move {
+        let (program, slug) = common::live_program(&app, json!({})).await;
+        let viewer = app.staff(Role::Viewer).await;
+        let page = viewer
+            .get(&format!("/admin/programs/{program}/share"))
+            .await;
+        assert_eq!(page.status, StatusCode::OK);
+        let base = &app.base;
+        assert!(
+            page.text
+                .contains(&format!("value=\"{base}/p/{slug}/join\"")),
+            "{}",
+            page.text
+        );
+        assert!(
+            page.text.contains(&format!(
+                "&#60;script src=&#34;{base}/p/{slug}/embed.js&#34; async&#62;&#60;/script&#62;"
+            )),
+            "{}",
+            page.text
+        );
+        assert!(page.text.contains(&format!("{base}/p/{slug}/join?embed=1")));
+        assert!(
+            page.text.contains(&format!("value=\"{program}\"")),
+            "the program id to copy"
+        );
+        assert!(
+            page.text
+                .contains(&format!("/api/v1/programs/{program}/events"))
+        );
+        assert!(
+            !page.text.contains("id=\"instant-form\""),
+            "a viewer makes no links"
+        );
+
+        let staff = app.staff(Role::Staff).await;
+        let csrf = staff.csrf.clone().expect("csrf");
+        let path = format!("/admin/programs/{program}/share/instant-link");
+        let bad = staff
+            .send(staff.request(reqwest::Method::POST, &path).form(&[
+                ("csrf", csrf.as_str()),
+                ("email", "nope"),
+                ("ttl_days", "400"),
+            ]))
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text);
+        assert!(
+            bad.text.contains("id=\"e-email\"") || bad.text.contains("id=\"e-ttl_days\""),
+            "{}",
+            bad.text
+        );
+        assert!(bad.text.contains("value=\"nope\""), "what was typed stays");
+        let made = staff
+            .send(staff.request(reqwest::Method::POST, &path).form(&[
+                ("csrf", csrf.as_str()),
+                ("email", "cy@example.com"),
+                ("first_name", "Cy"),
+                ("ttl_days", "7"),
+            ]))
+            .await;
+        assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+        let url = made
+            .text
+            .split("id=\"instant-url\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("the link is shown")
+            .replace("&amp;", "&");
+        assert!(
+            url.starts_with(&format!("{base}/p/{slug}/instant")),
+            "{url}"
+        );
+        let opened = reqwest::get(&url).await.expect("open link");
+        assert_eq!(opened.status(), StatusCode::OK, "the link works");
+        assert!(
+            !made.text.contains("the invitation email is in the outbox"),
+            "no email unless asked"
+        );
+        app.stop().await;
+    })
+    .await;
+}

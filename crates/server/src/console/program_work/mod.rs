@@ -18,6 +18,7 @@ mod participants;
 mod referrals;
 mod rewards;
 mod rules;
+mod share;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -55,6 +56,11 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/admin/programs/{id}/dashboard",
             get(dashboard::dashboard_page),
+        )
+        .route("/admin/programs/{id}/share", get(share::share_page))
+        .route(
+            "/admin/programs/{id}/share/instant-link",
+            post(share::make_instant_link),
         )
 }
 
