@@ -796,6 +796,16 @@ const CONSOLE_ROUTES: &[(&str, &str, Action)] = &[
     ("GET", "/admin/programs/{p}/dashboard", Action::ProgramsRead),
     ("GET", "/admin/programs/{p}/share", Action::ProgramsRead),
     (
+        "GET",
+        "/admin/participants/par_missing",
+        Action::ProgramsRead,
+    ),
+    (
+        "POST",
+        "/admin/participants/par_missing/code",
+        Action::ProgramsWrite,
+    ),
+    (
         "POST",
         "/admin/programs/{p}/share/instant-link",
         Action::ProgramsWrite,

@@ -386,3 +386,105 @@ async fn the_share_tab_hands_out_links_snippets_and_instant_links() {
     })
     .await;
 }
+
+/// A participant's own console page: who referred them, whom they referred, clicks and
+/// rewards, the referral link as text (not a live link), and a code change with its error
+/// next to the field.
+#[tokio::test]
+async fn a_participant_has_a_page_with_referrals_both_ways() {
+    each_backend(|app| async move {
+        let (program, _) = common::live_program(&app, json!({})).await;
+        let key = app.key_client(Scope::Admin).await;
+        let ann = key
+            .post(
+                &format!("/api/v1/programs/{program}/participants"),
+                json!({ "email": "ann@example.com", "first_name": "Ann", "last_name": "Lee" }),
+            )
+            .await;
+        let ann_id = ann.body["id"].as_str().expect("id").to_string();
+        let bo = key
+            .post(
+                &format!("/api/v1/programs/{program}/participants"),
+                json!({ "email": "bo@example.com", "referred_by": ann.body["code"] }),
+            )
+            .await;
+        let bo_id = bo.body["id"].as_str().expect("id").to_string();
+
+        let viewer = app.staff(Role::Viewer).await;
+        let page = viewer.get(&format!("/admin/participants/{ann_id}")).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+        assert!(page.text.contains("<h1>Ann Lee"), "{}", page.text);
+        assert!(
+            page.text.contains(&format!(
+                "href=\"/admin/participants/{bo_id}\">bo@example.com</a>"
+            )),
+            "whom she referred"
+        );
+        assert!(page.text.contains("Nobody: they joined on their own"));
+        let code = ann.body["code"].as_str().expect("code");
+        assert!(
+            page.text
+                .contains(&format!("value=\"{}/r/{code}\"", app.base)),
+            "the link as text"
+        );
+        assert!(
+            !page
+                .text
+                .contains(&format!("href=\"{}/r/{code}\"", app.base)),
+            "not a live link"
+        );
+        assert!(
+            !page.text.contains("id=\"code-form\""),
+            "a viewer changes no code"
+        );
+        let friend = viewer.get(&format!("/admin/participants/{bo_id}")).await;
+        assert!(
+            friend.text.contains(&format!(
+                "href=\"/admin/participants/{ann_id}\">ann@example.com</a>"
+            )),
+            "who referred him"
+        );
+        let participants = viewer
+            .get(&format!("/admin/programs/{program}/participants"))
+            .await;
+        assert!(
+            participants
+                .text
+                .contains(&format!("href=\"/admin/participants/{ann_id}\"")),
+            "the list links each one"
+        );
+        assert_eq!(
+            viewer.get("/admin/participants/par_missing").await.status,
+            StatusCode::NOT_FOUND
+        );
+
+        let staff = app.staff(Role::Staff).await;
+        let csrf = staff.csrf.clone().expect("csrf");
+        let path = format!("/admin/participants/{ann_id}/code");
+        let bad = staff
+            .send(
+                staff
+                    .request(reqwest::Method::POST, &path)
+                    .form(&[("csrf", csrf.as_str()), ("code", "a!")]),
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text);
+        assert!(
+            bad.text.contains("id=\"e-code\"") && bad.text.contains("value=\"a!\""),
+            "{}",
+            bad.text
+        );
+        let good = staff
+            .send(
+                staff
+                    .request(reqwest::Method::POST, &path)
+                    .form(&[("csrf", csrf.as_str()), ("code", "annie")]),
+            )
+            .await;
+        assert_eq!(good.status, StatusCode::SEE_OTHER, "{}", good.text);
+        let after = key.get(&format!("/api/v1/participants/{ann_id}")).await;
+        assert_eq!(after.body["code"], "ANNIE");
+        app.stop().await;
+    })
+    .await;
+}

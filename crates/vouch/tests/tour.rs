@@ -245,6 +245,18 @@ async fn every_page_reads_well_on_a_laptop_and_a_phone() {
                     problems.extend(check(&c, &base, &tab).await);
                 }
             }
+            // A participant's own page, from the Participants tab.
+            c.goto(&format!("{base}{first}/participants"))
+                .await
+                .expect("participants");
+            match links_under(&c, "/admin/participants")
+                .await
+                .into_iter()
+                .next()
+            {
+                Some(person) => problems.extend(check(&c, &base, &person).await),
+                None => problems.push("no participant page to open".into()),
+            }
         }
     }
     // An irreversible action asks first, and Cancel leaves everything as it was.

@@ -14,6 +14,7 @@ use serde::Deserialize;
 
 mod dashboard;
 mod import;
+mod participant;
 mod participants;
 mod referrals;
 mod rewards;
@@ -58,6 +59,11 @@ pub fn routes() -> Router<AppState> {
             get(dashboard::dashboard_page),
         )
         .route("/admin/programs/{id}/share", get(share::share_page))
+        .route(
+            "/admin/participants/{id}",
+            get(participant::participant_page),
+        )
+        .route("/admin/participants/{id}/code", post(participant::set_code))
         .route(
             "/admin/programs/{id}/share/instant-link",
             post(share::make_instant_link),

@@ -42,7 +42,6 @@ pub(super) struct ParticipantsPage {
     q: String,
     next_url: Option<String>,
     can_write: bool,
-    base_url: String,
     f: EnrolForm,
     errors: FormErrors,
 }
@@ -99,7 +98,6 @@ pub(super) async fn show_participants(
     let page = ParticipantsPage {
         l: console.layout("programs"),
         can_write: console.may(Action::ProgramsWrite),
-        base_url: console.state.settings.base_url.clone(),
         p,
         rows,
         q: params.q,
