@@ -73,6 +73,8 @@ pub struct Settings {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// How long delivery records are kept.
     pub retention: Retention,
+    /// The time zone the console shows times in for staff who chose none (an IANA name).
+    pub time_zone: String,
 }
 
 /// Days delivery records are kept (0: for ever). Audit entries, money records and the email
@@ -134,6 +136,7 @@ impl Default for Settings {
             public_limits: PublicLimits::default(),
             trusted_proxies: Vec::new(),
             retention: Retention::default(),
+            time_zone: "UTC".into(),
         }
     }
 }

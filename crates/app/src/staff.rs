@@ -154,6 +154,37 @@ pub async fn change_password(
     commit(tx).await
 }
 
+/// Sets the time zone the signed-in user reads times in; empty means the installation's.
+pub async fn set_time_zone(
+    ctx: &Ctx,
+    origin: &Origin,
+    session: &StaffSession,
+    time_zone: &str,
+) -> AppResult<Option<String>> {
+    let zone = match time_zone.trim() {
+        "" => None,
+        name => Some(
+            vouch_domain::time_zones::check(name)
+                .map_err(|m| AppError::field("time_zone", m))?
+                .to_string(),
+        ),
+    };
+    let mut tx = ctx.store.begin().await?;
+    users::set_time_zone(&mut tx, &session.user.id, zone.as_deref()).await?;
+    record::entry(
+        &mut tx,
+        origin,
+        "staff_user.time_zone_changed",
+        "staff_user",
+        &session.user.id,
+        None,
+        None,
+    )
+    .await?;
+    commit(tx).await?;
+    Ok(zone)
+}
+
 /// Sets a staff user's password from the command line (someone with the database at hand: a
 /// forgotten password, the demo owner's on a second run). Every session of the user ends.
 pub async fn reset_password(

@@ -30,6 +30,7 @@ pub mod reward;
 pub mod sale;
 pub mod sales_referral;
 pub mod setup;
+pub mod time_zones;
 pub mod timestamp;
 pub mod validation;
 pub mod webhook;

@@ -111,3 +111,54 @@ async fn the_home_page_sums_the_programs_and_links_every_queue() {
     })
     .await;
 }
+
+/// Each staff user picks the time zone the console shows times in; a name the tz database does
+/// not know is refused next to the field, and nothing changes.
+#[tokio::test]
+async fn staff_choose_the_time_zone_their_console_shows() {
+    each_backend(|app| async move {
+        let staff = app.staff(Role::Staff).await;
+        let page = staff.get("/admin/password").await;
+        assert!(
+            page.text.contains("data-tz=\"UTC\""),
+            "the installation's zone by default"
+        );
+        assert!(page.text.contains("<option value=\"Europe/Paris\">"));
+        let csrf = staff.csrf.clone().expect("csrf");
+        let set = |zone: &'static str| {
+            staff.send(
+                staff
+                    .request(reqwest::Method::POST, "/admin/account/time-zone")
+                    .form(&[("csrf", csrf.as_str()), ("time_zone", zone)]),
+            )
+        };
+        let bad = set("Mars/Olympus_Mons").await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(bad.text.contains("id=\"e-time_zone\""), "{}", bad.text);
+        assert!(
+            staff.get("/admin").await.text.contains("data-tz=\"UTC\""),
+            "nothing changed"
+        );
+        assert_eq!(set("Asia/Tokyo").await.status, StatusCode::SEE_OTHER);
+        let home = staff.get("/admin").await;
+        assert!(
+            home.text.contains("data-tz=\"Asia/Tokyo\""),
+            "{}",
+            home.text
+        );
+        assert!(
+            staff
+                .get("/admin/password")
+                .await
+                .text
+                .contains("<option value=\"Asia/Tokyo\" selected>")
+        );
+        assert_eq!(set("").await.status, StatusCode::SEE_OTHER);
+        assert!(
+            staff.get("/admin").await.text.contains("data-tz=\"UTC\""),
+            "back to the installation's"
+        );
+        app.stop().await;
+    })
+    .await;
+}

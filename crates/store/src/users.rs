@@ -15,6 +15,8 @@ pub struct StaffUser {
     #[serde(skip)]
     pub password_hash: String,
     pub disabled_at: Option<Timestamp>,
+    /// The IANA time zone they read times in; `None`: the installation's.
+    pub time_zone: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -34,6 +36,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<StaffUser> {
         role: role.parse().map_err(StoreError::Corrupt)?,
         password_hash: row.try_get("password_hash")?,
         disabled_at: crate::time_col(row, "disabled_at")?,
+        time_zone: row.try_get("time_zone")?,
         created_at: crate::time_col(row, "created_at")?,
         updated_at: crate::time_col(row, "updated_at")?,
     })
@@ -122,6 +125,21 @@ pub async fn update(
         crate::sessions::delete_for_user(conn, crate::sessions::Realm::Staff, &after.id).await?;
     }
     Ok(after)
+}
+
+/// Sets the time zone the user reads times in (`None`: the installation's).
+pub async fn set_time_zone(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    time_zone: Option<&str>,
+) -> Result<()> {
+    sqlx::query("UPDATE staff_users SET time_zone = $1, updated_at = $2 WHERE id = $3")
+        .bind(time_zone)
+        .bind(now())
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 /// Replaces the password hash. Other sessions of the user end; the caller keeps the current one.

@@ -19,6 +19,8 @@ pub struct Config {
     pub base_url: String,
     /// Domain of the email the clone convention gives a referral super customer.
     pub clone_email_domain: String,
+    /// The console's time zone for staff who chose none (an IANA name such as Europe/Paris).
+    pub time_zone: String,
     /// `text` (human-readable) or `json`.
     pub log_format: String,
     pub database_max_connections: u32,
@@ -137,6 +139,7 @@ impl Default for Config {
             database_url: "sqlite://./vouch-data/vouch.db".into(),
             base_url: "http://127.0.0.1:8080".into(),
             clone_email_domain: "example.com".into(),
+            time_zone: "UTC".into(),
             log_format: "text".into(),
             database_max_connections: 10,
             session: SessionConfig {
@@ -293,6 +296,8 @@ impl Config {
                 )
             },
         )?;
+        vouch_domain::time_zones::check(&self.time_zone)
+            .map_err(|m| anyhow::anyhow!("time_zone: `{}` {m}", self.time_zone))?;
         if !matches!(self.log_format.as_str(), "text" | "json") {
             bail!(
                 "log_format: must be text or json, not `{}`",
@@ -374,6 +379,7 @@ impl Config {
         vouch_app::Settings {
             base_url: self.base_url.trim_end_matches('/').to_string(),
             clone_email_domain: self.clone_email_domain.clone(),
+            time_zone: self.time_zone.trim().to_string(),
             session_idle_minutes: self.session.idle_minutes,
             session_absolute_hours: self.session.absolute_hours,
             login_max_failures: self.login.max_failures,

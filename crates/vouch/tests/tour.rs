@@ -259,6 +259,40 @@ async fn every_page_reads_well_on_a_laptop_and_a_phone() {
             }
         }
     }
+    // A staff user's time zone: every time on the page is shown in it, the exact moment on
+    // hover.
+    set_width(&c, 1280, 900).await;
+    c.goto(&format!("{base}/admin/password"))
+        .await
+        .expect("account");
+    browser::find(&c, "#f-time_zone")
+        .await
+        .select_by_value("Asia/Tokyo")
+        .await
+        .expect("pick a zone");
+    browser::click(&c, "#time-zone-form button[type=submit]").await;
+    browser::wait_text(&c, ".flash", "Asia/Tokyo").await;
+    c.goto(&format!("{base}/admin/programs"))
+        .await
+        .expect("programs");
+    let shown = c
+        .execute(
+            "const t = document.querySelector('time[data-when]'); return [t.title, t.textContent];",
+            vec![],
+        )
+        .await
+        .expect("a time");
+    assert!(
+        shown[0].as_str().is_some_and(|t| t.contains("GMT+9")),
+        "times read in the chosen zone: {shown}"
+    );
+    assert!(
+        shown[1]
+            .as_str()
+            .is_some_and(|t| t.contains("ago") || t == "just now"),
+        "recent times read as relative: {shown}"
+    );
+
     // An irreversible action asks first, and Cancel leaves everything as it was.
     set_width(&c, 1280, 900).await;
     c.goto(&format!("{base}/admin/programs"))

@@ -26,6 +26,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/api-keys/{id}/revoke", post(revoke_key))
         .route("/admin/audit", get(audit_page))
         .route("/admin/password", get(password_page).post(change_password))
+        .route("/admin/account/time-zone", post(set_time_zone))
 }
 
 #[derive(Deserialize, Default, Clone)]
@@ -318,14 +319,66 @@ async fn audit_page(
 struct PasswordPage {
     l: Layout,
     errors: FormErrors,
+    /// The user's own choice (empty: the installation's).
+    time_zone: String,
+    default_zone: String,
+    zones: &'static [&'static str],
+}
+
+impl PasswordPage {
+    fn new(console: &mut Console, errors: FormErrors, time_zone: Option<String>) -> Self {
+        Self {
+            time_zone: time_zone
+                .or_else(|| console.session.user.time_zone.clone())
+                .unwrap_or_default(),
+            default_zone: console.state.settings.time_zone.clone(),
+            zones: vouch_domain::time_zones::ZONES,
+            l: console.layout(""),
+            errors,
+        }
+    }
 }
 
 async fn password_page(mut console: Console) -> Response {
-    PasswordPage {
-        l: console.layout(""),
-        errors: FormErrors::default(),
+    PasswordPage::new(&mut console, FormErrors::default(), None).into_response()
+}
+
+#[derive(Deserialize, Default)]
+struct TimeZoneForm {
+    #[serde(default)]
+    time_zone: String,
+}
+
+async fn set_time_zone(mut console: Console, CsrfForm(form): CsrfForm<TimeZoneForm>) -> Response {
+    match vouch_app::staff::set_time_zone(
+        &console.state,
+        &console.origin,
+        &console.session,
+        &form.time_zone,
+    )
+    .await
+    {
+        Ok(zone) => {
+            let message = match zone {
+                Some(z) => format!("Times now show in {z}."),
+                None => format!(
+                    "Times now show in the installation's time zone ({}).",
+                    console.state.settings.time_zone
+                ),
+            };
+            console.redirect_with("/admin/password", &message).await
+        }
+        Err(err) => {
+            let err = ApiError::from(err);
+            if err.status.is_client_error() {
+                let errors = FormErrors::from_api(&err, "", &["time_zone"]);
+                let page = PasswordPage::new(&mut console, errors, Some(form.time_zone));
+                with_status(StatusCode::UNPROCESSABLE_ENTITY, page)
+            } else {
+                error_page(&err)
+            }
+        }
     }
-    .into_response()
 }
 
 #[derive(Deserialize, Default)]
@@ -372,10 +425,7 @@ async fn change_password(mut console: Console, CsrfForm(form): CsrfForm<Password
             );
             with_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                PasswordPage {
-                    l: console.layout(""),
-                    errors,
-                },
+                PasswordPage::new(&mut console, errors, None),
             )
         }
         Err(err) => error_page(&err),

@@ -77,6 +77,8 @@ pub struct Layout {
     pub can_admin: bool,
     pub can_webhooks: bool,
     pub can_emails: bool,
+    /// The time zone the page's times are shown in (the user's, else the installation's).
+    pub tz: String,
 }
 
 /// A logged-in staff member on a console page.
@@ -215,6 +217,12 @@ impl Console {
             can_admin: role_allows(role, Action::UsersManage),
             can_webhooks: role_allows(role, Action::WebhooksManage),
             can_emails: role_allows(role, Action::EmailsManage),
+            tz: self
+                .session
+                .user
+                .time_zone
+                .clone()
+                .unwrap_or_else(|| self.state.settings.time_zone.clone()),
         }
     }
 
