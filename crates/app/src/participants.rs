@@ -33,7 +33,7 @@ fn participant_json(ctx: &Ctx, p: &Participant) -> serde_json::Value {
 }
 
 fn program_json(program: &Program) -> serde_json::Value {
-    serde_json::json!({ "id": program.id, "name": program.name, "slug": program.slug })
+    serde_json::json!({ "id": program.id, "name": program.name, "slug": program.slug, "offer": program.offer })
 }
 
 /// Queues a participant-facing email with the program's templates and an unsubscribe link.
@@ -102,6 +102,22 @@ pub async fn set_code(
     ctx.links.forget(&before.code);
     ctx.links.forget(&after.code);
     Ok(after)
+}
+
+/// How the signup page names the person whose link or code brought a visitor: their first
+/// name, or `None` when the code names nobody in this program (or they gave no name).
+pub async fn referrer_first_name(
+    ctx: &Ctx,
+    program: &Program,
+    code: &str,
+) -> AppResult<Option<String>> {
+    let mut conn = ctx.store.conn().await?;
+    Ok(participants::by_code(&mut conn, code)
+        .await?
+        .filter(|p| p.program_id == program.id)
+        .and_then(|p| p.first_name)
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty()))
 }
 
 pub async fn get_participant(ctx: &Ctx, id: &str) -> AppResult<Participant> {

@@ -149,8 +149,8 @@ impl Kind {
             },
             Kind::ParticipantWelcome => Template {
                 subject: "You're in: your {{ program.name }} referral link".into(),
-                text: "Hi {{ participant.first_name or \"there\" }},\n\nThanks for joining {{ program.name }}. Share your personal link and every friend who joins through it counts for you:\n\n{{ referral_link }}\n\nYour referral code is {{ participant.code }}.\n".into(),
-                html: "<p>Hi {{ participant.first_name or \"there\" }},</p>\n<p>Thanks for joining {{ program.name }}. Share your personal link and every friend who joins through it counts for you:</p>\n<p><a href=\"{{ referral_link }}\">{{ referral_link }}</a></p>\n<p>Your referral code is <strong>{{ participant.code }}</strong>.</p>\n".into(),
+                text: "Hi {{ participant.first_name or \"there\" }},\n\nThanks for joining {{ program.name }}. Share your personal link and every friend who joins through it counts for you:\n\n{{ referral_link }}\n\nYour referral code is {{ participant.code }}.\n{% if program.offer %}\n{{ program.offer }}\n{% endif %}".into(),
+                html: "<p>Hi {{ participant.first_name or \"there\" }},</p>\n<p>Thanks for joining {{ program.name }}. Share your personal link and every friend who joins through it counts for you:</p>\n<p><a href=\"{{ referral_link }}\">{{ referral_link }}</a></p>\n<p>Your referral code is <strong>{{ participant.code }}</strong>.</p>\n{% if program.offer %}<p><strong>{{ program.offer }}</strong></p>\n{% endif %}".into(),
             },
             Kind::ReferralWon => Template {
                 subject: "{{ friend.first_name or \"A friend\" }} joined {{ program.name }} through you".into(),
@@ -225,7 +225,7 @@ impl Kind {
             }),
             Kind::ParticipantWelcome => serde_json::json!({
                 "participant": { "id": "par_01example", "email": "ann@example.com", "first_name": "Ann", "last_name": "Lee", "code": "ANN7KQ3M" },
-                "program": { "id": "prg_01example", "name": "Friends of Acme", "slug": "friends" },
+                "program": { "id": "prg_01example", "name": "Friends of Acme", "slug": "friends", "offer": "Give $10, get $10" },
                 "referral_link": "https://refer.example.com/r/ANN7KQ3M",
                 "unsubscribe_url": "https://refer.example.com/unsubscribe?token=example",
             }),

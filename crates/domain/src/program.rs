@@ -104,6 +104,15 @@ pub struct ProgramFields {
     pub super_customer_id: Option<i64>,
     /// Show participants their rank among the program's referrers on their referral page.
     pub show_leaderboard: bool,
+    /// The signup page's headline (default "Join {name}").
+    pub headline: String,
+    /// What the program offers, in the operator's words ("Give $10, get $10"): shown on the
+    /// signup and referral pages and available to emails.
+    pub offer: String,
+    /// The logo at the top of the public pages: an `https://` (or `http://`) image address.
+    pub logo_url: String,
+    /// The pages' accent colour, `#RRGGBB`.
+    pub brand_color: String,
 }
 
 /// Checked settings.
@@ -122,6 +131,10 @@ pub struct ProgramDraft {
     pub reply_to: Option<String>,
     pub super_customer_id: Option<i64>,
     pub show_leaderboard: bool,
+    pub headline: Option<String>,
+    pub offer: Option<String>,
+    pub logo_url: Option<String>,
+    pub brand_color: Option<String>,
 }
 
 impl ProgramFields {
@@ -172,6 +185,22 @@ impl ProgramFields {
                 Email::parse(&self.reply_to).map(|e| Some(e.into_string()))
             },
         );
+        let headline = v.check("headline", optional_text(&self.headline, 120));
+        let offer = v.check("offer", optional_text(&self.offer, 300));
+        // Loaded by every visitor's browser: only over a secure connection (the pages' content
+        // policy allows https images only).
+        let logo_url = v.check(
+            "logo_url",
+            crate::validation::web_url(&self.logo_url, false, "https://shop.example.com/logo.png")
+                .and_then(|u| match u {
+                    Some(u) if !u.starts_with("https://") => Err(
+                        "must start with https://, such as https://shop.example.com/logo.png"
+                            .into(),
+                    ),
+                    other => Ok(other),
+                }),
+        );
+        let brand_color = v.check("brand_color", parse_color(&self.brand_color));
         match (
             name,
             slug,
@@ -211,9 +240,54 @@ impl ProgramFields {
                 reply_to: r,
                 super_customer_id: self.super_customer_id,
                 show_leaderboard: self.show_leaderboard,
+                headline: headline.flatten(),
+                offer: offer.flatten(),
+                logo_url: logo_url.flatten(),
+                brand_color: brand_color.flatten(),
             }),
             _ => Err(v),
         }
+    }
+}
+
+/// `#RRGGBB` (or `#rgb`, widened), upper-cased; empty is none.
+fn parse_color(raw: &str) -> Result<Option<String>, String> {
+    let t = raw.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    let hex = t
+        .strip_prefix('#')
+        .filter(|h| (h.len() == 6 || h.len() == 3) && h.chars().all(|c| c.is_ascii_hexdigit()))
+        .ok_or_else(|| "must be a colour such as #2F5BD3".to_string())?;
+    let full: String = if hex.len() == 3 {
+        hex.chars().flat_map(|c| [c, c]).collect()
+    } else {
+        hex.to_string()
+    };
+    Ok(Some(format!("#{}", full.to_ascii_uppercase())))
+}
+
+/// The text colour that reads on `brand` (`#RRGGBB`): black or white, whichever contrasts more
+/// (WCAG relative luminance), so a light brand colour never leaves white text unreadable.
+pub fn text_on(brand: &str) -> &'static str {
+    let channel = |i: usize| {
+        let v = brand
+            .get(i..i + 2)
+            .and_then(|h| u8::from_str_radix(h, 16).ok())
+            .map_or(0.0, |b| f64::from(b) / 255.0);
+        if v <= 0.039_28 {
+            v / 12.92
+        } else {
+            ((v + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    let l = 0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5);
+    // Contrast with white is 1.05 / (l + 0.05), with black (l + 0.05) / 0.05.
+    if 1.05 / (l + 0.05) >= (l + 0.05) / 0.05 {
+        "#FFFFFF"
+    } else {
+        "#000000"
     }
 }
 
@@ -289,6 +363,32 @@ fn parse_currency(raw: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn branding_is_checked_and_its_colour_always_readable() {
+        let mut f = ProgramFields::new_defaults();
+        f.name = "Friends".into();
+        f.landing_url = "https://shop.example.com".into();
+        f.brand_color = "#2f5bd3".into();
+        f.logo_url = "https://shop.example.com/logo.png".into();
+        f.offer = "Give $10, get $10".into();
+        let d = f.parse().expect("valid");
+        assert_eq!(d.brand_color.as_deref(), Some("#2F5BD3"));
+        assert_eq!(d.offer.as_deref(), Some("Give $10, get $10"));
+        f.brand_color = "#abc".into();
+        assert_eq!(
+            f.parse().expect("short form").brand_color.as_deref(),
+            Some("#AABBCC")
+        );
+        f.brand_color = "blue".into();
+        f.logo_url = "http://shop.example.com/logo.png".into();
+        let errors = f.parse().expect_err("refused");
+        let fields: Vec<&str> = errors.errors().iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, vec!["logo_url", "brand_color"]);
+        assert_eq!(text_on("#2F5BD3"), "#FFFFFF");
+        assert_eq!(text_on("#FFE066"), "#000000");
+        assert_eq!(text_on("#000000"), "#FFFFFF");
+    }
 
     #[test]
     fn lifecycle() {

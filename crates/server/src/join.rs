@@ -104,6 +104,26 @@ struct JoinPage {
     program: Program,
     f: JoinForm,
     errors: FormErrors,
+    /// The first name of whoever's link or code brought the visitor.
+    referrer: Option<String>,
+}
+
+/// Who brought the visitor, by the code in the form (or `?ref=`) and then the program's
+/// attribution cookie; `None` when neither names someone of this program with a first name.
+async fn referrer_of(
+    state: &AppState,
+    program: &Program,
+    headers: &HeaderMap,
+    form: &JoinForm,
+) -> Option<String> {
+    for touch in touches(program, headers, form) {
+        if let Ok(Some(name)) =
+            vouch_app::participants::referrer_first_name(state, program, &touch.code).await
+        {
+            return Some(name);
+        }
+    }
+    None
 }
 
 #[derive(Template, WebTemplate)]
@@ -218,15 +238,14 @@ async fn page(
     Query(q): Query<RefParam>,
     headers: HeaderMap,
 ) -> Response {
-    let response = join_page(&state, &slug, q).await;
+    let response = join_page(&state, &slug, q, &headers).await;
     with_device_cookie(&state, device_id(&headers), response)
 }
 
-async fn join_page(state: &AppState, slug: &str, q: RefParam) -> Response {
+async fn join_page(state: &AppState, slug: &str, q: RefParam, headers: &HeaderMap) -> Response {
     match open_program(state, slug).await {
-        Ok(program) => JoinPage {
-            program,
-            f: JoinForm {
+        Ok(program) => {
+            let f = JoinForm {
                 referral_code: parse_code(&q.referral_code)
                     .ok()
                     .flatten()
@@ -237,10 +256,16 @@ async fn join_page(state: &AppState, slug: &str, q: RefParam) -> Response {
                     String::new()
                 },
                 ..JoinForm::default()
-            },
-            errors: FormErrors::default(),
+            };
+            let referrer = referrer_of(state, &program, headers, &f).await;
+            JoinPage {
+                program,
+                f,
+                errors: FormErrors::default(),
+                referrer,
+            }
+            .into_response()
         }
-        .into_response(),
         Err(r) => r,
     }
 }
@@ -294,12 +319,18 @@ async fn join(
     ) {
         return refused;
     }
+    let referrer = referrer_of(&state, &program, headers, &f).await;
     let again = |program: Program, f: JoinForm, err: &ApiError| {
         let errors =
             FormErrors::from_api(err, "", &["email", "first_name", "last_name", "company"]);
         (
             crate::console::form_status(err),
-            JoinPage { program, f, errors },
+            JoinPage {
+                program,
+                f,
+                errors,
+                referrer,
+            },
         )
             .into_response()
     };

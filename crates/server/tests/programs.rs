@@ -488,3 +488,39 @@ async fn a_participant_has_a_page_with_referrals_both_ways() {
     })
     .await;
 }
+
+/// A program's branding: checked at the API, shown on the signup page (headline, offer, colour,
+/// and the name of whoever's link brought the visitor) and on the referral page.
+#[tokio::test]
+async fn branding_reaches_the_signup_page_and_names_the_referrer() {
+    each_backend(|app| async move {
+        let key = app.key_client(Scope::Admin).await;
+        let bad = key
+            .post("/api/v1/programs", json!({ "name": "Brand", "landing_url": "https://shop.example.com", "brand_color": "teal", "logo_url": "http://shop.example.com/logo.png" }))
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(bad.fields(), vec!["logo_url".to_string(), "brand_color".to_string()]);
+        let (program, slug) = common::live_program(
+            &app,
+            json!({ "headline": "Bring a friend to Acme", "offer": "Give $10, get $10", "brand_color": "#0f766e", "logo_url": "https://shop.example.com/logo.png" }),
+        )
+        .await;
+        let got = key.get(&format!("/api/v1/programs/{program}")).await;
+        assert_eq!(got.body["brand_color"], "#0F766E");
+        assert_eq!(got.body["offer"], "Give $10, get $10");
+        let ann = key
+            .post(&format!("/api/v1/programs/{program}/participants"), json!({ "email": "ann@example.com", "first_name": "Ann" }))
+            .await;
+        let code = ann.body["code"].as_str().expect("code");
+
+        let page = reqwest::get(app.url(&format!("/p/{slug}/join?ref={code}"))).await.expect("page").text().await.expect("text");
+        assert!(page.contains("<p class=\"invited\" id=\"invited-by\">Ann invited you.</p>"), "{page}");
+        assert!(page.contains("<h1>Bring a friend to Acme</h1>") && page.contains("Give $10, get $10"), "{page}");
+        assert!(page.contains("--brand:#0F766E;--on-brand:#FFFFFF"), "{page}");
+        assert!(page.contains("src=\"https://shop.example.com/logo.png\""));
+        let stranger = reqwest::get(app.url(&format!("/p/{slug}/join?ref=NOBODY1"))).await.expect("page").text().await.expect("text");
+        assert!(!stranger.contains("invited-by"), "an unknown code names no one");
+        app.stop().await;
+    })
+    .await;
+}

@@ -27,6 +27,11 @@ pub struct Program {
     pub super_customer_id: Option<i64>,
     /// Participants see their rank among the referrers on their page.
     pub show_leaderboard: bool,
+    /// Branding of the public pages: headline, offer, logo, accent colour.
+    pub headline: Option<String>,
+    pub offer: Option<String>,
+    pub logo_url: Option<String>,
+    pub brand_color: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -47,6 +52,10 @@ impl Program {
             reply_to: self.reply_to.clone().unwrap_or_default(),
             super_customer_id: self.super_customer_id,
             show_leaderboard: self.show_leaderboard,
+            headline: self.headline.clone().unwrap_or_default(),
+            offer: self.offer.clone().unwrap_or_default(),
+            logo_url: self.logo_url.clone().unwrap_or_default(),
+            brand_color: self.brand_color.clone().unwrap_or_default(),
         }
     }
 }
@@ -70,6 +79,10 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Program> {
         reply_to: row.try_get("reply_to")?,
         super_customer_id: row.try_get("super_customer_id")?,
         show_leaderboard: row.try_get::<i64, _>("show_leaderboard")? != 0,
+        headline: row.try_get("headline")?,
+        offer: row.try_get("offer")?,
+        logo_url: row.try_get("logo_url")?,
+        brand_color: row.try_get("brand_color")?,
         created_at: crate::time_col(row, "created_at")?,
         updated_at: crate::time_col(row, "updated_at")?,
     })
@@ -95,8 +108,9 @@ pub async fn create(conn: &mut AnyConnection, d: &ProgramDraft) -> Result<Progra
     check_super_customer(conn, d.super_customer_id).await?;
     let row = sqlx::query(
         "INSERT INTO programs (id, name, slug, landing_url, fallback_url, status, attribution_window_days, attribution_model,
-            qualifying_event, reward_hold_days, currency, sender_name, reply_to, super_customer_id, created_at, updated_at, show_leaderboard)
-         VALUES ($1, $2, $3, $4, $5, 'draft', $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15) RETURNING *",
+            qualifying_event, reward_hold_days, currency, sender_name, reply_to, super_customer_id, created_at, updated_at, show_leaderboard,
+            headline, offer, logo_url, brand_color)
+         VALUES ($1, $2, $3, $4, $5, 'draft', $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $16, $17, $18, $19) RETURNING *",
     )
     .bind(vouch_domain::id::new_id("prg"))
     .bind(d.name.clone())
@@ -113,6 +127,10 @@ pub async fn create(conn: &mut AnyConnection, d: &ProgramDraft) -> Result<Progra
     .bind(d.super_customer_id)
     .bind(now())
     .bind(crate::flag(d.show_leaderboard))
+    .bind(d.headline.clone())
+    .bind(d.offer.clone())
+    .bind(d.logo_url.clone())
+    .bind(d.brand_color.clone())
     .fetch_one(&mut *conn)
     .await
     .map_err(|e| conflict(e, "programs", &["slug"]))?;
@@ -156,7 +174,8 @@ pub async fn update(
     let row = sqlx::query(
         "UPDATE programs SET name = $1, slug = $2, landing_url = $3, fallback_url = $4, attribution_window_days = $5,
             attribution_model = $6, qualifying_event = $7, reward_hold_days = $8, currency = $9, sender_name = $10,
-            reply_to = $11, super_customer_id = $12, updated_at = $13, show_leaderboard = $15
+            reply_to = $11, super_customer_id = $12, updated_at = $13, show_leaderboard = $15,
+            headline = $16, offer = $17, logo_url = $18, brand_color = $19
          WHERE id = $14 RETURNING *",
     )
     .bind(d.name.clone())
@@ -174,6 +193,10 @@ pub async fn update(
     .bind(now())
     .bind(&before.id)
     .bind(crate::flag(d.show_leaderboard))
+    .bind(d.headline.clone())
+    .bind(d.offer.clone())
+    .bind(d.logo_url.clone())
+    .bind(d.brand_color.clone())
     .fetch_optional(&mut *conn)
     .await
     .map_err(|e| conflict(e, "programs", &["slug"]))?

@@ -25,6 +25,9 @@ pub async fn load(ctx: &Ctx, origin: &Origin) -> anyhow::Result<String> {
         landing_url: "https://shop.example.com/welcome".into(),
         qualifying_event: "purchase".into(),
         sender_name: "The Vouch Shop".into(),
+        headline: "Share the Vouch Shop with a friend".into(),
+        offer: "Give $10, get $10: you and each friend who makes a first purchase get $10.".into(),
+        brand_color: "#0F766E".into(),
         ..ProgramFields::new_defaults()
     };
     let program = vouch_app::programs::create(ctx, origin, &fields)

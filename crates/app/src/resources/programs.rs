@@ -24,6 +24,14 @@ pub struct Program {
     pub super_customer_id: Option<i64>,
     /// Participants see their rank among the referrers on their page.
     pub show_leaderboard: bool,
+    /// The signup page's headline (`null`: "Join {name}").
+    pub headline: Option<String>,
+    /// What the program offers, in the operator's words.
+    pub offer: Option<String>,
+    /// The logo on the public pages.
+    pub logo_url: Option<String>,
+    /// The public pages' accent colour, `#RRGGBB`.
+    pub brand_color: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -46,6 +54,10 @@ impl From<store::programs::Program> for Program {
             reply_to: row.reply_to,
             super_customer_id: row.super_customer_id,
             show_leaderboard: row.show_leaderboard,
+            headline: row.headline,
+            offer: row.offer,
+            logo_url: row.logo_url,
+            brand_color: row.brand_color,
             created_at: row.created_at,
             updated_at: row.updated_at,
         }

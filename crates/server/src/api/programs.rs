@@ -122,6 +122,22 @@ struct NewProgramIn {
     super_customer_id: Option<i64>,
     /// Show participants their rank among the program's referrers on their page.
     show_leaderboard: Option<bool>,
+    /// The signup page's headline (empty: "Join {name}").
+    #[schema(max_length = 120)]
+    headline: Option<String>,
+    /// What the program offers, in your words ("Give $10, get $10"): shown on the signup and
+    /// referral pages.
+    #[schema(max_length = 300)]
+    offer: Option<String>,
+    /// The logo on the public pages: an http(s) image address.
+    #[schema(max_length = 2048, format = "iri-or-empty")]
+    logo_url: Option<String>,
+    /// The public pages' accent colour, `#RRGGBB` (empty: Vouch's blue).
+    #[schema(
+        pattern = "^$|^#[0-9A-Fa-f]{6}$|^#[0-9A-Fa-f]{3}$",
+        example = "#2F5BD3"
+    )]
+    brand_color: Option<String>,
 }
 
 impl From<NewProgramIn> for ProgramIn {
@@ -140,6 +156,10 @@ impl From<NewProgramIn> for ProgramIn {
             reply_to: n.reply_to,
             super_customer_id: n.super_customer_id,
             show_leaderboard: n.show_leaderboard,
+            headline: n.headline,
+            offer: n.offer,
+            logo_url: n.logo_url,
+            brand_color: n.brand_color,
         }
     }
 }
@@ -197,6 +217,22 @@ struct ProgramIn {
     super_customer_id: Option<i64>,
     /// Show participants their rank among the program's referrers on their page.
     show_leaderboard: Option<bool>,
+    /// The signup page's headline (empty: "Join {name}").
+    #[schema(max_length = 120)]
+    headline: Option<String>,
+    /// What the program offers, in your words ("Give $10, get $10"): shown on the signup and
+    /// referral pages.
+    #[schema(max_length = 300)]
+    offer: Option<String>,
+    /// The logo on the public pages: an http(s) image address.
+    #[schema(max_length = 2048, format = "iri-or-empty")]
+    logo_url: Option<String>,
+    /// The public pages' accent colour, `#RRGGBB` (empty: Vouch's blue).
+    #[schema(
+        pattern = "^$|^#[0-9A-Fa-f]{6}$|^#[0-9A-Fa-f]{3}$",
+        example = "#2F5BD3"
+    )]
+    brand_color: Option<String>,
 }
 
 impl ProgramIn {
@@ -216,7 +252,11 @@ impl ProgramIn {
             currency,
             sender_name,
             reply_to,
-            show_leaderboard
+            show_leaderboard,
+            headline,
+            offer,
+            logo_url,
+            brand_color
         );
         if self.super_customer_id.is_some() {
             f.super_customer_id = self.super_customer_id;

@@ -99,6 +99,14 @@ struct ProgramForm {
     /// `on` when ticked.
     #[serde(default)]
     show_leaderboard: Option<String>,
+    #[serde(default)]
+    headline: String,
+    #[serde(default)]
+    offer: String,
+    #[serde(default)]
+    logo_url: String,
+    #[serde(default)]
+    brand_color: String,
 }
 
 impl ProgramForm {
@@ -133,6 +141,10 @@ impl ProgramForm {
                 }
             },
             show_leaderboard: super::ticked(&self.show_leaderboard),
+            headline: self.headline.clone(),
+            offer: self.offer.clone(),
+            logo_url: self.logo_url.clone(),
+            brand_color: self.brand_color.clone(),
         })
     }
 
@@ -154,6 +166,10 @@ impl ProgramForm {
                 .map(|i| i.to_string())
                 .unwrap_or_default(),
             show_leaderboard: f.show_leaderboard.then(|| "on".to_string()),
+            headline: f.headline.clone(),
+            offer: f.offer.clone(),
+            logo_url: f.logo_url.clone(),
+            brand_color: f.brand_color.clone(),
         }
     }
 }
@@ -171,6 +187,10 @@ const FIELDS: &[&str] = &[
     "sender_name",
     "reply_to",
     "super_customer_id",
+    "headline",
+    "offer",
+    "logo_url",
+    "brand_color",
 ];
 
 #[derive(Template, WebTemplate)]
