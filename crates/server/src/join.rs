@@ -28,8 +28,24 @@ use vouch_store::programs::Program;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/p/{slug}", get(to_join))
         .route("/p/{slug}/join", get(page).post(submit))
         .route("/p/{slug}/embed.js", get(embed_script))
+}
+
+/// `/p/{slug}` is what people type or shorten: the signup page, with the query kept (`ref`).
+async fn to_join(Path(slug): Path<String>, uri: axum::http::Uri) -> Response {
+    let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
+    // The slug came through the router as one path segment; encode it again for the header.
+    let slug: String = url::form_urlencoded::byte_serialize(slug.as_bytes()).collect();
+    match axum::http::HeaderValue::from_str(&format!("/p/{slug}/join{query}")) {
+        Ok(to) => (StatusCode::SEE_OTHER, [(axum::http::header::LOCATION, to)]).into_response(),
+        Err(_) => notice(
+            StatusCode::NOT_FOUND,
+            "Page not found",
+            "There is nothing at this address.",
+        ),
+    }
 }
 
 /// The script an operator pastes into its own page: it puts the signup form there in an

@@ -518,6 +518,9 @@ async fn branding_reaches_the_signup_page_and_names_the_referrer() {
         assert!(page.contains("<h1>Bring a friend to Acme</h1>") && page.contains("Give $10, get $10"), "{page}");
         assert!(page.contains("--brand:#0F766E;--on-brand:#FFFFFF"), "{page}");
         assert!(page.contains("src=\"https://shop.example.com/logo.png\""));
+        let short = common::visitor().get(app.url(&format!("/p/{slug}?ref={code}"))).send().await.expect("short");
+        assert_eq!(short.status(), StatusCode::SEE_OTHER);
+        assert_eq!(short.headers()["location"], format!("/p/{slug}/join?ref={code}").as_str());
         let stranger = reqwest::get(app.url(&format!("/p/{slug}/join?ref=NOBODY1"))).await.expect("page").text().await.expect("text");
         assert!(!stranger.contains("invited-by"), "an unknown code names no one");
         app.stop().await;
