@@ -44,6 +44,19 @@ pub async fn find_account(ctx: &Ctx, id: i64) -> AppResult<Option<Account>> {
     Ok(accounts::get(&mut conn, id).await?)
 }
 
+/// How the public registration page names whom a super customer stands for: the beneficiary
+/// of the setup that made it, else the label its name was made from ("Vector"), never the
+/// internal "… Referral Super Customer".
+pub async fn public_name(ctx: &Ctx, super_customer: &Account) -> AppResult<String> {
+    let mut conn = ctx.store.conn().await?;
+    if let Some(id) = vouch_store::setups::beneficiary_of(&mut conn, super_customer.id).await?
+        && let Some(beneficiary) = accounts::get(&mut conn, id).await?
+    {
+        return Ok(beneficiary.name);
+    }
+    Ok(vouch_domain::account::beneficiary_label(&super_customer.name).to_string())
+}
+
 /// One page, sorted as `query` asks, `limit + 1` rows at most: the extra row tells the caller
 /// another page follows.
 pub async fn list_accounts(ctx: &Ctx, query: &ListQuery) -> AppResult<Vec<Account>> {

@@ -303,6 +303,19 @@ impl CloneOverrides {
 
 pub const SUPER_CUSTOMER_PHONE: &str = "555.555.5555";
 
+/// The suffix the clone convention gives a super customer's name.
+pub const SUPER_CUSTOMER_SUFFIX: &str = " Referral Super Customer";
+
+/// Whom a super customer stands for, as people should read it: the label the clone convention
+/// started from ("Vector" for "Vector Referral Super Customer"), or the name itself.
+pub fn beneficiary_label(super_customer_name: &str) -> &str {
+    super_customer_name
+        .strip_suffix(SUPER_CUSTOMER_SUFFIX)
+        .map(str::trim)
+        .filter(|label| !label.is_empty())
+        .unwrap_or(super_customer_name)
+}
+
 /// The fields of the referral super customer cloned from `beneficiary`, following the seed's
 /// naming convention, with `overrides` applied on top.
 pub fn clone_fields(
@@ -316,7 +329,7 @@ pub fn clone_fields(
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .unwrap_or_else(|| beneficiary.name.trim());
-    let name = format!("{label} Referral Super Customer");
+    let name = format!("{label}{SUPER_CUSTOMER_SUFFIX}");
     let code = code_from_name(&name);
     let conventional = AccountFields {
         email: format!("{}@{}", code.to_lowercase(), email_domain),
@@ -412,6 +425,12 @@ mod tests {
         };
         let f = clone_fields(&vector(), "purchasingplatform.com", &overrides);
         assert_eq!(f.name, "Vector Referral Super Customer");
+        assert_eq!(beneficiary_label(&f.name), "Vector");
+        assert_eq!(beneficiary_label("Acme Corp"), "Acme Corp");
+        assert_eq!(
+            beneficiary_label(" Referral Super Customer"),
+            " Referral Super Customer"
+        );
         assert_eq!(f.code, "VECTORREFERRALSUPERCUSTOMER");
         assert_eq!(
             f.email,

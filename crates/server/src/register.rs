@@ -114,7 +114,7 @@ async fn resolve(state: &AppState, raw_id: &str) -> Result<Account, Response> {
             None,
         ));
     };
-    let sc = match vouch_app::accounts::find_account(state, id).await {
+    let mut sc = match vouch_app::accounts::find_account(state, id).await {
         Ok(Some(sc)) => sc,
         Ok(None) => return Err(not_active()),
         Err(e) => return Err(crate::console::error_page(&e.into())),
@@ -122,6 +122,12 @@ async fn resolve(state: &AppState, raw_id: &str) -> Result<Account, Response> {
     if !sc.is_super_customer || !sc.registration_approved {
         return Err(not_active());
     }
+    // The page speaks of whom the super customer stands for, never of the internal
+    // "… Referral Super Customer" shell; only its id is used to register.
+    sc.name = match vouch_app::accounts::public_name(state, &sc).await {
+        Ok(name) => name,
+        Err(e) => return Err(crate::console::error_page(&e.into())),
+    };
     if sc.registration_policy == RegistrationPolicy::ChannelPartner {
         let link = sc
             .partner_site_url

@@ -1,5 +1,5 @@
 //! The console and the registration page in headless Chromium, driven through chromedriver:
-//! log in, create an account, run a referral-program setup through approval, register through
+//! log in, create an account, request a super customer through approval, register through
 //! the link and find the new sub-customer on the super customer's page. Screenshots land in
 //! `target/screenshots/` (kept as CI artifacts).
 //!
@@ -52,7 +52,7 @@ async fn referral_program_from_setup_to_registration() {
         wait_text(&c, "h1", "Vector Services - Contractor").await;
         shot(&c, &format!("{tag}-03-account-created")).await;
 
-        // Staff requests the referral program setup from the account page.
+        // Staff requests a super customer for the account from its page.
         click(&c, "a[href^='/admin/setups/new']").await;
         fill(&c, "label", "Vector").await;
         click(&c, "form[action='/admin/setups/new'] button[type=submit]").await;

@@ -213,7 +213,12 @@ async fn registration_link_creates_nested_accounts() {
         let link = format!("/register?utm_source=login_page&utm_medium=register_button&utm_campaign=pp_login_page&utm_id=self_registration&utm_term=register&super_customer_id={sc}");
         let page = visitor.get(&link).await;
         assert_eq!(page.status, StatusCode::OK);
-        assert!(page.text.contains("Register with Vector Referral Super Customer"));
+        assert!(
+            page.text.contains("Register with Vector Services - Contractor"),
+            "the page names the beneficiary, not the shell account: {}",
+            page.text
+        );
+        assert!(!page.text.contains("Referral Super Customer"));
 
         let post = |fields: Vec<(&'static str, &'static str)>| {
             let visitor = visitor.clone();

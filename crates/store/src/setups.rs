@@ -140,3 +140,18 @@ pub async fn set_accounts(
     .await?;
     get(conn, setup_id).await?.ok_or(StoreError::NotFound)
 }
+
+/// The beneficiary of the newest approved setup that made this super customer, if any.
+pub async fn beneficiary_of(
+    conn: &mut AnyConnection,
+    super_customer_id: i64,
+) -> Result<Option<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT beneficiary_id FROM referral_setups
+         WHERE super_customer_id = $1 AND status = 'approved' AND beneficiary_id IS NOT NULL
+         ORDER BY id DESC LIMIT 1",
+    )
+    .bind(super_customer_id)
+    .fetch_optional(conn)
+    .await?)
+}
