@@ -33,6 +33,15 @@ pub fn money(amount: impl std::borrow::Borrow<i64>, currency: &str) -> String {
     vouch_domain::money::human(*amount.borrow(), currency)
 }
 
+/// `part` as a share of `whole` to one decimal (`12.5%`), `—` when there is no whole.
+pub fn rate(part: i64, whole: i64) -> String {
+    if whole <= 0 {
+        return "—".into();
+    }
+    let tenths = (i128::from(part) * 1000 + i128::from(whole) / 2) / i128::from(whole);
+    format!("{}.{}%", tenths / 10, tenths % 10)
+}
+
 /// Amounts in several currencies: `$10.00 + €5.00`, or `—` when there are none.
 pub fn sums(sums: &[(String, i64)]) -> String {
     if sums.is_empty() {

@@ -928,6 +928,17 @@ async fn the_dashboard_api_and_page_check_their_range() {
             .await;
         assert_eq!(page.status, StatusCode::OK);
         assert!(page.text.contains("<svg id=\"funnel-chart\"") && page.text.contains("<polyline"));
+        assert!(
+            page.text.contains("id=\"funnel\"") && page.text.contains("id=\"clicks-note\""),
+            "the funnel with its rates and why clicks may be fewer"
+        );
+        let week = (time::OffsetDateTime::now_utc().date() - time::Duration::days(6)).to_string();
+        assert!(
+            page.text
+                .contains(&format!("dashboard?from={week}&amp;to=")),
+            "one-click ranges: {}",
+            page.text
+        );
         let page = viewer
             .get(&format!(
                 "/admin/programs/{program}/dashboard?from=2020-01-01&to=2026-01-01"

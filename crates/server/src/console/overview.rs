@@ -69,11 +69,7 @@ impl Page {
 
     /// `part` as a share of `whole`, `—` when there is no whole.
     fn rate(&self, part: &i64, whole: &i64) -> String {
-        if *whole <= 0 {
-            return "—".into();
-        }
-        let tenths = (*part * 1000 + *whole / 2) / *whole;
-        format!("{}.{}%", tenths / 10, tenths % 10)
+        crate::view::rate(*part, *whole)
     }
 }
 

@@ -37,6 +37,37 @@ impl DashboardPage {
     fn money(&self, amount: &i64, currency: &str) -> String {
         crate::view::money(*amount, currency)
     }
+
+    /// `part` as a share of `whole`: `12.5%`, or `—` with nothing to compare with.
+    fn rate(&self, part: &i64, whole: &i64) -> String {
+        crate::view::rate(*part, *whole)
+    }
+
+    /// A bar's width in the funnel summary: its share of the largest step, at least a sliver.
+    fn bar(&self, n: &i64) -> i64 {
+        let top = self.d.totals.clicks.max(self.d.totals.signups).max(1);
+        (n * 100 / top).clamp(1, 100)
+    }
+
+    /// The ranges offered in one click: (label, from, to), ending today.
+    fn presets(&self) -> Vec<(&'static str, String, String)> {
+        let today = time::OffsetDateTime::now_utc().date();
+        [
+            ("Last 7 days", 6),
+            ("Last 30 days", 29),
+            ("Last 90 days", 89),
+            ("Last year", 365),
+        ]
+        .into_iter()
+        .map(|(label, back)| {
+            (
+                label,
+                (today - time::Duration::days(back)).to_string(),
+                today.to_string(),
+            )
+        })
+        .collect()
+    }
 }
 
 pub(super) async fn dashboard_page(
