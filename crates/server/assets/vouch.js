@@ -5,6 +5,8 @@
 //   data-confirm="text"  a form (or its submit button) that asks in a dialog before it is sent
 //   data-file-into="id"  a file input whose chosen file's text fills the textarea #id
 //   data-menu            the button that opens and closes the console's navigation
+//   data-filter="sel"    a search field that hides the elements `sel` whose data-search text
+//                        does not hold every word typed (and groups left empty)
 // and, on every page, tables whose cells are labelled by their column for narrow screens.
 (function () {
   'use strict';
@@ -73,9 +75,35 @@
       times[i].title = exact.format(at);
     }
   }
+  // A link to a closed <details> (the API reference's endpoints) opens it.
+  function openTarget() {
+    var id = decodeURIComponent(location.hash.slice(1));
+    var target = id && document.getElementById(id);
+    if (target && target.tagName === 'DETAILS') {
+      target.open = true;
+    }
+  }
+  window.addEventListener('hashchange', openTarget);
+  document.addEventListener('input', function (e) {
+    var selector = e.target.getAttribute && e.target.getAttribute('data-filter');
+    if (!selector) {
+      return;
+    }
+    var words = e.target.value.toLowerCase().split(/\s+/).filter(Boolean);
+    var items = document.querySelectorAll(selector);
+    for (var i = 0; i < items.length; i++) {
+      var text = items[i].getAttribute('data-search').toLowerCase();
+      items[i].hidden = !words.every(function (w) { return text.indexOf(w) >= 0; });
+    }
+    var groups = document.querySelectorAll('[data-search-group]');
+    for (var g = 0; g < groups.length; g++) {
+      groups[g].hidden = !groups[g].querySelector(selector + ':not([hidden])');
+    }
+  });
   function ready() {
     labelTables();
     showTimes();
+    openTarget();
   }
   if (document.readyState === 'loading') {
     document.addEventListener('DOMContentLoaded', ready);

@@ -251,7 +251,8 @@ struct Operation {
 struct Reference {
     title: String,
     description: Prose,
-    operations: Vec<Operation>,
+    /// Operations grouped by their tag, groups in the order their first operation came.
+    groups: Vec<(String, Vec<Operation>)>,
     /// Webhook event types: (type, schema of `data`, when it is sent).
     events: Vec<(String, String, Prose)>,
     schemas: Vec<(String, String)>,
@@ -370,11 +371,18 @@ fn reference(value: &serde_json::Value) -> Reference {
                 .collect()
         })
         .unwrap_or_default();
+    let mut groups: Vec<(String, Vec<Operation>)> = Vec::new();
+    for op in operations {
+        match groups.iter_mut().find(|(tag, _)| *tag == op.tag) {
+            Some((_, ops)) => ops.push(op),
+            None => groups.push((op.tag.clone(), vec![op])),
+        }
+    }
     Reference {
         events,
         title: value["info"]["title"].as_str().unwrap_or("API").to_string(),
         description: prose(value["info"]["description"].as_str().unwrap_or_default()),
-        operations,
+        groups,
         schemas,
         errors: ERROR_CODES
             .iter()

@@ -62,6 +62,7 @@ const LISTS: &[&str] = &[
 
 /// Pages anyone may open.
 const PUBLIC: &[&str] = &[
+    "/api/docs",
     "/p/friends",
     "/find-a-partner",
     "/p/friends/me/login",
@@ -225,6 +226,45 @@ async fn every_page_reads_well_on_a_laptop_and_a_phone() {
     for path in PUBLIC {
         problems.extend(check(&c, &base, path).await);
     }
+    // The API reference: every endpoint folded, and a search that narrows them.
+    set_width(&c, 1280, 900).await;
+    c.goto(&format!("{base}/api/docs"))
+        .await
+        .expect("reference");
+    let count = |c: &Client| {
+        let c = c.clone();
+        async move {
+            c.execute(
+                "return document.querySelectorAll('details.op[data-search]:not([hidden])').length;",
+                vec![],
+            )
+            .await
+            .expect("count")
+            .as_i64()
+            .unwrap_or_default()
+        }
+    };
+    let all = count(&c).await;
+    let height = c
+        .execute("return document.documentElement.scrollHeight;", vec![])
+        .await
+        .expect("height");
+    assert!(
+        height.as_i64().is_some_and(|h| h < 60_000),
+        "the reference folds: {height}px tall"
+    );
+    browser::find(&c, "#api-search")
+        .await
+        .send_keys("post rewards")
+        .await
+        .expect("type");
+    let some = count(&c).await;
+    assert!(
+        some > 0 && some < all,
+        "a search narrows {all} entries to {some}"
+    );
+    shot(&c, "tour-api-docs-search-1280").await;
+
     problems.extend(check(&c, &base, "/admin/login").await);
     set_width(&c, 1280, 900).await;
     login(&c, &base, "owner@demo.vouch.local", &password).await;
