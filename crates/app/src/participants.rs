@@ -624,6 +624,35 @@ pub async fn set_referral_stage(
 
 /// A staff decision on a flagged referral: `clear` lets it count (a won referral now earns its
 /// rewards and the referrer hears of it); `junk` closes it. Audited with the reason.
+/// Decides each flagged referral in turn (`clear` or `junk`, one reason for all), each in its
+/// own transaction as one decision is; returns each id with why it was not decided, if not.
+pub async fn review_many(
+    ctx: &Ctx,
+    origin: &Origin,
+    ids: &[String],
+    decision: &str,
+    reason: &str,
+) -> AppResult<Vec<(String, Option<String>)>> {
+    if ids.is_empty() || ids.len() > crate::rewards::BULK_MAX {
+        return Err(AppError::field("ids", "tick 1 to 100 referrals"));
+    }
+    // Checked once up front, so a bad decision or reason is one answer, not one per referral.
+    if !matches!(decision, "clear" | "junk") {
+        return Err(AppError::field("decision", "must be clear or junk"));
+    }
+    vouch_domain::validation::required_text(reason, 500)
+        .map_err(|m| AppError::field("reason", m))?;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let refused = review_referral(ctx, origin, id, decision, reason)
+            .await
+            .err()
+            .map(|e| e.detail());
+        out.push((id.clone(), refused));
+    }
+    Ok(out)
+}
+
 pub async fn review_referral(
     ctx: &Ctx,
     origin: &Origin,

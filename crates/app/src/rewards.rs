@@ -391,6 +391,28 @@ pub async fn deliver(ctx: &Ctx, origin: &Origin, id: &str) -> AppResult<Reward> 
     Ok(after)
 }
 
+/// Most items one bulk action takes.
+pub const BULK_MAX: usize = 100;
+
+/// Delivers each reward in turn, each in its own transaction exactly as one delivery is, so a
+/// refusal (already delivered, still on hold, paid by payout) leaves the others alone. Returns
+/// each id with why it was not delivered, if it was not.
+pub async fn deliver_many(
+    ctx: &Ctx,
+    origin: &Origin,
+    ids: &[String],
+) -> AppResult<Vec<(String, Option<String>)>> {
+    if ids.is_empty() || ids.len() > BULK_MAX {
+        return Err(AppError::field("ids", "tick 1 to 100 rewards"));
+    }
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let refused = deliver(ctx, origin, id).await.err().map(|e| e.detail());
+        out.push((id.clone(), refused));
+    }
+    Ok(out)
+}
+
 /// Staff revocation of a pending or earned reward.
 pub async fn revoke(ctx: &Ctx, origin: &Origin, id: &str, reason: &str) -> AppResult<Reward> {
     let mut tx = ctx.store.begin().await?;

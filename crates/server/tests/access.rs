@@ -796,6 +796,16 @@ const CONSOLE_ROUTES: &[(&str, &str, Action)] = &[
     ("GET", "/admin/programs/{p}/dashboard", Action::ProgramsRead),
     ("GET", "/admin/programs/{p}/share", Action::ProgramsRead),
     (
+        "POST",
+        "/admin/programs/{p}/rewards/deliver",
+        Action::RewardsManage,
+    ),
+    (
+        "POST",
+        "/admin/programs/{p}/referrals/review",
+        Action::ReferralsReview,
+    ),
+    (
         "GET",
         "/admin/participants/par_missing",
         Action::ProgramsRead,

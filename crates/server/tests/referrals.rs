@@ -1222,3 +1222,64 @@ async fn clicks_older_than_the_window_credit_nobody() {
     })
     .await;
 }
+
+/// The console's queues act in bulk: flagged referrals are cleared or junked together with one
+/// reason, earned rewards delivered together; each item as one action would be, the ones
+/// refused named, nothing done without a reason or a pick.
+#[tokio::test]
+async fn queues_act_in_bulk() {
+    each_backend(|app| async move {
+        let (program, _) = live_program(&app, json!({})).await;
+        let manager = app.staff(Role::Manager).await;
+        let rule = manager.post(&format!("/api/v1/programs/{program}/reward-rules"), json!({ "name": "Each friend", "trigger": "every", "threshold": 1, "amount": 500 })).await;
+        assert_eq!(rule.status, StatusCode::CREATED, "{}", rule.text);
+        let key = app.key_client(Scope::Write).await;
+        let ann = enrol(&key, &program, json!({ "email": "ann@example.com", "first_name": "Ann", "ip_address": "203.0.113.5" })).await;
+        enrol(&key, &program, json!({ "email": "cy@yopmail.com", "referred_by": ann["code"], "ip_address": "198.51.100.1" })).await;
+        enrol(&key, &program, json!({ "email": "dee@yopmail.com", "referred_by": ann["code"], "ip_address": "198.51.100.2" })).await;
+        let queue = referrals(&key, &program, "?review=pending").await;
+        assert_eq!(queue.len(), 2);
+
+        let page = manager.get(&format!("/admin/programs/{program}/referrals?review=pending")).await;
+        assert!(page.text.contains("id=\"bulk-review\""), "{}", page.text);
+        let csrf = manager.csrf.clone().expect("csrf");
+        let review = format!("/admin/programs/{program}/referrals/review");
+        let mut form: Vec<(String, String)> = vec![("csrf".into(), csrf.clone()), ("decision".into(), "clear".into()), ("reason".into(), String::new())];
+        for r in &queue {
+            form.push((format!("pick_{}", r["id"].as_str().expect("id")), "on".into()));
+        }
+        let no_reason = manager.send(manager.request(reqwest::Method::POST, &review).form(&form)).await;
+        assert_eq!(no_reason.status, StatusCode::SEE_OTHER);
+        assert_eq!(referrals(&key, &program, "?review=pending").await.len(), 2, "nothing decided without a reason");
+        form[2].1 = "called both, real customers".into();
+        let staff = app.staff(Role::Staff).await;
+        let refused = staff.send(staff.request(reqwest::Method::POST, &review).form(&[("csrf", staff.csrf.clone().expect("csrf").as_str())])).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "reviewing is a manager's");
+        let done = manager.send(manager.request(reqwest::Method::POST, &review).form(&form)).await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER);
+        assert!(referrals(&key, &program, "?review=pending").await.is_empty());
+        let flash = manager.get(&format!("/admin/programs/{program}/referrals?review=pending")).await;
+        assert!(flash.text.contains("2 referral(s) cleared."), "{}", flash.text);
+
+        // Both clears earned Ann a reward each: deliver them together.
+        let earned = key.get(&format!("/api/v1/programs/{program}/rewards?status=earned")).await;
+        let ids: Vec<String> = earned.body["data"].as_array().expect("rewards").iter().map(|r| r["id"].as_str().expect("id").to_string()).collect();
+        assert_eq!(ids.len(), 2, "{}", earned.text);
+        let page = manager.get(&format!("/admin/programs/{program}/rewards?status=earned")).await;
+        assert!(page.text.contains("id=\"deliver-ticked\""));
+        let deliver = format!("/admin/programs/{program}/rewards/deliver");
+        let mut form: Vec<(String, String)> = vec![("csrf".into(), csrf.clone())];
+        for id in &ids {
+            form.push((format!("pick_{id}"), "on".into()));
+        }
+        form.push(("pick_rwd_00000000000000000000000000".into(), "on".into()));
+        let done = manager.send(manager.request(reqwest::Method::POST, &deliver).form(&form)).await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER);
+        let after = key.get(&format!("/api/v1/programs/{program}/rewards?status=delivered")).await;
+        assert_eq!(after.body["data"].as_array().map(Vec::len), Some(2));
+        let flash = manager.get(&format!("/admin/programs/{program}/rewards")).await;
+        assert!(flash.text.contains("2 reward(s) delivered; 1 not:"), "the unknown one is named: {}", flash.text);
+        app.stop().await;
+    })
+    .await;
+}

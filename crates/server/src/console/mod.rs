@@ -282,6 +282,34 @@ impl Console {
     }
 }
 
+/// The rows ticked in a bulk form: each arrives as `pick_<id>=on` (a plain form cannot send a
+/// list), sorted so the work is done in a stable order.
+pub fn picked_ids(form: &HashMap<String, String>) -> Vec<String> {
+    let mut ids: Vec<String> = form
+        .keys()
+        .filter_map(|k| k.strip_prefix("pick_"))
+        .map(str::to_string)
+        .collect();
+    ids.sort();
+    ids
+}
+
+/// "3 rewards delivered." or "2 rewards delivered; 1 not: why": a bulk action's outcome, item by
+/// item (`None`: done).
+pub fn bulk_message(noun: &str, verb: &str, outcomes: &[(String, Option<String>)]) -> String {
+    let done = outcomes.iter().filter(|(_, e)| e.is_none()).count();
+    let refused: Vec<&str> = outcomes.iter().filter_map(|(_, e)| e.as_deref()).collect();
+    if refused.is_empty() {
+        format!("{done} {noun} {verb}.")
+    } else {
+        format!(
+            "{done} {noun} {verb}; {} not: {}",
+            refused.len(),
+            refused.join("; ")
+        )
+    }
+}
+
 /// Field errors keyed by field name, for showing next to each input.
 #[derive(Debug, Default, Clone)]
 pub struct FormErrors {

@@ -35,6 +35,14 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/referrals/{id}/review", post(referrals::review))
         .route("/admin/referrals/{id}/stage", post(referrals::set_stage))
         .route("/admin/programs/{id}/rewards", get(rewards::rewards_page))
+        .route(
+            "/admin/programs/{id}/rewards/deliver",
+            post(rewards::deliver_ticked),
+        )
+        .route(
+            "/admin/programs/{id}/referrals/review",
+            post(referrals::review_ticked),
+        )
         .route("/admin/rewards/{id}/deliver", post(rewards::deliver))
         .route("/admin/rewards/{id}/revoke", post(rewards::revoke))
         .route(

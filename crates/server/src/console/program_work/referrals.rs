@@ -63,6 +63,8 @@ pub(super) struct ReferralsPage {
     review: String,
     next_url: Option<String>,
     tab: &'static str,
+    /// The review queue offers ticking referrals and deciding them together.
+    can_review: bool,
 }
 
 pub(super) async fn referrals_page(
@@ -107,7 +109,9 @@ pub(super) async fn referrals_page(
         Ok(r) => r,
         Err(e) => return error_page(&e),
     };
+    let can_review = console.may(Action::ReferralsReview);
     ReferralsPage {
+        can_review,
         l: console.layout("programs"),
         tab: if review_text == "pending" {
             "review"
@@ -194,6 +198,28 @@ pub(super) async fn review(
     console
         .finish(&format!("/admin/referrals/{id}"), outcome)
         .await
+}
+
+/// Clears or junks every ticked referral of the review queue, with one reason.
+pub(super) async fn review_ticked(
+    StaffCan(console, _): StaffCan<perm::ReferralsReview>,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<std::collections::HashMap<String, String>>,
+) -> Response {
+    let back = format!("/admin/programs/{id}/referrals?review=pending");
+    let ids = super::super::picked_ids(&form);
+    let decision = form.get("decision").map(|d| d.trim()).unwrap_or_default();
+    let reason = form.get("reason").map(|r| r.trim()).unwrap_or_default();
+    let verb = if decision == "junk" {
+        "marked junk"
+    } else {
+        "cleared"
+    };
+    let outcome = enrolment::review_many(&console.state, &console.origin, &ids, decision, reason)
+        .await
+        .map_err(ApiError::from)
+        .map(|outcomes| super::super::bulk_message("referral(s)", verb, &outcomes));
+    console.finish(&back, outcome).await
 }
 
 pub(super) async fn set_stage(

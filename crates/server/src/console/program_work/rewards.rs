@@ -138,6 +138,21 @@ pub(super) async fn deliver(
     console.finish(&back, outcome).await
 }
 
+/// Delivers every ticked earned reward of a program (each as one delivery would be).
+pub(super) async fn deliver_ticked(
+    StaffCan(console, _): StaffCan<perm::RewardsManage>,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<std::collections::HashMap<String, String>>,
+) -> Response {
+    let back = format!("/admin/programs/{id}/rewards?status=earned");
+    let ids = super::super::picked_ids(&form);
+    let outcome = reward_service::deliver_many(&console.state, &console.origin, &ids)
+        .await
+        .map_err(ApiError::from)
+        .map(|outcomes| super::super::bulk_message("reward(s)", "delivered", &outcomes));
+    console.finish(&back, outcome).await
+}
+
 pub(super) async fn revoke(
     StaffCan(console, _): StaffCan<perm::RewardsManage>,
     Path(id): Path<String>,
