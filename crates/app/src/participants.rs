@@ -140,6 +140,26 @@ pub async fn list_participants(
     Ok(participants::list(&mut conn, program_id, search, starting_after, limit).await?)
 }
 
+/// How many participants a search finds in all (the list's total).
+pub async fn count_participants(
+    ctx: &Ctx,
+    program_id: &str,
+    search: Option<&str>,
+) -> AppResult<i64> {
+    let mut conn = ctx.store.conn().await?;
+    Ok(participants::count(&mut conn, program_id, search).await?)
+}
+
+/// How many referrals a filter finds in all (the list's total).
+pub async fn count_referrals(
+    ctx: &Ctx,
+    program_id: &str,
+    filter: &referrals::Filter,
+) -> AppResult<i64> {
+    let mut conn = ctx.store.conn().await?;
+    Ok(referrals::count(&mut conn, program_id, filter).await?)
+}
+
 /// The participant behind each id, in order (`None` where an id names nobody), read on one
 /// connection so that a page naming people costs one connection, not one per row.
 pub async fn find_each(ctx: &Ctx, ids: &[&str]) -> AppResult<Vec<Option<Participant>>> {

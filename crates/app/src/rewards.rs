@@ -478,6 +478,12 @@ pub async fn get_reward(ctx: &Ctx, id: &str) -> AppResult<Reward> {
         .ok_or_else(|| AppError::not_found("reward"))
 }
 
+/// How many rewards a filter finds in all (the list's total).
+pub async fn count_rewards(ctx: &Ctx, program_id: &str, filter: &Filter) -> AppResult<i64> {
+    let mut conn = ctx.store.conn().await?;
+    Ok(rewards::count(&mut conn, program_id, filter).await?)
+}
+
 /// Newest first, `limit + 1` rows at most: the extra row tells the caller another page follows.
 pub async fn list_rewards(
     ctx: &Ctx,

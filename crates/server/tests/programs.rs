@@ -453,6 +453,23 @@ async fn a_participant_has_a_page_with_referrals_both_ways() {
                 .contains(&format!("href=\"/admin/participants/{ann_id}\"")),
             "the list links each one"
         );
+        assert!(
+            participants
+                .text
+                .contains("id=\"participants-total\">2 participants."),
+            "{}",
+            participants.text
+        );
+        let found = viewer
+            .get(&format!("/admin/programs/{program}/participants?q=bo%40"))
+            .await;
+        assert!(
+            found
+                .text
+                .contains("id=\"participants-total\">1 participant matches “bo@”."),
+            "{}",
+            found.text
+        );
         assert_eq!(
             viewer.get("/admin/participants/par_missing").await.status,
             StatusCode::NOT_FOUND

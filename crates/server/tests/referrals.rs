@@ -1242,6 +1242,7 @@ async fn queues_act_in_bulk() {
 
         let page = manager.get(&format!("/admin/programs/{program}/referrals?review=pending")).await;
         assert!(page.text.contains("id=\"bulk-review\""), "{}", page.text);
+        assert!(page.text.contains("id=\"referrals-total\">2 referrals waiting for review."), "{}", page.text);
         let csrf = manager.csrf.clone().expect("csrf");
         let review = format!("/admin/programs/{program}/referrals/review");
         let mut form: Vec<(String, String)> = vec![("csrf".into(), csrf.clone()), ("decision".into(), "clear".into()), ("reason".into(), String::new())];
@@ -1267,6 +1268,7 @@ async fn queues_act_in_bulk() {
         assert_eq!(ids.len(), 2, "{}", earned.text);
         let page = manager.get(&format!("/admin/programs/{program}/rewards?status=earned")).await;
         assert!(page.text.contains("id=\"deliver-ticked\""));
+        assert!(page.text.contains("id=\"rewards-total\">2 rewards earned."), "{}", page.text);
         let deliver = format!("/admin/programs/{program}/rewards/deliver");
         let mut form: Vec<(String, String)> = vec![("csrf".into(), csrf.clone())];
         for id in &ids {

@@ -145,6 +145,22 @@ pub async fn list(
     starting_after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Participant>> {
+    let rows = listing(program_id, search)
+        .page(conn, starting_after, limit)
+        .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// How many participants [`list`] finds in all.
+pub async fn count(
+    conn: &mut AnyConnection,
+    program_id: &str,
+    search: Option<&str>,
+) -> Result<i64> {
+    listing(program_id, search).count(conn).await
+}
+
+fn listing(program_id: &str, search: Option<&str>) -> NewestFirst {
     let mut list = NewestFirst::table("participants");
     list.eq("program_id", Some(program_id));
     if let Some(q) = search.map(str::trim).filter(|q| !q.is_empty()) {
@@ -154,8 +170,7 @@ pub async fn list(
             "(LOWER(email) LIKE {like} ESCAPE '\\' OR LOWER(code) LIKE {like} ESCAPE '\\')"
         ));
     }
-    let rows = list.page(conn, starting_after, limit).await?;
-    rows.iter().map(from_row).collect()
+    list
 }
 
 /// Replaces the code with a vanity code (checked by the caller); unique across the installation.

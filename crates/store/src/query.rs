@@ -210,6 +210,19 @@ impl NewestFirst {
         self
     }
 
+    /// How many rows the list holds in all: its filters, no page (a list's total).
+    pub(crate) async fn count(&self, conn: &mut AnyConnection) -> Result<i64> {
+        let counted = Sql {
+            text: format!("SELECT COUNT(*) AS n FROM ({}) AS listed", self.sql.text),
+            values: self.sql.values.clone(),
+        };
+        let rows = counted.fetch_all(conn).await?;
+        match rows.first() {
+            Some(row) => Ok(sqlx::Row::try_get::<i64, _>(row, "n")?),
+            None => Ok(0),
+        }
+    }
+
     /// A condition of the caller's own, prefixed with ` AND `; binds go through the returned
     /// [`Sql`].
     pub(crate) fn and(&mut self) -> &mut Sql {

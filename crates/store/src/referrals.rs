@@ -251,14 +251,24 @@ pub async fn list(
     starting_after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Referral>> {
-    let rows = NewestFirst::table("referrals")
-        .eq("program_id", Some(program_id))
-        .eq("stage", filter.stage.map(|s| s.as_str()))
-        .eq("referrer_id", filter.referrer_id.as_ref())
-        .eq("review", filter.review.as_ref())
+    let rows = listing(program_id, filter)
         .page(conn, starting_after, limit)
         .await?;
     rows.iter().map(from_row).collect()
+}
+
+/// How many referrals [`list`] finds in all.
+pub async fn count(conn: &mut AnyConnection, program_id: &str, filter: &Filter) -> Result<i64> {
+    listing(program_id, filter).count(conn).await
+}
+
+fn listing(program_id: &str, filter: &Filter) -> NewestFirst {
+    let mut list = NewestFirst::table("referrals");
+    list.eq("program_id", Some(program_id))
+        .eq("stage", filter.stage.map(|s| s.as_str()))
+        .eq("referrer_id", filter.referrer_id.as_ref())
+        .eq("review", filter.review.as_ref());
+    list
 }
 
 /// Every stage change of a referral, oldest first.

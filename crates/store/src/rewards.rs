@@ -333,13 +333,23 @@ pub async fn list(
     starting_after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Reward>> {
-    let rows = NewestFirst::table("rewards")
-        .eq("program_id", Some(program_id))
-        .eq("status", filter.status.map(|s| s.as_str()))
-        .eq("participant_id", filter.participant_id.as_ref())
+    let rows = listing(program_id, filter)
         .page(conn, starting_after, limit)
         .await?;
     rows.iter().map(reward_from_row).collect()
+}
+
+/// How many rewards [`list`] finds in all.
+pub async fn count(conn: &mut AnyConnection, program_id: &str, filter: &Filter) -> Result<i64> {
+    listing(program_id, filter).count(conn).await
+}
+
+fn listing(program_id: &str, filter: &Filter) -> NewestFirst {
+    let mut list = NewestFirst::table("rewards");
+    list.eq("program_id", Some(program_id))
+        .eq("status", filter.status.map(|s| s.as_str()))
+        .eq("participant_id", filter.participant_id.as_ref());
+    list
 }
 
 /// Pending rewards whose hold ended by `at`, oldest first.

@@ -36,6 +36,8 @@ pub(super) struct EnrolForm {
 #[derive(Template, WebTemplate)]
 #[template(path = "programs/participants.html")]
 pub(super) struct ParticipantsPage {
+    /// How many participants the search finds in all.
+    total: i64,
     l: Layout,
     p: Program,
     rows: Vec<Participant>,
@@ -80,6 +82,16 @@ pub(super) async fn show_participants(
         Ok(r) => r,
         Err(e) => return error_page(&e.into()),
     };
+    let total = match vouch_app::participants::count_participants(
+        &console.state,
+        &p.id,
+        nonempty(&params.q),
+    )
+    .await
+    {
+        Ok(n) => n,
+        Err(e) => return error_page(&e.into()),
+    };
     let next_url = next_cursor(&mut rows, |r| r.id.clone()).map(|c| {
         format!(
             "/admin/programs/{}/participants?q={}&starting_after={c}",
@@ -96,6 +108,7 @@ pub(super) async fn show_participants(
         )
     });
     let page = ParticipantsPage {
+        total,
         l: console.layout("programs"),
         can_write: console.may(Action::ProgramsWrite),
         p,

@@ -65,6 +65,8 @@ pub(super) struct ReferralsPage {
     tab: &'static str,
     /// The review queue offers ticking referrals and deciding them together.
     can_review: bool,
+    /// How many referrals the filter finds in all.
+    total: i64,
 }
 
 pub(super) async fn referrals_page(
@@ -97,6 +99,10 @@ pub(super) async fn referrals_page(
         Ok(r) => r,
         Err(e) => return error_page(&e.into()),
     };
+    let total = match enrolment::count_referrals(&console.state, &p.id, &filter).await {
+        Ok(n) => n,
+        Err(e) => return error_page(&e.into()),
+    };
     let stage_text = stage.map(|s| s.as_str().to_string()).unwrap_or_default();
     let review_text = review.unwrap_or_default();
     let next_url = next_cursor(&mut rows, |r| r.id.clone()).map(|c| {
@@ -111,6 +117,7 @@ pub(super) async fn referrals_page(
     };
     let can_review = console.may(Action::ReferralsReview);
     ReferralsPage {
+        total,
         can_review,
         l: console.layout("programs"),
         tab: if review_text == "pending" {

@@ -27,6 +27,8 @@ pub struct RewardRow {
 #[derive(Template, WebTemplate)]
 #[template(path = "programs/rewards.html")]
 pub(super) struct RewardsPage {
+    /// How many rewards the filter finds in all.
+    total: i64,
     l: Layout,
     p: Program,
     rows: Vec<RewardRow>,
@@ -85,15 +87,17 @@ pub(super) async fn rewards_page(
             .collect();
         let clawbacks =
             reward_service::clawbacks_with_titles(&console.state, &p.id, "open").await?;
-        Ok::<_, ApiError>((out, next, clawbacks))
+        let total = reward_service::count_rewards(&console.state, &p.id, &filter).await?;
+        Ok::<_, ApiError>((out, next, clawbacks, total))
     }
     .await;
-    let (rows, next, clawbacks) = match loaded {
+    let (rows, next, clawbacks, total) = match loaded {
         Ok(found) => found,
         Err(e) => return error_page(&e),
     };
     let status_text = status.map(|s| s.as_str().to_string()).unwrap_or_default();
     RewardsPage {
+        total,
         l: console.layout("programs"),
         can_manage: console.may(Action::RewardsManage),
         can_pay: console.may(Action::PayoutsManage),
