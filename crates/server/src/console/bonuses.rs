@@ -162,13 +162,7 @@ async fn decide_many(
     StaffCan(console, _): StaffCan<perm::SalesApprove>,
     CsrfForm(form): CsrfForm<HashMap<String, String>>,
 ) -> Response {
-    // Ticked rows arrive as `pick_<bonus id>=on` (a plain form cannot send a list).
-    let mut ids: Vec<String> = form
-        .keys()
-        .filter_map(|k| k.strip_prefix("pick_"))
-        .map(str::to_string)
-        .collect();
-    ids.sort();
+    let ids = super::picked_ids(&form);
     let decision = match form.get("decision").map(String::as_str) {
         Some("approve") => Decision::Approve,
         Some("reject") => Decision::Reject,
