@@ -26,6 +26,10 @@ pub struct Overview {
     /// The sums over every program listed.
     pub total: ProgramNumbers,
     pub queues: Queues,
+    /// Flagged referrals waiting for review in every program, and a program that has some.
+    pub to_review: (i64, Option<String>),
+    /// Reward clawbacks waiting for a decision in every program, and a program that has some.
+    pub clawbacks: (i64, Option<String>),
 }
 
 pub async fn overview(ctx: &Ctx) -> AppResult<Overview> {
@@ -36,6 +40,17 @@ pub async fn overview(ctx: &Ctx) -> AppResult<Overview> {
     listed.truncate(PROGRAMS_SHOWN as usize);
     let mut numbers = overview::programs(&mut conn, &since).await?;
     let queues = overview::queues(&mut conn).await?;
+    // The queues cover every program, listed on the page or not.
+    let waiting = |pick: fn(&ProgramNumbers) -> i64| {
+        let total = numbers.values().map(pick).sum::<i64>();
+        let some = numbers
+            .iter()
+            .find(|(_, n)| pick(n) > 0)
+            .map(|(id, _)| id.clone());
+        (total, some)
+    };
+    let to_review = waiting(|n| n.to_review);
+    let clawbacks = waiting(|n| n.clawbacks);
     let mut total = ProgramNumbers::default();
     let programs: Vec<ProgramLine> = listed
         .into_iter()
@@ -53,6 +68,8 @@ pub async fn overview(ctx: &Ctx) -> AppResult<Overview> {
         more_programs,
         total,
         queues,
+        to_review,
+        clawbacks,
     })
 }
 

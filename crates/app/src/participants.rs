@@ -114,7 +114,7 @@ pub async fn referrer_first_name(
     let mut conn = ctx.store.conn().await?;
     Ok(participants::by_code(&mut conn, code)
         .await?
-        .filter(|p| p.program_id == program.id)
+        .filter(|p| p.program_id == program.id && p.status == "active")
         .and_then(|p| p.first_name)
         .map(|n| n.trim().to_string())
         .filter(|n| !n.is_empty()))
@@ -642,13 +642,13 @@ pub async fn set_referral_stage(
     Ok(after)
 }
 
-/// A staff decision on a flagged referral: `clear` lets it count (a won referral now earns its
-/// rewards and the referrer hears of it); `junk` closes it. Audited with the reason.
-/// Decides each flagged referral in turn (`clear` or `junk`, one reason for all), each in its
-/// own transaction as one decision is; returns each id with why it was not decided, if not.
+/// Decides each flagged referral of `program_id` in turn (`clear` or `junk`, one reason for
+/// all), each in its own transaction as one decision is; returns each id with why it was not
+/// decided, if not (a referral of another program is not decided).
 pub async fn review_many(
     ctx: &Ctx,
     origin: &Origin,
+    program_id: &str,
     ids: &[String],
     decision: &str,
     reason: &str,
@@ -664,15 +664,23 @@ pub async fn review_many(
         .map_err(|m| AppError::field("reason", m))?;
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
-        let refused = review_referral(ctx, origin, id, decision, reason)
-            .await
-            .err()
-            .map(|e| e.detail());
+        let refused = match get_referral(ctx, id).await {
+            Ok(r) if r.program_id == program_id => {
+                review_referral(ctx, origin, id, decision, reason)
+                    .await
+                    .err()
+                    .map(|e| e.detail())
+            }
+            Ok(_) => Some("not a referral of this program".to_string()),
+            Err(e) => Some(e.detail()),
+        };
         out.push((id.clone(), refused));
     }
     Ok(out)
 }
 
+/// A staff decision on a flagged referral: `clear` lets it count (a won referral now earns its
+/// rewards and the referrer hears of it); `junk` closes it. Audited with the reason.
 pub async fn review_referral(
     ctx: &Ctx,
     origin: &Origin,

@@ -394,12 +394,13 @@ pub async fn deliver(ctx: &Ctx, origin: &Origin, id: &str) -> AppResult<Reward> 
 /// Most items one bulk action takes.
 pub const BULK_MAX: usize = 100;
 
-/// Delivers each reward in turn, each in its own transaction exactly as one delivery is, so a
-/// refusal (already delivered, still on hold, paid by payout) leaves the others alone. Returns
-/// each id with why it was not delivered, if it was not.
+/// Delivers each reward of `program_id` in turn, each in its own transaction exactly as one
+/// delivery is, so a refusal (already delivered, still on hold, paid by payout, another
+/// program's) leaves the others alone. Returns each id with why it was not delivered, if not.
 pub async fn deliver_many(
     ctx: &Ctx,
     origin: &Origin,
+    program_id: &str,
     ids: &[String],
 ) -> AppResult<Vec<(String, Option<String>)>> {
     if ids.is_empty() || ids.len() > BULK_MAX {
@@ -407,7 +408,13 @@ pub async fn deliver_many(
     }
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
-        let refused = deliver(ctx, origin, id).await.err().map(|e| e.detail());
+        let refused = match get_reward(ctx, id).await {
+            Ok(w) if w.program_id == program_id => {
+                deliver(ctx, origin, id).await.err().map(|e| e.detail())
+            }
+            Ok(_) => Some("not a reward of this program".to_string()),
+            Err(e) => Some(e.detail()),
+        };
         out.push((id.clone(), refused));
     }
     Ok(out)

@@ -109,7 +109,7 @@ pub struct ProgramFields {
     /// What the program offers, in the operator's words ("Give $10, get $10"): shown on the
     /// signup and referral pages and available to emails.
     pub offer: String,
-    /// The logo at the top of the public pages: an `https://` (or `http://`) image address.
+    /// The logo at the top of the public pages: an `https://` image address.
     pub logo_url: String,
     /// The pages' accent colour, `#RRGGBB`.
     pub brand_color: String,

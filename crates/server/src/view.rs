@@ -8,7 +8,7 @@ use vouch_domain::Timestamp;
 
 /// `<time datetime="2026-11-29T12:39:32.999Z" title="…">29 Nov 2026, 12:39 UTC</time>`: the
 /// text reads well without script; `vouch.js` rewrites it in the staff user's time zone
-/// (`<html data-tz>`), as "3 min ago" when recent.
+/// (`<main data-tz>`), as "3 min ago" when recent.
 pub fn when(at: &Timestamp) -> Safe<String> {
     let exact = at.to_string();
     Safe(format!(

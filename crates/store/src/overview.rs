@@ -121,7 +121,8 @@ pub struct Queues {
     pub partner_referrals_new: i64,
     /// Background jobs that gave up (deliveries, emails).
     pub dead_jobs: i64,
-    /// Webhook endpoints failing now or switched off after failing: `(id, url, since)`.
+    /// Webhook endpoints failing now, or switched off by Vouch after failing (one a person
+    /// switched off is not waiting for anyone): `(id, url, since)`.
     pub failing_endpoints: Vec<(String, String, Option<vouch_domain::Timestamp>)>,
 }
 
@@ -158,7 +159,8 @@ pub async fn queues(conn: &mut AnyConnection) -> Result<Queues> {
     };
     for row in sqlx::query(
         "SELECT id, url, failing_since FROM webhook_endpoints
-         WHERE failing_since IS NOT NULL OR (enabled = 0 AND disabled_reason IS NOT NULL)
+         WHERE (enabled = 1 AND failing_since IS NOT NULL)
+            OR (enabled = 0 AND disabled_reason IS NOT NULL)
          ORDER BY id LIMIT 50",
     )
     .fetch_all(&mut *conn)

@@ -129,7 +129,7 @@ struct NewProgramIn {
     /// referral pages.
     #[schema(max_length = 300)]
     offer: Option<String>,
-    /// The logo on the public pages: an http(s) image address.
+    /// The logo on the public pages: an https:// image address.
     #[schema(max_length = 2048, format = "iri-or-empty")]
     logo_url: Option<String>,
     /// The public pages' accent colour, `#RRGGBB` (empty: Vouch's blue).
@@ -224,7 +224,7 @@ struct ProgramIn {
     /// referral pages.
     #[schema(max_length = 300)]
     offer: Option<String>,
-    /// The logo on the public pages: an http(s) image address.
+    /// The logo on the public pages: an https:// image address.
     #[schema(max_length = 2048, format = "iri-or-empty")]
     logo_url: Option<String>,
     /// The public pages' accent colour, `#RRGGBB` (empty: Vouch's blue).

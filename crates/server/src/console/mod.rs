@@ -294,11 +294,14 @@ pub fn picked_ids(form: &HashMap<String, String>) -> Vec<String> {
     ids
 }
 
-/// "3 rewards delivered." or "2 rewards delivered; 1 not: why": a bulk action's outcome, item by
-/// item (`None`: done).
+/// "3 rewards delivered." or "2 rewards delivered; 1 not: rwd_… (why)": a bulk action's
+/// outcome, item by item (`None`: done), each refused item named by its id.
 pub fn bulk_message(noun: &str, verb: &str, outcomes: &[(String, Option<String>)]) -> String {
     let done = outcomes.iter().filter(|(_, e)| e.is_none()).count();
-    let refused: Vec<&str> = outcomes.iter().filter_map(|(_, e)| e.as_deref()).collect();
+    let refused: Vec<String> = outcomes
+        .iter()
+        .filter_map(|(id, e)| e.as_deref().map(|why| format!("{id} ({why})")))
+        .collect();
     if refused.is_empty() {
         format!("{done} {noun} {verb}.")
     } else {

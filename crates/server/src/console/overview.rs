@@ -90,28 +90,28 @@ async fn show(StaffCan(mut console, _): StaffCan<perm::ProgramsRead>) -> Respons
             });
         }
     };
-    let to_review = o.total.to_review;
-    let clawbacks = o.total.clawbacks;
-    let first_with = |pick: fn(&vouch_store::overview::ProgramNumbers) -> i64, tail: &str| {
-        o.programs
-            .iter()
-            .find(|p| pick(&p.numbers) > 0)
-            .map(|p| format!("/admin/programs/{}{tail}", p.program.id))
-            .unwrap_or_else(|| "/admin/programs".into())
+    let program_queue = |(count, program): &(i64, Option<String>), tail: &str| {
+        let href = program.as_ref().map_or_else(
+            || "/admin/programs".to_string(),
+            |id| format!("/admin/programs/{id}{tail}"),
+        );
+        (*count, href)
     };
+    let (count, href) = program_queue(&o.to_review, "/referrals?review=pending");
     offer(
         Action::ReferralsReview,
         "q-review",
         "Flagged referrals to review",
-        to_review,
-        first_with(|n| n.to_review, "/referrals?review=pending"),
+        count,
+        href,
     );
+    let (count, href) = program_queue(&o.clawbacks, "/rewards");
     offer(
         Action::RewardsManage,
         "q-clawbacks",
         "Reward clawbacks to decide",
-        clawbacks,
-        first_with(|n| n.clawbacks, "/rewards"),
+        count,
+        href,
     );
     offer(
         Action::SetupsDecide,
@@ -130,9 +130,9 @@ async fn show(StaffCan(mut console, _): StaffCan<perm::ProgramsRead>) -> Respons
     offer(
         Action::PartnersRead,
         "q-commissions",
-        "Partner commissions ready for review",
+        "Partner commissions ready for review (on won referrals from partners)",
         q.commissions,
-        "/admin/partner-referrals?stage=won".into(),
+        "/admin/partner-referrals?direction=to_us&stage=won".into(),
     );
     offer(
         Action::PartnersRead,
@@ -147,6 +147,13 @@ async fn show(StaffCan(mut console, _): StaffCan<perm::ProgramsRead>) -> Respons
         "Payments due, not yet in a batch",
         q.payments_due,
         "/admin/payments?status=due".into(),
+    );
+    offer(
+        Action::SalesRead,
+        "q-payment-clawbacks",
+        "Clawbacks of paid payments to decide (on each sale's or reward's page)",
+        q.payment_clawbacks,
+        "/admin/payments?status=paid".into(),
     );
     offer(
         Action::SalesRead,

@@ -31,6 +31,8 @@ pub(super) struct DashboardPage {
     from: String,
     to: String,
     problem: Option<String>,
+    /// Today (UTC) by the application's clock.
+    today: time::Date,
 }
 
 impl DashboardPage {
@@ -51,12 +53,12 @@ impl DashboardPage {
 
     /// The ranges offered in one click: (label, from, to), ending today.
     fn presets(&self) -> Vec<(&'static str, String, String)> {
-        let today = time::OffsetDateTime::now_utc().date();
+        let today = self.today;
         [
             ("Last 7 days", 6),
             ("Last 30 days", 29),
             ("Last 90 days", 89),
-            ("Last year", 365),
+            ("Last year", 364),
         ]
         .into_iter()
         .map(|(label, back)| {
@@ -109,6 +111,7 @@ pub(super) async fn dashboard_page(
         StatusCode::OK
     };
     let page = DashboardPage {
+        today: console.state.clock.now().date(),
         l: console.layout("programs"),
         chart: stats::chart(&d),
         from: if problem.is_some() {

@@ -222,10 +222,11 @@ pub(super) async fn review_ticked(
     } else {
         "cleared"
     };
-    let outcome = enrolment::review_many(&console.state, &console.origin, &ids, decision, reason)
-        .await
-        .map_err(ApiError::from)
-        .map(|outcomes| super::super::bulk_message("referral(s)", verb, &outcomes));
+    let outcome =
+        enrolment::review_many(&console.state, &console.origin, &id, &ids, decision, reason)
+            .await
+            .map_err(ApiError::from)
+            .map(|outcomes| super::super::bulk_message("referral(s)", verb, &outcomes));
     console.finish(&back, outcome).await
 }
 

@@ -150,7 +150,7 @@ pub(super) async fn deliver_ticked(
 ) -> Response {
     let back = format!("/admin/programs/{id}/rewards?status=earned");
     let ids = super::super::picked_ids(&form);
-    let outcome = reward_service::deliver_many(&console.state, &console.origin, &ids)
+    let outcome = reward_service::deliver_many(&console.state, &console.origin, &id, &ids)
         .await
         .map_err(ApiError::from)
         .map(|outcomes| super::super::bulk_message("reward(s)", "delivered", &outcomes));
