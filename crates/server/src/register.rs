@@ -122,12 +122,6 @@ async fn resolve(state: &AppState, raw_id: &str) -> Result<Account, Response> {
     if !sc.is_super_customer || !sc.registration_approved {
         return Err(not_active());
     }
-    // The page speaks of whom the super customer stands for, never of the internal
-    // "… Referral Super Customer" shell; only its id is used to register.
-    sc.name = match vouch_app::accounts::public_name(state, &sc).await {
-        Ok(name) => name,
-        Err(e) => return Err(crate::console::error_page(&e.into())),
-    };
     if sc.registration_policy == RegistrationPolicy::ChannelPartner {
         let link = sc
             .partner_site_url
@@ -143,6 +137,13 @@ async fn resolve(state: &AppState, raw_id: &str) -> Result<Account, Response> {
             link,
         ));
     }
+    // A channel partner's page (above) names the partner itself. Otherwise the page speaks
+    // of whom the super customer stands for, never of the internal "… Referral Super
+    // Customer" shell; only its id is used to register.
+    sc.name = match vouch_app::accounts::public_name(state, &sc).await {
+        Ok(name) => name,
+        Err(e) => return Err(crate::console::error_page(&e.into())),
+    };
     Ok(sc)
 }
 
