@@ -346,6 +346,31 @@ async fn tell_paid(conn: &mut Conn, p: &Payment) -> AppResult<()> {
 
 /// Marks a due payment paid. Paid once only: a second attempt, concurrent or not, is 409
 /// `already_paid`; a payment in a batch is paid with its batch (409).
+/// Marks each ticked payment paid with one reference and date, each as one payment would be
+/// (due or in a batch, paid once, its payee told); returns each id with why it was not paid,
+/// if not. A bad reference is one answer for all, before anything is paid.
+pub async fn mark_payments_paid(
+    ctx: &Ctx,
+    origin: &Origin,
+    ids: &[String],
+    reference: &str,
+    paid_on: Option<Date>,
+) -> AppResult<Vec<(String, Option<String>)>> {
+    if ids.is_empty() || ids.len() > crate::rewards::BULK_MAX {
+        return Err(AppError::field("ids", "tick 1 to 100 payments"));
+    }
+    check_paid_with(reference)?;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let refused = mark_payment_paid(ctx, origin, id, reference, paid_on)
+            .await
+            .err()
+            .map(|e| e.detail());
+        out.push((id.clone(), refused));
+    }
+    Ok(out)
+}
+
 pub async fn mark_payment_paid(
     ctx: &Ctx,
     origin: &Origin,

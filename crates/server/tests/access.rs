@@ -641,6 +641,7 @@ const CONSOLE_ROUTES: &[(&str, &str, Action)] = &[
         "/admin/payments/pay_missing/mark-paid",
         Action::PayoutsManage,
     ),
+    ("POST", "/admin/payments/mark-paid", Action::PayoutsManage),
     ("GET", "/admin/payout-batches", Action::SalesRead),
     ("POST", "/admin/payout-batches", Action::PayoutsPrepare),
     (

@@ -542,3 +542,47 @@ async fn payout_rewards_follow_their_referral_and_their_batch() {
     })
     .await;
 }
+
+/// Payments are marked paid in bulk from the ledger: one reference for the ticked ones, each
+/// paid once as alone (its reward delivered), nothing paid without a reference, refusals named.
+#[tokio::test]
+async fn ticked_payments_are_marked_paid_together() {
+    each_backend(|app| async move {
+        let program = program(&app, 0).await;
+        let manager = app.staff(Role::Manager).await;
+        rule(&manager, &program, json!({ "name": "Each friend", "trigger": "every", "threshold": 1, "amount": 1500, "delivery": "payout" })).await;
+        let key = app.key_client(Scope::Write).await;
+        let ann = enrol(&key, &program, "ann@example.com", None).await;
+        win_friends(&key, &program, &ann, 2).await;
+        let due = manager.get("/api/v1/payments?status=due").await;
+        let ids: Vec<String> = due.body["data"].as_array().expect("payments").iter().map(|p| p["id"].as_str().expect("id").to_string()).collect();
+        assert_eq!(ids.len(), 2, "{}", due.text);
+
+        let owner = app.staff(Role::Admin).await;
+        let page = owner.get("/admin/payments?status=due").await;
+        assert!(page.text.contains("id=\"mark-ticked-paid\""), "{}", page.text);
+        let csrf = owner.csrf.clone().expect("csrf");
+        let mut form: Vec<(String, String)> = vec![("csrf".into(), csrf), ("reference".into(), String::new())];
+        for id in &ids {
+            form.push((format!("pick_{id}"), "on".into()));
+        }
+        let none = owner.send(owner.request(reqwest::Method::POST, "/admin/payments/mark-paid").form(&form)).await;
+        assert_eq!(none.status, StatusCode::SEE_OTHER);
+        assert_eq!(manager.get("/api/v1/payments?status=due").await.body["data"].as_array().map(Vec::len), Some(2), "nothing paid without a reference");
+        form[1].1 = "ACH-2026-12".into();
+        form.push(("pick_pay_00000000000000000000000000".into(), "on".into()));
+        let done = owner.send(owner.request(reqwest::Method::POST, "/admin/payments/mark-paid").form(&form)).await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER);
+        let paid = manager.get("/api/v1/payments?status=paid").await;
+        assert_eq!(paid.body["data"].as_array().map(Vec::len), Some(2), "{}", paid.text);
+        assert_eq!(paid.body["data"][0]["paid_reference"], "ACH-2026-12");
+        assert_eq!(rewards_of(&key, &program, "?status=delivered").await.len(), 2, "their rewards are delivered");
+        let flash = owner.get("/admin/payments?status=paid").await;
+        assert!(flash.text.contains("2 payment(s) marked paid; 1 not: pay_00000000000000000000000000"), "{}", flash.text);
+        let staff = app.staff(Role::Staff).await;
+        let refused = staff.send(staff.request(reqwest::Method::POST, "/admin/payments/mark-paid").form(&[("csrf", staff.csrf.clone().expect("csrf").as_str())])).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+        app.stop().await;
+    })
+    .await;
+}

@@ -27,6 +27,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/admin/payments", get(payments))
         .route("/admin/payments/{id}/mark-paid", post(mark_payment_paid))
+        .route("/admin/payments/mark-paid", post(mark_ticked_paid))
         .route("/admin/payout-batches", get(batches).post(create_batch))
         .route("/admin/payout-batches/{id}", get(batch))
         .route("/admin/payout-batches/{id}/approve", post(approve_batch))
@@ -179,7 +180,36 @@ async fn mark_payment_paid(
             .map_err(ApiError::from)
     }
     .await
-    .map(|p| format!("{} marked paid.", p.amount));
+    .map(|p| {
+        format!(
+            "{} marked paid.",
+            money_text(p.amount.minor(), p.amount.currency().as_str())
+        )
+    });
+    console.finish(&back, outcome).await
+}
+
+/// Marks every ticked payment paid with one reference (and date).
+async fn mark_ticked_paid(
+    StaffCan(console, _): StaffCan<perm::PayoutsManage>,
+    CsrfForm(form): CsrfForm<std::collections::HashMap<String, String>>,
+) -> Response {
+    let ids = super::picked_ids(&form);
+    let field = |name: &str| form.get(name).cloned().unwrap_or_default();
+    let paid = PaidForm {
+        reference: field("reference"),
+        paid_on: field("paid_on"),
+        back: field("back"),
+    };
+    let back = paid.back("/admin/payments");
+    let outcome = async {
+        let date = paid.date()?;
+        svc::mark_payments_paid(&console.state, &console.origin, &ids, &paid.reference, date)
+            .await
+            .map_err(ApiError::from)
+    }
+    .await
+    .map(|outcomes| super::bulk_message("payment(s)", "marked paid", &outcomes));
     console.finish(&back, outcome).await
 }
 
