@@ -33,7 +33,7 @@ pub struct Overview {
 }
 
 pub async fn overview(ctx: &Ctx) -> AppResult<Overview> {
-    let since = (ctx.clock.now() - Duration::days(DAYS)).to_string();
+    let since = since(ctx);
     let mut conn = ctx.store.conn().await?;
     let mut listed = programs::list(&mut conn, None, None, PROGRAMS_SHOWN).await?;
     let more_programs = listed.len() as i64 > PROGRAMS_SHOWN;
@@ -56,7 +56,7 @@ pub async fn overview(ctx: &Ctx) -> AppResult<Overview> {
         .into_iter()
         .map(|program| {
             let n = numbers.remove(&program.id).unwrap_or_default();
-            add_into(&mut total, &n);
+            total.add(&n);
             ProgramLine {
                 program,
                 numbers: n,
@@ -76,25 +76,12 @@ pub async fn overview(ctx: &Ctx) -> AppResult<Overview> {
 /// Every program's numbers over the last [`DAYS`] days, by program id (programs with none are
 /// absent).
 pub async fn numbers(ctx: &Ctx) -> AppResult<std::collections::BTreeMap<String, ProgramNumbers>> {
-    let since = (ctx.clock.now() - Duration::days(DAYS)).to_string();
+    let since = since(ctx);
     let mut conn = ctx.store.conn().await?;
     Ok(overview::programs(&mut conn, &since).await?)
 }
 
-fn add_into(total: &mut ProgramNumbers, n: &ProgramNumbers) {
-    total.clicks += n.clicks;
-    total.signups += n.signups;
-    total.won += n.won;
-    total.to_review += n.to_review;
-    total.clawbacks += n.clawbacks;
-    total.owed_count += n.owed_count;
-    total.paid_count += n.paid_count;
-    for (sums, more) in [(&mut total.owed, &n.owed), (&mut total.paid, &n.paid)] {
-        for (currency, amount) in more {
-            match sums.iter_mut().find(|(c, _)| c == currency) {
-                Some((_, t)) => *t = t.saturating_add(*amount),
-                None => sums.push((currency.clone(), *amount)),
-            }
-        }
-    }
+/// The start of the window the numbers cover.
+fn since(ctx: &Ctx) -> String {
+    (ctx.clock.now() - Duration::days(DAYS)).to_string()
 }

@@ -47,7 +47,8 @@ struct RegisterForm {
 #[derive(Template, WebTemplate)]
 #[template(path = "register.html")]
 struct RegisterPage {
-    sc: Account,
+    /// Whom the super customer stands for, as the page names it.
+    name: String,
     generic: bool,
     f: RegisterForm,
     errors: FormErrors,
@@ -97,7 +98,13 @@ fn notice(
 }
 
 /// The super customer behind the link, or the page that explains why there is none.
-async fn resolve(state: &AppState, raw_id: &str) -> Result<Account, Response> {
+/// A super customer behind a registration link, with the name its page shows.
+struct Link {
+    sc: Account,
+    name: String,
+}
+
+async fn resolve(state: &AppState, raw_id: &str) -> Result<Link, Response> {
     let not_active = || {
         notice(
             StatusCode::NOT_FOUND,
@@ -114,7 +121,7 @@ async fn resolve(state: &AppState, raw_id: &str) -> Result<Account, Response> {
             None,
         ));
     };
-    let mut sc = match vouch_app::accounts::find_account(state, id).await {
+    let sc = match vouch_app::accounts::find_account(state, id).await {
         Ok(Some(sc)) => sc,
         Ok(None) => return Err(not_active()),
         Err(e) => return Err(crate::console::error_page(&e.into())),
@@ -139,12 +146,11 @@ async fn resolve(state: &AppState, raw_id: &str) -> Result<Account, Response> {
     }
     // A channel partner's page (above) names the partner itself. Otherwise the page speaks
     // of whom the super customer stands for, never of the internal "… Referral Super
-    // Customer" shell; only its id is used to register.
-    sc.name = match vouch_app::accounts::public_name(state, &sc).await {
-        Ok(name) => name,
-        Err(e) => return Err(crate::console::error_page(&e.into())),
-    };
-    Ok(sc)
+    // Customer" shell.
+    match vouch_app::accounts::public_name(state, &sc).await {
+        Ok(name) => Ok(Link { sc, name }),
+        Err(e) => Err(crate::console::error_page(&e.into())),
+    }
 }
 
 fn action_url(id: i64) -> String {
@@ -153,10 +159,10 @@ fn action_url(id: i64) -> String {
 
 async fn page(State(state): State<AppState>, Query(p): Query<LinkParams>) -> Response {
     match resolve(&state, &p.super_customer_id).await {
-        Ok(sc) => RegisterPage {
+        Ok(Link { sc, name }) => RegisterPage {
             generic: sc.registration_policy == RegistrationPolicy::Generic,
             action: action_url(sc.id),
-            sc,
+            name,
             f: RegisterForm::default(),
             errors: FormErrors::default(),
         }
@@ -171,8 +177,8 @@ async fn submit(
     Query(p): Query<LinkParams>,
     FormBody(f): FormBody<RegisterForm>,
 ) -> Response {
-    let sc = match resolve(&state, &p.super_customer_id).await {
-        Ok(sc) => sc,
+    let Link { sc, name } = match resolve(&state, &p.super_customer_id).await {
+        Ok(link) => link,
         Err(r) => return r,
     };
     if let Some(refused) = throttle::refusal(
@@ -213,7 +219,7 @@ async fn submit(
             RegisterPage {
                 generic: sc.registration_policy == RegistrationPolicy::Generic,
                 action: action_url(sc.id),
-                sc,
+                name: name.clone(),
                 f,
                 errors,
             },
@@ -241,7 +247,7 @@ async fn submit(
             "You are registered",
             format!(
                 "Welcome, {}. Your account {} ({}) is set up under {}.",
-                account.owner_first_name, account.id, account.name, sc.name
+                account.owner_first_name, account.id, account.name, name
             ),
             None,
         ),

@@ -25,6 +25,25 @@ pub struct ProgramNumbers {
     pub paid: Vec<(String, i64)>,
 }
 
+impl ProgramNumbers {
+    /// Adds another program's numbers into these (the overview's totals), amounts per currency.
+    pub fn add(&mut self, other: &ProgramNumbers) {
+        self.clicks += other.clicks;
+        self.signups += other.signups;
+        self.won += other.won;
+        self.to_review += other.to_review;
+        self.clawbacks += other.clawbacks;
+        self.owed_count += other.owed_count;
+        self.paid_count += other.paid_count;
+        for (currency, amount) in &other.owed {
+            add(&mut self.owed, currency.clone(), *amount);
+        }
+        for (currency, amount) in &other.paid {
+            add(&mut self.paid, currency.clone(), *amount);
+        }
+    }
+}
+
 /// The numbers of every program that has any, by program id.
 pub async fn programs(
     conn: &mut AnyConnection,

@@ -63,88 +63,86 @@ pub struct Held {
 
 pub async fn held(conn: &mut AnyConnection, email: &str) -> Result<Held> {
     let email = email.trim().to_lowercase();
-    let participants: Vec<_> =
-        sqlx::query("SELECT * FROM participants WHERE email = $1 ORDER BY id")
-            .bind(&email)
-            .fetch_all(&mut *conn)
-            .await?
-            .iter()
-            .map(crate::participants::from_row)
-            .collect::<Result<_>>()?;
+    let email = email.as_str();
+    let participants = rows(
+        conn,
+        "SELECT * FROM participants WHERE email = $1 ORDER BY id",
+        email,
+        crate::participants::from_row,
+    )
+    .await?;
     let mut referrals = Vec::new();
     let mut rewards = Vec::new();
     for p in &participants {
-        for row in sqlx::query(
-            "SELECT * FROM referrals WHERE referrer_id = $1 OR referred_id = $1 ORDER BY id",
-        )
-        .bind(&p.id)
-        .fetch_all(&mut *conn)
-        .await?
-        {
-            referrals.push(crate::referrals::from_row(&row)?);
-        }
-        for row in sqlx::query("SELECT * FROM rewards WHERE participant_id = $1 ORDER BY id")
-            .bind(&p.id)
-            .fetch_all(&mut *conn)
-            .await?
-        {
-            rewards.push(crate::rewards::reward_from_row(&row)?);
-        }
+        referrals.extend(
+            rows(
+                conn,
+                "SELECT * FROM referrals WHERE referrer_id = $1 OR referred_id = $1 ORDER BY id",
+                &p.id,
+                crate::referrals::from_row,
+            )
+            .await?,
+        );
+        rewards.extend(
+            rows(
+                conn,
+                "SELECT * FROM rewards WHERE participant_id = $1 ORDER BY id",
+                &p.id,
+                crate::rewards::reward_from_row,
+            )
+            .await?,
+        );
     }
-    let people = sqlx::query("SELECT * FROM people WHERE LOWER(email) = $1 ORDER BY id")
-        .bind(&email)
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(crate::people::from_row)
-        .collect::<Result<_>>()?;
-    let emails =
-        sqlx::query("SELECT * FROM email_messages WHERE LOWER(to_address) = $1 ORDER BY id")
-            .bind(&email)
-            .fetch_all(&mut *conn)
-            .await?
-            .iter()
-            .map(crate::emails::from_row)
-            .collect::<Result<_>>()?;
-    let suppressed = crate::emails::is_suppressed(conn, &email).await?;
-    let partner_referrals =
-        sqlx::query("SELECT * FROM partner_referrals WHERE LOWER(email) = $1 ORDER BY id")
-            .bind(&email)
-            .fetch_all(&mut *conn)
-            .await?
-            .iter()
-            .map(crate::partner_referrals::from_row)
-            .collect::<Result<_>>()?;
-    let lead_sales = sqlx::query("SELECT * FROM lead_sales WHERE LOWER(email) = $1 ORDER BY id")
-        .bind(&email)
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(crate::lead_sales::from_row)
-        .collect::<Result<_>>()?;
-    let partner_users =
-        sqlx::query("SELECT * FROM partner_users WHERE LOWER(email) = $1 ORDER BY id")
-            .bind(&email)
-            .fetch_all(&mut *conn)
-            .await?
-            .iter()
-            .map(crate::partner_users::from_row)
-            .collect::<Result<_>>()?;
-    let accounts = sqlx::query("SELECT * FROM accounts WHERE LOWER(email) = $1 ORDER BY id")
-        .bind(&email)
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(crate::accounts::from_row)
-        .collect::<Result<_>>()?;
-    let partners =
-        sqlx::query("SELECT * FROM partners WHERE LOWER(contact_email) = $1 ORDER BY id")
-            .bind(&email)
-            .fetch_all(&mut *conn)
-            .await?
-            .iter()
-            .map(crate::partners::from_row)
-            .collect::<Result<_>>()?;
+    let people = rows(
+        conn,
+        "SELECT * FROM people WHERE LOWER(email) = $1 ORDER BY id",
+        email,
+        crate::people::from_row,
+    )
+    .await?;
+    let emails = rows(
+        conn,
+        "SELECT * FROM email_messages WHERE LOWER(to_address) = $1 ORDER BY id",
+        email,
+        crate::emails::from_row,
+    )
+    .await?;
+    let suppressed = crate::emails::is_suppressed(conn, email).await?;
+    let partner_referrals = rows(
+        conn,
+        "SELECT * FROM partner_referrals WHERE LOWER(email) = $1 ORDER BY id",
+        email,
+        crate::partner_referrals::from_row,
+    )
+    .await?;
+    let lead_sales = rows(
+        conn,
+        "SELECT * FROM lead_sales WHERE LOWER(email) = $1 ORDER BY id",
+        email,
+        crate::lead_sales::from_row,
+    )
+    .await?;
+    let partner_users = rows(
+        conn,
+        "SELECT * FROM partner_users WHERE LOWER(email) = $1 ORDER BY id",
+        email,
+        crate::partner_users::from_row,
+    )
+    .await?;
+    let accounts = rows(
+        conn,
+        "SELECT * FROM accounts WHERE LOWER(email) = $1 ORDER BY id",
+        email,
+        crate::accounts::from_row,
+    )
+    .await?;
+    let partners = rows(
+        conn,
+        "SELECT * FROM partners WHERE LOWER(contact_email) = $1 ORDER BY id",
+        email,
+        crate::partners::from_row,
+    )
+    .await?;
     Ok(Held {
         accounts,
         partners,
@@ -158,6 +156,22 @@ pub async fn held(conn: &mut AnyConnection, email: &str) -> Result<Held> {
         lead_sales,
         partner_users,
     })
+}
+
+/// The rows `sql` finds for its one parameter `key`, each decoded.
+async fn rows<T>(
+    conn: &mut AnyConnection,
+    sql: &'static str,
+    key: &str,
+    decode: fn(&sqlx::any::AnyRow) -> Result<T>,
+) -> Result<Vec<T>> {
+    sqlx::query(sql)
+        .bind(key)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(decode)
+        .collect()
 }
 
 /// Replaces a participant's personal fields and signup fingerprints, ends their sessions and
