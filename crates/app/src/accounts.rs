@@ -64,6 +64,12 @@ pub async fn list_accounts(ctx: &Ctx, query: &ListQuery) -> AppResult<Vec<Accoun
     Ok(accounts::list(&mut conn, query).await?)
 }
 
+/// How many accounts the query finds in all (the list's total).
+pub async fn count_accounts(ctx: &Ctx, query: &ListQuery) -> AppResult<i64> {
+    let mut conn = ctx.store.conn().await?;
+    Ok(accounts::count(&mut conn, query).await?)
+}
+
 /// The accounts nested directly under `id`, by name.
 pub async fn children(ctx: &Ctx, id: i64) -> AppResult<Vec<Account>> {
     let mut conn = ctx.store.conn().await?;

@@ -334,6 +334,7 @@ async fn tell_approved(
             program_id: Some(&sale.program_id),
             unsubscribe_url: None,
             about: None,
+            brand: None,
         },
     )
     .await?;
@@ -553,6 +554,15 @@ pub async fn list_bonuses(
 ) -> AppResult<Vec<Bonus>> {
     let mut conn = ctx.store.conn().await?;
     Ok(bonuses::list(&mut conn, filter, starting_after, limit).await?)
+}
+
+/// How many bonuses the filter finds and their amounts, per currency (the list's totals).
+pub async fn bonus_totals(
+    ctx: &Ctx,
+    filter: &BonusFilter<'_>,
+) -> AppResult<Vec<vouch_store::Total>> {
+    let mut conn = ctx.store.conn().await?;
+    Ok(bonuses::totals(&mut conn, filter).await?)
 }
 
 /// A bonus with its payments and what completion still needs.

@@ -109,6 +109,7 @@ pub async fn create(
                 program_id: Some(&program.id),
                 unsubscribe_url: Some(&unsubscribe),
                 about: None,
+                brand: Some(crate::participants::brand(program)),
             },
         )
         .await?;

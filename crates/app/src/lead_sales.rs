@@ -139,6 +139,7 @@ async fn notify(
                 program_id: None,
                 unsubscribe_url: None,
                 about: by_email.then_some(sale.id.as_str()),
+                brand: None,
             },
         )
         .await?;

@@ -21,6 +21,7 @@ pub mod links;
 pub mod outbound;
 pub mod overview;
 pub mod participant_access;
+pub mod participant_admin;
 pub mod participant_profile;
 pub mod participants;
 pub mod partner_referrals;

@@ -1,6 +1,7 @@
 //! What a referral code leads to, cached in memory so that the redirect does not wait on the
 //! database. Two layers with different lifetimes: which participant and program a code names
-//! changes only when a code is replaced (rare, and this process forgets it at once), so it is
+//! changes only when a code is replaced or its participant is blocked or unblocked (rare, and
+//! this process forgets it at once), so it is
 //! kept for [`CODE_TTL`]; a program's settings (status, landing URL, window) are few and may
 //! change any time, so they are kept for [`PROGRAM_TTL`]. Changes made through this process
 //! take effect at once; other processes see a program's changes within [`PROGRAM_TTL`] and a
@@ -22,6 +23,8 @@ const SWEEP_AT: usize = 200_000;
 pub struct Named {
     pub participant_id: String,
     pub program_id: String,
+    /// False while the participant is blocked: their link counts nothing and credits no one.
+    pub active: bool,
 }
 
 /// The settings of a program that a redirect needs.
@@ -127,6 +130,7 @@ async fn load_code(store: &Store, code: &str) -> vouch_store::Result<Option<Name
     Ok(participants::by_code(&mut conn, code)
         .await?
         .map(|p| Named {
+            active: p.status == crate::participant_admin::ACTIVE,
             participant_id: p.id,
             program_id: p.program_id,
         }))

@@ -118,8 +118,8 @@ pub async fn own_page(
     let referred = stats::referrals_of(&mut conn, &participant.id).await?;
     let won = referrals::count_by_referrer(&mut conn, &participant.id, Stage::Won).await?;
     let filter = rewards::Filter {
-        status: None,
         participant_id: Some(participant.id.clone()),
+        ..Default::default()
     };
     let rewards = rewards::list(&mut conn, &program.id, &filter, None, 100).await?;
     let rules = rewards::rules(&mut conn, &program.id, true).await?;

@@ -1,5 +1,5 @@
 //! Everything the console shows about one participant on their own page: who referred them,
-//! whom they referred (with each referral's stage), their clicks and their rewards.
+//! whom they referred (with each referral's stage), their clicks, their rewards and staff notes.
 
 use crate::{AppError, AppResult, Ctx};
 use vouch_store::participants::{self, Participant};
@@ -25,6 +25,8 @@ pub struct Profile {
     pub clicks: i64,
     pub rewards: Vec<Reward>,
     pub more_rewards: bool,
+    /// Staff notes, oldest first.
+    pub notes: Vec<participants::Note>,
 }
 
 pub async fn profile(ctx: &Ctx, id: &str) -> AppResult<Profile> {
@@ -62,7 +64,9 @@ pub async fn profile(ctx: &Ctx, id: &str) -> AppResult<Profile> {
     let mut earned = rewards::list(&mut conn, &program.id, &reward_filter, None, SHOWN).await?;
     let more_rewards = earned.len() as i64 > SHOWN;
     earned.truncate(SHOWN as usize);
+    let notes = participants::notes(&mut conn, id).await?;
     Ok(Profile {
+        notes,
         participant,
         program,
         referred_by,

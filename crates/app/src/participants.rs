@@ -33,7 +33,19 @@ fn participant_json(ctx: &Ctx, p: &Participant) -> serde_json::Value {
 }
 
 fn program_json(program: &Program) -> serde_json::Value {
-    serde_json::json!({ "id": program.id, "name": program.name, "slug": program.slug, "offer": program.offer })
+    serde_json::json!({
+        "id": program.id, "name": program.name, "slug": program.slug, "offer": program.offer,
+        "headline": program.headline, "logo_url": program.logo_url, "brand_color": program.brand_color,
+    })
+}
+
+/// How a program's emails look: its logo (or name) over its colour.
+pub fn brand(program: &Program) -> vouch_domain::email_template::Brand<'_> {
+    vouch_domain::email_template::Brand {
+        name: &program.name,
+        logo_url: program.logo_url.as_deref(),
+        color: program.brand_color.as_deref(),
+    }
 }
 
 /// Queues a participant-facing email with the program's templates and an unsubscribe link.
@@ -68,6 +80,7 @@ pub async fn mail_participant(
             program_id: Some(&program.id),
             unsubscribe_url: unsubscribe.as_deref(),
             about: None,
+            brand: Some(brand(program)),
         },
     )
     .await?;
@@ -114,7 +127,7 @@ pub async fn referrer_first_name(
     let mut conn = ctx.store.conn().await?;
     Ok(participants::by_code(&mut conn, code)
         .await?
-        .filter(|p| p.program_id == program.id && p.status == "active")
+        .filter(|p| p.program_id == program.id && p.status == crate::participant_admin::ACTIVE)
         .and_then(|p| p.first_name)
         .map(|n| n.trim().to_string())
         .filter(|n| !n.is_empty()))
@@ -127,17 +140,18 @@ pub async fn get_participant(ctx: &Ctx, id: &str) -> AppResult<Participant> {
         .ok_or_else(|| AppError::not_found("participant"))
 }
 
-/// Newest first, `limit + 1` rows at most: the extra row tells the caller another page follows.
-/// `search` is part of the email or the code.
+/// In `order` (newest first by default), `limit + 1` rows at most: the extra row tells the
+/// caller another page follows. `search` is part of the email or the code.
 pub async fn list_participants(
     ctx: &Ctx,
     program_id: &str,
     search: Option<&str>,
+    order: vouch_store::Order,
     starting_after: Option<&str>,
     limit: i64,
 ) -> AppResult<Vec<Participant>> {
     let mut conn = ctx.store.conn().await?;
-    Ok(participants::list(&mut conn, program_id, search, starting_after, limit).await?)
+    Ok(participants::list(&mut conn, program_id, search, order, starting_after, limit).await?)
 }
 
 /// How many participants a search finds in all (the list's total).
@@ -373,8 +387,10 @@ pub async fn enrol(
         now,
         &remaining,
     ) {
+        // A blocked participant's code credits nobody: the signup joins without a referrer.
         if let Some(p) = participants::by_code(&mut tx, &chosen.code).await?
             && p.program_id == program.id
+            && p.status == crate::participant_admin::ACTIVE
         {
             referrer = Some((p, chosen.source));
             break;

@@ -277,6 +277,7 @@ async fn notify(
             program_id: None,
             unsubscribe_url: None,
             about: None,
+            brand: None,
         },
     )
     .await?;

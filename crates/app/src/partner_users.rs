@@ -90,6 +90,7 @@ async fn send_link(
             program_id: None,
             unsubscribe_url: None,
             about: None,
+            brand: None,
         },
     )
     .await?;

@@ -220,6 +220,15 @@ pub async fn list_payments(
     Ok(payments::list(&mut conn, filter, starting_after, limit).await?)
 }
 
+/// How many payments the filter finds and their amounts, per currency (the list's totals).
+pub async fn payment_totals(
+    ctx: &Ctx,
+    filter: &PaymentFilter<'_>,
+) -> AppResult<Vec<vouch_store::Total>> {
+    let mut conn = ctx.store.conn().await?;
+    Ok(payments::totals(&mut conn, filter).await?)
+}
+
 /// How a payment (or batch) was paid.
 #[derive(Debug, Clone)]
 pub struct PaidWith {
@@ -338,6 +347,7 @@ async fn tell_paid(conn: &mut Conn, p: &Payment) -> AppResult<()> {
             program_id: Some(&p.program_id),
             unsubscribe_url: None,
             about: None,
+            brand: None,
         },
     )
     .await?;

@@ -21,6 +21,8 @@ pub struct PersonalData {
     pub partner_contacts: Vec<HeldPartnerContact>,
     /// Participants with this address, in every program.
     pub participants: Vec<resources::Participant>,
+    /// Staff notes on those participants.
+    pub participant_notes: Vec<HeldNote>,
     /// Referrals they made or came through.
     pub referrals: Vec<resources::Referral>,
     /// Rewards they earned.
@@ -37,6 +39,16 @@ pub struct PersonalData {
     pub lead_sales: Vec<HeldLeadSale>,
     /// Partner portal users with this address.
     pub partner_users: Vec<HeldPartnerUser>,
+}
+
+/// A staff note on a participant with this address.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct HeldNote {
+    pub participant_id: String,
+    /// Who wrote it.
+    pub author: String,
+    pub body: String,
+    pub created_at: vouch_domain::Timestamp,
 }
 
 /// A referral with a partner, as far as it concerns the client.
@@ -121,6 +133,16 @@ pub async fn personal_data(ctx: &Ctx, origin: &Origin, email: &str) -> AppResult
     Ok(PersonalData {
         email,
         accounts: held.accounts.into_iter().map(Into::into).collect(),
+        participant_notes: held
+            .participant_notes
+            .into_iter()
+            .map(|n| HeldNote {
+                participant_id: n.participant_id,
+                author: n.author,
+                body: n.body,
+                created_at: n.created_at,
+            })
+            .collect(),
         partner_contacts: held
             .partners
             .into_iter()

@@ -245,13 +245,17 @@ pub async fn after_win(
     referral: &Referral,
 ) -> AppResult<()> {
     let won = referrals::count_by_referrer(tx, &referral.referrer_id, Stage::Won).await?;
+    // A blocked referrer earns nothing new; the friend's side of a double-sided rule still pays.
+    let referrer_blocked = vouch_store::participants::get(tx, &referral.referrer_id)
+        .await?
+        .is_some_and(|p| p.status == crate::participant_admin::BLOCKED);
     let hold_until = (program.reward_hold_days > 0).then(|| {
         ctx.clock
             .from_now(time::Duration::days(program.reward_hold_days))
     });
     for rule in rewards::rules(tx, &program.id, true).await? {
         let steps = steps_reached(rule.trigger, rule.threshold, rule.max_per_participant, won);
-        for step in &steps {
+        for step in steps.iter().filter(|_| !referrer_blocked) {
             let new = NewReward {
                 rule: &rule,
                 participant_id: &referral.referrer_id,

@@ -391,6 +391,12 @@ pub async fn list_sales(
     Ok(sales::list(&mut conn, filter, starting_after, limit).await?)
 }
 
+/// How many sales the filter finds and their amounts, per currency (the list's totals).
+pub async fn sale_totals(ctx: &Ctx, filter: &SaleFilter<'_>) -> AppResult<Vec<vouch_store::Total>> {
+    let mut conn = ctx.store.conn().await?;
+    Ok(sales::totals(&mut conn, filter).await?)
+}
+
 /// A sale with its bonuses, their payments and any clawbacks.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct SaleView {

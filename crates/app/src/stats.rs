@@ -127,18 +127,40 @@ pub struct Chart {
     pub y_ticks: Vec<(i64, i64)>,
     pub left: i64,
     pub bottom: i64,
+    /// Where the axis stops below the busiest day, so that one spike does not flatten every
+    /// other day into the baseline; `None` when the axis reaches the top value.
+    pub capped_at: Option<i64>,
+    /// (x, y, value): days above the cap, drawn at the top with their real value.
+    pub above_cap: Vec<(i64, i64, i64)>,
+}
+
+/// The top of a chart's axis for daily `peaks` (each day's largest value): the largest, unless
+/// it towers over the rest. A day more than three times the 90th percentile of the busy days is
+/// a spike; the axis then stops at twice that percentile and spikes are labelled instead.
+pub fn axis_top(peaks: &[i64]) -> (i64, bool) {
+    let max = peaks.iter().copied().max().unwrap_or(0).max(1);
+    let mut busy: Vec<i64> = peaks.iter().copied().filter(|v| *v > 0).collect();
+    if busy.len() < 5 {
+        return (max, false);
+    }
+    busy.sort_unstable();
+    let p90 = busy[(busy.len() - 1) * 9 / 10];
+    if max > 3 * p90 {
+        ((2 * p90).max(1), true)
+    } else {
+        (max, false)
+    }
 }
 
 pub fn chart(d: &Dashboard) -> Chart {
     let (width, height, left, right, top, bottom) =
         (900_i64, 260_i64, 48_i64, 12_i64, 12_i64, 232_i64);
-    let max = d
+    let peaks: Vec<i64> = d
         .days
         .iter()
         .map(|x| x.clicks.max(x.signups).max(x.won))
-        .max()
-        .unwrap_or(0)
-        .max(1);
+        .collect();
+    let (max, capped) = axis_top(&peaks);
     // A round top for the axis: 1, 2 or 5 times a power of ten.
     let mut step = 1_i64;
     while max / step > 5 {
@@ -157,7 +179,7 @@ pub fn chart(d: &Dashboard) -> Chart {
             i * (width - left - right) / (n - 1)
         }
     };
-    let y = |v: i64| bottom - v * (bottom - top) / y_max;
+    let y = |v: i64| bottom - v.min(y_max) * (bottom - top) / y_max;
     let line = |f: fn(&Day) -> i64| {
         d.days
             .iter()
@@ -177,7 +199,18 @@ pub fn chart(d: &Dashboard) -> Chart {
     let y_ticks = (0..=y_max / step)
         .map(|k| (y(k * step), k * step))
         .collect();
+    let above_cap = d
+        .days
+        .iter()
+        .enumerate()
+        .filter_map(|(i, day)| {
+            let peak = day.clicks.max(day.signups).max(day.won);
+            (peak > y_max).then(|| (x(i64::try_from(i).unwrap_or(0)), top, peak))
+        })
+        .collect();
     Chart {
+        capped_at: capped.then_some(y_max),
+        above_cap,
         width,
         height,
         series: vec![
@@ -200,6 +233,21 @@ pub fn chart(d: &Dashboard) -> Chart {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_spike_does_not_set_the_axis() {
+        assert_eq!(
+            axis_top(&[0, 0, 3]),
+            (3, false),
+            "few busy days: the top is the top"
+        );
+        assert_eq!(axis_top(&[4, 5, 6, 5, 4, 6, 5]), (6, false), "no spike");
+        assert_eq!(
+            axis_top(&[4, 5, 6, 5, 4, 6, 500]),
+            (12, true),
+            "a spike is labelled instead"
+        );
+    }
 
     #[test]
     fn ranges_default_and_are_checked() {

@@ -412,6 +412,49 @@ pub fn render(t: &Template, ctx: &serde_json::Value) -> Result<Rendered, Templat
     })
 }
 
+/// A program's look in its emails: a header with its logo (or its name) over a rule in its
+/// accent colour. Applied around whatever the template renders, so an operator's override keeps
+/// it without repeating it.
+#[derive(Debug, Clone, Copy)]
+pub struct Brand<'a> {
+    pub name: &'a str,
+    /// An `https` address (checked when the program is saved).
+    pub logo_url: Option<&'a str>,
+    /// `#RRGGBB` (checked when the program is saved; anything else is left out).
+    pub color: Option<&'a str>,
+}
+
+fn escape_html(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#x27;")
+}
+
+/// Wraps the HTML part in the program's header; the text part is left as it is.
+pub fn branded(mut r: Rendered, brand: &Brand<'_>) -> Rendered {
+    let color = brand
+        .color
+        .filter(|c| {
+            c.len() == 7 && c.starts_with('#') && c[1..].chars().all(|ch| ch.is_ascii_hexdigit())
+        })
+        .unwrap_or("#1F4FD8");
+    let name = escape_html(brand.name);
+    let header = match brand.logo_url.filter(|u| u.starts_with("https://")) {
+        Some(url) => format!(
+            "<img src=\"{}\" alt=\"{name}\" height=\"40\" style=\"height:40px;max-width:240px\">",
+            escape_html(url)
+        ),
+        None => format!("<strong style=\"font-size:18px\">{name}</strong>"),
+    };
+    r.html = format!(
+        "<div style=\"border-top:4px solid {color};padding-top:12px\">\n<p style=\"margin:0 0 16px\">{header}</p>\n{}\n</div>\n",
+        r.html.trim_end()
+    );
+    r
+}
+
 /// Adds the unsubscribe link to a marketing message unless the template already shows it,
 /// so an operator's override can never drop it.
 pub fn with_unsubscribe(mut r: Rendered, url: &str) -> Rendered {
@@ -519,6 +562,43 @@ mod tests {
         );
         let again = with_unsubscribe(r.clone(), url);
         assert_eq!(again, r);
+    }
+
+    #[test]
+    fn a_brand_heads_the_html_and_leaves_the_text_alone() {
+        let r = Rendered {
+            subject: "Hi".into(),
+            text: "Hello".into(),
+            html: "<p>Hello</p>".into(),
+        };
+        let with_logo = branded(
+            r.clone(),
+            &Brand {
+                name: "Bo's <Shop>",
+                logo_url: Some("https://shop.example.com/logo.png"),
+                color: Some("#2F5BD3"),
+            },
+        );
+        assert!(with_logo.html.contains("border-top:4px solid #2F5BD3"));
+        assert!(with_logo.html.contains(
+            "<img src=\"https://shop.example.com/logo.png\" alt=\"Bo&#x27;s &lt;Shop&gt;\""
+        ));
+        assert!(with_logo.html.contains("<p>Hello</p>"));
+        assert_eq!(with_logo.text, "Hello");
+        let plain = branded(
+            r,
+            &Brand {
+                name: "Shop",
+                logo_url: Some("javascript:alert(1)"),
+                color: Some("red;background:url(x)"),
+            },
+        );
+        assert!(
+            plain
+                .html
+                .contains("<strong style=\"font-size:18px\">Shop</strong>")
+        );
+        assert!(!plain.html.contains("javascript") && !plain.html.contains("red;"));
     }
 
     #[test]

@@ -39,6 +39,10 @@
         }
       }
       table.classList.add('cards');
+      // A table that sorts by its headers keeps them as a "Sort by" row above the cards.
+      if (table.querySelector('thead th a')) {
+        table.classList.add('sortable');
+      }
     }
   }
   // Times arrive as <time datetime="…" data-when> in UTC; show them in the reader's time zone

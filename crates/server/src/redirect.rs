@@ -1,6 +1,7 @@
 //! `GET /r/{code}`: the referral link. A 302 to the program's landing URL with `ref={code}`
 //! added, a first-party attribution cookie for the program's window, and a click recorded
-//! through the buffer. Unknown codes and programs that are not live go to the fallback URL.
+//! through the buffer. Unknown codes and programs that are not live go to the fallback URL; a
+//! blocked participant's link goes to the landing URL with no `ref`, cookie or click.
 //! It never answers 500: on any failure the visitor still lands somewhere.
 
 use crate::AppState;
@@ -183,9 +184,15 @@ async fn redirect(
         for (k, v) in incoming.iter().filter(|(k, _)| k != "ref") {
             pairs.append_pair(k, v);
         }
-        pairs.append_pair("ref", &code);
+        if target.named.active {
+            pairs.append_pair("ref", &code);
+        }
     }
     let mut response = found(landing.as_str(), &fallback);
+    // A blocked participant's visitors still reach the program, but nothing credits them.
+    if !target.named.active {
+        return response;
+    }
     // First and last click of this program, so the join page can apply either model.
     let name = RefCookie::name(&target.named.program_id);
     let previous = cookie_value(&headers, &name).and_then(RefCookie::parse);

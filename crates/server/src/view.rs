@@ -53,9 +53,45 @@ pub fn sums(sums: &[(String, i64)]) -> String {
         .join(" + ")
 }
 
+/// A money list's totals as a sentence: "3 payments, $1,200.00 in all." (amounts in several
+/// currencies are added with `+`; an empty list reads "No payments.").
+pub fn totals(totals: &[vouch_store::Total], one: &str, many: &str) -> String {
+    let count: i64 = totals.iter().map(|t| t.count).sum();
+    if count == 0 {
+        return format!("No {many}.");
+    }
+    let amounts: Vec<(String, i64)> = totals
+        .iter()
+        .map(|t| (t.currency.clone(), t.amount))
+        .collect();
+    format!(
+        "{count} {}, {} in all.",
+        if count == 1 { one } else { many },
+        sums(&amounts)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn totals_read_as_a_sentence() {
+        let t = |currency: &str, count, amount| vouch_store::Total {
+            currency: currency.into(),
+            count,
+            amount,
+        };
+        assert_eq!(totals(&[], "payment", "payments"), "No payments.");
+        assert_eq!(
+            totals(&[t("USD", 1, 120_000)], "payment", "payments"),
+            "1 payment, $1,200.00 in all."
+        );
+        assert_eq!(
+            totals(&[t("EUR", 2, 500), t("USD", 1, 100)], "payment", "payments"),
+            "3 payments, €5.00 + $1.00 in all."
+        );
+    }
 
     #[test]
     fn stored_names_read_as_words() {

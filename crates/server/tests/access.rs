@@ -818,6 +818,26 @@ const CONSOLE_ROUTES: &[(&str, &str, Action)] = &[
     ),
     (
         "POST",
+        "/admin/participants/par_missing/details",
+        Action::ProgramsWrite,
+    ),
+    (
+        "POST",
+        "/admin/participants/par_missing/notes",
+        Action::ProgramsWrite,
+    ),
+    (
+        "POST",
+        "/admin/participants/par_missing/block",
+        Action::ReferralsReview,
+    ),
+    (
+        "POST",
+        "/admin/participants/par_missing/unblock",
+        Action::ReferralsReview,
+    ),
+    (
+        "POST",
         "/admin/programs/{p}/share/instant-link",
         Action::ProgramsWrite,
     ),

@@ -1110,3 +1110,110 @@ async fn an_enquiry_from_the_partner_directory() {
     app.stop().await;
     c.close().await.expect("close");
 }
+
+/// A manager's work on one participant on a phone-sized screen (390 px): the participants
+/// list sorted by a header tap, a note, a block with its dialog, and the Undo in the flash
+/// that follows. No step scrolls the page sideways; axe finds nothing serious.
+#[tokio::test]
+async fn participant_work_on_a_phone_with_sorting_block_and_undo() {
+    let Some((_driver, c)) = start_browser().await else {
+        return;
+    };
+    for backend in backends() {
+        let tag = format!("participant-390-{}", backend.name());
+        let app = TestApp::spawn(backend).await;
+        app.create_user("manager@vouch.test", Role::Manager).await;
+        let api = app.staff(Role::Manager).await;
+        let (program, _) = common::live_program(&app, serde_json::json!({})).await;
+        for (email, name) in [
+            ("zoe@example.com", "Zoe"),
+            ("amy@example.com", "Amy"),
+            ("max@example.com", "Max"),
+        ] {
+            api.post(
+                &format!("/api/v1/programs/{program}/participants"),
+                serde_json::json!({ "email": email, "first_name": name }),
+            )
+            .await;
+        }
+        common::browser::set_width(&c, 390, 844).await;
+        login(&c, &app, "manager@vouch.test").await;
+        c.goto(&app.url(&format!("/admin/programs/{program}/participants")))
+            .await
+            .expect("participants");
+        // Newest first, then A to Z by a tap on the Email header.
+        let first = text(&c, "#participants tbody tr:first-child").await;
+        assert!(first.contains("max@example.com"), "{first}");
+        c.find(Locator::LinkText("Email"))
+            .await
+            .expect("header")
+            .click()
+            .await
+            .expect("tap");
+        wait_text(&c, "#participants th[aria-sort=ascending]", "Email").await;
+        let first = text(&c, "#participants tbody tr:first-child").await;
+        assert!(first.contains("amy@example.com"), "{first}");
+        assert!(
+            c.current_url()
+                .await
+                .expect("url")
+                .as_str()
+                .contains("sort=email")
+        );
+        assert_eq!(
+            common::browser::sideways_scroll(&c).await,
+            Vec::<String>::new()
+        );
+        shot(&c, &format!("{tag}-01-sorted")).await;
+
+        c.find(Locator::LinkText("zoe@example.com"))
+            .await
+            .expect("zoe")
+            .click()
+            .await
+            .expect("open");
+        wait_text(&c, "h1", "Zoe").await;
+        c.find(Locator::Css("#f-body"))
+            .await
+            .expect("note")
+            .send_keys("Asked about her reward by phone")
+            .await
+            .expect("type");
+        click(&c, "#add-note").await;
+        wait_text(&c, ".flash", "Note added").await;
+        wait_text(&c, "#notes", "Asked about her reward").await;
+
+        // Block: the reason is required, the dialog says what happens, the flash offers Undo.
+        click(&c, "#block").await;
+        wait_text(&c, "#vouch-confirm-text", "stops crediting").await;
+        click(&c, "#vouch-confirm-ok").await;
+        wait_text(&c, "#e-reason", "required").await;
+        fill(&c, "reason", "Signing up her own addresses").await;
+        click(&c, "#block").await;
+        wait_text(&c, "#vouch-confirm-text", "stops crediting").await;
+        click(&c, "#vouch-confirm-ok").await;
+        wait_text(&c, ".flash", "Blocked").await;
+        wait_text(&c, "#blocked-notice", "counts no click").await;
+        assert_eq!(
+            common::browser::sideways_scroll(&c).await,
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            common::browser::actions_out_of_reach(&c).await,
+            Vec::<String>::new()
+        );
+        assert_eq!(common::browser::axe(&c).await, Vec::<String>::new());
+        shot(&c, &format!("{tag}-02-blocked-with-undo")).await;
+        click(&c, "#undo").await;
+        wait_text(&c, ".flash", "Unblocked").await;
+        assert!(
+            c.find(Locator::Css("#blocked-notice")).await.is_err(),
+            "the block is lifted"
+        );
+        wait_text(&c, "#notes", "Unblocked.").await;
+        shot(&c, &format!("{tag}-03-undone")).await;
+        common::browser::set_width(&c, 1280, 900).await;
+        logout(&c).await;
+        app.stop().await;
+    }
+}

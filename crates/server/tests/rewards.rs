@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Api, TestApp, each_backend};
+use common::{Api, TestApp, each_backend, enrol};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use vouch_domain::permission::{Role, Scope};
@@ -26,18 +26,6 @@ async fn program(app: &TestApp, hold_days: i64) -> String {
 async fn rule(api: &Api, program: &str, body: Value) -> Value {
     let r = api
         .post(&format!("/api/v1/programs/{program}/reward-rules"), body)
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-    r.body
-}
-
-async fn enrol(api: &Api, program: &str, email: &str, referred_by: Option<&Value>) -> Value {
-    let mut body = json!({ "email": email, "first_name": email.split('@').next() });
-    if let Some(code) = referred_by {
-        body["referred_by"] = code.clone();
-    }
-    let r = api
-        .post(&format!("/api/v1/programs/{program}/participants"), body)
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     r.body

@@ -340,10 +340,8 @@ pub struct ListQuery {
     pub limit: i64,
 }
 
-/// One page of accounts, keyset-paginated on (sort key, id). Returns `limit + 1` rows at most
-/// so the caller can tell whether another page follows.
-pub async fn list(conn: &mut AnyConnection, q: &ListQuery) -> Result<Vec<Account>> {
-    let mut sql = Sql::new("SELECT * FROM accounts WHERE 1 = 1");
+/// The search and filters of a [`ListQuery`].
+fn filtered(sql: &mut Sql, q: &ListQuery) {
     if let Some(search) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         let like = sql.bind(like_contains(search));
         sql.push(&format!(
@@ -360,6 +358,20 @@ pub async fn list(conn: &mut AnyConnection, q: &ListQuery) -> Result<Vec<Account
     if let Some(parent) = q.parent_id {
         sql.push(" AND parent_id = ").push_bind(parent);
     }
+}
+
+/// How many accounts a [`ListQuery`] finds in all (its page and order aside).
+pub async fn count(conn: &mut AnyConnection, q: &ListQuery) -> Result<i64> {
+    let mut sql = Sql::new("SELECT COUNT(*) AS n FROM accounts WHERE 1 = 1");
+    filtered(&mut sql, q);
+    sql.fetch_count(conn).await
+}
+
+/// One page of accounts, keyset-paginated on (sort key, id). Returns `limit + 1` rows at most
+/// so the caller can tell whether another page follows.
+pub async fn list(conn: &mut AnyConnection, q: &ListQuery) -> Result<Vec<Account>> {
+    let mut sql = Sql::new("SELECT * FROM accounts WHERE 1 = 1");
+    filtered(&mut sql, q);
     let (column, cmp, dir) = match (q.sort, q.descending) {
         (SortKey::Id, false) => ("id", ">", "ASC"),
         (SortKey::Id, true) => ("id", "<", "DESC"),

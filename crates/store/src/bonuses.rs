@@ -1,7 +1,7 @@
 //! Bonuses a sale earned and their workflow (incomplete → ready for review → approved or
 //! rejected). Each change of status is a guarded update, so a lost race finds `None`.
 
-use crate::query::NewestFirst;
+use crate::query::{NewestFirst, Total};
 use crate::{Result, conflict, currency_col, enum_col, flag, now, opt_enum_col, time_col};
 use sqlx::{AnyConnection, Row};
 use vouch_domain::Timestamp;
@@ -282,12 +282,21 @@ pub async fn list(
     starting_after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Bonus>> {
+    let rows = listing(filter).page(conn, starting_after, limit).await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// How many bonuses [`list`] finds, and their amounts, per currency.
+pub async fn totals(conn: &mut AnyConnection, filter: &BonusFilter<'_>) -> Result<Vec<Total>> {
+    listing(filter).totals(conn).await
+}
+
+fn listing(filter: &BonusFilter<'_>) -> NewestFirst {
     let mut list = NewestFirst::table("bonuses");
     list.eq("status", filter.status.map(BonusStatus::as_str))
         .eq("kind", filter.kind.map(BonusKind::as_str))
         .eq("sale_id", filter.sale_id)
         .eq("payee_id", filter.payee_id)
         .eq("program_id", filter.program_id);
-    let rows = list.page(conn, starting_after, limit).await?;
-    rows.iter().map(from_row).collect()
+    list
 }

@@ -206,6 +206,8 @@ pub struct QueueOptions<'a> {
     /// payload, so its attempts are found under the record and the worker can tell the record
     /// when the message is sent or given up.
     pub about: Option<&'a str>,
+    /// The program's look, wrapped around the HTML part of a participant's email.
+    pub brand: Option<email_template::Brand<'a>>,
 }
 
 /// Messages of `kind` queued to `to` since `since` (whatever became of them).
@@ -248,6 +250,9 @@ pub async fn queue(
             })?
         }
     };
+    if let Some(brand) = &options.brand {
+        rendered = email_template::branded(rendered, brand);
+    }
     if kind.marketing() {
         let url = options.unsubscribe_url.ok_or_else(|| {
             StoreError::Corrupt(format!(

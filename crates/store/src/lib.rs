@@ -31,6 +31,7 @@ pub mod privacy;
 pub mod program_events;
 pub mod programs;
 mod query;
+pub use query::{Order, SortColumn, Total};
 pub mod referrals;
 pub mod retention;
 pub mod rewards;

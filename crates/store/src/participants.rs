@@ -1,6 +1,6 @@
 //! Participants: people enrolled in a program, with their referral code.
 
-use crate::query::NewestFirst;
+use crate::query::{NewestFirst, Order, SortColumn};
 use crate::{Result, StoreError, conflict, like_contains, now};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
@@ -137,15 +137,29 @@ pub async fn by_code(conn: &mut AnyConnection, code: &str) -> Result<Option<Part
     row.as_ref().map(from_row).transpose()
 }
 
-/// A program's participants, newest first, optionally searched by email or code; `limit + 1`.
+/// The columns a program's participant list sorts by.
+pub const SORTS: &[SortColumn] = &[
+    SortColumn::text("email", "LOWER(email)"),
+    SortColumn::text(
+        "name",
+        "LOWER(COALESCE(first_name, '') || ' ' || COALESCE(last_name, ''))",
+    ),
+    SortColumn::text("code", "code"),
+    SortColumn::text("status", "status"),
+    SortColumn::text("signed_up_at", "signed_up_at"),
+];
+
+/// A program's participants in `order`, optionally searched by email or code; `limit + 1`.
 pub async fn list(
     conn: &mut AnyConnection,
     program_id: &str,
     search: Option<&str>,
+    order: Order,
     starting_after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Participant>> {
     let rows = listing(program_id, search)
+        .ordered(order)
         .page(conn, starting_after, limit)
         .await?;
     rows.iter().map(from_row).collect()
@@ -171,6 +185,99 @@ fn listing(program_id: &str, search: Option<&str>) -> NewestFirst {
         ));
     }
     list
+}
+
+/// `active`, or `blocked`: a blocked participant's link credits nobody and they earn nothing
+/// new until unblocked.
+pub async fn set_status(
+    conn: &mut AnyConnection,
+    before: &Participant,
+    status: &str,
+) -> Result<Participant> {
+    let row = sqlx::query(
+        "UPDATE participants SET status = $1, updated_at = $2 WHERE id = $3 RETURNING *",
+    )
+    .bind(status)
+    .bind(now())
+    .bind(&before.id)
+    .fetch_one(&mut *conn)
+    .await?;
+    from_row(&row)
+}
+
+/// Corrects a participant's address and name (checked by the caller); the address stays unique
+/// in the program and its fraud key follows it.
+pub async fn set_details(
+    conn: &mut AnyConnection,
+    before: &Participant,
+    email: &str,
+    first_name: Option<&str>,
+    last_name: Option<&str>,
+) -> Result<Participant> {
+    let row = sqlx::query(
+        "UPDATE participants SET email = $1, email_key = $2, first_name = $3, last_name = $4, updated_at = $5
+         WHERE id = $6 RETURNING *",
+    )
+    .bind(email)
+    .bind(vouch_domain::fraud::normalise_email(email))
+    .bind(first_name.map(str::to_string))
+    .bind(last_name.map(str::to_string))
+    .bind(now())
+    .bind(&before.id)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(|e| conflict(e, "participants", &["email"]))?;
+    from_row(&row)
+}
+
+/// A staff note on a participant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Note {
+    pub id: String,
+    pub participant_id: String,
+    /// Who wrote it: the staff user's email (or the API key's name).
+    pub author: String,
+    pub body: String,
+    pub created_at: Timestamp,
+}
+
+fn note_from_row(row: &sqlx::any::AnyRow) -> Result<Note> {
+    Ok(Note {
+        id: row.try_get("id")?,
+        participant_id: row.try_get("participant_id")?,
+        author: row.try_get("author")?,
+        body: row.try_get("body")?,
+        created_at: crate::time_col(row, "created_at")?,
+    })
+}
+
+pub async fn add_note(
+    conn: &mut AnyConnection,
+    participant_id: &str,
+    author: &str,
+    body: &str,
+) -> Result<Note> {
+    let row = sqlx::query(
+        "INSERT INTO participant_notes (id, participant_id, author, body, created_at)
+         VALUES ($1, $2, $3, $4, $5) RETURNING *",
+    )
+    .bind(vouch_domain::id::new_id("pnt"))
+    .bind(participant_id)
+    .bind(author)
+    .bind(body)
+    .bind(now())
+    .fetch_one(conn)
+    .await?;
+    note_from_row(&row)
+}
+
+/// A participant's notes, oldest first (they read as a log).
+pub async fn notes(conn: &mut AnyConnection, participant_id: &str) -> Result<Vec<Note>> {
+    let rows = sqlx::query("SELECT * FROM participant_notes WHERE participant_id = $1 ORDER BY id")
+        .bind(participant_id)
+        .fetch_all(conn)
+        .await?;
+    rows.iter().map(note_from_row).collect()
 }
 
 /// Replaces the code with a vanity code (checked by the caller); unique across the installation.

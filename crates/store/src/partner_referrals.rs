@@ -477,12 +477,7 @@ pub async fn count(conn: &mut AnyConnection, q: &ReferralQuery<'_>) -> Result<i6
     let mut sql = Sql::new("SELECT COUNT(*) AS n");
     sql.push(FROM);
     filtered(&mut sql, q);
-    let rows = sql.fetch_all(conn).await?;
-    Ok(rows
-        .first()
-        .map(|r| r.try_get::<i64, _>("n"))
-        .transpose()?
-        .unwrap_or(0))
+    sql.fetch_count(conn).await
 }
 
 /// A page of referrals in `sort` order (`descending` reverses it), `limit + 1` rows, after

@@ -3,7 +3,7 @@
 //! update: a payment leaves `due`/`in_batch` for `paid` once, so two concurrent "mark paid"
 //! calls find it only once.
 
-use crate::query::{NewestFirst, Sql};
+use crate::query::{NewestFirst, Sql, Total};
 use crate::{
     Result, conflict, date_col, date_text, enum_col, money_col, now, opt_enum_col, time_col,
 };
@@ -367,6 +367,13 @@ pub async fn list(
     filtered(&mut list, filter);
     let rows = list.page(conn, starting_after, limit).await?;
     many(&rows)
+}
+
+/// How many payments [`list`] finds, and their amounts, per currency.
+pub async fn totals(conn: &mut AnyConnection, filter: &PaymentFilter<'_>) -> Result<Vec<Total>> {
+    let mut list = NewestFirst::table("payments");
+    filtered(&mut list, filter);
+    list.totals(conn).await
 }
 
 /// Every payment of a payee, oldest first (for a statement).

@@ -44,6 +44,8 @@ pub fn erased_code(id: &str) -> String {
 #[derive(Debug, Clone, Default)]
 pub struct Held {
     pub participants: Vec<crate::participants::Participant>,
+    /// Staff notes on those participants.
+    pub participant_notes: Vec<crate::participants::Note>,
     pub referrals: Vec<crate::referrals::Referral>,
     pub rewards: Vec<crate::rewards::Reward>,
     pub people: Vec<crate::people::Person>,
@@ -73,7 +75,9 @@ pub async fn held(conn: &mut AnyConnection, email: &str) -> Result<Held> {
     .await?;
     let mut referrals = Vec::new();
     let mut rewards = Vec::new();
+    let mut participant_notes = Vec::new();
     for p in &participants {
+        participant_notes.extend(crate::participants::notes(conn, &p.id).await?);
         referrals.extend(
             rows(
                 conn,
@@ -147,6 +151,7 @@ pub async fn held(conn: &mut AnyConnection, email: &str) -> Result<Held> {
         accounts,
         partners,
         participants,
+        participant_notes,
         referrals,
         rewards,
         people,
@@ -192,7 +197,11 @@ pub async fn erase_participant(
     .bind(&before.id)
     .fetch_one(&mut *conn)
     .await?;
-    for table in ["participant_login_tokens", "participant_sessions"] {
+    for table in [
+        "participant_login_tokens",
+        "participant_sessions",
+        "participant_notes",
+    ] {
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "DELETE FROM {table} WHERE participant_id = $1"
         )))

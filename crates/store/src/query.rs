@@ -144,6 +144,15 @@ impl Sql {
         Ok(self.query().fetch_all(conn).await?)
     }
 
+    /// The one number a `SELECT COUNT(*) AS n …` finds (0 when it finds no row).
+    pub(crate) async fn fetch_count(&self, conn: &mut AnyConnection) -> Result<i64> {
+        let rows = self.fetch_all(conn).await?;
+        match rows.first() {
+            Some(row) => Ok(sqlx::Row::try_get::<i64, _>(row, "n")?),
+            None => Ok(0),
+        }
+    }
+
     pub(crate) async fn execute(&self, conn: &mut AnyConnection) -> Result<u64> {
         Ok(self.query().execute(conn).await?.rows_affected())
     }
@@ -181,12 +190,103 @@ impl Row<'_> {
     }
 }
 
-/// A newest-first keyset list over one table (or a `SELECT … FROM … JOIN …` whose rows carry a
-/// time-sortable id): `filter` adds conditions, `page` adds the cursor and reads `limit + 1`
-/// rows so the caller can tell whether another page follows.
+/// A column a list may be sorted by: its name in addresses (`?sort=-email`) and the SQL it sorts
+/// on, written in this crate (never caller text). The SQL names the listed table's own columns
+/// and never yields NULL, so that the keyset comparison stays total.
+#[derive(Debug, PartialEq, Eq)]
+pub struct SortColumn {
+    pub name: &'static str,
+    pub(crate) expr: &'static str,
+    /// Compared as a number (an amount, a count) rather than as text.
+    pub(crate) numeric: bool,
+}
+
+impl SortColumn {
+    pub(crate) const fn text(name: &'static str, expr: &'static str) -> Self {
+        Self {
+            name,
+            expr,
+            numeric: false,
+        }
+    }
+
+    pub(crate) const fn number(name: &'static str, expr: &'static str) -> Self {
+        Self {
+            name,
+            expr,
+            numeric: true,
+        }
+    }
+}
+
+/// A money list's rows in one currency: how many, and their amounts summed (minor units).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Total {
+    pub currency: String,
+    pub count: i64,
+    pub amount: i64,
+}
+
+/// How a list is ordered: by one of its [`SortColumn`]s (ties broken by id, in the same
+/// direction), or newest first when no column is given.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Order {
+    pub column: Option<&'static SortColumn>,
+    pub descending: bool,
+}
+
+impl Order {
+    /// Newest first: the order every list has unless asked for another.
+    pub const NEWEST: Order = Order {
+        column: None,
+        descending: true,
+    };
+
+    /// Reads `name` (ascending) or `-name` (descending) against a list's columns; an empty text
+    /// is newest first. The error lists the names the list accepts.
+    pub fn parse(columns: &'static [SortColumn], text: &str) -> std::result::Result<Order, String> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(Order::NEWEST);
+        }
+        let (name, descending) = match text.strip_prefix('-') {
+            Some(rest) => (rest, true),
+            None => (text, false),
+        };
+        columns
+            .iter()
+            .find(|c| c.name == name)
+            .map(|column| Order {
+                column: Some(column),
+                descending,
+            })
+            .ok_or_else(|| {
+                let names: Vec<&str> = columns.iter().map(|c| c.name).collect();
+                format!(
+                    "must be one of {}, each optionally with a leading - for descending",
+                    names.join(", ")
+                )
+            })
+    }
+
+    /// The `sort` parameter that asks for this order again (empty for newest first).
+    pub fn param(&self) -> String {
+        match self.column {
+            None => String::new(),
+            Some(c) if self.descending => format!("-{}", c.name),
+            Some(c) => c.name.to_string(),
+        }
+    }
+}
+
+/// A keyset list over one table (or a `SELECT … FROM … JOIN …` whose rows carry a
+/// time-sortable id), newest first unless [`NewestFirst::ordered`] says otherwise: `filter`
+/// adds conditions, `page` adds the cursor and reads `limit + 1` rows so the caller can tell
+/// whether another page follows.
 pub(crate) struct NewestFirst {
     sql: Sql,
     id_column: &'static str,
+    order: Order,
 }
 
 impl NewestFirst {
@@ -199,7 +299,11 @@ impl NewestFirst {
     pub(crate) fn select(select: &str, id_column: &'static str) -> Self {
         let mut sql = Sql::new(select);
         sql.push(" WHERE 1 = 1");
-        Self { sql, id_column }
+        Self {
+            sql,
+            id_column,
+            order: Order::NEWEST,
+        }
     }
 
     /// `AND {column} = value` when a value is given.
@@ -216,11 +320,31 @@ impl NewestFirst {
             text: format!("SELECT COUNT(*) AS n FROM ({}) AS listed", self.sql.text),
             values: self.sql.values.clone(),
         };
-        let rows = counted.fetch_all(conn).await?;
-        match rows.first() {
-            Some(row) => Ok(sqlx::Row::try_get::<i64, _>(row, "n")?),
-            None => Ok(0),
-        }
+        counted.fetch_count(conn).await
+    }
+
+    /// How many rows the list holds per currency, with the sum of `amount` (minor units) in
+    /// each: a money list's totals, its filters and no page.
+    pub(crate) async fn totals(&self, conn: &mut AnyConnection) -> Result<Vec<Total>> {
+        let summed = Sql {
+            text: format!(
+                "SELECT currency, COUNT(*) AS n, CAST(SUM(amount) AS BIGINT) AS amount FROM ({}) AS listed GROUP BY currency ORDER BY currency",
+                self.sql.text
+            ),
+            values: self.sql.values.clone(),
+        };
+        summed
+            .fetch_all(conn)
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(Total {
+                    currency: sqlx::Row::try_get(row, "currency")?,
+                    count: sqlx::Row::try_get(row, "n")?,
+                    amount: sqlx::Row::try_get::<Option<i64>, _>(row, "amount")?.unwrap_or(0),
+                })
+            })
+            .collect()
     }
 
     /// A condition of the caller's own, prefixed with ` AND `; binds go through the returned
@@ -229,23 +353,71 @@ impl NewestFirst {
         self.sql.push(" AND ")
     }
 
+    /// Orders the page by a sort column instead of newest first. Only for single-table lists:
+    /// the cursor's key is read back through the list's own query.
+    pub(crate) fn ordered(&mut self, order: Order) -> &mut Self {
+        self.order = order;
+        self
+    }
+
     pub(crate) async fn page(
         &mut self,
         conn: &mut AnyConnection,
         starting_after: Option<&str>,
         limit: i64,
     ) -> Result<Vec<AnyRow>> {
-        if let Some(after) = starting_after {
+        let Some(column) = self.order.column else {
+            if let Some(after) = starting_after {
+                self.sql
+                    .push(" AND ")
+                    .push(self.id_column)
+                    .push(" < ")
+                    .push_bind(after);
+            }
             self.sql
-                .push(" AND ")
+                .push(" ORDER BY ")
                 .push(self.id_column)
-                .push(" < ")
-                .push_bind(after);
+                .push(" DESC LIMIT ")
+                .push_bind(limit.saturating_add(1));
+            return self.sql.fetch_all(conn).await;
+        };
+        let (expr, id) = (column.expr, self.id_column);
+        let (op, dir) = if self.order.descending {
+            ("<", "DESC")
+        } else {
+            (">", "ASC")
+        };
+        if let Some(after) = starting_after {
+            // The cursor row is read under the same filters, so an id outside them tells nothing
+            // about where it would sort; a cursor that names no listed row is refused.
+            let mut key_sql = Sql {
+                text: format!(
+                    "SELECT {expr} AS k FROM ({}) AS listed WHERE id = ",
+                    self.sql.text
+                ),
+                values: self.sql.values.clone(),
+            };
+            key_sql.push_bind(after);
+            let rows = key_sql.fetch_all(conn).await?;
+            let Some(row) = rows.first() else {
+                return Err(crate::StoreError::Invalid {
+                    field: "starting_after".into(),
+                    message: format!("{after} is not in this list"),
+                });
+            };
+            let key = if column.numeric {
+                Value::Int(Some(sqlx::Row::try_get::<i64, _>(row, "k")?))
+            } else {
+                Value::Text(Some(sqlx::Row::try_get::<String, _>(row, "k")?))
+            };
+            let k = self.sql.bind(key);
+            let a = self.sql.bind(after);
+            self.sql.push(&format!(
+                " AND ({expr} {op} {k} OR ({expr} = {k} AND {id} {op} {a}))"
+            ));
         }
         self.sql
-            .push(" ORDER BY ")
-            .push(self.id_column)
-            .push(" DESC LIMIT ")
+            .push(&format!(" ORDER BY {expr} {dir}, {id} {dir} LIMIT "))
             .push_bind(limit.saturating_add(1));
         self.sql.fetch_all(conn).await
     }

@@ -3,7 +3,7 @@
 //! transaction.
 
 use crate::audit::Origin;
-use crate::query::NewestFirst;
+use crate::query::{NewestFirst, Order, SortColumn};
 use crate::{Result, StoreError, conflict, now};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
@@ -235,15 +235,24 @@ pub async fn count_by_referrer(
     .await?)
 }
 
+/// The columns a program's referral list sorts by.
+pub const SORTS: &[SortColumn] = &[
+    SortColumn::text("source", "source"),
+    SortColumn::text("stage", "stage"),
+    SortColumn::text("created_at", "created_at"),
+];
+
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
     pub stage: Option<Stage>,
     pub referrer_id: Option<String>,
     /// `pending` is the review queue.
     pub review: Option<String>,
+    /// Newest first unless a column of [`SORTS`] is given.
+    pub order: Order,
 }
 
-/// A program's referrals, newest first; `limit + 1`.
+/// A program's referrals in the filter's order (newest first by default); `limit + 1`.
 pub async fn list(
     conn: &mut AnyConnection,
     program_id: &str,
@@ -252,6 +261,7 @@ pub async fn list(
     limit: i64,
 ) -> Result<Vec<Referral>> {
     let rows = listing(program_id, filter)
+        .ordered(filter.order)
         .page(conn, starting_after, limit)
         .await?;
     rows.iter().map(from_row).collect()

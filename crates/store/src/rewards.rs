@@ -2,7 +2,7 @@
 //! the caller's transaction; status changes are guarded on the status the caller read, so two
 //! concurrent decisions (two staff delivering the same reward) cannot both apply.
 
-use crate::query::NewestFirst;
+use crate::query::{NewestFirst, Order, SortColumn};
 use crate::{Backend, Result, StoreError, flag, now};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
@@ -319,13 +319,23 @@ pub async fn friend_rewards_of_referral(
     rows.iter().map(reward_from_row).collect()
 }
 
+/// The columns a program's reward list sorts by.
+pub const SORTS: &[SortColumn] = &[
+    SortColumn::number("amount", "COALESCE(amount, -1)"),
+    SortColumn::text("recipient", "recipient"),
+    SortColumn::text("status", "status"),
+    SortColumn::text("created_at", "created_at"),
+];
+
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
     pub status: Option<RewardStatus>,
     pub participant_id: Option<String>,
+    /// Newest first unless a column of [`SORTS`] is given.
+    pub order: Order,
 }
 
-/// A program's rewards, newest first; `limit + 1`.
+/// A program's rewards in the filter's order (newest first by default); `limit + 1`.
 pub async fn list(
     conn: &mut AnyConnection,
     program_id: &str,
@@ -334,6 +344,7 @@ pub async fn list(
     limit: i64,
 ) -> Result<Vec<Reward>> {
     let rows = listing(program_id, filter)
+        .ordered(filter.order)
         .page(conn, starting_after, limit)
         .await?;
     rows.iter().map(reward_from_row).collect()

@@ -2,7 +2,7 @@
 //! (`… WHERE status = 'draft'`): of two concurrent approvals exactly one finds the draft, so a
 //! sale's bonuses are created once.
 
-use crate::query::NewestFirst;
+use crate::query::{NewestFirst, Total};
 use crate::{Result, StoreError, date_col, date_text, enum_col, flag, money_col, now, time_col};
 use sqlx::{AnyConnection, Row};
 use vouch_domain::Timestamp;
@@ -228,6 +228,16 @@ pub async fn list(
     starting_after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Sale>> {
+    let rows = listing(filter).page(conn, starting_after, limit).await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// How many sales [`list`] finds, and their amounts, per currency.
+pub async fn totals(conn: &mut AnyConnection, filter: &SaleFilter<'_>) -> Result<Vec<Total>> {
+    listing(filter).totals(conn).await
+}
+
+fn listing(filter: &SaleFilter<'_>) -> NewestFirst {
     let mut list = NewestFirst::table("sales");
     list.eq("status", filter.status.map(SaleStatus::as_str))
         .eq("program_id", filter.program_id)
@@ -239,8 +249,7 @@ pub async fn list(
             "(customer_id = {p} OR referred_by = {p} OR generated_by = {p})"
         ));
     }
-    let rows = list.page(conn, starting_after, limit).await?;
-    rows.iter().map(from_row).collect()
+    list
 }
 
 /// A program's choices for sales bonuses.

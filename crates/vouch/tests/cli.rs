@@ -570,10 +570,17 @@ async fn import_participants_checks_every_line_and_runs_again_safely() {
             .expect("q")
             .expect("program");
         assert!(
-            vouch_store::participants::list(&mut conn, &program.id, None, None, 10)
-                .await
-                .expect("list")
-                .is_empty(),
+            vouch_store::participants::list(
+                &mut conn,
+                &program.id,
+                None,
+                Default::default(),
+                None,
+                10
+            )
+            .await
+            .expect("list")
+            .is_empty(),
             "a dry run saves nothing"
         );
         drop(conn);

@@ -78,6 +78,9 @@ pub struct Participant {
     /// The account registered for them under the program's super customer, if the program is
     /// tied to one.
     pub account_id: Option<i64>,
+    /// `active`, or `blocked` by staff: a blocked participant's link credits no one and they
+    /// earn no new reward until unblocked.
+    #[schema(pattern = "^(active|blocked)$", example = "active")]
     pub status: String,
     pub signed_up_at: Timestamp,
     pub created_at: Timestamp,

@@ -72,6 +72,7 @@ async fn list(
         &state,
         &id,
         p.q.as_deref(),
+        vouch_store::Order::NEWEST,
         p.starting_after.as_deref(),
         limit,
     )

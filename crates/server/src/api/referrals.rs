@@ -104,6 +104,7 @@ async fn list(
         stage,
         referrer_id: p.referrer_id,
         review: p.review,
+        ..Default::default()
     };
     let rows = service::list_referrals(
         &state,

@@ -218,6 +218,7 @@ async fn list_rewards(
     let filter = Filter {
         status,
         participant_id: p.participant_id,
+        ..Default::default()
     };
     let rows = service::list_rewards(
         &state,

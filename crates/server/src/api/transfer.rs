@@ -134,6 +134,7 @@ async fn export(
                     &state,
                     &program.id,
                     None,
+                    vouch_store::Order::NEWEST,
                     after.as_deref(),
                     500,
                 )

@@ -7,6 +7,7 @@ use super::{
 use crate::AppState;
 use crate::api::accounts::parse_sort;
 use crate::auth::perm;
+use crate::console::table::{Column, list_url, sort_headers};
 use crate::error::ApiError;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -18,7 +19,7 @@ use serde::Deserialize;
 use vouch_app::accounts::AccountView;
 use vouch_domain::account::{AccountFields, CloneOverrides, RegistrationPolicy};
 use vouch_domain::permission::Action;
-use vouch_store::accounts::{Account, ListQuery};
+use vouch_store::accounts::{Account, ListQuery, SortKey};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -54,7 +55,10 @@ struct ListPage {
     q: String,
     super_only: bool,
     sort: String,
+    columns: Vec<Column>,
     rows: Vec<Account>,
+    /// How many accounts the search finds in all.
+    total: i64,
     next_url: Option<String>,
     can_write: bool,
 }
@@ -63,15 +67,19 @@ async fn list(
     StaffCan(mut console, _): StaffCan<perm::AccountsRead>,
     Query(p): Query<ListParams>,
 ) -> Response {
-    let sort = if p.sort.is_empty() {
-        "name".to_string()
-    } else {
-        p.sort.clone()
-    };
-    let (key, descending) = match parse_sort(Some(&sort)) {
-        Ok(s) => s,
-        Err(e) => return error_page(&e),
-    };
+    // A mangled sort shows the default order rather than an error.
+    let (key, descending) = parse_sort(Some(&p.sort))
+        .or_else(|_| parse_sort(Some("name")))
+        .unwrap_or_default();
+    let sort = format!(
+        "{}{}",
+        if descending { "-" } else { "" },
+        match key {
+            SortKey::Id => "id",
+            SortKey::Name => "name",
+            SortKey::CreatedAt => "created_at",
+        }
+    );
     let super_only = ticked(&p.super_customers);
     let query = ListQuery {
         search: Some(p.q.clone()),
@@ -82,30 +90,60 @@ async fn list(
         limit: PAGE_SIZE,
         ..Default::default()
     };
-    let mut rows = match vouch_app::accounts::list_accounts(&console.state, &query).await {
-        Ok(rows) => rows,
+    let found = async {
+        let rows = vouch_app::accounts::list_accounts(&console.state, &query).await?;
+        let total = vouch_app::accounts::count_accounts(&console.state, &query).await?;
+        Ok::<_, vouch_app::AppError>((rows, total))
+    }
+    .await;
+    let (mut rows, total) = match found {
+        Ok(found) => found,
         Err(e) => return error_page(&e.into()),
     };
     let has_more = rows.len() > usize::try_from(PAGE_SIZE).unwrap_or(25);
     rows.truncate(usize::try_from(PAGE_SIZE).unwrap_or(25));
-    let next_url = has_more.then(|| {
-        let mut s = form_urlencoded::Serializer::new(String::new());
-        s.append_pair("q", &p.q).append_pair("sort", &sort);
-        if super_only {
-            s.append_pair("super_customers", "on");
-        }
-        if let Some(last) = rows.last() {
-            s.append_pair("starting_after", &last.id.to_string());
-        }
-        format!("/admin/accounts?{}", s.finish())
-    });
+    let only = if super_only { "on" } else { "" };
+    let next_url = has_more
+        .then(|| rows.last().map(|last| last.id.to_string()))
+        .flatten()
+        .map(|after| {
+            list_url(
+                "/admin/accounts",
+                &[
+                    ("q", &p.q),
+                    ("sort", &sort),
+                    ("super_customers", only),
+                    ("starting_after", &after),
+                ],
+            )
+        });
+    let columns = sort_headers(
+        &[
+            ("id", "Customer id"),
+            ("name", "Name"),
+            ("", "Code"),
+            ("", "Email"),
+            ("", "Owner"),
+            ("", "Type"),
+            ("", "Super customer"),
+        ],
+        &sort,
+        |s| {
+            list_url(
+                "/admin/accounts",
+                &[("q", &p.q), ("sort", s), ("super_customers", only)],
+            )
+        },
+    );
     let can_write = console.may(Action::AccountsWrite);
     ListPage {
         l: console.layout("accounts"),
         q: p.q,
         super_only,
         sort,
+        columns,
         rows,
+        total,
         next_url,
         can_write,
     }

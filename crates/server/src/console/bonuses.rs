@@ -82,6 +82,8 @@ struct QueuePage {
     l: Layout,
     status: String,
     rows: Vec<QueueRow>,
+    /// "3 bonuses, $1,200.00 in all." for the whole filter.
+    totals: String,
     next_url: Option<String>,
     can_decide: bool,
 }
@@ -122,6 +124,10 @@ async fn queue(
         Ok(r) => r,
         Err(e) => return error_page(&e.into()),
     };
+    let totals = match svc::bonus_totals(&console.state, &filter).await {
+        Ok(t) => crate::view::totals(&t, "bonus", "bonuses"),
+        Err(e) => return error_page(&e.into()),
+    };
     let has_more = rows.len() > PAGE_SIZE as usize;
     rows.truncate(PAGE_SIZE as usize);
     let next_url = has_more
@@ -139,7 +145,7 @@ async fn queue(
         let payee = name_of(&console.state, b.payee_id.as_deref(), "not chosen yet").await;
         let sale_amount = vouch_app::sales::get_sale(&console.state, &b.sale_id)
             .await
-            .map(|s| s.amount.to_string())
+            .map(|s| money_text(s.amount.minor(), s.amount.currency().as_str()))
             .unwrap_or_default();
         out.push(QueueRow {
             bonus: b.into(),
@@ -152,6 +158,7 @@ async fn queue(
         l: console.layout("sales"),
         status: status_text,
         rows: out,
+        totals,
         next_url,
         can_decide,
     }

@@ -24,6 +24,7 @@ mod sales;
 mod sales_referrals;
 mod sales_reports;
 mod setups;
+pub(crate) mod table;
 mod webhooks;
 
 use crate::AppState;
@@ -73,12 +74,42 @@ pub struct Layout {
     pub role: String,
     pub csrf: String,
     pub flash: Option<String>,
+    /// The way back from the action the flash reports, when it has one.
+    pub undo: Option<Undo>,
     pub can_audit: bool,
     pub can_admin: bool,
     pub can_webhooks: bool,
     pub can_emails: bool,
     /// The time zone the page's times are shown in (the user's, else the installation's).
     pub tz: String,
+}
+
+/// A form that reverses the action a flash message reports ("Blocked. Undo"): posted with the
+/// session's CSRF token like any console form, so it is checked and audited as the reverse
+/// action itself.
+pub struct Undo {
+    pub action: String,
+    pub fields: Vec<(String, String)>,
+}
+
+/// Separates a flash message from its undo form in the session's one flash text.
+const UNDO_MARK: char = '\u{1e}';
+
+/// Splits a stored flash into its message and undo form. Only the console writes the mark, and
+/// only console addresses are honoured as the form's target.
+fn split_flash(stored: String) -> (String, Option<Undo>) {
+    let mut parts = stored.splitn(3, UNDO_MARK);
+    let message = parts.next().unwrap_or_default().to_string();
+    let undo = match (parts.next(), parts.next()) {
+        (Some(action), Some(fields)) if action.starts_with("/admin/") => Some(Undo {
+            action: action.to_string(),
+            fields: form_urlencoded::parse(fields.as_bytes())
+                .into_owned()
+                .collect(),
+        }),
+        _ => None,
+    };
+    (message, undo)
 }
 
 /// A logged-in staff member on a console page.
@@ -207,12 +238,17 @@ fn csrf_refused() -> Response {
 impl Console {
     pub fn layout(&mut self, section: &'static str) -> Layout {
         let role = self.session.user.role;
+        let (flash, undo) = match self.session.flash.take().map(split_flash) {
+            Some((message, undo)) => (Some(message), undo),
+            None => (None, None),
+        };
         Layout {
             section,
             email: self.session.user.email.clone(),
             role: role.to_string(),
             csrf: self.session.csrf_token.clone(),
-            flash: self.session.flash.take(),
+            flash,
+            undo,
             can_audit: role_allows(role, Action::AuditRead),
             can_admin: role_allows(role, Action::UsersManage),
             can_webhooks: role_allows(role, Action::WebhooksManage),
@@ -258,6 +294,22 @@ impl Console {
             tracing::warn!(error = %e, "could not store a flash message");
         }
         Redirect::to(to).into_response()
+    }
+
+    /// Redirects with a message and an Undo button that posts `fields` to `action`.
+    pub async fn redirect_with_undo(
+        &self,
+        to: &str,
+        message: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> Response {
+        // The serializer is not `Send`; it is gone before the await.
+        let encoded = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
+        let stored = format!("{message}{UNDO_MARK}{action}{UNDO_MARK}{encoded}");
+        self.redirect_with(to, &stored).await
     }
 }
 

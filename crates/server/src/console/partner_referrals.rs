@@ -3,6 +3,7 @@
 //! by any column header, totals; send a referral to a partner or record one it made; a
 //! referral's page with its history, the edit form and the duplicate decision.
 
+use super::table::{Column, sort_headers};
 use super::{CsrfForm, FormErrors, Layout, StaffCan, error_page, form_status, with_status};
 use crate::AppState;
 use crate::api::partner_referrals::parse_sort;
@@ -77,17 +78,14 @@ impl ListParams {
     }
 }
 
-/// A sortable column header: its label, the link that sorts by it, and the current order.
-pub struct Column {
-    pub label: &'static str,
-    pub href: String,
-    /// `ascending`, `descending` or `none`, for `aria-sort`.
-    pub aria: &'static str,
-}
-
 /// The table's columns, each linking to its sort (a second click reverses it).
 pub fn columns(sort: SortKey, descending: bool, link: impl Fn(&str) -> String) -> Vec<Column> {
-    [
+    let current = if descending {
+        format!("-{}", sort.name())
+    } else {
+        sort.name().to_string()
+    };
+    let headers: Vec<(&'static str, &'static str)> = [
         (SortKey::Number, "Number"),
         (SortKey::ClientName, "Client"),
         (SortKey::Company, "Company"),
@@ -98,24 +96,9 @@ pub fn columns(sort: SortKey, descending: bool, link: impl Fn(&str) -> String) -
         (SortKey::UpdatedAt, "Updated"),
     ]
     .into_iter()
-    .map(|(key, label)| {
-        let current = key == sort;
-        let next = if current && !descending {
-            format!("-{}", key.name())
-        } else {
-            key.name().to_string()
-        };
-        Column {
-            label,
-            href: link(&next),
-            aria: match (current, descending) {
-                (false, _) => "none",
-                (true, false) => "ascending",
-                (true, true) => "descending",
-            },
-        }
-    })
-    .collect()
+    .map(|(key, label)| (key.name(), label))
+    .collect();
+    sort_headers(&headers, &current, link)
 }
 
 #[derive(Template, WebTemplate)]

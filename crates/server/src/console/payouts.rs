@@ -74,6 +74,8 @@ struct PaymentsPage {
     status: String,
     payee_id: String,
     rows: Vec<PaymentRow>,
+    /// "3 payments, $1,200.00 in all." for the whole filter.
+    totals: String,
     next_url: Option<String>,
     can_pay: bool,
 }
@@ -112,6 +114,10 @@ async fn payments(
         Ok(r) => r,
         Err(e) => return error_page(&e.into()),
     };
+    let totals = match svc::payment_totals(&console.state, &filter).await {
+        Ok(t) => crate::view::totals(&t, "payment", "payments"),
+        Err(e) => return error_page(&e.into()),
+    };
     let has_more = rows.len() > PAGE_SIZE as usize;
     rows.truncate(PAGE_SIZE as usize);
     let next_url = has_more
@@ -131,6 +137,7 @@ async fn payments(
         status: status_text,
         payee_id: q.payee_id,
         rows,
+        totals,
         next_url,
         can_pay,
     }

@@ -345,6 +345,7 @@ async fn set_status(
             return r;
         }
     }
+    let before = svc::get(&console.state, &id).await.map(|p| p.status).ok();
     let outcome = svc::set_status(
         &console.state,
         &console.origin,
@@ -353,9 +354,29 @@ async fn set_status(
         console.may(Action::ProgramsPublish),
     )
     .await
-    .map_err(ApiError::from)
-    .map(|p| format!("The program is now {}.", p.status));
-    console
-        .finish(&format!("/admin/programs/{id}"), outcome)
-        .await
+    .map_err(ApiError::from);
+    let back = format!("/admin/programs/{id}");
+    match (outcome, before) {
+        // Pausing and resuming reverse each other, so the page that follows offers an Undo.
+        (Ok(p), Some(was))
+            if matches!(
+                (was, p.status),
+                (ProgramStatus::Live, ProgramStatus::Paused)
+                    | (ProgramStatus::Paused, ProgramStatus::Live)
+            ) =>
+        {
+            console
+                .redirect_with_undo(
+                    &back,
+                    &format!("The program is now {}.", p.status),
+                    &format!("/admin/programs/{id}/status"),
+                    &[("status", was.as_str())],
+                )
+                .await
+        }
+        (outcome, _) => {
+            let outcome = outcome.map(|p| format!("The program is now {}.", p.status));
+            console.finish(&back, outcome).await
+        }
+    }
 }

@@ -84,6 +84,8 @@ struct ListPage {
     l: Layout,
     status: String,
     rows: Vec<SaleRow>,
+    /// "3 sales, $1,200.00 in all." for the whole filter.
+    totals: String,
     next_url: Option<String>,
     can_write: bool,
 }
@@ -120,6 +122,10 @@ async fn list(
         Ok(r) => r,
         Err(e) => return error_page(&e.into()),
     };
+    let totals = match svc::sale_totals(&console.state, &filter).await {
+        Ok(t) => crate::view::totals(&t, "sale", "sales"),
+        Err(e) => return error_page(&e.into()),
+    };
     let has_more = rows.len() > PAGE_SIZE as usize;
     rows.truncate(PAGE_SIZE as usize);
     let next_url = has_more
@@ -143,6 +149,7 @@ async fn list(
         l: console.layout("sales"),
         status: p.status,
         rows: out,
+        totals,
         next_url,
         can_write,
     }

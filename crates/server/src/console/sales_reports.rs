@@ -106,7 +106,20 @@ fn status_label(s: &str) -> String {
         .map_or_else(|_| s.to_string(), |s| s.label().to_string())
 }
 
-fn sections(r: &SalesReport) -> Vec<Section> {
+/// How a section writes an amount: as people read it on the page (`$1,000.00`), or as the
+/// CSV carries it for spreadsheets (`USD 1000.00`, no grouping).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Amounts {
+    ForPeople,
+    ForCsv,
+}
+
+fn sections(r: &SalesReport, amounts: Amounts) -> Vec<Section> {
+    let show = |m: &Money| crate::view::money(m.minor(), m.currency().as_str());
+    let cell = |m: &Money| match amounts {
+        Amounts::ForPeople => show(m),
+        Amounts::ForCsv => m.to_string(),
+    };
     let due = |key, title, rows: &[(i64, Money)], range: (time::Date, time::Date)| Section {
         key,
         title,
@@ -118,13 +131,13 @@ fn sections(r: &SalesReport) -> Vec<Section> {
                     date_text(range.0),
                     date_text(range.1),
                     n.to_string(),
-                    m.to_string(),
+                    cell(m),
                 ]
             })
             .collect(),
         bars: rows
             .iter()
-            .map(|(_, m)| (m.currency().to_string(), m.minor(), m.to_string()))
+            .map(|(_, m)| (m.currency().to_string(), m.minor(), show(m)))
             .collect(),
     };
     let top = |key, title, rows: &[vouch_store::sales_reports::Top], what| Section {
@@ -133,11 +146,11 @@ fn sections(r: &SalesReport) -> Vec<Section> {
         header: vec!["person", what, "amount"],
         rows: rows
             .iter()
-            .map(|t| vec![t.name.clone(), t.count.to_string(), t.amount.to_string()])
+            .map(|t| vec![t.name.clone(), t.count.to_string(), cell(&t.amount)])
             .collect(),
         bars: rows
             .iter()
-            .map(|t| (t.name.clone(), t.amount.minor(), t.amount.to_string()))
+            .map(|t| (t.name.clone(), t.amount.minor(), show(&t.amount)))
             .collect(),
     };
     vec![
@@ -153,7 +166,7 @@ fn sections(r: &SalesReport) -> Vec<Section> {
                         kind_label(&g.kind),
                         status_label(&g.status),
                         g.count.to_string(),
-                        g.amount.to_string(),
+                        cell(&g.amount),
                     ]
                 })
                 .collect(),
@@ -164,7 +177,7 @@ fn sections(r: &SalesReport) -> Vec<Section> {
                     (
                         format!("{} · {}", kind_label(&g.kind), status_label(&g.status)),
                         g.amount.minor(),
-                        g.amount.to_string(),
+                        show(&g.amount),
                     )
                 })
                 .collect(),
@@ -178,12 +191,12 @@ fn sections(r: &SalesReport) -> Vec<Section> {
             rows: r
                 .paid_per_month
                 .iter()
-                .map(|(m, k, a)| vec![m.clone(), k.clone(), a.to_string()])
+                .map(|(m, k, a)| vec![m.clone(), k.clone(), cell(a)])
                 .collect(),
             bars: r
                 .paid_per_month
                 .iter()
-                .map(|(m, k, a)| (format!("{m} · {k}"), a.minor(), a.to_string()))
+                .map(|(m, k, a)| (format!("{m} · {k}"), a.minor(), show(a)))
                 .collect(),
         },
         {
@@ -241,7 +254,7 @@ async fn page(
             l: console.layout("sales"),
             from: date_text(r.from),
             to: date_text(r.to),
-            sections: sections(&r),
+            sections: sections(&r, Amounts::ForPeople),
         }
         .into_response(),
         Err(e) => error_page(&e),
@@ -253,7 +266,10 @@ async fn csv(StaffCan(console, _): StaffCan<perm::SalesRead>, Query(p): Query<Pa
         Ok(r) => r,
         Err(e) => return error_page(&e),
     };
-    let Some(section) = sections(&r).into_iter().find(|s| s.key == p.report) else {
+    let Some(section) = sections(&r, Amounts::ForCsv)
+        .into_iter()
+        .find(|s| s.key == p.report)
+    else {
         return error_page(&ApiError::field("report", "no such report"));
     };
     let table = Table {

@@ -5,8 +5,9 @@ use super::{Portal, PortalLayout};
 use crate::AppState;
 use crate::api::partner_referrals::parse_sort;
 use crate::console::partner_referrals::{
-    Column, EDIT_FIELDS, EditForm, REFERRAL_FIELDS, ReferralForm, columns,
+    EDIT_FIELDS, EditForm, REFERRAL_FIELDS, ReferralForm, columns,
 };
+use crate::console::table::Column;
 use crate::console::{CsrfForm, FormErrors, error_page, form_status, with_status};
 use crate::error::ApiError;
 use askama::Template;

@@ -397,6 +397,20 @@ pub async fn live_program(app: &TestApp, settings: Value) -> (String, String) {
     (id, p.body["slug"].as_str().expect("slug").to_string())
 }
 
+/// Enrols `email` (first name from the address) through the API, optionally referred by a
+/// code; returns the participant.
+pub async fn enrol(api: &Api, program: &str, email: &str, referred_by: Option<&Value>) -> Value {
+    let mut body = json!({ "email": email, "first_name": email.split('@').next() });
+    if let Some(code) = referred_by {
+        body["referred_by"] = code.clone();
+    }
+    let r = api
+        .post(&format!("/api/v1/programs/{program}/participants"), body)
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    r.body
+}
+
 /// A browser-like client: cookies kept, redirects not followed.
 pub fn visitor() -> reqwest::Client {
     reqwest::Client::builder()

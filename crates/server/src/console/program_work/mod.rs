@@ -9,6 +9,7 @@ use axum::Router;
 use axum::response::Response;
 use axum::routing::{get, post};
 use vouch_store::programs::Program;
+use vouch_store::{Order, SortColumn};
 
 use serde::Deserialize;
 
@@ -73,6 +74,19 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/admin/participants/{id}/code", post(participant::set_code))
         .route(
+            "/admin/participants/{id}/details",
+            post(participant::edit_details),
+        )
+        .route(
+            "/admin/participants/{id}/notes",
+            post(participant::add_note),
+        )
+        .route("/admin/participants/{id}/block", post(participant::block))
+        .route(
+            "/admin/participants/{id}/unblock",
+            post(participant::unblock),
+        )
+        .route(
             "/admin/programs/{id}/share/instant-link",
             post(share::make_instant_link),
         )
@@ -110,6 +124,20 @@ pub(super) struct ListParams {
     pub(super) review: String,
     #[serde(default)]
     pub(super) status: String,
+    /// A column name, `-name` for descending; empty (or unknown) is newest first.
+    #[serde(default)]
+    pub(super) sort: String,
+}
+
+impl ListParams {
+    /// The list's order from `sort` against its columns: newest first when empty or unknown
+    /// (a mangled link shows the list rather than an error), with the `sort` text that asks for
+    /// it again.
+    pub(super) fn order(&self, columns: &'static [SortColumn]) -> (Order, String) {
+        let order = Order::parse(columns, &self.sort).unwrap_or(Order::NEWEST);
+        let text = order.param();
+        (order, text)
+    }
 }
 
 #[derive(Deserialize, Default)]

@@ -4,6 +4,7 @@ use super::super::{
     Console, CsrfForm, FormErrors, Layout, StaffCan, error_page, form_status, with_status,
 };
 use crate::auth::perm;
+use crate::console::table::{Column, list_url, sort_headers};
 use crate::error::ApiError;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -38,6 +39,9 @@ pub(super) struct EnrolForm {
 pub(super) struct ParticipantsPage {
     /// How many participants the search finds in all.
     total: i64,
+    columns: Vec<Column>,
+    /// The list's `sort` parameter, kept by the search form.
+    sort: String,
     l: Layout,
     p: Program,
     rows: Vec<Participant>,
@@ -70,10 +74,12 @@ pub(super) async fn show_participants(
         Ok(p) => p,
         Err(r) => return r,
     };
+    let (order, sort) = params.order(vouch_store::participants::SORTS);
     let rows = vouch_app::participants::list_participants(
         &console.state,
         &p.id,
         nonempty(&params.q),
+        order,
         nonempty(&params.starting_after),
         PAGE,
     )
@@ -92,13 +98,25 @@ pub(super) async fn show_participants(
         Ok(n) => n,
         Err(e) => return error_page(&e.into()),
     };
+    let path = format!("/admin/programs/{}/participants", p.id);
     let next_url = next_cursor(&mut rows, |r| r.id.clone()).map(|c| {
-        format!(
-            "/admin/programs/{}/participants?q={}&starting_after={c}",
-            p.id,
-            form_urlencoded::byte_serialize(params.q.as_bytes()).collect::<String>()
+        list_url(
+            &path,
+            &[("q", &params.q), ("sort", &sort), ("starting_after", &c)],
         )
     });
+    let columns = sort_headers(
+        &[
+            ("email", "Email"),
+            ("name", "Name"),
+            ("code", "Code"),
+            ("", "Referred by"),
+            ("status", "Status"),
+            ("signed_up_at", "Signed up"),
+        ],
+        &sort,
+        |s| list_url(&path, &[("q", &params.q), ("sort", s)]),
+    );
     let status = err.as_ref().map_or(StatusCode::OK, form_status);
     let errors = err.map_or_else(FormErrors::default, |e| {
         FormErrors::from_api(
@@ -108,6 +126,8 @@ pub(super) async fn show_participants(
         )
     });
     let page = ParticipantsPage {
+        columns,
+        sort,
         total,
         l: console.layout("programs"),
         can_write: console.may(Action::ProgramsWrite),

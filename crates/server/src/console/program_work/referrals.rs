@@ -2,6 +2,7 @@
 
 use super::super::{Console, CsrfForm, Layout, StaffCan, error_page};
 use crate::auth::perm;
+use crate::console::table::{Column, list_url, sort_headers};
 use crate::error::ApiError;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -67,6 +68,8 @@ pub(super) struct ReferralsPage {
     can_review: bool,
     /// How many referrals the filter finds in all.
     total: i64,
+    columns: Vec<Column>,
+    sort: String,
 }
 
 pub(super) async fn referrals_page(
@@ -82,10 +85,12 @@ pub(super) async fn referrals_page(
     let review = nonempty(&params.review)
         .filter(|r| matches!(*r, "none" | "pending" | "cleared" | "junk"))
         .map(str::to_string);
+    let (order, sort) = params.order(referrals::SORTS);
     let filter = referrals::Filter {
         stage,
         referrer_id: None,
         review: review.clone(),
+        order,
     };
     let rows = enrolment::list_referrals(
         &console.state,
@@ -105,18 +110,47 @@ pub(super) async fn referrals_page(
     };
     let stage_text = stage.map(|s| s.as_str().to_string()).unwrap_or_default();
     let review_text = review.unwrap_or_default();
+    let path = format!("/admin/programs/{}/referrals", p.id);
     let next_url = next_cursor(&mut rows, |r| r.id.clone()).map(|c| {
-        format!(
-            "/admin/programs/{}/referrals?stage={stage_text}&review={review_text}&starting_after={c}",
-            p.id
+        list_url(
+            &path,
+            &[
+                ("stage", &stage_text),
+                ("review", &review_text),
+                ("sort", &sort),
+                ("starting_after", &c),
+            ],
         )
     });
+    let columns = sort_headers(
+        &[
+            ("", "Referrer"),
+            ("", "Referred"),
+            ("source", "Source"),
+            ("stage", "Stage"),
+            ("", "Flags"),
+            ("created_at", "Created"),
+        ],
+        &sort,
+        |s| {
+            list_url(
+                &path,
+                &[
+                    ("stage", &stage_text),
+                    ("review", &review_text),
+                    ("sort", s),
+                ],
+            )
+        },
+    );
     let rows = match with_people(&console, rows).await {
         Ok(r) => r,
         Err(e) => return error_page(&e),
     };
     let can_review = console.may(Action::ReferralsReview);
     ReferralsPage {
+        columns,
+        sort,
         total,
         can_review,
         l: console.layout("programs"),

@@ -2,6 +2,7 @@
 
 use super::super::{Console, CsrfForm, Layout, StaffCan, error_page};
 use crate::auth::perm;
+use crate::console::table::{Column, list_url, sort_headers};
 use crate::error::ApiError;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -38,6 +39,8 @@ pub(super) struct RewardsPage {
     can_manage: bool,
     /// May decide clawbacks of ledger payments.
     can_pay: bool,
+    columns: Vec<Column>,
+    sort: String,
 }
 
 impl RewardsPage {
@@ -56,9 +59,11 @@ pub(super) async fn rewards_page(
         Err(r) => return r,
     };
     let status = nonempty(&params.status).and_then(|s| s.parse::<RewardStatus>().ok());
+    let (order, sort) = params.order(rewards::SORTS);
     let filter = rewards::Filter {
         status,
         participant_id: None,
+        order,
     };
     let loaded = async {
         let mut rows = reward_service::list_rewards(
@@ -96,17 +101,34 @@ pub(super) async fn rewards_page(
         Err(e) => return error_page(&e),
     };
     let status_text = status.map(|s| s.as_str().to_string()).unwrap_or_default();
+    let path = format!("/admin/programs/{}/rewards", p.id);
     RewardsPage {
         total,
         l: console.layout("programs"),
         can_manage: console.may(Action::RewardsManage),
         can_pay: console.may(Action::PayoutsManage),
         next_url: next.map(|c| {
-            format!(
-                "/admin/programs/{}/rewards?status={status_text}&starting_after={c}",
-                p.id
+            list_url(
+                &path,
+                &[
+                    ("status", &status_text),
+                    ("sort", &sort),
+                    ("starting_after", &c),
+                ],
             )
         }),
+        columns: sort_headers(
+            &[
+                ("", "For"),
+                ("amount", "Reward"),
+                ("recipient", "As"),
+                ("status", "Status"),
+                ("created_at", "Dates"),
+            ],
+            &sort,
+            |s| list_url(&path, &[("status", &status_text), ("sort", s)]),
+        ),
+        sort,
         p,
         rows,
         status: status_text,
