@@ -5,7 +5,7 @@ use crate::Ctx;
 use crate::resources::{Day, RewardTotal, TopReferrer};
 use crate::{AppError, AppResult};
 use serde::Serialize;
-use time::{Date, Duration, OffsetDateTime};
+use time::{Date, Duration};
 use vouch_store::programs::Program;
 use vouch_store::stats;
 
@@ -35,8 +35,12 @@ fn date(field: &str, raw: &str) -> AppResult<Option<Date>> {
 }
 
 /// `from`/`to` as `YYYY-MM-DD` (UTC days, both inclusive); empty means the last 30 days.
-pub fn parse_range(from: &str, to: &str) -> AppResult<Range> {
-    let today = OffsetDateTime::now_utc().date();
+pub fn parse_range(ctx: &Ctx, from: &str, to: &str) -> AppResult<Range> {
+    range_on(ctx.clock.now().datetime().date(), from, to)
+}
+
+/// [`parse_range`] as of `today` (the installation's clock, so tests can move it).
+fn range_on(today: Date, from: &str, to: &str) -> AppResult<Range> {
     let to = date("to", to)?.unwrap_or(today);
     let from = date("from", from)?.unwrap_or(to - Duration::days(DEFAULT_DAYS - 1));
     if from > to {
@@ -251,7 +255,10 @@ mod tests {
 
     #[test]
     fn ranges_default_and_are_checked() {
+        let today = Date::from_calendar_date(2026, time::Month::March, 10).expect("date");
+        let parse_range = |from, to| range_on(today, from, to);
         let r = parse_range("", "").expect("default");
+        assert_eq!(r.to, today);
         assert_eq!((r.to - r.from).whole_days(), DEFAULT_DAYS - 1);
         assert!(parse_range("2026-02-01", "2026-01-01").is_err());
         assert!(parse_range("2024-01-01", "2026-01-01").is_err());

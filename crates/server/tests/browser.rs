@@ -753,10 +753,10 @@ async fn sales_bonus_from_sale_to_paid_payroll() {
         .await
         .expect("reports");
     let top = wait_text(&c, "#report-top_bonus", "Erin Diaz").await;
-    assert!(top.contains("USD 1000.00"), "{top}");
+    assert!(top.contains("$1,000.00"), "{top}");
     let paid = text(&c, "#report-paid").await;
     assert!(
-        paid.contains("employee") && paid.contains("USD 1000.00"),
+        paid.contains("employee") && paid.contains("$1,000.00"),
         "{paid}"
     );
     find(&c, "#report-bonuses svg").await;

@@ -529,6 +529,16 @@ async fn branding_reaches_the_signup_page_and_names_the_referrer() {
             .post(&format!("/api/v1/programs/{program}/participants"), json!({ "email": "ann@example.com", "first_name": "Ann" }))
             .await;
         let code = ann.body["code"].as_str().expect("code");
+        // Her welcome email is headed by the program's logo over its colour.
+        let mails = key.get("/api/v1/emails?limit=100").await;
+        let welcome = mails.body["data"]
+            .as_array()
+            .and_then(|all| all.iter().find(|m| m["kind"] == "participant_welcome" && m["to_address"] == "ann@example.com"))
+            .expect("welcome email");
+        let html = welcome["html_body"].as_str().unwrap_or_default();
+        assert!(html.contains("border-top:4px solid #0F766E"), "{html}");
+        assert!(html.contains("<img src=\"https://shop.example.com/logo.png\""), "{html}");
+        assert!(!welcome["text_body"].as_str().unwrap_or_default().contains("<img"), "text stays text");
 
         let page = reqwest::get(app.url(&format!("/p/{slug}/join?ref={code}"))).await.expect("page").text().await.expect("text");
         assert!(page.contains("<p class=\"invited\" id=\"invited-by\">Ann invited you.</p>"), "{page}");

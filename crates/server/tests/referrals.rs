@@ -876,7 +876,7 @@ async fn the_dashboard_counts_the_funnel_by_day() {
         let program_row = vouch_app::programs::get(&app.state, &program)
             .await
             .expect("program");
-        let range = vouch_app::stats::parse_range("", "").expect("range");
+        let range = vouch_app::stats::parse_range(&app.state, "", "").expect("range");
         let d = vouch_app::stats::dashboard(&app.state, &program_row, range)
             .await
             .expect("dashboard");
@@ -895,7 +895,7 @@ async fn the_dashboard_counts_the_funnel_by_day() {
             ),
             ("earned", 1, 250)
         );
-        assert!(vouch_app::stats::parse_range("2026-13-01", "").is_err());
+        assert!(vouch_app::stats::parse_range(&app.state, "2026-13-01", "").is_err());
         app.stop().await;
     })
     .await;

@@ -280,6 +280,19 @@ async fn employee_referral_from_sale_to_payroll() {
         assert!(mails[0].2.contains("- USD 500.00: due 2026-03-02"), "{}", mails[0].2);
         assert!(mails[0].2.contains("- USD 500.00: when the Install Date is known"), "{}", mails[0].2);
         assert!(mails[1].2.contains("paid on 2026-04-30 (Payroll, reference PAYROLL-2026-04)"), "{}", mails[1].2);
+
+        // The console's lists give their totals, and the reports read amounts as people do
+        // (the CSV keeps them plain for spreadsheets).
+        let sales_page = staff.get("/admin/sales?status=").await;
+        assert!(sales_page.text.contains("id=\"sales-total\">1 sale, $10,000.00 in all."), "{}", sales_page.text);
+        let paid_page = staff.get("/admin/payments?status=paid").await;
+        assert!(paid_page.text.contains("id=\"payments-total\">2 payments, $1,000.00 in all."), "{}", paid_page.text);
+        let bonus_page = staff.get("/admin/bonuses?status=").await;
+        assert!(bonus_page.text.contains("id=\"bonuses-total\">1 bonus, $1,000.00 in all."), "{}", bonus_page.text);
+        let reports = staff.get("/admin/sales/reports?from=2026-01-01&to=2026-12-31").await;
+        assert!(reports.text.contains("$1,000.00") && !reports.text.contains("USD 1000.00"), "{}", reports.text);
+        let csv = staff.get("/admin/sales/reports.csv?from=2026-01-01&to=2026-12-31&report=bonuses").await;
+        assert!(csv.text.contains("USD 1000.00"), "{}", csv.text);
     })
     .await;
 }

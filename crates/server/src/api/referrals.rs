@@ -261,6 +261,7 @@ async fn stats(
         }
     }
     let range = vouch_app::stats::parse_range(
+        &state,
         p.from.as_deref().unwrap_or_default(),
         p.to.as_deref().unwrap_or_default(),
     )?;

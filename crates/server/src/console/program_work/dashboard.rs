@@ -85,14 +85,14 @@ pub(super) async fn dashboard_page(
         Ok(p) => p,
         Err(r) => return r,
     };
-    let (range, problem) = match stats::parse_range(&q.from, &q.to) {
+    let (range, problem) = match stats::parse_range(&console.state, &q.from, &q.to) {
         Ok(r) => (r, None),
         Err(e) => {
             let message = e
                 .field_errors()
                 .first()
                 .map_or(e.detail(), |f| format!("{}: {}", f.field, f.message));
-            match stats::parse_range("", "") {
+            match stats::parse_range(&console.state, "", "") {
                 Ok(r) => (r, Some(message)),
                 Err(e) => return error_page(&e.into()),
             }
