@@ -22,7 +22,13 @@
       }
       var names = [];
       for (var h = 0; h < heads.length; h++) {
-        names.push(heads[h].textContent.trim());
+        // The label is the column's name without its sort arrow.
+        var head = heads[h].cloneNode(true);
+        var hidden = head.querySelectorAll('[aria-hidden]');
+        for (var x = 0; x < hidden.length; x++) {
+          hidden[x].remove();
+        }
+        names.push(head.textContent.trim());
       }
       var rows = table.querySelectorAll('tbody tr');
       for (var r = 0; r < rows.length; r++) {
@@ -32,6 +38,13 @@
           var name = names[column] || '';
           if (name && cells[c].colSpan === 1) {
             cells[c].setAttribute('data-label', name);
+            // The content in one box beside its label, so a long label never runs into it.
+            var box = document.createElement('div');
+            box.className = 'cell';
+            while (cells[c].firstChild) {
+              box.appendChild(cells[c].firstChild);
+            }
+            cells[c].appendChild(box);
           } else {
             cells[c].classList.add('no-label');
           }
@@ -104,10 +117,18 @@
       groups[g].hidden = !groups[g].querySelector(selector + ':not([hidden])');
     }
   });
+  // Tabs scroll sideways on a narrow screen: bring the current one into view.
+  function showCurrentTab() {
+    var on = document.querySelector('.tabs a.on');
+    if (on && on.parentNode.scrollWidth > on.parentNode.clientWidth) {
+      on.parentNode.scrollLeft = on.offsetLeft - (on.parentNode.clientWidth - on.offsetWidth) / 2;
+    }
+  }
   function ready() {
     labelTables();
     showTimes();
     openTarget();
+    showCurrentTab();
   }
   if (document.readyState === 'loading') {
     document.addEventListener('DOMContentLoaded', ready);

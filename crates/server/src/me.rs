@@ -233,6 +233,10 @@ async fn login_page(
         Ok(p) => p,
         Err(r) => return r,
     };
+    // Opened without a link's token (typed, or a bookmark): the page that sends one.
+    if q.token.trim().is_empty() {
+        return axum::response::Redirect::to(&format!("/p/{}/me", program.slug)).into_response();
+    }
     let usable = access::login_token_usable(&state, &q.token)
         .await
         .unwrap_or(false);

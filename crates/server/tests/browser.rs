@@ -165,7 +165,7 @@ async fn webhook_endpoint_from_the_console() {
     fill(&c, "url", &rx.url).await;
     fill(&c, "event_types", "account.*").await;
     click(&c, "form[action='/admin/webhooks'] button[type=submit]").await;
-    wait_text(&c, "#endpoint-status", "enabled").await;
+    wait_text(&c, "#endpoint-status", "Enabled").await;
     click(&c, "#send-test").await;
     wait_text(&c, "#messages", "webhook.test").await;
     // Deliver: the first attempt fails, the immediate retry succeeds.
@@ -491,7 +491,7 @@ async fn reward_amounts_are_typed_in_major_units(backend: vouch_store::Backend) 
     click(&c, "#add-rule").await;
     wait_text(&c, ".flash", "Rule “Paid out” added").await;
     let rows = wait_text(&c, "#rules", "$25.00 cash").await;
-    assert!(rows.contains("by payout"), "{rows}");
+    assert!(rows.contains("By payout"), "{rows}");
     shot(&c, &format!("{tag}-04-payout-rule")).await;
     logout(&c).await;
     app.stop().await;

@@ -165,10 +165,10 @@ impl PartnerReferral {
         }
     }
 
-    /// The value as people read it: `USD 2500.00`.
+    /// The value as people read it: `$2,500.00`.
     pub fn value_text(&self) -> Option<String> {
         match (self.value, &self.currency) {
-            (Some(v), Some(c)) => Some(vouch_domain::money::format(v, c)),
+            (Some(v), Some(c)) => Some(vouch_domain::money::human(v, c)),
             _ => None,
         }
     }
