@@ -112,11 +112,20 @@ pub async fn session(ctx: &Ctx, token: &str, take_flash: bool) -> AppResult<Opti
     }))
 }
 
-/// The active API key behind a bearer secret (only secrets' hashes are stored); it is marked
+/// The active API key behind a bearer secret (only secrets' hashes are stored), from the
+/// in-memory cache when it was loaded in the last few seconds (`key_cache`); a load marks it
 /// used, at most once a minute.
 pub async fn api_key(ctx: &Ctx, secret: &str) -> AppResult<Option<ApiKey>> {
+    let hash = sha256_hex(secret);
+    if let Some(key) = ctx.api_keys.get(&hash) {
+        return Ok(Some(key));
+    }
     let mut conn = ctx.store.conn().await?;
-    Ok(api_keys::authenticate(&mut conn, &sha256_hex(secret)).await?)
+    let key = api_keys::authenticate(&mut conn, &hash).await?;
+    if let Some(k) = &key {
+        ctx.api_keys.put(&hash, k);
+    }
+    Ok(key)
 }
 
 /// Keeps a one-time message on the session for the page a form redirects to.

@@ -16,6 +16,7 @@ mod error;
 pub mod housekeeping;
 pub mod import;
 pub mod instant;
+pub mod key_cache;
 pub mod lead_sales;
 pub mod links;
 pub mod outbound;
@@ -76,6 +77,8 @@ pub struct Settings {
     pub retention: Retention,
     /// The time zone the console shows times in for staff who chose none (an IANA name).
     pub time_zone: String,
+    /// How long an authenticated API key is kept in memory (see [`key_cache`]).
+    pub api_key_cache: std::time::Duration,
 }
 
 /// Days delivery records are kept (0: for ever). Audit entries, money records and the email
@@ -138,6 +141,7 @@ impl Default for Settings {
             trusted_proxies: Vec::new(),
             retention: Retention::default(),
             time_zone: "UTC".into(),
+            api_key_cache: key_cache::KEY_TTL,
         }
     }
 }
@@ -193,6 +197,8 @@ pub struct Ctx {
     pub clock: Clock,
     pub secrets: Arc<Secrets>,
     pub links: Arc<links::LinkCache>,
+    /// API keys recently authenticated (see [`key_cache`]).
+    pub api_keys: Arc<key_cache::KeyCache>,
 }
 
 impl Ctx {
@@ -206,12 +212,14 @@ impl Ctx {
                 embed: vouch_store::secrets::get_or_create(&mut conn, "embed").await?,
             }
         };
+        let key_ttl = settings.api_key_cache;
         Ok(Self {
             store,
             settings: Arc::new(settings),
             clock: Clock::default(),
             secrets: Arc::new(secrets),
             links: Arc::default(),
+            api_keys: Arc::new(key_cache::KeyCache::with_ttl(key_ttl)),
         })
     }
 }

@@ -265,5 +265,6 @@ pub async fn revoke_api_key(ctx: &Ctx, origin: &Origin, id: &str) -> AppResult<A
         record::change(&mut tx, origin, "api_key.revoked", Some(&before), &key, &[]).await?;
     }
     commit(tx).await?;
+    ctx.api_keys.forget(&key.id);
     Ok(key)
 }

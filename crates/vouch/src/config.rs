@@ -24,6 +24,9 @@ pub struct Config {
     /// `text` (human-readable) or `json`.
     pub log_format: String,
     pub database_max_connections: u32,
+    /// How long an authenticated API key is kept in memory (0: looked up on every request);
+    /// another process sharing the database stops accepting a revoked key within this bound.
+    pub api_key_cache_seconds: u64,
     pub session: SessionConfig,
     pub login: LoginConfig,
     pub outbound: OutboundConfig,
@@ -142,6 +145,7 @@ impl Default for Config {
             time_zone: "UTC".into(),
             log_format: "text".into(),
             database_max_connections: 10,
+            api_key_cache_seconds: 5,
             session: SessionConfig {
                 idle_minutes: 30,
                 absolute_hours: 12,
@@ -372,6 +376,11 @@ impl Config {
         if self.database_max_connections < 1 {
             bail!("database_max_connections: must be at least 1");
         }
+        if self.api_key_cache_seconds > 300 {
+            bail!(
+                "api_key_cache_seconds: at most 300 (a revoked key stays usable elsewhere this long)"
+            );
+        }
         Ok(())
     }
 
@@ -380,6 +389,7 @@ impl Config {
             base_url: self.base_url.trim_end_matches('/').to_string(),
             clone_email_domain: self.clone_email_domain.clone(),
             time_zone: self.time_zone.trim().to_string(),
+            api_key_cache: std::time::Duration::from_secs(self.api_key_cache_seconds),
             session_idle_minutes: self.session.idle_minutes,
             session_absolute_hours: self.session.absolute_hours,
             login_max_failures: self.login.max_failures,
