@@ -19,6 +19,7 @@ pub mod instant;
 pub mod key_cache;
 pub mod lead_sales;
 pub mod links;
+pub mod metrics;
 pub mod outbound;
 pub mod overview;
 pub mod participant_access;
@@ -79,6 +80,8 @@ pub struct Settings {
     pub time_zone: String,
     /// How long an authenticated API key is kept in memory (see [`key_cache`]).
     pub api_key_cache: std::time::Duration,
+    /// The bearer token `/metrics` asks for; `None` turns it off (404).
+    pub metrics_token: Option<String>,
 }
 
 /// Days delivery records are kept (0: for ever). Audit entries, money records and the email
@@ -142,6 +145,7 @@ impl Default for Settings {
             retention: Retention::default(),
             time_zone: "UTC".into(),
             api_key_cache: key_cache::KEY_TTL,
+            metrics_token: None,
         }
     }
 }

@@ -94,6 +94,11 @@ impl ClickBuffer {
         }
     }
 
+    /// Clicks queued since start.
+    pub fn counted(&self) -> u64 {
+        self.counted.load(Ordering::Relaxed)
+    }
+
     /// What the writer has done so far.
     pub fn tally(&self) -> &Tally {
         &self.tally

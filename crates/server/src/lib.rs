@@ -16,6 +16,7 @@ pub mod instant;
 mod join;
 mod login_csrf;
 pub mod me;
+pub mod metrics;
 mod openapi;
 mod portal;
 mod public;
@@ -41,6 +42,8 @@ pub struct AppState {
     pub clicks: clicks::ClickBuffer,
     /// This process's limits on public writes.
     pub throttle: std::sync::Arc<throttle::Throttle>,
+    /// This process's request counts and latencies, for `/metrics`.
+    pub metrics: std::sync::Arc<metrics::HttpMetrics>,
 }
 
 impl std::ops::Deref for AppState {
@@ -64,6 +67,7 @@ impl AppState {
             ctx,
             clicks,
             throttle: std::sync::Arc::default(),
+            metrics: std::sync::Arc::default(),
         }
     }
 }
@@ -85,8 +89,13 @@ pub fn router(state: AppState) -> Router {
         .merge(portal::routes())
         .merge(api_routes)
         .merge(openapi::routes(spec))
+        .merge(metrics::routes())
         .fallback(public::not_found)
         .layer(DefaultBodyLimit::max(1024 * 1024))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::measure,
+        ))
         .layer(axum::middleware::from_fn(request::request_id_and_log))
         // Outermost, so that even the answers `request_id_and_log` gives itself carry them.
         .layer(axum::middleware::from_fn_with_state(

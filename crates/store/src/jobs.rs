@@ -345,3 +345,59 @@ pub async fn counts(conn: &mut AnyConnection) -> Result<Vec<(String, i64)>> {
         .map(|r| Ok((r.try_get("status")?, r.try_get("n")?)))
         .collect()
 }
+
+/// Jobs waiting or running, per kind and status, with the oldest one's `run_at` (for a
+/// queue's age): what `/metrics` reports. Finished jobs are left out (retention removes them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueGauge {
+    pub kind: String,
+    pub status: String,
+    pub count: i64,
+    pub oldest_run_at: Option<Timestamp>,
+}
+
+pub async fn queue_gauges(conn: &mut AnyConnection) -> Result<Vec<QueueGauge>> {
+    let rows = sqlx::query(
+        "SELECT kind, status, COUNT(*) AS n, MIN(run_at) AS oldest FROM jobs
+         WHERE status IN ('queued', 'running', 'dead') GROUP BY kind, status ORDER BY kind, status",
+    )
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let oldest: Option<String> = r.try_get("oldest")?;
+            Ok(QueueGauge {
+                kind: r.try_get("kind")?,
+                status: r.try_get("status")?,
+                count: r.try_get("n")?,
+                oldest_run_at: oldest
+                    .map(|t| Timestamp::parse(&t).map_err(StoreError::Corrupt))
+                    .transpose()?,
+            })
+        })
+        .collect()
+}
+
+/// Delivery attempts (webhooks, emails, lead posts) since `since`, per job kind and outcome.
+pub async fn attempts_since(
+    conn: &mut AnyConnection,
+    since: Timestamp,
+) -> Result<Vec<(String, bool, i64)>> {
+    let rows = sqlx::query(
+        "SELECT j.kind AS kind, a.succeeded AS succeeded, COUNT(*) AS n FROM job_attempts a
+         JOIN jobs j ON j.id = a.job_id WHERE a.started_at >= $1
+         GROUP BY j.kind, a.succeeded ORDER BY j.kind, a.succeeded",
+    )
+    .bind(since.to_string())
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("kind")?,
+                r.try_get::<i64, _>("succeeded")? != 0,
+                r.try_get("n")?,
+            ))
+        })
+        .collect()
+}

@@ -27,6 +27,8 @@ pub struct Config {
     /// How long an authenticated API key is kept in memory (0: looked up on every request);
     /// another process sharing the database stops accepting a revoked key within this bound.
     pub api_key_cache_seconds: u64,
+    /// The bearer token `GET /metrics` asks for (Prometheus text format); empty turns it off.
+    pub metrics_token: String,
     pub session: SessionConfig,
     pub login: LoginConfig,
     pub outbound: OutboundConfig,
@@ -146,6 +148,7 @@ impl Default for Config {
             log_format: "text".into(),
             database_max_connections: 10,
             api_key_cache_seconds: 5,
+            metrics_token: String::new(),
             session: SessionConfig {
                 idle_minutes: 30,
                 absolute_hours: 12,
@@ -376,6 +379,10 @@ impl Config {
         if self.database_max_connections < 1 {
             bail!("database_max_connections: must be at least 1");
         }
+        let token = self.metrics_token.trim();
+        if !token.is_empty() && token.len() < 16 {
+            bail!("metrics_token: at least 16 characters (or empty to turn /metrics off)");
+        }
         if self.api_key_cache_seconds > 300 {
             bail!(
                 "api_key_cache_seconds: at most 300 (a revoked key stays usable elsewhere this long)"
@@ -390,6 +397,7 @@ impl Config {
             clone_email_domain: self.clone_email_domain.clone(),
             time_zone: self.time_zone.trim().to_string(),
             api_key_cache: std::time::Duration::from_secs(self.api_key_cache_seconds),
+            metrics_token: Some(self.metrics_token.trim().to_string()).filter(|t| !t.is_empty()),
             session_idle_minutes: self.session.idle_minutes,
             session_absolute_hours: self.session.absolute_hours,
             login_max_failures: self.login.max_failures,
@@ -453,6 +461,9 @@ impl Config {
     pub fn redacted_toml(&self) -> anyhow::Result<String> {
         let mut shown = self.clone();
         shown.database_url = redact_url(&self.database_url);
+        if !shown.metrics_token.is_empty() {
+            shown.metrics_token = "***".into();
+        }
         if !shown.email.smtp.password.is_empty() {
             shown.email.smtp.password = "***".into();
         }
