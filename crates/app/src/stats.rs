@@ -118,6 +118,15 @@ pub async fn dashboard(ctx: &Ctx, program: &Program, range: Range) -> AppResult<
     })
 }
 
+/// Recomputes the daily rollups from the raw clicks and referrals in one transaction; returns
+/// the rows written.
+pub async fn rebuild_rollups(ctx: &Ctx) -> AppResult<i64> {
+    let mut tx = ctx.store.begin().await?;
+    let rows = vouch_store::rollups::rebuild(&mut tx).await?;
+    crate::commit(tx).await?;
+    Ok(rows)
+}
+
 /// A line chart drawn on the server: polylines and labels, only numbers and dates, so the
 /// template can place them without escaping concerns.
 pub struct Chart {

@@ -2,7 +2,10 @@
 //! redirect's path).
 
 use crate::query::Sql;
+use crate::rollups::Counts;
 use crate::{Result, Store};
+use sqlx::Row;
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewClick {
@@ -19,9 +22,9 @@ pub struct NewClick {
     pub device_class: String,
 }
 
-/// Writes a batch of clicks in one transaction: all of it or none. A click already stored
-/// (same id) is skipped, so a batch retried after an answer was lost cannot fail on its own
-/// first attempt.
+/// Writes a batch of clicks in one transaction, with their daily rollups: all of it or none. A
+/// click already stored (same id) is skipped, so a batch retried after an answer was lost
+/// cannot fail on its own first attempt, nor count twice.
 pub async fn insert_batch(store: &Store, clicks: &[NewClick]) -> Result<()> {
     if clicks.is_empty() {
         return Ok(());
@@ -43,8 +46,20 @@ pub async fn insert_batch(store: &Store, clicks: &[NewClick]) -> Result<()> {
                 .bind(c.utm.clone())
                 .bind(&c.device_class);
         });
-        sql.push(" ON CONFLICT (id) DO NOTHING");
-        sql.execute(&mut tx).await?;
+        // Only the rows inserted come back, so a retried batch adds nothing twice to the rollups.
+        sql.push(" ON CONFLICT (id) DO NOTHING RETURNING program_id, participant_id, at");
+        let inserted = sql.fetch_all(&mut tx).await?;
+        let mut counts: BTreeMap<(String, String, String), Counts> = BTreeMap::new();
+        for row in &inserted {
+            let at: String = row.try_get("at")?;
+            let key = (
+                row.try_get("program_id")?,
+                row.try_get("participant_id")?,
+                crate::rollups::day_of(&at).to_string(),
+            );
+            counts.entry(key).or_default().clicks += 1;
+        }
+        crate::rollups::add_many(&mut tx, &counts).await?;
     }
     tx.commit().await?;
     Ok(())

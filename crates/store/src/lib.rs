@@ -35,6 +35,7 @@ pub use query::{Order, SortColumn, Total};
 pub mod referrals;
 pub mod retention;
 pub mod rewards;
+pub mod rollups;
 pub mod sales;
 pub mod sales_referrals;
 pub mod sales_reports;

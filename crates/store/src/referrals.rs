@@ -131,6 +131,13 @@ pub async fn create(
     .map_err(|e| conflict(e, "referrals", &["referred_id"]))?;
     let r = from_row(&row)?;
     record_change(conn, origin, &r.id, None, stage, None, &at).await?;
+    let counts = crate::rollups::Counts {
+        signups: 1,
+        won: i64::from(won),
+        ..Default::default()
+    };
+    let day = crate::rollups::day_of(&at);
+    crate::rollups::add(conn, &r.program_id, &r.referrer_id, day, counts).await?;
     Ok(r)
 }
 
@@ -169,6 +176,27 @@ pub async fn set_stage(
     })?;
     let after = from_row(&row)?;
     record_change(conn, origin, &after.id, Some(before.stage), to, reason, &at).await?;
+    // A win counts on the day it was won; leaving Won takes it back from that day.
+    let won_change = match (before.stage == Stage::Won, to == Stage::Won) {
+        (false, true) => after.won_at.map(|t| (t, 1)),
+        (true, false) => before.won_at.map(|t| (t, -1)),
+        _ => None,
+    };
+    if let Some((on, delta)) = won_change {
+        let day = on.to_string();
+        let counts = crate::rollups::Counts {
+            won: delta,
+            ..Default::default()
+        };
+        crate::rollups::add(
+            conn,
+            &after.program_id,
+            &after.referrer_id,
+            crate::rollups::day_of(&day),
+            counts,
+        )
+        .await?;
+    }
     Ok(after)
 }
 

@@ -1,11 +1,11 @@
-//! Program statistics for the dashboard: daily clicks, referred signups and wins, top
-//! referrers and rewards by status, all within a time range. Times are fixed-width UTC text,
-//! so the first ten characters are the day on both engines.
+//! Program statistics for the dashboard: daily clicks, referred signups and wins and the top
+//! referrers (from the daily rollups, `crate::rollups`), and rewards by status, all within a
+//! time range. Times are fixed-width UTC text, so the first ten characters are the day on both
+//! engines.
 
 use crate::Result;
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
-use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Day {
@@ -35,70 +35,35 @@ pub struct RewardTotal {
     pub currency: String,
 }
 
-async fn daily(
-    conn: &mut AnyConnection,
-    sql: &'static str,
-    program_id: &str,
-    from: &str,
-    to: &str,
-) -> Result<Vec<(String, i64)>> {
-    let rows = sqlx::query(sql)
-        .bind(program_id)
-        .bind(from)
-        .bind(to)
-        .fetch_all(conn)
-        .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get::<String, _>(0)?, r.try_get::<i64, _>(1)?)))
-        .collect()
-}
-
-/// Every day from `from` (inclusive) to `to` (exclusive), zeros included, oldest first.
+/// Every day from `from` (inclusive) to `to` (exclusive) that had a click, a referred signup
+/// or a win, oldest first, read from the daily rollups (never from raw clicks).
 pub async fn days(
     conn: &mut AnyConnection,
     program_id: &str,
     from: &str,
     to: &str,
 ) -> Result<Vec<Day>> {
-    let clicks = daily(
-        conn,
-        "SELECT SUBSTR(at, 1, 10) AS d, COUNT(*) FROM clicks WHERE program_id = $1 AND at >= $2 AND at < $3 GROUP BY SUBSTR(at, 1, 10)",
-        program_id,
-        from,
-        to,
+    let rows = sqlx::query(
+        "SELECT day, clicks, signups, won FROM daily_counts
+         WHERE program_id = $1 AND participant_id = '' AND day >= $2 AND day < $3
+           AND (clicks <> 0 OR signups <> 0 OR won <> 0)
+         ORDER BY day",
     )
+    .bind(program_id)
+    .bind(crate::rollups::day_of(from))
+    .bind(crate::rollups::day_of(to))
+    .fetch_all(conn)
     .await?;
-    let signups = daily(
-        conn,
-        "SELECT SUBSTR(created_at, 1, 10) AS d, COUNT(*) FROM referrals WHERE program_id = $1 AND created_at >= $2 AND created_at < $3 GROUP BY SUBSTR(created_at, 1, 10)",
-        program_id,
-        from,
-        to,
-    )
-    .await?;
-    let won = daily(
-        conn,
-        "SELECT SUBSTR(won_at, 1, 10) AS d, COUNT(*) FROM referrals WHERE program_id = $1 AND stage = 'won' AND won_at >= $2 AND won_at < $3 GROUP BY SUBSTR(won_at, 1, 10)",
-        program_id,
-        from,
-        to,
-    )
-    .await?;
-    let mut by_day: BTreeMap<String, Day> = BTreeMap::new();
-    for (series, rows) in [(0, clicks), (1, signups), (2, won)] {
-        for (day, n) in rows {
-            let d = by_day.entry(day.clone()).or_insert_with(|| Day {
-                day,
-                ..Day::default()
-            });
-            match series {
-                0 => d.clicks = n,
-                1 => d.signups = n,
-                _ => d.won = n,
-            }
-        }
-    }
-    Ok(by_day.into_values().collect())
+    rows.iter()
+        .map(|r| {
+            Ok(Day {
+                day: r.try_get(0)?,
+                clicks: r.try_get(1)?,
+                signups: r.try_get(2)?,
+                won: r.try_get(3)?,
+            })
+        })
+        .collect()
 }
 
 /// Referrers with the most referrals won in the range.
@@ -110,13 +75,16 @@ pub async fn top_referrers(
     limit: i64,
 ) -> Result<Vec<TopReferrer>> {
     let rows = sqlx::query(
-        "SELECT p.id, p.email, p.code, COUNT(*) AS won FROM referrals r JOIN participants p ON p.id = r.referrer_id
-         WHERE r.program_id = $1 AND r.stage = 'won' AND r.won_at >= $2 AND r.won_at < $3
-         GROUP BY p.id, p.email, p.code ORDER BY COUNT(*) DESC, p.id LIMIT $4",
+        "SELECT p.id, p.email, p.code, w.won FROM (
+             SELECT participant_id, CAST(SUM(won) AS BIGINT) AS won FROM daily_counts
+             WHERE program_id = $1 AND participant_id <> '' AND day >= $2 AND day < $3
+             GROUP BY participant_id HAVING SUM(won) > 0
+         ) w JOIN participants p ON p.id = w.participant_id
+         ORDER BY w.won DESC, p.id LIMIT $4",
     )
     .bind(program_id)
-    .bind(from)
-    .bind(to)
+    .bind(crate::rollups::day_of(from))
+    .bind(crate::rollups::day_of(to))
     .bind(limit)
     .fetch_all(conn)
     .await?;

@@ -72,6 +72,12 @@ enum Command {
     /// Write a consistent copy of the SQLite database to FILE while Vouch runs (for PostgreSQL,
     /// prints how to use pg_dump).
     Backup { file: PathBuf },
+    /// The daily rollups dashboards read (clicks, referred signups and wins per program, day and
+    /// referrer).
+    Rollups {
+        #[command(subcommand)]
+        command: RollupsCommand,
+    },
     /// Replace the SQLite database with a backup made by `vouch backup`, after checking it
     /// (stop Vouch first). Refuses to overwrite a database that has data unless --force.
     Restore {
@@ -79,6 +85,13 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum RollupsCommand {
+    /// Recompute every rollup from the raw clicks and referrals, in one transaction (clicks
+    /// already removed by retention are then gone from the counts too).
+    Rebuild,
 }
 
 #[derive(Subcommand)]
@@ -265,6 +278,15 @@ async fn run() -> anyhow::Result<()> {
                 },
         } => import::participants(&ctx, &program, &file, &mapping, dry_run).await,
         Command::Backup { file } => backup::backup(&store, &file).await,
+        Command::Rollups {
+            command: RollupsCommand::Rebuild,
+        } => {
+            let rows = vouch_app::stats::rebuild_rollups(&ctx)
+                .await
+                .map_err(describe)?;
+            println!("rebuilt the daily rollups: {rows} rows");
+            Ok(())
+        }
         Command::Restore { .. } => Ok(()),
     };
     store.close().await;

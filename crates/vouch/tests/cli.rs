@@ -205,6 +205,14 @@ async fn users_keys_demo_serve_and_graceful_stop() {
             text(&demo.stdout).contains("/p/friends"),
             "the demo's referral program"
         );
+        // The demo's clicks, signups and wins are in the rollups; a rebuild recomputes them.
+        let rebuilt = run(&dir, &db, &["rollups", "rebuild"], None);
+        assert!(rebuilt.status.success(), "{}", text(&rebuilt.stderr));
+        assert!(
+            text(&rebuilt.stdout).starts_with("rebuilt the daily rollups: "),
+            "{}",
+            text(&rebuilt.stdout)
+        );
         let again = text(&run(&dir, &db, &["demo"], None).stdout);
         assert!(
             again.contains("already loaded") && again.contains("users set-password"),

@@ -1,0 +1,157 @@
+//! `daily_counts`: clicks, referred signups and wins per program and UTC day, for the whole
+//! program (`participant_id` empty) and per referrer. Every write of a click or a referral
+//! adds to it in the same transaction, so a dashboard reads a few rows per day instead of
+//! scanning raw clicks, and nothing counted can be lost between the two. `won` follows the
+//! referral's current stage: a win counts on the day it was won and is taken back when the
+//! referral leaves Won. [`rebuild`] recomputes the table from the raw rows (clicks removed by
+//! retention are then gone from it too).
+
+use crate::Result;
+use crate::query::Sql;
+use sqlx::AnyConnection;
+use std::collections::BTreeMap;
+
+/// The program's own row, beside its referrers' rows.
+pub const WHOLE_PROGRAM: &str = "";
+
+/// What to add to one program's day for one referrer (and to the program's total).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub clicks: i64,
+    pub signups: i64,
+    pub won: i64,
+}
+
+/// Adds `counts` to the referrer's day and to the program's day.
+pub(crate) async fn add(
+    conn: &mut AnyConnection,
+    program_id: &str,
+    participant_id: &str,
+    day: &str,
+    counts: Counts,
+) -> Result<()> {
+    let mut rows = BTreeMap::new();
+    rows.insert(
+        (
+            program_id.to_string(),
+            participant_id.to_string(),
+            day.to_string(),
+        ),
+        counts,
+    );
+    add_many(conn, &rows).await
+}
+
+/// Adds each referrer's counts (keyed by program, referrer, day) and their sums to the
+/// programs' rows, in one statement per 500 rows.
+pub(crate) async fn add_many(
+    conn: &mut AnyConnection,
+    by_referrer: &BTreeMap<(String, String, String), Counts>,
+) -> Result<()> {
+    let mut all = by_referrer.clone();
+    for ((program, _, day), c) in by_referrer {
+        let total = all
+            .entry((program.clone(), WHOLE_PROGRAM.to_string(), day.clone()))
+            .or_default();
+        total.clicks += c.clicks;
+        total.signups += c.signups;
+        total.won += c.won;
+    }
+    let rows: Vec<_> = all.into_iter().collect();
+    for chunk in rows.chunks(500) {
+        let mut sql = Sql::new(
+            "INSERT INTO daily_counts (program_id, participant_id, day, clicks, signups, won) VALUES ",
+        );
+        sql.push_rows(chunk, |row, ((program, participant, day), c)| {
+            row.bind(program)
+                .bind(participant)
+                .bind(day)
+                .bind(c.clicks)
+                .bind(c.signups)
+                .bind(c.won);
+        });
+        sql.push(
+            " ON CONFLICT (program_id, participant_id, day) DO UPDATE SET
+               clicks = daily_counts.clicks + excluded.clicks,
+               signups = daily_counts.signups + excluded.signups,
+               won = daily_counts.won + excluded.won",
+        );
+        sql.execute(conn).await?;
+    }
+    Ok(())
+}
+
+/// The day of a fixed-width UTC time (`2026-11-30T…` → `2026-11-30`).
+pub(crate) fn day_of(at: &str) -> &str {
+    at.get(..10).unwrap_or(at)
+}
+
+/// The statements that fill an empty table from the raw rows (the migration that created the
+/// table ran the same ones). SQLite wants a `WHERE` before `ON CONFLICT` in `INSERT … SELECT`.
+const FILL: [&str; 6] = [
+    "INSERT INTO daily_counts (program_id, participant_id, day, clicks)
+     SELECT program_id, participant_id, SUBSTR(at, 1, 10), COUNT(*) FROM clicks WHERE 1 = 1
+     GROUP BY program_id, participant_id, SUBSTR(at, 1, 10)",
+    "INSERT INTO daily_counts (program_id, participant_id, day, clicks)
+     SELECT program_id, '', SUBSTR(at, 1, 10), COUNT(*) FROM clicks WHERE 1 = 1
+     GROUP BY program_id, SUBSTR(at, 1, 10)",
+    "INSERT INTO daily_counts (program_id, participant_id, day, signups)
+     SELECT program_id, referrer_id, SUBSTR(created_at, 1, 10), COUNT(*) FROM referrals WHERE 1 = 1
+     GROUP BY program_id, referrer_id, SUBSTR(created_at, 1, 10)
+     ON CONFLICT (program_id, participant_id, day) DO UPDATE SET signups = daily_counts.signups + excluded.signups",
+    "INSERT INTO daily_counts (program_id, participant_id, day, signups)
+     SELECT program_id, '', SUBSTR(created_at, 1, 10), COUNT(*) FROM referrals WHERE 1 = 1
+     GROUP BY program_id, SUBSTR(created_at, 1, 10)
+     ON CONFLICT (program_id, participant_id, day) DO UPDATE SET signups = daily_counts.signups + excluded.signups",
+    "INSERT INTO daily_counts (program_id, participant_id, day, won)
+     SELECT program_id, referrer_id, SUBSTR(won_at, 1, 10), COUNT(*) FROM referrals
+     WHERE stage = 'won' AND won_at IS NOT NULL
+     GROUP BY program_id, referrer_id, SUBSTR(won_at, 1, 10)
+     ON CONFLICT (program_id, participant_id, day) DO UPDATE SET won = daily_counts.won + excluded.won",
+    "INSERT INTO daily_counts (program_id, participant_id, day, won)
+     SELECT program_id, '', SUBSTR(won_at, 1, 10), COUNT(*) FROM referrals
+     WHERE stage = 'won' AND won_at IS NOT NULL
+     GROUP BY program_id, SUBSTR(won_at, 1, 10)
+     ON CONFLICT (program_id, participant_id, day) DO UPDATE SET won = daily_counts.won + excluded.won",
+];
+
+/// Recomputes every row from the raw clicks and referrals, on the caller's transaction (so a
+/// reader sees the old table or the new one, never half). Returns how many rows it wrote.
+pub async fn rebuild(conn: &mut AnyConnection) -> Result<i64> {
+    sqlx::query("DELETE FROM daily_counts")
+        .execute(&mut *conn)
+        .await?;
+    for statement in FILL {
+        sqlx::query(sqlx::AssertSqlSafe(statement))
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM daily_counts")
+        .fetch_one(conn)
+        .await?)
+}
+
+/// Every row, in key order (for tests and checks): (program, participant, day, counts).
+pub async fn all(conn: &mut AnyConnection) -> Result<Vec<(String, String, String, Counts)>> {
+    let rows = sqlx::query(
+        "SELECT program_id, participant_id, day, clicks, signups, won FROM daily_counts
+         WHERE clicks <> 0 OR signups <> 0 OR won <> 0 ORDER BY program_id, participant_id, day",
+    )
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            use sqlx::Row;
+            Ok((
+                r.try_get(0)?,
+                r.try_get(1)?,
+                r.try_get(2)?,
+                Counts {
+                    clicks: r.try_get(3)?,
+                    signups: r.try_get(4)?,
+                    won: r.try_get(5)?,
+                },
+            ))
+        })
+        .collect()
+}
