@@ -10,8 +10,9 @@
 #   - GET /api/v1/accounts?limit=20 (bearer key)     key lookup + keyset page of 20 accounts
 #   - GET /api/v1/accounts?q=referral&limit=20       search (LIKE over name, code, email)
 #   - GET /register?super_customer_id=3192           public registration page (1 query + template)
-# and then the key-authenticated list again from a server started with
-# VOUCH_API_KEY_CACHE_SECONDS=0 (every request looks its key up), the same binary in the same run.
+# and then, from the same binary in the same run: the key-authenticated list from a server
+# started with VOUCH_API_KEY_CACHE_SECONDS=0 (every request looks its key up), and /healthz from
+# one started with VOUCH_METRICS_TOKEN set (every request timed for /metrics).
 # Prints a Markdown table for BENCHMARKS.md. Targets 127.0.0.1 only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -62,6 +63,13 @@ for db in "${stores[@]}"; do
     SERVER=$!
     for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.2; done
     run "GET /api/v1/accounts?limit=20, key cache off" "http://127.0.0.1:$PORT/api/v1/accounts?limit=20" -H "Authorization: Bearer $KEY"
+    kill "$SERVER"
+    wait "$SERVER" || true
+    PORT=$((PORT_BASE++))
+    VOUCH_METRICS_TOKEN=bench-metrics-token-0123 RUST_LOG=warn "$BIN" serve --bind 127.0.0.1:$PORT >/dev/null 2>&1 &
+    SERVER=$!
+    for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.2; done
+    run "GET /healthz, /metrics on (every request timed)" "http://127.0.0.1:$PORT/healthz"
     kill "$SERVER"
     wait "$SERVER" || true
 done

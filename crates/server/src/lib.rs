@@ -75,7 +75,7 @@ impl AppState {
 /// The whole application.
 pub fn router(state: AppState) -> Router {
     let (api_routes, spec) = api::routes(state.clone());
-    Router::new()
+    let routes = Router::new()
         .merge(health::routes())
         .merge(public::routes())
         .merge(register::routes())
@@ -91,11 +91,16 @@ pub fn router(state: AppState) -> Router {
         .merge(openapi::routes(spec))
         .merge(metrics::routes())
         .fallback(public::not_found)
-        .layer(DefaultBodyLimit::max(1024 * 1024))
-        .layer(axum::middleware::from_fn_with_state(
+        .layer(DefaultBodyLimit::max(1024 * 1024));
+    let routes = if state.settings.metrics_token.is_some() {
+        routes.layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::measure,
         ))
+    } else {
+        routes
+    };
+    routes
         .layer(axum::middleware::from_fn(request::request_id_and_log))
         // Outermost, so that even the answers `request_id_and_log` gives itself carry them.
         .layer(axum::middleware::from_fn_with_state(

@@ -12,7 +12,7 @@ use crate::AppState;
 use crate::auth::constant_time_eq;
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -39,19 +39,26 @@ struct Series {
     buckets: [u64; BUCKETS.len()],
 }
 
-/// Requests of this process, per (route template, method, status).
+/// One route's series, per (method, status).
+type ByAnswer = HashMap<(Method, u16), Series>;
+
+/// Requests of this process, per route template, then (method, status): a request of a route
+/// already seen allocates nothing.
 #[derive(Default)]
 pub struct HttpMetrics {
-    series: Mutex<HashMap<(String, String, u16), Series>>,
+    series: Mutex<HashMap<String, ByAnswer>>,
 }
 
 impl HttpMetrics {
-    pub fn observe(&self, route: &str, method: &str, status: u16, seconds: f64) {
-        let Ok(mut series) = self.series.lock() else {
+    pub fn observe(&self, route: &str, method: &Method, status: u16, seconds: f64) {
+        let Ok(mut routes) = self.series.lock() else {
             return;
         };
-        let key = (route.to_string(), method.to_string(), status);
-        let s = series.entry(key).or_default();
+        let by_answer = match routes.get_mut(route) {
+            Some(found) => found,
+            None => routes.entry(route.to_string()).or_default(),
+        };
+        let s = by_answer.entry((method.clone(), status)).or_default();
         s.count += 1;
         s.sum += seconds;
         if let Some(i) = BUCKETS.iter().position(|bound| seconds <= *bound) {
@@ -62,18 +69,23 @@ impl HttpMetrics {
     fn render(&self, out: &mut String) {
         out.push_str("# HELP vouch_http_request_duration_seconds Requests answered, by route template, method and status.\n");
         out.push_str("# TYPE vouch_http_request_duration_seconds histogram\n");
-        let Ok(series) = self.series.lock() else {
+        let Ok(routes) = self.series.lock() else {
             return;
         };
-        let mut keys: Vec<&(String, String, u16)> = series.keys().collect();
-        keys.sort();
-        for key in keys {
-            let Some(s) = series.get(key) else { continue };
-            let (route, method, status) = key;
+        let mut all: Vec<(&String, &Method, u16, &Series)> = routes
+            .iter()
+            .flat_map(|(route, answers)| {
+                answers
+                    .iter()
+                    .map(move |((method, status), s)| (route, method, *status, s))
+            })
+            .collect();
+        all.sort_by(|a, b| (a.0, a.1.as_str(), a.2).cmp(&(b.0, b.1.as_str(), b.2)));
+        for (route, method, status, s) in all {
             let labels = format!(
                 "route=\"{}\",method=\"{}\",status=\"{status}\"",
                 escape(route),
-                escape(method)
+                escape(method.as_str())
             );
             let mut cumulative = 0;
             for (bound, n) in BUCKETS.iter().zip(s.buckets) {
@@ -111,17 +123,15 @@ fn escape(value: &str) -> String {
 }
 
 /// Times every request under the route template it matched (`/r/{code}`, never the code
-/// itself, so series stay few); addresses no route matched count as `unmatched`.
+/// itself, so series stay few); addresses no route matched count as `unmatched`. Only layered
+/// when `/metrics` is on: an installation that does not scrape pays nothing per request.
 pub async fn measure(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_string(), |m| m.as_str().to_string());
-    let method = req.method().as_str().to_string();
+    let route = req.extensions().get::<MatchedPath>().cloned();
+    let method = req.method().clone();
     let started = Instant::now();
     let response = next.run(req).await;
     state.metrics.observe(
-        &route,
+        route.as_ref().map_or("unmatched", MatchedPath::as_str),
         &method,
         response.status().as_u16(),
         started.elapsed().as_secs_f64(),
@@ -272,9 +282,9 @@ mod tests {
     #[test]
     fn a_histogram_is_cumulative_and_ends_with_inf() {
         let m = HttpMetrics::default();
-        m.observe("/r/{code}", "GET", 302, 0.0004);
-        m.observe("/r/{code}", "GET", 302, 0.02);
-        m.observe("/r/{code}", "GET", 302, 9.0);
+        m.observe("/r/{code}", &Method::GET, 302, 0.0004);
+        m.observe("/r/{code}", &Method::GET, 302, 0.02);
+        m.observe("/r/{code}", &Method::GET, 302, 9.0);
         let mut out = String::new();
         m.render(&mut out);
         let labels = "route=\"/r/{code}\",method=\"GET\",status=\"302\"";
