@@ -120,10 +120,11 @@ pub async fn api_key(ctx: &Ctx, secret: &str) -> AppResult<Option<ApiKey>> {
     if let Some(key) = ctx.api_keys.get(&hash) {
         return Ok(Some(key));
     }
+    let generation = ctx.api_keys.generation();
     let mut conn = ctx.store.conn().await?;
     let key = api_keys::authenticate(&mut conn, &hash).await?;
     if let Some(k) = &key {
-        ctx.api_keys.put(&hash, k);
+        ctx.api_keys.put(&hash, k, generation);
     }
     Ok(key)
 }

@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use vouch_store::api_keys::ApiKey;
 
@@ -18,6 +19,9 @@ const SWEEP_AT: usize = 10_000;
 pub struct KeyCache {
     ttl: Duration,
     keys: Mutex<HashMap<String, (Instant, ApiKey)>>,
+    /// Bumped by every `forget`: a lookup that began before a revocation must not put the key
+    /// back after it (see [`KeyCache::put`]).
+    generation: AtomicU64,
 }
 
 impl Default for KeyCache {
@@ -32,6 +36,7 @@ impl KeyCache {
         Self {
             ttl,
             keys: Mutex::default(),
+            generation: AtomicU64::new(0),
         }
     }
 
@@ -43,11 +48,22 @@ impl KeyCache {
             .map(|(_, key)| key.clone())
     }
 
-    pub fn put(&self, secret_hash: &str, key: &ApiKey) {
+    /// Where forgetting stands, read before a database lookup and given back to [`put`].
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    /// Keeps a key loaded by a lookup that began at `generation`, unless a key was forgotten
+    /// since (that lookup may have read the key just before it was revoked).
+    pub fn put(&self, secret_hash: &str, key: &ApiKey, generation: u64) {
         if self.ttl.is_zero() {
             return;
         }
         if let Ok(mut keys) = self.keys.lock() {
+            // Checked under the lock `forget` takes, so a revocation cannot slip in between.
+            if self.generation.load(Ordering::SeqCst) != generation {
+                return;
+            }
             if keys.len() >= SWEEP_AT {
                 let ttl = self.ttl;
                 keys.retain(|_, (at, _)| at.elapsed() < ttl);
@@ -59,7 +75,42 @@ impl KeyCache {
     /// Forgets a key (it was revoked through this process).
     pub fn forget(&self, key_id: &str) {
         if let Ok(mut keys) = self.keys.lock() {
+            self.generation.fetch_add(1, Ordering::SeqCst);
             keys.retain(|_, (_, key)| key.id != key_id);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vouch_domain::Timestamp;
+    use vouch_domain::permission::Scope;
+
+    fn key(id: &str) -> ApiKey {
+        ApiKey {
+            id: id.into(),
+            name: "Reports".into(),
+            scope: Scope::Read,
+            hint: "abcd".into(),
+            created_by: "system".into(),
+            created_at: Timestamp::now(),
+            last_used_at: None,
+            revoked_at: None,
+        }
+    }
+
+    #[test]
+    fn a_lookup_that_began_before_a_revocation_does_not_cache_the_key() {
+        let cache = KeyCache::default();
+        let began = cache.generation();
+        // The key is revoked (and forgotten) while the lookup reads it from the database.
+        cache.forget("key_1");
+        cache.put("hash", &key("key_1"), began);
+        assert!(cache.get("hash").is_none());
+        // A lookup that began after it caches as usual.
+        let later = cache.generation();
+        cache.put("hash", &key("key_2"), later);
+        assert_eq!(cache.get("hash").map(|k| k.id), Some("key_2".to_string()));
     }
 }

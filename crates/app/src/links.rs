@@ -52,6 +52,9 @@ type ProgramEntry = (Instant, Option<Arc<ProgramSettings>>);
 pub struct LinkCache {
     codes: Mutex<HashMap<String, CodeEntry>>,
     programs: Mutex<HashMap<String, ProgramEntry>>,
+    /// Bumped by every `forget`: a load that began before a change (a block, a new code) must
+    /// not put what it read back after the change was forgotten.
+    generation: std::sync::atomic::AtomicU64,
 }
 
 impl LinkCache {
@@ -65,8 +68,11 @@ impl LinkCache {
         let named = match cached {
             Some(named) => named,
             None => {
+                let generation = self.generation.load(std::sync::atomic::Ordering::SeqCst);
                 let loaded = load_code(store, code).await?.map(Arc::new);
-                if let Ok(mut m) = self.codes.lock() {
+                if let Ok(mut m) = self.codes.lock()
+                    && self.generation.load(std::sync::atomic::Ordering::SeqCst) == generation
+                {
                     if m.len() >= SWEEP_AT {
                         m.retain(|_, (at, _)| at.elapsed() < CODE_TTL);
                     }
@@ -113,6 +119,8 @@ impl LinkCache {
     /// Forgets one code (enrolment, a new vanity code).
     pub fn forget(&self, code: &str) {
         if let Ok(mut m) = self.codes.lock() {
+            self.generation
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             m.remove(code);
         }
     }

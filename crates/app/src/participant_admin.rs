@@ -2,9 +2,12 @@
 //! keep notes. Blocking is how an operator stops a participant who games the program without
 //! deleting anything: while blocked, their link still takes visitors to the program's page but
 //! counts no click and credits no one, signups that name their code join without a referrer,
-//! and wins of their earlier referrals earn them nothing (the friend's side is unaffected).
-//! Rewards they already have stay as they are; revoke those one by one if needed. Each change
-//! is audited and announced as `participant.updated`; the reason for a block is kept as a note.
+//! and wins of their earlier referrals pay them nothing while the block lasts (the friend's
+//! side is unaffected). Those wins still count toward their milestones: once unblocked, their
+//! next win pays every step they have reached, so junk or revoke the referrals that were not
+//! genuine before unblocking. Rewards they already have stay as they are; revoke those one by
+//! one if needed. Each change is audited and announced as `participant.updated`; the reason for
+//! a block is kept as a note.
 
 use crate::record;
 use crate::{AppError, AppResult, Ctx, commit};
@@ -71,8 +74,8 @@ pub async fn block(ctx: &Ctx, origin: &Origin, id: &str, reason: &str) -> AppRes
     Ok(after)
 }
 
-/// Lifts a block: their link credits them again from now on (nothing missed while blocked is
-/// made up).
+/// Lifts a block: their link credits them again from now on; clicks and signups missed while
+/// blocked are not made up, and wins while blocked count toward their next reward.
 pub async fn unblock(ctx: &Ctx, origin: &Origin, id: &str) -> AppResult<Participant> {
     let mut tx = ctx.store.begin().await?;
     let before = load(&mut tx, id).await?;

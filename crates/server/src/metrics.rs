@@ -127,7 +127,17 @@ fn escape(value: &str) -> String {
 /// when `/metrics` is on: an installation that does not scrape pays nothing per request.
 pub async fn measure(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let route = req.extensions().get::<MatchedPath>().cloned();
-    let method = req.method().clone();
+    // Any method name is valid HTTP: only the standard ones become series of their own.
+    let method = match *req.method() {
+        Method::GET
+        | Method::HEAD
+        | Method::POST
+        | Method::PUT
+        | Method::PATCH
+        | Method::DELETE
+        | Method::OPTIONS => req.method().clone(),
+        _ => Method::from_bytes(b"OTHER").unwrap_or_else(|_| req.method().clone()),
+    };
     let started = Instant::now();
     let response = next.run(req).await;
     state.metrics.observe(

@@ -287,12 +287,16 @@ pub(crate) struct NewestFirst {
     sql: Sql,
     id_column: &'static str,
     order: Order,
+    /// The listed table, where a sorted page's cursor row is read.
+    table: Option<&'static str>,
 }
 
 impl NewestFirst {
     /// `SELECT * FROM {table}`.
     pub(crate) fn table(table: &'static str) -> Self {
-        Self::select(&format!("SELECT * FROM {table}"), "id")
+        let mut list = Self::select(&format!("SELECT * FROM {table}"), "id");
+        list.table = Some(table);
+        list
     }
 
     /// Any `SELECT … FROM …` without a `WHERE`; `id_column` is the key it pages on.
@@ -303,6 +307,7 @@ impl NewestFirst {
             sql,
             id_column,
             order: Order::NEWEST,
+            table: None,
         }
     }
 
@@ -353,8 +358,8 @@ impl NewestFirst {
         self.sql.push(" AND ")
     }
 
-    /// Orders the page by a sort column instead of newest first. Only for single-table lists:
-    /// the cursor's key is read back through the list's own query.
+    /// Orders the page by a sort column instead of newest first. Only for single-table lists
+    /// ([`NewestFirst::table`]): the cursor's key is read from that table.
     pub(crate) fn ordered(&mut self, order: Order) -> &mut Self {
         self.order = order;
         self
@@ -388,21 +393,23 @@ impl NewestFirst {
             (">", "ASC")
         };
         if let Some(after) = starting_after {
-            // The cursor row is read under the same filters, so an id outside them tells nothing
-            // about where it would sort; a cursor that names no listed row is refused.
-            let mut key_sql = Sql {
-                text: format!(
-                    "SELECT {expr} AS k FROM ({}) AS listed WHERE id = ",
-                    self.sql.text
-                ),
-                values: self.sql.values.clone(),
+            // The cursor row is read from the table itself, not through the filters: a row that
+            // has left them since the page was shown (a reward delivered from a list of earned
+            // ones) still marks where the next page starts. Sorted lists are the console's,
+            // whose readers may see every row. A cursor that names no row is refused.
+            let Some(table) = self.table else {
+                return Err(crate::StoreError::Invalid {
+                    field: "sort".into(),
+                    message: "this list has one order".into(),
+                });
             };
+            let mut key_sql = Sql::new(&format!("SELECT {expr} AS k FROM {table} WHERE id = "));
             key_sql.push_bind(after);
             let rows = key_sql.fetch_all(conn).await?;
             let Some(row) = rows.first() else {
                 return Err(crate::StoreError::Invalid {
                     field: "starting_after".into(),
-                    message: format!("{after} is not in this list"),
+                    message: format!("{after} names no row"),
                 });
             };
             let key = if column.numeric {

@@ -118,6 +118,14 @@ const FILL: [&str; 6] = [
 /// Recomputes every row from the raw clicks and referrals, on the caller's transaction (so a
 /// reader sees the old table or the new one, never half). Returns how many rows it wrote.
 pub async fn rebuild(conn: &mut AnyConnection) -> Result<i64> {
+    // Writers add to the table while the statements below run, each with its own snapshot on
+    // PostgreSQL: hold them off until the transaction ends (SQLite's write transaction already
+    // does).
+    if conn.backend_name() == "PostgreSQL" {
+        sqlx::query("LOCK TABLE daily_counts IN SHARE ROW EXCLUSIVE MODE")
+            .execute(&mut *conn)
+            .await?;
+    }
     sqlx::query("DELETE FROM daily_counts")
         .execute(&mut *conn)
         .await?;

@@ -259,7 +259,10 @@ pub(super) async fn unblock(
     let outcome = admin::unblock(&console.state, &console.origin, &id)
         .await
         .map_err(ApiError::from)
-        .map(|_| "Unblocked: their link credits them again from now on.".to_string());
+        .map(|_| {
+            "Unblocked: their link credits them again from now on; wins while blocked count toward their next reward."
+                .to_string()
+        });
     console
         .finish(&format!("/admin/participants/{id}"), outcome)
         .await
