@@ -288,8 +288,13 @@ impl Console {
         }
     }
 
-    /// Redirects with a message for the next page.
+    /// Redirects with a message for the next page. The message cannot carry an undo form of
+    /// its own: the mark that starts one is taken out of it.
     pub async fn redirect_with(&self, to: &str, message: &str) -> Response {
+        self.store_flash(to, &message.replace(UNDO_MARK, " ")).await
+    }
+
+    async fn store_flash(&self, to: &str, message: &str) -> Response {
         if let Err(e) = vouch_app::auth::set_flash(&self.state, &self.session, message).await {
             tracing::warn!(error = %e, "could not store a flash message");
         }
@@ -308,8 +313,9 @@ impl Console {
         let encoded = form_urlencoded::Serializer::new(String::new())
             .extend_pairs(fields)
             .finish();
+        let message = message.replace(UNDO_MARK, " ");
         let stored = format!("{message}{UNDO_MARK}{action}{UNDO_MARK}{encoded}");
-        self.redirect_with(to, &stored).await
+        self.store_flash(to, &stored).await
     }
 }
 
