@@ -12,7 +12,7 @@
 use crate::record;
 use crate::{AppError, AppResult, Ctx, commit};
 use vouch_domain::email::Email;
-use vouch_domain::validation::{person_name, required_text};
+use vouch_domain::validation::{Validation, person_name, required_text};
 use vouch_store::Tx;
 use vouch_store::audit::Origin;
 use vouch_store::participants::{self, Note, Participant};
@@ -112,27 +112,13 @@ pub struct Details {
 /// Corrects a participant's address and name. The address stays unique in the program (409 on
 /// `email`); the code and the link stay as they are.
 pub async fn edit(ctx: &Ctx, origin: &Origin, id: &str, d: &Details) -> AppResult<Participant> {
-    let mut problems = Vec::new();
-    let email = Email::parse(&d.email)
-        .map(Email::into_string)
-        .map_err(|m| problems.push(("email", m)))
-        .ok();
-    let first = person_name(&d.first_name, 100)
-        .map_err(|m| problems.push(("first_name", m)))
-        .ok();
-    let last = person_name(&d.last_name, 100)
-        .map_err(|m| problems.push(("last_name", m)))
-        .ok();
+    let mut v = Validation::new();
+    let email = v.check("email", Email::parse(&d.email).map(Email::into_string));
+    let first = v.check("first_name", person_name(&d.first_name, 100));
+    let last = v.check("last_name", person_name(&d.last_name, 100));
+    v.into_result().map_err(AppError::invalid)?;
     let (Some(email), Some(first), Some(last)) = (email, first, last) else {
-        return Err(AppError::invalid(
-            problems
-                .into_iter()
-                .map(|(field, message)| vouch_domain::FieldError {
-                    field: field.into(),
-                    message,
-                })
-                .collect(),
-        ));
+        return Err(AppError::internal("validation passed without a value"));
     };
     let mut tx = ctx.store.begin().await?;
     let before = load(&mut tx, id).await?;

@@ -59,7 +59,7 @@ pub async fn insert_batch(store: &Store, clicks: &[NewClick]) -> Result<()> {
             );
             counts.entry(key).or_default().clicks += 1;
         }
-        crate::rollups::add_many(&mut tx, &counts).await?;
+        crate::rollups::add_many(&mut tx, counts).await?;
     }
     tx.commit().await?;
     Ok(())

@@ -30,34 +30,31 @@ pub(crate) async fn add(
     day: &str,
     counts: Counts,
 ) -> Result<()> {
-    let mut rows = BTreeMap::new();
-    rows.insert(
-        (
-            program_id.to_string(),
-            participant_id.to_string(),
-            day.to_string(),
-        ),
-        counts,
+    let key = (
+        program_id.to_string(),
+        participant_id.to_string(),
+        day.to_string(),
     );
-    add_many(conn, &rows).await
+    add_many(conn, BTreeMap::from([(key, counts)])).await
 }
 
 /// Adds each referrer's counts (keyed by program, referrer, day) and their sums to the
 /// programs' rows, in one statement per 500 rows.
 pub(crate) async fn add_many(
     conn: &mut AnyConnection,
-    by_referrer: &BTreeMap<(String, String, String), Counts>,
+    mut counts: BTreeMap<(String, String, String), Counts>,
 ) -> Result<()> {
-    let mut all = by_referrer.clone();
-    for ((program, _, day), c) in by_referrer {
-        let total = all
+    let mut totals: BTreeMap<(String, String, String), Counts> = BTreeMap::new();
+    for ((program, _, day), c) in &counts {
+        let total = totals
             .entry((program.clone(), WHOLE_PROGRAM.to_string(), day.clone()))
             .or_default();
         total.clicks += c.clicks;
         total.signups += c.signups;
         total.won += c.won;
     }
-    let rows: Vec<_> = all.into_iter().collect();
+    counts.extend(totals);
+    let rows: Vec<_> = counts.into_iter().collect();
     for chunk in rows.chunks(500) {
         let mut sql = Sql::new(
             "INSERT INTO daily_counts (program_id, participant_id, day, clicks, signups, won) VALUES ",

@@ -19,7 +19,7 @@ use serde::Deserialize;
 use vouch_app::accounts::AccountView;
 use vouch_domain::account::{AccountFields, CloneOverrides, RegistrationPolicy};
 use vouch_domain::permission::Action;
-use vouch_store::accounts::{Account, ListQuery, SortKey};
+use vouch_store::accounts::{Account, ListQuery};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -67,19 +67,13 @@ async fn list(
     StaffCan(mut console, _): StaffCan<perm::AccountsRead>,
     Query(p): Query<ListParams>,
 ) -> Response {
-    // A mangled sort shows the default order rather than an error.
-    let (key, descending) = parse_sort(Some(&p.sort))
-        .or_else(|_| parse_sort(Some("name")))
-        .unwrap_or_default();
-    let sort = format!(
-        "{}{}",
-        if descending { "-" } else { "" },
-        match key {
-            SortKey::Id => "id",
-            SortKey::Name => "name",
-            SortKey::CreatedAt => "created_at",
-        }
-    );
+    // A missing or mangled sort shows the list by name rather than an error.
+    let sort = if parse_sort(Some(&p.sort)).is_ok() {
+        p.sort.clone()
+    } else {
+        "name".to_string()
+    };
+    let (key, descending) = parse_sort(Some(&sort)).unwrap_or_default();
     let super_only = ticked(&p.super_customers);
     let query = ListQuery {
         search: Some(p.q.clone()),

@@ -156,16 +156,26 @@ async fn answer<T>(
                 .redirect_with(&format!("/admin/participants/{id}"), &message)
                 .await
         }
-        Err(e) => {
-            let e = ApiError::from(e);
-            if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND {
-                let errors = FormErrors::from_api(&e, "", fields);
-                let status = form_status(&e);
-                render(console, id, entered, errors, status).await
-            } else {
-                error_page(&e)
-            }
-        }
+        Err(e) => refused(console, id, e, fields, entered).await,
+    }
+}
+
+/// A form the use case refused: the page again with the errors next to `fields` (a missing
+/// participant or a fault gets its error page).
+async fn refused(
+    console: Console,
+    id: &str,
+    e: vouch_app::AppError,
+    fields: &[&str],
+    entered: Entered,
+) -> Response {
+    let e = ApiError::from(e);
+    if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND {
+        let errors = FormErrors::from_api(&e, "", fields);
+        let status = form_status(&e);
+        render(console, id, entered, errors, status).await
+    } else {
+        error_page(&e)
     }
 }
 
@@ -238,15 +248,7 @@ pub(super) async fn block(
                 reason: f.reason,
                 ..Default::default()
             };
-            answer(
-                console,
-                &id,
-                Err::<(), _>(e),
-                |_| String::new(),
-                &["reason"],
-                entered,
-            )
-            .await
+            refused(console, &id, e, &["reason"], entered).await
         }
     }
 }
@@ -273,31 +275,24 @@ pub(super) async fn set_code(
     Path(id): Path<String>,
     CsrfForm(f): CsrfForm<CodeForm>,
 ) -> Response {
-    match vouch_app::participants::set_code(&console.state, &console.origin, &id, &f.code).await {
-        Ok(p) => {
-            console
-                .redirect_with(
-                    &format!("/admin/participants/{}", p.id),
-                    &format!(
-                        "Their code is now {}; the old link no longer works.",
-                        p.code
-                    ),
-                )
-                .await
-        }
-        Err(e) => {
-            let e = ApiError::from(e);
-            if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND {
-                let errors = FormErrors::from_api(&e, "", &["code"]);
-                let status = form_status(&e);
-                let entered = Entered {
-                    code: Some(f.code),
-                    ..Default::default()
-                };
-                render(console, &id, entered, errors, status).await
-            } else {
-                error_page(&e)
-            }
-        }
-    }
+    let outcome =
+        vouch_app::participants::set_code(&console.state, &console.origin, &id, &f.code).await;
+    let entered = Entered {
+        code: Some(f.code),
+        ..Default::default()
+    };
+    answer(
+        console,
+        &id,
+        outcome,
+        |p| {
+            format!(
+                "Their code is now {}; the old link no longer works.",
+                p.code
+            )
+        },
+        &["code"],
+        entered,
+    )
+    .await
 }
