@@ -13,6 +13,7 @@ pub mod bonuses;
 pub mod commissions;
 pub mod emails;
 mod error;
+pub mod group_commit;
 pub mod housekeeping;
 pub mod import;
 pub mod instant;
@@ -203,6 +204,8 @@ pub struct Ctx {
     pub links: Arc<links::LinkCache>,
     /// API keys recently authenticated (see [`key_cache`]).
     pub api_keys: Arc<key_cache::KeyCache>,
+    /// Small writes waiting to share a transaction (see [`group_commit`]).
+    pub writes: Arc<group_commit::GroupCommit>,
 }
 
 impl Ctx {
@@ -217,6 +220,7 @@ impl Ctx {
             }
         };
         let key_ttl = settings.api_key_cache;
+        let writes = group_commit::GroupCommit::for_store(store.backend());
         Ok(Self {
             store,
             settings: Arc::new(settings),
@@ -224,6 +228,7 @@ impl Ctx {
             secrets: Arc::new(secrets),
             links: Arc::default(),
             api_keys: Arc::new(key_cache::KeyCache::with_ttl(key_ttl)),
+            writes: Arc::new(writes),
         })
     }
 }

@@ -342,8 +342,36 @@ async fn fraud_flags(
 /// An explicit `referred_by` must name a participant of this program (a field error
 /// otherwise); codes from cookies and hidden fields that lead nowhere are ignored, so a stale
 /// link never blocks a signup.
+///
+/// Signups that arrive together share one transaction ([`crate::group_commit`]); each is
+/// answered after the commit that saved it.
 pub async fn enrol(
     ctx: &Ctx,
+    origin: &Origin,
+    program: &Program,
+    draft: &ParticipantDraft,
+    context: &SignupContext,
+) -> AppResult<(Participant, Option<Referral>)> {
+    let (origin, program, draft, context) = (
+        origin.clone(),
+        program.clone(),
+        draft.clone(),
+        context.clone(),
+    );
+    let enrolled = crate::group_commit::write(ctx, move |ctx, tx| {
+        Box::pin(async move { enrol_in(ctx, tx, &origin, &program, &draft, &context).await })
+    })
+    .await?;
+    // A visit before enrolment may have cached this code as unknown.
+    ctx.links.forget(&enrolled.0.code);
+    Ok(enrolled)
+}
+
+/// [`enrol`] inside the caller's transaction, which it neither commits nor rolls back (the
+/// caller forgets the new code in the link cache once committed).
+pub async fn enrol_in(
+    ctx: &Ctx,
+    tx: &mut Tx,
     origin: &Origin,
     program: &Program,
     draft: &ParticipantDraft,
@@ -355,10 +383,9 @@ pub async fn enrol(
             "the program has ended; nobody can join it",
         ));
     }
-    let mut tx = ctx.store.begin().await?;
     let mut touches = Vec::new();
     if let Some(code) = &draft.referred_by {
-        match participants::by_code(&mut tx, code).await? {
+        match participants::by_code(tx, code).await? {
             Some(p) if p.program_id == program.id => touches.push(Touch {
                 code: p.code,
                 source: if context.import.is_some() {
@@ -388,7 +415,7 @@ pub async fn enrol(
         &remaining,
     ) {
         // A blocked participant's code credits nobody: the signup joins without a referrer.
-        if let Some(p) = participants::by_code(&mut tx, &chosen.code).await?
+        if let Some(p) = participants::by_code(tx, &chosen.code).await?
             && p.program_id == program.id
             && p.status == crate::participant_admin::ACTIVE
         {
@@ -410,13 +437,13 @@ pub async fn enrol(
             .map(|d| fingerprint(ctx, "device", d)),
         code: context.import.as_ref().and_then(|i| i.code.clone()),
         account_id: match program.super_customer_id {
-            Some(sc) => Some(register_account(&mut tx, origin, sc, draft).await?),
+            Some(sc) => Some(register_account(tx, origin, sc, draft).await?),
             None => None,
         },
     };
     let quiet = context.import.is_some();
     let participant = participants::create(
-        &mut tx,
+        tx,
         &program.id,
         draft,
         referrer.as_ref().map(|(p, _)| p.id.as_str()),
@@ -424,7 +451,7 @@ pub async fn enrol(
     )
     .await?;
     record::change(
-        &mut tx,
+        tx,
         origin,
         "participant.created",
         None,
@@ -435,7 +462,7 @@ pub async fn enrol(
     let referral = match &referrer {
         Some((by, source)) => {
             let won_at_signup = program.qualifying_event == "signup";
-            let flags = fraud_flags(ctx, &mut tx, program, by, &participant, &facts).await?;
+            let flags = fraud_flags(ctx, tx, program, by, &participant, &facts).await?;
             let new = NewReferral {
                 program_id: &program.id,
                 referrer_id: &by.id,
@@ -444,19 +471,19 @@ pub async fn enrol(
                 won: won_at_signup,
                 flags: &flags,
             };
-            let r = create_referral(&mut tx, origin, &new).await?;
+            let r = create_referral(tx, origin, &new).await?;
             if won_at_signup && flags.is_empty() && !quiet {
-                announce_win(ctx, &mut tx, program, &r, &participant).await?;
-                super::rewards::after_win(ctx, &mut tx, origin, program, &r).await?;
+                announce_win(ctx, tx, program, &r, &participant).await?;
+                super::rewards::after_win(ctx, tx, origin, program, &r).await?;
             }
             Some(r)
         }
         None => None,
     };
-    if !quiet && welcome_allowed(ctx, &mut tx, &participant.email).await? {
+    if !quiet && welcome_allowed(ctx, tx, &participant.email).await? {
         mail_participant(
             ctx,
-            &mut tx,
+            tx,
             Kind::ParticipantWelcome,
             program,
             &participant,
@@ -464,9 +491,6 @@ pub async fn enrol(
         )
         .await?;
     }
-    commit(tx).await?;
-    // A visit before enrolment may have cached this code as unknown.
-    ctx.links.forget(&participant.code);
     Ok((participant, referral))
 }
 

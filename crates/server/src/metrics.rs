@@ -173,6 +173,7 @@ async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response 
     let mut out = String::with_capacity(16 * 1024);
     state.metrics.render(&mut out);
     render_clicks(&state, &mut out);
+    render_group_commit(&state, &mut out);
     render_pool(&state, &mut out);
     match vouch_app::metrics::snapshot(&state).await {
         Ok(snapshot) => render_jobs(&snapshot, &mut out),
@@ -231,6 +232,24 @@ fn render_clicks(state: &AppState, out: &mut String) {
         "gauge",
         "Clicks counted and not yet written.",
         counted.saturating_sub(written + refused),
+    );
+}
+
+fn render_group_commit(state: &AppState, out: &mut String) {
+    let stats = &state.writes.stats;
+    gauge(
+        out,
+        "vouch_group_commits_total",
+        "counter",
+        "Transactions this process committed for grouped writes (signups).",
+        stats.groups.load(Ordering::Relaxed),
+    );
+    gauge(
+        out,
+        "vouch_group_commit_writes_total",
+        "counter",
+        "Writes those transactions held; divided by the commits, the mean group size.",
+        stats.writes.load(Ordering::Relaxed),
     );
 }
 

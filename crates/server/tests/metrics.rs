@@ -90,6 +90,12 @@ async fn a_scrape_with_the_token_reads_requests_clicks_jobs_and_the_pool() {
             "{text}"
         );
         assert!(text.contains("vouch_metrics_database_up 1"), "{text}");
+        // The signup above went through group commit: one group, one write.
+        assert!(text.contains("vouch_group_commits_total 1\n"), "{text}");
+        assert!(
+            text.contains("vouch_group_commit_writes_total 1\n"),
+            "{text}"
+        );
         assert!(text.contains("vouch_db_pool_max_connections "), "{text}");
         app.stop().await;
     }

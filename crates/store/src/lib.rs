@@ -72,6 +72,30 @@ impl Tx {
     pub async fn rollback(self) -> std::result::Result<(), sqlx::Error> {
         self.inner.rollback().await
     }
+
+    /// Marks a point this transaction can return to: one write of several that share the
+    /// transaction (group commit, batched imports) is undone alone when it fails. One mark at a
+    /// time: [`Tx::release`] or [`Tx::rollback_to`] ends it.
+    pub async fn savepoint(&mut self) -> Result<()> {
+        self.inner.execute("SAVEPOINT vouch_write").await?;
+        Ok(())
+    }
+
+    /// Keeps what was written since [`Tx::savepoint`].
+    pub async fn release(&mut self) -> Result<()> {
+        self.inner.execute("RELEASE SAVEPOINT vouch_write").await?;
+        Ok(())
+    }
+
+    /// Undoes what was written since [`Tx::savepoint`]; the transaction goes on (on
+    /// PostgreSQL, also after a statement failed in it).
+    pub async fn rollback_to(&mut self) -> Result<()> {
+        self.inner
+            .execute("ROLLBACK TO SAVEPOINT vouch_write")
+            .await?;
+        self.inner.execute("RELEASE SAVEPOINT vouch_write").await?;
+        Ok(())
+    }
 }
 
 impl std::ops::Deref for Tx {

@@ -50,27 +50,22 @@ pub async fn programs(
     since: &str,
 ) -> Result<BTreeMap<String, ProgramNumbers>> {
     let mut by_program: BTreeMap<String, ProgramNumbers> = BTreeMap::new();
-    for row in
-        sqlx::query("SELECT program_id, COUNT(*) FROM clicks WHERE at >= $1 GROUP BY program_id")
-            .bind(since)
-            .fetch_all(&mut *conn)
-            .await?
-    {
-        by_program.entry(row.try_get(0)?).or_default().clicks = row.try_get(1)?;
-    }
+    // Clicks, signups and wins come from the daily rollups (whole UTC days from the one
+    // `since` falls in), so the page never scans raw clicks.
+    let first_day = since.get(..10).unwrap_or(since);
     for row in sqlx::query(
-        "SELECT program_id,
-                CAST(SUM(CASE WHEN created_at >= $1 THEN 1 ELSE 0 END) AS BIGINT),
-                CAST(SUM(CASE WHEN stage = 'won' AND won_at >= $1 THEN 1 ELSE 0 END) AS BIGINT)
-         FROM referrals WHERE created_at >= $1 OR won_at >= $1 GROUP BY program_id",
+        "SELECT program_id, CAST(SUM(clicks) AS BIGINT), CAST(SUM(signups) AS BIGINT),
+                CAST(SUM(won) AS BIGINT)
+         FROM daily_counts WHERE participant_id = '' AND day >= $1 GROUP BY program_id",
     )
-    .bind(since)
+    .bind(first_day)
     .fetch_all(&mut *conn)
     .await?
     {
         let n = by_program.entry(row.try_get(0)?).or_default();
-        n.signups = row.try_get(1)?;
-        n.won = row.try_get(2)?;
+        n.clicks = row.try_get(1)?;
+        n.signups = row.try_get(2)?;
+        n.won = row.try_get(3)?;
     }
     for row in sqlx::query(
         "SELECT program_id, COUNT(*) FROM referrals WHERE review = 'pending' GROUP BY program_id",

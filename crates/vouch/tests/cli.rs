@@ -517,6 +517,138 @@ async fn a_killed_worker_loses_no_delivery() {
     }
 }
 
+/// A server killed with SIGKILL while signups stream in loses none it answered: signups
+/// share group commits, and each is answered only after its group committed.
+#[tokio::test]
+async fn a_killed_server_loses_no_acknowledged_signup() {
+    for backend in backends() {
+        let dir = workdir();
+        let db = fresh_database_url(backend).await.expect("db");
+        let key = run(
+            &dir,
+            &db,
+            &["api-keys", "create", "--name", "crash", "--scope", "admin"],
+            None,
+        );
+        let secret = text(&key.stdout).trim().to_string();
+        let port = free_port();
+        let mut server = spawn_vouch(
+            &dir,
+            &db,
+            &[
+                "serve",
+                "--no-worker",
+                "--bind",
+                &format!("127.0.0.1:{port}"),
+            ],
+        );
+        let base = format!("http://127.0.0.1:{port}");
+        let client = reqwest::Client::new();
+        for _ in 0..100 {
+            if client
+                .get(format!("{base}/readyz"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let created: serde_json::Value = client
+            .post(format!("{base}/api/v1/programs"))
+            .bearer_auth(&secret)
+            .json(
+                &serde_json::json!({ "name": "Crash", "landing_url": "https://shop.example.com" }),
+            )
+            .send()
+            .await
+            .expect("program")
+            .json()
+            .await
+            .expect("program json");
+        let program = created["id"].as_str().expect("id").to_string();
+        let live = client
+            .post(format!("{base}/api/v1/programs/{program}/status"))
+            .bearer_auth(&secret)
+            .json(&serde_json::json!({ "status": "live" }))
+            .send()
+            .await
+            .expect("live");
+        assert!(live.status().is_success());
+
+        // 16 clients sign people up as fast as they can; each remembers what was answered 201.
+        let answered = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+        let mut clients = Vec::new();
+        for c in 0..16 {
+            let (client, base, secret, program, answered) = (
+                client.clone(),
+                base.clone(),
+                secret.clone(),
+                program.clone(),
+                answered.clone(),
+            );
+            clients.push(tokio::spawn(async move {
+                for i in 0.. {
+                    let email = format!("c{c}-{i}@crash.example");
+                    let sent = client
+                        .post(format!("{base}/api/v1/programs/{program}/participants"))
+                        .bearer_auth(&secret)
+                        .json(&serde_json::json!({ "email": email }))
+                        .send()
+                        .await;
+                    match sent {
+                        Ok(r) if r.status() == reqwest::StatusCode::CREATED => {
+                            if let Ok(mut a) = answered.lock() {
+                                a.push(email);
+                            }
+                        }
+                        Ok(r) => panic!("signup answered {}", r.status()),
+                        // The server is gone.
+                        Err(_) => break,
+                    }
+                }
+            }));
+        }
+        for _ in 0..300 {
+            if answered.lock().map(|a| a.len()).unwrap_or(0) >= 200 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        server.kill().expect("SIGKILL");
+        let _ = server.wait();
+        for c in clients {
+            c.await.expect("client");
+        }
+        let answered = answered.lock().map(|a| a.clone()).unwrap_or_default();
+        assert!(
+            answered.len() >= 200,
+            "{backend:?}: {} answered",
+            answered.len()
+        );
+
+        let store = vouch_store::Store::connect(&db, 2).await.expect("store");
+        let mut conn = store.conn().await.expect("conn");
+        let mut lost = Vec::new();
+        for email in &answered {
+            if vouch_store::participants::by_email(&mut conn, &program, email)
+                .await
+                .expect("by email")
+                .is_none()
+            {
+                lost.push(email.clone());
+            }
+        }
+        assert!(
+            lost.is_empty(),
+            "{backend:?}: answered 201 but not saved: {lost:?}"
+        );
+        drop(conn);
+        store.close().await;
+    }
+}
+
 #[tokio::test]
 async fn import_participants_checks_every_line_and_runs_again_safely() {
     vouch_jobs::install_crypto_provider();

@@ -1,0 +1,249 @@
+//! Group commit: small writes that arrive together (signups, above all) share one transaction,
+//! so a burst of them costs one commit — one flush to disk — instead of one each.
+//!
+//! A caller hands its write over and waits. Writes queue; a drain task takes up to
+//! [`MAX_GROUP`] of them at a time, runs each inside a savepoint of one transaction and commits
+//! once. Each caller gets its own answer only after that commit (nothing is acknowledged that a
+//! crash could still take back). A write that fails is rolled back to its savepoint alone: its
+//! caller gets its own error and the rest of the group commits. If the commit itself fails,
+//! every caller of the group hears it (a 503-class error: nothing of theirs was saved).
+//!
+//! When nothing else is waiting, a write runs at once in a group of one, so a quiet
+//! installation pays no delay. Under load the queue fills while a group commits, and the next
+//! group takes what arrived. The drain runs in its own task: a caller that goes away (a client
+//! that hangs up) does not cancel the writes of others.
+//!
+//! Lanes: SQLite has one writer, so one drain task; PostgreSQL takes several groups at once
+//! ([`GroupCommit::for_store`]).
+
+use crate::{AppError, AppResult, Ctx};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tokio::sync::oneshot;
+use vouch_store::{Backend, Tx};
+
+/// Writes in one transaction at most: enough to share a flush among a burst, few enough that
+/// one group's locks and latency stay small.
+pub const MAX_GROUP: usize = 64;
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// One write waiting for its group, its result type erased.
+trait Pending: Send {
+    /// Runs the write in `tx`; true when it succeeded (and its savepoint is to be kept).
+    fn run<'a>(&'a mut self, ctx: &'a Ctx, tx: &'a mut Tx) -> BoxFuture<'a, bool>;
+    /// Answers the caller: its own result, or `failed` when the group did not commit.
+    fn answer(self: Box<Self>, failed: Option<AppError>);
+}
+
+struct Write<T, F> {
+    work: Option<F>,
+    result: Option<AppResult<T>>,
+    reply: oneshot::Sender<AppResult<T>>,
+}
+
+impl<T, F> Pending for Write<T, F>
+where
+    T: Send + 'static,
+    F: for<'a> FnOnce(&'a Ctx, &'a mut Tx) -> BoxFuture<'a, AppResult<T>> + Send + 'static,
+{
+    fn run<'a>(&'a mut self, ctx: &'a Ctx, tx: &'a mut Tx) -> BoxFuture<'a, bool> {
+        Box::pin(async move {
+            let Some(work) = self.work.take() else {
+                return false;
+            };
+            let result = work(ctx, tx).await;
+            let ok = result.is_ok();
+            self.result = Some(result);
+            ok
+        })
+    }
+
+    fn answer(self: Box<Self>, failed: Option<AppError>) {
+        let answer = match (self.result, failed) {
+            // A write refused on its own merits keeps its own answer.
+            (Some(Err(e)), _) => Err(e),
+            (Some(Ok(_)), Some(e)) | (None, Some(e)) => Err(e),
+            (Some(Ok(value)), None) => Ok(value),
+            (None, None) => Err(not_saved()),
+        };
+        // The caller may have gone away; its write stands either way.
+        let _ = self.reply.send(answer);
+    }
+}
+
+fn not_saved() -> AppError {
+    AppError::Internal("the write was not saved: its transaction did not commit".into())
+}
+
+#[derive(Default)]
+struct Queue {
+    waiting: Vec<Box<dyn Pending>>,
+    /// Drain tasks running now.
+    draining: usize,
+}
+
+/// Counts for `/metrics`: how many groups committed and how many writes they held.
+#[derive(Default)]
+pub struct GroupStats {
+    pub groups: AtomicU64,
+    pub writes: AtomicU64,
+}
+
+pub struct GroupCommit {
+    queue: Mutex<Queue>,
+    lanes: usize,
+    pub stats: GroupStats,
+}
+
+impl GroupCommit {
+    /// One lane on SQLite (one writer at a time anyway); on PostgreSQL two, so one group runs
+    /// while the next one's commit is flushed.
+    pub fn for_store(backend: Backend) -> Self {
+        Self::with_lanes(match backend {
+            Backend::Sqlite => 1,
+            Backend::Postgres => 2,
+        })
+    }
+
+    pub fn with_lanes(lanes: usize) -> Self {
+        Self {
+            queue: Mutex::default(),
+            lanes: lanes.max(1),
+            stats: GroupStats::default(),
+        }
+    }
+
+    /// Writes queued and not yet taken into a group.
+    pub fn waiting(&self) -> usize {
+        self.lock().waiting.len()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Queue> {
+        // The queue holds no invariant a panic elsewhere could break half-way.
+        self.queue
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Runs `work` in the next group's transaction and answers once that group has committed.
+/// `work` must not commit or roll back: it writes through `tx` only.
+pub async fn write<T, F>(ctx: &Ctx, work: F) -> AppResult<T>
+where
+    T: Send + 'static,
+    F: for<'a> FnOnce(&'a Ctx, &'a mut Tx) -> BoxFuture<'a, AppResult<T>> + Send + 'static,
+{
+    let (reply, answer) = oneshot::channel();
+    let start_drain = {
+        let mut queue = ctx.writes.lock();
+        queue.waiting.push(Box::new(Write {
+            work: Some(work),
+            result: None,
+            reply,
+        }));
+        let start = queue.draining < ctx.writes.lanes;
+        if start {
+            queue.draining += 1;
+        }
+        start
+    };
+    if start_drain {
+        tokio::spawn(drain(ctx.clone()));
+    }
+    answer.await.unwrap_or_else(|_| Err(not_saved()))
+}
+
+/// Gives the lane back if the drain task ends by a panic, so later writes start a new one.
+struct LaneGuard<'a>(&'a GroupCommit);
+
+impl Drop for LaneGuard<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.lock().draining -= 1;
+        }
+    }
+}
+
+async fn drain(ctx: Ctx) {
+    let writes = ctx.writes.clone();
+    let _guard = LaneGuard(&writes);
+    loop {
+        let group: Vec<Box<dyn Pending>> = {
+            let mut queue = writes.lock();
+            if queue.waiting.is_empty() {
+                queue.draining -= 1;
+                return;
+            }
+            let take = queue.waiting.len().min(MAX_GROUP);
+            queue.waiting.drain(..take).collect()
+        };
+        run_group(&ctx, group).await;
+    }
+}
+
+async fn run_group(ctx: &Ctx, mut group: Vec<Box<dyn Pending>>) {
+    let mut tx = match ctx.store.begin().await {
+        Ok(tx) => tx,
+        Err(e) => {
+            tracing::error!(error = %e, "group commit: cannot begin a transaction");
+            return answer_all(group, &e.to_string());
+        }
+    };
+    let single = group.len() == 1;
+    let mut failed: Option<String> = None;
+    for pending in &mut group {
+        // A group of one needs no savepoint: its failure is the whole transaction's.
+        if !single && let Err(e) = tx.savepoint().await {
+            failed = Some(e.to_string());
+            break;
+        }
+        let ok = pending.run(ctx, &mut tx).await;
+        if single && !ok {
+            // Dropping the transaction rolls it back; the write keeps its own error.
+            drop(tx);
+            return answer_each(group);
+        }
+        let mark = match (single, ok) {
+            (true, _) => Ok(()),
+            (false, true) => tx.release().await,
+            (false, false) => tx.rollback_to().await,
+        };
+        if let Err(e) = mark {
+            failed = Some(e.to_string());
+            break;
+        }
+    }
+    let outcome = match failed {
+        Some(e) => Err(e),
+        None => tx.commit().await.map_err(|e| e.to_string()),
+    };
+    match outcome {
+        Ok(()) => {
+            ctx.writes.stats.groups.fetch_add(1, Ordering::Relaxed);
+            let n = u64::try_from(group.len()).unwrap_or(u64::MAX);
+            ctx.writes.stats.writes.fetch_add(n, Ordering::Relaxed);
+            answer_each(group);
+        }
+        Err(e) => {
+            tracing::error!(error = %e, writes = group.len(), "group commit failed");
+            answer_all(group, &e);
+        }
+    }
+}
+
+fn answer_each(group: Vec<Box<dyn Pending>>) {
+    for pending in group {
+        pending.answer(None);
+    }
+}
+
+fn answer_all(group: Vec<Box<dyn Pending>>, cause: &str) {
+    for pending in group {
+        pending.answer(Some(AppError::Internal(format!(
+            "the write was not saved: {cause}"
+        ))));
+    }
+}

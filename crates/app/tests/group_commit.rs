@@ -1,0 +1,157 @@
+//! Group commit: signups that arrive together share one transaction; each is answered with
+//! its own result after that commit, and a signup refused by the rules is undone alone while
+//! the rest of its group commits. Run on SQLite and (when `VOUCH_TEST_POSTGRES_URL` is set)
+//! on PostgreSQL.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use vouch_app::group_commit::{self, GroupCommit};
+use vouch_app::{AppError, Ctx, Settings, participants, programs};
+use vouch_domain::participant::ParticipantFields;
+use vouch_domain::program::{ProgramFields, ProgramStatus};
+use vouch_store::audit::Origin;
+use vouch_store::testing::{backends, fresh_store};
+
+fn person(email: &str, referred_by: &str) -> ParticipantFields {
+    ParticipantFields {
+        email: email.into(),
+        first_name: "Sam".into(),
+        referred_by: referred_by.into(),
+        ..Default::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signups_that_arrive_together_share_a_commit_and_keep_their_own_answers() {
+    for backend in backends() {
+        let store = fresh_store(backend).await.expect("store");
+        let mut ctx = Ctx::new(store.clone(), Settings::default())
+            .await
+            .expect("ctx");
+        // One lane, so the queue's order and the groups are certain.
+        ctx.writes = Arc::new(GroupCommit::with_lanes(1));
+        let origin = Origin::system();
+        let program = programs::create(
+            &ctx,
+            &origin,
+            &ProgramFields {
+                name: "Grouped".into(),
+                landing_url: "https://shop.example.com".into(),
+                attribution_window_days: 30,
+                attribution_model: "last_click".into(),
+                qualifying_event: "signup".into(),
+                currency: "USD".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("program");
+        programs::set_status(&ctx, &origin, &program.id, ProgramStatus::Live, true)
+            .await
+            .expect("live");
+        let program = programs::get(&ctx, &program.id).await.expect("program");
+        let draft = person("ann@example.com", "").parse().expect("ann");
+        let (ann, _) = participants::enrol(&ctx, &origin, &program, &draft, &Default::default())
+            .await
+            .expect("ann");
+        let before = ctx.writes.stats.groups.load(Ordering::Relaxed);
+
+        // A write that holds its group open until the test lets it go: everything submitted
+        // meanwhile queues for the next group.
+        let gate = Arc::new(tokio::sync::Notify::new());
+        let held = tokio::spawn({
+            let (ctx, gate) = (ctx.clone(), gate.clone());
+            async move {
+                group_commit::write(&ctx, move |_, _| {
+                    Box::pin(async move {
+                        gate.notified().await;
+                        Ok::<_, AppError>(())
+                    })
+                })
+                .await
+            }
+        });
+        while ctx.writes.waiting() > 0 && !held.is_finished() {
+            tokio::task::yield_now().await;
+        }
+        // 30 signups: 27 fine, one email twice (the second is refused), one naming an unknown
+        // referral code (refused) — all referred by Ann.
+        let mut emails: Vec<String> = (0..27).map(|i| format!("f{i}@example.com")).collect();
+        emails.push("f3@example.com".into());
+        let mut signups = Vec::new();
+        for email in &emails {
+            let draft = person(email, &ann.code).parse().expect("draft");
+            signups.push(tokio::spawn({
+                let (ctx, origin, program) = (ctx.clone(), origin.clone(), program.clone());
+                async move {
+                    participants::enrol(&ctx, &origin, &program, &draft, &Default::default()).await
+                }
+            }));
+            // In order: the duplicate queues after the first f3.
+            while ctx.writes.waiting() < signups.len() {
+                tokio::task::yield_now().await;
+            }
+        }
+        let unknown = person("g@example.com", "NOSUCHCODE")
+            .parse()
+            .expect("draft");
+        signups.push(tokio::spawn({
+            let (ctx, origin, program) = (ctx.clone(), origin.clone(), program.clone());
+            async move {
+                participants::enrol(&ctx, &origin, &program, &unknown, &Default::default()).await
+            }
+        }));
+        while ctx.writes.waiting() < 29 {
+            tokio::task::yield_now().await;
+        }
+        gate.notify_one();
+        held.await.expect("join").expect("held write");
+
+        let mut answers = Vec::new();
+        for s in signups {
+            answers.push(s.await.expect("join"));
+        }
+        let ok = answers.iter().filter(|a| a.is_ok()).count();
+        assert_eq!(ok, 27, "{backend:?}: {answers:?}");
+        assert!(
+            matches!(&answers[27], Err(AppError::Conflict { .. })),
+            "{backend:?}: the second f3 is refused: {:?}",
+            answers[27]
+        );
+        let refused = answers[28].as_ref().expect_err("unknown code");
+        assert_eq!(refused.field_errors()[0].field, "referred_by");
+        // Two groups: the held write alone, then the 29 that queued behind it.
+        let groups = ctx.writes.stats.groups.load(Ordering::Relaxed) - before;
+        assert_eq!(groups, 2, "{backend:?}");
+
+        // What was answered is what was saved: 27 friends and Ann, 27 referrals.
+        let mut conn = store.conn().await.expect("conn");
+        let referred = vouch_store::stats::referrals_of(&mut conn, &ann.id)
+            .await
+            .expect("referrals");
+        assert_eq!(referred, 27, "{backend:?}");
+        for a in answers.iter().flatten() {
+            let saved = vouch_store::participants::get(&mut conn, &a.0.id)
+                .await
+                .expect("get");
+            assert!(
+                saved.is_some(),
+                "{backend:?}: {} was answered and saved",
+                a.0.email
+            );
+        }
+        drop(conn);
+
+        // A signup alone in its group that is refused leaves nothing behind.
+        let again = person("f5@example.com", "").parse().expect("draft");
+        let alone = participants::enrol(&ctx, &origin, &program, &again, &Default::default()).await;
+        assert!(matches!(alone, Err(AppError::Conflict { .. })), "{alone:?}");
+        let mut conn = store.conn().await.expect("conn");
+        let count = vouch_store::participants::count(&mut conn, &program.id, None)
+            .await
+            .expect("count");
+        assert_eq!(count, 28, "{backend:?}: Ann and 27 friends");
+        drop(conn);
+        store.close().await;
+    }
+}
