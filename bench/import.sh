@@ -33,8 +33,8 @@ with open(f"{work}/people.csv", "w") as f, open(f"{work}/baseline.sql", "w") as 
               "CREATE TABLE br (id TEXT PRIMARY KEY, program_id TEXT NOT NULL, referrer TEXT NOT NULL, "
               "referred TEXT NOT NULL UNIQUE, stage TEXT NOT NULL, created_at TEXT NOT NULL);\n")
     for i in range(n):
-        if i % 100 == 98:
-            ref = code(i + 1)          # a referrer later in the file
+        if i % 100 == 98 and i + 2 < n:
+            ref = code(i + 2)          # a referrer later in the file (with none itself)
         elif i % 2 == 1:
             ref = code(i - 1)          # a referrer earlier in the file
         else:

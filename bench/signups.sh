@@ -6,6 +6,12 @@
 # is the same enrolment without `referred_by`. The server runs with --no-worker so that email
 # delivery does not share the two cores with the measurement.
 #
+# The physical floor in the same run: the rows one attributed signup writes (counted across
+# every table after the run) inserted by plain SQL with no application — on PostgreSQL by
+# pgbench (16 clients, one transaction per signup), on SQLite by Python's sqlite3 (one
+# writer, WAL, synchronous=FULL), once with a transaction per signup and once with 64 signups
+# per transaction (what group commit does at most).
+#
 #   bench/signups.sh [seconds, default 10]
 #
 # Needs wrk, curl and python3. Targets 127.0.0.1 only.
@@ -30,12 +36,62 @@ row() { # store, label, wrk output
     rps=$(awk '/Requests\/sec/ {print $2}' <<<"$3"); p50=$(awk '$1=="50%" {print $2}' <<<"$3"); p99=$(awk '$1=="99%" {print $2}' <<<"$3")
     bad=$(awk '/Non-2xx/ {print $5}' <<<"$3"); echo "| $1 | $2 | $rps | $p50 | $p99 | ${bad:-0} |"
 }
+count_rows() { # every table's rows
+    if [[ $1 == sqlite* ]]; then
+        python3 - "${1#sqlite://}" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+print(sum(db.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0] for t in tables))
+PY
+    else
+        psql "$1" -AtqX -c "SELECT SUM((xpath('/row/c/text()', query_to_xml('SELECT COUNT(*) AS c FROM ' || quote_ident(table_name), false, true, '')))[1]::text::bigint) FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'"
+    fi
+}
+floor() { # store, database, rows per signup: the same number of rows by plain SQL
+    if [ "$1" = sqlite ]; then
+        for group in 1 64; do
+            python3 - "$WORK/floor-$group.db" "$3" "$group" "$SECS" <<'PY'
+import sqlite3, sys, time, uuid
+path, rows, group, secs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+db = sqlite3.connect(path, isolation_level=None)
+db.execute("PRAGMA journal_mode=WAL"); db.execute("PRAGMA synchronous=FULL")
+db.execute("CREATE TABLE floor_rows (id TEXT PRIMARY KEY, owner TEXT NOT NULL, kind TEXT NOT NULL, body TEXT NOT NULL, at TEXT NOT NULL)")
+db.execute("CREATE INDEX floor_rows_owner ON floor_rows (owner, at)")
+body = "x" * 200
+done, start = 0, time.monotonic()
+while time.monotonic() - start < secs:
+    db.execute("BEGIN IMMEDIATE")
+    for _ in range(group):
+        owner = uuid.uuid4().hex
+        for r in range(rows):
+            db.execute("INSERT INTO floor_rows VALUES (?, ?, ?, ?, ?)", (uuid.uuid4().hex, owner, f"k{r}", body, "2026-11-30T00:00:00Z"))
+    db.execute("COMMIT")
+    done += group
+print(f"{done / (time.monotonic() - start):.0f}")
+PY
+        done | { read -r one; read -r many
+            echo "| sqlite | floor: $3 rows by plain SQL, a transaction per signup | $one | | | |"
+            echo "| sqlite | floor: the same, 64 signups per transaction | $many | | | |"; }
+    else
+        local fdb=${VOUCH_BENCH_POSTGRES_URL%/*}/vouch_bench_floor
+        psql "$VOUCH_BENCH_POSTGRES_URL" -q -c "DROP DATABASE IF EXISTS vouch_bench_floor WITH (FORCE)" -c "CREATE DATABASE vouch_bench_floor" 2>/dev/null
+        psql "$fdb" -qX -c "CREATE TABLE floor_rows (id TEXT PRIMARY KEY, owner TEXT NOT NULL, kind TEXT NOT NULL, body TEXT NOT NULL, at TEXT NOT NULL)" -c "CREATE INDEX floor_rows_owner ON floor_rows (owner, at)"
+        { echo "BEGIN;"; for r in $(seq 1 "$3"); do
+            echo "INSERT INTO floor_rows VALUES (gen_random_uuid()::text, :client_id || '-' || random(), 'k$r', repeat('x', 200), '2026-11-30T00:00:00Z');"
+          done; echo "COMMIT;"; } > "$WORK/floor.sql"
+        local tps
+        tps=$(pgbench -n -c 16 -j 2 -T "$SECS" -f "$WORK/floor.sql" "$fdb" 2>/dev/null | awk '/^tps/ {print int($3)}')
+        echo "| postgres | floor: $3 rows by plain SQL (pgbench, 16 clients), a transaction per signup | $tps | | | |"
+    fi
+}
 PORT=18190
 for db in "${stores[@]}"; do
     store=${db%%:*}
     export VOUCH_DATABASE_URL=$db
     KEY=$("$BIN" api-keys create --name bench --scope admin 2>/dev/null)
-    RUST_LOG=warn "$BIN" serve --no-worker --bind 127.0.0.1:$PORT > "$WORK/serve-$store.log" 2>&1 &
+    METRICS=bench-metrics-token-0123456789
+    RUST_LOG=warn VOUCH_METRICS_TOKEN=$METRICS "$BIN" serve --no-worker --bind 127.0.0.1:$PORT > "$WORK/serve-$store.log" 2>&1 &
     SERVER=$!
     for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.2; done
     api() { curl -sf -X "$1" "http://127.0.0.1:$PORT$2" -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' -d "$3"; }
@@ -49,10 +105,18 @@ for db in "${stores[@]}"; do
     export CODES="$WORK/codes.txt" KEY SIGNUP_PATH="/api/v1/programs/$PROGRAM/participants"
     out=$(ATTRIBUTED=0 RUN=plain wrk -t2 -c16 -d"${SECS}s" --latency -s bench/signups.lua "http://127.0.0.1:$PORT")
     row "$store" "without referrer (baseline)" "$out"
+    rows_before=$(count_rows "$db")
     out=$(ATTRIBUTED=1 RUN=ref wrk -t2 -c16 -d"${SECS}s" --latency -s bench/signups.lua "http://127.0.0.1:$PORT")
     row "$store" "attributed (\`referred_by\`)" "$out"
     won=$(curl -sf "http://127.0.0.1:$PORT/api/v1/programs/$PROGRAM/stats" -H "Authorization: Bearer $KEY" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["totals"]["won"])' || echo "?")
     echo "|  | referrals won and recorded after the run | $won | | | |"
+    groups=$(curl -sf "http://127.0.0.1:$PORT/metrics" -H "Authorization: Bearer $METRICS" | awk '/^vouch_group_commit/ {print $2}' | paste -sd/ -)
+    echo "|  | writes / group commits (whole run) | $groups | | | |"
     kill -TERM "$SERVER"; wait "$SERVER" || true
+    # Rows an attributed signup wrote: every table's rows after minus before, per signup.
+    rows_after=$(count_rows "$db")
+    per=$(python3 -c "print(max(1, round(($rows_after - $rows_before) / max(1, $won))))")
+    echo "|  | rows written per attributed signup | $per | | | |"
+    floor "$store" "$db" "$per"
     PORT=$((PORT + 1))
 done

@@ -92,6 +92,34 @@ async fn signups_that_arrive_together_share_a_commit_and_keep_their_own_answers(
                 tokio::task::yield_now().await;
             }
         }
+        // A write that enrols a referred friend and then fails: its savepoint takes back the
+        // participant, the referral and the rollup additions.
+        let undone = person("undone@example.com", &ann.code)
+            .parse()
+            .expect("draft");
+        signups.push(tokio::spawn({
+            let (ctx, origin, program) = (ctx.clone(), origin.clone(), program.clone());
+            async move {
+                group_commit::write(&ctx, move |ctx, tx| {
+                    Box::pin(async move {
+                        participants::enrol_in(
+                            ctx,
+                            tx,
+                            &origin,
+                            &program,
+                            &undone,
+                            &Default::default(),
+                        )
+                        .await?;
+                        Err(AppError::conflict("test", "changed its mind"))
+                    })
+                })
+                .await
+            }
+        }));
+        while ctx.writes.waiting() < 29 {
+            tokio::task::yield_now().await;
+        }
         let unknown = person("g@example.com", "NOSUCHCODE")
             .parse()
             .expect("draft");
@@ -101,7 +129,7 @@ async fn signups_that_arrive_together_share_a_commit_and_keep_their_own_answers(
                 participants::enrol(&ctx, &origin, &program, &unknown, &Default::default()).await
             }
         }));
-        while ctx.writes.waiting() < 29 {
+        while ctx.writes.waiting() < 30 {
             tokio::task::yield_now().await;
         }
         gate.notify_one();
@@ -118,9 +146,14 @@ async fn signups_that_arrive_together_share_a_commit_and_keep_their_own_answers(
             "{backend:?}: the second f3 is refused: {:?}",
             answers[27]
         );
-        let refused = answers[28].as_ref().expect_err("unknown code");
+        assert!(
+            matches!(&answers[28], Err(AppError::Conflict { code: "test", .. })),
+            "{backend:?}: {:?}",
+            answers[28]
+        );
+        let refused = answers[29].as_ref().expect_err("unknown code");
         assert_eq!(refused.field_errors()[0].field, "referred_by");
-        // Two groups: the held write alone, then the 29 that queued behind it.
+        // Two groups: the held write alone, then the 30 that queued behind it.
         let groups = ctx.writes.stats.groups.load(Ordering::Relaxed) - before;
         assert_eq!(groups, 2, "{backend:?}");
 
@@ -130,6 +163,29 @@ async fn signups_that_arrive_together_share_a_commit_and_keep_their_own_answers(
             .await
             .expect("referrals");
         assert_eq!(referred, 27, "{backend:?}");
+        // The rollups, written once at the group's commit, count the 27 and not the undone one.
+        let rollups = vouch_store::rollups::all(&mut conn).await.expect("rollups");
+        let signups = |who: &str| -> i64 {
+            rollups
+                .iter()
+                .filter(|(p, r, _, _)| *p == program.id && r == who)
+                .map(|(_, _, _, c)| c.signups)
+                .sum()
+        };
+        assert_eq!(
+            signups(vouch_store::rollups::WHOLE_PROGRAM),
+            27,
+            "{backend:?}"
+        );
+        assert_eq!(signups(&ann.id), 27, "{backend:?}");
+        let undone =
+            vouch_store::participants::by_email(&mut conn, &program.id, "undone@example.com")
+                .await
+                .expect("by email");
+        assert!(
+            undone.is_none(),
+            "{backend:?}: the failed write left no participant"
+        );
         for a in answers.iter().flatten() {
             let saved = vouch_store::participants::get(&mut conn, &a.0.id)
                 .await

@@ -131,7 +131,7 @@ async fn referral_stages() {
         )
         .await;
         let (_, id) = won_referral(&app, &program).await;
-        let mut conn = app.state.store.conn().await.expect("conn");
+        let mut conn = app.state.store.begin().await.expect("tx");
         let read = referrals::get(&mut conn, &id)
             .await
             .expect("get")

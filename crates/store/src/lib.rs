@@ -59,14 +59,57 @@ pub use sqlx::AnyConnection as Conn;
 /// On SQLite it also holds this process's turn to write: writers wait in line here, in order,
 /// instead of polling SQLite's busy timeout (whose growing sleeps made the slowest writer wait
 /// over a second under load). Other processes on the same file still queue on the timeout.
+///
+/// It also gathers the transaction's additions to the daily rollups and writes them, summed,
+/// just before the commit: every referred signup adds to its program's row of the day, and
+/// written there, at the end, the row stays locked for the commit alone instead of for the
+/// rest of the transaction (or of a whole group of signups).
 pub struct Tx {
     inner: sqlx::Transaction<'static, sqlx::Any>,
     _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+    rollups: rollups::Pending,
+    /// The rollup additions as they were at [`Tx::savepoint`].
+    rollups_at_savepoint: Option<rollups::Pending>,
 }
 
 impl Tx {
-    pub async fn commit(self) -> std::result::Result<(), sqlx::Error> {
-        self.inner.commit().await
+    fn new(
+        inner: sqlx::Transaction<'static, sqlx::Any>,
+        turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+    ) -> Self {
+        Self {
+            inner,
+            _turn: turn,
+            rollups: rollups::Pending::default(),
+            rollups_at_savepoint: None,
+        }
+    }
+
+    /// Writes the gathered rollup additions, then commits.
+    pub async fn commit(mut self) -> Result<()> {
+        let pending = std::mem::take(&mut self.rollups);
+        rollups::add_many(&mut self.inner, pending).await?;
+        self.inner.commit().await?;
+        Ok(())
+    }
+
+    /// Adds `counts` to the referrer's and the program's day, written at commit.
+    pub(crate) fn count(
+        &mut self,
+        program_id: &str,
+        participant_id: &str,
+        day: &str,
+        counts: rollups::Counts,
+    ) {
+        let key = (
+            program_id.to_string(),
+            participant_id.to_string(),
+            day.to_string(),
+        );
+        let total = self.rollups.entry(key).or_default();
+        total.clicks += counts.clicks;
+        total.signups += counts.signups;
+        total.won += counts.won;
     }
 
     pub async fn rollback(self) -> std::result::Result<(), sqlx::Error> {
@@ -78,12 +121,14 @@ impl Tx {
     /// time: [`Tx::release`] or [`Tx::rollback_to`] ends it.
     pub async fn savepoint(&mut self) -> Result<()> {
         self.inner.execute("SAVEPOINT vouch_write").await?;
+        self.rollups_at_savepoint = Some(self.rollups.clone());
         Ok(())
     }
 
     /// Keeps what was written since [`Tx::savepoint`].
     pub async fn release(&mut self) -> Result<()> {
         self.inner.execute("RELEASE SAVEPOINT vouch_write").await?;
+        self.rollups_at_savepoint = None;
         Ok(())
     }
 
@@ -94,6 +139,9 @@ impl Tx {
             .execute("ROLLBACK TO SAVEPOINT vouch_write")
             .await?;
         self.inner.execute("RELEASE SAVEPOINT vouch_write").await?;
+        if let Some(before) = self.rollups_at_savepoint.take() {
+            self.rollups = before;
+        }
         Ok(())
     }
 }
@@ -288,15 +336,9 @@ impl Store {
         Ok(match self.backend {
             Backend::Sqlite => {
                 let turn = self.write_turn.clone().lock_owned().await;
-                Tx {
-                    inner: self.pool.begin_with("BEGIN IMMEDIATE").await?,
-                    _turn: Some(turn),
-                }
+                Tx::new(self.pool.begin_with("BEGIN IMMEDIATE").await?, Some(turn))
             }
-            Backend::Postgres => Tx {
-                inner: self.pool.begin().await?,
-                _turn: None,
-            },
+            Backend::Postgres => Tx::new(self.pool.begin().await?, None),
         })
     }
 

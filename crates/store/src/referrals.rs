@@ -104,11 +104,8 @@ pub struct NewReferral<'a> {
     pub flags: &'a [Flag],
 }
 
-pub async fn create(
-    conn: &mut AnyConnection,
-    origin: &Origin,
-    n: &NewReferral<'_>,
-) -> Result<Referral> {
+pub async fn create(tx: &mut crate::Tx, origin: &Origin, n: &NewReferral<'_>) -> Result<Referral> {
+    let conn: &mut AnyConnection = tx;
     let at = now();
     let (won, flags) = (n.won, n.flags);
     let stage = if won { Stage::Won } else { Stage::New };
@@ -136,15 +133,19 @@ pub async fn create(
         won: i64::from(won),
         ..Default::default()
     };
-    let day = crate::rollups::day_of(&at);
-    crate::rollups::add(conn, &r.program_id, &r.referrer_id, day, counts).await?;
+    tx.count(
+        &r.program_id,
+        &r.referrer_id,
+        crate::rollups::day_of(&at),
+        counts,
+    );
     Ok(r)
 }
 
 /// Moves a referral to another stage. The update is guarded on the stage the caller read, so
 /// two concurrent decisions cannot both apply: the second gets a 409-style `Invalid`.
 pub async fn set_stage(
-    conn: &mut AnyConnection,
+    tx: &mut crate::Tx,
     origin: &Origin,
     before: &Referral,
     to: Stage,
@@ -154,6 +155,7 @@ pub async fn set_stage(
         code: "invalid_transition",
         message,
     })?;
+    let conn: &mut AnyConnection = tx;
     let at = now();
     let won_at = if to == Stage::Won {
         Some(at.clone())
@@ -188,14 +190,12 @@ pub async fn set_stage(
             won: delta,
             ..Default::default()
         };
-        crate::rollups::add(
-            conn,
+        tx.count(
             &after.program_id,
             &after.referrer_id,
             crate::rollups::day_of(&day),
             counts,
-        )
-        .await?;
+        );
     }
     Ok(after)
 }

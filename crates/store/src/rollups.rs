@@ -1,6 +1,7 @@
 //! `daily_counts`: clicks, referred signups and wins per program and UTC day, for the whole
 //! program (`participant_id` empty) and per referrer. Every write of a click or a referral
-//! adds to it in the same transaction, so a dashboard reads a few rows per day instead of
+//! adds to it in the same transaction (a referral's additions are gathered by the [`crate::Tx`]
+//! and written just before its commit), so a dashboard reads a few rows per day instead of
 //! scanning raw clicks, and nothing counted can be lost between the two. `won` follows the
 //! referral's current stage: a win counts on the day it was won and is taken back when the
 //! referral leaves Won. [`rebuild`] recomputes the table from the raw rows (clicks removed by
@@ -22,28 +23,15 @@ pub struct Counts {
     pub won: i64,
 }
 
-/// Adds `counts` to the referrer's day and to the program's day.
-pub(crate) async fn add(
-    conn: &mut AnyConnection,
-    program_id: &str,
-    participant_id: &str,
-    day: &str,
-    counts: Counts,
-) -> Result<()> {
-    let key = (
-        program_id.to_string(),
-        participant_id.to_string(),
-        day.to_string(),
-    );
-    add_many(conn, BTreeMap::from([(key, counts)])).await
-}
+/// Additions keyed by (program, referrer, day), not yet written.
+pub(crate) type Pending = BTreeMap<(String, String, String), Counts>;
 
 /// Adds each referrer's counts (keyed by program, referrer, day) and their sums to the
 /// programs' rows, in one statement per 500 rows.
-pub(crate) async fn add_many(
-    conn: &mut AnyConnection,
-    mut counts: BTreeMap<(String, String, String), Counts>,
-) -> Result<()> {
+pub(crate) async fn add_many(conn: &mut AnyConnection, mut counts: Pending) -> Result<()> {
+    if counts.is_empty() {
+        return Ok(());
+    }
     let mut totals: BTreeMap<(String, String, String), Counts> = BTreeMap::new();
     for ((program, _, day), c) in &counts {
         let total = totals
