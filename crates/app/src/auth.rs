@@ -11,7 +11,7 @@ use vouch_store::api_keys::{self, ApiKey};
 use vouch_store::audit::{self, Actor, ActorKind, Origin};
 use vouch_store::sessions::Realm;
 use vouch_store::users::StaffUser;
-use vouch_store::{StoreError, login_attempts, sessions, users};
+use vouch_store::{login_attempts, sessions, users};
 
 pub const API_KEY_PREFIX: &str = "vouch_sk_";
 
@@ -171,7 +171,7 @@ pub async fn logout(ctx: &Ctx, origin: &Origin, session: &StaffSession) -> AppRe
         None,
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -294,7 +294,7 @@ pub async fn login(
                 None,
             )
             .await?;
-            tx.commit().await.map_err(StoreError::from)?;
+            tx.commit().await?;
             Ok(Ok(LoggedIn { token, user }))
         }
         None => {
@@ -309,7 +309,7 @@ pub async fn login(
                 None,
             )
             .await?;
-            tx.commit().await.map_err(StoreError::from)?;
+            tx.commit().await?;
             Ok(Err(LoginFailure::Invalid))
         }
     }

@@ -234,7 +234,7 @@ impl Ctx {
 }
 
 async fn commit(tx: Tx) -> AppResult<()> {
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 

@@ -128,7 +128,7 @@ async fn update_endpoint(
             }
         }
     }
-    tx.commit().await.map_err(vouch_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 
