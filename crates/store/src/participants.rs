@@ -82,7 +82,8 @@ pub async fn create(
         }
         let inserted = sqlx::query(
             "INSERT INTO participants (id, program_id, email, first_name, last_name, code, status, signed_up_at, created_at, updated_at, referred_by, email_key, ip_hash, device_hash, account_id)
-             VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $8, $9, $10, $11, $12, $13) RETURNING *",
+             VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $8, $9, $10, $11, $12, $13)
+             ON CONFLICT (code) DO NOTHING RETURNING *",
         )
         .bind(vouch_domain::id::new_id("par"))
         .bind(program_id)
@@ -97,15 +98,19 @@ pub async fn create(
         .bind(facts.ip_hash.clone())
         .bind(facts.device_hash.clone())
         .bind(facts.account_id)
-        .fetch_one(&mut *conn)
+        .fetch_optional(&mut *conn)
         .await
-        .map_err(|e| conflict(e, "participants", &["email", "code"]));
+        .map_err(|e| conflict(e, "participants", &["email", "code"]))?;
+        // A code taken meanwhile (by a transaction that committed after the check, or that
+        // was waited for) inserts nothing instead of failing: a failed statement would abort
+        // the whole transaction on PostgreSQL, and the signups sharing it.
         match inserted {
-            Ok(row) => return from_row(&row),
-            Err(StoreError::Conflict { field }) if field == "code" && facts.code.is_none() => {
-                last_error = Some(StoreError::Conflict { field })
+            Some(row) => return from_row(&row),
+            None => {
+                last_error = Some(StoreError::Conflict {
+                    field: "code".into(),
+                })
             }
-            Err(e) => return Err(e),
         }
     }
     Err(last_error.unwrap_or(StoreError::Conflict {
