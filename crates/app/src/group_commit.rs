@@ -36,10 +36,13 @@ trait Pending: Send {
     fn run<'a>(&'a mut self, ctx: &'a Ctx, tx: &'a mut Tx) -> BoxFuture<'a, bool>;
     /// Answers the caller: its own result, or `failed` when the group did not commit.
     fn answer(self: Box<Self>, failed: Option<AppError>);
+    /// Whether the last run failed on our side (a deadlock between two groups, a lost
+    /// connection) rather than on the write's own merits: worth one more run, alone.
+    fn failed_on_our_side(&self) -> bool;
 }
 
 struct Write<T, F> {
-    work: Option<F>,
+    work: F,
     result: Option<AppResult<T>>,
     reply: oneshot::Sender<AppResult<T>>,
 }
@@ -47,14 +50,11 @@ struct Write<T, F> {
 impl<T, F> Pending for Write<T, F>
 where
     T: Send + 'static,
-    F: for<'a> FnOnce(&'a Ctx, &'a mut Tx) -> BoxFuture<'a, AppResult<T>> + Send + 'static,
+    F: for<'a> Fn(&'a Ctx, &'a mut Tx) -> BoxFuture<'a, AppResult<T>> + Send + 'static,
 {
     fn run<'a>(&'a mut self, ctx: &'a Ctx, tx: &'a mut Tx) -> BoxFuture<'a, bool> {
         Box::pin(async move {
-            let Some(work) = self.work.take() else {
-                return false;
-            };
-            let result = work(ctx, tx).await;
+            let result = (self.work)(ctx, tx).await;
             let ok = result.is_ok();
             self.result = Some(result);
             ok
@@ -71,6 +71,10 @@ where
         };
         // The caller may have gone away; its write stands either way.
         let _ = self.reply.send(answer);
+    }
+
+    fn failed_on_our_side(&self) -> bool {
+        matches!(&self.result, Some(Err(e)) if !e.is_client_error())
     }
 }
 
@@ -134,17 +138,19 @@ impl GroupCommit {
 }
 
 /// Runs `work` in the next group's transaction and answers once that group has committed.
-/// `work` must not commit or roll back: it writes through `tx` only.
+/// `work` must not commit or roll back: it writes through `tx` only. It may run twice: a write
+/// that failed on our side inside a group (two groups deadlocked on PostgreSQL, say) is run
+/// once more, alone, after its group.
 pub async fn write<T, F>(ctx: &Ctx, work: F) -> AppResult<T>
 where
     T: Send + 'static,
-    F: for<'a> FnOnce(&'a Ctx, &'a mut Tx) -> BoxFuture<'a, AppResult<T>> + Send + 'static,
+    F: for<'a> Fn(&'a Ctx, &'a mut Tx) -> BoxFuture<'a, AppResult<T>> + Send + 'static,
 {
     let (reply, answer) = oneshot::channel();
     let start_drain = {
         let mut queue = ctx.writes.lock();
         queue.waiting.push(Box::new(Write {
-            work: Some(work),
+            work,
             result: None,
             reply,
         }));
@@ -208,7 +214,7 @@ async fn run_group(ctx: &Ctx, mut group: Vec<Box<dyn Pending>>) {
         if single && !ok {
             // Dropping the transaction rolls it back; the write keeps its own error.
             drop(tx);
-            return answer_each(group);
+            return answer_each(ctx, group).await;
         }
         let mark = match (single, ok) {
             (true, _) => Ok(()),
@@ -229,7 +235,7 @@ async fn run_group(ctx: &Ctx, mut group: Vec<Box<dyn Pending>>) {
             ctx.writes.stats.groups.fetch_add(1, Ordering::Relaxed);
             let n = u64::try_from(group.len()).unwrap_or(u64::MAX);
             ctx.writes.stats.writes.fetch_add(n, Ordering::Relaxed);
-            answer_each(group);
+            answer_each(ctx, group).await;
         }
         Err(e) => {
             tracing::error!(error = %e, writes = group.len(), "group commit failed");
@@ -238,8 +244,37 @@ async fn run_group(ctx: &Ctx, mut group: Vec<Box<dyn Pending>>) {
     }
 }
 
-fn answer_each(group: Vec<Box<dyn Pending>>) {
+/// Answers each write of a group that committed (or of a lone write that failed); a write
+/// that failed on our side runs once more, alone, first.
+async fn answer_each(ctx: &Ctx, group: Vec<Box<dyn Pending>>) {
+    let mut again = Vec::new();
     for pending in group {
+        if pending.failed_on_our_side() {
+            again.push(pending);
+        } else {
+            pending.answer(None);
+        }
+    }
+    for mut pending in again {
+        let mut tx = match ctx.store.begin().await {
+            Ok(tx) => tx,
+            Err(e) => {
+                pending.answer(Some(AppError::Internal(format!(
+                    "the write was not saved: {e}"
+                ))));
+                continue;
+            }
+        };
+        if pending.run(ctx, &mut tx).await {
+            if let Err(e) = tx.commit().await {
+                pending.answer(Some(AppError::Internal(format!(
+                    "the write was not saved: {e}"
+                ))));
+                continue;
+            }
+            ctx.writes.stats.groups.fetch_add(1, Ordering::Relaxed);
+            ctx.writes.stats.writes.fetch_add(1, Ordering::Relaxed);
+        }
         pending.answer(None);
     }
 }

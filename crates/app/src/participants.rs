@@ -352,14 +352,18 @@ pub async fn enrol(
     draft: &ParticipantDraft,
     context: &SignupContext,
 ) -> AppResult<(Participant, Option<Referral>)> {
-    let (origin, program, draft, context) = (
+    let input = std::sync::Arc::new((
         origin.clone(),
         program.clone(),
         draft.clone(),
         context.clone(),
-    );
+    ));
     let enrolled = crate::group_commit::write(ctx, move |ctx, tx| {
-        Box::pin(async move { enrol_in(ctx, tx, &origin, &program, &draft, &context).await })
+        let input = input.clone();
+        Box::pin(async move {
+            let (origin, program, draft, context) = &*input;
+            enrol_in(ctx, tx, origin, program, draft, context).await
+        })
     })
     .await?;
     // A visit before enrolment may have cached this code as unknown.

@@ -59,11 +59,17 @@ async fn signups_that_arrive_together_share_a_commit_and_keep_their_own_answers(
         // A write that holds its group open until the test lets it go: everything submitted
         // meanwhile queues for the next group.
         let gate = Arc::new(tokio::sync::Notify::new());
+        let (started, running) = tokio::sync::oneshot::channel::<()>();
+        let started = Arc::new(std::sync::Mutex::new(Some(started)));
         let held = tokio::spawn({
             let (ctx, gate) = (ctx.clone(), gate.clone());
             async move {
                 group_commit::write(&ctx, move |_, _| {
+                    let (gate, started) = (gate.clone(), started.clone());
                     Box::pin(async move {
+                        if let Some(started) = started.lock().ok().and_then(|mut s| s.take()) {
+                            let _ = started.send(());
+                        }
                         gate.notified().await;
                         Ok::<_, AppError>(())
                     })
@@ -71,9 +77,8 @@ async fn signups_that_arrive_together_share_a_commit_and_keep_their_own_answers(
                 .await
             }
         });
-        while ctx.writes.waiting() > 0 && !held.is_finished() {
-            tokio::task::yield_now().await;
-        }
+        // The held write is running (its group open) before anything else is queued.
+        running.await.expect("the held write runs");
         // 30 signups: 27 fine, one email twice (the second is refused), one naming an unknown
         // referral code (refused) — all referred by Ann.
         let mut emails: Vec<String> = (0..27).map(|i| format!("f{i}@example.com")).collect();
@@ -94,13 +99,17 @@ async fn signups_that_arrive_together_share_a_commit_and_keep_their_own_answers(
         }
         // A write that enrols a referred friend and then fails: its savepoint takes back the
         // participant, the referral and the rollup additions.
-        let undone = person("undone@example.com", &ann.code)
-            .parse()
-            .expect("draft");
+        let undone = Arc::new(
+            person("undone@example.com", &ann.code)
+                .parse()
+                .expect("draft"),
+        );
         signups.push(tokio::spawn({
             let (ctx, origin, program) = (ctx.clone(), origin.clone(), program.clone());
             async move {
                 group_commit::write(&ctx, move |ctx, tx| {
+                    let (origin, program, undone) =
+                        (origin.clone(), program.clone(), undone.clone());
                     Box::pin(async move {
                         participants::enrol_in(
                             ctx,
@@ -208,6 +217,28 @@ async fn signups_that_arrive_together_share_a_commit_and_keep_their_own_answers(
             .expect("count");
         assert_eq!(count, 28, "{backend:?}: Ann and 27 friends");
         drop(conn);
+
+        // A write that fails on our side (as when two groups deadlock) runs once more, alone.
+        let runs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let answer = group_commit::write(&ctx, {
+            let runs = runs.clone();
+            move |_, _| {
+                let runs = runs.clone();
+                Box::pin(async move {
+                    match runs.fetch_add(1, Ordering::SeqCst) {
+                        0 => Err(AppError::Internal("deadlock detected".into())),
+                        n => Ok(n),
+                    }
+                })
+            }
+        })
+        .await;
+        assert_eq!(answer.expect("second run"), 1, "{backend:?}");
+        assert_eq!(
+            runs.load(Ordering::SeqCst),
+            2,
+            "{backend:?}: run twice, not more"
+        );
         store.close().await;
     }
 }
