@@ -6,7 +6,7 @@
 //! once. Each caller gets its own answer only after that commit (nothing is acknowledged that a
 //! crash could still take back). A write that fails is rolled back to its savepoint alone: its
 //! caller gets its own error and the rest of the group commits. If the commit itself fails,
-//! every caller of the group hears it (a 503-class error: nothing of theirs was saved).
+//! every caller of the group hears it (an internal error, 500: nothing of theirs was saved).
 //!
 //! When nothing else is waiting, a write runs at once in a group of one, so a quiet
 //! installation pays no delay. Under load the queue fills while a group commits, and the next
@@ -107,12 +107,15 @@ impl GroupCommit {
     /// the gain. PostgreSQL runs many transactions at once and already shares the flush of
     /// concurrent commits; what limits it is round trips, so it gets eight lanes (of the
     /// default ten connections, leaving two for reads) and groups form when more writes than
-    /// that wait. Measured with `bench/signups.sh`: two lanes gave 0.73x the referred signups
-    /// of eight.
-    pub fn for_store(backend: Backend) -> Self {
-        Self::with_lanes(match backend {
+    /// that wait (fewer when the pool is smaller). Measured with `bench/signups.sh`: two
+    /// lanes gave 0.73x the referred signups of eight.
+    pub fn for_store(store: &vouch_store::Store) -> Self {
+        let connections =
+            usize::try_from(store.pool().options().get_max_connections()).unwrap_or(usize::MAX);
+        Self::with_lanes(match store.backend() {
             Backend::Sqlite => 1,
-            Backend::Postgres => 8,
+            // Never all of the pool: the reads each signup needs first must find a connection.
+            Backend::Postgres => connections.saturating_sub(2).clamp(1, 8),
         })
     }
 
@@ -166,20 +169,35 @@ where
     answer.await.unwrap_or_else(|_| Err(not_saved()))
 }
 
-/// Gives the lane back if the drain task ends by a panic, so later writes start a new one.
-struct LaneGuard<'a>(&'a GroupCommit);
+/// If the drain task ends by a panic, gives its lane back and, when writes still wait,
+/// starts a new drain for them (a quiet installation may send no further write to do it).
+/// The writes of the group that panicked are answered "not saved" (their transaction was
+/// dropped, so rolled back).
+struct LaneGuard(Ctx);
 
-impl Drop for LaneGuard<'_> {
+impl Drop for LaneGuard {
     fn drop(&mut self) {
-        if std::thread::panicking() {
-            self.0.lock().draining -= 1;
+        if !std::thread::panicking() {
+            return;
+        }
+        let restart = {
+            let mut queue = self.0.writes.lock();
+            queue.draining -= 1;
+            let restart = !queue.waiting.is_empty() && queue.draining < self.0.writes.lanes;
+            if restart {
+                queue.draining += 1;
+            }
+            restart
+        };
+        if restart && let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(drain(self.0.clone()));
         }
     }
 }
 
 async fn drain(ctx: Ctx) {
     let writes = ctx.writes.clone();
-    let _guard = LaneGuard(&writes);
+    let _guard = LaneGuard(ctx.clone());
     loop {
         let group: Vec<Box<dyn Pending>> = {
             let mut queue = writes.lock();

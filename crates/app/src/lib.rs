@@ -220,7 +220,7 @@ impl Ctx {
             }
         };
         let key_ttl = settings.api_key_cache;
-        let writes = group_commit::GroupCommit::for_store(store.backend());
+        let writes = group_commit::GroupCommit::for_store(&store);
         Ok(Self {
             store,
             settings: Arc::new(settings),

@@ -81,7 +81,12 @@ pub async fn numbers(ctx: &Ctx) -> AppResult<std::collections::BTreeMap<String, 
     Ok(overview::programs(&mut conn, &since).await?)
 }
 
-/// The start of the window the numbers cover.
+/// The start of the window the numbers cover: the first of its whole UTC days (today and
+/// the days before it), as the daily rollups count. A date sorts before every time of that
+/// day, so it also bounds the queries that read timestamps.
 fn since(ctx: &Ctx) -> String {
-    (ctx.clock.now() - Duration::days(DAYS)).to_string()
+    (ctx.clock.now() - Duration::days(DAYS - 1))
+        .datetime()
+        .date()
+        .to_string()
 }

@@ -358,17 +358,25 @@ pub async fn enrol(
         draft.clone(),
         context.clone(),
     ));
-    let enrolled = crate::group_commit::write(ctx, move |ctx, tx| {
-        let input = input.clone();
-        Box::pin(async move {
-            let (origin, program, draft, context) = &*input;
-            enrol_in(ctx, tx, origin, program, draft, context).await
+    // Awaited through a task of its own, so the cache is told even when the caller has gone
+    // away (a client hanging up) after its signup was handed over: it commits regardless.
+    let ctx = ctx.clone();
+    let committed = tokio::spawn(async move {
+        let enrolled = crate::group_commit::write(&ctx, move |ctx, tx| {
+            let input = input.clone();
+            Box::pin(async move {
+                let (origin, program, draft, context) = &*input;
+                enrol_in(ctx, tx, origin, program, draft, context).await
+            })
         })
-    })
-    .await?;
-    // A visit before enrolment may have cached this code as unknown.
-    ctx.links.forget(&enrolled.0.code);
-    Ok(enrolled)
+        .await?;
+        // A visit before enrolment may have cached this code as unknown.
+        ctx.links.forget(&enrolled.0.code);
+        Ok(enrolled)
+    });
+    committed
+        .await
+        .unwrap_or_else(|e| Err(AppError::Internal(format!("signup task: {e}"))))
 }
 
 /// [`enrol`] inside the caller's transaction, which it neither commits nor rolls back (the

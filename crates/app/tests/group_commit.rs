@@ -239,6 +239,25 @@ async fn signups_that_arrive_together_share_a_commit_and_keep_their_own_answers(
             2,
             "{backend:?}: run twice, not more"
         );
+
+        // A write that panics is answered as not saved, and the lane is given back: the next
+        // write still runs.
+        let panicked = group_commit::write(&ctx, |_, _| {
+            Box::pin(async move {
+                if std::hint::black_box(true) {
+                    panic!("a bug in a write");
+                }
+                Ok::<_, AppError>(())
+            })
+        })
+        .await;
+        assert!(
+            matches!(panicked, Err(AppError::Internal(_))),
+            "{panicked:?}"
+        );
+        let after =
+            group_commit::write(&ctx, |_, _| Box::pin(async move { Ok::<_, AppError>(7) })).await;
+        assert_eq!(after.expect("the lane came back"), 7, "{backend:?}");
         store.close().await;
     }
 }

@@ -51,7 +51,7 @@ pub async fn programs(
 ) -> Result<BTreeMap<String, ProgramNumbers>> {
     let mut by_program: BTreeMap<String, ProgramNumbers> = BTreeMap::new();
     // Clicks, signups and wins come from the daily rollups (whole UTC days from the one
-    // `since` falls in), so the page never scans raw clicks.
+    // `since` falls in; the console passes a date), so the page never scans raw clicks.
     let first_day = since.get(..10).unwrap_or(since);
     for row in sqlx::query(
         "SELECT program_id, CAST(SUM(clicks) AS BIGINT), CAST(SUM(signups) AS BIGINT),
