@@ -37,11 +37,7 @@ async fn signups_that_arrive_together_share_a_commit_and_keep_their_own_answers(
             &ProgramFields {
                 name: "Grouped".into(),
                 landing_url: "https://shop.example.com".into(),
-                attribution_window_days: 30,
-                attribution_model: "last_click".into(),
-                qualifying_event: "signup".into(),
-                currency: "USD".into(),
-                ..Default::default()
+                ..ProgramFields::new_defaults()
             },
         )
         .await

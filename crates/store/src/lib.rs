@@ -106,10 +106,7 @@ impl Tx {
             participant_id.to_string(),
             day.to_string(),
         );
-        let total = self.rollups.entry(key).or_default();
-        total.clicks += counts.clicks;
-        total.signups += counts.signups;
-        total.won += counts.won;
+        *self.rollups.entry(key).or_default() += counts;
     }
 
     pub async fn rollback(self) -> std::result::Result<(), sqlx::Error> {

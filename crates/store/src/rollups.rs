@@ -23,6 +23,14 @@ pub struct Counts {
     pub won: i64,
 }
 
+impl std::ops::AddAssign for Counts {
+    fn add_assign(&mut self, other: Counts) {
+        self.clicks += other.clicks;
+        self.signups += other.signups;
+        self.won += other.won;
+    }
+}
+
 /// Additions keyed by (program, referrer, day), not yet written.
 pub(crate) type Pending = BTreeMap<(String, String, String), Counts>;
 
@@ -32,14 +40,12 @@ pub(crate) async fn add_many(conn: &mut AnyConnection, mut counts: Pending) -> R
     if counts.is_empty() {
         return Ok(());
     }
-    let mut totals: BTreeMap<(String, String, String), Counts> = BTreeMap::new();
+    let mut totals = Pending::new();
     for ((program, _, day), c) in &counts {
         let total = totals
             .entry((program.clone(), WHOLE_PROGRAM.to_string(), day.clone()))
             .or_default();
-        total.clicks += c.clicks;
-        total.signups += c.signups;
-        total.won += c.won;
+        *total += *c;
     }
     counts.extend(totals);
     let rows: Vec<_> = counts.into_iter().collect();

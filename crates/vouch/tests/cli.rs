@@ -418,6 +418,34 @@ fn spawn_vouch(dir: &std::path::Path, db: &str, args: &[&str]) -> std::process::
         .expect("spawn vouch")
 }
 
+/// Creates an admin API key, starts `vouch serve --no-worker` on a free port and waits until
+/// it answers `/readyz`: (the server, its base URL, the key's secret).
+async fn serve_api_only(dir: &std::path::Path, db: &str) -> (std::process::Child, String, String) {
+    let key = run(
+        dir,
+        db,
+        &["api-keys", "create", "--name", "crash", "--scope", "admin"],
+        None,
+    );
+    let secret = text(&key.stdout).trim().to_string();
+    let port = free_port();
+    let bind = format!("127.0.0.1:{port}");
+    let mut server = spawn_vouch(dir, db, &["serve", "--no-worker", "--bind", &bind]);
+    let base = format!("http://{bind}");
+    for _ in 0..100 {
+        if reqwest::get(format!("{base}/readyz"))
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            return (server, base, secret);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+    panic!("vouch serve --no-worker did not become ready");
+}
+
 /// A worker killed with SIGKILL in the middle of deliveries loses nothing: after a restart
 /// (and the dead worker's leases expiring) every event is delivered at least once.
 #[tokio::test]
@@ -426,38 +454,9 @@ async fn a_killed_worker_loses_no_delivery() {
     for backend in backends() {
         let dir = workdir();
         let db = fresh_database_url(backend).await.expect("db");
-        let key = run(
-            &dir,
-            &db,
-            &["api-keys", "create", "--name", "crash", "--scope", "admin"],
-            None,
-        );
-        let secret = text(&key.stdout).trim().to_string();
         let (hook, seen) = start_receiver().await;
-        let port = free_port();
-        let mut server = spawn_vouch(
-            &dir,
-            &db,
-            &[
-                "serve",
-                "--no-worker",
-                "--bind",
-                &format!("127.0.0.1:{port}"),
-            ],
-        );
-        let base = format!("http://127.0.0.1:{port}");
+        let (mut server, base, secret) = serve_api_only(&dir, &db).await;
         let client = reqwest::Client::new();
-        for _ in 0..100 {
-            if client
-                .get(format!("{base}/readyz"))
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success())
-            {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
         let r = client
             .post(format!("{base}/api/v1/webhook-endpoints"))
             .bearer_auth(&secret)
@@ -524,37 +523,8 @@ async fn a_killed_server_loses_no_acknowledged_signup() {
     for backend in backends() {
         let dir = workdir();
         let db = fresh_database_url(backend).await.expect("db");
-        let key = run(
-            &dir,
-            &db,
-            &["api-keys", "create", "--name", "crash", "--scope", "admin"],
-            None,
-        );
-        let secret = text(&key.stdout).trim().to_string();
-        let port = free_port();
-        let mut server = spawn_vouch(
-            &dir,
-            &db,
-            &[
-                "serve",
-                "--no-worker",
-                "--bind",
-                &format!("127.0.0.1:{port}"),
-            ],
-        );
-        let base = format!("http://127.0.0.1:{port}");
+        let (mut server, base, secret) = serve_api_only(&dir, &db).await;
         let client = reqwest::Client::new();
-        for _ in 0..100 {
-            if client
-                .get(format!("{base}/readyz"))
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success())
-            {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
         let created: serde_json::Value = client
             .post(format!("{base}/api/v1/programs"))
             .bearer_auth(&secret)
