@@ -1,12 +1,13 @@
 //! Rows whose time is over: expired staff and partner sessions, idempotency keys past retention, login
-//! attempts outside every throttling window, used or expired participant tokens; and delivery
-//! records past the retention settings.
+//! attempts outside every throttling window, used or expired participant tokens; delivery
+//! records and raw clicks past the retention settings; and the months' click partitions.
 
 use crate::Ctx;
-use vouch_store::{idempotency, login_attempts, retention, sessions};
+use vouch_store::{click_partitions, idempotency, login_attempts, retention, sessions};
 
-/// Deletes delivery records past `settings.retention`, batch by batch until none is left;
-/// returns how many events and jobs went.
+/// Deletes delivery records and raw clicks past `settings.retention`, batch by batch until
+/// none is left; returns how many events, jobs and clicks went (a dropped month of clicks is
+/// logged, not counted).
 pub async fn purge_old(ctx: &Ctx) -> vouch_store::Result<u64> {
     let r = &ctx.settings.retention;
     let mut gone = 0;
@@ -30,7 +31,32 @@ pub async fn purge_old(ctx: &Ctx) -> vouch_store::Result<u64> {
             }
         }
     }
+    if r.clicks_days > 0 {
+        let before = ctx.clock.ago(time::Duration::days(r.clicks_days));
+        let months = click_partitions::drop_before(&ctx.store, before).await?;
+        if !months.is_empty() {
+            tracing::info!(
+                months = months.len(),
+                "retention dropped old months of clicks"
+            );
+        }
+        loop {
+            let n = click_partitions::purge_before(&ctx.store, before).await?;
+            gone += n;
+            if n == 0 {
+                break;
+            }
+        }
+    }
     Ok(gone)
+}
+
+/// Creates the click partitions of this month and the next on PostgreSQL (and of any month
+/// whose clicks went to the default partition); returns how many it created.
+pub async fn prepare_click_partitions(ctx: &Ctx) -> vouch_store::Result<usize> {
+    Ok(click_partitions::prepare(&ctx.store, ctx.clock.now())
+        .await?
+        .len())
 }
 
 /// Deletes them all; returns how many rows went.

@@ -95,6 +95,9 @@ pub struct Retention {
     /// Finished jobs (emails sent, deliveries given up or cancelled) and their attempts; an
     /// email stays in the outbox without them. A lead sale's delivery log is kept.
     pub jobs_days: i64,
+    /// Raw clicks (0: for ever). Their daily counts stay: dashboards and participant pages
+    /// read those. On PostgreSQL whole months go by dropping their partition.
+    pub clicks_days: i64,
 }
 
 impl Default for Retention {
@@ -102,6 +105,7 @@ impl Default for Retention {
         Self {
             events_days: 90,
             jobs_days: 30,
+            clicks_days: 0,
         }
     }
 }

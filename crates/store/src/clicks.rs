@@ -46,8 +46,9 @@ pub async fn insert_batch(store: &Store, clicks: &[NewClick]) -> Result<()> {
                 .bind(c.utm.clone())
                 .bind(&c.device_class);
         });
-        // Only the rows inserted come back, so a retried batch adds nothing twice to the rollups.
-        sql.push(" ON CONFLICT (id) DO NOTHING RETURNING program_id, participant_id, at");
+        // No conflict target: PostgreSQL's key is (id, at), the partition key being part of it;
+        // a retried click has both the same. Only the rows inserted come back, so a retried batch adds nothing twice to the rollups.
+        sql.push(" ON CONFLICT DO NOTHING RETURNING program_id, participant_id, at");
         let inserted = sql.fetch_all(&mut tx).await?;
         let mut counts: BTreeMap<(String, String, String), Counts> = BTreeMap::new();
         for row in &inserted {

@@ -10,6 +10,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod backup;
 pub mod bonuses;
+pub mod click_partitions;
 pub mod clicks;
 pub mod commissions;
 pub mod emails;
@@ -341,6 +342,7 @@ impl Store {
 
     pub async fn migrate(&self) -> Result<()> {
         migrate::migrator(self.backend).run(&self.pool).await?;
+        click_partitions::prepare(self, Timestamp::now()).await?;
         Ok(())
     }
 

@@ -77,15 +77,19 @@ pub(crate) fn day_of(at: &str) -> &str {
     at.get(..10).unwrap_or(at)
 }
 
-/// The statements that fill an empty table from the raw rows (the migration that created the
-/// table ran the same ones). SQLite wants a `WHERE` before `ON CONFLICT` in `INSERT … SELECT`.
+/// The statements that add the raw rows' counts to the table (the migration that created the
+/// table ran the same ones on an empty table). Clicks are counted from `$1`, the first day
+/// whose raw clicks are all still stored. SQLite wants a `WHERE` before `ON CONFLICT` in
+/// `INSERT … SELECT`.
 const FILL: [&str; 6] = [
     "INSERT INTO daily_counts (program_id, participant_id, day, clicks)
-     SELECT program_id, participant_id, SUBSTR(at, 1, 10), COUNT(*) FROM clicks WHERE 1 = 1
-     GROUP BY program_id, participant_id, SUBSTR(at, 1, 10)",
+     SELECT program_id, participant_id, SUBSTR(at, 1, 10), COUNT(*) FROM clicks WHERE at >= $1
+     GROUP BY program_id, participant_id, SUBSTR(at, 1, 10)
+     ON CONFLICT (program_id, participant_id, day) DO UPDATE SET clicks = daily_counts.clicks + excluded.clicks",
     "INSERT INTO daily_counts (program_id, participant_id, day, clicks)
-     SELECT program_id, '', SUBSTR(at, 1, 10), COUNT(*) FROM clicks WHERE 1 = 1
-     GROUP BY program_id, SUBSTR(at, 1, 10)",
+     SELECT program_id, '', SUBSTR(at, 1, 10), COUNT(*) FROM clicks WHERE at >= $1
+     GROUP BY program_id, SUBSTR(at, 1, 10)
+     ON CONFLICT (program_id, participant_id, day) DO UPDATE SET clicks = daily_counts.clicks + excluded.clicks",
     "INSERT INTO daily_counts (program_id, participant_id, day, signups)
      SELECT program_id, referrer_id, SUBSTR(created_at, 1, 10), COUNT(*) FROM referrals WHERE 1 = 1
      GROUP BY program_id, referrer_id, SUBSTR(created_at, 1, 10)
@@ -107,8 +111,11 @@ const FILL: [&str; 6] = [
 ];
 
 /// Recomputes every row from the raw clicks and referrals, on the caller's transaction (so a
-/// reader sees the old table or the new one, never half). Returns how many rows it wrote.
-pub async fn rebuild(conn: &mut AnyConnection) -> Result<i64> {
+/// reader sees the old table or the new one, never half). `clicks_kept_since` is the first
+/// day (`2026-09-01`) retention has kept every raw click of: the click counts of earlier days
+/// cannot be recounted and stay as they are (`None`: every click is kept, all are recounted).
+/// Returns how many rows it wrote.
+pub async fn rebuild(conn: &mut AnyConnection, clicks_kept_since: Option<&str>) -> Result<i64> {
     // Writers add to the table while the statements below run, each with its own snapshot on
     // PostgreSQL: hold them off until the transaction ends (SQLite's write transaction already
     // does).
@@ -117,13 +124,23 @@ pub async fn rebuild(conn: &mut AnyConnection) -> Result<i64> {
             .execute(&mut *conn)
             .await?;
     }
-    sqlx::query("DELETE FROM daily_counts")
+    let since = clicks_kept_since.unwrap_or("");
+    // What stays of a row before `since` is its click count; the rest is recounted below.
+    sqlx::query("DELETE FROM daily_counts WHERE day >= $1 OR clicks = 0")
+        .bind(since)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("UPDATE daily_counts SET signups = 0, won = 0")
         .execute(&mut *conn)
         .await?;
     for statement in FILL {
-        sqlx::query(sqlx::AssertSqlSafe(statement))
-            .execute(&mut *conn)
-            .await?;
+        let query = sqlx::query(sqlx::AssertSqlSafe(statement));
+        let query = if statement.contains("$1") {
+            query.bind(since)
+        } else {
+            query
+        };
+        query.execute(&mut *conn).await?;
     }
     Ok(sqlx::query_scalar("SELECT COUNT(*) FROM daily_counts")
         .fetch_one(conn)

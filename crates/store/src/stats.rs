@@ -77,8 +77,8 @@ pub async fn top_referrers(
     let rows = sqlx::query(
         "SELECT p.id, p.email, p.code, w.won FROM (
              SELECT participant_id, CAST(SUM(won) AS BIGINT) AS won FROM daily_counts
-             WHERE program_id = $1 AND participant_id <> '' AND day >= $2 AND day < $3
-             GROUP BY participant_id HAVING SUM(won) > 0
+             WHERE program_id = $1 AND won > 0 AND day >= $2 AND day < $3 AND participant_id <> ''
+             GROUP BY participant_id
          ) w JOIN participants p ON p.id = w.participant_id
          ORDER BY w.won DESC, p.id LIMIT $4",
     )
@@ -176,14 +176,15 @@ pub async fn leaders(
         .collect()
 }
 
-/// Clicks on a participant's link (counted ones: once per visitor and hour).
+/// Clicks on a participant's link (counted ones: once per visitor and hour), from the daily
+/// rollups: they outlive the raw clicks that retention deletes.
 pub async fn clicks_of(conn: &mut AnyConnection, participant_id: &str) -> Result<i64> {
-    Ok(
-        sqlx::query_scalar("SELECT COUNT(*) FROM clicks WHERE participant_id = $1")
-            .bind(participant_id)
-            .fetch_one(conn)
-            .await?,
+    Ok(sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(clicks), 0) AS BIGINT) FROM daily_counts WHERE participant_id = $1",
     )
+    .bind(participant_id)
+    .fetch_one(conn)
+    .await?)
 }
 
 /// Referrals a participant made, in any stage.

@@ -53,6 +53,9 @@ pub struct RetentionConfig {
     /// Days finished jobs (emails sent, deliveries given up) and their attempts are kept
     /// (0: for ever).
     pub jobs_days: i64,
+    /// Days raw clicks are kept (0: for ever); their daily counts stay. On PostgreSQL whole
+    /// months are dropped with their partition.
+    pub clicks_days: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -174,6 +177,7 @@ impl Default for Config {
                 RetentionConfig {
                     events_days: d.events_days,
                     jobs_days: d.jobs_days,
+                    clicks_days: d.clicks_days,
                 }
             },
             outbound: OutboundConfig::default(),
@@ -326,8 +330,11 @@ impl Config {
             .map_err(|e| anyhow::anyhow!("trusted_proxies: {e}"))?;
         if !(0..=36_500).contains(&self.retention.events_days)
             || !(0..=36_500).contains(&self.retention.jobs_days)
+            || !(0..=36_500).contains(&self.retention.clicks_days)
         {
-            bail!("retention: events_days and jobs_days must be between 0 (for ever) and 36500");
+            bail!(
+                "retention: events_days, jobs_days and clicks_days must be between 0 (for ever) and 36500"
+            );
         }
         if !(0..=1000).contains(&self.limits.welcome_emails_per_address_per_day) {
             bail!("limits.welcome_emails_per_address_per_day: must be between 0 (off) and 1000");
@@ -415,6 +422,7 @@ impl Config {
             retention: vouch_app::Retention {
                 events_days: self.retention.events_days,
                 jobs_days: self.retention.jobs_days,
+                clicks_days: self.retention.clicks_days,
             },
         }
     }

@@ -22,6 +22,7 @@ fn spawn(dir: &std::path::Path, db: &str, args: &[&str]) -> Child {
         .args(args)
         .current_dir(dir)
         .env("VOUCH_DATABASE_URL", db)
+        .env("VOUCH_OUTBOUND_ALLOW_CIDRS", "127.0.0.0/8,::1/128")
         .env("VOUCH_WORKER__POLL_INTERVAL_MS", "50")
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
@@ -217,5 +218,289 @@ async fn a_worker_releases_holds_on_sqlite() {
 async fn a_worker_releases_holds_on_postgres() {
     if vouch_store::testing::backends().contains(&Backend::Postgres) {
         a_worker_releases_holds(Backend::Postgres).await;
+    }
+}
+
+/// Counts webhook deliveries by `webhook-id` (every delivery, repeats included).
+async fn start_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let state = seen.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: axum::http::HeaderMap| {
+            let state = state.clone();
+            async move {
+                if let (Some(id), Ok(mut seen)) = (
+                    headers.get("webhook-id").and_then(|v| v.to_str().ok()),
+                    state.lock(),
+                ) {
+                    seen.push(id.to_string());
+                }
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (url, seen)
+}
+
+/// Polls `check` every 100 ms until it holds; returns how long that took, or `None` after
+/// `limit`.
+async fn within(limit: Duration, mut check: impl AsyncFnMut() -> bool) -> Option<Duration> {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if check().await {
+            return Some(start.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    None
+}
+
+/// Two `vouch serve --no-worker` and two `vouch worker` processes on one database: signups
+/// and clicks arriving through both servers are all kept, every webhook event is delivered
+/// exactly once by one of the two workers, and a key revoked or a program paused through one
+/// server is honoured by the other within the caches' stated bounds (`KEY_TTL`,
+/// `PROGRAM_TTL`: 5 s).
+async fn two_servers_and_two_workers(backend: Backend) {
+    vouch_jobs::install_crypto_provider();
+    let dir = std::env::temp_dir().join(format!(
+        "vouch-two-{}",
+        vouch_domain::id::new_id("t").to_lowercase()
+    ));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let db = fresh_database_url(backend).await.expect("db");
+    let key = admin_key(&dir, &db);
+    let (hook, seen) = start_receiver().await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let mut servers = Vec::new();
+    let mut apis = Vec::new();
+    for _ in 0..2 {
+        let base = format!("http://127.0.0.1:{}", free_port());
+        servers.push(spawn(
+            &dir,
+            &db,
+            &[
+                "serve",
+                "--no-worker",
+                "--bind",
+                base.trim_start_matches("http://"),
+            ],
+        ));
+        wait_ready(&client, &base).await;
+        apis.push(Api {
+            base,
+            key: key.clone(),
+            client: client.clone(),
+        });
+    }
+    let workers: Vec<Child> = (0..2)
+        .map(|_| {
+            Command::new(BIN)
+                .arg("worker")
+                .current_dir(&dir)
+                .env("VOUCH_DATABASE_URL", &db)
+                .env("VOUCH_OUTBOUND_ALLOW_CIDRS", "127.0.0.0/8,::1/128")
+                .env("VOUCH_WORKER__POLL_INTERVAL_MS", "50")
+                .env("VOUCH_WORKER__CONCURRENCY", "4")
+                .env("RUST_LOG", "warn")
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("spawn worker")
+        })
+        .collect();
+    let (a, b) = (&apis[0], &apis[1]);
+
+    a.post("/api/v1/webhook-endpoints", json!({ "url": hook }))
+        .await;
+    let program = a
+        .post(
+            "/api/v1/programs",
+            json!({ "name": "Two of each", "landing_url": "https://shop.example.com" }),
+        )
+        .await["id"]
+        .as_str()
+        .expect("program id")
+        .to_string();
+    a.post(
+        &format!("/api/v1/programs/{program}/status"),
+        json!({ "status": "live" }),
+    )
+    .await;
+    let referrer = b
+        .post(
+            &format!("/api/v1/programs/{program}/participants"),
+            json!({ "email": "ann@two.example", "first_name": "Ann" }),
+        )
+        .await;
+    let code = referrer["code"].as_str().expect("code").to_string();
+
+    // Eight clients, each through one server or the other: signups naming Ann, and clicks on
+    // her link, each click from a visitor of its own.
+    let (clients, per_client) = (8, 12);
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let api = Api {
+            base: apis[c % 2].base.clone(),
+            key: key.clone(),
+            client: client.clone(),
+        };
+        let (program, code) = (program.clone(), code.clone());
+        tasks.push(tokio::spawn(async move {
+            for i in 0..per_client {
+                api.post(
+                    &format!("/api/v1/programs/{program}/participants"),
+                    json!({ "email": format!("c{c}-{i}@two.example"), "referred_by": code }),
+                )
+                .await;
+                let r = api
+                    .client
+                    .get(format!("{}/r/{code}", api.base))
+                    .header("user-agent", format!("Mozilla/5.0 (visitor {c}-{i})"))
+                    .send()
+                    .await
+                    .expect("click");
+                assert_eq!(r.status(), reqwest::StatusCode::FOUND);
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.expect("client");
+    }
+    let signups = clients * per_client;
+
+    // Caches across processes: a key B has just used, revoked through A; a program B has just
+    // redirected for, paused through A.
+    let second = a
+        .post(
+            "/api/v1/api-keys",
+            json!({ "name": "short-lived", "scope": "admin" }),
+        )
+        .await;
+    let (second_id, second_secret) = (
+        second["id"].as_str().expect("key id").to_string(),
+        second["secret"].as_str().expect("secret").to_string(),
+    );
+    let on_b = |secret: String| {
+        let (client, base) = (client.clone(), b.base.clone());
+        async move {
+            client
+                .get(format!("{base}/api/v1/programs"))
+                .bearer_auth(secret)
+                .send()
+                .await
+                .expect("programs")
+                .status()
+        }
+    };
+    assert_eq!(on_b(second_secret.clone()).await, reqwest::StatusCode::OK);
+    a.post(&format!("/api/v1/api-keys/{second_id}/revoke"), json!({}))
+        .await;
+    let refused = within(Duration::from_secs(8), async || {
+        on_b(second_secret.clone()).await == reqwest::StatusCode::UNAUTHORIZED
+    })
+    .await;
+    assert!(
+        refused.is_some(),
+        "{backend:?}: B still accepts a key revoked through A after 8 s (bound: 5 s)"
+    );
+    let ref_on_b = async || {
+        let r = client
+            .get(format!("{}/r/{code}", b.base))
+            .header("user-agent", "Mozilla/5.0 (cache check)")
+            .send()
+            .await
+            .expect("redirect");
+        r.headers()
+            .get("location")
+            .and_then(|l| l.to_str().ok())
+            .is_some_and(|l| l.contains("ref="))
+    };
+    assert!(ref_on_b().await, "the link credits Ann while live");
+    a.post(
+        &format!("/api/v1/programs/{program}/status"),
+        json!({ "status": "paused" }),
+    )
+    .await;
+    let paused = within(Duration::from_secs(8), async || !ref_on_b().await).await;
+    assert!(
+        paused.is_some(),
+        "{backend:?}: B still credits a program paused through A after 8 s (bound: 5 s)"
+    );
+
+    // Servers stop gracefully (their click buffers are written), then every event reaches
+    // the receiver, once.
+    for server in servers {
+        stop(server);
+    }
+    let store = vouch_store::Store::connect(&db, 2).await.expect("store");
+    let scalar = async |sql: &'static str| -> i64 {
+        sqlx::query_scalar(sql)
+            .fetch_one(store.pool())
+            .await
+            .expect(sql)
+    };
+    let events = scalar("SELECT COUNT(*) FROM events").await;
+    let delivered = within(Duration::from_secs(60), async || {
+        seen.lock().map(|s| s.len() as i64).unwrap_or(0) >= events
+    })
+    .await;
+    assert!(delivered.is_some(), "{backend:?}: every event delivered");
+    // Give a second delivery of anything the time to show up before counting.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let received = seen.lock().map(|s| s.clone()).unwrap_or_default();
+    let mut unique = received.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(
+        (received.len() as i64, unique.len() as i64),
+        (events, events),
+        "{backend:?}: each event delivered exactly once"
+    );
+    let attempts = scalar(
+        "SELECT COUNT(*) FROM job_attempts a JOIN jobs j ON j.id = a.job_id WHERE j.kind = 'webhook'",
+    )
+    .await;
+    assert_eq!(attempts, events, "{backend:?}: no delivery job ran twice");
+    let workers_used = scalar(
+        "SELECT COUNT(DISTINCT a.worker) FROM job_attempts a JOIN jobs j ON j.id = a.job_id WHERE j.kind = 'webhook'",
+    )
+    .await;
+    assert_eq!(workers_used, 2, "{backend:?}: both workers delivered");
+    assert_eq!(
+        scalar("SELECT COUNT(*) FROM referrals").await,
+        signups as i64,
+        "{backend:?}: every signup through either server kept"
+    );
+    // Each client's clicks, and the cache checks' visitor once (a visitor counts once an hour;
+    // a paused program counts none).
+    let clicks = scalar("SELECT COUNT(*) FROM clicks").await;
+    assert_eq!(clicks, signups as i64 + 1, "{backend:?}: every click kept");
+    for worker in workers {
+        stop(worker);
+    }
+    store.close().await;
+}
+
+#[tokio::test]
+async fn two_servers_and_two_workers_on_sqlite() {
+    two_servers_and_two_workers(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn two_servers_and_two_workers_on_postgres() {
+    if vouch_store::testing::backends().contains(&Backend::Postgres) {
+        two_servers_and_two_workers(Backend::Postgres).await;
     }
 }

@@ -1,0 +1,156 @@
+//! Clicks by month: on PostgreSQL each month has its partition, rows that arrived before their
+//! month's partition existed move into it, retention drops whole months and deletes the rest
+//! row by row; on SQLite one table, retention row by row. Daily counts survive both.
+
+use vouch_domain::Timestamp;
+use vouch_store::click_partitions::{self, Month};
+use vouch_store::clicks::{self, NewClick};
+use vouch_store::testing::{backends, fresh_store};
+use vouch_store::{Backend, rollups};
+
+fn click(id: &str, at: &str) -> NewClick {
+    NewClick {
+        id: id.into(),
+        at: Timestamp::parse(at).expect("a time"),
+        program_id: "prg_1".into(),
+        participant_id: "par_1".into(),
+        code: "ANN1".into(),
+        visitor_hash: format!("v-{id}"),
+        referrer: None,
+        utm: None,
+        device_class: "desktop".into(),
+    }
+}
+
+fn at(text: &str) -> Timestamp {
+    Timestamp::parse(text).expect("a time")
+}
+
+async fn count(store: &vouch_store::Store) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM clicks")
+        .fetch_one(store.pool())
+        .await
+        .expect("count")
+}
+
+#[tokio::test]
+async fn clicks_live_in_their_month_and_retention_keeps_the_daily_counts() {
+    for backend in backends() {
+        let store = fresh_store(backend).await.expect("store");
+        let batch = vec![
+            click("clk_a", "2026-08-15T10:00:00Z"),
+            click("clk_b", "2026-09-10T10:00:00Z"),
+            click("clk_c", "2026-10-02T08:00:00Z"),
+            click("clk_d", "2026-10-31T23:59:59.999999Z"),
+            click("clk_e", "2026-11-01T00:00:00Z"),
+            // Far ahead: no partition exists for it when it is written.
+            click("clk_f", "2027-05-01T12:00:00Z"),
+        ];
+        clicks::insert_batch(&store, &batch).await.expect("insert");
+        // A batch retried after its answer was lost adds nothing.
+        clicks::insert_batch(&store, &batch).await.expect("retry");
+        assert_eq!(count(&store).await, 6, "{}", backend.name());
+        let counts_before = rollups::all(&mut store.conn().await.expect("conn"))
+            .await
+            .expect("rollups");
+
+        click_partitions::prepare(&store, at("2026-11-30T12:00:00Z"))
+            .await
+            .expect("prepare");
+        // Twice is harmless (several workers run housekeeping).
+        assert!(
+            click_partitions::prepare(&store, at("2026-11-30T12:00:00Z"))
+                .await
+                .expect("prepare again")
+                .is_empty()
+        );
+        let months = click_partitions::months(&store).await.expect("months");
+        if backend == Backend::Postgres {
+            for month in [
+                "2026-08", "2026-09", "2026-10", "2026-11", "2026-12", "2027-05",
+            ] {
+                assert!(
+                    months.contains(&Month::of(month).expect("month")),
+                    "{month} in {months:?}"
+                );
+            }
+            let placed: Vec<(String, String)> =
+                sqlx::query_as("SELECT tableoid::regclass::text, at FROM clicks ORDER BY at")
+                    .fetch_all(store.pool())
+                    .await
+                    .expect("placement");
+            for (table, at) in &placed {
+                assert_eq!(
+                    table,
+                    &Month::of(at).expect("month").table(),
+                    "the click at {at} is in its month's partition"
+                );
+            }
+            let stray: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM clicks_default")
+                .fetch_one(store.pool())
+                .await
+                .expect("default");
+            assert_eq!(stray, 0);
+        } else {
+            assert!(months.is_empty(), "SQLite keeps one table");
+        }
+        assert_eq!(count(&store).await, 6);
+
+        // Keep clicks from 15 October: August and September go whole on PostgreSQL, then the
+        // first days of October row by row (everything row by row on SQLite).
+        let horizon = at("2026-10-15T00:00:00Z");
+        let dropped = click_partitions::drop_before(&store, horizon)
+            .await
+            .expect("drop");
+        let purged = click_partitions::purge_before(&store, horizon)
+            .await
+            .expect("purge");
+        if backend == Backend::Postgres {
+            assert_eq!(
+                dropped,
+                vec![
+                    Month::of("2026-08").expect("m"),
+                    Month::of("2026-09").expect("m")
+                ]
+            );
+            assert_eq!(purged, 1, "clk_c");
+        } else {
+            assert!(dropped.is_empty());
+            assert_eq!(purged, 3);
+        }
+        let left: Vec<String> = sqlx::query_scalar("SELECT id FROM clicks ORDER BY id")
+            .fetch_all(store.pool())
+            .await
+            .expect("left");
+        assert_eq!(left, ["clk_d", "clk_e", "clk_f"], "{}", backend.name());
+        assert!(
+            click_partitions::purge_before(&store, horizon)
+                .await
+                .expect("purge again")
+                == 0
+        );
+
+        // The daily counts outlive the raw clicks, and a rebuild told where retention stops
+        // keeps the counts of the days it cannot recount.
+        let mut conn = store.conn().await.expect("conn");
+        assert_eq!(
+            rollups::all(&mut conn).await.expect("rollups"),
+            counts_before
+        );
+        drop(conn);
+        let mut tx = store.begin().await.expect("tx");
+        rollups::rebuild(&mut tx, Some("2026-10-16"))
+            .await
+            .expect("rebuild");
+        tx.commit().await.expect("commit");
+        let mut conn = store.conn().await.expect("conn");
+        assert_eq!(
+            rollups::all(&mut conn).await.expect("rollups"),
+            counts_before,
+            "{}",
+            backend.name()
+        );
+        drop(conn);
+        store.close().await;
+    }
+}
