@@ -4,8 +4,8 @@
 //! and written just before its commit), so a dashboard reads a few rows per day instead of
 //! scanning raw clicks, and nothing counted can be lost between the two. `won` follows the
 //! referral's current stage: a win counts on the day it was won and is taken back when the
-//! referral leaves Won. [`rebuild`] recomputes the table from the raw rows (clicks removed by
-//! retention are then gone from it too).
+//! referral leaves Won. [`rebuild`] recomputes the table from the raw rows (the click counts of
+//! days before the click retention horizon it is given are kept, their raw clicks being gone).
 
 use crate::Result;
 use crate::query::Sql;

@@ -89,8 +89,8 @@ enum Command {
 
 #[derive(Subcommand)]
 enum RollupsCommand {
-    /// Recompute every rollup from the raw clicks and referrals, in one transaction (clicks
-    /// already removed by retention are then gone from the counts too).
+    /// Recompute every rollup from the raw clicks and referrals, in one transaction (the click
+    /// counts of days before `retention.clicks_days` are kept: their raw clicks may be gone).
     Rebuild,
 }
 
