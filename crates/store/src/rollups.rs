@@ -77,11 +77,10 @@ pub(crate) fn day_of(at: &str) -> &str {
     at.get(..10).unwrap_or(at)
 }
 
-/// The statements that add the raw rows' counts to the table (the migration that created the
-/// table ran the same ones on an empty table). Clicks are counted from `$1`, the first day
-/// whose raw clicks are all still stored. SQLite wants a `WHERE` before `ON CONFLICT` in
-/// `INSERT … SELECT`.
-const FILL: [&str; 6] = [
+/// The statements that add the raw clicks' counts to the table from `$1`, the first day whose
+/// raw clicks are all still stored (the migration that created the table filled it the same
+/// way, from the first day).
+const FILL_CLICKS: [&str; 2] = [
     "INSERT INTO daily_counts (program_id, participant_id, day, clicks)
      SELECT program_id, participant_id, SUBSTR(at, 1, 10), COUNT(*) FROM clicks WHERE at >= $1
      GROUP BY program_id, participant_id, SUBSTR(at, 1, 10)
@@ -90,6 +89,11 @@ const FILL: [&str; 6] = [
      SELECT program_id, '', SUBSTR(at, 1, 10), COUNT(*) FROM clicks WHERE at >= $1
      GROUP BY program_id, SUBSTR(at, 1, 10)
      ON CONFLICT (program_id, participant_id, day) DO UPDATE SET clicks = daily_counts.clicks + excluded.clicks",
+];
+
+/// The same for referred signups and wins, from the raw referrals. SQLite wants a `WHERE`
+/// before `ON CONFLICT` in `INSERT … SELECT`.
+const FILL_REFERRALS: [&str; 4] = [
     "INSERT INTO daily_counts (program_id, participant_id, day, signups)
      SELECT program_id, referrer_id, SUBSTR(created_at, 1, 10), COUNT(*) FROM referrals WHERE 1 = 1
      GROUP BY program_id, referrer_id, SUBSTR(created_at, 1, 10)
@@ -133,14 +137,16 @@ pub async fn rebuild(conn: &mut AnyConnection, clicks_kept_since: Option<&str>) 
     sqlx::query("UPDATE daily_counts SET signups = 0, won = 0")
         .execute(&mut *conn)
         .await?;
-    for statement in FILL {
-        let query = sqlx::query(sqlx::AssertSqlSafe(statement));
-        let query = if statement.contains("$1") {
-            query.bind(since)
-        } else {
-            query
-        };
-        query.execute(&mut *conn).await?;
+    for statement in FILL_CLICKS {
+        sqlx::query(sqlx::AssertSqlSafe(statement))
+            .bind(since)
+            .execute(&mut *conn)
+            .await?;
+    }
+    for statement in FILL_REFERRALS {
+        sqlx::query(sqlx::AssertSqlSafe(statement))
+            .execute(&mut *conn)
+            .await?;
     }
     Ok(sqlx::query_scalar("SELECT COUNT(*) FROM daily_counts")
         .fetch_one(conn)

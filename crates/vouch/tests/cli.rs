@@ -6,7 +6,7 @@ use std::time::Duration;
 use vouch_store::testing::{backends, fresh_database_url};
 
 mod support;
-use support::{BIN, free_port, run, serve_until_ready, text, workdir};
+use support::{BIN, free_port, run, serve_until_ready, start_receiver, text, workdir};
 
 #[test]
 fn config_is_layered_validated_and_redacted() {
@@ -363,37 +363,6 @@ async fn users_keys_demo_serve_and_graceful_stop() {
     }
 }
 
-/// Counts webhook deliveries by `webhook-id`, slowly, so a worker can be killed mid-stream.
-async fn start_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
-    use axum::http::HeaderMap;
-    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
-    let state = seen.clone();
-    let app = axum::Router::new().route(
-        "/hook",
-        axum::routing::post(move |headers: HeaderMap| {
-            let state = state.clone();
-            async move {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                if let (Some(id), Ok(mut seen)) = (
-                    headers.get("webhook-id").and_then(|v| v.to_str().ok()),
-                    state.lock(),
-                ) {
-                    seen.push(id.to_string());
-                }
-                "ok"
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    (url, seen)
-}
-
 fn unique(seen: &std::sync::Arc<std::sync::Mutex<Vec<String>>>) -> usize {
     let mut ids = seen.lock().map(|s| s.clone()).unwrap_or_default();
     ids.sort();
@@ -454,7 +423,7 @@ async fn a_killed_worker_loses_no_delivery() {
     for backend in backends() {
         let dir = workdir();
         let db = fresh_database_url(backend).await.expect("db");
-        let (hook, seen) = start_receiver().await;
+        let (hook, seen) = start_receiver(Duration::from_millis(100)).await;
         let (mut server, base, secret) = serve_api_only(&dir, &db).await;
         let client = reqwest::Client::new();
         let r = client

@@ -8,28 +8,38 @@ use std::time::{Duration, Instant};
 use vouch_store::Backend;
 use vouch_store::testing::fresh_database_url;
 
-const BIN: &str = env!("CARGO_BIN_EXE_vouch");
+mod support;
+use support::{BIN, free_port, start_receiver, workdir};
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("port")
+/// A `vouch` process this test started: killed if a failed assertion unwinds past it, so a
+/// failing test leaves nothing running; [`stop`] ends it gracefully.
+struct Process(Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
 }
 
-fn spawn(dir: &std::path::Path, db: &str, args: &[&str]) -> Child {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .env("VOUCH_DATABASE_URL", db)
-        .env("VOUCH_OUTBOUND_ALLOW_CIDRS", "127.0.0.0/8,::1/128")
-        .env("VOUCH_WORKER__POLL_INTERVAL_MS", "50")
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn vouch")
+fn spawn(dir: &std::path::Path, db: &str, args: &[&str]) -> Process {
+    Process(
+        Command::new(BIN)
+            .args(args)
+            .current_dir(dir)
+            .env("VOUCH_DATABASE_URL", db)
+            .env("VOUCH_OUTBOUND_ALLOW_CIDRS", "127.0.0.0/8,::1/128")
+            .env("VOUCH_WORKER__POLL_INTERVAL_MS", "50")
+            .env("VOUCH_WORKER__CONCURRENCY", "4")
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn vouch"),
+    )
 }
 
 fn admin_key(dir: &std::path::Path, db: &str) -> String {
@@ -47,11 +57,11 @@ fn admin_key(dir: &std::path::Path, db: &str) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
-fn stop(mut child: Child) {
+fn stop(mut process: Process) {
     let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args(["-TERM", &process.0.id().to_string()])
         .status();
-    let _ = child.wait();
+    let _ = process.0.wait();
 }
 
 struct Api {
@@ -221,35 +231,6 @@ async fn a_worker_releases_holds_on_postgres() {
     }
 }
 
-/// Counts webhook deliveries by `webhook-id` (every delivery, repeats included).
-async fn start_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
-    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
-    let state = seen.clone();
-    let app = axum::Router::new().route(
-        "/hook",
-        axum::routing::post(move |headers: axum::http::HeaderMap| {
-            let state = state.clone();
-            async move {
-                if let (Some(id), Ok(mut seen)) = (
-                    headers.get("webhook-id").and_then(|v| v.to_str().ok()),
-                    state.lock(),
-                ) {
-                    seen.push(id.to_string());
-                }
-                "ok"
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    (url, seen)
-}
-
 /// Polls `check` every 100 ms until it holds; returns how long that took, or `None` after
 /// `limit`.
 async fn within(limit: Duration, mut check: impl AsyncFnMut() -> bool) -> Option<Duration> {
@@ -265,19 +246,15 @@ async fn within(limit: Duration, mut check: impl AsyncFnMut() -> bool) -> Option
 
 /// Two `vouch serve --no-worker` and two `vouch worker` processes on one database: signups
 /// and clicks arriving through both servers are all kept, every webhook event is delivered
-/// exactly once by one of the two workers, and a key revoked or a program paused through one
+/// once by one of the two workers, and a key revoked or a program paused through one
 /// server is honoured by the other within the caches' stated bounds (`KEY_TTL`,
 /// `PROGRAM_TTL`: 5 s).
 async fn two_servers_and_two_workers(backend: Backend) {
     vouch_jobs::install_crypto_provider();
-    let dir = std::env::temp_dir().join(format!(
-        "vouch-two-{}",
-        vouch_domain::id::new_id("t").to_lowercase()
-    ));
-    std::fs::create_dir_all(&dir).expect("dir");
+    let dir = workdir();
     let db = fresh_database_url(backend).await.expect("db");
     let key = admin_key(&dir, &db);
-    let (hook, seen) = start_receiver().await;
+    let (hook, seen) = start_receiver(Duration::ZERO).await;
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -303,23 +280,7 @@ async fn two_servers_and_two_workers(backend: Backend) {
             client: client.clone(),
         });
     }
-    let workers: Vec<Child> = (0..2)
-        .map(|_| {
-            Command::new(BIN)
-                .arg("worker")
-                .current_dir(&dir)
-                .env("VOUCH_DATABASE_URL", &db)
-                .env("VOUCH_OUTBOUND_ALLOW_CIDRS", "127.0.0.0/8,::1/128")
-                .env("VOUCH_WORKER__POLL_INTERVAL_MS", "50")
-                .env("VOUCH_WORKER__CONCURRENCY", "4")
-                .env("RUST_LOG", "warn")
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("spawn worker")
-        })
-        .collect();
+    let workers: Vec<Process> = (0..2).map(|_| spawn(&dir, &db, &["worker"])).collect();
     let (a, b) = (&apis[0], &apis[1]);
 
     a.post("/api/v1/webhook-endpoints", json!({ "url": hook }))
@@ -468,11 +429,17 @@ async fn two_servers_and_two_workers(backend: Backend) {
         (events, events),
         "{backend:?}: each event delivered exactly once"
     );
-    let attempts = scalar(
-        "SELECT COUNT(*) FROM job_attempts a JOIN jobs j ON j.id = a.job_id WHERE j.kind = 'webhook'",
-    )
+    // A worker records its attempts after the answers, in a batch: wait for all of them.
+    const ATTEMPTS: &str = "SELECT COUNT(*) FROM job_attempts a JOIN jobs j ON j.id = a.job_id WHERE j.kind = 'webhook'";
+    within(Duration::from_secs(30), async || {
+        scalar(ATTEMPTS).await >= events
+    })
     .await;
-    assert_eq!(attempts, events, "{backend:?}: no delivery job ran twice");
+    assert_eq!(
+        scalar(ATTEMPTS).await,
+        events,
+        "{backend:?}: no delivery job ran twice"
+    );
     let workers_used = scalar(
         "SELECT COUNT(DISTINCT a.worker) FROM job_attempts a JOIN jobs j ON j.id = a.job_id WHERE j.kind = 'webhook'",
     )

@@ -87,3 +87,38 @@ pub async fn serve_until_ready(dir: &std::path::Path, db: &str) -> (std::process
     let _ = server.wait();
     panic!("vouch serve did not become ready");
 }
+
+/// A webhook receiver on a free port: its URL, and the `webhook-id` of every delivery in the
+/// order they came (repeats included). Each answer waits `delay`, so a worker can be killed
+/// mid-stream.
+pub async fn start_receiver(
+    delay: Duration,
+) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use axum::http::HeaderMap;
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let state = seen.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: HeaderMap| {
+            let state = state.clone();
+            async move {
+                tokio::time::sleep(delay).await;
+                if let (Some(id), Ok(mut seen)) = (
+                    headers.get("webhook-id").and_then(|v| v.to_str().ok()),
+                    state.lock(),
+                ) {
+                    seen.push(id.to_string());
+                }
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (url, seen)
+}
