@@ -12,6 +12,9 @@
 #
 #   bench/dashboard.sh [seconds, default 10] [clicks, default 10000000] [referrals, default 1000000]
 #
+# VOUCH_BENCH_RUNS (default 3) repeats the measurements on the same data, each run measuring
+# its baseline again.
+#
 # The rows are cloned by SQL from ones made through the API (a participant, a referral), so
 # they hold what the application writes. Generating them takes minutes. Needs wrk, curl,
 # python3 (and psql for PostgreSQL). Targets 127.0.0.1 only.
@@ -20,6 +23,7 @@ cd "$(dirname "$0")/.."
 SECS=${1:-10}
 CLICKS=${2:-10000000}
 REFERRALS=${3:-1000000}
+RUNS=${VOUCH_BENCH_RUNS:-3}
 REFERRERS=$(( REFERRALS / 20 ))  # 50,000 for a million referrals
 for tool in wrk curl python3; do command -v $tool >/dev/null || { echo "install $tool"; exit 1; }; done
 cargo build --release -q -p vouch
@@ -74,12 +78,12 @@ clone() { # url, table, template id, count, "col=expr;col=expr"
     sql "$url" "INSERT INTO $table ($cols) $series SELECT $select FROM g JOIN bench_days d ON d.n = g.n % 365 CROSS JOIN $table t WHERE t.id = '$template'" >/dev/null
 }
 
-echo "| store | request | requests/s | p50 | p99 | non-2xx |"
-echo "|---|---|---:|---:|---:|---:|"
-row() { # store, label, wrk output
+echo "| store | run | request | requests/s | p50 | p99 | non-2xx |"
+echo "|---|---:|---|---:|---:|---:|---:|"
+row() { # store, run, label, wrk output
     local rps p50 p99 bad
-    rps=$(awk '/Requests\/sec/ {print $2}' <<<"$3"); p50=$(awk '$1=="50%" {print $2}' <<<"$3"); p99=$(awk '$1=="99%" {print $2}' <<<"$3")
-    bad=$(awk '/Non-2xx/ {print $5}' <<<"$3"); echo "| $1 | $2 | $rps | $p50 | $p99 | ${bad:-0} |"
+    rps=$(awk '/Requests\/sec/ {print $2}' <<<"$4"); p50=$(awk '$1=="50%" {print $2}' <<<"$4"); p99=$(awk '$1=="99%" {print $2}' <<<"$4")
+    bad=$(awk '/Non-2xx/ {print $5}' <<<"$4"); echo "| $1 | $2 | $3 | $rps | $p50 | $p99 | ${bad:-0} |"
 }
 PORT=18190
 for db in "${stores[@]}"; do
@@ -130,12 +134,14 @@ PY
 
     serve
     year_ago=$(python3 -c 'import datetime; print((datetime.date.today() - datetime.timedelta(days=364)).isoformat())')
-    for range in "" "?from=$year_ago"; do
-        label=${range:+a year}; label=${label:-30 days}
-        out=$(wrk -t2 -c16 -d"${SECS}s" --latency -H "Authorization: Bearer $KEY" "http://127.0.0.1:$PORT/api/v1/programs/$EMPTY/stats$range")
-        row "$store" "empty program, $label (baseline)" "$out"
-        out=$(wrk -t2 -c16 -d"${SECS}s" --latency -H "Authorization: Bearer $KEY" "http://127.0.0.1:$PORT/api/v1/programs/$BIG/stats$range")
-        row "$store" "$CLICKS clicks / $REFERRALS referrals, $label" "$out"
+    for run in $(seq 1 "$RUNS"); do
+        for range in "" "?from=$year_ago"; do
+            label=${range:+a year}; label=${label:-30 days}
+            out=$(wrk -t2 -c16 -d"${SECS}s" --latency -H "Authorization: Bearer $KEY" "http://127.0.0.1:$PORT/api/v1/programs/$EMPTY/stats$range")
+            row "$store" "$run" "empty program, $label (baseline)" "$out"
+            out=$(wrk -t2 -c16 -d"${SECS}s" --latency -H "Authorization: Bearer $KEY" "http://127.0.0.1:$PORT/api/v1/programs/$BIG/stats$range")
+            row "$store" "$run" "$CLICKS clicks / $REFERRALS referrals, $label" "$out"
+        done
     done
     kill -TERM "$SERVER"; wait "$SERVER" || true
     PORT=$((PORT + 1))

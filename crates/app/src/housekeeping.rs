@@ -33,10 +33,15 @@ pub async fn purge_old(ctx: &Ctx) -> vouch_store::Result<u64> {
     }
     if r.clicks_days > 0 {
         let before = ctx.clock.ago(time::Duration::days(r.clicks_days));
-        let months = click_partitions::drop_before(&ctx.store, before).await?;
-        if !months.is_empty() {
+        let dropped = click_partitions::drop_before(&ctx.store, before).await?;
+        if dropped.postponed {
+            // Deleting those months row by row instead would be far slower than waiting.
+            tracing::info!("click retention postponed: the clicks table was busy");
+            return Ok(gone);
+        }
+        if !dropped.months.is_empty() {
             tracing::info!(
-                months = months.len(),
+                months = dropped.months.len(),
                 "retention dropped old months of clicks"
             );
         }

@@ -119,17 +119,11 @@ pub async fn dashboard(ctx: &Ctx, program: &Program, range: Range) -> AppResult<
 }
 
 /// Recomputes the daily rollups from the raw clicks and referrals in one transaction; returns
-/// the rows written. Days before `retention.clicks_days` keep their click counts: their raw
-/// clicks may be gone (the day the horizon falls in is partly gone, so it is kept too).
+/// the rows written. The days click retention has purged (as far as it recorded, whatever this
+/// process's settings say) keep their click counts.
 pub async fn rebuild_rollups(ctx: &Ctx) -> AppResult<i64> {
-    let kept_since = (ctx.settings.retention.clicks_days > 0).then(|| {
-        let horizon = ctx
-            .clock
-            .ago(time::Duration::days(ctx.settings.retention.clicks_days));
-        (horizon.date() + time::Duration::days(1)).to_string()
-    });
     let mut tx = ctx.store.begin().await?;
-    let rows = vouch_store::rollups::rebuild(&mut tx, kept_since.as_deref()).await?;
+    let rows = vouch_store::rollups::rebuild(&mut tx).await?;
     crate::commit(tx).await?;
     Ok(rows)
 }

@@ -129,6 +129,14 @@ pub async fn prepare(store: &Store, now: Timestamp) -> Result<Vec<Month>> {
     wanted.sort();
     wanted.dedup();
     wanted.retain(|m| !existing.contains(m));
+    if !wanted.is_empty() {
+        // A click of a month being created that reached the default partition after the move
+        // below would make `ATTACH` fail: hold such inserts (only those: a click of a month
+        // with a partition never touches the default one) until the transaction ends.
+        sqlx::query("LOCK TABLE clicks_default IN EXCLUSIVE MODE")
+            .execute(&mut *tx)
+            .await?;
+    }
     for month in &wanted {
         let (table, from, to) = (month.table(), month.bound(), month.next().bound());
         // Rows of this month already in the default partition would make a plain
@@ -156,14 +164,30 @@ pub async fn prepare(store: &Store, now: Timestamp) -> Result<Vec<Month>> {
     Ok(wanted)
 }
 
-/// Drops the partitions of months that ended before `before`, whole. Returns the months
-/// dropped; rows of the month `before` falls in are left to [`purge_before`].
-pub async fn drop_before(store: &Store, before: Timestamp) -> Result<Vec<Month>> {
+/// How long dropping a month waits for its lock. Dropping a partition locks the whole
+/// `clicks` table (`DETACH … CONCURRENTLY` would not, but PostgreSQL refuses it while a
+/// default partition exists); a drop queued behind a long report would hold every click
+/// insert queued behind it, so it gives up instead and the next housekeeping pass retries.
+const DROP_LOCK_TIMEOUT: &str = "2s";
+
+/// What [`drop_before`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Dropped {
+    /// The months dropped, oldest first.
+    pub months: Vec<Month>,
+    /// The table was busy past [`DROP_LOCK_TIMEOUT`]: nothing was dropped this time.
+    pub postponed: bool,
+}
+
+/// Drops the partitions of months that ended before `before`, whole, and records the
+/// retention horizon in the same transaction. Rows of the month `before` falls in are left to
+/// [`purge_before`].
+pub async fn drop_before(store: &Store, before: Timestamp) -> Result<Dropped> {
     if store.backend() != Backend::Postgres {
-        return Ok(Vec::new());
+        return Ok(Dropped::default());
     }
     let Some(cutoff) = Month::of(&before.to_string()) else {
-        return Ok(Vec::new());
+        return Ok(Dropped::default());
     };
     let mut tx = locked(store).await?;
     let old: Vec<Month> = partitioned(&mut tx)
@@ -171,33 +195,107 @@ pub async fn drop_before(store: &Store, before: Timestamp) -> Result<Vec<Month>>
         .into_iter()
         .filter(|m| *m < cutoff)
         .collect();
+    if old.is_empty() {
+        return Ok(Dropped::default());
+    }
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SET LOCAL lock_timeout = '{DROP_LOCK_TIMEOUT}'"
+    )))
+    .execute(&mut *tx)
+    .await?;
     for month in &old {
-        sqlx::query(sqlx::AssertSqlSafe(format!(
+        let dropped = sqlx::query(sqlx::AssertSqlSafe(format!(
             "DROP TABLE IF EXISTS {}",
             month.table()
         )))
         .execute(&mut *tx)
-        .await?;
+        .await;
+        match dropped {
+            Ok(_) => {}
+            Err(e) if lock_not_available(&e) => {
+                return Ok(Dropped {
+                    months: Vec::new(),
+                    postponed: true,
+                });
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    // The months dropped end where the cutoff's month begins.
+    if let Ok(month_start) = Timestamp::parse(&format!("{}-01T00:00:00Z", cutoff.bound())) {
+        record_horizon(&mut tx, &month_start.to_string()).await?;
     }
     tx.commit().await?;
-    Ok(old)
+    Ok(Dropped {
+        months: old,
+        postponed: false,
+    })
+}
+
+/// PostgreSQL's `lock_not_available` (a lock timeout).
+fn lock_not_available(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.code().as_deref() == Some("55P03"))
 }
 
 /// Deletes up to [`BATCH`] clicks made before `before`, on either engine (on PostgreSQL what
-/// [`drop_before`] left: the first days of the current cutoff's month and the default
-/// partition). Returns how many went.
+/// [`drop_before`] left: the first days of the cutoff's month and the default partition), and
+/// records the horizon in the same transaction. One program's clicks at a time, oldest first,
+/// so each batch is a range of the `(program_id, at)` index rather than a scan of the table.
+/// Returns how many went: 0 once no click before `before` is left.
 pub async fn purge_before(store: &Store, before: Timestamp) -> Result<u64> {
-    let mut tx = store.begin().await?;
-    let gone = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DELETE FROM clicks WHERE at < $1 AND id IN (
-             SELECT id FROM clicks WHERE at < $1 ORDER BY at LIMIT {BATCH})"
+    let before = before.to_string();
+    let programs: Vec<String> = sqlx::query_scalar("SELECT id FROM programs ORDER BY id")
+        .fetch_all(&mut *store.conn().await?)
+        .await?;
+    for program in programs {
+        let mut tx = store.begin().await?;
+        let gone = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM clicks WHERE program_id = $1 AND at < $2 AND id IN (
+                 SELECT id FROM clicks WHERE program_id = $1 AND at < $2 ORDER BY at LIMIT {BATCH})"
+        )))
+        .bind(&program)
+        .bind(&before)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if gone > 0 {
+            record_horizon(&mut tx, &before).await?;
+            tx.commit().await?;
+            return Ok(gone);
+        }
+        tx.rollback().await?;
+    }
+    Ok(0)
+}
+
+/// Raises the recorded click horizon to `before` (never lowers it).
+async fn record_horizon(tx: &mut crate::Tx, before: &str) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO retention_horizons (subject, purged_before) VALUES ('clicks', $1)
+         ON CONFLICT (subject) DO UPDATE SET purged_before = excluded.purged_before
+         WHERE retention_horizons.purged_before < excluded.purged_before",
+    )
+    .bind(before)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The time before which retention may have deleted raw clicks (`None`: it never has). On
+/// PostgreSQL the row stays locked until the caller's transaction ends: a purge that has not
+/// committed yet waits for it, so what the caller counts next matches what it read here.
+pub async fn purged_before(conn: &mut sqlx::AnyConnection) -> Result<Option<String>> {
+    let lock = if conn.backend_name() == "PostgreSQL" {
+        " FOR UPDATE"
+    } else {
+        ""
+    };
+    let horizon: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT purged_before FROM retention_horizons WHERE subject = 'clicks'{lock}"
     )))
-    .bind(before.to_string())
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    tx.commit().await?;
-    Ok(gone)
+    .fetch_optional(conn)
+    .await?;
+    Ok(horizon.filter(|h| !h.is_empty()))
 }
 
 #[cfg(test)]

@@ -342,7 +342,11 @@ impl Store {
 
     pub async fn migrate(&self) -> Result<()> {
         migrate::migrator(self.backend).run(&self.pool).await?;
-        click_partitions::prepare(self, Timestamp::now()).await?;
+        // Without this month's partition clicks still land (in the default partition) and the
+        // worker's housekeeping tries again: no reason to refuse to start.
+        if let Err(e) = click_partitions::prepare(self, Timestamp::now()).await {
+            tracing::warn!(error = %e, "could not prepare this month's click partitions");
+        }
         Ok(())
     }
 

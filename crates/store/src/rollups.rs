@@ -5,7 +5,7 @@
 //! scanning raw clicks, and nothing counted can be lost between the two. `won` follows the
 //! referral's current stage: a win counts on the day it was won and is taken back when the
 //! referral leaves Won. [`rebuild`] recomputes the table from the raw rows (the click counts of
-//! days before the click retention horizon it is given are kept, their raw clicks being gone).
+//! days retention has purged the raw clicks of are kept, as the purge recorded them).
 
 use crate::Result;
 use crate::query::Sql;
@@ -77,16 +77,16 @@ pub(crate) fn day_of(at: &str) -> &str {
     at.get(..10).unwrap_or(at)
 }
 
-/// The statements that add the raw clicks' counts to the table from `$1`, the first day whose
-/// raw clicks are all still stored (the migration that created the table filled it the same
-/// way, from the first day).
+/// The statements that add the raw clicks' counts to the table for the days after `$1`, the
+/// day retention's horizon falls in (`''`: every day; the migration that created the table
+/// filled it the same way).
 const FILL_CLICKS: [&str; 2] = [
     "INSERT INTO daily_counts (program_id, participant_id, day, clicks)
-     SELECT program_id, participant_id, SUBSTR(at, 1, 10), COUNT(*) FROM clicks WHERE at >= $1
+     SELECT program_id, participant_id, SUBSTR(at, 1, 10), COUNT(*) FROM clicks WHERE SUBSTR(at, 1, 10) > $1
      GROUP BY program_id, participant_id, SUBSTR(at, 1, 10)
      ON CONFLICT (program_id, participant_id, day) DO UPDATE SET clicks = daily_counts.clicks + excluded.clicks",
     "INSERT INTO daily_counts (program_id, participant_id, day, clicks)
-     SELECT program_id, '', SUBSTR(at, 1, 10), COUNT(*) FROM clicks WHERE at >= $1
+     SELECT program_id, '', SUBSTR(at, 1, 10), COUNT(*) FROM clicks WHERE SUBSTR(at, 1, 10) > $1
      GROUP BY program_id, SUBSTR(at, 1, 10)
      ON CONFLICT (program_id, participant_id, day) DO UPDATE SET clicks = daily_counts.clicks + excluded.clicks",
 ];
@@ -115,11 +115,11 @@ const FILL_REFERRALS: [&str; 4] = [
 ];
 
 /// Recomputes every row from the raw clicks and referrals, on the caller's transaction (so a
-/// reader sees the old table or the new one, never half). `clicks_kept_since` is the first
-/// day (`2026-09-01`) retention has kept every raw click of: the click counts of earlier days
-/// cannot be recounted and stay as they are (`None`: every click is kept, all are recounted).
+/// reader sees the old table or the new one, never half). The click counts of the days up to
+/// the one retention has purged raw clicks to (recorded by the purge itself, see
+/// [`crate::click_partitions::purged_before`]) cannot be recounted and stay as they are.
 /// Returns how many rows it wrote.
-pub async fn rebuild(conn: &mut AnyConnection, clicks_kept_since: Option<&str>) -> Result<i64> {
+pub async fn rebuild(conn: &mut AnyConnection) -> Result<i64> {
     // Writers add to the table while the statements below run, each with its own snapshot on
     // PostgreSQL: hold them off until the transaction ends (SQLite's write transaction already
     // does).
@@ -128,10 +128,11 @@ pub async fn rebuild(conn: &mut AnyConnection, clicks_kept_since: Option<&str>) 
             .execute(&mut *conn)
             .await?;
     }
-    let since = clicks_kept_since.unwrap_or("");
-    // What stays of a row before `since` is its click count; the rest is recounted below.
-    sqlx::query("DELETE FROM daily_counts WHERE day >= $1 OR clicks = 0")
-        .bind(since)
+    let horizon = crate::click_partitions::purged_before(&mut *conn).await?;
+    let horizon_day = horizon.as_deref().map(day_of).unwrap_or("");
+    // What stays of a row up to the horizon's day is its click count; the rest is recounted.
+    sqlx::query("DELETE FROM daily_counts WHERE day > $1 OR clicks = 0")
+        .bind(horizon_day)
         .execute(&mut *conn)
         .await?;
     sqlx::query("UPDATE daily_counts SET signups = 0, won = 0")
@@ -139,7 +140,7 @@ pub async fn rebuild(conn: &mut AnyConnection, clicks_kept_since: Option<&str>) 
         .await?;
     for statement in FILL_CLICKS {
         sqlx::query(sqlx::AssertSqlSafe(statement))
-            .bind(since)
+            .bind(horizon_day)
             .execute(&mut *conn)
             .await?;
     }

@@ -90,7 +90,7 @@ enum Command {
 #[derive(Subcommand)]
 enum RollupsCommand {
     /// Recompute every rollup from the raw clicks and referrals, in one transaction (the click
-    /// counts of days before `retention.clicks_days` are kept: their raw clicks may be gone).
+    /// counts of the days click retention has purged, as it recorded them, are kept).
     Rebuild,
 }
 
