@@ -24,6 +24,7 @@ SECS=${1:-10}
 CLICKS=${2:-10000000}
 REFERRALS=${3:-1000000}
 RUNS=${VOUCH_BENCH_RUNS:-3}
+unset VOUCH_BENCH_RUNS  # every other VOUCH_* variable must be a setting of vouch's
 REFERRERS=$(( REFERRALS / 20 ))  # 50,000 for a million referrals
 for tool in wrk curl python3; do command -v $tool >/dev/null || { echo "install $tool"; exit 1; }; done
 cargo build --release -q -p vouch

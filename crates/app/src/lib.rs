@@ -13,6 +13,7 @@ pub mod bonuses;
 pub mod commissions;
 pub mod emails;
 mod error;
+pub mod exports;
 pub mod group_commit;
 pub mod housekeeping;
 pub mod import;

@@ -6,6 +6,12 @@
 //! change any time, so they are kept for [`PROGRAM_TTL`]. Changes made through this process
 //! take effect at once; other processes see a program's changes within [`PROGRAM_TTL`] and a
 //! replaced code within [`CODE_TTL`].
+//!
+//! With a read replica, a cache miss reads the replica, and the primary when the replica does
+//! not know the code or program (one made a moment ago). For [`FRESH_READS`] after a change
+//! through this process, misses read the primary, so a replica that has not replayed the
+//! change yet cannot put the old value back in the cache. Other processes' bounds then grow by
+//! the replica's delay.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -17,6 +23,8 @@ pub const PROGRAM_TTL: Duration = Duration::from_secs(5);
 pub const CODE_TTL: Duration = Duration::from_secs(60);
 /// Beyond this many entries, expired ones are swept before adding more.
 const SWEEP_AT: usize = 200_000;
+/// After a change through this process, how long cache misses skip the read replica.
+pub const FRESH_READS: Duration = Duration::from_secs(10);
 
 /// Whom a code names.
 #[derive(Debug)]
@@ -55,6 +63,8 @@ pub struct LinkCache {
     /// Bumped by every `forget`: a load that began before a change (a block, a new code) must
     /// not put what it read back after the change was forgotten.
     generation: std::sync::atomic::AtomicU64,
+    /// Until when cache misses read the primary rather than the replica.
+    fresh_until: Mutex<Option<Instant>>,
 }
 
 impl LinkCache {
@@ -69,7 +79,7 @@ impl LinkCache {
             Some(named) => named,
             None => {
                 let generation = self.generation.load(std::sync::atomic::Ordering::SeqCst);
-                let loaded = load_code(store, code).await?.map(Arc::new);
+                let loaded = load_code(store, code, self.fresh()).await?.map(Arc::new);
                 if let Ok(mut m) = self.codes.lock()
                     && self.generation.load(std::sync::atomic::Ordering::SeqCst) == generation
                 {
@@ -101,8 +111,15 @@ impl LinkCache {
         {
             return Ok(p.clone());
         }
-        let mut conn = store.conn().await?;
-        let loaded = programs::get(&mut conn, id).await?.map(|p| {
+        let fresh = self.fresh();
+        let mut found = None;
+        if !fresh {
+            found = programs::get(&mut *store.read_conn().await?, id).await?;
+        }
+        if found.is_none() && (fresh || store.has_read_replica()) {
+            found = programs::get(&mut *store.conn().await?, id).await?;
+        }
+        let loaded = found.map(|p| {
             Arc::new(ProgramSettings {
                 status: p.status,
                 landing_url: p.landing_url,
@@ -116,8 +133,24 @@ impl LinkCache {
         Ok(loaded)
     }
 
+    /// Whether misses must read the primary now (see [`FRESH_READS`]).
+    fn fresh(&self) -> bool {
+        self.fresh_until
+            .lock()
+            .ok()
+            .and_then(|until| *until)
+            .is_some_and(|until| Instant::now() < until)
+    }
+
+    fn changed(&self) {
+        if let Ok(mut until) = self.fresh_until.lock() {
+            *until = Some(Instant::now() + FRESH_READS);
+        }
+    }
+
     /// Forgets one code (enrolment, a new vanity code).
     pub fn forget(&self, code: &str) {
+        self.changed();
         if let Ok(mut m) = self.codes.lock() {
             self.generation
                 .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
@@ -127,19 +160,26 @@ impl LinkCache {
 
     /// Forgets every program's settings (a program's settings or status changed).
     pub fn clear(&self) {
+        self.changed();
         if let Ok(mut m) = self.programs.lock() {
             m.clear();
         }
     }
 }
 
-async fn load_code(store: &Store, code: &str) -> vouch_store::Result<Option<Named>> {
-    let mut conn = store.conn().await?;
-    Ok(participants::by_code(&mut conn, code)
-        .await?
-        .map(|p| Named {
-            active: p.status == crate::participant_admin::ACTIVE,
-            participant_id: p.id,
-            program_id: p.program_id,
-        }))
+/// Whom `code` names: from the read replica (or the database, when there is none), then from
+/// the database when the replica does not know the code or `fresh` asks for the database.
+async fn load_code(store: &Store, code: &str, fresh: bool) -> vouch_store::Result<Option<Named>> {
+    let mut found = None;
+    if !fresh {
+        found = participants::by_code(&mut *store.read_conn().await?, code).await?;
+    }
+    if found.is_none() && (fresh || store.has_read_replica()) {
+        found = participants::by_code(&mut *store.conn().await?, code).await?;
+    }
+    Ok(found.map(|p| Named {
+        active: p.status == crate::participant_admin::ACTIVE,
+        participant_id: p.id,
+        program_id: p.program_id,
+    }))
 }

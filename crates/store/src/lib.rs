@@ -271,10 +271,50 @@ pub(crate) fn conflict(err: sqlx::Error, table: &str, columns: &[&str]) -> Store
     StoreError::Database(err)
 }
 
+/// A read replica's pool and when it failed last.
+#[derive(Clone, Debug)]
+struct Replica {
+    pool: AnyPool,
+    /// Milliseconds since the Unix epoch until which reads skip the replica (0: none).
+    resting_until: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Replica {
+    const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
+    const REST: Duration = Duration::from_secs(10);
+
+    fn now_ms() -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0)
+    }
+
+    async fn acquire(&self) -> Option<sqlx::pool::PoolConnection<sqlx::Any>> {
+        use std::sync::atomic::Ordering;
+        if Self::now_ms() < self.resting_until.load(Ordering::Relaxed) {
+            return None;
+        }
+        match self.pool.acquire().await {
+            Ok(conn) => Some(conn),
+            Err(e) => {
+                tracing::warn!(error = %e, "the read replica did not answer: reading from the primary");
+                self.resting_until.store(
+                    Self::now_ms() + Self::REST.as_millis() as u64,
+                    Ordering::Relaxed,
+                );
+                None
+            }
+        }
+    }
+}
+
 /// The shared connection pool and the engine behind it.
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: AnyPool,
+    /// A PostgreSQL streaming replica for reads that may lag a little (see [`Store::read_conn`]).
+    replica: Option<Replica>,
     backend: Backend,
     /// One writer at a time on SQLite (see [`Tx`]).
     write_turn: std::sync::Arc<tokio::sync::Mutex<()>>,
@@ -309,9 +349,48 @@ impl Store {
             .await?;
         Ok(Self {
             pool,
+            replica: None,
             backend,
             write_turn: std::sync::Arc::default(),
         })
+    }
+
+    /// Sends the reads that tolerate a little lag (dashboards, exports, the redirect's cache
+    /// misses: [`Store::read_conn`]) to a PostgreSQL read replica. Does not connect yet: a
+    /// replica that is down at start costs nothing but the fallback.
+    pub fn with_read_replica(mut self, url: &str, max_connections: u32) -> Result<Self> {
+        if self.backend != Backend::Postgres || Backend::from_url(url)? != Backend::Postgres {
+            return Err(StoreError::Config(
+                "a read replica needs PostgreSQL, for the database and the replica".into(),
+            ));
+        }
+        let options = AnyConnectOptions::from_str(url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(max_connections)
+            // Short: a replica that does not answer sends reads to the primary instead.
+            .acquire_timeout(Replica::ACQUIRE_TIMEOUT)
+            .connect_lazy_with(options);
+        self.replica = Some(Replica {
+            pool,
+            resting_until: std::sync::Arc::default(),
+        });
+        Ok(self)
+    }
+
+    pub fn has_read_replica(&self) -> bool {
+        self.replica.is_some()
+    }
+
+    /// A connection for a read that may see data a little behind the primary: the read
+    /// replica's, when one is configured and answers; otherwise the primary's (a replica that
+    /// failed is left alone for [`Replica::REST`] before it is tried again).
+    pub async fn read_conn(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>> {
+        if let Some(replica) = &self.replica
+            && let Some(conn) = replica.acquire().await
+        {
+            return Ok(conn);
+        }
+        self.conn().await
     }
 
     pub fn backend(&self) -> Backend {
@@ -367,6 +446,9 @@ impl Store {
 
     pub async fn close(&self) {
         self.pool.close().await;
+        if let Some(replica) = &self.replica {
+            replica.pool.close().await;
+        }
     }
 }
 

@@ -15,6 +15,10 @@ pub struct Config {
     pub bind: String,
     /// `sqlite://path` (default, created on first start) or `postgres://user@host/db`.
     pub database_url: String,
+    /// A PostgreSQL streaming replica of `database_url` for reads that may lag a little
+    /// (dashboards, exports, the redirect's cache misses); empty: every read goes to the
+    /// database. A replica that does not answer sends those reads back to the database.
+    pub database_read_url: String,
     /// Public address of this installation; links and emails are built from it.
     pub base_url: String,
     /// Domain of the email the clone convention gives a referral super customer.
@@ -145,6 +149,7 @@ impl Default for Config {
         Self {
             bind: "127.0.0.1:8080".into(),
             database_url: "sqlite://./vouch-data/vouch.db".into(),
+            database_read_url: String::new(),
             base_url: "http://127.0.0.1:8080".into(),
             clone_email_domain: "example.com".into(),
             time_zone: "UTC".into(),
@@ -281,8 +286,19 @@ impl Config {
                 self.bind
             )
         })?;
-        vouch_store::Backend::from_url(&self.database_url)
+        let backend = vouch_store::Backend::from_url(&self.database_url)
             .map_err(|e| anyhow::anyhow!("database_url: {e}"))?;
+        if !self.database_read_url.is_empty() {
+            let replica = vouch_store::Backend::from_url(&self.database_read_url)
+                .map_err(|e| anyhow::anyhow!("database_read_url: {e}"))?;
+            if backend != vouch_store::Backend::Postgres
+                || replica != vouch_store::Backend::Postgres
+            {
+                bail!(
+                    "database_read_url: a read replica needs PostgreSQL (postgres://…) for both database_url and database_read_url"
+                );
+            }
+        }
         let rest = self
             .base_url
             .strip_prefix("https://")
@@ -469,6 +485,7 @@ impl Config {
     pub fn redacted_toml(&self) -> anyhow::Result<String> {
         let mut shown = self.clone();
         shown.database_url = redact_url(&self.database_url);
+        shown.database_read_url = redact_url(&self.database_read_url);
         if !shown.metrics_token.is_empty() {
             shown.metrics_token = "***".into();
         }
@@ -539,6 +556,34 @@ mod tests {
                 .expect_err("invalid")
                 .to_string()
                 .starts_with("database_url")
+        );
+        // A read replica needs PostgreSQL on both sides.
+        for (database_url, read_url) in [
+            ("sqlite://./x.db", "postgres://replica/db"),
+            ("postgres://primary/db", "sqlite://./x.db"),
+        ] {
+            c = Config {
+                database_url: database_url.into(),
+                database_read_url: read_url.into(),
+                ..Config::default()
+            };
+            assert!(
+                c.validate()
+                    .expect_err("invalid")
+                    .to_string()
+                    .starts_with("database_read_url"),
+                "{database_url} + {read_url}"
+            );
+        }
+        c = Config {
+            database_url: "postgres://primary/db".into(),
+            database_read_url: "postgres://u:secret@replica/db".into(),
+            ..Config::default()
+        };
+        assert!(c.validate().is_ok());
+        assert!(
+            !c.redacted_toml().expect("toml").contains("secret"),
+            "the replica's password is not shown"
         );
     }
 }

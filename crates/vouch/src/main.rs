@@ -201,6 +201,13 @@ async fn run() -> anyhow::Result<()> {
             )
         })?;
     store.migrate().await.context("migrating the database")?;
+    let store = if config.database_read_url.is_empty() {
+        store
+    } else {
+        store
+            .with_read_replica(&config.database_read_url, config.database_max_connections)
+            .context("database_read_url")?
+    };
     let ctx = Ctx::new(store.clone(), config.settings())
         .await
         .context("loading the installation's secrets")?;

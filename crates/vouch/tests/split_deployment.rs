@@ -25,9 +25,15 @@ impl Drop for Process {
 }
 
 fn spawn(dir: &std::path::Path, db: &str, args: &[&str]) -> Process {
+    spawn_with(dir, db, args, &[])
+}
+
+/// [`spawn`] with more settings in the environment.
+fn spawn_with(dir: &std::path::Path, db: &str, args: &[&str], env: &[(&str, &str)]) -> Process {
     Process(
         Command::new(BIN)
             .args(args)
+            .envs(env.iter().copied())
             .current_dir(dir)
             .env("VOUCH_DATABASE_URL", db)
             .env("VOUCH_OUTBOUND_ALLOW_CIDRS", "127.0.0.0/8,::1/128")
@@ -92,6 +98,37 @@ impl Api {
 
     async fn get(&self, path: &str) -> Value {
         self.send(reqwest::Method::GET, path, None).await
+    }
+
+    /// A new live program's id.
+    async fn live_program(&self, name: &str) -> String {
+        let id = self
+            .post(
+                "/api/v1/programs",
+                json!({ "name": name, "landing_url": "https://shop.example.com/welcome" }),
+            )
+            .await["id"]
+            .as_str()
+            .expect("program id")
+            .to_string();
+        self.post(
+            &format!("/api/v1/programs/{id}/status"),
+            json!({ "status": "live" }),
+        )
+        .await;
+        id
+    }
+
+    async fn text(&self, path: &str) -> String {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.key)
+            .send()
+            .await
+            .expect("request");
+        assert!(r.status().is_success(), "{path}: {}", r.status());
+        r.text().await.expect("body")
     }
 
     async fn reward_statuses(&self, program: &str) -> Vec<String> {
@@ -244,6 +281,43 @@ async fn within(limit: Duration, mut check: impl AsyncFnMut() -> bool) -> Option
     None
 }
 
+/// `vouch serve --no-worker` processes on one database, one per entry of `envs` (its extra
+/// settings), each ready, with an API client that follows no redirect.
+async fn start_servers(
+    dir: &std::path::Path,
+    db: &str,
+    key: &str,
+    envs: &[&[(&str, &str)]],
+) -> (Vec<Process>, Vec<Api>) {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let mut servers = Vec::new();
+    let mut apis = Vec::new();
+    for env in envs {
+        let base = format!("http://127.0.0.1:{}", free_port());
+        servers.push(spawn_with(
+            dir,
+            db,
+            &[
+                "serve",
+                "--no-worker",
+                "--bind",
+                base.trim_start_matches("http://"),
+            ],
+            env,
+        ));
+        wait_ready(&client, &base).await;
+        apis.push(Api {
+            base,
+            key: key.to_string(),
+            client: client.clone(),
+        });
+    }
+    (servers, apis)
+}
+
 /// Two `vouch serve --no-worker` and two `vouch worker` processes on one database: signups
 /// and clicks arriving through both servers are all kept, every webhook event is delivered
 /// once by one of the two workers, and a key revoked or a program paused through one
@@ -255,50 +329,14 @@ async fn two_servers_and_two_workers(backend: Backend) {
     let db = fresh_database_url(backend).await.expect("db");
     let key = admin_key(&dir, &db);
     let (hook, seen) = start_receiver(Duration::ZERO).await;
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    let mut servers = Vec::new();
-    let mut apis = Vec::new();
-    for _ in 0..2 {
-        let base = format!("http://127.0.0.1:{}", free_port());
-        servers.push(spawn(
-            &dir,
-            &db,
-            &[
-                "serve",
-                "--no-worker",
-                "--bind",
-                base.trim_start_matches("http://"),
-            ],
-        ));
-        wait_ready(&client, &base).await;
-        apis.push(Api {
-            base,
-            key: key.clone(),
-            client: client.clone(),
-        });
-    }
+    let (servers, apis) = start_servers(&dir, &db, &key, &[&[], &[]]).await;
+    let client = apis[0].client.clone();
     let workers: Vec<Process> = (0..2).map(|_| spawn(&dir, &db, &["worker"])).collect();
     let (a, b) = (&apis[0], &apis[1]);
 
     a.post("/api/v1/webhook-endpoints", json!({ "url": hook }))
         .await;
-    let program = a
-        .post(
-            "/api/v1/programs",
-            json!({ "name": "Two of each", "landing_url": "https://shop.example.com" }),
-        )
-        .await["id"]
-        .as_str()
-        .expect("program id")
-        .to_string();
-    a.post(
-        &format!("/api/v1/programs/{program}/status"),
-        json!({ "status": "live" }),
-    )
-    .await;
+    let program = a.live_program("Two of each").await;
     let referrer = b
         .post(
             &format!("/api/v1/programs/{program}/participants"),
@@ -469,5 +507,94 @@ async fn two_servers_and_two_workers_on_sqlite() {
 async fn two_servers_and_two_workers_on_postgres() {
     if vouch_store::testing::backends().contains(&Backend::Postgres) {
         two_servers_and_two_workers(Backend::Postgres).await;
+    }
+}
+
+/// Two servers on one primary, one of them reading through a streaming replica
+/// (`database_read_url`; the harness sets up both clusters): its dashboard and exports show
+/// what the replica has replayed, its redirect still finds a code the replica does not have
+/// yet, and with the replica down it answers from the primary.
+#[tokio::test]
+async fn a_read_replica_serves_dashboards_exports_and_redirect_misses() {
+    if !vouch_store::testing::backends().contains(&Backend::Postgres) {
+        return;
+    }
+    vouch_jobs::install_crypto_provider();
+    let pair = vouch_store::testing::replica::StreamingPair::start().expect("primary and replica");
+    let dir = workdir();
+    let db = pair.primary_url.clone();
+    let key = admin_key(&dir, &db);
+    let replica = [("VOUCH_DATABASE_READ_URL", pair.replica_url.as_str())];
+    let (servers, apis) = start_servers(&dir, &db, &key, &[&[], &replica]).await;
+    let client = apis[0].client.clone();
+    // Writes go through the first server; the second only reads, so nothing it changed
+    // itself sends its reads to the primary.
+    let (writer, reader) = (&apis[0], &apis[1]);
+    let program = writer.live_program("Replicated").await;
+    let ann = writer
+        .post(
+            &format!("/api/v1/programs/{program}/participants"),
+            json!({ "email": "ann@replica.example", "first_name": "Ann" }),
+        )
+        .await["code"]
+        .as_str()
+        .expect("code")
+        .to_string();
+    let enrol = async |email: &str| {
+        writer
+            .post(
+                &format!("/api/v1/programs/{program}/participants"),
+                json!({ "email": email, "referred_by": ann }),
+            )
+            .await
+    };
+    enrol("bo@replica.example").await;
+    pair.caught_up().await.expect("caught up");
+    let signups = async |api: &Api| {
+        api.get(&format!("/api/v1/programs/{program}/stats")).await["totals"]["signups"]
+            .as_i64()
+            .expect("signups")
+    };
+    let exported = async |api: &Api| {
+        api.text(&format!("/api/v1/programs/{program}/exports/participants"))
+            .await
+    };
+    assert_eq!(signups(reader).await, 1);
+
+    // The replica stops replaying: what is written now is on the primary only.
+    pair.pause_replay(true).await.expect("pause");
+    let cy = enrol("cy@replica.example").await["code"]
+        .as_str()
+        .expect("code")
+        .to_string();
+    assert_eq!(signups(writer).await, 2, "the primary has the new signup");
+    assert_eq!(signups(reader).await, 1, "the dashboard reads the replica");
+    assert!(
+        !exported(reader).await.contains("cy@replica.example"),
+        "the export too"
+    );
+    assert!(exported(writer).await.contains("cy@replica.example"));
+    let r = client
+        .get(format!("{}/r/{cy}", reader.base))
+        .send()
+        .await
+        .expect("redirect");
+    assert_eq!(
+        r.status(),
+        reqwest::StatusCode::FOUND,
+        "a code the replica does not have yet is found on the primary"
+    );
+
+    pair.pause_replay(false).await.expect("resume");
+    pair.caught_up().await.expect("caught up");
+    assert_eq!(signups(reader).await, 2, "replayed");
+    assert!(exported(reader).await.contains("cy@replica.example"));
+
+    // The replica goes away: the reading server answers from the primary.
+    pair.stop_replica().expect("stop the replica");
+    enrol("di@replica.example").await;
+    assert_eq!(signups(reader).await, 3, "read from the primary");
+    for server in servers {
+        stop(server);
     }
 }

@@ -12,10 +12,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use vouch_app::exports::Export;
 use vouch_app::import::{ImportReport, import_participants, parse_file};
-use vouch_app::participants;
-use vouch_domain::export::CsvOut;
-use vouch_store::referrals;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -96,11 +94,6 @@ fn csv_response(name: &str, body: Vec<u8>) -> Response {
     response
 }
 
-fn csv_error(e: impl std::fmt::Display) -> ApiError {
-    tracing::error!(error = %e, "writing a CSV export failed");
-    ApiError::internal()
-}
-
 #[utoipa::path(
     get, path = "/api/v1/programs/{id}/exports/{what}", operation_id = "export_csv", tag = "programs",
     params(("id" = String, Path, description = "Program id (prg_…)"), ("what" = String, Path, description = "`participants` or `referrals`")),
@@ -115,111 +108,10 @@ async fn export(
     Path((id, what)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     let program = vouch_app::programs::get(&state, &id).await?;
-    let mut after: Option<String> = None;
-    let out = match what.as_str() {
-        "participants" => {
-            let mut out = CsvOut::new([
-                "id",
-                "email",
-                "first_name",
-                "last_name",
-                "code",
-                "referral_link",
-                "referred_by",
-                "signed_up_at",
-            ])
-            .map_err(csv_error)?;
-            loop {
-                let rows = participants::list_participants(
-                    &state,
-                    &program.id,
-                    None,
-                    vouch_store::Order::NEWEST,
-                    after.as_deref(),
-                    500,
-                )
-                .await?;
-                let more = rows.len() > 500;
-                let page = &rows[..rows.len().min(500)];
-                let referrer_ids: Vec<&str> = page
-                    .iter()
-                    .filter_map(|p| p.referred_by.as_deref())
-                    .collect();
-                let mut referrers = participants::find_each(&state, &referrer_ids)
-                    .await?
-                    .into_iter();
-                for p in page {
-                    let referrer = match &p.referred_by {
-                        Some(_) => referrers.next().flatten().map(|r| r.code),
-                        None => None,
-                    };
-                    out.row([
-                        p.id.as_str(),
-                        &p.email,
-                        p.first_name.as_deref().unwrap_or_default(),
-                        p.last_name.as_deref().unwrap_or_default(),
-                        &p.code,
-                        &participants::referral_link(&state, &p.code),
-                        referrer.as_deref().unwrap_or_default(),
-                        &p.signed_up_at.to_string(),
-                    ])
-                    .map_err(csv_error)?;
-                }
-                after = page.last().map(|p| p.id.clone());
-                if !more {
-                    break;
-                }
-            }
-            out
-        }
-        "referrals" => {
-            let mut out = CsvOut::new([
-                "id",
-                "referrer_id",
-                "referred_id",
-                "source",
-                "stage",
-                "won_at",
-                "review",
-                "flags",
-                "created_at",
-            ])
-            .map_err(csv_error)?;
-            let filter = referrals::Filter::default();
-            loop {
-                let rows = participants::list_referrals(
-                    &state,
-                    &program.id,
-                    &filter,
-                    after.as_deref(),
-                    500,
-                )
-                .await?;
-                let more = rows.len() > 500;
-                for r in rows.iter().take(500) {
-                    let flags: Vec<&str> = r.flags.iter().map(|f| f.detail.as_str()).collect();
-                    out.row([
-                        r.id.as_str(),
-                        &r.referrer_id,
-                        &r.referred_id,
-                        &r.source,
-                        r.stage.as_str(),
-                        &r.won_at.map(|t| t.to_string()).unwrap_or_default(),
-                        &r.review,
-                        &flags.join("; "),
-                        &r.created_at.to_string(),
-                    ])
-                    .map_err(csv_error)?;
-                }
-                after = rows.iter().take(500).next_back().map(|r| r.id.clone());
-                if !more {
-                    break;
-                }
-            }
-            out
-        }
-        _ => return Err(ApiError::not_found("export")),
-    };
-    let bytes = out.finish().map_err(csv_error)?;
-    Ok(csv_response(&format!("{}-{what}.csv", program.slug), bytes))
+    let export = Export::parse(&what).ok_or_else(|| ApiError::not_found("export"))?;
+    let bytes = vouch_app::exports::csv(&state, &program, export).await?;
+    Ok(csv_response(
+        &format!("{}-{}.csv", program.slug, export.as_str()),
+        bytes,
+    ))
 }

@@ -2,6 +2,8 @@
 //! named by `VOUCH_TEST_POSTGRES_URL`. Lives in the library (not under `tests/`) so the server's
 //! and the binary's tests use the same helper.
 
+pub mod replica;
+
 use crate::{Backend, Result, Store, StoreError};
 use sqlx::{Connection, Executor};
 
