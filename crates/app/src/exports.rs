@@ -46,7 +46,7 @@ pub async fn csv(ctx: &Ctx, program: &Program, what: Export) -> AppResult<Vec<u8
 }
 
 fn csv_error(e: impl std::fmt::Display) -> AppError {
-    AppError::Internal(format!("writing a CSV export: {e}"))
+    AppError::internal(format!("writing a CSV export: {e}"))
 }
 
 async fn participants_csv(ctx: &Ctx, program: &Program) -> AppResult<CsvOut> {

@@ -45,13 +45,7 @@ pub async fn purge_old(ctx: &Ctx) -> vouch_store::Result<u64> {
                 "retention dropped old months of clicks"
             );
         }
-        loop {
-            let n = click_partitions::purge_before(&ctx.store, before).await?;
-            gone += n;
-            if n == 0 {
-                break;
-            }
-        }
+        gone += click_partitions::purge_before(&ctx.store, before).await?;
     }
     Ok(gone)
 }

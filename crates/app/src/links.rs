@@ -19,6 +19,36 @@ use std::time::{Duration, Instant};
 use vouch_domain::program::ProgramStatus;
 use vouch_store::{Store, participants, programs};
 
+/// `$read` (a store call on `$conn`) on the read replica (the database when there is none),
+/// then on the database when the replica does not know the row (made a moment ago) or failed;
+/// only on the database when `$fresh`. A macro, not a function taking an async closure: the
+/// closure's borrowed connection would keep the redirect's future from being `Send`.
+macro_rules! read_through {
+    ($store:expr, $fresh:expr, |$conn:ident| $read:expr) => {{
+        let store: &Store = $store;
+        let mut first = None;
+        if !$fresh {
+            let $conn = &mut *store.read_conn().await?;
+            match $read.await {
+                Ok(found) if found.is_some() || !store.has_read_replica() => first = Some(found),
+                Ok(_) => {}
+                // The database itself failed: the same read there would fail too.
+                Err(e) if !store.has_read_replica() => return Err(e),
+                Err(e) => {
+                    tracing::warn!(error = %e, "a read on the replica failed: reading the database")
+                }
+            }
+        }
+        match first {
+            Some(found) => found,
+            None => {
+                let $conn = &mut *store.conn().await?;
+                $read.await?
+            }
+        }
+    }};
+}
+
 pub const PROGRAM_TTL: Duration = Duration::from_secs(5);
 pub const CODE_TTL: Duration = Duration::from_secs(60);
 /// Beyond this many entries, expired ones are swept before adding more.
@@ -60,8 +90,8 @@ type ProgramEntry = (Instant, Option<Arc<ProgramSettings>>);
 pub struct LinkCache {
     codes: Mutex<HashMap<String, CodeEntry>>,
     programs: Mutex<HashMap<String, ProgramEntry>>,
-    /// Bumped by every `forget`: a load that began before a change (a block, a new code) must
-    /// not put what it read back after the change was forgotten.
+    /// Bumped by every `forget` and `clear`: a load that began before a change (a block, a new
+    /// code, a paused program) must not put what it read back after the change was forgotten.
     generation: std::sync::atomic::AtomicU64,
     /// Until when cache misses read the primary rather than the replica.
     fresh_until: Mutex<Option<Instant>>,
@@ -111,14 +141,8 @@ impl LinkCache {
         {
             return Ok(p.clone());
         }
-        let fresh = self.fresh();
-        let mut found = None;
-        if !fresh {
-            found = programs::get(&mut *store.read_conn().await?, id).await?;
-        }
-        if found.is_none() && (fresh || store.has_read_replica()) {
-            found = programs::get(&mut *store.conn().await?, id).await?;
-        }
+        let generation = self.generation.load(std::sync::atomic::Ordering::SeqCst);
+        let found = read_through!(store, self.fresh(), |conn| programs::get(conn, id));
         let loaded = found.map(|p| {
             Arc::new(ProgramSettings {
                 status: p.status,
@@ -127,7 +151,9 @@ impl LinkCache {
                 window_days: p.attribution_window_days,
             })
         });
-        if let Ok(mut m) = self.programs.lock() {
+        if let Ok(mut m) = self.programs.lock()
+            && self.generation.load(std::sync::atomic::Ordering::SeqCst) == generation
+        {
             m.insert(id.to_string(), (Instant::now(), loaded.clone()));
         }
         Ok(loaded)
@@ -162,21 +188,16 @@ impl LinkCache {
     pub fn clear(&self) {
         self.changed();
         if let Ok(mut m) = self.programs.lock() {
+            self.generation
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             m.clear();
         }
     }
 }
 
-/// Whom `code` names: from the read replica (or the database, when there is none), then from
-/// the database when the replica does not know the code or `fresh` asks for the database.
+/// Whom `code` names (see [`read_through!`]).
 async fn load_code(store: &Store, code: &str, fresh: bool) -> vouch_store::Result<Option<Named>> {
-    let mut found = None;
-    if !fresh {
-        found = participants::by_code(&mut *store.read_conn().await?, code).await?;
-    }
-    if found.is_none() && (fresh || store.has_read_replica()) {
-        found = participants::by_code(&mut *store.conn().await?, code).await?;
-    }
+    let found = read_through!(store, fresh, |conn| participants::by_code(conn, code));
     Ok(found.map(|p| Named {
         active: p.status == crate::participant_admin::ACTIVE,
         participant_id: p.id,

@@ -130,6 +130,9 @@ pub async fn prepare(store: &Store, now: Timestamp) -> Result<Vec<Month>> {
     wanted.dedup();
     wanted.retain(|m| !existing.contains(m));
     if !wanted.is_empty() {
+        // `ATTACH` waits for long readers of `clicks` and holds new ones behind it: give up
+        // instead, and let the next pass try again (clicks meanwhile go to the default).
+        set_lock_timeout(&mut tx).await?;
         // A click of a month being created that reached the default partition after the move
         // below would make `ATTACH` fail: hold such inserts (only those: a click of a month
         // with a partition never touches the default one) until the transaction ends.
@@ -164,18 +167,18 @@ pub async fn prepare(store: &Store, now: Timestamp) -> Result<Vec<Month>> {
     Ok(wanted)
 }
 
-/// How long dropping a month waits for its lock. Dropping a partition locks the whole
+/// How long dropping a month (or attaching one) waits for its lock. Dropping a partition locks the whole
 /// `clicks` table (`DETACH … CONCURRENTLY` would not, but PostgreSQL refuses it while a
 /// default partition exists); a drop queued behind a long report would hold every click
 /// insert queued behind it, so it gives up instead and the next housekeeping pass retries.
-const DROP_LOCK_TIMEOUT: &str = "2s";
+const LOCK_TIMEOUT: &str = "2s";
 
 /// What [`drop_before`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Dropped {
     /// The months dropped, oldest first.
     pub months: Vec<Month>,
-    /// The table was busy past [`DROP_LOCK_TIMEOUT`]: nothing was dropped this time.
+    /// The table was busy past [`LOCK_TIMEOUT`]: nothing was dropped this time.
     pub postponed: bool,
 }
 
@@ -189,6 +192,9 @@ pub async fn drop_before(store: &Store, before: Timestamp) -> Result<Dropped> {
     let Some(cutoff) = Month::of(&before.to_string()) else {
         return Ok(Dropped::default());
     };
+    let Ok(month_start) = Timestamp::parse(&format!("{}-01T00:00:00Z", cutoff.bound())) else {
+        return Ok(Dropped::default());
+    };
     let mut tx = locked(store).await?;
     let old: Vec<Month> = partitioned(&mut tx)
         .await?
@@ -198,32 +204,32 @@ pub async fn drop_before(store: &Store, before: Timestamp) -> Result<Dropped> {
     if old.is_empty() {
         return Ok(Dropped::default());
     }
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SET LOCAL lock_timeout = '{DROP_LOCK_TIMEOUT}'"
-    )))
-    .execute(&mut *tx)
-    .await?;
-    for month in &old {
-        let dropped = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DROP TABLE IF EXISTS {}",
-            month.table()
-        )))
-        .execute(&mut *tx)
-        .await;
-        match dropped {
-            Ok(_) => {}
-            Err(e) if lock_not_available(&e) => {
-                return Ok(Dropped {
-                    months: Vec::new(),
-                    postponed: true,
-                });
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    // The months dropped end where the cutoff's month begins.
-    if let Ok(month_start) = Timestamp::parse(&format!("{}-01T00:00:00Z", cutoff.bound())) {
+    set_lock_timeout(&mut tx).await?;
+    // The horizon's row first, then the table: the order a rollup rebuild takes them in, so
+    // the two wait for each other instead of deadlocking. The months dropped end where the
+    // cutoff's month begins.
+    let dropped = async {
         record_horizon(&mut tx, &month_start.to_string()).await?;
+        for month in &old {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP TABLE IF EXISTS {}",
+                month.table()
+            )))
+            .execute(&mut *tx)
+            .await?;
+        }
+        Ok::<_, crate::StoreError>(())
+    }
+    .await;
+    match dropped {
+        Ok(()) => {}
+        Err(e) if gave_way(&e) => {
+            return Ok(Dropped {
+                months: Vec::new(),
+                postponed: true,
+            });
+        }
+        Err(e) => return Err(e),
     }
     tx.commit().await?;
     Ok(Dropped {
@@ -232,40 +238,56 @@ pub async fn drop_before(store: &Store, before: Timestamp) -> Result<Dropped> {
     })
 }
 
-/// PostgreSQL's `lock_not_available` (a lock timeout).
-fn lock_not_available(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(db) if db.code().as_deref() == Some("55P03"))
+/// Makes the transaction's waits for a lock give up after [`LOCK_TIMEOUT`].
+async fn set_lock_timeout(tx: &mut crate::Tx) -> Result<()> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"
+    )))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
-/// Deletes up to [`BATCH`] clicks made before `before`, on either engine (on PostgreSQL what
-/// [`drop_before`] left: the first days of the cutoff's month and the default partition), and
-/// records the horizon in the same transaction. One program's clicks at a time, oldest first,
-/// so each batch is a range of the `(program_id, at)` index rather than a scan of the table.
-/// Returns how many went: 0 once no click before `before` is left.
+/// PostgreSQL gave up a lock for this transaction: a lock timeout (`55P03`) or a deadlock it
+/// broke (`40P01`). Either way the work waits for the next pass.
+fn gave_way(e: &crate::StoreError) -> bool {
+    matches!(e, crate::StoreError::Database(sqlx::Error::Database(db))
+        if matches!(db.code().as_deref(), Some("55P03" | "40P01")))
+}
+
+/// Deletes the clicks made before `before`, on either engine (on PostgreSQL what
+/// [`drop_before`] left: the first days of the cutoff's month and the default partition), in
+/// transactions of at most [`BATCH`] rows that each record the horizon. One program's clicks
+/// at a time, oldest first, so each batch is a range of the `(program_id, at)` index rather
+/// than a scan of the table. Returns how many went.
 pub async fn purge_before(store: &Store, before: Timestamp) -> Result<u64> {
     let before = before.to_string();
     let programs: Vec<String> = sqlx::query_scalar("SELECT id FROM programs ORDER BY id")
         .fetch_all(&mut *store.conn().await?)
         .await?;
+    let mut gone = 0;
     for program in programs {
-        let mut tx = store.begin().await?;
-        let gone = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DELETE FROM clicks WHERE program_id = $1 AND at < $2 AND id IN (
-                 SELECT id FROM clicks WHERE program_id = $1 AND at < $2 ORDER BY at LIMIT {BATCH})"
-        )))
-        .bind(&program)
-        .bind(&before)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if gone > 0 {
+        loop {
+            let mut tx = store.begin().await?;
+            let batch = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DELETE FROM clicks WHERE program_id = $1 AND at < $2 AND id IN (
+                     SELECT id FROM clicks WHERE program_id = $1 AND at < $2 ORDER BY at LIMIT {BATCH})"
+            )))
+            .bind(&program)
+            .bind(&before)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if batch == 0 {
+                tx.rollback().await?;
+                break;
+            }
             record_horizon(&mut tx, &before).await?;
             tx.commit().await?;
-            return Ok(gone);
+            gone += batch;
         }
-        tx.rollback().await?;
     }
-    Ok(0)
+    Ok(gone)
 }
 
 /// Raises the recorded click horizon to `before` (never lowers it).

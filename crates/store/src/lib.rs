@@ -297,6 +297,13 @@ impl Replica {
         }
         match self.pool.acquire().await {
             Ok(conn) => Some(conn),
+            // Every connection busy (long exports, say): the replica is well, only full. (A
+            // replica that refuses connections also ends in a timeout, with room in the pool.)
+            Err(sqlx::Error::PoolTimedOut)
+                if self.pool.size() >= self.pool.options().get_max_connections() =>
+            {
+                None
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "the read replica did not answer: reading from the primary");
                 self.resting_until.store(

@@ -215,3 +215,66 @@ async fn clicks_live_in_their_month_and_retention_keeps_the_daily_counts() {
         store.close().await;
     }
 }
+
+/// An installation whose retention deleted clicks before the horizon was recorded: the
+/// migration that adds the record starts it at the oldest click kept (or past the last counted
+/// day when none is left), so a rebuild right after the upgrade keeps the purged days' counts.
+#[tokio::test]
+async fn the_upgrade_records_how_far_earlier_retention_went() {
+    for backend in backends() {
+        for keep_one in [true, false] {
+            let store = vouch_store::testing::store_migrated_to(backend, 30)
+                .await
+                .expect("store at 0030");
+            programs(&store).await;
+            clicks::insert_batch(
+                &store,
+                &[
+                    click("clk_a", "2026-08-15T10:00:00Z"),
+                    click("clk_d", "2026-10-31T23:00:00Z"),
+                ],
+            )
+            .await
+            .expect("clicks");
+            // What retention did before it recorded anything.
+            let purged = if keep_one { "clk_a" } else { "clk_%" };
+            sqlx::query("DELETE FROM clicks WHERE id LIKE $1")
+                .bind(purged)
+                .execute(store.pool())
+                .await
+                .expect("old purge");
+            let counts = rollups::all(&mut store.conn().await.expect("conn"))
+                .await
+                .expect("rollups");
+            store.migrate().await.expect("the rest of the migrations");
+            let mut conn = store.conn().await.expect("conn");
+            let expected = if keep_one {
+                "2026-10-31T23:00:00.000Z"
+            } else {
+                "2026-10-31T23:59:59.999Z"
+            };
+            assert_eq!(
+                click_partitions::purged_before(&mut conn)
+                    .await
+                    .expect("horizon")
+                    .as_deref(),
+                Some(expected),
+                "{} keep_one={keep_one}",
+                backend.name()
+            );
+            drop(conn);
+            let mut tx = store.begin().await.expect("tx");
+            rollups::rebuild(&mut tx).await.expect("rebuild");
+            tx.commit().await.expect("commit");
+            assert_eq!(
+                rollups::all(&mut store.conn().await.expect("conn"))
+                    .await
+                    .expect("rollups"),
+                counts,
+                "{} keep_one={keep_one}: no count lost",
+                backend.name()
+            );
+            store.close().await;
+        }
+    }
+}

@@ -579,10 +579,20 @@ async fn a_read_replica_serves_dashboards_exports_and_redirect_misses() {
         .send()
         .await
         .expect("redirect");
-    assert_eq!(
-        r.status(),
-        reqwest::StatusCode::FOUND,
-        "a code the replica does not have yet is found on the primary"
+    let location = r
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    // An unknown code is redirected too, to the installation's address: only the landing URL
+    // with the code shows that the code was found.
+    assert!(
+        r.status() == reqwest::StatusCode::FOUND
+            && location.starts_with("https://shop.example.com/welcome")
+            && location.contains(&cy),
+        "a code the replica does not have yet is found on the primary: {} {location}",
+        r.status()
     );
 
     pair.pause_replay(false).await.expect("resume");

@@ -82,3 +82,14 @@ pub async fn fresh_store(backend: Backend) -> Result<Store> {
     store.migrate().await?;
     Ok(store)
 }
+
+/// A store on a fresh database migrated up to `version` only (for tests of a migration that
+/// finds data already there); [`Store::migrate`] takes it the rest of the way.
+pub async fn store_migrated_to(backend: Backend, version: i64) -> Result<Store> {
+    let url = fresh_database_url(backend).await?;
+    let store = Store::connect(&url, 5).await?;
+    crate::migrate::migrator(backend)
+        .run_to(version, store.pool())
+        .await?;
+    Ok(store)
+}

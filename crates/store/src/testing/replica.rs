@@ -26,8 +26,8 @@ impl StreamingPair {
     /// Takes a few seconds.
     pub fn start() -> Result<Self> {
         let bin = postgres_bin()?;
+        let (primary_port, replica_port) = free_ports()?;
         let dir = scratch_dir()?;
-        let (primary_port, replica_port) = (free_port()?, free_port()?);
         let pair = Self {
             primary_url: format!("postgres://postgres@127.0.0.1:{primary_port}/postgres"),
             replica_url: format!("postgres://postgres@127.0.0.1:{replica_port}/postgres"),
@@ -260,9 +260,11 @@ fn scratch_dir() -> Result<PathBuf> {
     Ok(dir)
 }
 
-fn free_port() -> Result<u16> {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .map_err(|e| e.to_string())
+/// Two distinct free ports (both listeners open until both are known).
+fn free_ports() -> Result<(u16, u16)> {
+    let bind = || std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string());
+    let (a, b) = (bind()?, bind()?);
+    let port =
+        |l: &std::net::TcpListener| l.local_addr().map(|a| a.port()).map_err(|e| e.to_string());
+    Ok((port(&a)?, port(&b)?))
 }
