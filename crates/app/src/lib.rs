@@ -35,6 +35,7 @@ pub mod payouts;
 pub mod people;
 pub mod privacy;
 pub mod programs;
+pub mod ranking_cache;
 mod record;
 pub mod resources;
 mod reward_status;
@@ -211,6 +212,8 @@ pub struct Ctx {
     pub api_keys: Arc<key_cache::KeyCache>,
     /// Small writes waiting to share a transaction (see [`group_commit`]).
     pub writes: Arc<group_commit::GroupCommit>,
+    /// Dashboards' top referrers (see [`ranking_cache`]).
+    pub rankings: Arc<ranking_cache::RankingCache>,
 }
 
 impl Ctx {
@@ -233,6 +236,7 @@ impl Ctx {
             secrets: Arc::new(secrets),
             links: Arc::default(),
             api_keys: Arc::new(key_cache::KeyCache::with_ttl(key_ttl)),
+            rankings: Arc::default(),
             writes: Arc::new(writes),
         })
     }

@@ -101,14 +101,25 @@ pub async fn dashboard(ctx: &Ctx, program: &Program, range: Range) -> AppResult<
         signups: t.signups + d.signups,
         won: t.won + d.won,
     });
+    // The costly part: kept while the range's win count stays the same (see `ranking_cache`).
+    let top_referrers = ctx
+        .rankings
+        .get_or_compute(
+            (program.id.clone(), from.clone(), to.clone()),
+            totals.won,
+            async || {
+                Ok(stats::top_referrers(&mut conn, &program.id, &from, &to, 10)
+                    .await?
+                    .into_iter()
+                    .map(TopReferrer::from)
+                    .collect())
+            },
+        )
+        .await?;
     Ok(Dashboard {
         from: range.from.to_string(),
         to: range.to.to_string(),
-        top_referrers: stats::top_referrers(&mut conn, &program.id, &from, &to, 10)
-            .await?
-            .into_iter()
-            .map(TopReferrer::from)
-            .collect(),
+        top_referrers,
         rewards: stats::rewards_by_status(&mut conn, &program.id, &from, &to)
             .await?
             .into_iter()

@@ -75,12 +75,15 @@ pub async fn top_referrers(
     limit: i64,
 ) -> Result<Vec<TopReferrer>> {
     let rows = sqlx::query(
+        // Ranked and cut to `limit` before the join: only the leaders are looked up, not
+        // every referrer with a win in the range.
         "SELECT p.id, p.email, p.code, w.won FROM (
              SELECT participant_id, CAST(SUM(won) AS BIGINT) AS won FROM daily_counts
              WHERE program_id = $1 AND won > 0 AND day >= $2 AND day < $3 AND participant_id <> ''
              GROUP BY participant_id
+             ORDER BY 2 DESC, participant_id LIMIT $4
          ) w JOIN participants p ON p.id = w.participant_id
-         ORDER BY w.won DESC, p.id LIMIT $4",
+         ORDER BY w.won DESC, p.id",
     )
     .bind(program_id)
     .bind(crate::rollups::day_of(from))
