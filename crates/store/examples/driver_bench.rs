@@ -130,7 +130,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let (a, n) = (median(t_any), median(t_native));
         println!("| {name} | `Any` fetch + decode | {a:.1} |");
         println!("| {name} | native fetch + decode | {n:.1} |");
-        println!("| {name} | `accounts::list` (Any + row mapping) | {:.1} |", median(t_list));
+        println!(
+            "| {name} | `accounts::list` (Any + row mapping) | {:.1} |",
+            median(t_list)
+        );
         println!("| {name} | Any / native | {:.2} |", a / n);
         drop(any);
         store.close().await;
@@ -143,9 +146,10 @@ async fn store_url(store: &vouch_store::Store) -> Result<String, Box<dyn std::er
     let mut conn = store.conn().await?;
     Ok(match store.backend() {
         Backend::Sqlite => {
-            let file: String = sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
-                .fetch_one(&mut *conn)
-                .await?;
+            let file: String =
+                sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
+                    .fetch_one(&mut *conn)
+                    .await?;
             format!("sqlite://{file}")
         }
         Backend::Postgres => {
@@ -153,7 +157,9 @@ async fn store_url(store: &vouch_store::Store) -> Result<String, Box<dyn std::er
                 .fetch_one(&mut *conn)
                 .await?;
             let admin = std::env::var(vouch_store::testing::POSTGRES_ENV)?;
-            let (base, _) = admin.rsplit_once('/').ok_or("the PostgreSQL URL must end in /DATABASE")?;
+            let (base, _) = admin
+                .rsplit_once('/')
+                .ok_or("the PostgreSQL URL must end in /DATABASE")?;
             format!("{base}/{db}")
         }
     })
