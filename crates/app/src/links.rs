@@ -19,28 +19,26 @@ use std::time::{Duration, Instant};
 use vouch_domain::program::ProgramStatus;
 use vouch_store::{Store, participants, programs};
 
-/// `$read` (a store call on `$conn`) on the read replica (the database when there is none),
-/// then on the database when the replica does not know the row (made a moment ago) or failed;
-/// only on the database when `$fresh`. A macro, not a function taking an async closure: the
-/// closure's borrowed connection would keep the redirect's future from being `Send`.
+/// `$read` (a store call on `$conn`) on the read replica when there is one answering, then on
+/// the database when the replica does not know the row (made a moment ago) or failed; only on
+/// the database when `$fresh` or without a replica. A macro, not a function taking an async
+/// closure: the closure's borrowed connection would keep the redirect's future from being
+/// `Send`.
 macro_rules! read_through {
     ($store:expr, $fresh:expr, |$conn:ident| $read:expr) => {{
         let store: &Store = $store;
-        let mut first = None;
-        if !$fresh {
-            let $conn = &mut *store.read_conn().await?;
+        let mut found = None;
+        if !$fresh && let Some(mut replica) = store.replica_conn().await {
+            let $conn = &mut *replica;
             match $read.await {
-                Ok(found) if found.is_some() || !store.has_read_replica() => first = Some(found),
-                Ok(_) => {}
-                // The database itself failed: the same read there would fail too.
-                Err(e) if !store.has_read_replica() => return Err(e),
+                Ok(row) => found = row,
                 Err(e) => {
                     tracing::warn!(error = %e, "a read on the replica failed: reading the database")
                 }
             }
         }
-        match first {
-            Some(found) => found,
+        match found {
+            Some(row) => Some(row),
             None => {
                 let $conn = &mut *store.conn().await?;
                 $read.await?

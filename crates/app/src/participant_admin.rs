@@ -136,6 +136,7 @@ pub async fn edit(ctx: &Ctx, origin: &Origin, id: &str, d: &Details) -> AppResul
     )
     .await?;
     commit(tx).await?;
+    ctx.rankings.forget_program(&after.program_id);
     Ok(after)
 }
 

@@ -114,6 +114,7 @@ pub async fn set_code(
     commit(tx).await?;
     ctx.links.forget(&before.code);
     ctx.links.forget(&after.code);
+    ctx.rankings.forget_program(&after.program_id);
     Ok(after)
 }
 
@@ -691,6 +692,9 @@ pub async fn set_referral_stage(
         super::rewards::after_revoke(&mut tx, origin, &program, &after, why).await?;
     }
     commit(tx).await?;
+    if before.stage == Stage::Won {
+        ctx.rankings.forget_program(&after.program_id);
+    }
     Ok(after)
 }
 

@@ -256,6 +256,7 @@ pub async fn erase_participant(
     commit(tx).await?;
     // The old code (made from the name or address) names no one any more.
     ctx.links.forget(&before.code);
+    ctx.rankings.forget_program(&before.program_id);
     Ok(after)
 }
 

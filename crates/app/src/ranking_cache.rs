@@ -1,10 +1,12 @@
 //! The dashboard's top referrers, kept a short while. Ranking the referrers of a range is the
 //! dashboard's one costly read: it sums every win of the range per referrer (a year of a large
 //! program is hundreds of thousands of rows), while everything else it shows is a few rows of
-//! daily totals. The ranking changes only when a win does, so an entry serves while the
-//! range's win count is the one it was computed with, for at most [`TTL`] (a referrer's email
-//! or code changed meanwhile shows within that bound). Requests for a ranking being computed
-//! wait for that one computation instead of starting their own.
+//! daily totals. A ranking mostly changes when a win does, so an entry serves while the
+//! range's win count is the one it was computed with, for at most [`TTL`]. What the count
+//! does not show (a win taken back while another is won, a referrer's new address or code,
+//! an erasure) this process forgets at once ([`RankingCache::forget_program`]); made through
+//! another process, it shows within [`TTL`]. Requests for a ranking being computed wait for
+//! that one computation instead of starting their own.
 
 use crate::AppResult;
 use crate::resources::TopReferrer;
@@ -42,22 +44,27 @@ impl RankingCache {
         won: i64,
         compute: impl AsyncFnOnce() -> AppResult<Vec<TopReferrer>>,
     ) -> AppResult<Vec<TopReferrer>> {
-        let Some(cell) = self.cell(key, won) else {
-            return compute().await;
-        };
+        let cell = self.cell(key, won);
         cell.get_or_try_init(async || compute().await)
             .await
             .cloned()
     }
 
-    /// The entry's cell, new if there was none usable (`None` if the lock is poisoned).
-    fn cell(&self, key: Key, won: i64) -> Option<Arc<OnceCell<Vec<TopReferrer>>>> {
-        let mut entries = self.entries.lock().ok()?;
+    /// Forgets every ranking of one program (a change the win count does not show).
+    pub fn forget_program(&self, program_id: &str) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.retain(|(program, _, _), _| program != program_id);
+    }
+
+    /// The entry's cell, new if there was none usable.
+    fn cell(&self, key: Key, won: i64) -> Arc<OnceCell<Vec<TopReferrer>>> {
+        // A panic elsewhere while holding the lock leaves the map whole: keep using it.
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(e) = entries.get(&key)
             && e.won == won
             && e.at.elapsed() < TTL
         {
-            return Some(e.ranking.clone());
+            return e.ranking.clone();
         }
         if entries.len() >= MAX_ENTRIES {
             entries.retain(|_, e| e.at.elapsed() < TTL);
@@ -74,7 +81,7 @@ impl RankingCache {
                 ranking: ranking.clone(),
             },
         );
-        Some(ranking)
+        ranking
     }
 }
 
@@ -124,6 +131,17 @@ mod tests {
         // A new win: computed again.
         assert_eq!(request(4).await.expect("ranking"), leader(4));
         assert_eq!(computed.load(Ordering::SeqCst), 2);
+        // The program's rankings forgotten (an erasure, say): computed again, same count.
+        cache.forget_program("prg_other");
+        assert_eq!(request(4).await.expect("ranking"), leader(4));
+        assert_eq!(
+            computed.load(Ordering::SeqCst),
+            2,
+            "another program's: kept"
+        );
+        cache.forget_program("prg_1");
+        assert_eq!(request(4).await.expect("ranking"), leader(4));
+        assert_eq!(computed.load(Ordering::SeqCst), 3);
         // A failed computation is not kept.
         let failed = cache
             .get_or_compute(key(), 5, async || {
@@ -132,6 +150,6 @@ mod tests {
             .await;
         assert!(failed.is_err());
         assert_eq!(request(5).await.expect("ranking"), leader(5));
-        assert_eq!(computed.load(Ordering::SeqCst), 3);
+        assert_eq!(computed.load(Ordering::SeqCst), 4);
     }
 }

@@ -129,39 +129,53 @@ pub async fn prepare(store: &Store, now: Timestamp) -> Result<Vec<Month>> {
     wanted.sort();
     wanted.dedup();
     wanted.retain(|m| !existing.contains(m));
-    if !wanted.is_empty() {
-        // `ATTACH` waits for long readers of `clicks` and holds new ones behind it: give up
-        // instead, and let the next pass try again (clicks meanwhile go to the default).
-        set_lock_timeout(&mut tx).await?;
+    if wanted.is_empty() {
+        return Ok(wanted);
+    }
+    // `ATTACH` waits for long readers of `clicks` and holds new ones behind it: give up
+    // instead, and let the next pass try again (clicks meanwhile go to the default).
+    set_lock_timeout(&mut tx).await?;
+    let created = async {
         // A click of a month being created that reached the default partition after the move
         // below would make `ATTACH` fail: hold such inserts (only those: a click of a month
         // with a partition never touches the default one) until the transaction ends.
         sqlx::query("LOCK TABLE clicks_default IN EXCLUSIVE MODE")
             .execute(&mut *tx)
             .await?;
+        for month in &wanted {
+            let (table, from, to) = (month.table(), month.bound(), month.next().bound());
+            // Rows of this month already in the default partition would make a plain
+            // `PARTITION OF` fail: the new table takes them first, then joins.
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "CREATE TABLE {table} (LIKE clicks INCLUDING DEFAULTS)"
+            )))
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "WITH moved AS (DELETE FROM clicks_default WHERE at >= $1 AND at < $2 RETURNING *)
+                 INSERT INTO {table} SELECT * FROM moved"
+            )))
+            .bind(&from)
+            .bind(&to)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "ALTER TABLE clicks ATTACH PARTITION {table} FOR VALUES FROM ('{from}') TO ('{to}')"
+            )))
+            .execute(&mut *tx)
+            .await?;
+        }
+        Ok::<_, crate::StoreError>(())
     }
-    for month in &wanted {
-        let (table, from, to) = (month.table(), month.bound(), month.next().bound());
-        // Rows of this month already in the default partition would make a plain
-        // `PARTITION OF` fail: the new table takes them first, then joins.
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "CREATE TABLE {table} (LIKE clicks INCLUDING DEFAULTS)"
-        )))
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "WITH moved AS (DELETE FROM clicks_default WHERE at >= $1 AND at < $2 RETURNING *)
-             INSERT INTO {table} SELECT * FROM moved"
-        )))
-        .bind(&from)
-        .bind(&to)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "ALTER TABLE clicks ATTACH PARTITION {table} FOR VALUES FROM ('{from}') TO ('{to}')"
-        )))
-        .execute(&mut *tx)
-        .await?;
+    .await;
+    match created {
+        Ok(()) => {}
+        // Busy: the clicks of those months wait in the default partition for the next pass.
+        Err(e) if gave_way(&e) => {
+            tracing::info!("click partitions postponed: the clicks table was busy");
+            return Ok(Vec::new());
+        }
+        Err(e) => return Err(e),
     }
     tx.commit().await?;
     Ok(wanted)

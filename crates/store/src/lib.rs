@@ -295,15 +295,15 @@ impl Replica {
         if Self::now_ms() < self.resting_until.load(Ordering::Relaxed) {
             return None;
         }
+        // Every connection busy (long exports, say): the primary serves at once rather than
+        // after a wait; the replica is not at fault.
+        if self.pool.size() >= self.pool.options().get_max_connections()
+            && self.pool.num_idle() == 0
+        {
+            return None;
+        }
         match self.pool.acquire().await {
             Ok(conn) => Some(conn),
-            // Every connection busy (long exports, say): the replica is well, only full. (A
-            // replica that refuses connections also ends in a timeout, with room in the pool.)
-            Err(sqlx::Error::PoolTimedOut)
-                if self.pool.size() >= self.pool.options().get_max_connections() =>
-            {
-                None
-            }
             Err(e) => {
                 tracing::warn!(error = %e, "the read replica did not answer: reading from the primary");
                 self.resting_until.store(
@@ -376,6 +376,13 @@ impl Store {
             .max_connections(max_connections)
             // Short: a replica that does not answer sends reads to the primary instead.
             .acquire_timeout(Replica::ACQUIRE_TIMEOUT)
+            // A replica stuck in a query must not hold its connections for ever.
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    conn.execute("SET statement_timeout = '60s'").await?;
+                    Ok(())
+                })
+            })
             .connect_lazy_with(options);
         self.replica = Some(Replica {
             pool,
@@ -392,12 +399,15 @@ impl Store {
     /// replica's, when one is configured and answers; otherwise the primary's (a replica that
     /// failed is left alone for [`Replica::REST`] before it is tried again).
     pub async fn read_conn(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>> {
-        if let Some(replica) = &self.replica
-            && let Some(conn) = replica.acquire().await
-        {
-            return Ok(conn);
+        match self.replica_conn().await {
+            Some(conn) => Ok(conn),
+            None => self.conn().await,
         }
-        self.conn().await
+    }
+
+    /// The read replica's connection, if one is configured, answering and not all busy.
+    pub async fn replica_conn(&self) -> Option<sqlx::pool::PoolConnection<sqlx::Any>> {
+        self.replica.as_ref()?.acquire().await
     }
 
     pub fn backend(&self) -> Backend {

@@ -43,6 +43,16 @@ async fn programs(store: &vouch_store::Store) {
     }
 }
 
+/// A transaction that has read `clicks` and holds its share lock until it ends.
+async fn long_reader(store: &vouch_store::Store) -> vouch_store::Tx {
+    let mut reader = store.begin().await.expect("reader");
+    sqlx::query("SELECT COUNT(*) FROM clicks")
+        .execute(&mut *reader)
+        .await
+        .expect("read");
+    reader
+}
+
 async fn count(store: &vouch_store::Store) -> i64 {
     sqlx::query_scalar("SELECT COUNT(*) FROM clicks")
         .fetch_one(store.pool())
@@ -82,6 +92,16 @@ async fn clicks_live_in_their_month_and_retention_keeps_the_daily_counts() {
                 .expect("prepare again")
                 .is_empty()
         );
+        if backend == Backend::Postgres {
+            // A long reader of the table: attaching a month would queue behind it (and hold
+            // new readers behind itself), so preparing gives up and the next pass does it.
+            let reader = long_reader(&store).await;
+            let busy = click_partitions::prepare(&store, at("2027-09-15T12:00:00Z"))
+                .await
+                .expect("prepare while busy");
+            assert!(busy.is_empty(), "postponed: {busy:?}");
+            reader.rollback().await.expect("end the reader");
+        }
         let months = click_partitions::months(&store).await.expect("months");
         if backend == Backend::Postgres {
             for month in [
@@ -129,11 +149,7 @@ async fn clicks_live_in_their_month_and_retention_keeps_the_daily_counts() {
         if backend == Backend::Postgres {
             // A long reader of the table: dropping a month would queue behind it and hold
             // every click insert behind itself, so the drop gives up and records nothing.
-            let mut reader = store.begin().await.expect("reader");
-            sqlx::query("SELECT COUNT(*) FROM clicks")
-                .execute(&mut *reader)
-                .await
-                .expect("read");
+            let reader = long_reader(&store).await;
             let busy = click_partitions::drop_before(&store, horizon)
                 .await
                 .expect("drop while busy");
