@@ -9,9 +9,10 @@
 //!
 //! With a read replica, a cache miss reads the replica, and the primary when the replica does
 //! not know the code or program (one made a moment ago). For [`FRESH_READS`] after a change
-//! through this process, misses read the primary, so a replica that has not replayed the
-//! change yet cannot put the old value back in the cache. Other processes' bounds then grow by
-//! the replica's delay.
+//! through this process, misses of what changed (that code; any program) read the primary, so
+//! a replica that has not replayed the change yet cannot put the old value back in the cache.
+//! Only the code changed: every signup forgets its new code, and a busy program must not send
+//! every other code's miss to the primary. Other processes' bounds grow by the replica's delay.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -91,8 +92,10 @@ pub struct LinkCache {
     /// Bumped by every `forget` and `clear`: a load that began before a change (a block, a new
     /// code, a paused program) must not put what it read back after the change was forgotten.
     generation: std::sync::atomic::AtomicU64,
-    /// Until when cache misses read the primary rather than the replica.
-    fresh_until: Mutex<Option<Instant>>,
+    /// Codes forgotten lately → until when their misses read the primary.
+    fresh_codes: Mutex<HashMap<String, Instant>>,
+    /// Until when programs' misses read the primary (after any program changed).
+    fresh_programs_until: Mutex<Option<Instant>>,
 }
 
 impl LinkCache {
@@ -107,7 +110,9 @@ impl LinkCache {
             Some(named) => named,
             None => {
                 let generation = self.generation.load(std::sync::atomic::Ordering::SeqCst);
-                let loaded = load_code(store, code, self.fresh()).await?.map(Arc::new);
+                let loaded = load_code(store, code, self.code_is_fresh(code))
+                    .await?
+                    .map(Arc::new);
                 if let Ok(mut m) = self.codes.lock()
                     && self.generation.load(std::sync::atomic::Ordering::SeqCst) == generation
                 {
@@ -140,7 +145,9 @@ impl LinkCache {
             return Ok(p.clone());
         }
         let generation = self.generation.load(std::sync::atomic::Ordering::SeqCst);
-        let found = read_through!(store, self.fresh(), |conn| programs::get(conn, id));
+        let found = read_through!(store, self.programs_are_fresh(), |conn| {
+            programs::get(conn, id)
+        });
         let loaded = found.map(|p| {
             Arc::new(ProgramSettings {
                 status: p.status,
@@ -157,24 +164,33 @@ impl LinkCache {
         Ok(loaded)
     }
 
-    /// Whether misses must read the primary now (see [`FRESH_READS`]).
-    fn fresh(&self) -> bool {
-        self.fresh_until
+    /// Whether a miss of `code` must read the primary now (see [`FRESH_READS`]).
+    fn code_is_fresh(&self, code: &str) -> bool {
+        self.fresh_codes
+            .lock()
+            .ok()
+            .and_then(|m| m.get(code).copied())
+            .is_some_and(|until| Instant::now() < until)
+    }
+
+    /// Whether a program's miss must read the primary now (see [`FRESH_READS`]).
+    fn programs_are_fresh(&self) -> bool {
+        self.fresh_programs_until
             .lock()
             .ok()
             .and_then(|until| *until)
             .is_some_and(|until| Instant::now() < until)
     }
 
-    fn changed(&self) {
-        if let Ok(mut until) = self.fresh_until.lock() {
-            *until = Some(Instant::now() + FRESH_READS);
-        }
-    }
-
     /// Forgets one code (enrolment, a new vanity code).
     pub fn forget(&self, code: &str) {
-        self.changed();
+        if let Ok(mut fresh) = self.fresh_codes.lock() {
+            let now = Instant::now();
+            if fresh.len() >= SWEEP_AT {
+                fresh.retain(|_, until| now < *until);
+            }
+            fresh.insert(code.to_string(), now + FRESH_READS);
+        }
         if let Ok(mut m) = self.codes.lock() {
             self.generation
                 .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
@@ -184,7 +200,9 @@ impl LinkCache {
 
     /// Forgets every program's settings (a program's settings or status changed).
     pub fn clear(&self) {
-        self.changed();
+        if let Ok(mut until) = self.fresh_programs_until.lock() {
+            *until = Some(Instant::now() + FRESH_READS);
+        }
         if let Ok(mut m) = self.programs.lock() {
             self.generation
                 .fetch_add(1, std::sync::atomic::Ordering::SeqCst);

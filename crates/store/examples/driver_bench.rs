@@ -46,6 +46,20 @@ macro_rules! decode {
     }};
 }
 
+/// Microseconds per page over `iterations` fetches and decodes of [`PAGE`] on `conn` (a macro:
+/// the connection types share no trait the executor bound accepts for all three).
+macro_rules! pages {
+    ($conn:expr, $iterations:expr) => {{
+        let start = Instant::now();
+        for _ in 0..$iterations {
+            for row in sqlx::query(PAGE).fetch_all($conn).await? {
+                std::hint::black_box(decode!(&row));
+            }
+        }
+        start.elapsed().as_secs_f64() * 1e6 / $iterations as f64
+    }};
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]
@@ -90,36 +104,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         };
         let (mut t_any, mut t_native, mut t_list) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..5 {
-            let start = Instant::now();
-            for _ in 0..iterations {
-                for row in sqlx::query(PAGE).fetch_all(&mut *any).await? {
-                    std::hint::black_box(decode!(&row));
-                }
-            }
-            t_any.push(start.elapsed().as_secs_f64() * 1e6 / iterations as f64);
+            t_any.push(pages!(&mut *any, iterations));
             // A connection of the engine's own driver, opened before its clock starts.
-            match backend {
+            t_native.push(match backend {
                 Backend::Sqlite => {
                     let mut native = sqlx::SqliteConnection::connect(&url).await?;
-                    let start = Instant::now();
-                    for _ in 0..iterations {
-                        for row in sqlx::query(PAGE).fetch_all(&mut native).await? {
-                            std::hint::black_box(decode!(&row));
-                        }
-                    }
-                    t_native.push(start.elapsed().as_secs_f64() * 1e6 / iterations as f64);
+                    pages!(&mut native, iterations)
                 }
                 Backend::Postgres => {
                     let mut native = sqlx::PgConnection::connect(&url).await?;
-                    let start = Instant::now();
-                    for _ in 0..iterations {
-                        for row in sqlx::query(PAGE).fetch_all(&mut native).await? {
-                            std::hint::black_box(decode!(&row));
-                        }
-                    }
-                    t_native.push(start.elapsed().as_secs_f64() * 1e6 / iterations as f64);
+                    pages!(&mut native, iterations)
                 }
-            }
+            });
             let start = Instant::now();
             for _ in 0..iterations {
                 std::hint::black_box(accounts::list(&mut any, &query).await?);

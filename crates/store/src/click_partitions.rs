@@ -168,14 +168,10 @@ pub async fn prepare(store: &Store, now: Timestamp) -> Result<Vec<Month>> {
         Ok::<_, crate::StoreError>(())
     }
     .await;
-    match created {
-        Ok(()) => {}
-        // Busy: the clicks of those months wait in the default partition for the next pass.
-        Err(e) if gave_way(&e) => {
-            tracing::info!("click partitions postponed: the clicks table was busy");
-            return Ok(Vec::new());
-        }
-        Err(e) => return Err(e),
+    if gave_way(created)? {
+        // The clicks of those months wait in the default partition for the next pass.
+        tracing::info!("click partitions postponed: the clicks table was busy");
+        return Ok(Vec::new());
     }
     tx.commit().await?;
     Ok(wanted)
@@ -235,15 +231,11 @@ pub async fn drop_before(store: &Store, before: Timestamp) -> Result<Dropped> {
         Ok::<_, crate::StoreError>(())
     }
     .await;
-    match dropped {
-        Ok(()) => {}
-        Err(e) if gave_way(&e) => {
-            return Ok(Dropped {
-                months: Vec::new(),
-                postponed: true,
-            });
-        }
-        Err(e) => return Err(e),
+    if gave_way(dropped)? {
+        return Ok(Dropped {
+            months: Vec::new(),
+            postponed: true,
+        });
     }
     tx.commit().await?;
     Ok(Dropped {
@@ -262,11 +254,18 @@ async fn set_lock_timeout(tx: &mut crate::Tx) -> Result<()> {
     Ok(())
 }
 
-/// PostgreSQL gave up a lock for this transaction: a lock timeout (`55P03`) or a deadlock it
-/// broke (`40P01`). Either way the work waits for the next pass.
-fn gave_way(e: &crate::StoreError) -> bool {
-    matches!(e, crate::StoreError::Database(sqlx::Error::Database(db))
-        if matches!(db.code().as_deref(), Some("55P03" | "40P01")))
+/// Whether PostgreSQL gave up a lock for this work (`Ok(true)`): a lock timeout (`55P03`) or a
+/// deadlock it broke (`40P01`); the work then waits for the next pass. Other errors stay errors.
+fn gave_way(work: Result<()>) -> Result<bool> {
+    match work {
+        Ok(()) => Ok(false),
+        Err(crate::StoreError::Database(sqlx::Error::Database(db)))
+            if matches!(db.code().as_deref(), Some("55P03" | "40P01")) =>
+        {
+            Ok(true)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Deletes the clicks made before `before`, on either engine (on PostgreSQL what
