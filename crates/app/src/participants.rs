@@ -295,6 +295,17 @@ fn fingerprint(ctx: &Ctx, purpose: &str, value: &str) -> String {
     hex::encode(h.finalize())
 }
 
+/// An ended program takes nobody in.
+pub(crate) fn ensure_open(program: &Program) -> AppResult<()> {
+    if program.status == ProgramStatus::Ended {
+        return Err(AppError::conflict(
+            "program_ended",
+            "the program has ended; nobody can join it",
+        ));
+    }
+    Ok(())
+}
+
 /// Runs the fraud checks on a referred signup.
 async fn fraud_flags(
     ctx: &Ctx,
@@ -390,12 +401,7 @@ pub async fn enrol_in(
     draft: &ParticipantDraft,
     context: &SignupContext,
 ) -> AppResult<(Participant, Option<Referral>)> {
-    if program.status == ProgramStatus::Ended {
-        return Err(AppError::conflict(
-            "program_ended",
-            "the program has ended; nobody can join it",
-        ));
-    }
+    ensure_open(program)?;
     let mut touches = Vec::new();
     if let Some(code) = &draft.referred_by {
         match participants::by_code(tx, code).await? {

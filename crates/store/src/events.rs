@@ -60,6 +60,43 @@ pub async fn emit(
     Ok(event)
 }
 
+/// Records many events, in order, and fans each out as [`emit`] does: the endpoints are read
+/// once, and events, jobs and messages are written a thousand to a statement.
+pub async fn emit_many(
+    conn: &mut AnyConnection,
+    events: &[(&str, &serde_json::Value)],
+) -> Result<()> {
+    let endpoints = webhooks::enabled(conn).await?;
+    for chunk in events.chunks(1_000) {
+        let ids: Vec<String> = chunk
+            .iter()
+            .map(|_| vouch_domain::id::new_id("evt"))
+            .collect();
+        let mut sql =
+            crate::query::Sql::new("INSERT INTO events (id, type, created_at, data) VALUES ");
+        let at = sql.bind(now());
+        sql.push_rows(chunk.iter().zip(&ids), |row, ((event_type, data), id)| {
+            row.bind(id)
+                .bind(*event_type)
+                .placeholder(&at)
+                .bind(data.to_string());
+        });
+        sql.execute(conn).await?;
+        let deliveries: Vec<(&webhooks::Endpoint, &str)> = chunk
+            .iter()
+            .zip(&ids)
+            .flat_map(|((event_type, _), id)| {
+                endpoints
+                    .iter()
+                    .filter(|e| vouch_domain::webhook::filter_matches(&e.event_types, event_type))
+                    .map(move |e| (e, id.as_str()))
+            })
+            .collect();
+        webhooks::enqueue_messages(conn, &deliveries).await?;
+    }
+    Ok(())
+}
+
 pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Event>> {
     let row = sqlx::query("SELECT * FROM events WHERE id = $1")
         .bind(id)

@@ -72,6 +72,47 @@ pub async fn enqueue(
     from_row(&row)
 }
 
+/// Queues many jobs of one kind with one statement, as [`enqueue`] queues one; answers their
+/// ids in the order of `items` (subject, payload).
+pub async fn enqueue_many(
+    conn: &mut AnyConnection,
+    kind: &str,
+    items: &[(Option<&str>, serde_json::Value)],
+    max_attempts: i64,
+) -> Result<Vec<String>> {
+    let ids: Vec<String> = items
+        .iter()
+        .map(|_| vouch_domain::id::new_id("job"))
+        .collect();
+    if items.is_empty() {
+        return Ok(ids);
+    }
+    let mut sql = Sql::new(
+        "INSERT INTO jobs (id, kind, subject, payload, status, attempts, max_attempts, run_at, created_at, updated_at) VALUES ",
+    );
+    let (kind, queued, zero, max, at) = (
+        sql.bind(kind),
+        sql.bind("queued"),
+        sql.bind(0_i64),
+        sql.bind(max_attempts),
+        sql.bind(now()),
+    );
+    sql.push_rows(items.iter().zip(&ids), |row, ((subject, payload), id)| {
+        row.bind(id)
+            .placeholder(&kind)
+            .bind(subject.map(str::to_string))
+            .bind(payload.to_string())
+            .placeholder(&queued)
+            .placeholder(&zero)
+            .placeholder(&max)
+            .placeholder(&at)
+            .placeholder(&at)
+            .placeholder(&at);
+    });
+    sql.execute(conn).await?;
+    Ok(ids)
+}
+
 pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Job>> {
     let row = sqlx::query("SELECT * FROM jobs WHERE id = $1")
         .bind(id)

@@ -3,7 +3,7 @@
 //! transaction.
 
 use crate::audit::Origin;
-use crate::query::{NewestFirst, Order, SortColumn};
+use crate::query::{NewestFirst, Order, SortColumn, Sql};
 use crate::{Result, StoreError, conflict, now};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
@@ -140,6 +140,91 @@ pub async fn create(tx: &mut crate::Tx, origin: &Origin, n: &NewReferral<'_>) ->
         counts,
     );
     Ok(r)
+}
+
+/// Records many referrals with a statement per thousand, each with its first stage change and
+/// its rollup counts, as [`create`] does one. Every referral names a participant not referred
+/// before (the caller knows: it has just enrolled them).
+pub async fn create_many(
+    tx: &mut crate::Tx,
+    origin: &Origin,
+    news: &[NewReferral<'_>],
+) -> Result<Vec<Referral>> {
+    let mut made = Vec::with_capacity(news.len());
+    for chunk in news.chunks(1_000) {
+        let at = Timestamp::now();
+        let first = made.len();
+        for n in chunk {
+            let stage = if n.won { Stage::Won } else { Stage::New };
+            made.push(Referral {
+                id: vouch_domain::id::new_id("ref"),
+                program_id: n.program_id.to_string(),
+                referrer_id: n.referrer_id.to_string(),
+                referred_id: n.referred_id.to_string(),
+                source: n.source.as_str().to_string(),
+                stage,
+                won_at: n.won.then_some(at),
+                flags: n.flags.to_vec(),
+                review: if n.flags.is_empty() {
+                    "none"
+                } else {
+                    "pending"
+                }
+                .to_string(),
+                review_reason: None,
+                reviewed_by: None,
+                reviewed_at: None,
+                created_at: at,
+                updated_at: at,
+            });
+        }
+        let written = &made[first..];
+        let mut sql = Sql::new(
+            "INSERT INTO referrals (id, program_id, referrer_id, referred_id, source, stage, won_at, created_at, updated_at, flags, review) VALUES ",
+        );
+        let at_text = sql.bind(at);
+        sql.push_rows(written, |row, r| {
+            row.bind(&r.id)
+                .bind(&r.program_id)
+                .bind(&r.referrer_id)
+                .bind(&r.referred_id)
+                .bind(&r.source)
+                .bind(r.stage.as_str())
+                .bind(r.won_at.map(|t| t.to_string()))
+                .placeholder(&at_text)
+                .placeholder(&at_text)
+                .bind(serde_json::to_string(&r.flags).unwrap_or_else(|_| "[]".into()))
+                .bind(&r.review);
+        });
+        sql.execute(&mut *tx).await.map_err(|e| match e {
+            StoreError::Database(e) => conflict(e, "referrals", &["referred_id"]),
+            other => other,
+        })?;
+        let mut changes = Sql::new(
+            "INSERT INTO referral_stage_changes (id, referral_id, from_stage, to_stage, reason, actor, at) VALUES ",
+        );
+        let (actor, at_text) = (changes.bind(origin.actor.label.clone()), changes.bind(at));
+        changes.push_rows(written, |row, r| {
+            row.bind(vouch_domain::id::new_id("rsc"))
+                .bind(&r.id)
+                .bind(None::<String>)
+                .bind(r.stage.as_str())
+                .bind(None::<String>)
+                .placeholder(&actor)
+                .placeholder(&at_text);
+        });
+        changes.execute(&mut *tx).await?;
+        let day = crate::rollups::day_of(&at.to_string()).to_string();
+        for r in written {
+            let counts = crate::rollups::Counts {
+                signups: 1,
+                won: i64::from(r.stage == Stage::Won),
+                ..Default::default()
+            };
+            tx.count(&r.program_id, &r.referrer_id, &day, counts);
+        }
+    }
+    Ok(made)
 }
 
 /// Moves a referral to another stage. The update is guarded on the stage the caller read, so

@@ -293,6 +293,41 @@ pub async fn enqueue_message(
     Ok(id)
 }
 
+/// [`enqueue_message`] for many (endpoint, event) pairs, a statement per 500 for the jobs and
+/// one for their messages.
+pub async fn enqueue_messages(
+    conn: &mut AnyConnection,
+    deliveries: &[(&Endpoint, &str)],
+) -> Result<()> {
+    for chunk in deliveries.chunks(500) {
+        let ids: Vec<String> = chunk
+            .iter()
+            .map(|_| vouch_domain::id::new_id("msg"))
+            .collect();
+        let payloads: Vec<(Option<&str>, serde_json::Value)> = ids
+            .iter()
+            .map(|id| (Some(id.as_str()), serde_json::json!({ "message_id": id })))
+            .collect();
+        let jobs = jobs::enqueue_many(conn, "webhook", &payloads, MAX_ATTEMPTS).await?;
+        let mut sql = crate::query::Sql::new(
+            "INSERT INTO webhook_messages (id, endpoint_id, event_id, job_id, created_at) VALUES ",
+        );
+        let at = sql.bind(now());
+        sql.push_rows(
+            chunk.iter().zip(ids.iter().zip(&jobs)),
+            |row, ((endpoint, event_id), (id, job))| {
+                row.bind(id)
+                    .bind(&endpoint.id)
+                    .bind(*event_id)
+                    .bind(job)
+                    .placeholder(&at);
+            },
+        );
+        sql.execute(conn).await?;
+    }
+    Ok(())
+}
+
 pub async fn message(conn: &mut AnyConnection, id: &str) -> Result<Option<Message>> {
     let sql = format!("{MESSAGE_SELECT} WHERE m.id = $1");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
