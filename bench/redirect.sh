@@ -4,7 +4,9 @@
 # `return 302` on the same machine in the same run. After each run the server is stopped
 # gracefully and its log says how many clicks were counted and how many were written. The
 # server runs with --no-worker: enrolling the 10 000 participants queues their welcome emails,
-# whose delivery must not share the two cores with the measurement.
+# whose delivery must not share the two cores with the measurement. The server's resident
+# memory is read from /proc at the end of the load (VmRSS) with its peak over the whole run,
+# enrolment included (VmHWM).
 #
 #   bench/redirect.sh [seconds, default 10]
 #
@@ -56,12 +58,15 @@ if [ -n "${VOUCH_BENCH_POSTGRES_URL:-}" ]; then
     psql "$VOUCH_BENCH_POSTGRES_URL" -q -c "DROP DATABASE IF EXISTS vouch_bench_r WITH (FORCE)" -c "CREATE DATABASE vouch_bench_r" 2>/dev/null
     stores+=("${VOUCH_BENCH_POSTGRES_URL%/*}/vouch_bench_r")
 fi
-echo "| server | requests/s | p50 | p99 | clicks counted / written |"
-echo "|---|---:|---:|---:|---|"
-row() { # label, wrk output, clicks
+echo "| server | requests/s | p50 | p99 | clicks counted / written | resident memory (peak) |"
+echo "|---|---:|---:|---:|---|---|"
+row() { # label, wrk output, clicks, memory
     local rps p50 p99
     rps=$(awk '/Requests\/sec/ {print $2}' <<<"$2"); p50=$(awk '$1=="50%" {print $2}' <<<"$2"); p99=$(awk '$1=="99%" {print $2}' <<<"$2")
-    echo "| $1 | $rps | $p50 | $p99 | $3 |"
+    echo "| $1 | $rps | $p50 | $p99 | $3 | $4 |"
+}
+memory() { # pid: "VmRSS MB (VmHWM MB)"
+    awk '/^VmRSS/ {rss=$2} /^VmHWM/ {hwm=$2} END {printf "%.0f MB (%.0f MB)", rss/1024, hwm/1024}' "/proc/$1/status"
 }
 PORT=18090
 for db in "${stores[@]}"; do
@@ -78,11 +83,12 @@ for db in "${stores[@]}"; do
     enrol "http://127.0.0.1:$PORT" "$KEY" "$PROGRAM"
     if [ "$store" = sqlite ]; then
         out=$(CODES="$WORK/codes.txt" wrk -t2 -c32 -d"${SECS}s" --latency -s bench/redirect.lua http://127.0.0.1:18098)
-        row "nginx \`return 302\` (baseline)" "$out" "—"
+        row "nginx \`return 302\` (baseline)" "$out" "—" "—"
     fi
     out=$(CODES="$WORK/codes.txt" wrk -t2 -c32 -d"${SECS}s" --latency -s bench/redirect.lua "http://127.0.0.1:$PORT")
+    mem=$(memory "$SERVER")
     kill -TERM "$SERVER"; wait "$SERVER" || true
     clicks=$(grep '"click buffer written out"' "$WORK/serve-$store.log" | python3 -c 'import json,sys; d=json.loads(sys.stdin.readline()); print(d["counted"], "/", d["written"])')
-    row "vouch ($store)" "$out" "$clicks"
+    row "vouch ($store)" "$out" "$clicks" "$mem"
     PORT=$((PORT + 1))
 done
