@@ -3,6 +3,7 @@
 
 use crate::outbound::OutboundPolicy;
 use crate::signing::signature_header;
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 use vouch_app::outbound::check_url;
@@ -42,16 +43,42 @@ struct Answer {
     error: Option<String>,
 }
 
-/// Runs one attempt of a webhook job and says what comes next.
+/// The message a webhook job delivers.
+pub(crate) fn message_of(job: &Job) -> Option<&str> {
+    (job.kind == "webhook")
+        .then(|| job.payload["message_id"].as_str())
+        .flatten()
+}
+
+/// The delivery targets of the webhook jobs among `claimed`, read in one query. Should the read
+/// fail, the map is empty and each attempt reads its own target.
+pub async fn targets(store: &Store, claimed: &[Job]) -> HashMap<String, webhooks::DeliveryTarget> {
+    let messages: Vec<&str> = claimed.iter().filter_map(message_of).collect();
+    if messages.is_empty() {
+        return HashMap::new();
+    }
+    let read = async {
+        let mut conn = store.conn().await?;
+        webhooks::delivery_targets(&mut conn, &messages).await
+    };
+    read.await.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, jobs = messages.len(), "could not read the claimed deliveries together; each reads its own");
+        HashMap::new()
+    })
+}
+
+/// Runs one attempt of a webhook job and says what comes next. `target` is the job's target
+/// as [`targets`] read it, if it did.
 pub async fn attempt(
     store: &Store,
     client: &reqwest::Client,
     settings: &DeliverySettings,
     job: &Job,
+    target: Option<webhooks::DeliveryTarget>,
 ) -> (AttemptRecord, Next) {
     let started = Timestamp::now();
     let clock = Instant::now();
-    let (answer, endpoint_id) = match send(store, client, settings, job).await {
+    let (answer, endpoint_id) = match send(store, client, settings, job, target).await {
         Ok(r) => r,
         Err(e) => (
             Answer {
@@ -197,16 +224,20 @@ async fn send(
     client: &reqwest::Client,
     settings: &DeliverySettings,
     job: &Job,
+    target: Option<webhooks::DeliveryTarget>,
 ) -> Result<(Answer, Option<(String, bool)>), String> {
-    let message_id = job.payload["message_id"]
-        .as_str()
-        .ok_or("the job names no message")?;
-    let mut conn = store.conn().await.map_err(|e| e.to_string())?;
-    let target = webhooks::delivery_target(&mut conn, message_id)
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or("the message no longer exists (its endpoint was deleted)")?;
-    drop(conn);
+    let message_id = message_of(job).ok_or("the job names no message")?;
+    let target = match target {
+        Some(target) => target,
+        None => {
+            let mut conn = store.conn().await.map_err(|e| e.to_string())?;
+            webhooks::delivery_targets(&mut conn, &[message_id])
+                .await
+                .map_err(|e| e.to_string())?
+                .remove(message_id)
+                .ok_or("the message no longer exists (its endpoint was deleted)")?
+        }
+    };
     let (endpoint, event) = (target.endpoint, target.event);
     if !endpoint.enabled {
         return Ok((

@@ -7,10 +7,11 @@ use crate::lead;
 use crate::outbound;
 use crate::webhook::{self, DeliverySettings};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
 use vouch_store::Store;
 use vouch_store::jobs::{self, AttemptRecord, Finished, Job, Next};
+use vouch_store::webhooks::DeliveryTarget;
 
 #[derive(Debug, Clone)]
 pub struct WorkerSettings {
@@ -99,6 +100,64 @@ async fn tell_lead_sales(store: &Store, done: &mut [Finished]) {
     }
 }
 
+/// The longest a finished attempt waits for others to be recorded with.
+const RECORD_WITHIN: Duration = Duration::from_millis(20);
+
+/// Sleeps until `deadline`, or forever without one (its `select!` branch is then disabled).
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// See [`Worker::record`].
+async fn record(store: &Store, worker: &str, mut done: Vec<Finished>) {
+    if done.is_empty() {
+        return;
+    }
+    tell_lead_sales(store, &mut done).await;
+    match jobs::finish_many(store, worker, &done).await {
+        Ok(held) => {
+            for (f, held) in done.iter().zip(held) {
+                if !held {
+                    tracing::warn!(job = %f.job.id, "lease lost before the attempt was recorded; another worker has the job");
+                } else if f.next == Next::Dead {
+                    tracing::warn!(job = %f.job.id, attempts = f.job.attempts, error = f.record.error.as_deref().unwrap_or(""), "job is dead");
+                }
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, jobs = done.len(), "could not record attempts; the jobs run again after their lease")
+        }
+    }
+}
+
+/// Batches being recorded beside the worker's loop, at most [`RECORDING_AT_ONCE`].
+#[derive(Default)]
+struct Recording(JoinSet<()>);
+
+/// Recordings under way at once: enough to claim while the last batch commits.
+const RECORDING_AT_ONCE: usize = 2;
+
+impl Recording {
+    /// Starts recording `done` (emptying it), after waiting for a slot.
+    async fn start(&mut self, store: &Store, worker: &str, done: &mut Vec<Finished>) {
+        while self.0.try_join_next().is_some() {}
+        while self.0.len() >= RECORDING_AT_ONCE {
+            self.0.join_next().await;
+        }
+        let (store, worker, done) = (store.clone(), worker.to_string(), std::mem::take(done));
+        self.0
+            .spawn(async move { record(&store, &worker, done).await });
+    }
+
+    /// Waits for every recording under way.
+    async fn finish(&mut self) {
+        while self.0.join_next().await.is_some() {}
+    }
+}
+
 pub struct Worker {
     pub id: String,
     store: Store,
@@ -142,9 +201,10 @@ impl Worker {
         mailer: Arc<Mailer>,
         settings: Arc<WorkerSettings>,
         job: Job,
+        target: Option<DeliveryTarget>,
     ) -> Finished {
         let (record, next) = match job.kind.as_str() {
-            "webhook" => webhook::attempt(&store, &client, &settings.delivery, &job).await,
+            "webhook" => webhook::attempt(&store, &client, &settings.delivery, &job, target).await,
             "email" => email::attempt(&store, &mailer, &settings.delivery, &job).await,
             vouch_app::lead_sales::POST_JOB => {
                 lead::attempt(&store, &client, &settings.delivery, &job).await
@@ -160,38 +220,26 @@ impl Worker {
         Finished { job, record, next }
     }
 
-    fn spawn(&self, set: &mut JoinSet<Finished>, job: Job) {
-        set.spawn(Self::run_job(
-            self.store.clone(),
-            self.client.clone(),
-            self.mailer.clone(),
-            self.settings.clone(),
-            job,
-        ));
+    /// Starts the claimed jobs, with what they deliver read together.
+    async fn spawn(&self, set: &mut JoinSet<Finished>, claimed: Vec<Job>) {
+        let mut targets = webhook::targets(&self.store, &claimed).await;
+        for job in claimed {
+            let target = webhook::message_of(&job).and_then(|message| targets.remove(message));
+            set.spawn(Self::run_job(
+                self.store.clone(),
+                self.client.clone(),
+                self.mailer.clone(),
+                self.settings.clone(),
+                job,
+                target,
+            ));
+        }
     }
 
     /// Records finished attempts in one transaction. A batch that cannot be recorded is logged;
     /// its jobs run again when their leases end (at least once, never lost).
     async fn record(&self, done: &mut Vec<Finished>) {
-        if done.is_empty() {
-            return;
-        }
-        tell_lead_sales(&self.store, done).await;
-        match jobs::finish_many(&self.store, &self.id, done).await {
-            Ok(held) => {
-                for (f, held) in done.iter().zip(held) {
-                    if !held {
-                        tracing::warn!(job = %f.job.id, "lease lost before the attempt was recorded; another worker has the job");
-                    } else if f.next == Next::Dead {
-                        tracing::warn!(job = %f.job.id, attempts = f.job.attempts, error = f.record.error.as_deref().unwrap_or(""), "job is dead");
-                    }
-                }
-            }
-            Err(e) => {
-                tracing::error!(error = %e, jobs = done.len(), "could not record attempts; the jobs run again after their lease")
-            }
-        }
-        done.clear();
+        record(&self.store, &self.id, std::mem::take(done)).await;
     }
 
     /// Collects every task that has already finished, without waiting.
@@ -217,9 +265,7 @@ impl Worker {
             }
             total += claimed.len();
             let mut set = JoinSet::new();
-            for job in claimed {
-                self.spawn(&mut set, job);
-            }
+            self.spawn(&mut set, claimed).await;
             let mut done = Vec::new();
             while let Some(f) = set.join_next().await {
                 if let Ok(f) = f {
@@ -236,13 +282,26 @@ impl Worker {
         let mut set = JoinSet::new();
         let mut done = Vec::new();
         tracing::info!(worker = %self.id, concurrency = self.settings.concurrency, "worker started");
+        // Claims and records go in batches of a quarter of the slots: one at a time, a busy
+        // worker would spend a commit on each job twice. An attempt waits at most
+        // RECORD_WITHIN to be recorded, and an idle worker records and claims at once.
+        let batch = (self.settings.concurrency / 4).max(1);
+        let mut oldest_unrecorded: Option<Instant> = None;
+        // Recorded beside the loop, which meanwhile claims more.
+        let mut recording = Recording::default();
         loop {
-            // Finished attempts are recorded together: one commit for all that ended meanwhile.
             Self::collect_ready(&mut set, &mut done);
-            self.record(&mut done).await;
+            if !done.is_empty() {
+                oldest_unrecorded.get_or_insert_with(Instant::now);
+            }
+            let overdue = oldest_unrecorded.is_some_and(|t| t.elapsed() >= RECORD_WITHIN);
+            if done.len() >= batch || set.is_empty() || overdue {
+                recording.start(&self.store, &self.id, &mut done).await;
+                oldest_unrecorded = None;
+            }
             let free = self.settings.concurrency.saturating_sub(set.len());
             let mut claimed_any = false;
-            if free > 0 {
+            if free > 0 && (free >= batch || set.is_empty()) {
                 match jobs::claim(
                     &self.store,
                     &self.id,
@@ -253,9 +312,7 @@ impl Worker {
                 {
                     Ok(claimed) => {
                         claimed_any = !claimed.is_empty();
-                        for job in claimed {
-                            self.spawn(&mut set, job);
-                        }
+                        self.spawn(&mut set, claimed).await;
                     }
                     Err(e) => tracing::warn!(error = %e, "claiming jobs failed; retrying"),
                 }
@@ -263,6 +320,7 @@ impl Worker {
             if claimed_any && set.len() < self.settings.concurrency {
                 continue;
             }
+            let record_by = oldest_unrecorded.map(|t| t + RECORD_WITHIN);
             tokio::select! {
                 () = &mut stop => break,
                 Some(f) = set.join_next(), if !set.is_empty() => {
@@ -270,6 +328,7 @@ impl Worker {
                         done.push(f);
                     }
                 }
+                () = sleep_until(record_by), if record_by.is_some() => {}
                 () = tokio::time::sleep(self.settings.poll_interval) => {}
             }
         }
@@ -285,6 +344,9 @@ impl Worker {
         if tokio::time::timeout(grace, finishing).await.is_err() {
             set.abort_all();
         }
+        // Every attempt is recorded before the rest is given back: a job given back before its
+        // attempt is recorded would run again.
+        recording.finish().await;
         self.record(&mut done).await;
         match jobs::release(&self.store, &self.id).await {
             Ok(0) => {}

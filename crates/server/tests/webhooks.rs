@@ -643,3 +643,83 @@ async fn old_deliveries_go_after_the_retention_window() {
     })
     .await;
 }
+
+/// The worker's own loop, as `vouch worker` runs it: two workers claim and record in batches
+/// beside their deliveries; every message arrives once and every attempt is recorded before
+/// the workers stop.
+#[tokio::test]
+async fn running_workers_deliver_each_message_once_and_record_it() {
+    each_backend(|app| async move {
+        let rx = Receiver::start(Mode::Ok).await;
+        let admin = app.key_client(Scope::Admin).await;
+        let (id, _) = endpoint(&admin, &rx.url, json!([])).await;
+        let n = 150;
+        for i in 0..n {
+            admin
+                .account(&format!("Company {i}"), &format!("c{i}@x.example"))
+                .await;
+        }
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let run = |concurrency: usize| {
+            let worker = app.worker_with(|s| {
+                s.concurrency = concurrency;
+                s.poll_interval = Duration::from_millis(20);
+            });
+            let mut stop = stop_rx.clone();
+            tokio::spawn(worker.run(async move {
+                let _ = stop.wait_for(|stopped| *stopped).await;
+            }))
+        };
+        let (a, b) = (run(16), run(5));
+        for _ in 0..500 {
+            if rx.delivered().len() >= n {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let _ = stop_tx.send(true);
+        a.await.expect("worker a");
+        b.await.expect("worker b");
+        let delivered = rx.delivered();
+        let mut ids: Vec<&str> = delivered.iter().map(|r| r.id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(
+            (delivered.len(), ids.len()),
+            (n, n),
+            "each message arrived once"
+        );
+        let mut statuses: Vec<String> = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let page = admin
+                .get(&format!(
+                    "/api/v1/webhook-endpoints/{id}/messages?limit=100{}",
+                    cursor
+                        .as_deref()
+                        .map(|c| format!("&starting_after={c}"))
+                        .unwrap_or_default()
+                ))
+                .await;
+            let data = page.body["data"].as_array().cloned().unwrap_or_default();
+            statuses.extend(
+                data.iter()
+                    .map(|m| m["status"].as_str().unwrap_or("?").to_string()),
+            );
+            cursor = data
+                .last()
+                .and_then(|m| m["id"].as_str())
+                .map(str::to_string);
+            if page.body["has_more"] != true {
+                break;
+            }
+        }
+        assert_eq!(statuses.len(), n);
+        assert!(
+            statuses.iter().all(|s| s == "succeeded"),
+            "every attempt recorded: {statuses:?}"
+        );
+        app.stop().await;
+    })
+    .await;
+}

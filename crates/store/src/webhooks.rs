@@ -425,30 +425,52 @@ pub struct DeliveryTarget {
     pub event: crate::events::Event,
 }
 
-pub async fn delivery_target(
+/// The delivery target of each of `message_ids` that still exists, by message id, in one query:
+/// a worker reads the targets of every webhook job it claims together.
+pub async fn delivery_targets(
     conn: &mut AnyConnection,
-    message_id: &str,
-) -> Result<Option<DeliveryTarget>> {
-    let row = sqlx::query(
-        "SELECT m.id AS message_id, w.*, e.id AS event_id, e.type AS event_type, e.created_at AS event_created_at, e.data AS event_data
-         FROM webhook_messages m JOIN webhook_endpoints w ON w.id = m.endpoint_id JOIN events e ON e.id = m.event_id
-         WHERE m.id = $1",
-    )
-    .bind(message_id)
-    .fetch_optional(conn)
-    .await?;
-    let Some(row) = row else {
-        return Ok(None);
-    };
-    let data: String = row.try_get("event_data")?;
-    Ok(Some(DeliveryTarget {
-        message_id: row.try_get("message_id")?,
-        endpoint: from_row(&row)?,
-        event: crate::events::Event {
-            id: row.try_get("event_id")?,
-            event_type: row.try_get("event_type")?,
-            created_at: crate::time_col(&row, "event_created_at")?,
-            data: serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        },
-    }))
+    message_ids: &[&str],
+) -> Result<std::collections::HashMap<String, DeliveryTarget>> {
+    let mut targets = std::collections::HashMap::with_capacity(message_ids.len());
+    for chunk in message_ids.chunks(256) {
+        let Some(last) = chunk.last() else { continue };
+        // Lists padded to a power of two (repeating the last id) keep the kept statements to a
+        // handful of lengths, however many jobs a claim brings.
+        let padding = chunk.len().next_power_of_two() - chunk.len();
+        let mut sql = crate::query::Sql::new(
+            "SELECT m.id AS message_id, w.*, e.id AS event_id, e.type AS event_type, e.created_at AS event_created_at, e.data AS event_data
+             FROM webhook_messages m JOIN webhook_endpoints w ON w.id = m.endpoint_id JOIN events e ON e.id = m.event_id
+             WHERE m.id IN ",
+        );
+        sql.push_in(
+            chunk
+                .iter()
+                .chain(std::iter::repeat_n(last, padding))
+                .copied(),
+        );
+        read_targets(sql.fetch_all(conn).await?, &mut targets)?;
+    }
+    Ok(targets)
+}
+
+fn read_targets(
+    rows: Vec<sqlx::any::AnyRow>,
+    targets: &mut std::collections::HashMap<String, DeliveryTarget>,
+) -> Result<()> {
+    for row in rows {
+        let data: String = row.try_get("event_data")?;
+        let target = DeliveryTarget {
+            message_id: row.try_get("message_id")?,
+            endpoint: from_row(&row)?,
+            event: crate::events::Event {
+                id: row.try_get("event_id")?,
+                event_type: row.try_get("event_type")?,
+                created_at: crate::time_col(&row, "event_created_at")?,
+                data: serde_json::from_str(&data)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            },
+        };
+        targets.insert(target.message_id.clone(), target);
+    }
+    Ok(())
 }

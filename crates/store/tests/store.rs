@@ -431,3 +431,113 @@ async fn retention_deletes_old_deliveries_and_keeps_what_may_still_run() {
     })
     .await;
 }
+
+/// The queue: a claim takes a dead worker's expired lease first, then due jobs oldest first,
+/// never a job due later or one another worker holds; only the holder's record moves a job on.
+#[tokio::test]
+async fn the_queue_claims_expired_leases_then_due_jobs_oldest_first() {
+    use vouch_store::jobs::{self, AttemptRecord, Finished, Next};
+    each_backend(|store| async move {
+        let (past, later) = ("2020-01-01T00:00:00.000Z", "2999-01-01T00:00:00.000Z");
+        let job = |id: &str, status: &str, run_at: &str, lease: Option<(&str, &str)>| {
+            let (by, until) = lease.map_or(("NULL".to_string(), "NULL".to_string()), |(b, u)| {
+                (format!("'{b}'"), format!("'{u}'"))
+            });
+            format!("INSERT INTO jobs (id, kind, payload, status, attempts, max_attempts, run_at, locked_by, locked_until, created_at, updated_at) VALUES ('{id}', 'noop', '{{}}', '{status}', 0, 5, '{run_at}', {by}, {until}, '{past}', '{past}')")
+        };
+        exec(&store, &job("job_c", "queued", "2020-01-03T00:00:00.000Z", None)).await;
+        exec(&store, &job("job_a", "queued", "2020-01-01T00:00:00.000Z", None)).await;
+        exec(&store, &job("job_b", "queued", "2020-01-02T00:00:00.000Z", None)).await;
+        exec(&store, &job("job_later", "queued", later, None)).await;
+        exec(&store, &job("job_dead_worker", "running", "2019-01-01T00:00:00.000Z", Some(("gone", past)))).await;
+        exec(&store, &job("job_held", "running", "2019-01-01T00:00:00.000Z", Some(("busy", later)))).await;
+
+        let ids = |jobs: &[jobs::Job]| {
+            let mut ids: Vec<String> = jobs.iter().map(|j| j.id.clone()).collect();
+            ids.sort();
+            ids
+        };
+        let first = jobs::claim(&store, "w1", 2, 60).await.expect("claim");
+        assert_eq!(ids(&first), ["job_a", "job_dead_worker"]);
+        assert!(first.iter().all(|j| j.locked_by.as_deref() == Some("w1") && j.attempts == 1));
+        let second = jobs::claim(&store, "w2", 10, 60).await.expect("claim");
+        assert_eq!(ids(&second), ["job_b", "job_c"], "not the job due later, nor one held");
+        assert!(jobs::claim(&store, "w3", 10, 60).await.expect("claim").is_empty());
+
+        // w2 records job_b; w1 tries to record job_b too and job_a, which it holds.
+        let done = |job: &jobs::Job| Finished {
+            job: job.clone(),
+            record: AttemptRecord { succeeded: true, ..AttemptRecord::starting_now() },
+            next: Next::Succeeded,
+        };
+        let job_b = second.iter().find(|j| j.id == "job_b").expect("b");
+        let job_a = first.iter().find(|j| j.id == "job_a").expect("a");
+        assert_eq!(jobs::finish_many(&store, "w2", &[done(job_b)]).await.expect("finish"), [true]);
+        assert_eq!(
+            jobs::finish_many(&store, "w1", &[done(job_b), done(job_a)]).await.expect("finish"),
+            [false, true],
+            "only the holder moves a job on"
+        );
+        let mut conn = store.conn().await.expect("conn");
+        for (id, status) in [("job_a", "succeeded"), ("job_b", "succeeded"), ("job_c", "running"), ("job_held", "running")] {
+            let job = jobs::get(&mut conn, id).await.expect("get").expect("job");
+            assert_eq!(job.status, status, "{id}");
+        }
+        assert_eq!(
+            jobs::attempts_for_job(&mut conn, "job_b").await.expect("attempts").len(),
+            2,
+            "both attempts are kept"
+        );
+    })
+    .await;
+}
+
+/// A worker reads what it delivers for every claimed message in one query; a message that is
+/// gone is simply absent.
+#[tokio::test]
+async fn delivery_targets_are_read_together() {
+    use vouch_store::{events, webhooks};
+    each_backend(|store| async move {
+        let mut tx = store.begin().await.expect("begin");
+        let draft = webhooks::EndpointDraft {
+            url: "https://hooks.example/in".into(),
+            description: None,
+            event_types: vec![],
+            enabled: true,
+        };
+        webhooks::create(&mut tx, &draft, "whsec_test")
+            .await
+            .expect("endpoint");
+        for n in 0..3 {
+            events::emit(&mut tx, "test.event", &serde_json::json!({ "n": n }))
+                .await
+                .expect("emit");
+        }
+        tx.commit().await.expect("commit");
+        let messages: Vec<String> =
+            sqlx::query_scalar("SELECT id FROM webhook_messages ORDER BY id")
+                .fetch_all(store.pool())
+                .await
+                .expect("messages");
+        assert_eq!(messages.len(), 3);
+        let mut asked: Vec<&str> = messages.iter().map(String::as_str).collect();
+        asked.insert(1, "msg_gone");
+        let mut conn = store.conn().await.expect("conn");
+        let targets = webhooks::delivery_targets(&mut conn, &asked)
+            .await
+            .expect("targets");
+        assert_eq!(targets.len(), 3);
+        let mut seen: Vec<i64> = messages
+            .iter()
+            .map(|m| {
+                let t = &targets[m];
+                assert_eq!(t.endpoint.url, "https://hooks.example/in");
+                assert_eq!(t.event.event_type, "test.event");
+                t.event.data["n"].as_i64().expect("n")
+            })
+            .collect();
+        seen.sort_unstable();
+        assert_eq!(seen, [0, 1, 2]);
+    })
+    .await;
+}
