@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Webhook delivery throughput (issue 3): the queue alone, event emission with fan-out, and
-# signed deliveries through the real worker to a receiver on 127.0.0.1, on SQLite and (when
+# Webhook delivery throughput (issues 3 and 13): the queue alone, the HTTP floor (the same POSTs
+# with no database), event emission with fan-out, and signed deliveries through the real worker
+# to a receiver on 127.0.0.1 (a batch at a time, then the worker's own loop), on SQLite and (when
 # VOUCH_BENCH_POSTGRES_URL is set, e.g. postgres://postgres@127.0.0.1:5432/postgres) PostgreSQL.
 #
 #   bench/webhooks.sh [events, default 5000]

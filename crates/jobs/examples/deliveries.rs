@@ -5,10 +5,11 @@
 //!
 //! On a fresh database:
 //! 1. the queue alone: N jobs claimed and finished (no HTTP), jobs/s and µs per job;
-//! 2. N events emitted, each with its webhook message and delivery job;
-//! 3. signed deliveries to a local receiver (in this process, answering 200 at once) through
+//! 2. the floor: N POSTs of the same size to the same receiver, 64 at a time, with no database;
+//! 3. N events emitted, each with its webhook message and delivery job;
+//! 4. signed deliveries to a local receiver (in this process, answering 200 at once) through
 //!    the real worker, a batch at a time (`Worker::drain`), deliveries/s;
-//! 4. N more, through the worker's own loop (`Worker::run`, as `vouch worker` runs it).
+//! 5. N more, through the worker's own loop (`Worker::run`, as `vouch worker` runs it).
 //!
 //! Every delivery is checked to have arrived and every job to be recorded as succeeded.
 
@@ -78,6 +79,33 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
+
+    // 2. The floor: the same number of POSTs of an envelope's size to the same receiver, 64 at
+    //    a time, with no database and no signature.
+    let client = reqwest::Client::new();
+    let body = serde_json::to_vec(&serde_json::json!({
+        "id": vouch_domain::id::new_id("evt"),
+        "type": "bench.event",
+        "created_at": vouch_domain::Timestamp::now(),
+        "data": { "n": 0 },
+    }))?;
+    let started = Instant::now();
+    let mut posting = tokio::task::JoinSet::new();
+    for lane in 0..64 {
+        let (client, url, body) = (client.clone(), url.clone(), body.clone());
+        posting.spawn(async move {
+            for _ in (lane..n).step_by(64) {
+                client.post(&url).body(body.clone()).send().await?.bytes().await?;
+            }
+            Ok::<_, reqwest::Error>(())
+        });
+    }
+    while let Some(lane) = posting.join_next().await {
+        lane??;
+    }
+    report(label, "HTTP only, the floor", n, started.elapsed(), &received, n)?;
+    received.store(0, Ordering::Relaxed);
+
     let mut tx = store.begin().await?;
     let draft = webhooks::EndpointDraft {
         url,
@@ -100,13 +128,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     settings.delivery.outbound = vouch_jobs::OutboundPolicy::parse("127.0.0.0/8")?;
 
-    // 3. Claimed a batch at a time, each batch recorded before the next is claimed.
+    // 4. Claimed a batch at a time, each batch recorded before the next is claimed.
     let worker = vouch_jobs::Worker::new(store.clone(), settings.clone())?;
     let started = Instant::now();
     let ran = worker.drain().await?;
     report(label, "in batches", ran, started.elapsed(), &received, n)?;
 
-    // 4. The worker's own loop, as `vouch worker` runs it: jobs claimed as slots free up and
+    // 5. The worker's own loop, as `vouch worker` runs it: jobs claimed as slots free up and
     //    attempts recorded as they end. It is stopped once every delivery has arrived, and
     //    records what it still holds before it returns.
     emit(&store, n).await?;
@@ -130,7 +158,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .find(|(status, _)| status == "succeeded")
         .map_or(0, |(_, count)| count);
     drop(conn);
-    // Every job of the four phases: the queue's, and two rounds of deliveries.
+    // Every job: the queue's, and two rounds of deliveries.
     if succeeded != 3 * n as i64 {
         return Err(format!("{succeeded} of {} jobs recorded as succeeded", 3 * n).into());
     }
