@@ -6,7 +6,10 @@
 # server runs with --no-worker: enrolling the 10 000 participants queues their welcome emails,
 # whose delivery must not share the two cores with the measurement. The server's resident
 # memory is read from /proc at the end of the load (VmRSS) with its peak over the whole run,
-# enrolment included (VmHWM).
+# enrolment included (VmHWM). Two floors are measured with the same script cost per request:
+# tokio, hyper and axum answering the same 302 with nothing else (the HTTP stack's own floor,
+# crates/server/examples/bare_redirect.rs), and each Vouch server's GET /healthz (its routing and
+# middleware with no work behind them).
 #
 #   bench/redirect.sh [seconds, default 10]
 #
@@ -15,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-10}
 for tool in wrk nginx python3; do command -v $tool >/dev/null || { echo "install $tool"; exit 1; }; done
-cargo build --release -q -p vouch
+cargo build --release -q -p vouch -p vouch-server --example bare_redirect
 BIN=$PWD/target/release/vouch
 WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null; rm -rf "$WORK"' EXIT
@@ -35,6 +38,8 @@ http {
 }
 NGINX
 nginx -c "$WORK/nginx.conf"
+# The HTTP stack's floor: the same 302 from tokio, hyper and axum with nothing else.
+target/release/examples/bare_redirect 127.0.0.1:18097 &
 
 enrol() { # base url, key, program id
 python3 - "$1" "$2" "$3" "$WORK/codes.txt" <<'PY'
@@ -84,7 +89,12 @@ for db in "${stores[@]}"; do
     if [ "$store" = sqlite ]; then
         out=$(CODES="$WORK/codes.txt" wrk -t2 -c32 -d"${SECS}s" --latency -s bench/redirect.lua http://127.0.0.1:18098)
         row "nginx \`return 302\` (baseline)" "$out" "—" "—"
+        out=$(CODES="$WORK/codes.txt" wrk -t2 -c32 -d"${SECS}s" --latency -s bench/redirect.lua http://127.0.0.1:18097)
+        row "axum \`302\`, no application (the HTTP stack's floor)" "$out" "—" "—"
     fi
+    # Vouch's floor: its routing and middleware with no work behind them.
+    out=$(FIXED_PATH=/healthz CODES="$WORK/codes.txt" wrk -t2 -c32 -d"${SECS}s" --latency -s bench/redirect.lua "http://127.0.0.1:$PORT")
+    row "vouch ($store) GET /healthz" "$out" "—" "—"
     out=$(CODES="$WORK/codes.txt" wrk -t2 -c32 -d"${SECS}s" --latency -s bench/redirect.lua "http://127.0.0.1:$PORT")
     mem=$(memory "$SERVER")
     kill -TERM "$SERVER"; wait "$SERVER" || true

@@ -95,7 +95,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let (client, url, body) = (client.clone(), url.clone(), body.clone());
         posting.spawn(async move {
             for _ in (lane..n).step_by(64) {
-                client.post(&url).body(body.clone()).send().await?.bytes().await?;
+                client
+                    .post(&url)
+                    .body(body.clone())
+                    .send()
+                    .await?
+                    .bytes()
+                    .await?;
             }
             Ok::<_, reqwest::Error>(())
         });
@@ -103,7 +109,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     while let Some(lane) = posting.join_next().await {
         lane??;
     }
-    report(label, "HTTP only, the floor", n, started.elapsed(), &received, n)?;
+    report(
+        label,
+        "HTTP only, the floor",
+        n,
+        started.elapsed(),
+        &received,
+        n,
+    )?;
     received.store(0, Ordering::Relaxed);
 
     let mut tx = store.begin().await?;

@@ -3,6 +3,7 @@
 //! rather than drop a click; on shutdown the writer drains the queue before the process exits.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -22,7 +23,8 @@ type Stopper = Arc<tokio::sync::Mutex<Option<(oneshot::Sender<()>, tokio::task::
 #[derive(Clone)]
 pub struct ClickBuffer {
     tx: mpsc::Sender<NewClick>,
-    seen: Arc<Mutex<HashMap<(String, String), Instant>>>,
+    /// By code and visitor (`"{code} {visitor}"`): one key to build and hash per redirect.
+    seen: Arc<Mutex<HashMap<String, Instant>>>,
     stop: Stopper,
     /// Clicks queued since start, for the shutdown log line.
     counted: Arc<AtomicU64>,
@@ -62,10 +64,14 @@ impl ClickBuffer {
         if seen.len() > 200_000 {
             seen.retain(|_, t| now.duration_since(*t) < DEDUPE_WINDOW);
         }
-        match seen.get(&(code.to_string(), visitor.to_string())) {
-            Some(t) if now.duration_since(*t) < DEDUPE_WINDOW => false,
-            _ => {
-                seen.insert((code.to_string(), visitor.to_string()), now);
+        match seen.entry(format!("{code} {visitor}")) {
+            Entry::Occupied(seen) if now.duration_since(*seen.get()) < DEDUPE_WINDOW => false,
+            Entry::Occupied(mut expired) => {
+                expired.insert(now);
+                true
+            }
+            Entry::Vacant(first) => {
+                first.insert(now);
                 true
             }
         }
