@@ -236,14 +236,20 @@ pub async fn deliveries_finished(store: &Store, ended: &[DeliveryEnded]) -> AppR
     }
     let mut tx = store.begin().await?;
     let mut names: BTreeMap<String, String> = BTreeMap::new();
+    // Two addresses of one sale that give up in the same batch must not each wait for the other.
+    let given_up: Vec<&str> = ended
+        .iter()
+        .filter(|e| matches!(e.end, DeliveryEnd::GaveUp(_)))
+        .map(|e| e.job_id.as_str())
+        .collect();
     for DeliveryEnded {
         sale_id,
-        job_id,
+        job_id: _,
         end,
     } in ended
     {
         if matches!(end, DeliveryEnd::GaveUp(_))
-            && store::other_jobs_running(&mut tx, sale_id, job_id).await?
+            && store::other_jobs_running(&mut tx, sale_id, &given_up).await?
         {
             continue;
         }

@@ -100,7 +100,7 @@ async fn tell_lead_sales(store: &Store, done: &mut [Finished]) {
     }
 }
 
-/// The longest a finished attempt waits for others to be recorded with.
+/// How long a collected attempt waits for others to be recorded with.
 const RECORD_WITHIN: Duration = Duration::from_millis(20);
 
 /// Sleeps until `deadline`, or forever without one (its `select!` branch is then disabled).
@@ -141,20 +141,44 @@ struct Recording(JoinSet<()>);
 const RECORDING_AT_ONCE: usize = 2;
 
 impl Recording {
-    /// Starts recording `done` (emptying it), after waiting for a slot.
+    /// Starts recording `done` (emptying it), after waiting for a slot. A batch that ends a
+    /// lead sale's delivery is recorded in turn, after every recording under way: whether the
+    /// sale failed depends on its other jobs' outcomes being recorded first.
     async fn start(&mut self, store: &Store, worker: &str, done: &mut Vec<Finished>) {
-        while self.0.try_join_next().is_some() {}
-        while self.0.len() >= RECORDING_AT_ONCE {
-            self.0.join_next().await;
+        if done.is_empty() {
+            return;
         }
-        let (store, worker, done) = (store.clone(), worker.to_string(), std::mem::take(done));
+        let done = std::mem::take(done);
+        if done.iter().any(|f| lead_sale_of(&f.job).is_some()) {
+            self.finish().await;
+            record(store, worker, done).await;
+            return;
+        }
+        while let Some(ended) = self.0.try_join_next() {
+            Self::check(ended);
+        }
+        while self.0.len() >= RECORDING_AT_ONCE {
+            if let Some(ended) = self.0.join_next().await {
+                Self::check(ended);
+            }
+        }
+        let (store, worker) = (store.clone(), worker.to_string());
         self.0
             .spawn(async move { record(&store, &worker, done).await });
     }
 
     /// Waits for every recording under way.
     async fn finish(&mut self) {
-        while self.0.join_next().await.is_some() {}
+        while let Some(ended) = self.0.join_next().await {
+            Self::check(ended);
+        }
+    }
+
+    /// A recording that panicked recorded nothing: its jobs run again after their lease.
+    fn check(ended: Result<(), tokio::task::JoinError>) {
+        if let Err(e) = ended {
+            tracing::error!(error = %e, "recording attempts failed; the jobs run again after their lease");
+        }
     }
 }
 
@@ -222,9 +246,12 @@ impl Worker {
 
     /// Starts the claimed jobs, with what they deliver read together.
     async fn spawn(&self, set: &mut JoinSet<Finished>, claimed: Vec<Job>) {
-        let mut targets = webhook::targets(&self.store, &claimed).await;
+        let targets = webhook::targets(&self.store, &claimed).await;
         for job in claimed {
-            let target = webhook::message_of(&job).and_then(|message| targets.remove(message));
+            // `get`, not `remove`: a message may be claimed twice at once (a resend beside a
+            // retry), and each of its jobs needs the target.
+            let target =
+                webhook::message_of(&job).and_then(|message| targets.get(message).cloned());
             set.spawn(Self::run_job(
                 self.store.clone(),
                 self.client.clone(),
@@ -283,8 +310,9 @@ impl Worker {
         let mut done = Vec::new();
         tracing::info!(worker = %self.id, concurrency = self.settings.concurrency, "worker started");
         // Claims and records go in batches of a quarter of the slots: one at a time, a busy
-        // worker would spend a commit on each job twice. An attempt waits at most
-        // RECORD_WITHIN to be recorded, and an idle worker records and claims at once.
+        // worker would spend a commit on each job twice. A finished attempt is handed to a
+        // recording about RECORD_WITHIN after the loop collects it, and an idle worker records
+        // and claims at once.
         let batch = (self.settings.concurrency / 4).max(1);
         let mut oldest_unrecorded: Option<Instant> = None;
         // Recorded beside the loop, which meanwhile claims more.
@@ -318,7 +346,13 @@ impl Worker {
                 }
             }
             if claimed_any && set.len() < self.settings.concurrency {
-                continue;
+                // More may be due at once; but a queue that never empties must not keep the
+                // loop from hearing `stop`.
+                tokio::select! {
+                    biased;
+                    () = &mut stop => break,
+                    () = std::future::ready(()) => continue,
+                }
             }
             let record_by = oldest_unrecorded.map(|t| t + RECORD_WITHIN);
             tokio::select! {

@@ -318,3 +318,50 @@ async fn the_console_sells_in_major_units_and_shows_the_log_and_the_statement() 
     })
     .await;
 }
+
+/// Both addresses of a sale delivered by email give up, and the worker reports them in one
+/// batch: each would still read the other as running, yet the sale fails (once), rather than
+/// staying "pending" for good.
+#[tokio::test]
+async fn a_sale_whose_addresses_all_give_up_in_one_batch_fails() {
+    use vouch_app::lead_sales::{DeliveryEnd, DeliveryEnded, deliveries_finished};
+    each_backend(|app| async move {
+        let staff = app.staff(Role::Staff).await;
+        let mailer = buyer(&staff, "Mail Buyer", json!({ "delivery_method": "email", "notification_emails": ["leads@mail.example", "ops@mail.example"] })).await;
+        let sold = staff
+            .post("/api/v1/lead-sales", json!({ "partner_id": mailer, "first_name": "A", "last_name": "B", "email": "a@b.example", "sale_price": 1, "currency": "USD" }))
+            .await;
+        assert_eq!(sold.status, StatusCode::CREATED, "{}", sold.text);
+        let sale = id(&sold.body);
+        // Both delivery jobs claimed and running, as when the worker reports their end.
+        let store = app.state.store.clone();
+        sqlx::query("UPDATE jobs SET status = 'running', locked_by = 'w' WHERE subject = $1")
+            .bind(&sale)
+            .execute(store.pool())
+            .await
+            .expect("claim");
+        let jobs: Vec<String> = sqlx::query_scalar("SELECT id FROM jobs WHERE subject = $1 ORDER BY id")
+            .bind(&sale)
+            .fetch_all(store.pool())
+            .await
+            .expect("jobs");
+        assert_eq!(jobs.len(), 2, "one job per address");
+        let ended: Vec<DeliveryEnded> = jobs
+            .iter()
+            .map(|job_id| DeliveryEnded {
+                sale_id: sale.clone(),
+                job_id: job_id.clone(),
+                end: DeliveryEnd::GaveUp("refused".into()),
+            })
+            .collect();
+        deliveries_finished(&store, &ended).await.expect("recorded");
+        let after = staff.get(&format!("/api/v1/lead-sales/{sale}")).await;
+        assert_eq!(after.body["delivery_status"], "failed", "{}", after.text);
+        let failed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE type = 'lead.delivery_failed'")
+            .fetch_one(store.pool())
+            .await
+            .expect("events");
+        assert_eq!(failed, 1, "failed once");
+    })
+    .await;
+}

@@ -1,8 +1,10 @@
 //! The durable job queue. Jobs are inserted in the same transaction as the change that causes
 //! them; workers claim due jobs with a lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL, the
-//! single-writer `BEGIN IMMEDIATE` on SQLite), so two workers never run one job at the same time.
-//! A worker that dies leaves its lease to expire, after which the job is claimed again: delivery
-//! is at least once. Every attempt is a row in `job_attempts`.
+//! single-writer `BEGIN IMMEDIATE` on SQLite), so two workers never run one job at the same time
+//! while the database keeps its writes. A worker that dies leaves its lease to expire, after
+//! which the job is claimed again; a claim lost when PostgreSQL itself crashes (its commit does
+//! not wait for the disk, see [`claim`]) can let a second worker run a job the first still
+//! delivers: delivery is at least once. Every attempt is a row in `job_attempts`.
 
 use crate::query::{NewestFirst, Sql};
 use crate::{Backend, Result, Store, StoreError, now};
@@ -149,13 +151,13 @@ pub async fn claim(
              RETURNING *"
         }
         // SQLite has one writer at a time and `begin` takes the write lock first, so the select
-        // and the update cannot interleave with another worker's.
+        // and the update cannot interleave with another worker's. Expired leases first here too.
         Backend::Sqlite => {
             "UPDATE jobs SET status = 'running', locked_by = $1, locked_until = $2, attempts = attempts + 1, updated_at = $3
              WHERE id IN (
                 SELECT id FROM jobs
                 WHERE (status = 'queued' AND run_at <= $3) OR (status = 'running' AND locked_until < $3)
-                ORDER BY run_at LIMIT $4)
+                ORDER BY status = 'running' DESC, run_at LIMIT $4)
              RETURNING *"
         }
     };
@@ -164,9 +166,11 @@ pub async fn claim(
         // Statistics lag behind a burst of jobs (a table that held 30 queued jobs at the last
         // ANALYZE now holds 100,000), and the planner would then read every queued job and
         // sort them to find the first 64: the index already holds them in order.
-        // A claim need not wait for its commit to reach the disk: one lost in a crash leaves
-        // the job queued, to run again, which a crash between an attempt and its record does
-        // anyway (at least once). The record's own commit is durable, and flushes the claim.
+        // A claim need not wait for its commit to reach the disk: one lost when the database
+        // crashes leaves the job queued, and another worker may run it while this one still
+        // delivers it (its record then changes nothing, as for a lease taken over). Delivery
+        // is at least once and receivers deduplicate on `webhook-id`. The record's own commit
+        // is durable, and flushes the claim.
         sqlx::query(
             "SELECT set_config('enable_sort', 'off', true), set_config('synchronous_commit', 'off', true)",
         )
@@ -356,7 +360,7 @@ pub async fn release(store: &Store, worker: &str) -> Result<u64> {
 /// Puts a dead (or cancelled) job back in the queue for one more attempt, now.
 pub async fn retry_now(conn: &mut AnyConnection, id: &str) -> Result<Option<Job>> {
     let row = sqlx::query(
-        "UPDATE jobs SET status = 'queued', run_at = $1, max_attempts = attempts + 1, updated_at = $1
+        "UPDATE jobs SET status = 'queued', run_at = $1, max_attempts = attempts + 1, locked_by = NULL, locked_until = NULL, updated_at = $1
          WHERE id = $2 AND status IN ('dead', 'cancelled') RETURNING *",
     )
     .bind(now())

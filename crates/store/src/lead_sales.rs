@@ -258,17 +258,22 @@ pub async fn delivery_log(conn: &mut AnyConnection, id: &str) -> Result<Vec<Deli
         .collect()
 }
 
-/// Whether a job about the sale other than `job_id` is still queued or running (another
-/// address of an email delivery).
-pub async fn other_jobs_running(conn: &mut AnyConnection, id: &str, job_id: &str) -> Result<bool> {
-    let n: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM jobs WHERE subject = $1 AND id <> $2 AND status IN ('queued', 'running')",
-    )
-    .bind(id)
-    .bind(job_id)
-    .fetch_one(conn)
-    .await?;
-    Ok(n > 0)
+/// Whether a job about the sale is still queued or running (another address of an email
+/// delivery), leaving out `given_up`: the jobs that gave up in the batch being recorded, which
+/// still read as running until their attempts are recorded.
+pub async fn other_jobs_running(
+    conn: &mut AnyConnection,
+    id: &str,
+    given_up: &[&str],
+) -> Result<bool> {
+    let mut sql = crate::query::Sql::new("SELECT COUNT(*) AS n FROM jobs WHERE subject = ");
+    sql.push_bind(id)
+        .push(" AND status IN ('queued', 'running')");
+    if !given_up.is_empty() {
+        sql.push(" AND id NOT IN ")
+            .push_in(given_up.iter().copied());
+    }
+    Ok(sql.fetch_count(conn).await? > 0)
 }
 
 /// The dead jobs about the sale, to run again when staff retry its delivery.

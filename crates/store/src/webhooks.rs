@@ -146,7 +146,7 @@ pub async fn update(
 /// Deletes an endpoint with its messages; their queued deliveries are cancelled.
 pub async fn delete(conn: &mut AnyConnection, before: &Endpoint) -> Result<()> {
     sqlx::query(
-        "UPDATE jobs SET status = 'cancelled', updated_at = $1
+        "UPDATE jobs SET status = 'cancelled', locked_by = NULL, locked_until = NULL, updated_at = $1
          WHERE status IN ('queued', 'dead') AND subject IN (SELECT id FROM webhook_messages WHERE endpoint_id = $2)",
     )
     .bind(now())

@@ -433,7 +433,8 @@ async fn retention_deletes_old_deliveries_and_keeps_what_may_still_run() {
 }
 
 /// The queue: a claim takes a dead worker's expired lease first, then due jobs oldest first,
-/// never a job due later or one another worker holds; only the holder's record moves a job on.
+/// never a job due later or one another worker holds; only the holder's record moves a job on,
+/// not a worker that held it before nor one that never did.
 #[tokio::test]
 async fn the_queue_claims_expired_leases_then_due_jobs_oldest_first() {
     use vouch_store::jobs::{self, AttemptRecord, Finished, Next};
@@ -449,7 +450,8 @@ async fn the_queue_claims_expired_leases_then_due_jobs_oldest_first() {
         exec(&store, &job("job_a", "queued", "2020-01-01T00:00:00.000Z", None)).await;
         exec(&store, &job("job_b", "queued", "2020-01-02T00:00:00.000Z", None)).await;
         exec(&store, &job("job_later", "queued", later, None)).await;
-        exec(&store, &job("job_dead_worker", "running", "2019-01-01T00:00:00.000Z", Some(("gone", past)))).await;
+        // Due later than the queued jobs, yet taken first: its worker died holding it.
+        exec(&store, &job("job_dead_worker", "running", "2020-01-05T00:00:00.000Z", Some(("gone", past)))).await;
         exec(&store, &job("job_held", "running", "2019-01-01T00:00:00.000Z", Some(("busy", later)))).await;
 
         let ids = |jobs: &[jobs::Job]| {
@@ -458,7 +460,7 @@ async fn the_queue_claims_expired_leases_then_due_jobs_oldest_first() {
             ids
         };
         let first = jobs::claim(&store, "w1", 2, 60).await.expect("claim");
-        assert_eq!(ids(&first), ["job_a", "job_dead_worker"]);
+        assert_eq!(ids(&first), ["job_a", "job_dead_worker"], "the expired lease, then the oldest due");
         assert!(first.iter().all(|j| j.locked_by.as_deref() == Some("w1") && j.attempts == 1));
         let second = jobs::claim(&store, "w2", 10, 60).await.expect("claim");
         assert_eq!(ids(&second), ["job_b", "job_c"], "not the job due later, nor one held");
@@ -478,10 +480,13 @@ async fn the_queue_claims_expired_leases_then_due_jobs_oldest_first() {
             [false, true],
             "only the holder moves a job on"
         );
+        // job_c is held by w2 right now: w1 cannot record it.
+        let job_c = second.iter().find(|j| j.id == "job_c").expect("c");
+        assert_eq!(jobs::finish_many(&store, "w1", &[done(job_c)]).await.expect("finish"), [false]);
         let mut conn = store.conn().await.expect("conn");
-        for (id, status) in [("job_a", "succeeded"), ("job_b", "succeeded"), ("job_c", "running"), ("job_held", "running")] {
+        for (id, status, holder) in [("job_a", "succeeded", None), ("job_b", "succeeded", None), ("job_c", "running", Some("w2")), ("job_held", "running", Some("busy"))] {
             let job = jobs::get(&mut conn, id).await.expect("get").expect("job");
-            assert_eq!(job.status, status, "{id}");
+            assert_eq!((job.status.as_str(), job.locked_by.as_deref()), (status, holder), "{id}");
         }
         assert_eq!(
             jobs::attempts_for_job(&mut conn, "job_b").await.expect("attempts").len(),
@@ -520,8 +525,10 @@ async fn delivery_targets_are_read_together() {
                 .await
                 .expect("messages");
         assert_eq!(messages.len(), 3);
+        // Five ids: the list is padded to eight.
         let mut asked: Vec<&str> = messages.iter().map(String::as_str).collect();
         asked.insert(1, "msg_gone");
+        asked.push("msg_gone_too");
         let mut conn = store.conn().await.expect("conn");
         let targets = webhooks::delivery_targets(&mut conn, &asked)
             .await
