@@ -160,7 +160,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         }
     };
-    println!("{label}: the worker loop starts");
     let started = Instant::now();
     worker.run(all_arrived).await;
     let took = started.elapsed();

@@ -448,29 +448,24 @@ pub async fn delivery_targets(
                 .chain(std::iter::repeat_n(last, padding))
                 .copied(),
         );
-        read_targets(sql.fetch_all(conn).await?, &mut targets)?;
+        for row in sql.fetch_all(conn).await? {
+            let target = target_from_row(&row)?;
+            targets.insert(target.message_id.clone(), target);
+        }
     }
     Ok(targets)
 }
 
-fn read_targets(
-    rows: Vec<sqlx::any::AnyRow>,
-    targets: &mut std::collections::HashMap<String, DeliveryTarget>,
-) -> Result<()> {
-    for row in rows {
-        let data: String = row.try_get("event_data")?;
-        let target = DeliveryTarget {
-            message_id: row.try_get("message_id")?,
-            endpoint: from_row(&row)?,
-            event: crate::events::Event {
-                id: row.try_get("event_id")?,
-                event_type: row.try_get("event_type")?,
-                created_at: crate::time_col(&row, "event_created_at")?,
-                data: serde_json::from_str(&data)
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-            },
-        };
-        targets.insert(target.message_id.clone(), target);
-    }
-    Ok(())
+fn target_from_row(row: &sqlx::any::AnyRow) -> Result<DeliveryTarget> {
+    let data: String = row.try_get("event_data")?;
+    Ok(DeliveryTarget {
+        message_id: row.try_get("message_id")?,
+        endpoint: from_row(row)?,
+        event: crate::events::Event {
+            id: row.try_get("event_id")?,
+            event_type: row.try_get("event_type")?,
+            created_at: crate::time_col(row, "event_created_at")?,
+            data: serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        },
+    })
 }
