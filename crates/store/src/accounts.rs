@@ -402,8 +402,8 @@ pub async fn list(conn: &mut AnyConnection, q: &ListQuery) -> Result<Vec<Account
             }
         }
     }
-    sql.push(&format!(" ORDER BY {column} {dir}, id {dir} LIMIT "))
-        .push_bind(q.limit.saturating_add(1));
+    sql.push(&format!(" ORDER BY {column} {dir}, id {dir}"))
+        .push_limit(q.limit.saturating_add(1));
     let rows = sql.fetch_all(conn).await?;
     rows.iter().map(from_row).collect()
 }

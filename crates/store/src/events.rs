@@ -107,10 +107,12 @@ pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Event>> {
 
 /// Events of any type since `since` (inclusive), oldest first.
 pub async fn since(conn: &mut AnyConnection, since: Timestamp, limit: i64) -> Result<Vec<Event>> {
-    let rows = sqlx::query("SELECT * FROM events WHERE created_at >= $1 ORDER BY id LIMIT $2")
-        .bind(since.to_string())
-        .bind(limit)
-        .fetch_all(conn)
-        .await?;
+    // The limit is written into the text: see `Sql::push_limit`.
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT * FROM events WHERE created_at >= $1 ORDER BY id LIMIT {limit}"
+    )))
+    .bind(since.to_string())
+    .fetch_all(conn)
+    .await?;
     rows.iter().map(from_row).collect()
 }

@@ -327,6 +327,32 @@ pub struct Store {
     write_turn: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
+/// How long a pooled PostgreSQL connection may sit idle and still be handed out without a ping.
+pub const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
+
+/// sqlx pings every connection it hands out by default, on top of the ping it sends when a
+/// connection comes back: one more round trip to PostgreSQL (or hand-off to SQLite's worker
+/// thread) for every use of the pool. The ping on return stays (sqlx always sends it), and it
+/// already closes a connection that broke during its use, so a broken connection never goes
+/// back to the pool.
+/// What is left to catch is a connection that died while it sat idle (the server restarted,
+/// a firewall dropped it): PostgreSQL's are pinged when they have been idle for more than
+/// [`PING_AFTER_IDLE`]; one that dies within that second of its last use fails the one
+/// statement that finds it dead, and is closed when it comes back. An SQLite connection is a
+/// file handle and a thread in this process, and is not pinged when it is handed out.
+fn checked_on_acquire(options: AnyPoolOptions, backend: Backend) -> AnyPoolOptions {
+    options
+        .test_before_acquire(false)
+        .before_acquire(move |conn, meta| {
+            Box::pin(async move {
+                if backend == Backend::Postgres && meta.idle_for > PING_AFTER_IDLE {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
+}
+
 impl Store {
     /// Connects (creating an SQLite file and its folder if needed). Does not migrate.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self> {
@@ -337,7 +363,7 @@ impl Store {
             Backend::Postgres => url.to_string(),
         };
         let options = AnyConnectOptions::from_str(&url)?;
-        let pool = AnyPoolOptions::new()
+        let pool = checked_on_acquire(AnyPoolOptions::new(), backend)
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(10))
             .after_connect(move |conn, _| {
@@ -372,7 +398,7 @@ impl Store {
             ));
         }
         let options = AnyConnectOptions::from_str(url)?;
-        let pool = AnyPoolOptions::new()
+        let pool = checked_on_acquire(AnyPoolOptions::new(), Backend::Postgres)
             .max_connections(max_connections)
             // Short: a replica that does not answer sends reads to the primary instead.
             .acquire_timeout(Replica::ACQUIRE_TIMEOUT)

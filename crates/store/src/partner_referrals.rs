@@ -521,8 +521,8 @@ pub async fn list(
         ));
     }
     let dir = if descending { "DESC" } else { "ASC" };
-    sql.push(&format!(" ORDER BY {expr} {dir}, r.id {dir} LIMIT "))
-        .push_bind(limit.saturating_add(1));
+    sql.push(&format!(" ORDER BY {expr} {dir}, r.id {dir}"))
+        .push_limit(limit.saturating_add(1));
     let rows = sql.fetch_all(conn).await?;
     rows.iter().map(from_row).collect()
 }

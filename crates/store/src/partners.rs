@@ -189,10 +189,9 @@ pub const DIRECTORY_LIMIT: i64 = 500;
 /// The public directory: active partners that receive referrals and chose to be listed, by
 /// name (at most [`DIRECTORY_LIMIT`]).
 pub async fn listed(conn: &mut AnyConnection) -> Result<Vec<Partner>> {
-    let rows = sqlx::query(
-        "SELECT * FROM partners WHERE listed_in_directory = 1 AND receives_referrals = 1 AND status = 'active' ORDER BY LOWER(name), id LIMIT $1",
-    )
-    .bind(DIRECTORY_LIMIT)
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT * FROM partners WHERE listed_in_directory = 1 AND receives_referrals = 1 AND status = 'active' ORDER BY LOWER(name), id LIMIT {DIRECTORY_LIMIT}"
+    )))
     .fetch_all(conn)
     .await?;
     rows.iter().map(from_row).collect()

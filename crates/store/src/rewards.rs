@@ -369,11 +369,11 @@ pub async fn hold_ended(
     at: Timestamp,
     limit: i64,
 ) -> Result<Vec<Reward>> {
-    let rows = sqlx::query(
-        "SELECT * FROM rewards WHERE status = 'pending' AND hold_until <= $1 ORDER BY hold_until LIMIT $2",
-    )
+    // The limit is written into the text: see `Sql::push_limit`.
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT * FROM rewards WHERE status = 'pending' AND hold_until <= $1 ORDER BY hold_until LIMIT {limit}"
+    )))
     .bind(at.to_string())
-    .bind(limit)
     .fetch_all(conn)
     .await?;
     rows.iter().map(reward_from_row).collect()

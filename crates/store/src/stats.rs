@@ -74,21 +74,21 @@ pub async fn top_referrers(
     to: &str,
     limit: i64,
 ) -> Result<Vec<TopReferrer>> {
-    let rows = sqlx::query(
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
         // Ranked and cut to `limit` before the join: only the leaders are looked up, not
-        // every referrer with a win in the range.
+        // every referrer with a win in the range. The limit is written into the text: see
+        // `Sql::push_limit`.
         "SELECT p.id, p.email, p.code, w.won FROM (
              SELECT participant_id, CAST(SUM(won) AS BIGINT) AS won FROM daily_counts
              WHERE program_id = $1 AND won > 0 AND day >= $2 AND day < $3 AND participant_id <> ''
              GROUP BY participant_id
-             ORDER BY 2 DESC, participant_id LIMIT $4
+             ORDER BY 2 DESC, participant_id LIMIT {limit}
          ) w JOIN participants p ON p.id = w.participant_id
-         ORDER BY w.won DESC, p.id",
-    )
+         ORDER BY w.won DESC, p.id"
+    )))
     .bind(program_id)
     .bind(crate::rollups::day_of(from))
     .bind(crate::rollups::day_of(to))
-    .bind(limit)
     .fetch_all(conn)
     .await?;
     rows.iter()
@@ -152,13 +152,13 @@ pub async fn leaders(
     program_id: &str,
     limit: i64,
 ) -> Result<Vec<(String, i64)>> {
-    let rows = sqlx::query(
+    // The limit is written into the text: see `Sql::push_limit`.
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT p.id, p.first_name, p.last_name, COUNT(*) AS won FROM referrals r JOIN participants p ON p.id = r.referrer_id
          WHERE r.program_id = $1 AND r.stage = 'won' AND r.review <> 'pending'
-         GROUP BY p.id, p.first_name, p.last_name ORDER BY COUNT(*) DESC, p.id LIMIT $2",
-    )
+         GROUP BY p.id, p.first_name, p.last_name ORDER BY COUNT(*) DESC, p.id LIMIT {limit}"
+    )))
     .bind(program_id)
-    .bind(limit)
     .fetch_all(conn)
     .await?;
     rows.iter()

@@ -548,3 +548,41 @@ async fn delivery_targets_are_read_together() {
     })
     .await;
 }
+
+/// The pool pings a PostgreSQL connection only after it has sat idle (not on every use): one
+/// that the server closed while it was idle is found out and replaced, and the caller gets a
+/// working connection.
+#[tokio::test]
+async fn a_connection_closed_while_idle_is_replaced() {
+    for backend in backends() {
+        if backend != Backend::Postgres {
+            continue;
+        }
+        let store = fresh_store(backend).await.expect("store");
+        let mut idle = store.conn().await.expect("conn");
+        let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+            .fetch_one(&mut *idle)
+            .await
+            .expect("pid");
+        // A second connection, held to the end: the next connection handed out is `idle`'s.
+        let mut held = store.conn().await.expect("second conn");
+        drop(idle);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let killed: bool = sqlx::query_scalar("SELECT pg_terminate_backend($1)")
+            .bind(pid)
+            .fetch_one(&mut *held)
+            .await
+            .expect("terminate");
+        assert!(killed);
+        tokio::time::sleep(vouch_store::PING_AFTER_IDLE + std::time::Duration::from_millis(300))
+            .await;
+        let mut conn = store.conn().await.expect("a connection after the kill");
+        let other: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+            .fetch_one(&mut *conn)
+            .await
+            .expect("the connection handed out works");
+        assert_ne!(other, pid);
+        drop((conn, held));
+        store.close().await;
+    }
+}
