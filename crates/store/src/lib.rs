@@ -398,7 +398,10 @@ impl Store {
             ));
         }
         let options = AnyConnectOptions::from_str(url)?;
-        let pool = checked_on_acquire(AnyPoolOptions::new(), Backend::Postgres)
+        // Every connection is pinged as it is handed out (sqlx's default, unlike the primary's
+        // pool): a replica that went away must fail there, where `replica_conn` sends the read
+        // to the primary, and not in the middle of a dashboard's query.
+        let pool = AnyPoolOptions::new()
             .max_connections(max_connections)
             // Short: a replica that does not answer sends reads to the primary instead.
             .acquire_timeout(Replica::ACQUIRE_TIMEOUT)
