@@ -135,31 +135,39 @@ pub async fn claim(
     let now_t = Timestamp::now();
     let at = now_t.to_string();
     let until = (now_t + time::Duration::seconds(lease_seconds)).to_string();
-    // The limit is written into the text: see `Sql::push_limit`.
-    let sql = match store.backend() {
+    let (sql, bound_limit) = match store.backend() {
         // Two scans of `jobs_due`, expired leases first, then due jobs in the index's order:
         // one `OR` of both was read whole and sorted on every claim (6 ms a claim behind 5,000
         // queued jobs).
-        Backend::Postgres => format!(
+        Backend::Postgres => (
             "WITH expired AS (
                 SELECT id FROM jobs WHERE status = 'running' AND locked_until < $3
-                LIMIT {limit} FOR UPDATE SKIP LOCKED),
+                LIMIT $4 FOR UPDATE SKIP LOCKED),
              due AS (
                 SELECT id FROM jobs WHERE status = 'queued' AND run_at <= $3
-                ORDER BY run_at LIMIT {limit} FOR UPDATE SKIP LOCKED)
+                ORDER BY run_at LIMIT $4 FOR UPDATE SKIP LOCKED)
              UPDATE jobs SET status = 'running', locked_by = $1, locked_until = $2, attempts = attempts + 1, updated_at = $3
-             WHERE id IN (SELECT id FROM (SELECT id FROM expired UNION ALL SELECT id FROM due) AS chosen LIMIT {limit})
+             WHERE id IN (SELECT id FROM (SELECT id FROM expired UNION ALL SELECT id FROM due) AS chosen LIMIT $4)
              RETURNING *"
+                .to_string(),
+            Some(limit),
         ),
         // SQLite has one writer at a time and `begin` takes the write lock first, so the select
         // and the update cannot interleave with another worker's. Expired leases first here too.
-        Backend::Sqlite => format!(
-            "UPDATE jobs SET status = 'running', locked_by = $1, locked_until = $2, attempts = attempts + 1, updated_at = $3
-             WHERE id IN (
-                SELECT id FROM jobs
-                WHERE (status = 'queued' AND run_at <= $3) OR (status = 'running' AND locked_until < $3)
-                ORDER BY status = 'running' DESC, run_at LIMIT {limit})
-             RETURNING *"
+        // The limit is written into the text (see `Sql::push_limit`), rounded down to a power
+        // of two: a worker asks for as many jobs as it has free slots, and a text per count
+        // would crowd the connection's statement cache. Claiming fewer costs one more claim.
+        Backend::Sqlite => (
+            format!(
+                "UPDATE jobs SET status = 'running', locked_by = $1, locked_until = $2, attempts = attempts + 1, updated_at = $3
+                 WHERE id IN (
+                    SELECT id FROM jobs
+                    WHERE (status = 'queued' AND run_at <= $3) OR (status = 'running' AND locked_until < $3)
+                    ORDER BY status = 'running' DESC, run_at LIMIT {})
+                 RETURNING *",
+                power_of_two_at_most(limit)
+            ),
+            None,
         ),
     };
     let mut tx = store.begin().await?;
@@ -178,14 +186,24 @@ pub async fn claim(
         .execute(&mut *tx)
         .await?;
     }
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(worker)
         .bind(until)
-        .bind(at)
-        .fetch_all(&mut *tx)
-        .await?;
+        .bind(at);
+    if let Some(limit) = bound_limit {
+        query = query.bind(limit);
+    }
+    let rows = query.fetch_all(&mut *tx).await?;
     tx.commit().await?;
     rows.iter().map(from_row).collect()
+}
+
+/// The largest power of two not above `n` (1 for anything below 2).
+fn power_of_two_at_most(n: i64) -> i64 {
+    match u64::try_from(n) {
+        Ok(n) if n >= 2 => 1 << n.ilog2(),
+        _ => 1,
+    }
 }
 
 /// One attempt as the worker saw it.
@@ -468,4 +486,25 @@ pub async fn attempts_since(
             ))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::power_of_two_at_most;
+
+    #[test]
+    fn claim_sizes_round_down_to_a_power_of_two() {
+        for (n, want) in [
+            (-3, 1),
+            (0, 1),
+            (1, 1),
+            (2, 2),
+            (3, 2),
+            (16, 16),
+            (250, 128),
+        ] {
+            assert_eq!(power_of_two_at_most(n), want, "{n}");
+        }
+        assert_eq!(power_of_two_at_most(i64::MAX), 1 << 62);
+    }
 }

@@ -337,20 +337,25 @@ pub const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 /// back to the pool.
 /// What is left to catch is a connection that died while it sat idle (the server restarted,
 /// a firewall dropped it): PostgreSQL's are pinged when they have been idle for more than
-/// [`PING_AFTER_IDLE`]; one that dies within that second of its last use fails the one
-/// statement that finds it dead, and is closed when it comes back. An SQLite connection is a
+/// [`PING_AFTER_IDLE`]. The price: `idle_for` counts from the last use, so under steady load
+/// no connection is pinged, and when the server restarts or fails over, each connection used
+/// in the second before fails the one request, claim or transaction that finds it dead (up to
+/// the pool's size of them) and is closed when it comes back. The read replica's pool keeps
+/// the ping on every hand-out (see [`Store::with_read_replica`]). An SQLite connection is a
 /// file handle and a thread in this process, and is not pinged when it is handed out.
 fn checked_on_acquire(options: AnyPoolOptions, backend: Backend) -> AnyPoolOptions {
-    options
-        .test_before_acquire(false)
-        .before_acquire(move |conn, meta| {
+    let options = options.test_before_acquire(false);
+    match backend {
+        Backend::Sqlite => options,
+        Backend::Postgres => options.before_acquire(|conn, meta| {
             Box::pin(async move {
-                if backend == Backend::Postgres && meta.idle_for > PING_AFTER_IDLE {
+                if meta.idle_for > PING_AFTER_IDLE {
                     sqlx::Connection::ping(conn).await?;
                 }
                 Ok(true)
             })
-        })
+        }),
+    }
 }
 
 impl Store {

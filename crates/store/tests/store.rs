@@ -558,7 +558,12 @@ async fn a_connection_closed_while_idle_is_replaced() {
         if backend != Backend::Postgres {
             continue;
         }
-        let store = fresh_store(backend).await.expect("store");
+        // A pool of two and nothing else in it: the connection handed out after the kill can
+        // only be the killed one (or its replacement).
+        let url = vouch_store::testing::fresh_database_url(backend)
+            .await
+            .expect("database");
+        let store = Store::connect(&url, 2).await.expect("store");
         let mut idle = store.conn().await.expect("conn");
         let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
             .fetch_one(&mut *idle)
@@ -568,6 +573,7 @@ async fn a_connection_closed_while_idle_is_replaced() {
         let mut held = store.conn().await.expect("second conn");
         drop(idle);
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        assert_eq!((store.pool().size(), store.pool().num_idle()), (2, 1));
         let killed: bool = sqlx::query_scalar("SELECT pg_terminate_backend($1)")
             .bind(pid)
             .fetch_one(&mut *held)
