@@ -104,7 +104,8 @@ impl Sql {
     /// `LIMIT` when it plans the statement, so each new binding throws the kept plan away and
     /// the statement is compiled again on its next step (`sqlite3ExprIsInteger` marks the
     /// parameter; a fifth of an API list's time went to recompiling its page query). A number
-    /// written into the text is planned once per value; pages come in a few sizes.
+    /// written into the text is planned once per value: one statement per page size (1 to 100
+    /// for the API), which sqlx keeps among its 100 per connection.
     pub(crate) fn push_limit(&mut self, n: i64) -> &mut Self {
         self.text.push_str(&format!(" LIMIT {n}"));
         self
