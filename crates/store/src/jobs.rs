@@ -135,12 +135,11 @@ pub async fn claim(
     let now_t = Timestamp::now();
     let at = now_t.to_string();
     let until = (now_t + time::Duration::seconds(lease_seconds)).to_string();
-    let (sql, bound_limit) = match store.backend() {
+    let sql = match store.backend() {
         // Two scans of `jobs_due`, expired leases first, then due jobs in the index's order:
         // one `OR` of both was read whole and sorted on every claim (6 ms a claim behind 5,000
         // queued jobs).
-        Backend::Postgres => (
-            "WITH expired AS (
+        Backend::Postgres => "WITH expired AS (
                 SELECT id FROM jobs WHERE status = 'running' AND locked_until < $3
                 LIMIT $4 FOR UPDATE SKIP LOCKED),
              due AS (
@@ -149,25 +148,20 @@ pub async fn claim(
              UPDATE jobs SET status = 'running', locked_by = $1, locked_until = $2, attempts = attempts + 1, updated_at = $3
              WHERE id IN (SELECT id FROM (SELECT id FROM expired UNION ALL SELECT id FROM due) AS chosen LIMIT $4)
              RETURNING *"
-                .to_string(),
-            Some(limit),
-        ),
+            .to_string(),
         // SQLite has one writer at a time and `begin` takes the write lock first, so the select
         // and the update cannot interleave with another worker's. Expired leases first here too.
         // The limit is written into the text (see `Sql::push_limit`), rounded down to a power
         // of two: a worker asks for as many jobs as it has free slots, and a text per count
         // would crowd the connection's statement cache. Claiming fewer costs one more claim.
-        Backend::Sqlite => (
-            format!(
+        Backend::Sqlite => format!(
                 "UPDATE jobs SET status = 'running', locked_by = $1, locked_until = $2, attempts = attempts + 1, updated_at = $3
                  WHERE id IN (
                     SELECT id FROM jobs
                     WHERE (status = 'queued' AND run_at <= $3) OR (status = 'running' AND locked_until < $3)
                     ORDER BY status = 'running' DESC, run_at LIMIT {})
                  RETURNING *",
-                power_of_two_at_most(limit)
-            ),
-            None,
+            power_of_two_at_most(limit)
         ),
     };
     let mut tx = store.begin().await?;
@@ -190,7 +184,7 @@ pub async fn claim(
         .bind(worker)
         .bind(until)
         .bind(at);
-    if let Some(limit) = bound_limit {
+    if store.backend() == Backend::Postgres {
         query = query.bind(limit);
     }
     let rows = query.fetch_all(&mut *tx).await?;
