@@ -11,7 +11,12 @@
 # crates/server/examples/bare_redirect.rs), and each Vouch server's GET /healthz (its routing and
 # middleware with no work behind them).
 #
+# Each row also gives the CPU time the server spent per request (user + system, from
+# /proc/{pid}/stat over the load; nginx's summed over its workers), which compares servers
+# without depending on how fast the shared cores were in that round.
+#
 #   bench/redirect.sh [seconds, default 10]
+#   BENCH_BIN=/path/to/other/vouch bench/redirect.sh   # another build (e.g. a baseline commit's)
 #
 # Needs wrk, nginx and python3 (Debian: apt-get install wrk nginx). Targets 127.0.0.1 only.
 set -euo pipefail
@@ -19,7 +24,7 @@ cd "$(dirname "$0")/.."
 SECS=${1:-10}
 for tool in wrk nginx python3; do command -v $tool >/dev/null || { echo "install $tool"; exit 1; }; done
 cargo build --release -q -p vouch -p vouch-server --example bare_redirect
-BIN=$PWD/target/release/vouch
+BIN=${BENCH_BIN:-$PWD/target/release/vouch}
 WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null; rm -rf "$WORK"' EXIT
 
@@ -40,6 +45,7 @@ NGINX
 nginx -c "$WORK/nginx.conf"
 # The HTTP stack's floor: the same 302 from tokio, hyper and axum with nothing else.
 target/release/examples/bare_redirect 127.0.0.1:18097 &
+BARE=$!
 
 enrol() { # base url, key, program id
 python3 - "$1" "$2" "$3" "$WORK/codes.txt" <<'PY'
@@ -63,12 +69,27 @@ if [ -n "${VOUCH_BENCH_POSTGRES_URL:-}" ]; then
     psql "$VOUCH_BENCH_POSTGRES_URL" -q -c "DROP DATABASE IF EXISTS vouch_bench_r WITH (FORCE)" -c "CREATE DATABASE vouch_bench_r" 2>/dev/null
     stores+=("${VOUCH_BENCH_POSTGRES_URL%/*}/vouch_bench_r")
 fi
-echo "| server | requests/s | p50 | p99 | clicks counted / written | resident memory (peak) |"
-echo "|---|---:|---:|---:|---|---|"
-row() { # label, wrk output, clicks, memory
+echo "| server | requests/s | p50 | p99 | server CPU per request | clicks counted / written | resident memory (peak) |"
+echo "|---|---:|---:|---:|---:|---|---|"
+TICK_US=$((1000000 / $(getconf CLK_TCK)))
+cpu_ticks() { # pids: user + system clock ticks so far, summed
+    local total=0 pid
+    for pid in "$@"; do total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat"))); done
+    echo "$total"
+}
+# load label url pids... : runs wrk against url, sets OUT (its output) and CPU (µs per request)
+load() {
+    local url=$1 before after requests; shift
+    before=$(cpu_ticks "$@")
+    OUT=$(CODES="$WORK/codes.txt" wrk -t2 -c32 -d"${SECS}s" --latency -s bench/redirect.lua "$url")
+    after=$(cpu_ticks "$@")
+    requests=$(awk '/requests in/ {print $1}' <<<"$OUT")
+    CPU=$(awk -v t=$((after - before)) -v us=$TICK_US -v n="$requests" 'BEGIN {printf "%.1f µs", t * us / n}')
+}
+row() { # label, wrk output, cpu, clicks, memory
     local rps p50 p99
     rps=$(awk '/Requests\/sec/ {print $2}' <<<"$2"); p50=$(awk '$1=="50%" {print $2}' <<<"$2"); p99=$(awk '$1=="99%" {print $2}' <<<"$2")
-    echo "| $1 | $rps | $p50 | $p99 | $3 | $4 |"
+    echo "| $1 | $rps | $p50 | $p99 | $3 | $4 | $5 |"
 }
 memory() { # pid: "VmRSS MB (VmHWM MB)"
     awk '/^VmRSS/ {rss=$2} /^VmHWM/ {hwm=$2} END {printf "%.0f MB (%.0f MB)", rss/1024, hwm/1024}' "/proc/$1/status"
@@ -87,18 +108,19 @@ for db in "${stores[@]}"; do
     curl -sf -X POST "http://127.0.0.1:$PORT/api/v1/programs/$PROGRAM/status" -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' -d '{"status":"live"}' >/dev/null
     enrol "http://127.0.0.1:$PORT" "$KEY" "$PROGRAM"
     if [ "$store" = sqlite ]; then
-        out=$(CODES="$WORK/codes.txt" wrk -t2 -c32 -d"${SECS}s" --latency -s bench/redirect.lua http://127.0.0.1:18098)
-        row "nginx \`return 302\` (baseline)" "$out" "—" "—"
-        out=$(CODES="$WORK/codes.txt" wrk -t2 -c32 -d"${SECS}s" --latency -s bench/redirect.lua http://127.0.0.1:18097)
-        row "axum \`302\`, no application (the HTTP stack's floor)" "$out" "—" "—"
+        # shellcheck disable=SC2046 # one pid per word
+        load http://127.0.0.1:18098 $(pgrep -P "$(cat "$WORK/nginx.pid")")
+        row "nginx \`return 302\` (baseline)" "$OUT" "$CPU" "—" "—"
+        load http://127.0.0.1:18097 "$BARE"
+        row "axum \`302\`, no application (the HTTP stack's floor)" "$OUT" "$CPU" "—" "—"
     fi
     # Vouch's floor: its routing and middleware with no work behind them.
-    out=$(FIXED_PATH=/healthz CODES="$WORK/codes.txt" wrk -t2 -c32 -d"${SECS}s" --latency -s bench/redirect.lua "http://127.0.0.1:$PORT")
-    row "vouch ($store) GET /healthz" "$out" "—" "—"
-    out=$(CODES="$WORK/codes.txt" wrk -t2 -c32 -d"${SECS}s" --latency -s bench/redirect.lua "http://127.0.0.1:$PORT")
+    FIXED_PATH=/healthz load "http://127.0.0.1:$PORT" "$SERVER"
+    row "vouch ($store) GET /healthz" "$OUT" "$CPU" "—" "—"
+    load "http://127.0.0.1:$PORT" "$SERVER"
     mem=$(memory "$SERVER")
     kill -TERM "$SERVER"; wait "$SERVER" || true
     clicks=$(grep '"click buffer written out"' "$WORK/serve-$store.log" | python3 -c 'import json,sys; d=json.loads(sys.stdin.readline()); print(d["counted"], "/", d["written"])')
-    row "vouch ($store)" "$out" "$clicks" "$mem"
+    row "vouch ($store)" "$OUT" "$CPU" "$clicks" "$mem"
     PORT=$((PORT + 1))
 done

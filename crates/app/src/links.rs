@@ -18,6 +18,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use vouch_domain::program::ProgramStatus;
+use vouch_domain::referral::RefCookie;
 use vouch_store::{Store, participants, programs};
 
 /// `$read` (a store call on `$conn`) on the read replica when there is one answering, then on
@@ -64,13 +65,17 @@ pub struct Named {
     pub active: bool,
 }
 
-/// The settings of a program that a redirect needs.
+/// The settings of a program that a redirect needs, in the form it uses them: parsed and
+/// named once per load rather than on every click.
 #[derive(Debug)]
 pub struct ProgramSettings {
     pub status: ProgramStatus,
-    pub landing_url: String,
+    /// `None` when the stored landing URL does not parse (the redirect uses the fallback).
+    pub landing: Option<url::Url>,
     pub fallback_url: Option<String>,
     pub window_days: i64,
+    /// The program's attribution cookie ([`RefCookie::name`]).
+    pub ref_cookie: String,
 }
 
 /// What a code leads to: two shared entries, so a cache hit copies no strings.
@@ -151,9 +156,10 @@ impl LinkCache {
         let loaded = found.map(|p| {
             Arc::new(ProgramSettings {
                 status: p.status,
-                landing_url: p.landing_url,
+                landing: url::Url::parse(&p.landing_url).ok(),
                 fallback_url: p.fallback_url,
                 window_days: p.attribution_window_days,
+                ref_cookie: RefCookie::name(&p.id),
             })
         });
         if let Ok(mut m) = self.programs.lock()

@@ -23,12 +23,35 @@ type Stopper = Arc<tokio::sync::Mutex<Option<(oneshot::Sender<()>, tokio::task::
 #[derive(Clone)]
 pub struct ClickBuffer {
     tx: mpsc::Sender<NewClick>,
-    /// By code and visitor (`"{code} {visitor}"`): one key to build and hash per redirect.
-    seen: Arc<Mutex<HashMap<String, Instant>>>,
+    /// When each visitor last counted on each code.
+    seen: Arc<Mutex<HashMap<SeenKey, Instant>>>,
     stop: Stopper,
     /// Clicks queued since start, for the shutdown log line.
     counted: Arc<AtomicU64>,
     tally: Arc<Tally>,
+}
+
+/// A visitor's digest and a code, held inline: the redirect builds one per click, and a key
+/// that allocates was a measurable share of its time. Codes are ASCII letters and digits, so
+/// padding with zero bytes cannot make two codes equal.
+#[derive(PartialEq, Eq, Hash)]
+struct SeenKey {
+    visitor: [u8; 32],
+    code: [u8; 32],
+}
+
+impl SeenKey {
+    /// `None` for a code longer than 32 bytes (the redirect never passes one).
+    fn new(code: &str, visitor: &[u8; 32]) -> Option<Self> {
+        let mut padded = [0u8; 32];
+        padded
+            .get_mut(..code.len())?
+            .copy_from_slice(code.as_bytes());
+        Some(Self {
+            visitor: *visitor,
+            code: padded,
+        })
+    }
 }
 
 /// What the writer did with the clicks it took.
@@ -56,7 +79,12 @@ impl ClickBuffer {
     }
 
     /// Whether this visitor's click on this code counts (the first in the hour does).
-    pub fn first_in_window(&self, code: &str, visitor: &str) -> bool {
+    /// `visitor` is the visitor's SHA-256 digest; `code` a referral code (at most 32 ASCII
+    /// letters and digits, as the redirect checks).
+    pub fn first_in_window(&self, code: &str, visitor: &[u8; 32]) -> bool {
+        let Some(key) = SeenKey::new(code, visitor) else {
+            return true;
+        };
         let Ok(mut seen) = self.seen.lock() else {
             return true;
         };
@@ -64,7 +92,7 @@ impl ClickBuffer {
         if seen.len() > 200_000 {
             seen.retain(|_, t| now.duration_since(*t) < DEDUPE_WINDOW);
         }
-        match seen.entry(format!("{code} {visitor}")) {
+        match seen.entry(key) {
             Entry::Occupied(seen) if now.duration_since(*seen.get()) < DEDUPE_WINDOW => false,
             Entry::Occupied(mut expired) => {
                 expired.insert(now);
@@ -209,6 +237,27 @@ mod tests {
             utm: None,
             device_class: "desktop".into(),
         }
+    }
+
+    #[tokio::test]
+    async fn one_click_per_code_and_visitor_is_counted_in_the_window() {
+        let store = fresh_store(vouch_store::Backend::Sqlite)
+            .await
+            .expect("store");
+        let buffer = ClickBuffer::start(store);
+        let (alice, bob) = ([1u8; 32], [2u8; 32]);
+        assert!(buffer.first_in_window("ABC", &alice));
+        assert!(!buffer.first_in_window("ABC", &alice));
+        // Another code, another visitor, or a code that is a prefix of the first: each counts.
+        assert!(buffer.first_in_window("ABCD", &alice));
+        assert!(buffer.first_in_window("AB", &alice));
+        assert!(buffer.first_in_window("ABC", &bob));
+        assert!(!buffer.first_in_window("ABCD", &alice));
+        // A key that cannot be held inline is counted rather than refused.
+        let long = "X".repeat(33);
+        assert!(buffer.first_in_window(&long, &alice));
+        assert!(buffer.first_in_window(&long, &alice));
+        buffer.flush_and_stop().await;
     }
 
     async fn stored(store: &Store) -> i64 {

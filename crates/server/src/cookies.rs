@@ -1,9 +1,10 @@
-//! Every cookie Vouch sets or reads goes through here and the `cookie` crate, so the
-//! attributes (`HttpOnly`, `SameSite`, `Secure` over https) are decided in one place and a
-//! value can never break out of its header.
+//! Every cookie Vouch sets or reads goes through here, so the attributes (`HttpOnly`,
+//! `SameSite`, `Secure` over https) are decided in one place and a value can never break out
+//! of its header. Request cookies are parsed by the `cookie` crate.
 
 use axum::http::{HeaderMap, HeaderValue, header};
 use cookie::{Cookie, SameSite};
+use std::fmt::Write as _;
 use vouch_app::Settings;
 
 /// Where a cookie is sent, how long it lives, and to which requests.
@@ -40,16 +41,30 @@ pub fn set(settings: &Settings, name: &str, value: &str, options: Options) -> Op
         );
         return None;
     }
-    let mut cookie = Cookie::build((name.to_string(), value.to_string()))
-        .path(options.path)
-        .http_only(true)
-        .same_site(options.same_site)
-        .secure(crate::auth::secure_cookies(settings))
-        .build();
-    if let Some(seconds) = options.max_age_seconds {
-        cookie.set_max_age(cookie::time::Duration::seconds(seconds));
+    // Written directly rather than through `cookie::Cookie`'s `Display` (two copies and a
+    // formatter per attribute): every referral click sets one. The attributes and their order
+    // are the crate's.
+    let same_site = match options.same_site {
+        SameSite::Strict => "Strict",
+        SameSite::Lax => "Lax",
+        SameSite::None => "None",
+    };
+    let mut header = String::with_capacity(name.len() + value.len() + 80);
+    header.push_str(name);
+    header.push('=');
+    header.push_str(value);
+    header.push_str("; HttpOnly; SameSite=");
+    header.push_str(same_site);
+    // Browsers refuse `SameSite=None` without `Secure`.
+    if crate::auth::secure_cookies(settings) || options.same_site == SameSite::None {
+        header.push_str("; Secure");
     }
-    HeaderValue::from_str(&cookie.to_string()).ok()
+    header.push_str("; Path=");
+    header.push_str(options.path);
+    if let Some(seconds) = options.max_age_seconds {
+        let _ = write!(header, "; Max-Age={seconds}");
+    }
+    HeaderValue::try_from(header).ok()
 }
 
 /// A `Set-Cookie` value that removes the cookie.
@@ -98,6 +113,11 @@ mod tests {
         );
         let v = set(&http, "a", "b.c-1", Options::lax("/p/", Some(60))).expect("value");
         let text = v.to_str().unwrap_or_default();
+        // Attributes in the order the `cookie` crate writes them.
+        assert_eq!(
+            text,
+            "a=b.c-1; HttpOnly; SameSite=Lax; Path=/p/; Max-Age=60"
+        );
         assert!(
             text.starts_with("a=b.c-1")
                 && text.contains("HttpOnly")

@@ -1,11 +1,7 @@
 //! Security headers every response carries, decided in one place from the path and the
 //! content type, so a new page cannot forget them (`docs/SECURITY.md` lists them).
 
-use crate::AppState;
-use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, header};
-use axum::middleware::Next;
-use axum::response::Response;
 
 /// Pages draw with one inline style sheet and run one script file of this origin
 /// (`/assets/vouch.js`: no inline script, no event-handler attribute); forms post to this
@@ -15,19 +11,12 @@ img-src 'self' data: https:; form-action 'self'; base-uri 'none'";
 
 /// Pages a program embeds on its own site (the join form, the participant page, the partner
 /// directory) may be framed by any site; every other page by none (clickjacking).
-fn embeddable(path: &str) -> bool {
+pub(crate) fn embeddable(path: &str) -> bool {
     path.starts_with("/p/") || path.starts_with("/find-a-partner")
 }
 
-pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let embed = embeddable(req.uri().path());
-    let mut response = next.run(req).await;
-    let https = state.settings.base_url.starts_with("https://");
-    apply(response.headers_mut(), embed, https);
-    response
-}
-
-fn apply(headers: &mut HeaderMap, embeddable: bool, https: bool) {
+/// Adds the security headers to an answer (`request::outermost` calls it for every one).
+pub(crate) fn apply(headers: &mut HeaderMap, embeddable: bool, https: bool) {
     let set_default = |headers: &mut HeaderMap, name: header::HeaderName, value: &'static str| {
         if !headers.contains_key(&name) {
             headers.insert(name, HeaderValue::from_static(value));

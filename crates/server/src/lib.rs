@@ -114,11 +114,9 @@ pub fn router(state: AppState) -> Router {
         routes
     };
     routes
-        .layer(axum::middleware::from_fn(request::request_id_and_log))
-        // Outermost, so that even the answers `request_id_and_log` gives itself carry them.
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            headers::security_headers,
+            request::outermost,
         ))
         .with_state(state)
 }

@@ -2,7 +2,7 @@
 //! per request (method, path, status, time; never the query string or body, which may hold
 //! personal data), and the origin (request id and client address) that audit entries record.
 
-use axum::extract::{ConnectInfo, FromRequestParts, Request};
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use axum::middleware::Next;
@@ -24,23 +24,40 @@ fn acceptable(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
 }
 
-pub async fn request_id_and_log(mut req: Request, next: Next) -> Response {
-    let id = req
+/// The outermost layer, one function so that a request passes one middleware, not two: the
+/// request id, the log line, and the security headers on every answer, including those this
+/// layer gives itself.
+pub async fn outermost(
+    State(state): State<crate::AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let incoming = req
         .headers()
         .get(&REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| acceptable(v))
-        .map(str::to_owned)
-        .unwrap_or_else(|| vouch_domain::id::new_id("req"));
-    req.extensions_mut().insert(RequestId(id.clone()));
+        .filter(|v| v.to_str().is_ok_and(acceptable))
+        .cloned();
+    let (id, id_header) = match incoming {
+        // Shares the request's bytes: no copy.
+        Some(header) => (header.to_str().unwrap_or_default().to_owned(), Some(header)),
+        None => {
+            let id = vouch_domain::id::new_id("req");
+            let header = HeaderValue::from_str(&id).ok();
+            (id, header)
+        }
+    };
+    req.extensions_mut().insert(RequestId(id));
     let method = req.method().clone();
-    let path = req.uri().path().to_owned();
+    // A `Uri` shares the request line's bytes: kept for the log line without copying the path.
+    let uri = req.uri().clone();
+    let path = uri.path();
+    let embeddable = crate::headers::embeddable(path);
     let started = Instant::now();
     // No id or slug holds a control character, and PostgreSQL cannot even compare text with
     // NUL: such a path names nothing. The API's query parameters are refused one by one
     // (ApiQuery, 422 naming the parameter); a page's query with one is refused here whole.
-    let query = req.uri().query().unwrap_or_default();
-    let mut response = if has_control_character(&path) {
+    let query = uri.query().unwrap_or_default();
+    let mut response = if has_control_character(path) {
         crate::error::ApiError::not_found("resource").into_response()
     } else if !path.starts_with("/api/") && has_control_character(query) {
         (
@@ -53,14 +70,21 @@ pub async fn request_id_and_log(mut req: Request, next: Next) -> Response {
     };
     let status = response.status().as_u16();
     let millis = started.elapsed().as_secs_f64() * 1000.0;
+    let request_id = id_header
+        .as_ref()
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
     if status >= 500 {
-        tracing::error!(request_id = %id, %method, path, status, millis, "request");
+        tracing::error!(request_id, %method, path, status, millis, "request");
     } else {
-        tracing::info!(request_id = %id, %method, path, status, millis, "request");
+        tracing::info!(request_id, %method, path, status, millis, "request");
     }
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert(REQUEST_ID.clone(), value);
+    let headers = response.headers_mut();
+    if let Some(value) = id_header {
+        headers.insert(REQUEST_ID.clone(), value);
     }
+    let https = state.settings.base_url.starts_with("https://");
+    crate::headers::apply(headers, embeddable, https);
     response
 }
 
