@@ -10,7 +10,12 @@
 #   git worktree add /tmp/vouch-base <commit> && (cd /tmp/vouch-base && cargo build --release -p vouch)
 #   BASELINE_BIN=/tmp/vouch-base/target/release/vouch bench/accounts.sh [seconds, default 10] [rounds, default 3]
 #
-# Needs wrk, curl and (for PostgreSQL) psql. Targets 127.0.0.1 only.
+# With PostgreSQL, each round also runs the page's query alone under pgbench (same 32 clients,
+# prepared statements, rows sent and discarded): what the database and these cores can give
+# this page with no application, the floor Vouch's figure compares with. Each Vouch row also
+# gives the server's CPU time per request (user + system, from /proc/{pid}/stat).
+#
+# Needs wrk, curl and (for PostgreSQL) psql and pgbench. Targets 127.0.0.1 only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-10}
@@ -34,8 +39,13 @@ done
 builds=("this build:$BIN")
 [ -n "${BASELINE_BIN:-}" ] && builds=("baseline:$BASELINE_BIN" "${builds[@]}")
 
-echo "| round | store | binary | requests/s | p99 |"
-echo "|---|---|---|---:|---:|"
+# The statement the accounts list sends for `?limit=20` (default order, one row more than the
+# page to know whether another follows).
+echo 'SELECT * FROM accounts WHERE 1 = 1 ORDER BY id ASC, id ASC LIMIT 21;' > "$WORK/page.sql"
+TICK_US=$((1000000 / $(getconf CLK_TCK)))
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+echo "| round | store | binary | requests/s | p99 | server CPU per request |"
+echo "|---|---|---|---:|---:|---:|"
 for round in $(seq 1 "$ROUNDS"); do
     # Alternate which build goes first: the first warms the caches for the second.
     order=("${builds[@]}")
@@ -47,11 +57,19 @@ for round in $(seq 1 "$ROUNDS"); do
             server=$!
             for _ in $(seq 1 50); do curl -sf http://127.0.0.1:18230/readyz >/dev/null && break; sleep 0.2; done
             curl -sf http://127.0.0.1:18230/readyz >/dev/null || { echo "$name did not start on ${db%%:*}"; exit 1; }
+            before=$(ticks "$server")
             out=$(wrk -t2 -c32 -d"${SECS}s" --latency -H "Authorization: Bearer ${KEYS[$db]}" 'http://127.0.0.1:18230/api/v1/accounts?limit=20')
+            after=$(ticks "$server")
             rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out"); p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+            cpu=$(awk -v t=$((after - before)) -v us="$TICK_US" -v n="$(awk '/requests in/ {print $1}' <<<"$out")" 'BEGIN {printf "%.0f µs", t * us / n}')
             grep -q "Non-2xx" <<<"$out" && name="$name (NON-2xx answers!)"
-            echo "| $round | ${db%%:*} | $name | $rps | $p99 |"
+            echo "| $round | ${db%%:*} | $name | $rps | $p99 | $cpu |"
             kill "$server" 2>/dev/null || true; wait "$server" || true
         done
+        if [ "${db%%:*}" = postgres ]; then
+            # Without TLS, as Vouch reaches a database on loopback (libpq would negotiate it).
+            tps=$(PGSSLMODE=disable pgbench -n -M prepared -c 32 -j 2 -T "$SECS" -f "$WORK/page.sql" "$db" 2>/dev/null | awk '/^tps/ {print $3}')
+            echo "| $round | postgres | pgbench, the page's query alone (the floor) | $tps | — | — |"
+        fi
     done
 done

@@ -365,7 +365,7 @@ impl Store {
         let backend = Backend::from_url(url)?;
         let url = match backend {
             Backend::Sqlite => sqlite_url_with_create(url)?,
-            Backend::Postgres => url.to_string(),
+            Backend::Postgres => postgres_url(url, std::env::var_os("PGSSLMODE").is_some()),
         };
         let options = AnyConnectOptions::from_str(&url)?;
         let pool = checked_on_acquire(AnyPoolOptions::new(), backend)
@@ -402,7 +402,8 @@ impl Store {
                 "a read replica needs PostgreSQL, for the database and the replica".into(),
             ));
         }
-        let options = AnyConnectOptions::from_str(url)?;
+        let url = postgres_url(url, std::env::var_os("PGSSLMODE").is_some());
+        let options = AnyConnectOptions::from_str(&url)?;
         // Every connection is pinged as it is handed out (sqlx's default, unlike the primary's
         // pool): a replica that went away must fail there, where `replica_conn` sends the read
         // to the primary, and not in the middle of a dashboard's query.
@@ -517,6 +518,36 @@ pub fn sqlite_file(url: &str) -> Result<std::path::PathBuf> {
         ));
     }
     Ok(std::path::PathBuf::from(path))
+}
+
+/// `url`, or, when it names this machine (a loopback address or `localhost`) and chooses
+/// nothing about TLS (no `ssl…` parameter, no `PGSSLMODE` in the environment), `url` with
+/// `sslmode=disable`. sqlx's default (`prefer`) negotiates TLS whenever the server offers it,
+/// and on loopback, where the bytes never leave the kernel, encrypting them protected nothing
+/// and cost a quarter of an API list's throughput (BENCHMARKS.md). A URL that names its
+/// `sslmode` is taken as written.
+fn postgres_url(url: &str, sslmode_in_environment: bool) -> String {
+    let Ok(parsed) = url::Url::parse(url) else {
+        return url.to_string();
+    };
+    let loopback = match parsed.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        // A `postgres:` URL's host is opaque to the `url` crate: an IPv4 address comes as text.
+        Some(url::Host::Domain(name)) => {
+            name.eq_ignore_ascii_case("localhost")
+                || name
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }
+        None => false,
+    };
+    let chooses_tls = parsed.query_pairs().any(|(key, _)| key.starts_with("ssl"));
+    if !loopback || chooses_tls || sslmode_in_environment {
+        return url.to_string();
+    }
+    let separator = if parsed.query().is_some() { '&' } else { '?' };
+    format!("{url}{separator}sslmode=disable")
 }
 
 fn sqlite_url_with_create(url: &str) -> Result<String> {
@@ -658,4 +689,45 @@ pub(crate) fn like_prefix(prefix: &str) -> String {
 pub(crate) async fn exec(conn: &mut AnyConnection, sql: &'static str) -> Result<()> {
     conn.execute(sql).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::postgres_url;
+
+    #[test]
+    fn only_a_loopback_url_that_chooses_nothing_about_tls_goes_without() {
+        for (url, expected) in [
+            (
+                "postgres://postgres@127.0.0.1:5432/test",
+                "postgres://postgres@127.0.0.1:5432/test?sslmode=disable",
+            ),
+            (
+                "postgres://u:p@localhost/vouch?application_name=v",
+                "postgres://u:p@localhost/vouch?application_name=v&sslmode=disable",
+            ),
+            ("postgres://[::1]/v", "postgres://[::1]/v?sslmode=disable"),
+            (
+                "postgres://127.0.0.1/v?sslmode=require",
+                "postgres://127.0.0.1/v?sslmode=require",
+            ),
+            (
+                "postgres://127.0.0.1/v?sslrootcert=/ca.pem",
+                "postgres://127.0.0.1/v?sslrootcert=/ca.pem",
+            ),
+            ("postgres://db.internal/v", "postgres://db.internal/v"),
+            ("postgres://10.0.0.5/v", "postgres://10.0.0.5/v"),
+            (
+                "postgres:///v?host=/var/run/postgresql",
+                "postgres:///v?host=/var/run/postgresql",
+            ),
+        ] {
+            assert_eq!(postgres_url(url, false), expected, "{url}");
+        }
+        // PGSSLMODE in the environment is a choice too.
+        assert_eq!(
+            postgres_url("postgres://127.0.0.1/v", true),
+            "postgres://127.0.0.1/v"
+        );
+    }
 }

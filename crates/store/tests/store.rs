@@ -554,15 +554,9 @@ async fn delivery_targets_are_read_together() {
 /// working connection.
 #[tokio::test]
 async fn a_connection_closed_while_idle_is_replaced() {
-    for backend in backends() {
-        if backend != Backend::Postgres {
-            continue;
-        }
+    if let Some(url) = fresh_postgres_url().await {
         // A pool of two and nothing else in it: the connection handed out after the kill can
         // only be the killed one (or its replacement).
-        let url = vouch_store::testing::fresh_database_url(backend)
-            .await
-            .expect("database");
         let store = Store::connect(&url, 2).await.expect("store");
         let mut idle = store.conn().await.expect("conn");
         let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
@@ -591,4 +585,56 @@ async fn a_connection_closed_while_idle_is_replaced() {
         drop((conn, held));
         store.close().await;
     }
+}
+
+/// A database on this machine is reached without TLS unless the URL asks for it (the server
+/// here offers TLS, so sqlx's default would negotiate it); a URL that names its `sslmode` gets
+/// what it names.
+#[tokio::test]
+async fn a_database_on_loopback_is_reached_without_tls_unless_the_url_says() {
+    let Some(url) = fresh_postgres_url().await else {
+        return;
+    };
+    let on_loopback = ["127.0.0.1", "localhost", "[::1]"]
+        .iter()
+        .any(|host| url.contains(&format!("@{host}")));
+    if on_loopback && !url.contains("ssl") && std::env::var_os("PGSSLMODE").is_none() {
+        let server_offers_tls: String = {
+            let store = Store::connect(&url, 1).await.expect("store");
+            let mut conn = store.conn().await.expect("conn");
+            sqlx::query_scalar("SELECT current_setting('ssl')")
+                .fetch_one(&mut *conn)
+                .await
+                .expect("ssl setting")
+        };
+        let encrypted = |url: String| async move {
+            let store = Store::connect(&url, 1).await.expect("store");
+            let mut conn = store.conn().await.expect("conn");
+            let ssl: bool =
+                sqlx::query_scalar("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+                    .fetch_one(&mut *conn)
+                    .await
+                    .expect("pg_stat_ssl");
+            ssl
+        };
+        assert!(!encrypted(url.clone()).await, "loopback without TLS");
+        if server_offers_tls == "on" {
+            let separator = if url.contains('?') { '&' } else { '?' };
+            assert!(
+                encrypted(format!("{url}{separator}sslmode=require")).await,
+                "an sslmode in the URL is kept"
+            );
+        }
+    }
+}
+
+/// A fresh PostgreSQL database's URL when the suite runs on PostgreSQL.
+async fn fresh_postgres_url() -> Option<String> {
+    if !backends().contains(&Backend::Postgres) {
+        return None;
+    }
+    let url = vouch_store::testing::fresh_database_url(Backend::Postgres)
+        .await
+        .expect("database");
+    Some(url)
 }
