@@ -12,7 +12,9 @@
 #
 # With PostgreSQL, each round also runs the page's query alone under pgbench (same 32 clients,
 # prepared statements, rows sent and discarded): what the database and these cores can give
-# this page with no application, the floor Vouch's figure compares with. Each Vouch row also
+# this page with no application, the floor Vouch's figure compares with. pgbench runs without
+# TLS, as Vouch reaches a database on loopback; for a database on another machine, where Vouch
+# keeps TLS, the floor is not like for like. Each Vouch row also
 # gives the server's CPU time per request (user + system, from /proc/{pid}/stat).
 #
 # Needs wrk, curl and (for PostgreSQL) psql and pgbench. Targets 127.0.0.1 only.
@@ -21,6 +23,9 @@ cd "$(dirname "$0")/.."
 SECS=${1:-10}
 ROUNDS=${2:-3}
 command -v wrk >/dev/null || { echo "install wrk (apt-get install wrk)"; exit 1; }
+if [ -n "${VOUCH_BENCH_POSTGRES_URL:-}" ]; then
+    for tool in psql pgbench; do command -v $tool >/dev/null || { echo "install $tool (apt-get install postgresql-client)"; exit 1; }; done
+fi
 cargo build --release -q -p vouch
 BIN=$PWD/target/release/vouch
 WORK=$(mktemp -d)
@@ -43,7 +48,8 @@ builds=("this build:$BIN")
 # page to know whether another follows).
 echo 'SELECT * FROM accounts WHERE 1 = 1 ORDER BY id ASC, id ASC LIMIT 21;' > "$WORK/page.sql"
 TICK_US=$((1000000 / $(getconf CLK_TCK)))
-ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# utime and stime: fields 14 and 15, counted after the command name, which may hold spaces.
+ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
 echo "| round | store | binary | requests/s | p99 | server CPU per request |"
 echo "|---|---|---|---:|---:|---:|"
 for round in $(seq 1 "$ROUNDS"); do
@@ -61,14 +67,14 @@ for round in $(seq 1 "$ROUNDS"); do
             out=$(wrk -t2 -c32 -d"${SECS}s" --latency -H "Authorization: Bearer ${KEYS[$db]}" 'http://127.0.0.1:18230/api/v1/accounts?limit=20')
             after=$(ticks "$server")
             rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out"); p99=$(awk '$1=="99%" {print $2}' <<<"$out")
-            cpu=$(awk -v t=$((after - before)) -v us="$TICK_US" -v n="$(awk '/requests in/ {print $1}' <<<"$out")" 'BEGIN {printf "%.0f µs", t * us / n}')
+            cpu=$(awk -v t=$((after - before)) -v us="$TICK_US" -v n="$(awk '/requests in/ {print $1}' <<<"$out")" 'BEGIN {if (n > 0) printf "%.0f µs", t * us / n; else print "—"}')
             grep -q "Non-2xx" <<<"$out" && name="$name (NON-2xx answers!)"
             echo "| $round | ${db%%:*} | $name | $rps | $p99 | $cpu |"
             kill "$server" 2>/dev/null || true; wait "$server" || true
         done
         if [ "${db%%:*}" = postgres ]; then
             # Without TLS, as Vouch reaches a database on loopback (libpq would negotiate it).
-            tps=$(PGSSLMODE=disable pgbench -n -M prepared -c 32 -j 2 -T "$SECS" -f "$WORK/page.sql" "$db" 2>/dev/null | awk '/^tps/ {print $3}')
+            tps=$(PGSSLMODE=disable pgbench -n -M prepared -c 32 -j 2 -T "$SECS" -f "$WORK/page.sql" "$db" 2>&1 | awk '/^tps/ {print $3}') || tps="pgbench failed"
             echo "| $round | postgres | pgbench, the page's query alone (the floor) | $tps | — | — |"
         fi
     done

@@ -22,7 +22,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-10}
-for tool in wrk nginx python3; do command -v $tool >/dev/null || { echo "install $tool"; exit 1; }; done
+for tool in wrk nginx python3 pgrep; do command -v $tool >/dev/null || { echo "install $tool"; exit 1; }; done
 cargo build --release -q -p vouch -p vouch-server --example bare_redirect
 BIN=${BENCH_BIN:-$PWD/target/release/vouch}
 WORK=$(mktemp -d)
@@ -74,7 +74,8 @@ echo "|---|---:|---:|---:|---:|---|---|"
 TICK_US=$((1000000 / $(getconf CLK_TCK)))
 cpu_ticks() { # pids: user + system clock ticks so far, summed
     local total=0 pid
-    for pid in "$@"; do total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat"))); done
+    # utime and stime: fields 14 and 15, counted after the command name, which may hold spaces.
+    for pid in "$@"; do total=$((total + $(sed 's/^.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}'))); done
     echo "$total"
 }
 # load label url pids... : runs wrk against url, sets OUT (its output) and CPU (µs per request)
@@ -84,7 +85,7 @@ load() {
     OUT=$(CODES="$WORK/codes.txt" wrk -t2 -c32 -d"${SECS}s" --latency -s bench/redirect.lua "$url")
     after=$(cpu_ticks "$@")
     requests=$(awk '/requests in/ {print $1}' <<<"$OUT")
-    CPU=$(awk -v t=$((after - before)) -v us=$TICK_US -v n="$requests" 'BEGIN {printf "%.1f µs", t * us / n}')
+    CPU=$(awk -v t=$((after - before)) -v us=$TICK_US -v n="$requests" 'BEGIN {if (n > 0) printf "%.1f µs", t * us / n; else print "—"}')
 }
 row() { # label, wrk output, cpu, clicks, memory
     local rps p50 p99

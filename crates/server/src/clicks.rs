@@ -43,6 +43,10 @@ struct SeenKey {
 impl SeenKey {
     /// `None` for a code longer than 32 bytes (the redirect never passes one).
     fn new(code: &str, visitor: &[u8; 32]) -> Option<Self> {
+        debug_assert!(
+            code.bytes().all(|b| b.is_ascii_alphanumeric()),
+            "a code is letters and digits"
+        );
         let mut padded = [0u8; 32];
         padded
             .get_mut(..code.len())?

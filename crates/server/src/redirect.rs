@@ -190,7 +190,8 @@ async fn redirect(
         form_urlencoded::parse(query.unwrap_or_default().as_bytes())
             .into_owned()
             .collect();
-    if !incoming.is_empty() || target.named.active {
+    // Only when something is added: `query_pairs_mut` leaves a bare `?` otherwise.
+    if target.named.active || incoming.iter().any(|(k, _)| k != "ref") {
         let mut pairs = landing.query_pairs_mut();
         for (k, v) in incoming.iter().filter(|(k, _)| k != "ref") {
             pairs.append_pair(k, v);

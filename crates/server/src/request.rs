@@ -38,7 +38,7 @@ pub async fn outermost(
         .filter(|v| v.to_str().is_ok_and(acceptable))
         .cloned();
     let (id, id_header) = match incoming {
-        // Shares the request's bytes: no copy.
+        // The header value itself goes back on the answer (sharing the request's bytes).
         Some(header) => (header.to_str().unwrap_or_default().to_owned(), Some(header)),
         None => {
             let id = vouch_domain::id::new_id("req");

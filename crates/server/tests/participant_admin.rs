@@ -103,6 +103,18 @@ async fn a_blocked_participant_is_credited_nothing_until_undone() {
         assert!(to.starts_with("https://shop.example.com/join"), "{to}");
         assert!(to.contains("utm_source=mail") && !to.contains("ref="), "{to}");
         assert!(hop.headers().get("set-cookie").is_none());
+        // With nothing to pass on, the landing URL as it is: no bare `?`.
+        let bare = visitor
+            .get(app.url(&format!("/r/{code}?ref=SOMEONE")))
+            .send()
+            .await
+            .expect("redirect");
+        let to = bare
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        assert!(!to.contains('?') && !to.contains("ref="), "{to}");
         app.state.clicks.flush_and_stop().await;
         let clicks: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM clicks")
             .fetch_one(app.state.store.pool())

@@ -365,7 +365,7 @@ impl Store {
         let backend = Backend::from_url(url)?;
         let url = match backend {
             Backend::Sqlite => sqlite_url_with_create(url)?,
-            Backend::Postgres => postgres_url(url, std::env::var_os("PGSSLMODE").is_some()),
+            Backend::Postgres => postgres_url(url, tls_chosen_in_environment()),
         };
         let options = AnyConnectOptions::from_str(&url)?;
         let pool = checked_on_acquire(AnyPoolOptions::new(), backend)
@@ -402,7 +402,7 @@ impl Store {
                 "a read replica needs PostgreSQL, for the database and the replica".into(),
             ));
         }
-        let url = postgres_url(url, std::env::var_os("PGSSLMODE").is_some());
+        let url = postgres_url(url, tls_chosen_in_environment());
         let options = AnyConnectOptions::from_str(&url)?;
         // Every connection is pinged as it is handed out (sqlx's default, unlike the primary's
         // pool): a replica that went away must fail there, where `replica_conn` sends the read
@@ -520,13 +520,13 @@ pub fn sqlite_file(url: &str) -> Result<std::path::PathBuf> {
     Ok(std::path::PathBuf::from(path))
 }
 
-/// `url`, or, when it names this machine (a loopback address or `localhost`) and chooses
-/// nothing about TLS (no `ssl…` parameter, no `PGSSLMODE` in the environment), `url` with
-/// `sslmode=disable`. sqlx's default (`prefer`) negotiates TLS whenever the server offers it,
+/// `url`, or, when it names this machine (a loopback address or `localhost`, with no `host`
+/// or `hostaddr` parameter that would send it elsewhere) and chooses nothing about TLS (no
+/// `ssl…` parameter, no `PGSSL…` variable in the environment), `url` with `sslmode=disable`. sqlx's default (`prefer`) negotiates TLS whenever the server offers it,
 /// and on loopback, where the bytes never leave the kernel, encrypting them protected nothing
 /// and cost a quarter of an API list's throughput (BENCHMARKS.md). A URL that names its
 /// `sslmode` is taken as written.
-fn postgres_url(url: &str, sslmode_in_environment: bool) -> String {
+fn postgres_url(url: &str, tls_chosen_in_environment: bool) -> String {
     let Ok(parsed) = url::Url::parse(url) else {
         return url.to_string();
     };
@@ -542,12 +542,23 @@ fn postgres_url(url: &str, sslmode_in_environment: bool) -> String {
         }
         None => false,
     };
-    let chooses_tls = parsed.query_pairs().any(|(key, _)| key.starts_with("ssl"));
-    if !loopback || chooses_tls || sslmode_in_environment {
+    // `host` and `hostaddr` replace the address's host in sqlx (and libpq): such a URL may
+    // lead anywhere, so it is taken as written.
+    let chooses = parsed
+        .query_pairs()
+        .any(|(key, _)| key.starts_with("ssl") || key == "host" || key == "hostaddr");
+    // A fragment would swallow an appended parameter.
+    if !loopback || chooses || tls_chosen_in_environment || parsed.fragment().is_some() {
         return url.to_string();
     }
     let separator = if parsed.query().is_some() { '&' } else { '?' };
     format!("{url}{separator}sslmode=disable")
+}
+
+/// Whether a `PGSSL…` variable (mode, client certificate, key, root certificate…) is set: the
+/// environment chose how to use TLS.
+fn tls_chosen_in_environment() -> bool {
+    std::env::vars_os().any(|(name, _)| name.to_string_lossy().starts_with("PGSSL"))
 }
 
 fn sqlite_url_with_create(url: &str) -> Result<String> {
@@ -721,10 +732,29 @@ mod tests {
                 "postgres:///v?host=/var/run/postgresql",
                 "postgres:///v?host=/var/run/postgresql",
             ),
+            // `host` and `hostaddr` may send a loopback-looking URL elsewhere.
+            (
+                "postgres://localhost/v?host=db.example.com",
+                "postgres://localhost/v?host=db.example.com",
+            ),
+            (
+                "postgres://127.0.0.1/v?hostaddr=10.0.0.5",
+                "postgres://127.0.0.1/v?hostaddr=10.0.0.5",
+            ),
+            // Names that only look local.
+            (
+                "postgres://127.0.0.1.example.com/v",
+                "postgres://127.0.0.1.example.com/v",
+            ),
+            (
+                "postgres://localhost.example.com/v",
+                "postgres://localhost.example.com/v",
+            ),
+            ("postgres://localhost/v#x", "postgres://localhost/v#x"),
         ] {
             assert_eq!(postgres_url(url, false), expected, "{url}");
         }
-        // PGSSLMODE in the environment is a choice too.
+        // A PGSSL… variable in the environment is a choice too.
         assert_eq!(
             postgres_url("postgres://127.0.0.1/v", true),
             "postgres://127.0.0.1/v"
