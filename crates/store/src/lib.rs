@@ -522,10 +522,11 @@ pub fn sqlite_file(url: &str) -> Result<std::path::PathBuf> {
 
 /// `url`, or, when it names this machine (a loopback address or `localhost`, with no `host`
 /// or `hostaddr` parameter that would send it elsewhere) and chooses nothing about TLS (no
-/// `ssl…` parameter, no `PGSSL…` variable in the environment), `url` with `sslmode=disable`. sqlx's default (`prefer`) negotiates TLS whenever the server offers it,
-/// and on loopback, where the bytes never leave the kernel, encrypting them protected nothing
-/// and cost a quarter of an API list's throughput (BENCHMARKS.md). A URL that names its
-/// `sslmode` is taken as written.
+/// `ssl…` parameter, no `PGSSL…` variable in the environment), `url` with `sslmode=disable`.
+/// sqlx's default (`prefer`) negotiates TLS whenever the server offers it, and on loopback,
+/// where the bytes never leave the kernel, encrypting them protected nothing and cost a
+/// quarter of an API list's throughput (BENCHMARKS.md). A URL that names its `sslmode` is
+/// taken as written.
 fn postgres_url(url: &str, tls_chosen_in_environment: bool) -> String {
     let Ok(parsed) = url::Url::parse(url) else {
         return url.to_string();
