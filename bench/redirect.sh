@@ -78,7 +78,7 @@ cpu_ticks() { # pids: user + system clock ticks so far, summed
     for pid in "$@"; do total=$((total + $(sed 's/^.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}'))); done
     echo "$total"
 }
-# load label url pids... : runs wrk against url, sets OUT (its output) and CPU (µs per request)
+# load url pids... : runs wrk against url, sets OUT (its output) and CPU (µs per request)
 load() {
     local url=$1 before after requests; shift
     before=$(cpu_ticks "$@")
