@@ -13,14 +13,15 @@
 # per transaction (what group commit does at most).
 #
 #   bench/signups.sh [seconds, default 10]
+#   BENCH_BIN=/path/to/other/vouch bench/signups.sh   # another build (e.g. a baseline commit's)
 #
 # Needs wrk, curl and python3. Targets 127.0.0.1 only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-10}
 for tool in wrk curl python3; do command -v $tool >/dev/null || { echo "install $tool"; exit 1; }; done
-cargo build --release -q -p vouch
-BIN=$PWD/target/release/vouch
+[ -n "${BENCH_BIN:-}" ] || cargo build --release -q -p vouch
+BIN=${BENCH_BIN:-$PWD/target/release/vouch}
 WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 

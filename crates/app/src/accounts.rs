@@ -258,7 +258,7 @@ pub async fn insert(
     } else {
         "account.created"
     };
-    record::change(tx, origin, action, None, &account, &[event]).await?;
+    record::change(tx, origin, action, None, &account, &[event]);
     Ok(account)
 }
 
@@ -277,8 +277,7 @@ async fn changed(
         Some(before),
         &after,
         &["account.updated"],
-    )
-    .await?;
+    );
     Ok(after)
 }
 

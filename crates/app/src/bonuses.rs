@@ -13,12 +13,12 @@ use vouch_domain::bonus::{
 use vouch_domain::money::{BasisPoints, Money};
 use vouch_domain::person::TermsFields;
 use vouch_domain::sale::SaleStatus;
-use vouch_store::Conn;
 use vouch_store::audit::Origin;
 use vouch_store::bonuses::{self, Bonus, BonusFields, BonusFilter, NewBonus};
 use vouch_store::payments::{self, NewPayment, Payment, Pays};
 use vouch_store::people;
 use vouch_store::sales::{self, Sale};
+use vouch_store::{Conn, Tx};
 
 /// A change to a bonus's completion fields; `None` leaves a field as it is. Giving
 /// `percentage_bps` switches the basis to a percentage (clearing a fixed amount), and the
@@ -155,7 +155,7 @@ pub async fn update_bonus(
     let after = bonuses::save_fields(&mut tx, id, &fields)
         .await?
         .ok_or_else(|| not_editable(&before))?;
-    record::change(&mut tx, origin, "bonus.updated", Some(&before), &after, &[]).await?;
+    record::change(&mut tx, origin, "bonus.updated", Some(&before), &after, &[]);
     commit(tx).await?;
     Ok(after)
 }
@@ -197,8 +197,7 @@ pub async fn submit_bonus(ctx: &Ctx, origin: &Origin, id: &str) -> AppResult<Bon
         Some(&before),
         &after,
         &["bonus.ready_for_review"],
-    )
-    .await?;
+    );
     commit(tx).await?;
     Ok(after)
 }
@@ -281,8 +280,7 @@ pub async fn approve_bonus(ctx: &Ctx, origin: &Origin, id: &str) -> AppResult<Bo
         Some(&before),
         &after,
         &["bonus.approved"],
-    )
-    .await?;
+    );
     commit(tx).await?;
     Ok(after)
 }
@@ -345,7 +343,7 @@ async fn tell_approved(
 /// (which may already be known: `release_due` then makes it due).
 #[allow(clippy::too_many_arguments)]
 async fn add_payments(
-    conn: &mut Conn,
+    tx: &mut Tx,
     origin: &Origin,
     bonus: &Bonus,
     sale: &Sale,
@@ -357,7 +355,7 @@ async fn add_payments(
     let mut out = Vec::new();
     for (n, (amount, term)) in (first_sequence..).zip(parts) {
         let payment = payments::insert(
-            conn,
+            tx,
             &NewPayment {
                 pays: Pays::Bonus {
                     bonus_id: &bonus.id,
@@ -375,7 +373,7 @@ async fn add_payments(
             },
         )
         .await?;
-        record::change(conn, origin, "payment.created", None, &payment, &[]).await?;
+        record::change(tx, origin, "payment.created", None, &payment, &[]);
         out.push(payment);
     }
     Ok(out)
@@ -406,8 +404,7 @@ pub async fn reject_bonus(ctx: &Ctx, origin: &Origin, id: &str, reason: &str) ->
         Some(&before),
         &after,
         &["bonus.rejected"],
-    )
-    .await?;
+    );
     commit(tx).await?;
     Ok(after)
 }
@@ -532,8 +529,7 @@ pub async fn add_bonus(
         None,
         &bonus,
         &["bonus.created"],
-    )
-    .await?;
+    );
     commit(tx).await?;
     Ok(bonus)
 }
@@ -698,7 +694,7 @@ pub async fn split_bonus(
                     "a payment of this bonus changed meanwhile; reload it and split again",
                 )
             })?;
-        record::change(&mut tx, origin, "payment.voided", Some(p), &voided, &[]).await?;
+        record::change(&mut tx, origin, "payment.voided", Some(p), &voided, &[]);
     }
     let payee_id = bonus
         .payee_id
@@ -735,8 +731,7 @@ pub async fn split_bonus(
                 .collect::<Vec<_>>(),
         )
         .ok(),
-    )
-    .await?;
+    );
     commit(tx).await?;
     let mut conn = ctx.store.conn().await?;
     Ok(payments::for_bonus(&mut conn, id).await?)

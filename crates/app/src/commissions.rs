@@ -14,16 +14,16 @@ use vouch_domain::money::Money;
 use vouch_domain::partner::{Commission, CommissionStatus};
 use vouch_domain::partner_referral::{Direction, Stage};
 use vouch_domain::person::PersonDraft;
-use vouch_store::Conn;
 use vouch_store::audit::Origin;
 use vouch_store::commissions::{self as store, CommissionFilter, NewCommission};
 use vouch_store::partner_referrals::PartnerReferral;
+use vouch_store::{Conn, Tx};
 
 /// What an edit means for the referral's commission, in the edit's transaction: won with a
 /// value creates one (when the partner has terms and none is live); a new value while Won
 /// replaces one still waiting for review; leaving Won cancels it (see [`cancel`]).
 pub(crate) async fn follow_stage(
-    conn: &mut Conn,
+    tx: &mut Tx,
     origin: &Origin,
     before: &PartnerReferral,
     after: &PartnerReferral,
@@ -39,18 +39,18 @@ pub(crate) async fn follow_stage(
         // A new value while Won replaces a commission still waiting for review; an approved
         // (or rejected) one stands, and its reviewer decides what else is owed.
         if !newly_won
-            && let Some(live) = store::live_for_referral(conn, &after.id).await?
+            && let Some(live) = store::live_for_referral(tx, &after.id).await?
             && live.status == CommissionStatus::ReadyForReview
         {
-            cancel(conn, origin, &live, &after.id).await?;
+            cancel(tx, origin, &live, &after.id).await?;
         }
         if let Some(value) = after.value {
-            create(conn, origin, after, value).await?;
+            create(tx, origin, after, value).await?;
         }
     } else if before.stage == Stage::Won
-        && let Some(live) = store::live_for_referral(conn, &after.id).await?
+        && let Some(live) = store::live_for_referral(tx, &after.id).await?
     {
-        cancel(conn, origin, &live, &after.id).await?;
+        cancel(tx, origin, &live, &after.id).await?;
     }
     Ok(())
 }
@@ -59,7 +59,7 @@ pub(crate) async fn follow_stage(
 /// approved, its payment is taken back (voided, or a clawback opened when it was paid or in an
 /// approved batch). A rejected one stays as it is.
 async fn cancel(
-    conn: &mut Conn,
+    tx: &mut Tx,
     origin: &Origin,
     live: &store::Commission,
     referral_id: &str,
@@ -71,7 +71,7 @@ async fn cancel(
         return Ok(());
     }
     let Some(cancelled) =
-        store::set_status(conn, &live.id, live.status, CommissionStatus::Cancelled).await?
+        store::set_status(tx, &live.id, live.status, CommissionStatus::Cancelled).await?
     else {
         return Err(AppError::conflict(
             "invalid_transition",
@@ -79,10 +79,10 @@ async fn cancel(
         ));
     };
     if live.status == CommissionStatus::Approved
-        && let Some(payment) = vouch_store::payments::for_commission(conn, &live.id).await?
+        && let Some(payment) = vouch_store::payments::for_commission(tx, &live.id).await?
     {
         crate::payouts::undo_payment(
-            conn,
+            tx,
             origin,
             &payment,
             "referral no longer won",
@@ -91,30 +91,26 @@ async fn cancel(
         .await?;
     }
     record::change(
-        conn,
+        tx,
         origin,
         "commission.cancelled",
         Some(live),
         &cancelled,
         &[],
-    )
-    .await?;
+    );
     Ok(())
 }
 
 async fn create(
-    conn: &mut Conn,
+    tx: &mut Tx,
     origin: &Origin,
     referral: &PartnerReferral,
     value: Money,
 ) -> AppResult<()> {
-    if store::live_for_referral(conn, &referral.id)
-        .await?
-        .is_some()
-    {
+    if store::live_for_referral(tx, &referral.id).await?.is_some() {
         return Ok(());
     }
-    let terms = vouch_store::partners::terms_of(conn, &referral.partner_id).await?;
+    let terms = vouch_store::partners::terms_of(tx, &referral.partner_id).await?;
     let Some(terms) = terms.into_iter().max_by_key(|t| t.updated_at) else {
         return Ok(());
     };
@@ -123,7 +119,7 @@ async fn create(
     if amount.minor() <= 0 {
         return Ok(());
     }
-    let partner = vouch_store::partners::get(conn, &referral.partner_id)
+    let partner = vouch_store::partners::get(tx, &referral.partner_id)
         .await?
         .ok_or_else(|| AppError::not_found("partner"))?;
     let draft = PersonDraft {
@@ -136,16 +132,16 @@ async fn create(
         )),
         ..Default::default()
     };
-    let (payee, created) = vouch_store::people::payee_of_partner(conn, &partner.id, &draft).await?;
+    let (payee, created) = vouch_store::people::payee_of_partner(tx, &partner.id, &draft).await?;
     if created {
-        record::change(conn, origin, "person.created", None, &payee, &[]).await?;
+        record::change(tx, origin, "person.created", None, &payee, &[]);
     }
     let percentage_bps = match terms.commission {
         Commission::Percentage(bps) => Some(i64::from(bps.0)),
         Commission::Fixed(_) => None,
     };
     let commission = store::insert(
-        conn,
+        tx,
         &NewCommission {
             partner_id: &partner.id,
             referral_id: &referral.id,
@@ -158,14 +154,13 @@ async fn create(
     )
     .await?;
     record::change(
-        conn,
+        tx,
         origin,
         "commission.created",
         None,
         &commission,
         &["commission.created"],
-    )
-    .await?;
+    );
     Ok(())
 }
 
@@ -206,8 +201,7 @@ pub async fn approve(ctx: &Ctx, origin: &Origin, id: &str) -> AppResult<Commissi
         Some(&before),
         &after,
         &[],
-    )
-    .await?;
+    );
     record::change(
         &mut tx,
         origin,
@@ -215,8 +209,7 @@ pub async fn approve(ctx: &Ctx, origin: &Origin, id: &str) -> AppResult<Commissi
         None,
         &payment,
         &["payment.due"],
-    )
-    .await?;
+    );
     crate::commit(tx).await?;
     Ok(after.into())
 }
@@ -236,8 +229,7 @@ pub async fn reject(ctx: &Ctx, origin: &Origin, id: &str) -> AppResult<Commissio
         Some(&before),
         &after,
         &[],
-    )
-    .await?;
+    );
     crate::commit(tx).await?;
     Ok(after.into())
 }

@@ -69,8 +69,7 @@ pub async fn save_template(
         &scope.entity_id(kind),
         None,
         serde_json::to_value(t).ok(),
-    )
-    .await?;
+    );
     commit(tx).await
 }
 
@@ -91,7 +90,6 @@ pub async fn reset_template(
         &scope.entity_id(kind),
         None,
         None,
-    )
-    .await?;
+    );
     commit(tx).await
 }

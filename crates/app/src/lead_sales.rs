@@ -79,9 +79,8 @@ pub async fn sell(
         &sale.id,
         None,
         Some(data.clone()),
-    )
-    .await?;
-    record::announce(&mut tx, "lead.sold", &data).await?;
+    );
+    record::announce(&mut tx, "lead.sold", &data);
     if method == DeliveryMethod::ApiPost {
         vouch_store::jobs::enqueue(
             &mut tx,
@@ -288,9 +287,8 @@ pub async fn deliveries_finished(store: &Store, ended: &[DeliveryEnded]) -> AppR
             &sale.id,
             None,
             Some(data.clone()),
-        )
-        .await?;
-        record::announce(&mut tx, event, &data).await?;
+        );
+        record::announce(&mut tx, event, &data);
     }
     commit(tx).await?;
     Ok(())
@@ -348,8 +346,7 @@ pub async fn retry_delivery(ctx: &Ctx, origin: &Origin, id: &str) -> AppResult<S
         &sale.id,
         None,
         Some(serde_json::to_value(&sale).unwrap_or_default()),
-    )
-    .await?;
+    );
     commit(tx).await?;
     Ok(sale)
 }

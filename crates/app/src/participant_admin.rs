@@ -60,8 +60,7 @@ pub async fn block(ctx: &Ctx, origin: &Origin, id: &str, reason: &str) -> AppRes
         Some(&before),
         &after,
         &["participant.updated"],
-    )
-    .await?;
+    );
     participants::add_note(
         &mut tx,
         id,
@@ -93,8 +92,7 @@ pub async fn unblock(ctx: &Ctx, origin: &Origin, id: &str) -> AppResult<Particip
         Some(&before),
         &after,
         &["participant.updated"],
-    )
-    .await?;
+    );
     participants::add_note(&mut tx, id, &origin.actor.label, "Unblocked.").await?;
     commit(tx).await?;
     ctx.links.forget(&after.code);
@@ -133,8 +131,7 @@ pub async fn edit(ctx: &Ctx, origin: &Origin, id: &str, d: &Details) -> AppResul
         Some(&before),
         &after,
         &["participant.updated"],
-    )
-    .await?;
+    );
     commit(tx).await?;
     ctx.rankings.forget_program(&after.program_id);
     Ok(after)
@@ -155,8 +152,7 @@ pub async fn add_note(ctx: &Ctx, origin: &Origin, id: &str, body: &str) -> AppRe
         id,
         None,
         None,
-    )
-    .await?;
+    );
     commit(tx).await?;
     Ok(note)
 }

@@ -109,8 +109,7 @@ pub async fn set_code(
         Some(&before),
         &after,
         &["participant.updated"],
-    )
-    .await?;
+    );
     commit(tx).await?;
     ctx.links.forget(&before.code);
     ctx.links.forget(&after.code);
@@ -196,27 +195,41 @@ pub async fn find_by_email(
     Ok(participants::by_email(&mut conn, program_id, email).await?)
 }
 
-/// Tells the referrer that a referral was won.
-async fn announce_win(
+/// What a won referral sets off: the referrer hears of it ("referral won" email) and earns
+/// the rewards its count of wins reaches. `referrer` is the referral's referrer when the
+/// caller read it in this transaction already; it is read otherwise.
+async fn celebrate_win(
     ctx: &Ctx,
     tx: &mut Tx,
+    origin: &Origin,
     program: &Program,
     referral: &Referral,
     friend: &Participant,
+    referrer: Option<&Participant>,
 ) -> AppResult<()> {
-    let Some(referrer) = participants::get(tx, &referral.referrer_id).await? else {
-        return Ok(());
+    let read;
+    let referrer = match referrer {
+        Some(r) => Some(r),
+        None => {
+            read = participants::get(tx, &referral.referrer_id).await?;
+            read.as_ref()
+        }
     };
-    let won = referrals::count_by_referrer(tx, &referrer.id, Stage::Won).await?;
-    mail_participant(
-        ctx,
-        tx,
-        Kind::ReferralWon,
-        program,
-        &referrer,
-        serde_json::json!({ "friend": { "first_name": friend.first_name }, "won_count": won }),
-    )
-    .await
+    let won = referrals::count_by_referrer(tx, &referral.referrer_id, Stage::Won).await?;
+    if let Some(referrer) = referrer {
+        mail_participant(
+            ctx,
+            tx,
+            Kind::ReferralWon,
+            program,
+            referrer,
+            serde_json::json!({ "friend": { "first_name": friend.first_name }, "won_count": won }),
+        )
+        .await?;
+    }
+    // A blocked referrer earns nothing new; the friend's side of a double-sided rule still pays.
+    let referrer_blocked = referrer.is_some_and(|p| p.status == crate::participant_admin::BLOCKED);
+    super::rewards::after_win(ctx, tx, origin, program, referral, won, referrer_blocked).await
 }
 
 /// Evidence of who referred a signup, besides an explicit `referred_by` code, and what the
@@ -403,17 +416,22 @@ pub async fn enrol_in(
 ) -> AppResult<(Participant, Option<Referral>)> {
     ensure_open(program)?;
     let mut touches = Vec::new();
+    // The participant `referred_by` names, read once: the attribution below mostly picks it.
+    let mut named = None;
     if let Some(code) = &draft.referred_by {
         match participants::by_code(tx, code).await? {
-            Some(p) if p.program_id == program.id => touches.push(Touch {
-                code: p.code,
-                source: if context.import.is_some() {
-                    Source::Import
-                } else {
-                    Source::Code
-                },
-                at: None,
-            }),
+            Some(p) if p.program_id == program.id => {
+                touches.push(Touch {
+                    code: p.code.clone(),
+                    source: if context.import.is_some() {
+                        Source::Import
+                    } else {
+                        Source::Code
+                    },
+                    at: None,
+                });
+                named = Some(p);
+            }
             _ => {
                 return Err(AppError::field(
                     "referred_by",
@@ -434,7 +452,11 @@ pub async fn enrol_in(
         &remaining,
     ) {
         // A blocked participant's code credits nobody: the signup joins without a referrer.
-        if let Some(p) = participants::by_code(tx, &chosen.code).await?
+        let candidate = match named.take_if(|p| p.code == chosen.code) {
+            Some(p) => Some(p),
+            None => participants::by_code(tx, &chosen.code).await?,
+        };
+        if let Some(p) = candidate
             && p.program_id == program.id
             && p.status == crate::participant_admin::ACTIVE
         {
@@ -476,8 +498,7 @@ pub async fn enrol_in(
         None,
         &participant,
         &["participant.created"],
-    )
-    .await?;
+    );
     let referral = match &referrer {
         Some((by, source)) => {
             let won_at_signup = program.qualifying_event == "signup";
@@ -492,8 +513,7 @@ pub async fn enrol_in(
             };
             let r = create_referral(tx, origin, &new).await?;
             if won_at_signup && flags.is_empty() && !quiet {
-                announce_win(ctx, tx, program, &r, &participant).await?;
-                super::rewards::after_win(ctx, tx, origin, program, &r).await?;
+                celebrate_win(ctx, tx, origin, program, &r, &participant, Some(by)).await?;
             }
             Some(r)
         }
@@ -639,8 +659,7 @@ pub async fn record_event(
             Stage::New | Stage::InProgress => {
                 let reason = format!("{name} event {event_id}");
                 let won = move_referral(&mut tx, origin, &r, Stage::Won, Some(&reason)).await?;
-                announce_win(ctx, &mut tx, program, &won, &participant).await?;
-                super::rewards::after_win(ctx, &mut tx, origin, program, &won).await?;
+                celebrate_win(ctx, &mut tx, origin, program, &won, &participant, None).await?;
                 ("referral_won", Some(won.id))
             }
         },
@@ -690,8 +709,7 @@ pub async fn set_referral_stage(
         && after.review != "pending"
         && let Some(friend) = participants::get(&mut tx, &after.referred_id).await?
     {
-        announce_win(ctx, &mut tx, &program, &after, &friend).await?;
-        super::rewards::after_win(ctx, &mut tx, origin, &program, &after).await?;
+        celebrate_win(ctx, &mut tx, origin, &program, &after, &friend, None).await?;
     }
     if before.stage == Stage::Won {
         let why = reason.unwrap_or("the referral was revoked");
@@ -773,8 +791,7 @@ pub async fn review_referral(
         Some(&before),
         &decided,
         &["referral.reviewed"],
-    )
-    .await?;
+    );
     let after = if stored == "junk" && !matches!(decided.stage, Stage::Lost | Stage::Junk) {
         move_referral(&mut tx, origin, &decided, Stage::Junk, Some(reason)).await?
     } else {
@@ -784,8 +801,7 @@ pub async fn review_referral(
         && after.stage == Stage::Won
         && let Some(friend) = participants::get(&mut tx, &after.referred_id).await?
     {
-        announce_win(ctx, &mut tx, &program, &after, &friend).await?;
-        super::rewards::after_win(ctx, &mut tx, origin, &program, &after).await?;
+        celebrate_win(ctx, &mut tx, origin, &program, &after, &friend, None).await?;
     }
     commit(tx).await?;
     Ok(after)
@@ -831,7 +847,7 @@ async fn create_referral(
     if new.won {
         events.push("referral.won");
     }
-    record::change(tx, origin, "referral.created", None, &r, &events).await?;
+    record::change(tx, origin, "referral.created", None, &r, &events);
     Ok(r)
 }
 
@@ -856,7 +872,6 @@ async fn move_referral(
         Some(before),
         &after,
         &[event],
-    )
-    .await?;
+    );
     Ok(after)
 }

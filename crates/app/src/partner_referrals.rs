@@ -129,9 +129,8 @@ pub async fn create(
             &referral.id,
             None,
             Some(data.clone()),
-        )
-        .await?;
-        record::announce(&mut tx, "partner_referral.created", &data).await?;
+        );
+        record::announce(&mut tx, "partner_referral.created", &data);
         notify(ctx, &mut tx, &partner, &out, direction).await?;
         commit(tx).await?;
         return Ok(out);
@@ -413,10 +412,9 @@ pub async fn edit(
             id,
             serde_json::to_value(&before_out).ok(),
             Some(data.clone()),
-        )
-        .await?;
+        );
         if before.stage != after.stage {
-            record::announce(&mut tx, "partner_referral.stage_changed", &data).await?;
+            record::announce(&mut tx, "partner_referral.stage_changed", &data);
         }
     }
     crate::commissions::follow_stage(&mut tx, side.origin(), &before, &after).await?;
@@ -471,8 +469,7 @@ pub async fn decide_duplicate(
         id,
         None,
         serde_json::to_value(&out).ok(),
-    )
-    .await?;
+    );
     commit(tx).await?;
     Ok(out)
 }

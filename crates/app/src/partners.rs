@@ -56,8 +56,7 @@ pub async fn create_partner(
         None,
         &partner,
         &["partner.created"],
-    )
-    .await?;
+    );
     commit(tx).await?;
     Ok(partner)
 }
@@ -121,8 +120,7 @@ pub async fn update_partner(
             Some(&before),
             &after,
             &["partner.updated"],
-        )
-        .await?;
+        );
     }
     commit(tx).await?;
     Ok(after)
@@ -199,8 +197,7 @@ pub async fn import_partners(
             None,
             &partner,
             &["partner.created"],
-        )
-        .await?;
+        );
         commit(tx).await?;
         report.created += 1;
     }
@@ -266,8 +263,7 @@ pub async fn set_commission(
         partner_id,
         before.and_then(|b| serde_json::to_value(b).ok()),
         serde_json::to_value(&after).ok(),
-    )
-    .await?;
+    );
     commit(tx).await?;
     Ok(after)
 }
@@ -295,8 +291,7 @@ pub async fn remove_commission(
         partner_id,
         serde_json::to_value(before).ok(),
         None,
-    )
-    .await?;
+    );
     commit(tx).await?;
     Ok(())
 }

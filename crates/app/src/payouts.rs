@@ -10,16 +10,16 @@ use vouch_domain::bonus::{OnCancel, PaymentMethod, PaymentStatus};
 use vouch_domain::money::Money;
 use vouch_domain::payout::{BatchStatus, PayeeGroup};
 use vouch_domain::person::PersonKind;
-use vouch_store::Conn;
 use vouch_store::audit::Origin;
 use vouch_store::payments::{self, Batch, BatchPick, Payment, PaymentFilter};
 use vouch_store::people;
+use vouch_store::{Conn, Tx};
 
 /// Takes a payment back because what it paid for is gone (a cancelled sale, a revoked reward):
 /// an unpaid one is voided (leaving a draft batch); a paid one, or one in a batch a manager
 /// approved (its file may have been paid outside Vouch), opens a clawback for review.
 pub(crate) async fn undo_payment(
-    conn: &mut Conn,
+    tx: &mut Tx,
     origin: &Origin,
     p: &Payment,
     why: &str,
@@ -28,7 +28,7 @@ pub(crate) async fn undo_payment(
     let mut action = p.status.on_cancel();
     if p.status == PaymentStatus::InBatch
         && let Some(batch) = &p.batch_id
-        && payments::get_batch(conn, batch)
+        && payments::get_batch(tx, batch)
             .await?
             .is_some_and(|b| b.status != BatchStatus::Draft)
     {
@@ -36,7 +36,7 @@ pub(crate) async fn undo_payment(
     }
     match action {
         OnCancel::Void => {
-            let voided = payments::void(conn, &p.id, p.status, why)
+            let voided = payments::void(tx, &p.id, p.status, why)
                 .await?
                 .ok_or_else(|| {
                     AppError::conflict(
@@ -44,20 +44,19 @@ pub(crate) async fn undo_payment(
                         "a payment changed meanwhile; reload and try again",
                     )
                 })?;
-            record::change(conn, origin, "payment.voided", Some(p), &voided, &[]).await?;
+            record::change(tx, origin, "payment.voided", Some(p), &voided, &[]);
         }
         OnCancel::Clawback => {
-            let clawback = payments::open_clawback(conn, p, &format!("{why}: {detail}")).await?;
+            let clawback = payments::open_clawback(tx, p, &format!("{why}: {detail}")).await?;
             record::entry(
-                conn,
+                tx,
                 origin,
                 "payment_clawback.opened",
                 "payment_clawback",
                 &clawback.id.clone(),
                 None,
                 serde_json::to_value(resources::PaymentClawback::from(clawback)).ok(),
-            )
-            .await?;
+            );
         }
         OnCancel::Nothing => {}
     }
@@ -69,12 +68,12 @@ pub(crate) async fn undo_payment(
 /// email on their first such reward). Announced as `payment.due`.
 pub(crate) async fn owe_reward(
     ctx: &Ctx,
-    conn: &mut Conn,
+    tx: &mut Tx,
     origin: &Origin,
     reward: &vouch_store::rewards::Reward,
     amount: Money,
 ) -> AppResult<Payment> {
-    let participant = vouch_store::participants::get(conn, &reward.participant_id)
+    let participant = vouch_store::participants::get(tx, &reward.participant_id)
         .await?
         .ok_or_else(|| AppError::not_found("participant"))?;
     let name = [
@@ -100,12 +99,12 @@ pub(crate) async fn owe_reward(
         )),
         ..Default::default()
     };
-    let (payee, created) = people::payee_of_participant(conn, &participant.id, &draft).await?;
+    let (payee, created) = people::payee_of_participant(tx, &participant.id, &draft).await?;
     if created {
-        record::change(conn, origin, "person.created", None, &payee, &[]).await?;
+        record::change(tx, origin, "person.created", None, &payee, &[]);
     }
     let payment = payments::insert(
-        conn,
+        tx,
         &payments::NewPayment {
             pays: payments::Pays::Reward {
                 reward_id: &reward.id,
@@ -123,14 +122,13 @@ pub(crate) async fn owe_reward(
     )
     .await?;
     record::change(
-        conn,
+        tx,
         origin,
         "payment.created",
         None,
         &payment,
         &["payment.due"],
-    )
-    .await?;
+    );
     Ok(payment)
 }
 
@@ -143,17 +141,16 @@ pub fn today(ctx: &Ctx) -> Date {
 /// `payment.due` for each, inside the caller's transaction.
 pub(crate) async fn release_due(
     ctx: &Ctx,
-    conn: &mut Conn,
+    tx: &mut Tx,
     sale_id: Option<&str>,
 ) -> AppResult<Vec<Payment>> {
-    let due = payments::mark_due(conn, today(ctx), sale_id).await?;
+    let due = payments::mark_due(tx, today(ctx), sale_id).await?;
     for p in &due {
         record::announce(
-            conn,
+            tx,
             "payment.due",
             &serde_json::to_value(resources::Payment::from(p.clone())).unwrap_or_default(),
-        )
-        .await?;
+        );
     }
     Ok(due)
 }
@@ -303,8 +300,7 @@ async fn pay(
         Some(before),
         &after,
         &["payment.paid"],
-    )
-    .await?;
+    );
     Ok(Some(after))
 }
 
@@ -466,8 +462,7 @@ pub async fn create_batch(
         &out.id,
         None,
         serde_json::to_value(&out).ok(),
-    )
-    .await?;
+    );
     commit(tx).await?;
     Ok(out)
 }
@@ -531,9 +526,8 @@ pub async fn approve_batch(ctx: &Ctx, origin: &Origin, id: &str) -> AppResult<Pa
         id,
         serde_json::to_value(&before_out).ok(),
         Some(data.clone()),
-    )
-    .await?;
-    record::announce(&mut tx, "payout_batch.approved", &data).await?;
+    );
+    record::announce(&mut tx, "payout_batch.approved", &data);
     commit(tx).await?;
     Ok(out)
 }
@@ -575,8 +569,7 @@ pub async fn mark_batch_paid(
         id,
         serde_json::to_value(PayoutBatch::new(before, &held)).ok(),
         serde_json::to_value(&out).ok(),
-    )
-    .await?;
+    );
     commit(tx).await?;
     Ok(out)
 }
@@ -821,8 +814,7 @@ pub async fn decide_clawback(
         id,
         serde_json::to_value(resources::PaymentClawback::from(before)).ok(),
         serde_json::to_value(&after).ok(),
-    )
-    .await?;
+    );
     commit(tx).await?;
     Ok(after)
 }

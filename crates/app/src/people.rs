@@ -16,7 +16,7 @@ pub async fn create_person(
     let draft = fields.parse(kind)?;
     let mut tx = ctx.store.begin().await?;
     let person = people::create(&mut tx, kind, &draft).await?;
-    record::change(&mut tx, origin, "person.created", None, &person, &[]).await?;
+    record::change(&mut tx, origin, "person.created", None, &person, &[]);
     commit(tx).await?;
     Ok(person)
 }
@@ -50,8 +50,7 @@ pub async fn update_person(
         Some(&before),
         &after,
         &[],
-    )
-    .await?;
+    );
     commit(tx).await?;
     Ok(after)
 }
@@ -110,8 +109,7 @@ pub async fn set_terms(
         person_id,
         before.map(|b| serde_json::to_value(BonusTerms::from(b)).unwrap_or_default()),
         serde_json::to_value(&after).ok(),
-    )
-    .await?;
+    );
     commit(tx).await?;
     Ok(after)
 }
@@ -198,7 +196,7 @@ pub async fn import_people(
             continue;
         }
         let person = people::create(&mut tx, row.kind, &row.draft).await?;
-        record::change(&mut tx, origin, "person.created", None, &person, &[]).await?;
+        record::change(&mut tx, origin, "person.created", None, &person, &[]);
         commit(tx).await?;
         report.created += 1;
     }

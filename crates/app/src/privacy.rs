@@ -127,8 +127,7 @@ pub async fn personal_data(ctx: &Ctx, origin: &Origin, email: &str) -> AppResult
         &email,
         None,
         None,
-    )
-    .await?;
+    );
     commit(tx).await?;
     Ok(PersonalData {
         email,
@@ -239,8 +238,7 @@ pub async fn erase_participant(
         None,
         &after,
         &["participant.erased"],
-    )
-    .await?;
+    );
     let linked: Vec<String> = people::for_participant(&mut tx, id).await?;
     for person_id in linked {
         match erase_person_in(&mut tx, origin, &person_id).await {
@@ -285,6 +283,6 @@ async fn erase_person_in(
     }
     let after = privacy::erase_person(tx, &before).await?;
     privacy::redact_audit(tx, "person", id).await?;
-    change(tx, origin, "person.erased", None, &after, &[]).await?;
+    change(tx, origin, "person.erased", None, &after, &[]);
     Ok(after)
 }

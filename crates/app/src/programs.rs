@@ -44,8 +44,7 @@ pub async fn create(ctx: &Ctx, origin: &Origin, fields: &ProgramFields) -> AppRe
         None,
         &p,
         &["program.created"],
-    )
-    .await?;
+    );
     commit(tx).await?;
     Ok(p)
 }
@@ -69,8 +68,7 @@ pub async fn update(
         Some(&before),
         &after,
         &["program.updated"],
-    )
-    .await?;
+    );
     commit(tx).await?;
     // Referral links of this program may lead somewhere else now.
     ctx.links.clear();
@@ -102,8 +100,7 @@ pub async fn set_status(
         Some(&before),
         &after,
         &["program.status_changed"],
-    )
-    .await?;
+    );
     commit(tx).await?;
     // Referral links of this program may lead somewhere else now.
     ctx.links.clear();

@@ -1,16 +1,16 @@
 //! The write → audit → event triple in one call.
 //!
 //! Every change a use case makes is followed, inside the same transaction, by its audit entry
-//! and by the events it causes, so the three commit together or not at all. The audit entry's
+//! and by the events it causes, so the three commit together or not at all. The entry and the
+//! events are gathered by the transaction and written at its commit ([`Tx::audit`],
+//! [`Tx::emit`]), so these calls cannot fail and do not wait. The audit entry's
 //! before/after and the event's `data` are the resource's public representation
 //! ([`crate::resources`]), never the row: what integrators receive is what the API documents.
 
-use crate::AppResult;
 use crate::resources;
 use serde::Serialize;
-use vouch_store::Conn;
-use vouch_store::audit::{self, Origin};
-use vouch_store::events;
+use vouch_store::audit::Origin;
+use vouch_store::{AuditEntry, Tx};
 
 /// A row the audit log and webhooks know: the entity it is, its id, and its public form.
 pub(crate) trait Audited {
@@ -22,69 +22,58 @@ pub(crate) trait Audited {
 
 /// Records that `after` changed (`before` is `None` for a creation): the audit entry `action`,
 /// then one event of each type in `events`, all with the public form of `after`.
-pub(crate) async fn change<R: Audited>(
-    conn: &mut Conn,
+pub(crate) fn change<R: Audited>(
+    tx: &mut Tx,
     origin: &Origin,
     action: &str,
     before: Option<&R>,
     after: &R,
     event_types: &[&str],
-) -> AppResult<()> {
+) {
     let after_json = after.public();
     let before_json = before.map(Audited::public);
-    audit::record(
-        conn,
+    tx.audit(AuditEntry {
         origin,
         action,
-        R::ENTITY,
-        Some(&after.audit_id()),
-        before_json.as_ref(),
-        Some(&after_json),
-    )
-    .await?;
+        entity: R::ENTITY,
+        entity_id: Some(&after.audit_id()),
+        before: before_json.as_ref(),
+        after: Some(&after_json),
+    });
     for event_type in event_types {
-        announce(conn, event_type, &after_json).await?;
+        announce(tx, event_type, &after_json);
     }
-    Ok(())
 }
 
-/// Emits one event to every subscribed endpoint. Only catalogued types
-/// ([`resources::EVENT_TYPES`]) may be sent: a new type is documented before it ships.
-pub(crate) async fn announce(
-    conn: &mut Conn,
-    event_type: &str,
-    data: &serde_json::Value,
-) -> AppResult<()> {
+/// Emits one event to every subscribed endpoint (at commit: [`Tx::emit`]). Only catalogued
+/// types ([`resources::EVENT_TYPES`]) may be sent: a new type is documented before it ships.
+pub(crate) fn announce(tx: &mut Tx, event_type: &str, data: &serde_json::Value) {
     debug_assert!(
         resources::events::is_known(event_type),
         "event type {event_type} is not in resources::EVENT_TYPES"
     );
-    events::emit(conn, event_type, data).await?;
-    Ok(())
+    tx.emit(event_type, data);
 }
 
 /// An audit entry for an operation that is not a plain change of one resource (a deletion,
 /// a secret rotation, a bulk upload): `before` and `after` are whatever describes it.
-pub(crate) async fn entry(
-    conn: &mut Conn,
+pub(crate) fn entry(
+    tx: &mut Tx,
     origin: &Origin,
     action: &str,
     entity: &str,
     entity_id: &str,
     before: Option<serde_json::Value>,
     after: Option<serde_json::Value>,
-) -> AppResult<()> {
-    audit::record(
-        conn,
+) {
+    tx.audit(AuditEntry {
         origin,
         action,
         entity,
-        Some(entity_id),
-        before.as_ref(),
-        after.as_ref(),
-    )
-    .await?;
-    Ok(())
+        entity_id: Some(entity_id),
+        before: before.as_ref(),
+        after: after.as_ref(),
+    });
 }
 
 fn public<T: Serialize>(resource: T) -> serde_json::Value {

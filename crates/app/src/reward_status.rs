@@ -66,7 +66,7 @@ pub(crate) async fn move_reward(
 ) -> AppResult<Reward> {
     let after = rewards::set_status(tx, before, to, change).await?;
     let action = format!("reward.{}", to.as_str());
-    record::change(tx, origin, &action, Some(before), &after, &[&action]).await?;
+    record::change(tx, origin, &action, Some(before), &after, &[&action]);
     Ok(after)
 }
 

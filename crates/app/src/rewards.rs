@@ -52,8 +52,7 @@ pub async fn create_rule(
         None,
         &rule,
         &["reward_rule.created"],
-    )
-    .await?;
+    );
     commit(tx).await?;
     Ok(rule)
 }
@@ -83,8 +82,7 @@ pub async fn set_rule_active(
         Some(&before),
         &after,
         &["reward_rule.updated"],
-    )
-    .await?;
+    );
     commit(tx).await?;
     Ok(after)
 }
@@ -237,18 +235,17 @@ async fn on_earned(
 
 /// Creates the rewards a won referral earns: every step its referrer now reached under each
 /// active rule, and, for double-sided rules, the friend's reward when this win reached a step.
+/// `won` is the referrer's count of won referrals with this one; a blocked referrer
+/// (`referrer_blocked`) earns nothing new, while the friend's side still pays.
 pub async fn after_win(
     ctx: &Ctx,
     tx: &mut Tx,
     origin: &Origin,
     program: &Program,
     referral: &Referral,
+    won: i64,
+    referrer_blocked: bool,
 ) -> AppResult<()> {
-    let won = referrals::count_by_referrer(tx, &referral.referrer_id, Stage::Won).await?;
-    // A blocked referrer earns nothing new; the friend's side of a double-sided rule still pays.
-    let referrer_blocked = vouch_store::participants::get(tx, &referral.referrer_id)
-        .await?
-        .is_some_and(|p| p.status == crate::participant_admin::BLOCKED);
     let hold_until = (program.reward_hold_days > 0).then(|| {
         ctx.clock
             .from_now(time::Duration::days(program.reward_hold_days))
@@ -326,8 +323,7 @@ pub async fn after_revoke(
                         None,
                         &c,
                         &["clawback.opened"],
-                    )
-                    .await?;
+                    );
                 }
             }
             RewardStatus::Revoked => {}
@@ -362,8 +358,7 @@ pub async fn release_holds(ctx: &Ctx) -> AppResult<usize> {
                     Some(&reward),
                     &earned,
                     &["reward.earned"],
-                )
-                .await?;
+                );
                 on_earned(ctx, &mut tx, &origin, &program, &rule, &earned).await?;
                 commit(tx).await?;
                 released += 1;
@@ -477,7 +472,7 @@ pub async fn decide_clawback(
         .ok_or_else(|| AppError::not_found("clawback"))?;
     let after = rewards::decide_clawback(&mut tx, &origin.actor.label, &before, decision).await?;
     let action = format!("clawback.{decision}");
-    record::change(&mut tx, origin, &action, Some(&before), &after, &[&action]).await?;
+    record::change(&mut tx, origin, &action, Some(&before), &after, &[&action]);
     commit(tx).await?;
     Ok(after)
 }
@@ -591,6 +586,6 @@ async fn create_reward(
     if reward.status == RewardStatus::Earned {
         events.push("reward.earned");
     }
-    record::change(tx, origin, "reward.created", None, &reward, &events).await?;
+    record::change(tx, origin, "reward.created", None, &reward, &events);
     Ok(Some(reward))
 }

@@ -20,7 +20,7 @@ pub async fn create_sale(ctx: &Ctx, origin: &Origin, fields: &SaleFields) -> App
     let mut tx = ctx.store.begin().await?;
     let draft = checked(&mut tx, fields).await?;
     let sale = sales::create(&mut tx, &draft).await?;
-    record::change(&mut tx, origin, "sale.created", None, &sale, &[]).await?;
+    record::change(&mut tx, origin, "sale.created", None, &sale, &[]);
     commit(tx).await?;
     Ok(sale)
 }
@@ -210,7 +210,7 @@ pub async fn update_sale(
     let after = sales::update_draft(&mut tx, id, &draft)
         .await?
         .ok_or_else(|| not_draft(&before))?;
-    record::change(&mut tx, origin, "sale.updated", Some(&before), &after, &[]).await?;
+    record::change(&mut tx, origin, "sale.updated", Some(&before), &after, &[]);
     commit(tx).await?;
     Ok(after)
 }
@@ -255,8 +255,7 @@ pub async fn record_milestones(
         Some(&before),
         &after,
         &[],
-    )
-    .await?;
+    );
     commit(tx).await?;
     Ok(after)
 }
@@ -297,8 +296,7 @@ pub async fn approve_sale(ctx: &Ctx, origin: &Origin, id: &str) -> AppResult<Sal
         Some(&before),
         &sale,
         &["sale.approved"],
-    )
-    .await?;
+    );
     let mut created = Vec::new();
     for kind in kinds {
         let fields = crate::bonus_prefill::prefill(&mut tx, &sale, &policy, kind).await?;
@@ -327,8 +325,7 @@ pub async fn approve_sale(ctx: &Ctx, origin: &Origin, id: &str) -> AppResult<Sal
             None,
             &bonus,
             &["bonus.created"],
-        )
-        .await?;
+        );
         created.push(bonus);
     }
     commit(tx).await?;
@@ -368,10 +365,9 @@ pub async fn cancel_sale(
         Some(&before),
         &sale,
         &["sale.cancelled"],
-    )
-    .await?;
+    );
     for b in bonuses::cancel_for_sale(&mut tx, id).await? {
-        record::change(&mut tx, origin, "bonus.cancelled", None, &b, &[]).await?;
+        record::change(&mut tx, origin, "bonus.cancelled", None, &b, &[]);
     }
     for p in payments::for_sale(&mut tx, id).await? {
         crate::payouts::undo_payment(&mut tx, origin, &p, "sale cancelled", reason).await?;
@@ -496,8 +492,7 @@ pub async fn set_policy(
         program_id,
         serde_json::to_value(&before).ok(),
         serde_json::to_value(&after).ok(),
-    )
-    .await?;
+    );
     commit(tx).await?;
     Ok(after)
 }

@@ -8,7 +8,7 @@ use crate::{AppError, AppResult, Ctx, commit, record};
 use vouch_domain::person::PersonKind;
 use vouch_domain::sales_referral::{ReferralFields, Stage, parse_meeting};
 use vouch_domain::validation::optional_text;
-use vouch_store::Conn;
+use vouch_store::Tx;
 use vouch_store::audit::Origin;
 use vouch_store::people;
 use vouch_store::sales_referrals::{self as store, ReferralFilter, SalesReferral};
@@ -83,8 +83,7 @@ pub async fn create(
         None,
         &referral,
         &[],
-    )
-    .await?;
+    );
     commit(tx).await?;
     Ok(referral)
 }
@@ -166,8 +165,7 @@ pub async fn update(
         Some(&before),
         &after,
         &[],
-    )
-    .await?;
+    );
     commit(tx).await?;
     Ok(after)
 }
@@ -239,8 +237,7 @@ pub async fn move_stage(
         Some(&before),
         &after,
         &[],
-    )
-    .await?;
+    );
     commit(tx).await?;
     Ok(after)
 }
@@ -262,8 +259,7 @@ pub async fn add_note(ctx: &Ctx, origin: &Origin, id: &str, text: &str) -> AppRe
         id,
         None,
         Some(serde_json::json!({ "note": text })),
-    )
-    .await?;
+    );
     commit(tx).await?;
     Ok(())
 }
@@ -271,19 +267,19 @@ pub async fn add_note(ctx: &Ctx, origin: &Origin, id: &str, text: &str) -> AppRe
 /// Wins the referral a sale was made from, when its sale is approved (inside the approval's
 /// transaction). A referral already won or lost stays as it is.
 pub(crate) async fn win_with_sale(
-    conn: &mut Conn,
+    tx: &mut Tx,
     origin: &Origin,
     referral_id: &str,
     sale_id: &str,
 ) -> AppResult<()> {
-    let Some(before) = store::get(conn, referral_id).await? else {
+    let Some(before) = store::get(tx, referral_id).await? else {
         return Ok(());
     };
     if before.stage.is_final() {
         return Ok(());
     }
     if let Some(after) = store::move_stage(
-        conn,
+        tx,
         referral_id,
         before.stage,
         Stage::Won,
@@ -293,7 +289,7 @@ pub(crate) async fn win_with_sale(
     .await?
     {
         store::add_event(
-            conn,
+            tx,
             referral_id,
             "stage",
             Some((Some(before.stage), Stage::Won)),
@@ -302,14 +298,13 @@ pub(crate) async fn win_with_sale(
         )
         .await?;
         record::change(
-            conn,
+            tx,
             origin,
             "sales_referral.stage_changed",
             Some(&before),
             &after,
             &[],
-        )
-        .await?;
+        );
     }
     Ok(())
 }

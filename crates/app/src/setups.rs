@@ -117,8 +117,7 @@ pub async fn request_setup(ctx: &Ctx, origin: &Origin, plan: SetupPlan) -> AppRe
         None,
         &setup,
         &["referral_setup.requested"],
-    )
-    .await?;
+    );
     commit(tx).await?;
     Ok(setup)
 }
@@ -262,8 +261,7 @@ pub async fn approve_setup(
         Some(&setup),
         &after,
         &["referral_setup.approved"],
-    )
-    .await?;
+    );
     commit(tx).await?;
     Ok(Approved {
         setup: after,
@@ -291,8 +289,7 @@ pub async fn reject_setup(
         Some(&setup),
         &rejected,
         &["referral_setup.rejected"],
-    )
-    .await?;
+    );
     commit(tx).await?;
     Ok(rejected)
 }

@@ -76,7 +76,7 @@ pub async fn create_user(
         },
     )
     .await?;
-    record::change(&mut tx, origin, "staff_user.created", None, &user, &[]).await?;
+    record::change(&mut tx, origin, "staff_user.created", None, &user, &[]);
     commit(tx).await?;
     Ok(user)
 }
@@ -118,7 +118,7 @@ pub async fn update_user(
         (false, true) => "staff_user.enabled",
         _ => "staff_user.updated",
     };
-    record::change(&mut tx, origin, action, Some(&before), &after, &[]).await?;
+    record::change(&mut tx, origin, action, Some(&before), &after, &[]);
     commit(tx).await?;
     Ok(after)
 }
@@ -149,8 +149,7 @@ pub async fn change_password(
         &session.user.id,
         None,
         None,
-    )
-    .await?;
+    );
     commit(tx).await
 }
 
@@ -179,8 +178,7 @@ pub async fn set_time_zone(
         &session.user.id,
         None,
         None,
-    )
-    .await?;
+    );
     commit(tx).await?;
     Ok(zone)
 }
@@ -208,8 +206,7 @@ pub async fn reset_password(
         &user.id,
         None,
         None,
-    )
-    .await?;
+    );
     commit(tx).await?;
     Ok(user)
 }
@@ -247,7 +244,7 @@ pub async fn create_api_key(
         &hint,
     )
     .await?;
-    record::change(&mut tx, origin, "api_key.created", None, &key, &[]).await?;
+    record::change(&mut tx, origin, "api_key.created", None, &key, &[]);
     commit(tx).await?;
     Ok((key, secret))
 }
@@ -262,7 +259,7 @@ pub async fn revoke_api_key(ctx: &Ctx, origin: &Origin, id: &str) -> AppResult<A
         other => other.into(),
     })?;
     if revoked {
-        record::change(&mut tx, origin, "api_key.revoked", Some(&before), &key, &[]).await?;
+        record::change(&mut tx, origin, "api_key.revoked", Some(&before), &key, &[]);
     }
     commit(tx).await?;
     ctx.api_keys.forget(&key.id);

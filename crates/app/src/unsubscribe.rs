@@ -53,7 +53,7 @@ pub async fn unsubscribe(ctx: &Ctx, origin: &Origin, email: &str) -> AppResult<b
             Some(&data),
         )
         .await?;
-        crate::record::announce(&mut tx, "email.unsubscribed", &data).await?;
+        crate::record::announce(&mut tx, "email.unsubscribed", &data);
     }
     commit(tx).await?;
     Ok(new)

@@ -137,8 +137,7 @@ pub async fn create_endpoint(ctx: &Ctx, origin: &Origin, input: EndpointIn) -> A
         None,
         &endpoint,
         &[],
-    )
-    .await?;
+    );
     commit(tx).await?;
     Ok(endpoint)
 }
@@ -160,8 +159,7 @@ pub async fn update_endpoint(
         Some(&before),
         &after,
         &[],
-    )
-    .await?;
+    );
     commit(tx).await?;
     Ok(after)
 }
@@ -178,8 +176,7 @@ pub async fn delete_endpoint(ctx: &Ctx, origin: &Origin, id: &str) -> AppResult<
         &before.id,
         Some(record::Audited::public(&before)),
         None,
-    )
-    .await?;
+    );
     commit(tx).await
 }
 
@@ -202,8 +199,7 @@ pub async fn rotate_secret(ctx: &Ctx, origin: &Origin, id: &str) -> AppResult<En
         &after.id,
         None,
         None,
-    )
-    .await?;
+    );
     commit(tx).await?;
     Ok(after)
 }
@@ -238,8 +234,7 @@ pub async fn resend(
         &m.id,
         None,
         None,
-    )
-    .await?;
+    );
     commit(tx).await?;
     Ok(after)
 }
@@ -259,8 +254,7 @@ pub async fn replay(ctx: &Ctx, origin: &Origin, endpoint_id: &str, since: &str) 
         endpoint_id,
         None,
         Some(serde_json::json!({ "since": since, "messages": n })),
-    )
-    .await?;
+    );
     commit(tx).await?;
     Ok(n)
 }
@@ -285,8 +279,7 @@ pub async fn disable_endpoint(
         id,
         None,
         Some(serde_json::json!({ "enabled": false, "disabled_reason": reason })),
-    )
-    .await?;
+    );
     let data = serde_json::json!({
         "endpoint": { "id": endpoint.id, "url": endpoint.url, "description": endpoint.description },
         "reason": reason,

@@ -191,6 +191,33 @@ async fn signups_that_arrive_together_share_a_commit_and_keep_their_own_answers(
             undone.is_none(),
             "{backend:?}: the failed write left no participant"
         );
+        // Nor its audit entries and events, gathered and written at the group's commit: one
+        // `participant.created` of each per participant saved, none of the undone write.
+        let scalar = |sql: &'static str| {
+            let pool = store.pool().clone();
+            async move {
+                sqlx::query_scalar::<_, i64>(sql)
+                    .fetch_one(&pool)
+                    .await
+                    .expect(sql)
+            }
+        };
+        let participants = scalar("SELECT COUNT(*) FROM participants").await;
+        assert_eq!(
+            scalar("SELECT COUNT(*) FROM events WHERE type = 'participant.created'").await,
+            participants,
+            "{backend:?}"
+        );
+        assert_eq!(
+            scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'participant.created'").await,
+            participants,
+            "{backend:?}"
+        );
+        assert_eq!(
+            scalar("SELECT COUNT(*) FROM events WHERE data LIKE '%undone@example.com%'").await,
+            0,
+            "{backend:?}"
+        );
         for a in answers.iter().flatten() {
             let saved = vouch_store::participants::get(&mut conn, &a.0.id)
                 .await

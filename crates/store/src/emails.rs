@@ -107,22 +107,42 @@ pub async fn template_override(
 }
 
 /// The template in force: the program's override, the installation's, or the shipped default.
+/// A program's is looked up with the installation's in one statement (every email a signup
+/// sends asks).
 pub async fn template(
     conn: &mut AnyConnection,
     scope: Scope<'_>,
     kind: Kind,
 ) -> Result<(Template, TemplateSource)> {
-    if let Scope::Program(_) = scope
-        && let Some(t) = template_override(conn, scope, kind).await?
-    {
-        return Ok((t, TemplateSource::Program));
-    }
-    Ok(
-        match template_override(conn, Scope::Installation, kind).await? {
-            Some(t) => (t, TemplateSource::Installation),
-            None => (kind.default_template(), TemplateSource::Default),
-        },
+    let Scope::Program(program_id) = scope else {
+        return Ok(
+            match template_override(conn, Scope::Installation, kind).await? {
+                Some(t) => (t, TemplateSource::Installation),
+                None => (kind.default_template(), TemplateSource::Default),
+            },
+        );
+    };
+    let row = sqlx::query(
+        "SELECT 0 AS installation, subject, text_body, html_body FROM program_email_templates WHERE program_id = $1 AND kind = $2
+         UNION ALL
+         SELECT 1 AS installation, subject, text_body, html_body FROM email_templates WHERE kind = $2
+         ORDER BY installation LIMIT 1",
     )
+    .bind(program_id)
+    .bind(kind.as_str())
+    .fetch_optional(conn)
+    .await?;
+    Ok(match row {
+        Some(row) => {
+            let source = if row.try_get::<i64, _>("installation")? == 0 {
+                TemplateSource::Program
+            } else {
+                TemplateSource::Installation
+            };
+            (template_from_row(&row)?, source)
+        }
+        None => (kind.default_template(), TemplateSource::Default),
+    })
 }
 
 /// Saves an override (checked by the caller).

@@ -11,6 +11,8 @@ pub mod audit;
 pub mod backup;
 pub mod bonuses;
 pub mod click_partitions;
+mod deferred;
+pub use deferred::AuditEntry;
 pub mod clicks;
 pub mod commissions;
 pub mod emails;
@@ -65,12 +67,17 @@ pub use sqlx::AnyConnection as Conn;
 /// just before the commit: every referred signup adds to its program's row of the day, and
 /// written there, at the end, the row stays locked for the commit alone instead of for the
 /// rest of the transaction (or of a whole group of signups).
+///
+/// Audit entries and events given to [`Tx::audit`] and [`Tx::emit`] are written at the commit
+/// too, many to a statement (`deferred`).
 pub struct Tx {
     inner: sqlx::Transaction<'static, sqlx::Any>,
     _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
     rollups: rollups::Pending,
-    /// The rollup additions as they were at [`Tx::savepoint`].
+    deferred: deferred::Writes,
+    /// The rollup additions and the gathered writes as they were at [`Tx::savepoint`].
     rollups_at_savepoint: Option<rollups::Pending>,
+    deferred_at_savepoint: Option<deferred::Mark>,
 }
 
 impl Tx {
@@ -82,12 +89,15 @@ impl Tx {
             inner,
             _turn: turn,
             rollups: rollups::Pending::default(),
+            deferred: deferred::Writes::default(),
             rollups_at_savepoint: None,
+            deferred_at_savepoint: None,
         }
     }
 
-    /// Writes the gathered rollup additions, then commits.
+    /// Writes the gathered audit entries, events and rollup additions, then commits.
     pub async fn commit(mut self) -> Result<()> {
+        self.write_gathered().await?;
         let pending = std::mem::take(&mut self.rollups);
         rollups::add_many(&mut self.inner, pending).await?;
         self.inner.commit().await?;
@@ -110,6 +120,23 @@ impl Tx {
         *self.rollups.entry(key).or_default() += counts;
     }
 
+    /// An audit entry, written at commit with the others ([`audit::record`] writes one now).
+    pub fn audit(&mut self, entry: AuditEntry<'_>) {
+        self.deferred.audit(entry);
+    }
+
+    /// An event, written at commit with the others and fanned out then to the webhook
+    /// endpoints enabled at that moment ([`events::emit`] writes one now). Returns its id.
+    pub fn emit(&mut self, event_type: &str, data: &serde_json::Value) -> String {
+        self.deferred.event(event_type, data)
+    }
+
+    /// Writes the gathered audit entries and events now, for a statement that must see them
+    /// (redacting a person's audit entries).
+    pub async fn write_gathered(&mut self) -> Result<()> {
+        self.deferred.write(&mut self.inner).await
+    }
+
     pub async fn rollback(self) -> std::result::Result<(), sqlx::Error> {
         self.inner.rollback().await
     }
@@ -120,6 +147,7 @@ impl Tx {
     pub async fn savepoint(&mut self) -> Result<()> {
         self.inner.execute("SAVEPOINT vouch_write").await?;
         self.rollups_at_savepoint = Some(self.rollups.clone());
+        self.deferred_at_savepoint = Some(self.deferred.mark());
         Ok(())
     }
 
@@ -127,6 +155,7 @@ impl Tx {
     pub async fn release(&mut self) -> Result<()> {
         self.inner.execute("RELEASE SAVEPOINT vouch_write").await?;
         self.rollups_at_savepoint = None;
+        self.deferred_at_savepoint = None;
         Ok(())
     }
 
@@ -139,6 +168,9 @@ impl Tx {
         self.inner.execute("RELEASE SAVEPOINT vouch_write").await?;
         if let Some(before) = self.rollups_at_savepoint.take() {
             self.rollups = before;
+        }
+        if let Some(mark) = self.deferred_at_savepoint.take() {
+            self.deferred.rewind(mark);
         }
         Ok(())
     }

@@ -260,7 +260,10 @@ async fn redact_emails(
 
 /// Replaces every [`PERSONAL_FIELDS`] value in the before/after of the audit entries about
 /// `entity` `entity_id` with [`ERASED`]. The entries stay: who did what, when, to which id.
-pub async fn redact_audit(conn: &mut AnyConnection, entity: &str, entity_id: &str) -> Result<u64> {
+/// Entries the transaction gathered are written first, so none escapes.
+pub async fn redact_audit(tx: &mut crate::Tx, entity: &str, entity_id: &str) -> Result<u64> {
+    tx.write_gathered().await?;
+    let conn: &mut AnyConnection = tx;
     let rows = sqlx::query(
         "SELECT id, before_json, after_json FROM audit_log WHERE entity = $1 AND entity_id = $2",
     )

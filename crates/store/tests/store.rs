@@ -640,3 +640,88 @@ async fn fresh_postgres_url() -> Option<String> {
         .expect("database");
     Some(url)
 }
+
+/// Audit entries and events a transaction gathers ([`vouch_store::Tx::audit`],
+/// [`vouch_store::Tx::emit`]) are written at its commit, each event with a webhook message and
+/// its delivery job for every enabled endpoint whose filter matches, however many there are
+/// (22 events: runs of 16, 4 and 2 rows). A savepoint rolled back forgets what was gathered
+/// after it, also when it was written early ([`vouch_store::Tx::write_gathered`]), and a
+/// transaction that does not commit writes nothing.
+#[tokio::test]
+async fn gathered_audit_entries_and_events_are_written_at_commit() {
+    use vouch_store::audit::Origin;
+    use vouch_store::webhooks::{self, EndpointDraft};
+    use vouch_store::{AuditEntry, Tx};
+    each_backend(|store| async move {
+        let endpoint = |types: &[&str], enabled: bool| EndpointDraft {
+            url: "https://hooks.example/in".into(),
+            description: None,
+            event_types: types.iter().map(|t| t.to_string()).collect(),
+            enabled,
+        };
+        let mut tx = store.begin().await.expect("begin");
+        let people = webhooks::create(&mut tx, &endpoint(&["participant.*"], true), "s1").await.expect("endpoint");
+        let referrals = webhooks::create(&mut tx, &endpoint(&["referral.created"], true), "s2").await.expect("endpoint");
+        webhooks::create(&mut tx, &endpoint(&[], false), "s3").await.expect("disabled endpoint");
+        tx.commit().await.expect("commit");
+
+        let origin = Origin::system();
+        let audit = |tx: &mut Tx, action: &str| {
+            tx.audit(AuditEntry { origin: &origin, action, entity: "participant", entity_id: Some("par_1"), before: None, after: Some(&serde_json::json!({ "action": action })) });
+        };
+        let event = |tx: &mut Tx, event_type: &str, n: i64| {
+            tx.emit(event_type, &serde_json::json!({ "n": n }));
+        };
+
+        // Not committed: nothing written.
+        let mut tx = store.begin().await.expect("begin");
+        audit(&mut tx, "dropped");
+        event(&mut tx, "participant.created", 0);
+        drop(tx);
+        assert_eq!((count(&store, "audit_log").await, count(&store, "events").await), (0, 0));
+
+        let mut tx = store.begin().await.expect("begin");
+        audit(&mut tx, "kept");
+        event(&mut tx, "participant.created", 1);
+        tx.savepoint().await.expect("savepoint");
+        audit(&mut tx, "undone");
+        event(&mut tx, "referral.created", 2);
+        tx.rollback_to().await.expect("rollback to");
+        tx.savepoint().await.expect("savepoint");
+        event(&mut tx, "participant.updated", 3);
+        tx.release().await.expect("release");
+        for n in 4..24 {
+            event(&mut tx, "referral.created", n);
+        }
+        // Written early inside a savepoint, then undone with it; what follows is forgotten.
+        tx.savepoint().await.expect("savepoint");
+        event(&mut tx, "referral.created", 100);
+        tx.write_gathered().await.expect("written early");
+        audit(&mut tx, "undone too");
+        event(&mut tx, "referral.created", 101);
+        tx.rollback_to().await.expect("rollback to");
+        assert_eq!(count(&store, "events").await, 0, "nothing is visible before the commit");
+        tx.commit().await.expect("commit");
+
+        let actions: Vec<String> = sqlx::query_scalar("SELECT action FROM audit_log").fetch_all(store.pool()).await.expect("audit");
+        assert_eq!(actions, ["kept"]);
+        let rows: Vec<(String, String)> = sqlx::query_as("SELECT type, data FROM events").fetch_all(store.pool()).await.expect("events");
+        let mut numbers: Vec<i64> = rows.iter().map(|(_, data)| serde_json::from_str::<serde_json::Value>(data).expect("json")["n"].as_i64().expect("n")).collect();
+        numbers.sort_unstable();
+        let expected: Vec<i64> = [1, 3].into_iter().chain(4..24).collect();
+        assert_eq!(numbers, expected);
+        let per_endpoint = |id: String| {
+            let store = store.clone();
+            async move {
+                sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM webhook_messages m JOIN jobs j ON j.id = m.job_id WHERE m.endpoint_id = '{id}' AND j.kind = 'webhook'")))
+                    .fetch_one(store.pool())
+                    .await
+                    .expect("messages")
+            }
+        };
+        assert_eq!(per_endpoint(people.id.clone()).await, 2, "participant.created and participant.updated");
+        assert_eq!(per_endpoint(referrals.id.clone()).await, 20);
+        assert_eq!(count(&store, "webhook_messages").await, 22, "the disabled endpoint gets nothing");
+    })
+    .await;
+}

@@ -1,0 +1,226 @@
+//! Audit entries and events a transaction gathers and writes at its commit, many to a
+//! statement.
+//!
+//! Every change writes its audit entry and its events inside its own transaction; they still
+//! do, but as the transaction's last statements instead of one by one beside the change. An
+//! attributed signup makes two audit entries and three events: written as they came that was
+//! five inserts and three reads of the webhook endpoints, in every signup of a group that
+//! shares one transaction ([`crate::Tx`] under group commit). Gathered, a group writes them
+//! with one read of the endpoints and an insert or two per table. On SQLite each statement is
+//! a hand-off to sqlx's connection thread, on PostgreSQL a round trip.
+//!
+//! What is gathered is complete when it is gathered (ids, times, JSON), so the commit only
+//! writes it; a savepoint rolled back forgets what was gathered after it. What was written
+//! early ([`crate::Tx::write_gathered`]) after a savepoint and is undone with it is written
+//! again at the commit, unless it was also gathered after the savepoint.
+
+use crate::audit::Origin;
+use crate::query::Sql;
+use crate::{Result, now, webhooks};
+use sqlx::AnyConnection;
+
+/// Rows per statement at most. Statements are kept prepared per text, and a text per row
+/// count would crowd out the others, so rows go in runs of powers of two up to this: eleven
+/// texts per table at most.
+const MAX_ROWS: usize = 1024;
+/// Webhook deliveries per run: `webhooks::enqueue_messages` writes at most 500 to a statement.
+const MAX_DELIVERIES: usize = 256;
+
+#[derive(Debug, Default)]
+pub(crate) struct Writes {
+    audit: Vec<AuditRow>,
+    events: Vec<EventRow>,
+    /// How many of each are written already (early, by [`Writes::write`] before the commit).
+    written: Counts,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Counts {
+    audit: usize,
+    events: usize,
+}
+
+/// What was gathered and written at a savepoint.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Mark {
+    gathered: Counts,
+    written: Counts,
+}
+
+#[derive(Debug)]
+struct AuditRow {
+    id: String,
+    at: String,
+    actor_kind: &'static str,
+    actor_id: Option<String>,
+    actor_label: String,
+    action: String,
+    entity: String,
+    entity_id: Option<String>,
+    before: Option<String>,
+    after: Option<String>,
+    request_id: Option<String>,
+    client_ip: Option<String>,
+}
+
+#[derive(Debug)]
+struct EventRow {
+    id: String,
+    event_type: String,
+    created_at: String,
+    data: String,
+}
+
+/// An audit entry to gather: what [`crate::audit::record`] takes.
+pub struct AuditEntry<'a> {
+    pub origin: &'a Origin,
+    pub action: &'a str,
+    pub entity: &'a str,
+    pub entity_id: Option<&'a str>,
+    pub before: Option<&'a serde_json::Value>,
+    pub after: Option<&'a serde_json::Value>,
+}
+
+impl Writes {
+    pub(crate) fn audit(&mut self, e: AuditEntry<'_>) {
+        self.audit.push(AuditRow {
+            id: vouch_domain::id::new_id("aud"),
+            at: now(),
+            actor_kind: e.origin.actor.kind.as_str(),
+            actor_id: e.origin.actor.id.clone(),
+            actor_label: e.origin.actor.label.clone(),
+            action: e.action.to_string(),
+            entity: e.entity.to_string(),
+            entity_id: e.entity_id.map(str::to_string),
+            before: e.before.map(|v| v.to_string()),
+            after: e.after.map(|v| v.to_string()),
+            request_id: e.origin.request_id.clone(),
+            client_ip: e.origin.client_ip.clone(),
+        });
+    }
+
+    /// Gathers an event; returns its id.
+    pub(crate) fn event(&mut self, event_type: &str, data: &serde_json::Value) -> String {
+        let id = vouch_domain::id::new_id("evt");
+        self.events.push(EventRow {
+            id: id.clone(),
+            event_type: event_type.to_string(),
+            created_at: now(),
+            data: data.to_string(),
+        });
+        id
+    }
+
+    pub(crate) fn mark(&self) -> Mark {
+        Mark {
+            gathered: Counts {
+                audit: self.audit.len(),
+                events: self.events.len(),
+            },
+            written: self.written,
+        }
+    }
+
+    /// After `ROLLBACK TO` the savepoint of `mark`: forgets what was gathered after it, and
+    /// counts as unwritten what the database just undid.
+    pub(crate) fn rewind(&mut self, mark: Mark) {
+        self.audit.truncate(mark.gathered.audit);
+        self.events.truncate(mark.gathered.events);
+        self.written = mark.written;
+    }
+
+    /// Writes what was gathered and not written yet, in the order it was gathered: the audit
+    /// entries, then the events and, for every enabled endpoint whose filter matches, a
+    /// webhook message and its delivery job.
+    pub(crate) async fn write(&mut self, conn: &mut AnyConnection) -> Result<()> {
+        let audit = self.audit.get(self.written.audit..).unwrap_or_default();
+        let events = self.events.get(self.written.events..).unwrap_or_default();
+        for run in power_of_two_runs(audit, MAX_ROWS) {
+            let mut sql = Sql::new(
+                "INSERT INTO audit_log (id, at, actor_kind, actor_id, actor_label, action, entity, entity_id, before_json, after_json, request_id, client_ip) VALUES ",
+            );
+            sql.push_rows(run, |row, e| {
+                row.bind(&e.id)
+                    .bind(&e.at)
+                    .bind(e.actor_kind)
+                    .bind(e.actor_id.clone())
+                    .bind(&e.actor_label)
+                    .bind(&e.action)
+                    .bind(&e.entity)
+                    .bind(e.entity_id.clone())
+                    .bind(e.before.clone())
+                    .bind(e.after.clone())
+                    .bind(e.request_id.clone())
+                    .bind(e.client_ip.clone());
+            });
+            sql.execute(conn).await?;
+        }
+        self.written.audit = self.audit.len();
+        if events.is_empty() {
+            return Ok(());
+        }
+        for run in power_of_two_runs(events, MAX_ROWS) {
+            let mut sql = Sql::new("INSERT INTO events (id, type, created_at, data) VALUES ");
+            sql.push_rows(run, |row, e| {
+                row.bind(&e.id)
+                    .bind(&e.event_type)
+                    .bind(&e.created_at)
+                    .bind(&e.data);
+            });
+            sql.execute(conn).await?;
+        }
+        let endpoints = webhooks::enabled(conn).await?;
+        let deliveries: Vec<(&webhooks::Endpoint, &str)> = events
+            .iter()
+            .flat_map(|event| {
+                endpoints
+                    .iter()
+                    .filter(|e| {
+                        vouch_domain::webhook::filter_matches(&e.event_types, &event.event_type)
+                    })
+                    .map(|e| (e, event.id.as_str()))
+            })
+            .collect();
+        for run in power_of_two_runs(&deliveries, MAX_DELIVERIES) {
+            webhooks::enqueue_messages(conn, run).await?;
+        }
+        self.written.events = self.events.len();
+        Ok(())
+    }
+}
+
+/// `rows` cut into runs whose lengths are powers of two up to `max` (itself one), longest
+/// first (13 rows: 8, 4, 1).
+fn power_of_two_runs<T>(mut rows: &[T], max: usize) -> impl Iterator<Item = &[T]> {
+    std::iter::from_fn(move || {
+        if rows.is_empty() {
+            return None;
+        }
+        let len = max.min(1 << rows.len().ilog2());
+        let (run, rest) = rows.split_at(len);
+        rows = rest;
+        Some(run)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_are_powers_of_two_that_cover_every_row_in_order() {
+        for n in 0..5000usize {
+            let rows: Vec<usize> = (0..n).collect();
+            let runs: Vec<&[usize]> = power_of_two_runs(&rows, MAX_ROWS).collect();
+            assert!(
+                runs.iter()
+                    .all(|r| r.len().is_power_of_two() && r.len() <= MAX_ROWS)
+            );
+            assert_eq!(runs.concat(), rows);
+            // Below the cap, one run per bit of the count: the statement texts stay few.
+            if n <= MAX_ROWS {
+                assert_eq!(runs.len(), n.count_ones() as usize);
+            }
+        }
+    }
+}
