@@ -10,12 +10,12 @@
 //! a hand-off to sqlx's connection thread, on PostgreSQL a round trip.
 //!
 //! What is gathered is complete when it is gathered (ids, times, JSON), so the commit only
-//! writes it; a savepoint rolled back forgets what was gathered after it. What was written
-//! early ([`crate::Tx::write_gathered`]) after a savepoint and is undone with it is written
-//! again at the commit, unless it was also gathered after the savepoint.
+//! writes it; a savepoint rolled back forgets what was gathered after it. What was written early
+//! ([`crate::Tx::write_gathered`]) after a savepoint is undone with it; if it was gathered
+//! before the savepoint, it is written again at the commit.
 
 use crate::audit::Origin;
-use crate::query::Sql;
+use crate::query::{Sql, power_of_two_runs};
 use crate::{Result, now, webhooks};
 use sqlx::AnyConnection;
 
@@ -23,8 +23,6 @@ use sqlx::AnyConnection;
 /// count would crowd out the others, so rows go in runs of powers of two up to this: eleven
 /// texts per table at most.
 const MAX_ROWS: usize = 1024;
-/// Webhook deliveries per run: `webhooks::enqueue_messages` writes at most 500 to a statement.
-const MAX_DELIVERIES: usize = 256;
 
 #[derive(Debug, Default)]
 pub(crate) struct Writes {
@@ -170,57 +168,11 @@ impl Writes {
             sql.execute(conn).await?;
         }
         let endpoints = webhooks::enabled(conn).await?;
-        let deliveries: Vec<(&webhooks::Endpoint, &str)> = events
+        let announced = events
             .iter()
-            .flat_map(|event| {
-                endpoints
-                    .iter()
-                    .filter(|e| {
-                        vouch_domain::webhook::filter_matches(&e.event_types, &event.event_type)
-                    })
-                    .map(|e| (e, event.id.as_str()))
-            })
-            .collect();
-        for run in power_of_two_runs(&deliveries, MAX_DELIVERIES) {
-            webhooks::enqueue_messages(conn, run).await?;
-        }
+            .map(|e| (e.event_type.as_str(), e.id.as_str()));
+        webhooks::fan_out(conn, &endpoints, announced).await?;
         self.written.events = self.events.len();
         Ok(())
-    }
-}
-
-/// `rows` cut into runs whose lengths are powers of two up to `max` (itself one), longest
-/// first (13 rows: 8, 4, 1).
-fn power_of_two_runs<T>(mut rows: &[T], max: usize) -> impl Iterator<Item = &[T]> {
-    std::iter::from_fn(move || {
-        if rows.is_empty() {
-            return None;
-        }
-        let len = max.min(1 << rows.len().ilog2());
-        let (run, rest) = rows.split_at(len);
-        rows = rest;
-        Some(run)
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn runs_are_powers_of_two_that_cover_every_row_in_order() {
-        for n in 0..5000usize {
-            let rows: Vec<usize> = (0..n).collect();
-            let runs: Vec<&[usize]> = power_of_two_runs(&rows, MAX_ROWS).collect();
-            assert!(
-                runs.iter()
-                    .all(|r| r.len().is_power_of_two() && r.len() <= MAX_ROWS)
-            );
-            assert_eq!(runs.concat(), rows);
-            // Below the cap, one run per bit of the count: the statement texts stay few.
-            if n <= MAX_ROWS {
-                assert_eq!(runs.len(), n.count_ones() as usize);
-            }
-        }
     }
 }

@@ -82,17 +82,8 @@ pub async fn emit_many(
                 .bind(data.to_string());
         });
         sql.execute(conn).await?;
-        let deliveries: Vec<(&webhooks::Endpoint, &str)> = chunk
-            .iter()
-            .zip(&ids)
-            .flat_map(|((event_type, _), id)| {
-                endpoints
-                    .iter()
-                    .filter(|e| vouch_domain::webhook::filter_matches(&e.event_types, event_type))
-                    .map(move |e| (e, id.as_str()))
-            })
-            .collect();
-        webhooks::enqueue_messages(conn, &deliveries).await?;
+        let announced = chunk.iter().zip(&ids).map(|((t, _), id)| (*t, id.as_str()));
+        webhooks::fan_out(conn, &endpoints, announced).await?;
     }
     Ok(())
 }

@@ -502,9 +502,42 @@ impl NewestFirst {
     }
 }
 
+/// `rows` cut into runs whose lengths are powers of two up to `max` (itself one), longest
+/// first (13 rows: 8, 4, 1). Statements are kept prepared per text, and a text per row count
+/// would crowd out the others: in runs like these a multi-row insert has a text per bit.
+pub(crate) fn power_of_two_runs<T>(mut rows: &[T], max: usize) -> impl Iterator<Item = &[T]> {
+    std::iter::from_fn(move || {
+        if rows.is_empty() {
+            return None;
+        }
+        let len = max.min(1 << rows.len().ilog2());
+        let (run, rest) = rows.split_at(len);
+        rows = rest;
+        Some(run)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn runs_are_powers_of_two_that_cover_every_row_in_order() {
+        const MAX: usize = 1024;
+        for n in 0..5000usize {
+            let rows: Vec<usize> = (0..n).collect();
+            let runs: Vec<&[usize]> = power_of_two_runs(&rows, MAX).collect();
+            assert!(
+                runs.iter()
+                    .all(|r| r.len().is_power_of_two() && r.len() <= MAX)
+            );
+            assert_eq!(runs.concat(), rows);
+            // Below the cap, one run per bit of the count: the statement texts stay few.
+            if n <= MAX {
+                assert_eq!(runs.len(), n.count_ones() as usize);
+            }
+        }
+    }
 
     #[test]
     fn placeholders_are_numbered_in_push_order() {

@@ -2,7 +2,7 @@
 //! endpoint; its `id` is the `webhook-id` header, the same on every retry and resend. Each
 //! delivery try is a job whose `subject` is the message id.
 
-use crate::query::NewestFirst;
+use crate::query::{NewestFirst, power_of_two_runs};
 use crate::{Result, StoreError, flag, jobs, now};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
@@ -291,6 +291,31 @@ pub async fn enqueue_message(
         .execute(conn)
         .await?;
     Ok(id)
+}
+
+/// Webhook deliveries per statement run: [`enqueue_messages`] writes at most 500 to a statement.
+const MAX_DELIVERIES: usize = 256;
+
+/// Queues, for each `(type, id)` event, a message and its delivery to every endpoint of
+/// `endpoints` whose filter matches the type.
+pub(crate) async fn fan_out<'a>(
+    conn: &mut AnyConnection,
+    endpoints: &[Endpoint],
+    events: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<()> {
+    let deliveries: Vec<(&Endpoint, &str)> = events
+        .into_iter()
+        .flat_map(|(event_type, id)| {
+            endpoints
+                .iter()
+                .filter(move |e| vouch_domain::webhook::filter_matches(&e.event_types, event_type))
+                .map(move |e| (e, id))
+        })
+        .collect();
+    for run in power_of_two_runs(&deliveries, MAX_DELIVERIES) {
+        enqueue_messages(conn, run).await?;
+    }
+    Ok(())
 }
 
 /// [`enqueue_message`] for many (endpoint, event) pairs, a statement per 500 for the jobs and
