@@ -14,7 +14,7 @@ use vouch_domain::program::ProgramStatus;
 use vouch_domain::referral::{Source, Stage, Touch, attribute};
 use vouch_store::audit::Origin;
 use vouch_store::emails::{self, QueueOptions};
-use vouch_store::participants::{self, Participant, SignupFacts};
+use vouch_store::participants::{self, Participant, SignupFacts, WithFingerprints};
 use vouch_store::program_events::{self, ProgramEvent};
 use vouch_store::programs::Program;
 use vouch_store::referrals::{self, NewReferral, Referral, StageChange};
@@ -71,7 +71,7 @@ pub async fn mail_participant(
     if let (Some(vars), serde_json::Value::Object(extra)) = (vars.as_object_mut(), extra) {
         vars.extend(extra);
     }
-    emails::queue(
+    emails::queue_at_commit(
         tx,
         kind,
         &to.email,
@@ -324,11 +324,10 @@ async fn fraud_flags(
     ctx: &Ctx,
     tx: &mut Tx,
     program: &Program,
-    referrer: &Participant,
+    referrer: &WithFingerprints,
     friend: &Participant,
     facts: &SignupFacts,
 ) -> AppResult<Vec<Flag>> {
-    let (referrer_ip, referrer_device) = participants::fingerprints(tx, &referrer.id).await?;
     let signups_from_ip_last_hour = match &facts.ip_hash {
         Some(ip) => {
             participants::signups_from_ip(
@@ -346,9 +345,9 @@ async fn fraud_flags(
             .await?;
     Ok(fraud::check(
         &Person {
-            email: &referrer.email,
-            ip_hash: referrer_ip.as_deref(),
-            device_hash: referrer_device.as_deref(),
+            email: &referrer.participant.email,
+            ip_hash: referrer.ip_hash.as_deref(),
+            device_hash: referrer.device_hash.as_deref(),
         },
         &Person {
             email: &friend.email,
@@ -419,10 +418,10 @@ pub async fn enrol_in(
     // The participant `referred_by` names, read once: the attribution below mostly picks it.
     let mut named = None;
     if let Some(code) = &draft.referred_by {
-        match participants::by_code(tx, code).await? {
-            Some(p) if p.program_id == program.id => {
+        match participants::by_code_with_fingerprints(tx, code).await? {
+            Some(p) if p.participant.program_id == program.id => {
                 touches.push(Touch {
-                    code: p.code.clone(),
+                    code: p.participant.code.clone(),
                     source: if context.import.is_some() {
                         Source::Import
                     } else {
@@ -452,13 +451,13 @@ pub async fn enrol_in(
         &remaining,
     ) {
         // A blocked participant's code credits nobody: the signup joins without a referrer.
-        let candidate = match named.take_if(|p| p.code == chosen.code) {
+        let candidate = match named.take_if(|p| p.participant.code == chosen.code) {
             Some(p) => Some(p),
-            None => participants::by_code(tx, &chosen.code).await?,
+            None => participants::by_code_with_fingerprints(tx, &chosen.code).await?,
         };
         if let Some(p) = candidate
-            && p.program_id == program.id
-            && p.status == crate::participant_admin::ACTIVE
+            && p.participant.program_id == program.id
+            && p.participant.status == crate::participant_admin::ACTIVE
         {
             referrer = Some((p, chosen.source));
             break;
@@ -487,7 +486,7 @@ pub async fn enrol_in(
         tx,
         &program.id,
         draft,
-        referrer.as_ref().map(|(p, _)| p.id.as_str()),
+        referrer.as_ref().map(|(p, _)| p.participant.id.as_str()),
         &facts,
     )
     .await?;
@@ -503,6 +502,7 @@ pub async fn enrol_in(
         Some((by, source)) => {
             let won_at_signup = program.qualifying_event == "signup";
             let flags = fraud_flags(ctx, tx, program, by, &participant, &facts).await?;
+            let by = &by.participant;
             let new = NewReferral {
                 program_id: &program.id,
                 referrer_id: &by.id,
@@ -545,7 +545,7 @@ async fn welcome_allowed(ctx: &Ctx, tx: &mut Tx, email: &str) -> AppResult<bool>
         return Ok(true);
     }
     let since = ctx.clock.now() - time::Duration::days(1);
-    let sent = vouch_store::emails::count_to(tx, Kind::ParticipantWelcome, email, since).await?;
+    let sent = emails::count_to_in(tx, Kind::ParticipantWelcome, email, since).await?;
     if sent >= limit {
         tracing::info!(
             sent,

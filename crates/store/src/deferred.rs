@@ -1,13 +1,15 @@
-//! Audit entries and events a transaction gathers and writes at its commit, many to a
+//! Audit entries, events and emails a transaction gathers and writes at its commit, many to a
 //! statement.
 //!
-//! Every change writes its audit entry and its events inside its own transaction; they still
-//! do, but as the transaction's last statements instead of one by one beside the change. An
-//! attributed signup makes two audit entries and three events: written as they came that was
-//! five inserts and three reads of the webhook endpoints, in every signup of a group that
-//! shares one transaction ([`crate::Tx`] under group commit). Gathered, a group writes them
-//! with one read of the endpoints and an insert or two per table. On SQLite each statement is
-//! a hand-off to sqlx's connection thread, on PostgreSQL a round trip.
+//! Every change writes its audit entry, its events and the emails it sends inside its own
+//! transaction; they still do, but as the transaction's last statements instead of one by one
+//! beside the change. An attributed signup makes two audit entries, three events and two emails
+//! (each with its job): written as they came that was nine inserts and three reads of the
+//! webhook endpoints, in every signup of a group that shares one transaction ([`crate::Tx`]
+//! under group commit). Gathered, a group writes them with one read of the endpoints and an
+//! insert or two per table. On SQLite each statement is a hand-off to sqlx's connection thread,
+//! on PostgreSQL a round trip. An email is rendered, and checked against the suppressions, when
+//! it is gathered ([`crate::emails::queue_at_commit`]); only its rows wait.
 //!
 //! What is gathered is complete when it is gathered (ids, times, JSON), so the commit only
 //! writes it; a savepoint rolled back forgets what was gathered after it. What was written early
@@ -16,8 +18,9 @@
 
 use crate::audit::Origin;
 use crate::query::{Sql, power_of_two_runs};
-use crate::{Result, now, webhooks};
+use crate::{Result, emails, now, webhooks};
 use sqlx::AnyConnection;
+use vouch_domain::email_template::Kind;
 
 /// Rows per statement at most. Statements are kept prepared per text, and a text per row
 /// count would crowd out the others, so rows go in runs of powers of two up to this: eleven
@@ -28,6 +31,7 @@ const MAX_ROWS: usize = 1024;
 pub(crate) struct Writes {
     audit: Vec<AuditRow>,
     events: Vec<EventRow>,
+    emails: Vec<emails::Prepared>,
     /// How many of each are written already (early, by [`Writes::write`] before the commit).
     written: Counts,
 }
@@ -36,6 +40,7 @@ pub(crate) struct Writes {
 struct Counts {
     audit: usize,
     events: usize,
+    emails: usize,
 }
 
 /// What was gathered and written at a savepoint.
@@ -109,11 +114,27 @@ impl Writes {
         id
     }
 
+    /// Gathers a rendered email (its job too, unless the address is suppressed).
+    pub(crate) fn email(&mut self, message: emails::Prepared) {
+        self.emails.push(message);
+    }
+
+    /// Gathered emails of `kind` to `to` not written yet.
+    pub(crate) fn emails_to(&self, kind: Kind, to: &str) -> i64 {
+        let unwritten = self.emails.get(self.written.emails..).unwrap_or_default();
+        let n = unwritten
+            .iter()
+            .filter(|m| m.kind == kind && m.to == to)
+            .count();
+        i64::try_from(n).unwrap_or(i64::MAX)
+    }
+
     pub(crate) fn mark(&self) -> Mark {
         Mark {
             gathered: Counts {
                 audit: self.audit.len(),
                 events: self.events.len(),
+                emails: self.emails.len(),
             },
             written: self.written,
         }
@@ -124,13 +145,19 @@ impl Writes {
     pub(crate) fn rewind(&mut self, mark: Mark) {
         self.audit.truncate(mark.gathered.audit);
         self.events.truncate(mark.gathered.events);
+        self.emails.truncate(mark.gathered.emails);
         self.written = mark.written;
     }
 
-    /// Writes what was gathered and not written yet, in the order it was gathered: the audit
-    /// entries, then the events and, for every enabled endpoint whose filter matches, a
-    /// webhook message and its delivery job.
+    /// Writes what was gathered and not written yet, in the order it was gathered: the emails
+    /// and their jobs, the audit entries, then the events and, for every enabled endpoint
+    /// whose filter matches, a webhook message and its delivery job.
     pub(crate) async fn write(&mut self, conn: &mut AnyConnection) -> Result<()> {
+        let emails = self.emails.get(self.written.emails..).unwrap_or_default();
+        for run in power_of_two_runs(emails, MAX_ROWS) {
+            emails::write_prepared(conn, run).await?;
+        }
+        self.written.emails = self.emails.len();
         let audit = self.audit.get(self.written.audit..).unwrap_or_default();
         let events = self.events.get(self.written.events..).unwrap_or_default();
         for run in power_of_two_runs(audit, MAX_ROWS) {

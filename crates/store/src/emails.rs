@@ -257,6 +257,96 @@ pub async fn queue(
     ctx: &serde_json::Value,
     options: QueueOptions<'_>,
 ) -> Result<EmailMessage> {
+    let m = prepare(conn, kind, to, ctx, options).await?;
+    let status = m.status();
+    if let Some(job_id) = &m.job_id {
+        let job = jobs::NewJob {
+            id: job_id,
+            subject: Some(&m.job_subject),
+            payload: &m.job_payload,
+        };
+        jobs::insert_many(conn, "email", &[job], MAX_ATTEMPTS).await?;
+    }
+    let row = sqlx::query(
+        "INSERT INTO email_messages (id, kind, to_address, subject, text_body, html_body, marketing, status, job_id, created_at, program_id, unsubscribe_url)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING *",
+    )
+    .bind(m.id)
+    .bind(m.kind.as_str())
+    .bind(m.to)
+    .bind(m.rendered.subject)
+    .bind(m.rendered.text)
+    .bind(m.rendered.html)
+    .bind(flag(m.kind.marketing()))
+    .bind(status)
+    .bind(m.job_id)
+    .bind(m.created_at)
+    .bind(m.program_id)
+    .bind(m.unsubscribe_url)
+    .fetch_one(conn)
+    .await?;
+    from_row(&row)
+}
+
+/// [`queue`] inside `tx`, the rows written at its commit with the other messages the
+/// transaction queued (many to a statement: a group of signups writes its welcome emails
+/// together). Rendered and checked against the suppressions now, as [`queue`] does.
+pub async fn queue_at_commit(
+    tx: &mut crate::Tx,
+    kind: Kind,
+    to: &str,
+    ctx: &serde_json::Value,
+    options: QueueOptions<'_>,
+) -> Result<()> {
+    let message = prepare(tx, kind, to, ctx, options).await?;
+    tx.deferred.email(message);
+    Ok(())
+}
+
+/// [`count_to`], counting too the messages `tx` queued to be written at its commit.
+pub async fn count_to_in(
+    tx: &mut crate::Tx,
+    kind: Kind,
+    to: &str,
+    since: Timestamp,
+) -> Result<i64> {
+    let written = count_to(tx, kind, to, since).await?;
+    Ok(written + tx.deferred.emails_to(kind, to))
+}
+
+/// A message rendered and ready to write, its ids drawn.
+#[derive(Debug)]
+pub(crate) struct Prepared {
+    pub id: String,
+    pub kind: Kind,
+    pub to: String,
+    pub rendered: email_template::Rendered,
+    /// None when the address is suppressed: nothing is sent.
+    pub job_id: Option<String>,
+    pub job_subject: String,
+    pub job_payload: serde_json::Value,
+    pub created_at: String,
+    pub program_id: Option<String>,
+    pub unsubscribe_url: Option<String>,
+}
+
+impl Prepared {
+    pub fn status(&self) -> &'static str {
+        if self.job_id.is_some() {
+            "queued"
+        } else {
+            "suppressed"
+        }
+    }
+}
+
+async fn prepare(
+    conn: &mut AnyConnection,
+    kind: Kind,
+    to: &str,
+    ctx: &serde_json::Value,
+    options: QueueOptions<'_>,
+) -> Result<Prepared> {
     let scope = options
         .program_id
         .map_or(Scope::Installation, Scope::Program);
@@ -284,43 +374,59 @@ pub async fn queue(
     }
     let suppressed = kind.marketing() && is_suppressed(conn, to).await?;
     let id = vouch_domain::id::new_id("eml");
-    let job_id = if suppressed {
-        None
-    } else {
-        Some(
-            jobs::enqueue(
-                conn,
-                "email",
-                Some(options.about.unwrap_or(&id)),
-                &match options.about {
-                    Some(about) => serde_json::json!({ "email_id": id, "about": about }),
-                    None => serde_json::json!({ "email_id": id }),
-                },
-                MAX_ATTEMPTS,
-            )
-            .await?
-            .id,
-        )
+    let job_payload = match options.about {
+        Some(about) => serde_json::json!({ "email_id": id, "about": about }),
+        None => serde_json::json!({ "email_id": id }),
     };
-    let row = sqlx::query(
-        "INSERT INTO email_messages (id, kind, to_address, subject, text_body, html_body, marketing, status, job_id, created_at, program_id, unsubscribe_url)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING *",
-    )
-    .bind(&id)
-    .bind(kind.as_str())
-    .bind(to)
-    .bind(rendered.subject)
-    .bind(rendered.text)
-    .bind(rendered.html)
-    .bind(flag(kind.marketing()))
-    .bind(if suppressed { "suppressed" } else { "queued" })
-    .bind(job_id)
-    .bind(now())
-    .bind(options.program_id.map(str::to_string))
-    .bind(options.unsubscribe_url.map(str::to_string))
-    .fetch_one(conn)
-    .await?;
-    from_row(&row)
+    Ok(Prepared {
+        job_id: (!suppressed).then(|| vouch_domain::id::new_id("job")),
+        job_subject: options.about.unwrap_or(&id).to_string(),
+        job_payload,
+        id,
+        kind,
+        to: to.to_string(),
+        rendered,
+        created_at: now(),
+        program_id: options.program_id.map(str::to_string),
+        unsubscribe_url: options.unsubscribe_url.map(str::to_string),
+    })
+}
+
+/// Writes gathered messages: their jobs, then the messages, a statement each.
+pub(crate) async fn write_prepared(conn: &mut AnyConnection, messages: &[Prepared]) -> Result<()> {
+    if messages.is_empty() {
+        return Ok(());
+    }
+    let jobs: Vec<jobs::NewJob<'_>> = messages
+        .iter()
+        .filter_map(|m| {
+            Some(jobs::NewJob {
+                id: m.job_id.as_deref()?,
+                subject: Some(&m.job_subject),
+                payload: &m.job_payload,
+            })
+        })
+        .collect();
+    jobs::insert_many(conn, "email", &jobs, MAX_ATTEMPTS).await?;
+    let mut sql = crate::query::Sql::new(
+        "INSERT INTO email_messages (id, kind, to_address, subject, text_body, html_body, marketing, status, job_id, created_at, program_id, unsubscribe_url) VALUES ",
+    );
+    sql.push_rows(messages, |row, m| {
+        row.bind(&m.id)
+            .bind(m.kind.as_str())
+            .bind(&m.to)
+            .bind(&m.rendered.subject)
+            .bind(&m.rendered.text)
+            .bind(&m.rendered.html)
+            .bind(flag(m.kind.marketing()))
+            .bind(m.status())
+            .bind(m.job_id.clone())
+            .bind(&m.created_at)
+            .bind(m.program_id.clone())
+            .bind(m.unsubscribe_url.clone());
+    });
+    sql.execute(conn).await?;
+    Ok(())
 }
 
 pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<EmailMessage>> {

@@ -86,8 +86,35 @@ pub async fn enqueue_many(
         .iter()
         .map(|_| vouch_domain::id::new_id("job"))
         .collect();
-    if items.is_empty() {
-        return Ok(ids);
+    let jobs: Vec<NewJob<'_>> = items
+        .iter()
+        .zip(&ids)
+        .map(|((subject, payload), id)| NewJob {
+            id,
+            subject: *subject,
+            payload,
+        })
+        .collect();
+    insert_many(conn, kind, &jobs, max_attempts).await?;
+    Ok(ids)
+}
+
+/// A job whose id the caller drew already (a row written later names it).
+pub(crate) struct NewJob<'a> {
+    pub id: &'a str,
+    pub subject: Option<&'a str>,
+    pub payload: &'a serde_json::Value,
+}
+
+/// Queues `jobs` of one kind with one statement.
+pub(crate) async fn insert_many(
+    conn: &mut AnyConnection,
+    kind: &str,
+    jobs: &[NewJob<'_>],
+    max_attempts: i64,
+) -> Result<()> {
+    if jobs.is_empty() {
+        return Ok(());
     }
     let mut sql = Sql::new(
         "INSERT INTO jobs (id, kind, subject, payload, status, attempts, max_attempts, run_at, created_at, updated_at) VALUES ",
@@ -99,11 +126,11 @@ pub async fn enqueue_many(
         sql.bind(max_attempts),
         sql.bind(now()),
     );
-    sql.push_rows(items.iter().zip(&ids), |row, ((subject, payload), id)| {
-        row.bind(id)
+    sql.push_rows(jobs, |row, job| {
+        row.bind(job.id)
             .placeholder(&kind)
-            .bind(subject.map(str::to_string))
-            .bind(payload.to_string())
+            .bind(job.subject.map(str::to_string))
+            .bind(job.payload.to_string())
             .placeholder(&queued)
             .placeholder(&zero)
             .placeholder(&max)
@@ -112,7 +139,7 @@ pub async fn enqueue_many(
             .placeholder(&at);
     });
     sql.execute(conn).await?;
-    Ok(ids)
+    Ok(())
 }
 
 pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Job>> {

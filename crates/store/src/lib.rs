@@ -68,8 +68,9 @@ pub use sqlx::AnyConnection as Conn;
 /// written there, at the end, the row stays locked for the commit alone instead of for the
 /// rest of the transaction (or of a whole group of signups).
 ///
-/// Audit entries and events given to [`Tx::audit`] and [`Tx::emit`] are written at the commit
-/// too, many to a statement (`deferred`).
+/// Audit entries and events given to [`Tx::audit`] and [`Tx::emit`], and emails given to
+/// [`emails::queue_at_commit`], are written at the commit too, many to a statement
+/// (`deferred`).
 pub struct Tx {
     inner: sqlx::Transaction<'static, sqlx::Any>,
     _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
@@ -131,8 +132,8 @@ impl Tx {
         self.deferred.event(event_type, data)
     }
 
-    /// Writes the gathered audit entries and events now, for a statement that must see them
-    /// (redacting a person's audit entries).
+    /// Writes the gathered audit entries, events and emails now, for a statement that must
+    /// see them (redacting a person's audit entries).
     pub async fn write_gathered(&mut self) -> Result<()> {
         self.deferred.write(&mut self.inner).await
     }

@@ -77,9 +77,6 @@ pub async fn create(
             Some(c) => c.clone(),
             None => generate_code(d.first_name.as_deref().unwrap_or_default(), &d.email),
         };
-        if facts.code.is_none() && code_taken(conn, &code).await? {
-            continue;
-        }
         let inserted = sqlx::query(
             "INSERT INTO participants (id, program_id, email, first_name, last_name, code, status, signed_up_at, created_at, updated_at, referred_by, email_key, ip_hash, device_hash, account_id)
              VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $8, $9, $10, $11, $12, $13)
@@ -101,9 +98,10 @@ pub async fn create(
         .fetch_optional(&mut *conn)
         .await
         .map_err(|e| conflict(e, "participants", &["email", "code"]))?;
-        // A code taken meanwhile (by a transaction that committed after the check, or that
-        // was waited for) inserts nothing instead of failing: a failed statement would abort
-        // the whole transaction on PostgreSQL, and the signups sharing it.
+        // A code taken already (or by a transaction that committed meanwhile, or that was
+        // waited for) inserts nothing instead of failing, and the next try draws another: a
+        // failed statement would abort the whole transaction on PostgreSQL, and the signups
+        // sharing it. No read first: a drawn code is rarely taken, and the insert finds out.
         match inserted {
             Some(row) => return from_row(&row),
             None => {
@@ -316,21 +314,6 @@ pub async fn by_email(
     row.as_ref().map(from_row).transpose()
 }
 
-/// The signup facts of a participant, for fraud checks: (ip hash, device hash).
-pub async fn fingerprints(
-    conn: &mut AnyConnection,
-    id: &str,
-) -> Result<(Option<String>, Option<String>)> {
-    let row = sqlx::query("SELECT ip_hash, device_hash FROM participants WHERE id = $1")
-        .bind(id)
-        .fetch_optional(conn)
-        .await?;
-    match row {
-        Some(r) => Ok((r.try_get("ip_hash")?, r.try_get("device_hash")?)),
-        None => Ok((None, None)),
-    }
-}
-
 /// Signups of a program from one IP hash since `since`.
 pub async fn signups_from_ip(
     conn: &mut AnyConnection,
@@ -488,15 +471,28 @@ pub async fn by_codes(conn: &mut AnyConnection, codes: &[String]) -> Result<Vec<
         codes,
     )
     .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(WithFingerprints {
-                participant: from_row(row)?,
-                ip_hash: row.try_get("ip_hash")?,
-                device_hash: row.try_get("device_hash")?,
-            })
-        })
-        .collect()
+    rows.iter().map(with_fingerprints).collect()
+}
+
+/// [`by_code`] with the signup fingerprints: a signup that names its referrer runs the fraud
+/// checks against them.
+pub async fn by_code_with_fingerprints(
+    conn: &mut AnyConnection,
+    code: &str,
+) -> Result<Option<WithFingerprints>> {
+    let row = sqlx::query("SELECT * FROM participants WHERE code = $1")
+        .bind(code.to_ascii_uppercase())
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(with_fingerprints).transpose()
+}
+
+fn with_fingerprints(row: &sqlx::any::AnyRow) -> Result<WithFingerprints> {
+    Ok(WithFingerprints {
+        participant: from_row(row)?,
+        ip_hash: row.try_get("ip_hash")?,
+        device_hash: row.try_get("device_hash")?,
+    })
 }
 
 /// Which of `emails` (lower case) are enrolled in the program.

@@ -725,3 +725,53 @@ async fn gathered_audit_entries_and_events_are_written_at_commit() {
     })
     .await;
 }
+
+/// Emails given to `emails::queue_at_commit` are rendered when they are gathered and written at
+/// the commit with their jobs, several to a statement, as the rows `emails::queue` writes at
+/// once. Before the commit they count for `count_to_in` (the welcome limit of a group of
+/// signups sees the group's own); a savepoint rolled back forgets them; a suppressed address
+/// gets its message recorded as suppressed, with no job.
+#[tokio::test]
+async fn gathered_emails_are_written_at_commit_with_their_jobs() {
+    use vouch_domain::email_template::Kind;
+    use vouch_store::emails::{self, QueueOptions};
+    each_backend(|store| async move {
+        async fn welcome(tx: &mut vouch_store::Tx, to: &str) -> vouch_store::Result<()> {
+            let vars = serde_json::json!({
+                "participant": { "first_name": "Ada", "email": to, "code": "ADA1" },
+                "program": { "name": "Friends", "offer": "10.00 off", "reward": "10.00" },
+                "referral_link": "https://shop.example/r/ADA1",
+                "unsubscribe_url": "https://vouch.example/u/x",
+            });
+            let options = QueueOptions { program_id: None, unsubscribe_url: Some("https://vouch.example/u/x"), about: None, brand: None };
+            emails::queue_at_commit(tx, Kind::ParticipantWelcome, to, &vars, options).await
+        }
+        let since = vouch_domain::Timestamp::now() - time::Duration::hours(1);
+        let mut conn = store.conn().await.expect("conn");
+        emails::suppress(&mut conn, "gone@example.com", "unsubscribed").await.expect("suppress");
+        drop(conn);
+
+        let mut tx = store.begin().await.expect("begin");
+        welcome(&mut tx, "ada@example.com").await.expect("gathered");
+        tx.savepoint().await.expect("savepoint");
+        welcome(&mut tx, "undone@example.com").await.expect("gathered");
+        tx.rollback_to().await.expect("rollback to");
+        welcome(&mut tx, "ada@example.com").await.expect("gathered");
+        welcome(&mut tx, "gone@example.com").await.expect("gathered");
+        assert_eq!(emails::count_to(&mut tx, Kind::ParticipantWelcome, "ada@example.com", since).await.expect("count"), 0, "not written yet");
+        assert_eq!(emails::count_to_in(&mut tx, Kind::ParticipantWelcome, "ada@example.com", since).await.expect("count"), 2);
+        tx.commit().await.expect("commit");
+
+        let rows: Vec<(String, String, Option<String>, String)> = sqlx::query_as("SELECT to_address, status, job_id, subject FROM email_messages ORDER BY to_address")
+            .fetch_all(store.pool()).await.expect("messages");
+        let summary: Vec<(&str, &str, bool)> = rows.iter().map(|(to, status, job, _)| (to.as_str(), status.as_str(), job.is_some())).collect();
+        assert_eq!(summary, [("ada@example.com", "queued", true), ("ada@example.com", "queued", true), ("gone@example.com", "suppressed", false)]);
+        assert!(rows.iter().all(|(_, _, _, subject)| !subject.is_empty()), "rendered");
+        let jobs: Vec<(String, String, String)> = sqlx::query_as("SELECT j.kind, j.status, j.payload FROM jobs j JOIN email_messages m ON m.job_id = j.id")
+            .fetch_all(store.pool()).await.expect("jobs");
+        assert_eq!(jobs.len(), 2);
+        assert!(jobs.iter().all(|(kind, status, payload)| kind == "email" && status == "queued" && payload.contains("email_id")));
+        assert_eq!(count(&store, "jobs").await, 2, "no job for the suppressed address");
+    })
+    .await;
+}
