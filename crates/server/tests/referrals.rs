@@ -594,6 +594,10 @@ async fn programs_have_their_own_templates_and_smtp_sends_list_unsubscribe() {
         // Removing the program's version brings the installation's back.
         let reset = admin.send(admin.request(reqwest::Method::DELETE, &path)).await;
         assert_eq!(reset.body["source"], "installation");
+        // At once, for the next signup: the program's version is not kept after its removal.
+        enrol(&key, &program, json!({ "email": "bea@example.com" })).await;
+        let bea = emails_to(&admin, "bea@example.com").await;
+        assert!(bea.iter().any(|m| m["subject"] == "Installation welcome"), "{bea:?}");
 
         // Through SMTP the message carries the one-click unsubscribe headers.
         let smtp = SmtpListener::start().await;
@@ -605,7 +609,7 @@ async fn programs_have_their_own_templates_and_smtp_sends_list_unsubscribe() {
         });
         worker.drain().await.expect("drain");
         let sent = smtp.mails();
-        assert_eq!(sent.len(), 2);
+        assert_eq!(sent.len(), 3, "Ann's two welcomes and Bea's");
         for m in &sent {
             let unfolded = m.data.replace("\r\n ", " ");
             assert!(unfolded.contains("List-Unsubscribe: <http://127.0.0.1:"), "{}", m.data);
