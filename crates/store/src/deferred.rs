@@ -26,6 +26,8 @@ use vouch_domain::email_template::Kind;
 /// count would crowd out the others, so rows go in runs of powers of two up to this: eleven
 /// texts per table at most.
 const MAX_ROWS: usize = 1024;
+/// Webhook deliveries per run: `webhooks::enqueue_messages` writes at most 500 to a statement.
+const MAX_DELIVERIES: usize = 256;
 
 #[derive(Debug, Default)]
 pub(crate) struct Writes {
@@ -119,12 +121,13 @@ impl Writes {
         self.emails.push(message);
     }
 
-    /// Gathered emails of `kind` to `to` not written yet.
-    pub(crate) fn emails_to(&self, kind: Kind, to: &str) -> i64 {
+    /// Gathered emails of `kind` to `to` since `since`, not written yet.
+    pub(crate) fn emails_to(&self, kind: Kind, to: &str, since: &str) -> i64 {
         let unwritten = self.emails.get(self.written.emails..).unwrap_or_default();
+        // Times are fixed-width UTC text: they compare as they sort.
         let n = unwritten
             .iter()
-            .filter(|m| m.kind == kind && m.to == to)
+            .filter(|m| m.kind == kind && m.to == to && m.created_at.as_str() >= since)
             .count();
         i64::try_from(n).unwrap_or(i64::MAX)
     }
@@ -198,7 +201,10 @@ impl Writes {
         let announced = events
             .iter()
             .map(|e| (e.event_type.as_str(), e.id.as_str()));
-        webhooks::fan_out(conn, &endpoints, announced).await?;
+        let deliveries = webhooks::deliveries_for(&endpoints, announced);
+        for run in power_of_two_runs(&deliveries, MAX_DELIVERIES) {
+            webhooks::enqueue_messages(conn, run).await?;
+        }
         self.written.events = self.events.len();
         Ok(())
     }

@@ -310,8 +310,9 @@ pub async fn count_to_in(
     to: &str,
     since: Timestamp,
 ) -> Result<i64> {
+    let since_text = since.to_string();
     let written = count_to(tx, kind, to, since).await?;
-    Ok(written + tx.deferred.emails_to(kind, to))
+    Ok(written + tx.deferred.emails_to(kind, to, &since_text))
 }
 
 /// A message rendered and ready to write, its ids drawn.

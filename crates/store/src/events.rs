@@ -83,7 +83,8 @@ pub async fn emit_many(
         });
         sql.execute(conn).await?;
         let announced = chunk.iter().zip(&ids).map(|((t, _), id)| (*t, id.as_str()));
-        webhooks::fan_out(conn, &endpoints, announced).await?;
+        let deliveries = webhooks::deliveries_for(&endpoints, announced);
+        webhooks::enqueue_messages(conn, &deliveries).await?;
     }
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! endpoint; its `id` is the `webhook-id` header, the same on every retry and resend. Each
 //! delivery try is a job whose `subject` is the message id.
 
-use crate::query::{NewestFirst, power_of_two_runs};
+use crate::query::NewestFirst;
 use crate::{Result, StoreError, flag, jobs, now};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
@@ -293,17 +293,13 @@ pub async fn enqueue_message(
     Ok(id)
 }
 
-/// Webhook deliveries per statement run: [`enqueue_messages`] writes at most 500 to a statement.
-const MAX_DELIVERIES: usize = 256;
-
-/// Queues, for each `(type, id)` event, a message and its delivery to every endpoint of
-/// `endpoints` whose filter matches the type.
-pub(crate) async fn fan_out<'a>(
-    conn: &mut AnyConnection,
-    endpoints: &[Endpoint],
+/// The deliveries `(endpoint, event id)` of `(type, id)` events: every endpoint of `endpoints`
+/// whose filter matches the event's type, for [`enqueue_messages`].
+pub(crate) fn deliveries_for<'e, 'a>(
+    endpoints: &'e [Endpoint],
     events: impl IntoIterator<Item = (&'a str, &'a str)>,
-) -> Result<()> {
-    let deliveries: Vec<(&Endpoint, &str)> = events
+) -> Vec<(&'e Endpoint, &'a str)> {
+    events
         .into_iter()
         .flat_map(|(event_type, id)| {
             endpoints
@@ -311,11 +307,7 @@ pub(crate) async fn fan_out<'a>(
                 .filter(move |e| vouch_domain::webhook::filter_matches(&e.event_types, event_type))
                 .map(move |e| (e, id))
         })
-        .collect();
-    for run in power_of_two_runs(&deliveries, MAX_DELIVERIES) {
-        enqueue_messages(conn, run).await?;
-    }
-    Ok(())
+        .collect()
 }
 
 /// [`enqueue_message`] for many (endpoint, event) pairs, a statement per 500 for the jobs and

@@ -760,6 +760,16 @@ async fn gathered_emails_are_written_at_commit_with_their_jobs() {
         welcome(&mut tx, "gone@example.com").await.expect("gathered");
         assert_eq!(emails::count_to(&mut tx, Kind::ParticipantWelcome, "ada@example.com", since).await.expect("count"), 0, "not written yet");
         assert_eq!(emails::count_to_in(&mut tx, Kind::ParticipantWelcome, "ada@example.com", since).await.expect("count"), 2);
+        let later = vouch_domain::Timestamp::now() + time::Duration::hours(1);
+        assert_eq!(emails::count_to_in(&mut tx, Kind::ParticipantWelcome, "ada@example.com", later).await.expect("count"), 0, "only those since");
+        // Written early inside a savepoint, then undone with it: written again at the commit,
+        // and counted once meanwhile; what was gathered after the savepoint is forgotten.
+        tx.savepoint().await.expect("savepoint");
+        tx.write_gathered().await.expect("written early");
+        assert_eq!(emails::count_to_in(&mut tx, Kind::ParticipantWelcome, "ada@example.com", since).await.expect("count"), 2, "written, not counted twice");
+        welcome(&mut tx, "late@example.com").await.expect("gathered");
+        tx.rollback_to().await.expect("rollback to");
+        assert_eq!(emails::count_to_in(&mut tx, Kind::ParticipantWelcome, "ada@example.com", since).await.expect("count"), 2, "undone, counted as gathered");
         tx.commit().await.expect("commit");
 
         let rows: Vec<(String, String, Option<String>, String)> = sqlx::query_as("SELECT to_address, status, job_id, subject FROM email_messages ORDER BY to_address")
@@ -767,10 +777,17 @@ async fn gathered_emails_are_written_at_commit_with_their_jobs() {
         let summary: Vec<(&str, &str, bool)> = rows.iter().map(|(to, status, job, _)| (to.as_str(), status.as_str(), job.is_some())).collect();
         assert_eq!(summary, [("ada@example.com", "queued", true), ("ada@example.com", "queued", true), ("gone@example.com", "suppressed", false)]);
         assert!(rows.iter().all(|(_, _, _, subject)| !subject.is_empty()), "rendered");
-        let jobs: Vec<(String, String, String)> = sqlx::query_as("SELECT j.kind, j.status, j.payload FROM jobs j JOIN email_messages m ON m.job_id = j.id")
+        type JobOfMessage = (String, String, Option<String>, String, String, Option<String>);
+        let jobs: Vec<JobOfMessage> = sqlx::query_as("SELECT j.kind, j.status, j.subject, j.payload, m.id, m.unsubscribe_url FROM jobs j JOIN email_messages m ON m.job_id = j.id")
             .fetch_all(store.pool()).await.expect("jobs");
         assert_eq!(jobs.len(), 2);
-        assert!(jobs.iter().all(|(kind, status, payload)| kind == "email" && status == "queued" && payload.contains("email_id")));
+        for (kind, status, subject, payload, message_id, unsubscribe) in &jobs {
+            assert_eq!((kind.as_str(), status.as_str()), ("email", "queued"));
+            let payload: serde_json::Value = serde_json::from_str(payload).expect("payload");
+            assert_eq!(payload["email_id"].as_str(), Some(message_id.as_str()), "the job names its message");
+            assert_eq!(subject.as_deref(), Some(message_id.as_str()));
+            assert_eq!(unsubscribe.as_deref(), Some("https://vouch.example/u/x"));
+        }
         assert_eq!(count(&store, "jobs").await, 2, "no job for the suppressed address");
     })
     .await;
