@@ -133,11 +133,9 @@ pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Participan
 }
 
 pub async fn by_code(conn: &mut AnyConnection, code: &str) -> Result<Option<Participant>> {
-    let row = sqlx::query("SELECT * FROM participants WHERE code = $1")
-        .bind(code.to_ascii_uppercase())
-        .fetch_optional(conn)
-        .await?;
-    row.as_ref().map(from_row).transpose()
+    Ok(by_code_with_fingerprints(conn, code)
+        .await?
+        .map(|found| found.participant))
 }
 
 /// The columns a program's participant list sorts by.
