@@ -15,6 +15,12 @@
 //!
 //! Lanes: SQLite has one writer, so one drain task; PostgreSQL runs many groups at once
 //! ([`GroupCommit::for_store`] says why).
+//!
+//! Order: a group runs its writes sorted by the key each caller gave ([`write_ordered`]; the
+//! sort is stable, so equal keys keep their arrival order). Two groups on PostgreSQL that
+//! both create rows of the same referrers then take their locks in the same order, and
+//! neither waits for the other in a cycle (a deadlock, which PostgreSQL only breaks after its
+//! one-second `deadlock_timeout`).
 
 use crate::{AppError, AppResult, Ctx};
 use std::future::Future;
@@ -36,12 +42,15 @@ trait Pending: Send {
     fn run<'a>(&'a mut self, ctx: &'a Ctx, tx: &'a mut Tx) -> BoxFuture<'a, bool>;
     /// Answers the caller: its own result, or `failed` when the group did not commit.
     fn answer(self: Box<Self>, failed: Option<AppError>);
+    /// Where the write goes in its group: see the module's "Order".
+    fn key(&self) -> &str;
     /// Whether the last run failed on our side (a deadlock between two groups, a lost
     /// connection) rather than on the write's own merits: worth one more run, alone.
     fn failed_on_our_side(&self) -> bool;
 }
 
 struct Write<T, F> {
+    key: String,
     work: F,
     result: Option<AppResult<T>>,
     reply: oneshot::Sender<AppResult<T>>,
@@ -71,6 +80,10 @@ where
         };
         // The caller may have gone away; its write stands either way.
         let _ = self.reply.send(answer);
+    }
+
+    fn key(&self) -> &str {
+        &self.key
     }
 
     fn failed_on_our_side(&self) -> bool {
@@ -149,10 +162,21 @@ where
     T: Send + 'static,
     F: for<'a> Fn(&'a Ctx, &'a mut Tx) -> BoxFuture<'a, AppResult<T>> + Send + 'static,
 {
+    write_ordered(ctx, String::new(), work).await
+}
+
+/// [`write`], placed in its group by `key` (writes without one come first): writes that lock
+/// rows of the same kind give the key those rows are found by, a signup its referrer's code.
+pub async fn write_ordered<T, F>(ctx: &Ctx, key: String, work: F) -> AppResult<T>
+where
+    T: Send + 'static,
+    F: for<'a> Fn(&'a Ctx, &'a mut Tx) -> BoxFuture<'a, AppResult<T>> + Send + 'static,
+{
     let (reply, answer) = oneshot::channel();
     let start_drain = {
         let mut queue = ctx.writes.lock();
         queue.waiting.push(Box::new(Write {
+            key,
             work,
             result: None,
             reply,
@@ -199,7 +223,7 @@ async fn drain(ctx: Ctx) {
     let writes = ctx.writes.clone();
     let _guard = LaneGuard(ctx.clone());
     loop {
-        let group: Vec<Box<dyn Pending>> = {
+        let mut group: Vec<Box<dyn Pending>> = {
             let mut queue = writes.lock();
             if queue.waiting.is_empty() {
                 queue.draining -= 1;
@@ -208,6 +232,7 @@ async fn drain(ctx: Ctx) {
             let take = queue.waiting.len().min(MAX_GROUP);
             queue.waiting.drain(..take).collect()
         };
+        group.sort_by(|a, b| a.key().cmp(b.key()));
         run_group(&ctx, group).await;
     }
 }

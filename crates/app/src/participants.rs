@@ -385,8 +385,9 @@ pub async fn enrol(
     // Awaited through a task of its own, so the cache is told even when the caller has gone
     // away (a client hanging up) after its signup was handed over: it commits regardless.
     let ctx = ctx.clone();
+    let order = likely_referrer(draft, context);
     let committed = tokio::spawn(async move {
-        let enrolled = crate::group_commit::write(&ctx, move |ctx, tx| {
+        let enrolled = crate::group_commit::write_ordered(&ctx, order, move |ctx, tx| {
             let input = input.clone();
             Box::pin(async move {
                 let (origin, program, draft, context) = &*input;
@@ -401,6 +402,18 @@ pub async fn enrol(
     committed
         .await
         .unwrap_or_else(|e| Err(AppError::Internal(format!("signup task: {e}"))))
+}
+
+/// The code of the referrer a signup most likely credits, before attribution has read
+/// anything: its group runs signups in this order, so that groups creating the same
+/// referrers' rewards lock them in one order ([`crate::group_commit`]). A wrong guess costs
+/// nothing but that order.
+fn likely_referrer(draft: &ParticipantDraft, context: &SignupContext) -> String {
+    draft
+        .referred_by
+        .clone()
+        .or_else(|| context.touches.first().map(|t| t.code.clone()))
+        .unwrap_or_default()
 }
 
 /// [`enrol`] inside the caller's transaction, which it neither commits nor rolls back (the

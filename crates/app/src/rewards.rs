@@ -252,12 +252,14 @@ pub async fn after_win(
     });
     for rule in rewards::rules(tx, &program.id, true).await? {
         let steps = steps_reached(rule.trigger, rule.threshold, rule.max_per_participant, won);
-        for step in steps.iter().filter(|_| !referrer_blocked) {
+        for step in
+            missing_steps(tx, &rule, &referral.referrer_id, &steps, referrer_blocked).await?
+        {
             let new = NewReward {
                 rule: &rule,
                 participant_id: &referral.referrer_id,
                 recipient: Recipient::Referrer,
-                step: *step,
+                step,
                 referral_id: Some(&referral.id),
                 currency: &program.currency,
                 hold_until,
@@ -286,6 +288,36 @@ pub async fn after_win(
         }
     }
     Ok(())
+}
+
+/// Which of the steps a referrer has reached are still to be created. Every win offers every
+/// step reached so far (imported history and steps regained after a revocation catch up at
+/// the next win), but most exist already: with more than one step reached, the ones there are
+/// read once instead of each being tried. A step created meanwhile by another transaction is
+/// still harmless: its insert does nothing.
+async fn missing_steps(
+    tx: &mut Tx,
+    rule: &RewardRule,
+    referrer_id: &str,
+    reached: &[i64],
+    referrer_blocked: bool,
+) -> AppResult<Vec<i64>> {
+    if referrer_blocked {
+        return Ok(Vec::new());
+    }
+    if reached.len() < 2 {
+        return Ok(reached.to_vec());
+    }
+    let have: std::collections::BTreeSet<i64> =
+        rewards::live_steps(tx, &rule.id, referrer_id, Recipient::Referrer)
+            .await?
+            .into_iter()
+            .collect();
+    Ok(reached
+        .iter()
+        .copied()
+        .filter(|step| !have.contains(step))
+        .collect())
 }
 
 /// Takes back what a revoked referral no longer earns: steps its referrer fell below and the

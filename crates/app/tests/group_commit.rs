@@ -21,6 +21,37 @@ fn person(email: &str, referred_by: &str) -> ParticipantFields {
     }
 }
 
+/// Starts a write that holds its group open until the gate is notified, and returns once it
+/// runs: everything submitted meanwhile queues for the next group (one lane).
+async fn hold_the_lane(
+    ctx: &Ctx,
+) -> (
+    Arc<tokio::sync::Notify>,
+    tokio::task::JoinHandle<Result<(), AppError>>,
+) {
+    let gate = Arc::new(tokio::sync::Notify::new());
+    let (started, running) = tokio::sync::oneshot::channel::<()>();
+    let started = Arc::new(std::sync::Mutex::new(Some(started)));
+    let held = tokio::spawn({
+        let (ctx, gate) = (ctx.clone(), gate.clone());
+        async move {
+            group_commit::write(&ctx, move |_, _| {
+                let (gate, started) = (gate.clone(), started.clone());
+                Box::pin(async move {
+                    if let Some(started) = started.lock().ok().and_then(|mut s| s.take()) {
+                        let _ = started.send(());
+                    }
+                    gate.notified().await;
+                    Ok::<_, AppError>(())
+                })
+            })
+            .await
+        }
+    });
+    running.await.expect("the held write runs");
+    (gate, held)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signups_that_arrive_together_share_a_commit_and_keep_their_own_answers() {
     for backend in backends() {
@@ -52,29 +83,7 @@ async fn signups_that_arrive_together_share_a_commit_and_keep_their_own_answers(
             .expect("ann");
         let before = ctx.writes.stats.groups.load(Ordering::Relaxed);
 
-        // A write that holds its group open until the test lets it go: everything submitted
-        // meanwhile queues for the next group.
-        let gate = Arc::new(tokio::sync::Notify::new());
-        let (started, running) = tokio::sync::oneshot::channel::<()>();
-        let started = Arc::new(std::sync::Mutex::new(Some(started)));
-        let held = tokio::spawn({
-            let (ctx, gate) = (ctx.clone(), gate.clone());
-            async move {
-                group_commit::write(&ctx, move |_, _| {
-                    let (gate, started) = (gate.clone(), started.clone());
-                    Box::pin(async move {
-                        if let Some(started) = started.lock().ok().and_then(|mut s| s.take()) {
-                            let _ = started.send(());
-                        }
-                        gate.notified().await;
-                        Ok::<_, AppError>(())
-                    })
-                })
-                .await
-            }
-        });
-        // The held write is running (its group open) before anything else is queued.
-        running.await.expect("the held write runs");
+        let (gate, held) = hold_the_lane(&ctx).await;
         // 30 signups: 27 fine, one email twice (the second is refused), one naming an unknown
         // referral code (refused) — all referred by Ann.
         let mut emails: Vec<String> = (0..27).map(|i| format!("f{i}@example.com")).collect();
@@ -281,6 +290,59 @@ async fn signups_that_arrive_together_share_a_commit_and_keep_their_own_answers(
         let after =
             group_commit::write(&ctx, |_, _| Box::pin(async move { Ok::<_, AppError>(7) })).await;
         assert_eq!(after.expect("the lane came back"), 7, "{backend:?}");
+        store.close().await;
+    }
+}
+
+/// A group runs its writes in the order of their keys, equal keys in arrival order: groups
+/// that create rows of the same referrers take their locks in one order (no deadlock).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_runs_its_writes_in_the_order_of_their_keys() {
+    for backend in backends() {
+        let store = fresh_store(backend).await.expect("store");
+        let mut ctx = Ctx::new(store.clone(), Settings::default())
+            .await
+            .expect("ctx");
+        ctx.writes = Arc::new(GroupCommit::with_lanes(1));
+        let ran = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+        let record = |ctx: &Ctx, key: &str, name: &str| {
+            let (ctx, ran, key, name) =
+                (ctx.clone(), ran.clone(), key.to_string(), name.to_string());
+            tokio::spawn(async move {
+                group_commit::write_ordered(&ctx, key, move |_, _| {
+                    let (ran, name) = (ran.clone(), name.clone());
+                    Box::pin(async move {
+                        ran.lock().expect("log").push(name);
+                        Ok::<_, AppError>(())
+                    })
+                })
+                .await
+            })
+        };
+        let (gate, held) = hold_the_lane(&ctx).await;
+        let mut queued = Vec::new();
+        for (key, name) in [
+            ("Y", "y1"),
+            ("X", "x1"),
+            ("", "none"),
+            ("Y", "y2"),
+            ("X", "x2"),
+        ] {
+            queued.push(record(&ctx, key, name));
+            while ctx.writes.waiting() < queued.len() {
+                tokio::task::yield_now().await;
+            }
+        }
+        gate.notify_one();
+        held.await.expect("join").expect("held");
+        for q in queued {
+            q.await.expect("join").expect("write");
+        }
+        assert_eq!(
+            *ran.lock().expect("log"),
+            vec!["none", "x1", "x2", "y1", "y2"],
+            "{backend:?}"
+        );
         store.close().await;
     }
 }

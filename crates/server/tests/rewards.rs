@@ -71,6 +71,21 @@ async fn referral_of(api: &Api, program: &str, friend: &Value) -> String {
         .to_string()
 }
 
+/// A live program paying 5.00 for each friend won, a write key, and Ann, its first participant.
+async fn ann_paid_for_each_friend(app: &TestApp) -> (String, Api, Value) {
+    let program = program(app, 0).await;
+    let manager = app.staff(Role::Manager).await;
+    rule(
+        &manager,
+        &program,
+        json!({ "name": "Each friend", "trigger": "every", "threshold": 1, "amount": 500 }),
+    )
+    .await;
+    let key = app.key_client(Scope::Write).await;
+    let ann = enrol(&key, &program, "ann@example.com", None).await;
+    (program, key, ann)
+}
+
 #[tokio::test]
 async fn milestones_pay_each_step_once_and_managers_deliver() {
     each_backend(|app| async move {
@@ -131,16 +146,7 @@ async fn milestones_pay_each_step_once_and_managers_deliver() {
 #[tokio::test]
 async fn two_deliveries_at_once_pay_once() {
     each_backend(|app| async move {
-        let program = program(&app, 0).await;
-        let manager = app.staff(Role::Manager).await;
-        rule(
-            &manager,
-            &program,
-            json!({ "name": "Each friend", "trigger": "every", "threshold": 1, "amount": 500 }),
-        )
-        .await;
-        let key = app.key_client(Scope::Write).await;
-        let ann = enrol(&key, &program, "ann@example.com", None).await;
+        let (program, key, ann) = ann_paid_for_each_friend(&app).await;
         win_friends(&key, &program, &ann, 1).await;
         let id = rewards_of(&key, &program, "").await[0]["id"]
             .as_str()
@@ -284,6 +290,50 @@ async fn revoking_a_referral_revokes_unearned_rewards_and_claws_back_delivered_o
         let path = format!("/api/v1/rewards/{}/revoke", earned["id"].as_str().expect("id"));
         assert_eq!(manager.post(&path, json!({ "reason": " " })).await.fields(), vec!["reason".to_string()]);
         assert_eq!(manager.post(&path, json!({ "reason": "duplicate account" })).await.body["status"], "revoked");
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_win_creates_the_steps_missing_and_no_step_twice() {
+    each_backend(|app| async move {
+        let (program, key, ann) = ann_paid_for_each_friend(&app).await;
+        let friends = win_friends(&key, &program, &ann, 4).await;
+        let live = |all: &[Value]| {
+            let mut steps: Vec<i64> = all
+                .iter()
+                .filter(|r| r["status"] != "revoked")
+                .filter_map(|r| r["step"].as_i64())
+                .collect();
+            steps.sort_unstable();
+            steps
+        };
+        assert_eq!(
+            live(&rewards_of(&key, &program, "").await),
+            vec![1, 2, 3, 4]
+        );
+
+        // Two refunds: Ann is down to two wins, so steps 3 and 4 (earned, not delivered) are revoked.
+        for friend in &friends[..2] {
+            let referral = referral_of(&key, &program, friend).await;
+            let r = key
+                .post(
+                    &format!("/api/v1/referrals/{referral}/stage"),
+                    json!({ "stage": "lost", "reason": "refunded" }),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        }
+        assert_eq!(live(&rewards_of(&key, &program, "").await), vec![1, 2]);
+
+        // The next win reaches three steps: 1 and 2 exist, only 3 is created; the one after, 4.
+        win_friends(&key, &program, &ann, 1).await;
+        assert_eq!(live(&rewards_of(&key, &program, "").await), vec![1, 2, 3]);
+        win_friends(&key, &program, &ann, 1).await;
+        let all = rewards_of(&key, &program, "").await;
+        assert_eq!(live(&all), vec![1, 2, 3, 4]);
+        assert_eq!(all.len(), 6, "four live steps and the two revoked ones");
         app.stop().await;
     })
     .await;

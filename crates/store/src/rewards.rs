@@ -305,6 +305,28 @@ pub async fn of_rule_and_referrer(
     rows.iter().map(reward_from_row).collect()
 }
 
+/// The steps of `rule` a participant already has as `recipient` (revoked rewards aside): one
+/// read, so a win tries to create only the steps that are missing rather than every step
+/// reached so far (a referrer with 500 wins of an "every 5" rule would otherwise try 100).
+pub async fn live_steps(
+    conn: &mut AnyConnection,
+    rule_id: &str,
+    participant_id: &str,
+    recipient: Recipient,
+) -> Result<Vec<i64>> {
+    let rows = sqlx::query(
+        "SELECT step FROM rewards WHERE rule_id = $1 AND participant_id = $2 AND recipient = $3 AND status <> 'revoked'",
+    )
+    .bind(rule_id)
+    .bind(participant_id)
+    .bind(recipient.as_str())
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| r.try_get::<i64, _>("step").map_err(Into::into))
+        .collect()
+}
+
 /// Friends' rewards that a referral earned.
 pub async fn friend_rewards_of_referral(
     conn: &mut AnyConnection,
