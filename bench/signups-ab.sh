@@ -7,7 +7,8 @@
 # `referred_by` one of the referrers in turn (bench/signups.lua, as bench/signups.sh's
 # attributed row). The order of the builds flips every round. Prints, per run: signups/s, p99,
 # the server's CPU time per signup (user + system from /proc around the load) and its group
-# commits (groups / writes they held, from /metrics).
+# commits (groups / writes they held, from /metrics); on PostgreSQL also the deadlocks
+# PostgreSQL detected in the run's database (pg_stat_database).
 #
 #   bench/signups-ab.sh BEFORE_BIN AFTER_BIN [rounds, default 3] [seconds, default 10]
 #
@@ -50,21 +51,23 @@ run() { # bin, store: one run, one table row
         wrk -t2 -c16 -d"${SECS}s" --latency -s bench/signups.lua "http://127.0.0.1:$PORT")
     c1=$(awk '{print $14 + $15}' "/proc/$server/stat")
     groups=$(curl -sf "http://127.0.0.1:$PORT/metrics" -H "Authorization: Bearer $metrics" | awk '/^vouch_group_commit/ {print $2}' | paste -sd/ -)
+    local deadlocks=—
+    [ "$store" = postgres ] && deadlocks=$(psql "$VOUCH_BENCH_POSTGRES_URL" -Atc "SELECT deadlocks FROM pg_stat_database WHERE datname = 'vouch_bench_ab'")
     kill -TERM "$server"; wait "$server" || true
-    python3 - "$c0" "$c1" "$(getconf CLK_TCK)" "$groups" <<PY
+    python3 - "$c0" "$c1" "$(getconf CLK_TCK)" "$groups" "$deadlocks" <<PY
 import re, sys
 out = """$out"""
-c0, c1, tck, groups = float(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+c0, c1, tck, groups, deadlocks = float(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), sys.argv[4], sys.argv[5]
 rps = re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)
 p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)
 reqs = int(re.search(r"(\d+) requests in", out).group(1))
 bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
 cpu = (c1 - c0) / tck * 1000 / max(reqs, 1)
-print(f"| $store | {rps} | {p99} | {cpu:.2f} ms | {groups} | {bad.group(1) if bad else 0} |")
+print(f"| $store | {rps} | {p99} | {cpu:.2f} ms | {groups} | {bad.group(1) if bad else 0} | {deadlocks} |")
 PY
 }
-echo "| round | build | store | signups/s | p99 | CPU per signup | groups/writes | non-2xx |"
-echo "|---|---|---|---:|---:|---:|---:|---:|"
+echo "| round | build | store | signups/s | p99 | CPU per signup | groups/writes | non-2xx | deadlocks |"
+echo "|---|---|---|---:|---:|---:|---:|---:|---:|"
 for round in $(seq 1 "$ROUNDS"); do
     if (( round % 2 )); then order=(before after); else order=(after before); fi
     for build in "${order[@]}"; do

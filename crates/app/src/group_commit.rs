@@ -2,11 +2,17 @@
 //! so a burst of them costs one commit — one flush to disk — instead of one each.
 //!
 //! A caller hands its write over and waits. Writes queue; a drain task takes up to
-//! [`MAX_GROUP`] of them at a time, runs each inside a savepoint of one transaction and commits
-//! once. Each caller gets its own answer only after that commit (nothing is acknowledged that a
-//! crash could still take back). A write that fails is rolled back to its savepoint alone: its
-//! caller gets its own error and the rest of the group commits. If the commit itself fails,
-//! every caller of the group hears it (an internal error, 500: nothing of theirs was saved).
+//! [`MAX_GROUP`] of them at a time, runs them one after the other in one transaction and
+//! commits once. Each caller gets its own answer only after that commit (nothing is
+//! acknowledged that a crash could still take back). If the commit itself fails, every caller
+//! of the group hears it (an internal error, 500: nothing of theirs was saved).
+//!
+//! A write that fails must not take the others with it. Most groups have no failure, so a
+//! group first runs without savepoints (each costs two statements per write, and on SQLite a
+//! copy of every page the write changes). When a write fails, that transaction is rolled back
+//! and the group runs again, each write in a savepoint: the failed write is rolled back to its
+//! savepoint alone, its caller gets its own error and the rest of the group commits. A write
+//! may therefore run twice; nothing it did in the first run was kept.
 //!
 //! When nothing else is waiting, a write runs at once in a group of one, so a quiet
 //! installation pays no delay. Under load the queue fills while a group commits, and the next
@@ -102,11 +108,13 @@ struct Queue {
     draining: usize,
 }
 
-/// Counts for `/metrics`: how many groups committed and how many writes they held.
+/// Counts for `/metrics`: how many groups committed, how many writes they held, and how many
+/// groups ran a second time, with savepoints, because one of their writes failed.
 #[derive(Default)]
 pub struct GroupStats {
     pub groups: AtomicU64,
     pub writes: AtomicU64,
+    pub reruns: AtomicU64,
 }
 
 pub struct GroupCommit {
@@ -154,9 +162,10 @@ impl GroupCommit {
 }
 
 /// Runs `work` in the next group's transaction and answers once that group has committed.
-/// `work` must not commit or roll back: it writes through `tx` only. It may run twice: a write
-/// that failed on our side inside a group (two groups deadlocked on PostgreSQL, say) is run
-/// once more, alone, after its group.
+/// `work` must not commit or roll back: it writes through `tx` only, and does nothing outside
+/// it that a second run would repeat. It may run more than once: when a write of its group
+/// fails (the group runs again with savepoints), and when it failed on our side inside a
+/// group (two groups deadlocked on PostgreSQL, say: it runs once more, alone, after its group).
 pub async fn write<T, F>(ctx: &Ctx, work: F) -> AppResult<T>
 where
     T: Send + 'static,
@@ -238,17 +247,54 @@ async fn drain(ctx: Ctx) {
 }
 
 async fn run_group(ctx: &Ctx, mut group: Vec<Box<dyn Pending>>) {
+    if group.len() > 1 {
+        match run_without_savepoints(ctx, &mut group).await {
+            Together::Committed => return committed(ctx, group).await,
+            Together::NotSaved(e) => return answer_all(group, &e),
+            Together::AWriteFailed => {
+                ctx.writes.stats.reruns.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+    run_with_savepoints(ctx, group).await;
+}
+
+/// How a group run without savepoints ended.
+enum Together {
+    Committed,
+    /// The transaction could not begin or commit: nothing of the group was saved.
+    NotSaved(String),
+    /// A write failed, and the transaction was rolled back: the group is to run again.
+    AWriteFailed,
+}
+
+async fn run_without_savepoints(ctx: &Ctx, group: &mut [Box<dyn Pending>]) -> Together {
     let mut tx = match ctx.store.begin().await {
         Ok(tx) => tx,
-        Err(e) => {
-            tracing::error!(error = %e, "group commit: cannot begin a transaction");
-            return answer_all(group, &e.to_string());
+        Err(e) => return Together::NotSaved(e.to_string()),
+    };
+    for pending in group.iter_mut() {
+        if !pending.run(ctx, &mut tx).await {
+            // Dropping the transaction rolls it back.
+            return Together::AWriteFailed;
         }
+    }
+    match tx.commit().await {
+        Ok(()) => Together::Committed,
+        Err(e) => Together::NotSaved(e.to_string()),
+    }
+}
+
+/// Runs each write in a savepoint of one transaction (a group of one in none: its failure is
+/// the whole transaction's), so a write that fails is undone alone.
+async fn run_with_savepoints(ctx: &Ctx, mut group: Vec<Box<dyn Pending>>) {
+    let mut tx = match ctx.store.begin().await {
+        Ok(tx) => tx,
+        Err(e) => return answer_all(group, &e.to_string()),
     };
     let single = group.len() == 1;
     let mut failed: Option<String> = None;
     for pending in &mut group {
-        // A group of one needs no savepoint: its failure is the whole transaction's.
         if !single && let Err(e) = tx.savepoint().await {
             failed = Some(e.to_string());
             break;
@@ -274,17 +320,17 @@ async fn run_group(ctx: &Ctx, mut group: Vec<Box<dyn Pending>>) {
         None => tx.commit().await.map_err(|e| e.to_string()),
     };
     match outcome {
-        Ok(()) => {
-            ctx.writes.stats.groups.fetch_add(1, Ordering::Relaxed);
-            let n = u64::try_from(group.len()).unwrap_or(u64::MAX);
-            ctx.writes.stats.writes.fetch_add(n, Ordering::Relaxed);
-            answer_each(ctx, group).await;
-        }
-        Err(e) => {
-            tracing::error!(error = %e, writes = group.len(), "group commit failed");
-            answer_all(group, &e);
-        }
+        Ok(()) => committed(ctx, group).await,
+        Err(e) => answer_all(group, &e),
     }
+}
+
+/// Counts a committed group and answers its writes.
+async fn committed(ctx: &Ctx, group: Vec<Box<dyn Pending>>) {
+    ctx.writes.stats.groups.fetch_add(1, Ordering::Relaxed);
+    let n = u64::try_from(group.len()).unwrap_or(u64::MAX);
+    ctx.writes.stats.writes.fetch_add(n, Ordering::Relaxed);
+    answer_each(ctx, group).await;
 }
 
 /// Answers each write of a group that committed (or of a lone write that failed); a write
@@ -323,6 +369,7 @@ async fn answer_each(ctx: &Ctx, group: Vec<Box<dyn Pending>>) {
 }
 
 fn answer_all(group: Vec<Box<dyn Pending>>, cause: &str) {
+    tracing::error!(error = %cause, writes = group.len(), "group commit failed");
     for pending in group {
         pending.answer(Some(AppError::Internal(format!(
             "the write was not saved: {cause}"

@@ -167,9 +167,15 @@ async fn signups_that_arrive_together_share_a_commit_and_keep_their_own_answers(
         );
         let refused = answers[29].as_ref().expect_err("unknown code");
         assert_eq!(refused.field_errors()[0].field, "referred_by");
-        // Two groups: the held write alone, then the 30 that queued behind it.
+        // Two groups: the held write alone, then the 30 that queued behind it, which ran a
+        // second time, with savepoints, because writes of theirs failed.
         let groups = ctx.writes.stats.groups.load(Ordering::Relaxed) - before;
         assert_eq!(groups, 2, "{backend:?}");
+        assert_eq!(
+            ctx.writes.stats.reruns.load(Ordering::Relaxed),
+            1,
+            "{backend:?}"
+        );
 
         // What was answered is what was saved: 27 friends and Ann, 27 referrals.
         let mut conn = store.conn().await.expect("conn");
@@ -341,6 +347,12 @@ async fn a_group_runs_its_writes_in_the_order_of_their_keys() {
         assert_eq!(
             *ran.lock().expect("log"),
             vec!["none", "x1", "x2", "y1", "y2"],
+            "{backend:?}: each ran once, in order"
+        );
+        // No write failed: the group ran once, without savepoints.
+        assert_eq!(
+            ctx.writes.stats.reruns.load(Ordering::Relaxed),
+            0,
             "{backend:?}"
         );
         store.close().await;

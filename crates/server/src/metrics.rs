@@ -251,6 +251,13 @@ fn render_group_commit(state: &AppState, out: &mut String) {
         "Writes those transactions held; divided by the commits, the mean group size.",
         stats.writes.load(Ordering::Relaxed),
     );
+    gauge(
+        out,
+        "vouch_group_commit_reruns_total",
+        "counter",
+        "Groups run a second time, each write in a savepoint, because one of their writes failed.",
+        stats.reruns.load(Ordering::Relaxed),
+    );
 }
 
 fn render_pool(state: &AppState, out: &mut String) {

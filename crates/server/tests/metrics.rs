@@ -96,6 +96,10 @@ async fn a_scrape_with_the_token_reads_requests_clicks_jobs_and_the_pool() {
             text.contains("vouch_group_commit_writes_total 1\n"),
             "{text}"
         );
+        assert!(
+            text.contains("vouch_group_commit_reruns_total 0\n"),
+            "{text}"
+        );
         assert!(text.contains("vouch_db_pool_max_connections "), "{text}");
         app.stop().await;
     }
