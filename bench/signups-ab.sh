@@ -7,8 +7,9 @@
 # `referred_by` one of the referrers in turn (bench/signups.lua, as bench/signups.sh's
 # attributed row). The order of the builds flips every round. Prints, per run: signups/s, p99,
 # the server's CPU time per signup (user + system from /proc around the load) and its group
-# commits (groups / writes they held, from /metrics); on PostgreSQL also the deadlocks
-# PostgreSQL detected in the run's database (pg_stat_database).
+# commits (groups / writes they held / groups run again because a write failed, from
+# /metrics); on PostgreSQL also the deadlocks PostgreSQL detected in the run's database
+# (pg_stat_database, read once the server's connections have closed and reported them).
 #
 #   bench/signups-ab.sh BEFORE_BIN AFTER_BIN [rounds, default 3] [seconds, default 10]
 #
@@ -56,9 +57,11 @@ run() { # bin, store: one run, one table row
         wrk -t2 -c16 -d"${SECS}s" --latency -s bench/signups.lua "http://127.0.0.1:$PORT")
     c1=$(awk '{print $14 + $15}' "/proc/$server/stat")
     groups=$(curl -sf "http://127.0.0.1:$PORT/metrics" -H "Authorization: Bearer $metrics" | awk '/^vouch_group_commit/ {print $2}' | paste -sd/ -)
-    local deadlocks=—
-    [ "$store" = postgres ] && deadlocks=$(psql "$VOUCH_BENCH_POSTGRES_URL" -Atc "SELECT deadlocks FROM pg_stat_database WHERE datname = 'vouch_bench_ab'")
     kill -TERM "$server"; wait "$server" || true
+    local deadlocks=—
+    if [ "$store" = postgres ]; then
+        deadlocks=$(psql "$VOUCH_BENCH_POSTGRES_URL" -Atc "SELECT deadlocks FROM pg_stat_database WHERE datname = 'vouch_bench_ab'")
+    fi
     python3 - "$c0" "$c1" "$(getconf CLK_TCK)" "$groups" "$deadlocks" <<PY
 import re, sys
 out = """$out"""
@@ -71,7 +74,7 @@ cpu = (c1 - c0) / tck * 1000 / max(reqs, 1)
 print(f"| $store | {rps} | {p99} | {cpu:.2f} ms | {groups} | {bad.group(1) if bad else 0} | {deadlocks} |")
 PY
 }
-echo "| round | build | store | signups/s | p99 | CPU per signup | groups/writes | non-2xx | deadlocks |"
+echo "| round | build | store | signups/s | p99 | CPU per signup | groups/writes/reruns | non-2xx | deadlocks |"
 echo "|---|---|---|---:|---:|---:|---:|---:|---:|"
 for round in $(seq 1 "$ROUNDS"); do
     if (( round % 2 )); then order=(before after); else order=(after before); fi

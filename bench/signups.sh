@@ -88,7 +88,7 @@ PY
 }
 PORT=18190
 for db in "${stores[@]}"; do
-    store=${db%%:*}
+    store=${db%%:*}; if [ "$store" = postgresql ]; then store=postgres; fi
     export VOUCH_DATABASE_URL=$db
     KEY=$("$BIN" api-keys create --name bench --scope admin 2>/dev/null)
     METRICS=bench-metrics-token-0123456789

@@ -12,7 +12,10 @@
 //! copy of every page the write changes). When a write fails, that transaction is rolled back
 //! and the group runs again, each write in a savepoint: the failed write is rolled back to its
 //! savepoint alone, its caller gets its own error and the rest of the group commits. A write
-//! may therefore run twice; nothing it did in the first run was kept.
+//! may therefore run twice; nothing it did in the first run was kept. After a group in which a
+//! write failed, the next group takes savepoints from the start, so a stream of refused writes
+//! (a form submitted twice, a script sending taken emails) does not make every group run
+//! twice; the first group with no failure goes back to running without them.
 //!
 //! When nothing else is waiting, a write runs at once in a group of one, so a quiet
 //! installation pays no delay. Under load the queue fills while a group commits, and the next
@@ -32,7 +35,7 @@ use crate::{AppError, AppResult, Ctx};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use tokio::sync::oneshot;
 use vouch_store::{Backend, Tx};
 
@@ -48,6 +51,8 @@ trait Pending: Send {
     fn run<'a>(&'a mut self, ctx: &'a Ctx, tx: &'a mut Tx) -> BoxFuture<'a, bool>;
     /// Answers the caller: its own result, or `failed` when the group did not commit.
     fn answer(self: Box<Self>, failed: Option<AppError>);
+    /// Forgets the result of a run whose transaction was rolled back.
+    fn forget(&mut self);
     /// Where the write goes in its group: see the module's "Order".
     fn key(&self) -> &str;
     /// Whether the last run failed on our side (a deadlock between two groups, a lost
@@ -92,6 +97,10 @@ where
         &self.key
     }
 
+    fn forget(&mut self) {
+        self.result = None;
+    }
+
     fn failed_on_our_side(&self) -> bool {
         matches!(&self.result, Some(Err(e)) if !e.is_client_error())
     }
@@ -120,6 +129,8 @@ pub struct GroupStats {
 pub struct GroupCommit {
     queue: Mutex<Queue>,
     lanes: usize,
+    /// Whether the last group had a write that failed: the next one takes savepoints at once.
+    careful: AtomicBool,
     pub stats: GroupStats,
 }
 
@@ -144,8 +155,14 @@ impl GroupCommit {
         Self {
             queue: Mutex::default(),
             lanes: lanes.max(1),
+            careful: AtomicBool::new(false),
             stats: GroupStats::default(),
         }
+    }
+
+    /// Whether the next group takes savepoints from the start (a write of the last one failed).
+    pub fn savepoints_first(&self) -> bool {
+        self.careful.load(Ordering::Relaxed)
     }
 
     /// Writes queued and not yet taken into a group.
@@ -247,12 +264,15 @@ async fn drain(ctx: Ctx) {
 }
 
 async fn run_group(ctx: &Ctx, mut group: Vec<Box<dyn Pending>>) {
-    if group.len() > 1 {
+    if group.len() > 1 && !ctx.writes.savepoints_first() {
         match run_without_savepoints(ctx, &mut group).await {
             Together::Committed => return committed(ctx, group).await,
             Together::NotSaved(e) => return answer_all(group, &e),
             Together::AWriteFailed => {
                 ctx.writes.stats.reruns.fetch_add(1, Ordering::Relaxed);
+                for pending in &mut group {
+                    pending.forget();
+                }
             }
         }
     }
@@ -275,7 +295,11 @@ async fn run_without_savepoints(ctx: &Ctx, group: &mut [Box<dyn Pending>]) -> To
     };
     for pending in group.iter_mut() {
         if !pending.run(ctx, &mut tx).await {
-            // Dropping the transaction rolls it back.
+            // Rolled back now, not when the dropped connection's turn comes: the second run
+            // writes the same rows, and must not wait for these.
+            if let Err(e) = tx.rollback().await {
+                tracing::warn!(error = %e, "group commit: rolling back a failed group");
+            }
             return Together::AWriteFailed;
         }
     }
@@ -286,7 +310,8 @@ async fn run_without_savepoints(ctx: &Ctx, group: &mut [Box<dyn Pending>]) -> To
 }
 
 /// Runs each write in a savepoint of one transaction (a group of one in none: its failure is
-/// the whole transaction's), so a write that fails is undone alone.
+/// the whole transaction's), so a write that fails is undone alone. Whether one failed decides
+/// how the next group starts; it is noted before anyone is answered.
 async fn run_with_savepoints(ctx: &Ctx, mut group: Vec<Box<dyn Pending>>) {
     let mut tx = match ctx.store.begin().await {
         Ok(tx) => tx,
@@ -294,15 +319,18 @@ async fn run_with_savepoints(ctx: &Ctx, mut group: Vec<Box<dyn Pending>>) {
     };
     let single = group.len() == 1;
     let mut failed: Option<String> = None;
+    let mut a_write_failed = false;
     for pending in &mut group {
         if !single && let Err(e) = tx.savepoint().await {
             failed = Some(e.to_string());
             break;
         }
         let ok = pending.run(ctx, &mut tx).await;
+        a_write_failed |= !ok;
         if single && !ok {
             // Dropping the transaction rolls it back; the write keeps its own error.
             drop(tx);
+            ctx.writes.careful.store(true, Ordering::Relaxed);
             return answer_each(ctx, group).await;
         }
         let mark = match (single, ok) {
@@ -319,6 +347,7 @@ async fn run_with_savepoints(ctx: &Ctx, mut group: Vec<Box<dyn Pending>>) {
         Some(e) => Err(e),
         None => tx.commit().await.map_err(|e| e.to_string()),
     };
+    ctx.writes.careful.store(a_write_failed, Ordering::Relaxed);
     match outcome {
         Ok(()) => committed(ctx, group).await,
         Err(e) => answer_all(group, &e),

@@ -385,7 +385,7 @@ pub async fn enrol(
     // Awaited through a task of its own, so the cache is told even when the caller has gone
     // away (a client hanging up) after its signup was handed over: it commits regardless.
     let ctx = ctx.clone();
-    let order = likely_referrer(draft, context);
+    let order = likely_referrer(&ctx, program, draft, context);
     let committed = tokio::spawn(async move {
         let enrolled = crate::group_commit::write_ordered(&ctx, order, move |ctx, tx| {
             let input = input.clone();
@@ -404,16 +404,35 @@ pub async fn enrol(
         .unwrap_or_else(|e| Err(AppError::Internal(format!("signup task: {e}"))))
 }
 
-/// The code of the referrer a signup most likely credits, before attribution has read
-/// anything: its group runs signups in this order, so that groups creating the same
-/// referrers' rewards lock them in one order ([`crate::group_commit`]). A wrong guess costs
-/// nothing but that order.
-fn likely_referrer(draft: &ParticipantDraft, context: &SignupContext) -> String {
-    draft
+/// The code of the referrer a signup most likely credits: the program's attribution model
+/// over the signup's touches, before anything is read (a blocked or unknown code makes
+/// attribution fall back to another). Its group runs signups in this order, so that groups
+/// creating the same referrers' rewards lock them in one order ([`crate::group_commit`]); a
+/// wrong guess only risks a deadlock, which PostgreSQL breaks and the group commit retries.
+fn likely_referrer(
+    ctx: &Ctx,
+    program: &Program,
+    draft: &ParticipantDraft,
+    context: &SignupContext,
+) -> String {
+    let mut touches: Vec<Touch> = draft
         .referred_by
-        .clone()
-        .or_else(|| context.touches.first().map(|t| t.code.clone()))
-        .unwrap_or_default()
+        .iter()
+        .map(|code| Touch {
+            code: code.clone(),
+            source: Source::Code,
+            at: None,
+        })
+        .collect();
+    touches.extend(context.touches.iter().cloned());
+    attribute(
+        program.attribution_model,
+        program.attribution_window_days,
+        ctx.clock.now().datetime().unix_timestamp(),
+        &touches,
+    )
+    .map(|t| t.code.to_ascii_uppercase())
+    .unwrap_or_default()
 }
 
 /// [`enrol`] inside the caller's transaction, which it neither commits nor rolls back (the

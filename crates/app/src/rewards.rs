@@ -294,7 +294,8 @@ pub async fn after_win(
 /// step reached so far (imported history and steps regained after a revocation catch up at
 /// the next win), but most exist already: with more than one step reached, the ones there are
 /// read once instead of each being tried. A step created meanwhile by another transaction is
-/// still harmless: its insert does nothing.
+/// still harmless: its insert does nothing. A step being revoked meanwhile (a refund not yet
+/// committed) still looks live and is skipped; the referrer's next win creates it.
 async fn missing_steps(
     tx: &mut Tx,
     rule: &RewardRule,

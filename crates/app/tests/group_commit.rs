@@ -21,6 +21,35 @@ fn person(email: &str, referred_by: &str) -> ParticipantFields {
     }
 }
 
+/// A context whose writes go through one lane (so the queue's order and the groups are
+/// certain), and a live program.
+async fn one_lane_and_a_live_program(
+    store: &vouch_store::Store,
+    name: &str,
+) -> (Ctx, vouch_store::programs::Program) {
+    let mut ctx = Ctx::new(store.clone(), Settings::default())
+        .await
+        .expect("ctx");
+    ctx.writes = Arc::new(GroupCommit::with_lanes(1));
+    let origin = Origin::system();
+    let program = programs::create(
+        &ctx,
+        &origin,
+        &ProgramFields {
+            name: name.into(),
+            landing_url: "https://shop.example.com".into(),
+            ..ProgramFields::new_defaults()
+        },
+    )
+    .await
+    .expect("program");
+    programs::set_status(&ctx, &origin, &program.id, ProgramStatus::Live, true)
+        .await
+        .expect("live");
+    let program = programs::get(&ctx, &program.id).await.expect("program");
+    (ctx, program)
+}
+
 /// Starts a write that holds its group open until the gate is notified, and returns once it
 /// runs: everything submitted meanwhile queues for the next group (one lane).
 async fn hold_the_lane(
@@ -56,27 +85,9 @@ async fn hold_the_lane(
 async fn signups_that_arrive_together_share_a_commit_and_keep_their_own_answers() {
     for backend in backends() {
         let store = fresh_store(backend).await.expect("store");
-        let mut ctx = Ctx::new(store.clone(), Settings::default())
-            .await
-            .expect("ctx");
         // One lane, so the queue's order and the groups are certain.
-        ctx.writes = Arc::new(GroupCommit::with_lanes(1));
+        let (ctx, program) = one_lane_and_a_live_program(&store, "Grouped").await;
         let origin = Origin::system();
-        let program = programs::create(
-            &ctx,
-            &origin,
-            &ProgramFields {
-                name: "Grouped".into(),
-                landing_url: "https://shop.example.com".into(),
-                ..ProgramFields::new_defaults()
-            },
-        )
-        .await
-        .expect("program");
-        programs::set_status(&ctx, &origin, &program.id, ProgramStatus::Live, true)
-            .await
-            .expect("live");
-        let program = programs::get(&ctx, &program.id).await.expect("program");
         let draft = person("ann@example.com", "").parse().expect("ann");
         let (ann, _) = participants::enrol(&ctx, &origin, &program, &draft, &Default::default())
             .await
@@ -103,7 +114,8 @@ async fn signups_that_arrive_together_share_a_commit_and_keep_their_own_answers(
             }
         }
         // A write that enrols a referred friend and then fails: its savepoint takes back the
-        // participant, the referral and the rollup additions.
+        // participant, the referral and the rollup additions. Keyed like Ann's signups, it runs
+        // after them, so what its savepoint restores is what they gathered.
         let undone = Arc::new(
             person("undone@example.com", &ann.code)
                 .parse()
@@ -111,8 +123,9 @@ async fn signups_that_arrive_together_share_a_commit_and_keep_their_own_answers(
         );
         signups.push(tokio::spawn({
             let (ctx, origin, program) = (ctx.clone(), origin.clone(), program.clone());
+            let key = ann.code.clone();
             async move {
-                group_commit::write(&ctx, move |ctx, tx| {
+                group_commit::write_ordered(&ctx, key, move |ctx, tx| {
                     let (origin, program, undone) =
                         (origin.clone(), program.clone(), undone.clone());
                     Box::pin(async move {
@@ -175,6 +188,10 @@ async fn signups_that_arrive_together_share_a_commit_and_keep_their_own_answers(
             ctx.writes.stats.reruns.load(Ordering::Relaxed),
             1,
             "{backend:?}"
+        );
+        assert!(
+            ctx.writes.savepoints_first(),
+            "{backend:?}: after a failed write, the next group takes savepoints at once"
         );
 
         // What was answered is what was saved: 27 friends and Ann, 27 referrals.
@@ -296,28 +313,48 @@ async fn signups_that_arrive_together_share_a_commit_and_keep_their_own_answers(
         let after =
             group_commit::write(&ctx, |_, _| Box::pin(async move { Ok::<_, AppError>(7) })).await;
         assert_eq!(after.expect("the lane came back"), 7, "{backend:?}");
+        assert!(
+            !ctx.writes.savepoints_first(),
+            "{backend:?}: a group with no failure goes back to running without savepoints"
+        );
         store.close().await;
     }
 }
 
 /// A group runs its writes in the order of their keys, equal keys in arrival order: groups
-/// that create rows of the same referrers take their locks in one order (no deadlock).
+/// that create rows of the same referrers take their locks in one order (no deadlock). With
+/// no write failing, the group commits in one run, without savepoints.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_group_runs_its_writes_in_the_order_of_their_keys() {
     for backend in backends() {
         let store = fresh_store(backend).await.expect("store");
-        let mut ctx = Ctx::new(store.clone(), Settings::default())
-            .await
-            .expect("ctx");
-        ctx.writes = Arc::new(GroupCommit::with_lanes(1));
+        let (ctx, program) = one_lane_and_a_live_program(&store, "Ordered").await;
+        let origin = Origin::system();
         let ran = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+        // Each write enrols a participant named after it, then notes that it ran.
         let record = |ctx: &Ctx, key: &str, name: &str| {
             let (ctx, ran, key, name) =
                 (ctx.clone(), ran.clone(), key.to_string(), name.to_string());
+            let (origin, program) = (origin.clone(), program.clone());
+            let draft = Arc::new(
+                person(&format!("{name}@example.com"), "")
+                    .parse()
+                    .expect("draft"),
+            );
             tokio::spawn(async move {
-                group_commit::write_ordered(&ctx, key, move |_, _| {
+                group_commit::write_ordered(&ctx, key, move |ctx, tx| {
                     let (ran, name) = (ran.clone(), name.clone());
+                    let (origin, program, draft) = (origin.clone(), program.clone(), draft.clone());
                     Box::pin(async move {
+                        participants::enrol_in(
+                            ctx,
+                            tx,
+                            &origin,
+                            &program,
+                            &draft,
+                            &Default::default(),
+                        )
+                        .await?;
                         ran.lock().expect("log").push(name);
                         Ok::<_, AppError>(())
                     })
@@ -349,12 +386,18 @@ async fn a_group_runs_its_writes_in_the_order_of_their_keys() {
             vec!["none", "x1", "x2", "y1", "y2"],
             "{backend:?}: each ran once, in order"
         );
-        // No write failed: the group ran once, without savepoints.
+        // No write failed: the group ran once, without savepoints, and saved all five.
         assert_eq!(
             ctx.writes.stats.reruns.load(Ordering::Relaxed),
             0,
             "{backend:?}"
         );
+        let mut conn = store.conn().await.expect("conn");
+        let saved = vouch_store::participants::count(&mut conn, &program.id, None)
+            .await
+            .expect("count");
+        assert_eq!(saved, 5, "{backend:?}");
+        drop(conn);
         store.close().await;
     }
 }
