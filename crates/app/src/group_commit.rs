@@ -129,8 +129,8 @@ pub struct GroupStats {
 pub struct GroupCommit {
     queue: Mutex<Queue>,
     lanes: usize,
-    /// Whether the last group had a write that failed: the next one takes savepoints at once.
-    careful: AtomicBool,
+    /// Set when a write of the last group failed: see [`GroupCommit::savepoints_first`].
+    after_a_failure: AtomicBool,
     pub stats: GroupStats,
 }
 
@@ -155,14 +155,14 @@ impl GroupCommit {
         Self {
             queue: Mutex::default(),
             lanes: lanes.max(1),
-            careful: AtomicBool::new(false),
+            after_a_failure: AtomicBool::new(false),
             stats: GroupStats::default(),
         }
     }
 
     /// Whether the next group takes savepoints from the start (a write of the last one failed).
     pub fn savepoints_first(&self) -> bool {
-        self.careful.load(Ordering::Relaxed)
+        self.after_a_failure.load(Ordering::Relaxed)
     }
 
     /// Writes queued and not yet taken into a group.
@@ -330,7 +330,7 @@ async fn run_with_savepoints(ctx: &Ctx, mut group: Vec<Box<dyn Pending>>) {
         if single && !ok {
             // Dropping the transaction rolls it back; the write keeps its own error.
             drop(tx);
-            ctx.writes.careful.store(true, Ordering::Relaxed);
+            ctx.writes.after_a_failure.store(true, Ordering::Relaxed);
             return answer_each(ctx, group).await;
         }
         let mark = match (single, ok) {
@@ -347,7 +347,9 @@ async fn run_with_savepoints(ctx: &Ctx, mut group: Vec<Box<dyn Pending>>) {
         Some(e) => Err(e),
         None => tx.commit().await.map_err(|e| e.to_string()),
     };
-    ctx.writes.careful.store(a_write_failed, Ordering::Relaxed);
+    ctx.writes
+        .after_a_failure
+        .store(a_write_failed, Ordering::Relaxed);
     match outcome {
         Ok(()) => committed(ctx, group).await,
         Err(e) => answer_all(group, &e),
