@@ -118,7 +118,7 @@ with open(out, "w") as sql:
                 total = sum(counts.values())
                 rows = [(program, who, day, 0, c, c) for who, c in counts.items()] + [(program, "", day, 0, total, total)]
                 sql.write("INSERT INTO daily_counts (program_id, participant_id, day, clicks, signups, won) VALUES " + values(rows)
-                          + " ON CONFLICT (program_id, participant_id, day) DO UPDATE SET signups = daily_counts.signups + excluded.signups, won = daily_counts.won + excluded.won;\n")
+                          + " ON CONFLICT (program_id, participant_id, day, shard) DO UPDATE SET signups = daily_counts.signups + excluded.signups, won = daily_counts.won + excluded.won;\n")
             sql.write("COMMIT;\n")
 PY
 }

@@ -13,6 +13,8 @@
 #
 #   bench/signups-ab.sh BEFORE_BIN AFTER_BIN [rounds, default 3] [seconds, default 10]
 #
+# BENCH_STORES=postgres (or sqlite) runs one store only.
+#
 # Needs wrk, curl, python3 (and psql for PostgreSQL). Targets 127.0.0.1 only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +25,10 @@ trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 PORT=18390
 stores=(sqlite)
 [ -n "${VOUCH_BENCH_POSTGRES_URL:-}" ] && stores+=(postgres)
+if [ -n "${BENCH_STORES:-}" ]; then
+    read -ra stores <<<"$BENCH_STORES"
+    [[ " ${stores[*]} " == *" postgres "* && -z "${VOUCH_BENCH_POSTGRES_URL:-}" ]] && { echo "BENCH_STORES names postgres: set VOUCH_BENCH_POSTGRES_URL"; exit 1; }
+fi
 
 run() { # bin, store: one run, one table row
     local bin=$1 store=$2 db

@@ -6,11 +6,17 @@
 //! referral's current stage: a win counts on the day it was won and is taken back when the
 //! referral leaves Won. [`rebuild`] recomputes the table from the raw rows (the click counts of
 //! days retention has purged the raw clicks of are kept, as the purge recorded them).
+//!
+//! A row is split into shards (the `shard` column): on PostgreSQL each transaction adds to one
+//! shard, taken in turn ([`shard_for`]), so that concurrent transactions adding to the same
+//! program's day do not wait for each other's commit; every reader sums the shards. SQLite
+//! has one writer at a time and uses shard 0 alone.
 
 use crate::Result;
 use crate::query::Sql;
 use sqlx::AnyConnection;
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 /// The program's own row, beside its referrers' rows.
 pub const WHOLE_PROGRAM: &str = "";
@@ -34,12 +40,34 @@ impl std::ops::AddAssign for Counts {
 /// Additions keyed by (program, referrer, day), not yet written.
 pub(crate) type Pending = BTreeMap<(String, String, String), Counts>;
 
+/// How many shards a PostgreSQL row is split into: more than the transactions that add to the
+/// same program's day at once (eight group-commit lanes, the click writer, the worker's jobs).
+pub const SHARDS: u32 = 16;
+
+/// The next shard in turn, from a different start in each process.
+static NEXT_SHARD: AtomicU32 = AtomicU32::new(0);
+
+/// The shard a transaction on `conn` adds to. On PostgreSQL a row being added to stays locked
+/// until its transaction's commit is flushed, so transactions committing at the same time take
+/// different shards in turn (two collide only when `SHARDS` others began between them). SQLite
+/// writes one transaction at a time, so its rows stay whole.
+pub(crate) fn shard_for(conn: &AnyConnection) -> i64 {
+    if conn.backend_name() != "PostgreSQL" {
+        return 0;
+    }
+    let turn = NEXT_SHARD
+        .fetch_add(1, Ordering::Relaxed)
+        .wrapping_add(std::process::id());
+    i64::from(turn % SHARDS)
+}
+
 /// Adds each referrer's counts (keyed by program, referrer, day) and their sums to the
-/// programs' rows, in one statement per 500 rows.
+/// programs' rows, in one statement per 500 rows, all in the shard [`shard_for`] gives.
 pub(crate) async fn add_many(conn: &mut AnyConnection, mut counts: Pending) -> Result<()> {
     if counts.is_empty() {
         return Ok(());
     }
+    let shard = shard_for(conn);
     let mut totals = Pending::new();
     for ((program, _, day), c) in &counts {
         let total = totals
@@ -51,18 +79,20 @@ pub(crate) async fn add_many(conn: &mut AnyConnection, mut counts: Pending) -> R
     let rows: Vec<_> = counts.into_iter().collect();
     for chunk in rows.chunks(500) {
         let mut sql = Sql::new(
-            "INSERT INTO daily_counts (program_id, participant_id, day, clicks, signups, won) VALUES ",
+            "INSERT INTO daily_counts (program_id, participant_id, day, shard, clicks, signups, won) VALUES ",
         );
+        let shard = sql.bind(shard);
         sql.push_rows(chunk, |row, ((program, participant, day), c)| {
             row.bind(program)
                 .bind(participant)
                 .bind(day)
+                .placeholder(&shard)
                 .bind(c.clicks)
                 .bind(c.signups)
                 .bind(c.won);
         });
         sql.push(
-            " ON CONFLICT (program_id, participant_id, day) DO UPDATE SET
+            " ON CONFLICT (program_id, participant_id, day, shard) DO UPDATE SET
                clicks = daily_counts.clicks + excluded.clicks,
                signups = daily_counts.signups + excluded.signups,
                won = daily_counts.won + excluded.won",
@@ -84,11 +114,11 @@ const FILL_CLICKS: [&str; 2] = [
     "INSERT INTO daily_counts (program_id, participant_id, day, clicks)
      SELECT program_id, participant_id, SUBSTR(at, 1, 10), COUNT(*) FROM clicks WHERE SUBSTR(at, 1, 10) > $1
      GROUP BY program_id, participant_id, SUBSTR(at, 1, 10)
-     ON CONFLICT (program_id, participant_id, day) DO UPDATE SET clicks = daily_counts.clicks + excluded.clicks",
+     ON CONFLICT (program_id, participant_id, day, shard) DO UPDATE SET clicks = daily_counts.clicks + excluded.clicks",
     "INSERT INTO daily_counts (program_id, participant_id, day, clicks)
      SELECT program_id, '', SUBSTR(at, 1, 10), COUNT(*) FROM clicks WHERE SUBSTR(at, 1, 10) > $1
      GROUP BY program_id, SUBSTR(at, 1, 10)
-     ON CONFLICT (program_id, participant_id, day) DO UPDATE SET clicks = daily_counts.clicks + excluded.clicks",
+     ON CONFLICT (program_id, participant_id, day, shard) DO UPDATE SET clicks = daily_counts.clicks + excluded.clicks",
 ];
 
 /// The same for referred signups and wins, from the raw referrals. SQLite wants a `WHERE`
@@ -97,21 +127,21 @@ const FILL_REFERRALS: [&str; 4] = [
     "INSERT INTO daily_counts (program_id, participant_id, day, signups)
      SELECT program_id, referrer_id, SUBSTR(created_at, 1, 10), COUNT(*) FROM referrals WHERE 1 = 1
      GROUP BY program_id, referrer_id, SUBSTR(created_at, 1, 10)
-     ON CONFLICT (program_id, participant_id, day) DO UPDATE SET signups = daily_counts.signups + excluded.signups",
+     ON CONFLICT (program_id, participant_id, day, shard) DO UPDATE SET signups = daily_counts.signups + excluded.signups",
     "INSERT INTO daily_counts (program_id, participant_id, day, signups)
      SELECT program_id, '', SUBSTR(created_at, 1, 10), COUNT(*) FROM referrals WHERE 1 = 1
      GROUP BY program_id, SUBSTR(created_at, 1, 10)
-     ON CONFLICT (program_id, participant_id, day) DO UPDATE SET signups = daily_counts.signups + excluded.signups",
+     ON CONFLICT (program_id, participant_id, day, shard) DO UPDATE SET signups = daily_counts.signups + excluded.signups",
     "INSERT INTO daily_counts (program_id, participant_id, day, won)
      SELECT program_id, referrer_id, SUBSTR(won_at, 1, 10), COUNT(*) FROM referrals
      WHERE stage = 'won' AND won_at IS NOT NULL
      GROUP BY program_id, referrer_id, SUBSTR(won_at, 1, 10)
-     ON CONFLICT (program_id, participant_id, day) DO UPDATE SET won = daily_counts.won + excluded.won",
+     ON CONFLICT (program_id, participant_id, day, shard) DO UPDATE SET won = daily_counts.won + excluded.won",
     "INSERT INTO daily_counts (program_id, participant_id, day, won)
      SELECT program_id, '', SUBSTR(won_at, 1, 10), COUNT(*) FROM referrals
      WHERE stage = 'won' AND won_at IS NOT NULL
      GROUP BY program_id, SUBSTR(won_at, 1, 10)
-     ON CONFLICT (program_id, participant_id, day) DO UPDATE SET won = daily_counts.won + excluded.won",
+     ON CONFLICT (program_id, participant_id, day, shard) DO UPDATE SET won = daily_counts.won + excluded.won",
 ];
 
 /// Recomputes every row from the raw clicks and referrals, on the caller's transaction (so a
@@ -154,11 +184,15 @@ pub async fn rebuild(conn: &mut AnyConnection) -> Result<i64> {
         .await?)
 }
 
-/// Every row, in key order (for tests and checks): (program, participant, day, counts).
+/// Every row with its shards summed, in key order (for tests and checks): (program,
+/// participant, day, counts).
 pub async fn all(conn: &mut AnyConnection) -> Result<Vec<(String, String, String, Counts)>> {
     let rows = sqlx::query(
-        "SELECT program_id, participant_id, day, clicks, signups, won FROM daily_counts
-         WHERE clicks <> 0 OR signups <> 0 OR won <> 0 ORDER BY program_id, participant_id, day",
+        "SELECT program_id, participant_id, day, CAST(SUM(clicks) AS BIGINT),
+                CAST(SUM(signups) AS BIGINT), CAST(SUM(won) AS BIGINT)
+         FROM daily_counts GROUP BY program_id, participant_id, day
+         HAVING SUM(clicks) <> 0 OR SUM(signups) <> 0 OR SUM(won) <> 0
+         ORDER BY program_id, participant_id, day",
     )
     .fetch_all(conn)
     .await?;

@@ -44,9 +44,12 @@ pub async fn days(
     to: &str,
 ) -> Result<Vec<Day>> {
     let rows = sqlx::query(
-        "SELECT day, clicks, signups, won FROM daily_counts
+        "SELECT day, CAST(SUM(clicks) AS BIGINT), CAST(SUM(signups) AS BIGINT),
+                CAST(SUM(won) AS BIGINT)
+         FROM daily_counts
          WHERE program_id = $1 AND participant_id = '' AND day >= $2 AND day < $3
-           AND (clicks <> 0 OR signups <> 0 OR won <> 0)
+         GROUP BY day
+         HAVING SUM(clicks) <> 0 OR SUM(signups) <> 0 OR SUM(won) <> 0
          ORDER BY day",
     )
     .bind(program_id)
@@ -80,8 +83,8 @@ pub async fn top_referrers(
         // `Sql::push_limit`.
         "SELECT p.id, p.email, p.code, w.won FROM (
              SELECT participant_id, CAST(SUM(won) AS BIGINT) AS won FROM daily_counts
-             WHERE program_id = $1 AND won > 0 AND day >= $2 AND day < $3 AND participant_id <> ''
-             GROUP BY participant_id
+             WHERE program_id = $1 AND won <> 0 AND day >= $2 AND day < $3 AND participant_id <> ''
+             GROUP BY participant_id HAVING SUM(won) > 0
              ORDER BY 2 DESC, participant_id LIMIT {limit}
          ) w JOIN participants p ON p.id = w.participant_id
          ORDER BY w.won DESC, p.id"

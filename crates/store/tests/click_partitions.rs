@@ -243,15 +243,39 @@ async fn the_upgrade_records_how_far_earlier_retention_went() {
                 .await
                 .expect("store at 0030");
             programs(&store).await;
-            clicks::insert_batch(
-                &store,
-                &[
-                    click("clk_a", "2026-08-15T10:00:00Z"),
-                    click("clk_d", "2026-10-31T23:00:00Z"),
-                ],
-            )
-            .await
-            .expect("clicks");
+            // Two clicks and their counts as the click writer of 0030's schema wrote them
+            // (today's writes the later schema's shards).
+            for c in [
+                click("clk_a", "2026-08-15T10:00:00Z"),
+                click("clk_d", "2026-10-31T23:00:00Z"),
+            ] {
+                let at = c.at.to_string();
+                sqlx::query(
+                    "INSERT INTO clicks (id, at, program_id, participant_id, code, visitor_hash, device_class)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(&c.id)
+                .bind(&at)
+                .bind(&c.program_id)
+                .bind(&c.participant_id)
+                .bind(&c.code)
+                .bind(&c.visitor_hash)
+                .bind(&c.device_class)
+                .execute(store.pool())
+                .await
+                .expect("click");
+                for who in [c.participant_id.as_str(), ""] {
+                    sqlx::query(
+                        "INSERT INTO daily_counts (program_id, participant_id, day, clicks) VALUES ($1, $2, $3, 1)",
+                    )
+                    .bind(&c.program_id)
+                    .bind(who)
+                    .bind(&at[..10])
+                    .execute(store.pool())
+                    .await
+                    .expect("counts");
+                }
+            }
             // What retention did before it recorded anything.
             let purged = if keep_one { "clk_a" } else { "clk_%" };
             sqlx::query("DELETE FROM clicks WHERE id LIKE $1")
