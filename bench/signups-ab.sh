@@ -27,6 +27,9 @@ stores=(sqlite)
 [ -n "${VOUCH_BENCH_POSTGRES_URL:-}" ] && stores+=(postgres)
 if [ -n "${BENCH_STORES:-}" ]; then
     read -ra stores <<<"$BENCH_STORES"
+    for store in "${stores[@]}"; do
+        [[ "$store" == sqlite || "$store" == postgres ]] || { echo "BENCH_STORES: sqlite and/or postgres, not $store"; exit 1; }
+    done
     [[ " ${stores[*]} " == *" postgres "* && -z "${VOUCH_BENCH_POSTGRES_URL:-}" ]] && { echo "BENCH_STORES names postgres: set VOUCH_BENCH_POSTGRES_URL"; exit 1; }
 fi
 

@@ -83,9 +83,24 @@ async fn counts_follow_every_write_and_a_rebuild_agrees() {
         .fetch_all(&mut *conn)
         .await
         .expect("shards");
+        // Dee's win and its taking back: on PostgreSQL in two shards (one holding -1, which the
+        // ranking must not read alone); on SQLite one row back at zero.
+        let dee_won: Vec<i64> = sqlx::query_scalar(
+            "SELECT CAST(won AS BIGINT) FROM daily_counts WHERE participant_id = $1 AND won <> 0 ORDER BY won",
+        )
+        .bind(dee["id"].as_str().expect("id"))
+        .fetch_all(&mut *conn)
+        .await
+        .expect("Dee's rows");
         match app.state.store.backend() {
-            Backend::Sqlite => assert_eq!(shards, vec![0]),
-            Backend::Postgres => assert!(shards.len() > 1, "one transaction after another took the same shard: {shards:?}"),
+            Backend::Sqlite => {
+                assert_eq!(shards, vec![0]);
+                assert_eq!(dee_won, Vec::<i64>::new());
+            }
+            Backend::Postgres => {
+                assert!(shards.len() > 1, "one transaction after another took the same shard: {shards:?}");
+                assert_eq!(dee_won, vec![-1, 1], "the win and its taking back in two shards");
+            }
         }
         let kept = rollups::all(&mut conn).await.expect("rows");
         let today = vouch_domain::Timestamp::now().to_string()[..10].to_string();

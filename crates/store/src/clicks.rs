@@ -5,7 +5,6 @@ use crate::query::Sql;
 use crate::rollups::Counts;
 use crate::{Result, Store};
 use sqlx::Row;
-use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewClick {
@@ -50,17 +49,18 @@ pub async fn insert_batch(store: &Store, clicks: &[NewClick]) -> Result<()> {
         // a retried click has both the same. Only the rows inserted come back, so a retried batch adds nothing twice to the rollups.
         sql.push(" ON CONFLICT DO NOTHING RETURNING program_id, participant_id, at");
         let inserted = sql.fetch_all(&mut tx).await?;
-        let mut counts: BTreeMap<(String, String, String), Counts> = BTreeMap::new();
+        // Counted by the transaction and written at its commit, all chunks' together (one
+        // rollup shard per transaction).
         for row in &inserted {
             let at: String = row.try_get("at")?;
-            let key = (
-                row.try_get("program_id")?,
-                row.try_get("participant_id")?,
-                crate::rollups::day_of(&at).to_string(),
-            );
-            counts.entry(key).or_default().clicks += 1;
+            let program: String = row.try_get("program_id")?;
+            let participant: String = row.try_get("participant_id")?;
+            let click = Counts {
+                clicks: 1,
+                ..Default::default()
+            };
+            tx.count(&program, &participant, crate::rollups::day_of(&at), click);
         }
-        crate::rollups::add_many(&mut tx, counts).await?;
     }
     tx.commit().await?;
     Ok(())

@@ -62,7 +62,9 @@ pub(crate) fn shard_for(conn: &AnyConnection) -> i64 {
 }
 
 /// Adds each referrer's counts (keyed by program, referrer, day) and their sums to the
-/// programs' rows, in one statement per 500 rows, all in the shard [`shard_for`] gives.
+/// programs' rows, in one statement per 500 rows, all in the shard [`shard_for`] gives. Called
+/// once per transaction, by its commit ([`crate::Tx::count`] gathers the additions), so a
+/// transaction locks rows of one shard only, in key order.
 pub(crate) async fn add_many(conn: &mut AnyConnection, mut counts: Pending) -> Result<()> {
     if counts.is_empty() {
         return Ok(());
