@@ -52,14 +52,14 @@ pub async fn insert_batch(store: &Store, clicks: &[NewClick]) -> Result<()> {
         // Counted by the transaction and written at its commit, all chunks' together (one
         // rollup shard per transaction).
         for row in &inserted {
-            let at: String = row.try_get("at")?;
-            let program: String = row.try_get("program_id")?;
-            let participant: String = row.try_get("participant_id")?;
+            let at: &str = row.try_get("at")?;
+            let program: &str = row.try_get("program_id")?;
+            let participant: &str = row.try_get("participant_id")?;
             let click = Counts {
                 clicks: 1,
                 ..Default::default()
             };
-            tx.count(&program, &participant, crate::rollups::day_of(&at), click);
+            tx.count(program, participant, crate::rollups::day_of(at), click);
         }
     }
     tx.commit().await?;

@@ -42,7 +42,7 @@ pub(crate) type Pending = BTreeMap<(String, String, String), Counts>;
 
 /// How many shards a PostgreSQL row is split into: more than the transactions that add to the
 /// same program's day at once (eight group-commit lanes, the click writer, the worker's jobs).
-pub const SHARDS: u32 = 16;
+const SHARDS: u32 = 16;
 
 /// The next shard in turn, from a different start in each process.
 static NEXT_SHARD: AtomicU32 = AtomicU32::new(0);
